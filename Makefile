@@ -1,0 +1,86 @@
+# Lianfang — see README.md. Every target installs what it needs first.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+SCALE ?= 0.05
+SEED ?= 42
+DISTRICT ?= 620103
+DIVISIONS ?= ../shared/data/divisions
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/lianfang
+STAMP := $(VENV)/.installed
+APT_PACKAGES := chromium fonts-noto-cjk gettext
+
+.PHONY: help install system-deps demo demo-data serve test test-sqlite test-pg test-browser lint check bench messages clean
+
+help:
+	@echo "make demo    - set up, load Qilihe with a generated population, print logins, serve on $(HOST):$(PORT)"
+	@echo "make test    - lint + the whole suite on SQLite (unit and browser tests)"
+	@echo "make test-pg - the whole suite on PostgreSQL ($(PG_URL))"
+	@echo "make serve   - gunicorn against DATABASE_URL, static files collected"
+	@echo "make bench   - benchmark scripts under bench/"
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages for browser tests, CJK fonts in screenshots and gettext for translations.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+demo-data: install
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) compilemessages -v0 --ignore '.venv' >/dev/null 2>&1 || true
+	$(MANAGE) load_divisions --source $(DIVISIONS) --code $(DISTRICT)
+	$(MANAGE) generate_population --code $(DISTRICT) --scale $(SCALE) --seed $(SEED)
+	$(MANAGE) create_demo_users --code $(DISTRICT)
+
+demo: demo-data
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	LIANFANG_DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
+
+serve: install
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) collectstatic --noinput -v0
+	$(VENV)/bin/gunicorn lianfang.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run -v1
+	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+test: install system-deps lint test-sqlite
+
+test-sqlite: install system-deps
+	LIANFANG_PLAIN_STATIC=1 $(VENV)/bin/pytest --create-db -q
+
+test-pg: install system-deps
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+	@psql "$(PG_URL)" -tAc 'select 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres lianfang
+	DATABASE_URL=$(PG_URL) LIANFANG_PLAIN_STATIC=1 $(VENV)/bin/pytest --create-db -q
+
+# Extract every app's strings into lianfang/<app>/locale/zh_Hans (msgids are English), then compile.
+messages: install
+	for app in lianfang/*/; do if [ -d $$app/locale ]; then (cd $$app && ../../$(PY) ../../manage.py makemessages -l zh_Hans --no-obsolete -v0); fi; done
+	$(MANAGE) compilemessages -v0 --ignore '.venv'
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var/static test-artifacts

@@ -1,0 +1,56 @@
+"""Reads about users: active role assignments and capabilities."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from lianfang.accounts.roles import ROLE_CAPABILITIES
+
+
+def active_assignments(user, *, on: dt.date | None = None) -> list:
+    """The user's role assignments valid on ``on`` (default: today in the district's time zone).
+
+    Cached on the user object per day; returns a list of RoleAssignment with ``division`` loaded.
+    """
+    from lianfang.accounts.models import RoleAssignment  # noqa: PLC0415
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    day = on or timezone.localdate()
+    cache = getattr(user, "_lianfang_assignments", None)
+    if cache is not None and cache[0] == day:
+        return cache[1]
+    rows = list(
+        RoleAssignment.objects.filter(user=user, starts_on__lte=day)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        .select_related("division")
+        .order_by("division__code", "role")
+    )
+    user._lianfang_assignments = (day, rows)
+    return rows
+
+
+def can(user, capability: str, code: str | None = None) -> bool:
+    """True when ``user`` has ``capability`` through a role assigned at or above division ``code``.
+
+    ``code=None`` asks whether any assignment grants it. Superusers can do everything.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    for assignment in active_assignments(user):
+        if capability not in ROLE_CAPABILITIES.get(assignment.role, ()):
+            continue
+        if code is None or code.startswith(assignment.division.code):
+            return True
+    return False
+
+
+def primary_assignment(user):
+    """The user's widest active assignment (shortest division code), or None."""
+    rows = active_assignments(user)
+    return min(rows, key=lambda a: (len(a.division.code), a.role)) if rows else None

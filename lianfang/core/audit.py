@@ -1,0 +1,65 @@
+"""Recording audit entries. Every service write and every unmasked view/export calls :func:`record`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lianfang.core.models import AuditEntry
+
+
+def _label(obj) -> tuple[str, str]:
+    meta = obj._meta
+    return f"{meta.app_label}.{meta.model_name}", str(obj.pk)
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    obj=None,
+    object_type: str = "",
+    object_id: str = "",
+    division_code: str = "",
+    reason: str = "",
+    detail: dict | None = None,
+) -> AuditEntry:
+    """Append one audit entry and return it.
+
+    ``obj`` (a model instance) fills ``object_type``/``object_id``; ``division_code`` defaults to the
+    object's ``audit_division_code`` attribute when it has one. ``actor`` may be None for system
+    work (cron commands) and is stored as NULL.
+    """
+    if obj is not None:
+        object_type, object_id = _label(obj)
+        division_code = division_code or getattr(obj, "audit_division_code", "") or ""
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEntry.objects.create(
+        actor=actor_obj,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        division_code=division_code,
+        reason=reason[:500],
+        detail=detail or {},
+    )
+
+
+def record_many(*, actor, action: str, objects: Iterable, reason: str = "", detail: dict | None = None) -> int:
+    """Append one entry per object in one INSERT batch; returns the number written."""
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    entries = []
+    for obj in objects:
+        object_type, object_id = _label(obj)
+        entries.append(
+            AuditEntry(
+                actor=actor_obj,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                division_code=getattr(obj, "audit_division_code", "") or "",
+                reason=reason[:500],
+                detail=detail or {},
+            )
+        )
+    AuditEntry.objects.bulk_create(entries, batch_size=500)
+    return len(entries)

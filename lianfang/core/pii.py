@@ -1,0 +1,126 @@
+"""Personal data at rest: encryption, keyed look-up hashes, masking, phone normalisation.
+
+- Encryption: AES-256-GCM (``cryptography``), a random 96-bit nonce per value; the stored bytes are
+  ``b"\\x01" + nonce + ciphertext`` (the first byte is the key version).
+- Look-up: HMAC-SHA256 keyed with ``LIANFANG_LOOKUP_KEY`` over ``kind + ":" + value``, 32 hex
+  characters, so equal values can be found without decrypting and hashes of different kinds
+  (ID number, phone) never collide.
+- Masking: ``4405**********0014`` for an 18-character ID; ``138****5678`` for an 11-digit mobile.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import os
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+_VERSION = b"\x01"
+
+
+@functools.cache
+def _aead() -> AESGCM:
+    return AESGCM(settings.LIANFANG_PII_KEY)
+
+
+def encrypt(text: str) -> bytes:
+    """Encrypt ``text`` (UTF-8) and return ``version + nonce(12) + ciphertext+tag``."""
+    nonce = os.urandom(12)
+    return _VERSION + nonce + _aead().encrypt(nonce, text.encode(), None)
+
+
+def decrypt(blob: bytes | memoryview | None) -> str:
+    """Inverse of :func:`encrypt`; ``""`` for None/empty. Raises ``cryptography`` InvalidTag on tampering."""
+    if not blob:
+        return ""
+    blob = bytes(blob)
+    if blob[:1] != _VERSION:
+        raise ValueError("unknown PII key version")
+    return _aead().decrypt(blob[1:13], blob[13:], None).decode()
+
+
+def lookup_hash(kind: str, value: str) -> str:
+    """Keyed hash (32 hex chars) of a normalised ``value``; ``""`` for an empty value."""
+    if not value:
+        return ""
+    mac = hmac.new(settings.LIANFANG_LOOKUP_KEY, f"{kind}:{value}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
+def mask_id(number: str) -> str:
+    """``440524188001010014`` → ``4405**********0014``; shorter documents keep 2 + 2 characters."""
+    if not number:
+        return ""
+    if len(number) >= 12:
+        return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    if len(number) > 4:
+        return number[:2] + "*" * (len(number) - 4) + number[-2:]
+    return "*" * len(number)
+
+
+def mask_phone(phone: str) -> str:
+    """``13812345678`` → ``138****5678``; a fixed line keeps its last 4 digits."""
+    if not phone:
+        return ""
+    if len(phone) == 11:
+        return phone[:3] + "****" + phone[-4:]
+    return "*" * max(len(phone) - 4, 0) + phone[-4:]
+
+
+class PhoneError(ValueError):
+    """A value that is not a valid Chinese phone number; ``value`` is the input."""
+
+    def __init__(self, message: str, value: object):
+        super().__init__(message)
+        self.value = value
+
+
+@functools.lru_cache(maxsize=65536)
+def normalize_phone(raw: str) -> str:
+    """Validate a Chinese mobile or fixed-line number with ``phonenumbers`` (region CN).
+
+    Returns the national significant number with a leading 0 for fixed lines (``13812345678``,
+    ``093112345678``). Raises PhoneError for anything not valid. Cached by value (phonenumbers costs
+    ~18 µs a call).
+    """
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if not text:
+        raise PhoneError(str(_("phone number is empty")), raw)
+    try:
+        parsed = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        raise PhoneError(str(_("not a phone number")), raw) from None
+    if not phonenumbers.is_valid_number(parsed) or parsed.country_code != 86:
+        raise PhoneError(str(_("not a valid Chinese phone number")), raw)
+    national = str(parsed.national_number)
+    if phonenumbers.number_type(parsed) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        national = "0" + national
+    return national
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """What a model stores for one personal value: ciphertext, look-up hash, masked text, last 4."""
+
+    ciphertext: bytes
+    hash: str
+    masked: str
+    last4: str
+
+
+def seal(kind: str, value: str) -> Sealed:
+    """Encrypt, hash and mask an already-normalised ``value`` of ``kind`` ("id" or "phone")."""
+    if not value:
+        return Sealed(b"", "", "", "")
+    masked = mask_id(value) if kind == "id" else mask_phone(value)
+    return Sealed(encrypt(value), lookup_hash(kind, value), masked, value[-4:])

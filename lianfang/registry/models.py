@@ -1,0 +1,206 @@
+"""The household registry (户 and 居民): who lives where, and who needs particular care."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.core.models import SealedIdMixin, SealedPhoneMixin
+from lianfang.core.scoping import ScopedManager
+
+
+class Household(SealedPhoneMixin, models.Model):
+    """People living together at one address (户), with a contact phone (masked by default).
+
+    ``path`` is the code of the most specific division the household is in (unit, building or
+    compound), so every scope check is one indexed range filter. ``community`` and ``compound``
+    are denormalised foreign keys for grouping; ``district`` is kept for sharding.
+    """
+
+    SCOPE_PATH_FIELD = "path"
+    SCOPE_HOUSEHOLD_FIELD = "pk"
+
+    district = models.ForeignKey("divisions.Division", on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        "divisions.Division", verbose_name=_("community/village"), on_delete=models.PROTECT, related_name="+"
+    )
+    compound = models.ForeignKey(
+        "divisions.Division",
+        verbose_name=_("compound/village group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    building = models.ForeignKey(
+        "divisions.Division",
+        verbose_name=_("building"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "divisions.Division",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    path = models.CharField(_("division code"), max_length=20, db_index=True)
+    room = models.CharField(_("room / house number"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=200)
+    contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["path", "room", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["path", "room"], condition=~Q(room=""), name="household_unique_room_per_node"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def audit_division_code(self) -> str:
+        return self.path
+
+
+class DocumentType(models.TextChoices):
+    """Identity documents a resident may hold (证件类型)."""
+
+    RESIDENT_ID = "resident_id", _("Resident identity card")
+    PASSPORT = "passport", _("Passport")
+    HK_MACAO = "hk_macao", _("Mainland travel permit for Hong Kong and Macao residents")
+    TAIWAN = "taiwan", _("Mainland travel permit for Taiwan residents")
+    FOREIGN_PERMANENT = "foreign_permanent", _("Foreign permanent resident ID card")
+    OTHER = "other", _("Other document")
+    NONE = "none", _("No document (young child, with guardian)")
+
+
+class ResidenceStatus(models.TextChoices):
+    """Where the person stands relative to this address (居住状态)."""
+
+    REGISTERED = "registered", _("Registered resident (户籍)")
+    INFLOW = "inflow", _("Inflow resident (流入)")
+    AWAY = "away", _("Temporarily away (外出)")
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("Head of household")
+    SPOUSE = "spouse", _("Spouse")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    OTHER = "other", _("Other")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+# Vulnerability flags (重点人群), in display order: (field name, label).
+VULNERABILITY_FLAGS = [
+    ("elderly_alone", _("Elderly living alone")),
+    ("no_smartphone", _("No smartphone")),
+    ("chronic_illness", _("Chronic illness with medicines")),
+    ("dialysis", _("Dialysis")),
+    ("pregnant", _("Pregnancy")),
+    ("bedridden", _("Bedridden")),
+    ("disabled", _("Disability")),
+    ("infant", _("Infant")),
+]
+
+
+class Resident(SealedIdMixin, SealedPhoneMixin, models.Model):
+    """A person living in a household (居民), registered or not: place of residence counts.
+
+    ``path`` repeats the household's path (kept in step by registry.services) so scoping is one
+    filter. ``id_*`` hold the document number sealed (core.pii); for a resident identity card the
+    number is validated per GB 11643-1999 and ``sex``/``birth_date`` must agree with it. A child
+    without a document has ``document_type="none"`` and a ``guardian``. ``name_initials`` are the
+    pinyin initials (pypinyin) for search.
+    """
+
+    SCOPE_PATH_FIELD = "path"
+    SCOPE_HOUSEHOLD_FIELD = "household"
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="residents"
+    )
+    path = models.CharField(_("division code"), max_length=20, db_index=True)
+    name = models.CharField(_("name"), max_length=60, db_index=True)
+    name_initials = models.CharField(_("pinyin initials"), max_length=30, db_index=True, blank=True)
+    document_type = models.CharField(
+        _("document type"), max_length=20, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
+    )
+    guardian = models.ForeignKey(
+        "self", verbose_name=_("guardian"), null=True, blank=True, on_delete=models.PROTECT, related_name="wards"
+    )
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    relation = models.CharField(_("relation to head"), max_length=12, choices=Relation.choices, default=Relation.OTHER)
+    residence_status = models.CharField(
+        _("residence status"),
+        max_length=12,
+        choices=ResidenceStatus.choices,
+        default=ResidenceStatus.REGISTERED,
+        db_index=True,
+    )
+    registration_address = models.CharField(_("household-registration address (户籍地址)"), max_length=200, blank=True)
+    elderly_alone = models.BooleanField(_("elderly living alone"), default=False)
+    no_smartphone = models.BooleanField(_("no smartphone"), default=False)
+    chronic_illness = models.BooleanField(_("chronic illness with medicines"), default=False)
+    dialysis = models.BooleanField(_("dialysis"), default=False)
+    pregnant = models.BooleanField(_("pregnancy"), default=False)
+    bedridden = models.BooleanField(_("bedridden"), default=False)
+    disabled = models.BooleanField(_("disability"), default=False)
+    infant = models.BooleanField(_("infant"), default=False)
+    is_deceased = models.BooleanField(_("deceased"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        ordering = ["path", "household_id", "id"]
+        constraints = [
+            # One person, one record: an ID already living elsewhere is a conflict, never a duplicate.
+            models.UniqueConstraint(fields=["id_hash"], condition=~Q(id_hash=""), name="resident_unique_document"),
+            models.CheckConstraint(
+                condition=~Q(document_type="none") | Q(guardian__isnull=False), name="resident_no_document_has_guardian"
+            ),
+            models.CheckConstraint(
+                condition=Q(document_type="none") | ~Q(id_hash=""), name="resident_document_has_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_division_code(self) -> str:
+        return self.path
+
+    @property
+    def flags(self) -> list[str]:
+        """Labels of the vulnerability flags set on this resident."""
+        return [str(label) for name, label in VULNERABILITY_FLAGS if getattr(self, name)]
+
+    def age_on(self, day) -> int:
+        """Whole years on ``day``."""
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))

@@ -1,0 +1,84 @@
+"""Reads over the registry that need grouping or joins (counts per division, search)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+
+from lianfang.core import pii
+from lianfang.registry.models import VULNERABILITY_FLAGS, Household, Resident
+
+
+def counts_by_child(*, user, parent_code: str, child_code_length: int) -> dict[str, dict[str, int]]:
+    """Households, residents and vulnerable residents per child of ``parent_code``, within ``user``'s scope.
+
+    Returns ``{child_code: {"households": n, "residents": n, "vulnerable": n}}``; two grouped queries
+    (one per table) whatever the number of children. ``child_code_length`` is the children's code length.
+    """
+    result: dict[str, dict[str, int]] = {}
+    households = (
+        Household.objects.visible_to(user)
+        .within(parent_code)
+        .annotate(child=Substr("path", 1, child_code_length))
+        .values("child")
+        .annotate(n=Count("id"))
+    )
+    for row in households:
+        result.setdefault(row["child"], {"households": 0, "residents": 0, "vulnerable": 0})["households"] = row["n"]
+    vulnerable = Q()
+    for name, _label in VULNERABILITY_FLAGS:
+        vulnerable |= Q(**{name: True})
+    residents = (
+        Resident.objects.visible_to(user)
+        .within(parent_code)
+        .annotate(child=Substr("path", 1, child_code_length))
+        .values("child")
+        .annotate(n=Count("id"), v=Count("id", filter=vulnerable))
+    )
+    for row in residents:
+        entry = result.setdefault(row["child"], {"households": 0, "residents": 0, "vulnerable": 0})
+        entry["residents"], entry["vulnerable"] = row["n"], row["v"]
+    return result
+
+
+def flag_totals(*, user, code: str) -> list[tuple[str, str, int]]:
+    """``[(flag, label, residents with it)]`` under division ``code`` in ``user``'s scope (one query)."""
+    qs = Resident.objects.visible_to(user).within(code)
+    agg = qs.aggregate(**{name: Count("id", filter=Q(**{name: True})) for name, _ in VULNERABILITY_FLAGS})
+    return [(name, str(label), int(agg[name] or 0)) for name, label in VULNERABILITY_FLAGS]
+
+
+_ID_LIKE = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
+
+
+def search_residents(*, user, query: str):
+    """Residents in ``user``'s scope matching ``query``.
+
+    Interprets the query as: a full 18/15-character ID number (exact, via the keyed hash); an
+    11-digit phone (exact, via hash); 4 digits or 3 digits + X (last characters of the ID, or the
+    phone's last 4); Latin letters (pinyin initials prefix, e.g. ``zs`` for 张三); otherwise a name
+    substring. Returns a queryset (unordered beyond the model default).
+    """
+    text = unicodedata.normalize("NFKC", query).strip()
+    base = Resident.objects.visible_to(user).select_related("household")
+    if not text:
+        return base.none()
+    if _ID_LIKE.match(text):
+        from lianfang.core import idnumber  # noqa: PLC0415
+
+        try:
+            number = idnumber.parse(text).number
+        except idnumber.IdNumberError:
+            return base.none()
+        return base.filter(id_hash=pii.lookup_hash("id", number))
+    if text.isdigit() and len(text) == 11:
+        return base.filter(phone_hash=pii.lookup_hash("phone", text))
+    if re.fullmatch(r"\d{4}|\d{3}[Xx]", text):
+        last4 = text.upper()
+        return base.filter(Q(id_last4=last4) | Q(phone_last4=last4))
+    if re.fullmatch(r"[A-Za-z]{1,10}", text):
+        return base.filter(name_initials__startswith=text.lower())
+    return base.filter(name__contains=text)

@@ -1,0 +1,252 @@
+"""Every write to the registry goes through these functions (atomic, validated, audited)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pypinyin import Style, lazy_pinyin
+
+from lianfang.core import audit, idnumber, pii
+from lianfang.divisions.models import Division, Level
+from lianfang.registry.models import DocumentType, Household, Resident, Sex
+
+
+@functools.lru_cache(maxsize=200_000)
+def pinyin_initials(name: str) -> str:
+    """Lower-case pinyin initials of a Chinese name (张三 → ``zs``); Latin letters are kept. Cached."""
+    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
+    return "".join(letters).lower()[:30]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a household is: the community and the optional compound, building and unit nodes."""
+
+    community: Division
+    compound: Division | None = None
+    building: Division | None = None
+    unit: Division | None = None
+
+    @property
+    def node(self) -> Division:
+        return self.unit or self.building or self.compound or self.community
+
+    @classmethod
+    def of(cls, node: Division, nodes_by_code: dict[str, Division] | None = None) -> Placement:
+        """Placement for ``node`` at level 5-8, looking ancestors up in ``nodes_by_code`` or the database.
+
+        Raises ValidationError when ``node`` is above community level.
+        """
+        if node.level < Level.COMMUNITY:
+            raise ValidationError(_("a household must be in a community/village or below, not %s") % node)
+        codes = {
+            Level.COMMUNITY: node.code[:12],
+            Level.COMPOUND: node.code[:15],
+            Level.BUILDING: node.code[:18],
+            Level.UNIT: node.code[:20],
+        }
+        wanted = [c for lvl, c in codes.items() if lvl <= node.level]
+        if nodes_by_code is None:
+            nodes_by_code = {d.code: d for d in Division.objects.filter(code__in=wanted)}
+        get = nodes_by_code.get
+        return cls(
+            community=get(codes[Level.COMMUNITY]),
+            compound=get(codes[Level.COMPOUND]) if node.level >= Level.COMPOUND else None,
+            building=get(codes[Level.BUILDING]) if node.level >= Level.BUILDING else None,
+            unit=get(codes[Level.UNIT]) if node.level >= Level.UNIT else None,
+        )
+
+
+def household_address(placement: Placement, room: str) -> str:
+    """Human address: 西园街道 下西园社区 阳光小区 3号楼 2单元 501 (names of the nodes, then the room)."""
+    parts = [n.short_name for n in (placement.compound, placement.building, placement.unit) if n]
+    return " ".join([placement.community.short_name, *parts, room]).strip()
+
+
+def household_create(*, actor, node: Division, room: str = "", contact_name: str = "", phone: str = "") -> Household:
+    """Create a household at ``node`` (community ... unit) with an optional contact phone.
+
+    Raises ValidationError (phone invalid, node above community level) and IntegrityError when the
+    same room already exists at that node.
+    """
+    placement = Placement.of(node)
+    household = Household(
+        district_id=node.district_id,
+        community=placement.community,
+        compound=placement.compound,
+        building=placement.building,
+        unit=placement.unit,
+        path=node.code,
+        room=room,
+        address=household_address(placement, room),
+        contact_name=contact_name,
+    )
+    if phone:
+        try:
+            household.set_phone(pii.normalize_phone(phone))
+        except pii.PhoneError as exc:
+            raise ValidationError({"phone": f"{exc}: {phone!r}"}) from exc
+    with transaction.atomic():
+        household.save()
+        audit.record(actor=actor, action="create", obj=household)
+    return household
+
+
+@dataclass(frozen=True)
+class ResidentData:
+    """Validated fields for a Resident, produced by :func:`validate_resident` (no database access)."""
+
+    name: str
+    document_type: str
+    document_number: str
+    sex: str
+    birth_date: dt.date
+    phone: str
+    warnings: tuple[str, ...] = ()
+
+
+def validate_resident(
+    *,
+    name: str,
+    document_type: str = DocumentType.RESIDENT_ID,
+    document_number: str = "",
+    sex: str = "",
+    birth_date: dt.date | None = None,
+    phone: str = "",
+    today: dt.date | None = None,
+) -> ResidentData:
+    """Check one resident's fields and derive sex and birth date from a resident ID.
+
+    For a resident identity card the number is parsed per GB 11643-1999 (core.idnumber); a given
+    ``sex`` or ``birth_date`` that disagrees with the number is an error. Raises ValidationError with
+    a dict naming each bad field and its value.
+    """
+    errors: dict[str, str] = {}
+    warnings: list[str] = []
+    name = " ".join((name or "").split())
+    if not name:
+        errors["name"] = _("name is required")
+    number = ""
+    if document_type == DocumentType.RESIDENT_ID:
+        try:
+            parsed = idnumber.parse(document_number, today=today)
+        except idnumber.IdNumberError as exc:
+            errors["document_number"] = f"{exc}: {document_number!r}"
+        else:
+            number = parsed.number
+            if parsed.converted_from_15:
+                warnings.append(_("15-digit number converted to 18 digits"))
+            if sex and sex != parsed.sex:
+                errors["sex"] = _("sex %(given)s disagrees with the ID number (%(derived)s)") % {
+                    "given": sex,
+                    "derived": parsed.sex,
+                }
+            if birth_date and birth_date != parsed.birth_date:
+                errors["birth_date"] = _("birth date %(given)s disagrees with the ID number (%(derived)s)") % {
+                    "given": birth_date,
+                    "derived": parsed.birth_date,
+                }
+            sex, birth_date = parsed.sex, parsed.birth_date
+    elif document_type == DocumentType.NONE:
+        if document_number:
+            errors["document_number"] = _("no number expected for a person without a document")
+    else:
+        number = "".join(str(document_number or "").split()).upper()
+        if not number:
+            errors["document_number"] = _("document number is required")
+    if document_type not in DocumentType.values:
+        errors["document_type"] = _("unknown document type %r") % document_type
+    if sex not in Sex.values:
+        errors.setdefault("sex", _("sex is required (M or F), got %r") % sex)
+    if birth_date is None:
+        errors.setdefault("birth_date", _("birth date is required"))
+    normalized_phone = ""
+    if phone:
+        try:
+            normalized_phone = pii.normalize_phone(phone)
+        except pii.PhoneError as exc:
+            errors["phone"] = f"{exc}: {phone!r}"
+    if errors:
+        raise ValidationError(errors)
+    return ResidentData(name, document_type, number, sex, birth_date, normalized_phone, tuple(warnings))
+
+
+FLAG_FIELDS = (
+    "elderly_alone",
+    "no_smartphone",
+    "chronic_illness",
+    "dialysis",
+    "pregnant",
+    "bedridden",
+    "disabled",
+    "infant",
+)
+
+
+def build_resident(household: Household, data: ResidentData, **extra) -> Resident:
+    """An unsaved Resident for ``household`` from validated ``data``; ``extra`` sets other fields."""
+    resident = Resident(
+        household=household,
+        path=household.path,
+        name=data.name,
+        name_initials=pinyin_initials(data.name),
+        document_type=data.document_type,
+        sex=data.sex,
+        birth_date=data.birth_date,
+        **extra,
+    )
+    if data.document_number:
+        resident.set_id_number(data.document_number, data.document_type)
+    if data.phone:
+        resident.set_phone(data.phone)
+    return resident
+
+
+def resident_create(*, actor, household: Household, data: ResidentData, **extra) -> Resident:
+    """Add a validated resident to ``household``; audited.
+
+    Raises ValidationError when the same document already belongs to a resident (in any household):
+    that is a conflict to resolve, never a silent merge.
+    """
+    resident = build_resident(household, data, **extra)
+    with transaction.atomic():
+        if resident.id_hash:
+            other = Resident.objects.filter(id_hash=resident.id_hash).select_related("household").first()
+            if other is not None:
+                raise ValidationError(
+                    {
+                        "document_number": _("this person is already registered in household %(h)s")
+                        % {"h": other.household_id}
+                    }
+                )
+        resident.save()
+        audit.record(actor=actor, action="create", obj=resident)
+    return resident
+
+
+def reveal(*, actor, obj, field: str, reason: str = "") -> str:
+    """Return the plain ID number (``field="id"``) or phone (``"phone"``) of ``obj`` and audit the view.
+
+    The caller must already have checked the actor's REVEAL_PII capability for the object's division.
+    Raises ValueError for another field name.
+    """
+    if field == "id":
+        value = obj.id_number_plain()
+    elif field == "phone":
+        value = obj.phone_plain()
+    else:
+        raise ValueError(f"cannot reveal {field!r}")
+    audit.record(
+        actor=actor,
+        action="view_pii",
+        obj=obj,
+        reason=reason,
+        detail={"field": field, "at": timezone.now().isoformat()},
+    )
+    return value

@@ -1,0 +1,99 @@
+"""Registry pages: households, residents, search, and the audited reveal of personal data."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can
+from lianfang.registry import services
+from lianfang.registry.filtersets import ResidentFilterSet
+from lianfang.registry.models import Household, Resident
+from lianfang.registry.selectors import search_residents
+
+
+@login_required
+def household_detail(request, pk: int):
+    """A household with its members (masked); out of scope → 404."""
+    household = get_object_or_404(
+        Household.objects.visible_to(request.user).select_related("community", "compound", "building", "unit"), pk=pk
+    )
+    members = household.residents.select_related("guardian").order_by("relation", "birth_date")
+    return render(
+        request,
+        "registry/household_detail.html",
+        {
+            "household": household,
+            "members": members,
+            "can_reveal": can(request.user, Capability.REVEAL_PII, household.path),
+        },
+    )
+
+
+@login_required
+def resident_detail(request, pk: int):
+    """One resident (masked, with reveal buttons for those allowed); out of scope → 404."""
+    resident = get_object_or_404(
+        Resident.objects.visible_to(request.user).select_related("household", "guardian"), pk=pk
+    )
+    return render(
+        request,
+        "registry/resident_detail.html",
+        {
+            "resident": resident,
+            "can_reveal": can(request.user, Capability.REVEAL_PII, resident.path),
+        },
+    )
+
+
+@login_required
+@require_POST
+def reveal(request, kind: str, pk: int, field: str):
+    """Return the unmasked ``field`` (``id`` or ``phone``) of a resident or household, audited.
+
+    404 when out of scope; 403 without the REVEAL_PII capability; 400 for an unknown field.
+    """
+    model = {"resident": Resident, "household": Household}.get(kind)
+    if model is None or field not in ("id", "phone") or (model is Household and field == "id"):
+        return HttpResponseBadRequest("unknown field")
+    obj = get_object_or_404(model.objects.visible_to(request.user), pk=pk)
+    if not can(request.user, Capability.REVEAL_PII, obj.path):
+        return HttpResponse(status=403)
+    value = services.reveal(actor=request.user, obj=obj, field=field, reason=request.POST.get("reason", ""))
+    return HttpResponse(format_html('<span class="pii" data-testid="revealed">{}</span>', value))
+
+
+@login_required
+def search(request):
+    """Search residents by name, pinyin initials, last digits of ID or phone, full ID or phone."""
+    query = request.GET.get("q", "")
+    page = None
+    if query.strip():
+        qs = search_residents(user=request.user, query=query).order_by("name", "id")
+        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "registry/search.html", {"query": query, "page": page})
+
+
+@login_required
+def residents(request):
+    """Resident list with the shared filters (within, flag, residence status, q)."""
+    filterset = ResidentFilterSet(
+        request.GET,
+        queryset=Resident.objects.visible_to(request.user).select_related("household").order_by("path", "id"),
+        request=request,
+    )
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page")) if filterset.is_valid() else None
+    return render(request, "registry/residents.html", {"filterset": filterset, "page": page})
+
+
+@login_required
+def my_households(request):
+    """The households in the user's scope (for a household representative: their households)."""
+    qs = Household.objects.visible_to(request.user).order_by("path", "room", "id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "registry/my_households.html", {"households": page})

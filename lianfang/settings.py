@@ -1,0 +1,187 @@
+"""Django settings for Lianfang, read from environment variables (see README "Configuration")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.conf import decode_key, env_bool, env_int, env_list, env_str, secret_from_env_or_file
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("LIANFANG_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("LIANFANG_DEBUG", False)
+_dev_secrets = env_bool("LIANFANG_DEV_SECRETS", True)
+SECRET_KEY = secret_from_env_or_file(
+    "LIANFANG_SECRET_KEY", VAR_DIR / "secret_key", nbytes=48, allow_generate=_dev_secrets
+)
+# Keys for personal data: AES-256-GCM for encryption at rest, HMAC-SHA256 for exact look-up.
+LIANFANG_PII_KEY = decode_key(
+    "LIANFANG_PII_KEY",
+    secret_from_env_or_file("LIANFANG_PII_KEY", VAR_DIR / "pii_key", allow_generate=_dev_secrets),
+)
+LIANFANG_LOOKUP_KEY = decode_key(
+    "LIANFANG_LOOKUP_KEY",
+    secret_from_env_or_file("LIANFANG_LOOKUP_KEY", VAR_DIR / "lookup_key", allow_generate=_dev_secrets),
+)
+if LIANFANG_PII_KEY == LIANFANG_LOOKUP_KEY:
+    raise ImproperlyConfigured("LIANFANG_PII_KEY and LIANFANG_LOOKUP_KEY must differ")
+
+ALLOWED_HOSTS = env_list("LIANFANG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("LIANFANG_CSRF_TRUSTED_ORIGINS", [])
+LIANFANG_DISTRICT_CODE = env_str("LIANFANG_DISTRICT_CODE", "620103")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_filters",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "lianfang.core",
+    "lianfang.accounts",
+    "lianfang.divisions",
+    "lianfang.registry",
+    "lianfang.workforce",
+    "lianfang.zones",
+    "lianfang.screening",
+    "lianfang.assistance",
+    "lianfang.fieldops",
+    "lianfang.reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "lianfang.urls"
+WSGI_APPLICATION = "lianfang.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "lianfang.core.context_processors.lianfang",
+            ],
+        },
+    },
+]
+
+# Database: SQLite (WAL) under var/ by default; PostgreSQL through DATABASE_URL in production.
+_default_db_url = f"sqlite:///{VAR_DIR / 'lianfang.sqlite3'}"
+try:
+    DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db_url), conn_max_age=60)}
+except ValueError as exc:  # dj-database-url raises ValueError on unknown schemes
+    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": env_str("LIANFANG_TEST_SQLITE", "") or None}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS: list = []  # each app keeps its own locale/ folder
+TIME_ZONE = "Asia/Shanghai"  # the district's day; datetimes are stored aware, in UTC
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "lianfang" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or env_bool("LIANFANG_PLAIN_STATIC", False)
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("LIANFANG_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("LIANFANG_SESSION_SECONDS", 12 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "lianfang.core.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env_str("LIANFANG_API_RATE", "6000/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lianfang API",
+    "DESCRIPTION": "Community outbreak-containment operations (四级联防联控). All lists are scoped to the caller.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str("LIANFANG_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LIANFANG_LOG_LEVEL", "INFO")},
+}
