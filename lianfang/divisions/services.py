@@ -220,6 +220,20 @@ def _polygon(box) -> dict:
     return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
 
 
+def bbox(geometry: dict | None) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) of a GeoJSON Polygon; the district box when missing."""
+    if not geometry:
+        return DISTRICT_BOX
+    ring = geometry["coordinates"][0]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def child_boxes(parent_geometry: dict | None, n: int) -> list[dict]:
+    """``n`` schematic GeoJSON rectangles laid out in a grid inside the parent's shape (row by row)."""
+    return [_polygon(cell) for cell in _grid(bbox(parent_geometry), n)]
+
+
 def assign_schematic_geometry(*, root_code: str) -> int:
     """Generate deterministic rectangles for every node under ``root_code`` (inclusive).
 

@@ -1,0 +1,70 @@
+"""``manage.py create_demo_users --code 620103``: one demo user per role, logins printed."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from lianfang.accounts.roles import Role
+from lianfang.accounts.services import demo_user_ensure
+from lianfang.divisions.models import Division, Level
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) one demo user per role in a district and print the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--code", required=True, help="district code")
+
+    def handle(self, *args, code, **options):
+        password = os.environ.get("LIANFANG_DEMO_PASSWORD", "lianfang-demo")
+        try:
+            district = Division.objects.get(code=code, level=Level.DISTRICT)
+        except Division.DoesNotExist:
+            raise CommandError(f"district {code} is not loaded") from None
+        street = Division.objects.filter(parent=district).order_by("code").first()
+        community = Division.objects.filter(parent=street, level=Level.COMMUNITY).order_by("code").first()
+        compound = Division.objects.filter(parent=community, level=Level.COMPOUND).order_by("code").first()
+        if street is None or community is None:
+            raise CommandError(f"district {code} has no streets/communities loaded")
+        compound = compound or community
+        plan = [
+            ("commander", "指挥长（演示）", Role.DISTRICT_COMMANDER, district),
+            ("street", "街道干部（演示）", Role.STREET_OFFICER, street),
+            ("community", "社区工作人员（演示）", Role.COMMUNITY_STAFF, community),
+            ("cadre", "驻守干部（演示）", Role.STATIONED_CADRE, community),
+            ("grid", "网格员（演示）", Role.GRID_WORKER, compound),
+            ("volunteer", "志愿者（演示）", Role.VOLUNTEER, compound),
+            ("representative", "联户代表（演示）", Role.HOUSEHOLD_REPRESENTATIVE, compound),
+        ]
+        rows = []
+        for username, display, role, division in plan:
+            user = demo_user_ensure(
+                actor=None, username=username, display_name=display, password=password, role=role, division=division
+            )
+            rows.append((username, Role(role).label, division))
+            if role == Role.HOUSEHOLD_REPRESENTATIVE:
+                self._link_representative(user, district)
+        demo_user_ensure(
+            actor=None,
+            username="admin",
+            display_name="系统管理员（演示）",
+            password=password,
+            role=None,
+            division=None,
+            superuser=True,
+        )
+        rows.append(("admin", "superuser (/admin/)", district))
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {password})"))
+        for username, label, division in rows:
+            self.stdout.write(f"  {username:<15} {str(label):<28} {division.short_name} ({division.code})")
+        self.stdout.write("")
+
+    def _link_representative(self, user, district):
+        try:
+            from lianfang.workforce.generator import link_demo_representative  # noqa: PLC0415 (optional app hook)
+        except ImportError:
+            return
+        link_demo_representative(user=user, district=district)

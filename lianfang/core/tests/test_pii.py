@@ -1,0 +1,50 @@
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from lianfang.core import pii
+
+
+def test_encrypt_roundtrip_and_random_nonce():
+    a, b = pii.encrypt("11010519491231002X"), pii.encrypt("11010519491231002X")
+    assert a != b  # a fresh nonce per value
+    assert pii.decrypt(a) == pii.decrypt(b) == "11010519491231002X"
+    assert b"11010519491231002X" not in a
+
+
+def test_tampering_is_detected():
+    blob = bytearray(pii.encrypt("13812345678"))
+    blob[-1] ^= 1
+    with pytest.raises(InvalidTag):
+        pii.decrypt(bytes(blob))
+
+
+def test_lookup_hash_is_keyed_and_kind_separated():
+    assert pii.lookup_hash("phone", "13812345678") == pii.lookup_hash("phone", "13812345678")
+    assert pii.lookup_hash("phone", "13812345678") != pii.lookup_hash("id", "13812345678")
+    assert len(pii.lookup_hash("id", "x")) == 32
+    assert pii.lookup_hash("id", "") == ""
+
+
+def test_masks():
+    assert pii.mask_id("440524188001010014") == "4405**********0014"
+    assert pii.mask_phone("13812345678") == "138****5678"
+    assert pii.mask_phone("093112345678") == "********5678"
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("13812345678", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("１３８１２３４５６７８", "13812345678"),
+        ("0931-8123456", "09318123456"),
+    ],
+)
+def test_normalize_phone(raw, normalized):
+    assert pii.normalize_phone(raw) == normalized
+
+
+@pytest.mark.parametrize("raw", ["12345", "1381234567", "abc", "+1 202 555 0143", ""])
+def test_invalid_phone(raw):
+    with pytest.raises(pii.PhoneError):
+        pii.normalize_phone(raw)
