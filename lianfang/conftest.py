@@ -202,7 +202,8 @@ def login_page(page, live_server):
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
         page.wait_for_load_state("networkidle")
         return page
 

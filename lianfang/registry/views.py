@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import format_html
@@ -13,8 +14,12 @@ from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.registry import services
 from lianfang.registry.filtersets import ResidentFilterSet
-from lianfang.registry.models import Household, Resident
+from lianfang.registry.models import Household, Relation, Resident
 from lianfang.registry.selectors import search_residents
+
+RELATION_ORDER = Case(
+    *[When(relation=value, then=Value(i)) for i, value in enumerate(Relation.values)], output_field=IntegerField()
+)
 
 
 @login_required
@@ -23,7 +28,7 @@ def household_detail(request, pk: int):
     household = get_object_or_404(
         Household.objects.visible_to(request.user).select_related("community", "compound", "building", "unit"), pk=pk
     )
-    members = household.residents.select_related("guardian").order_by("relation", "birth_date")
+    members = household.residents.select_related("guardian").order_by(RELATION_ORDER, "birth_date")
     return render(
         request,
         "registry/household_detail.html",

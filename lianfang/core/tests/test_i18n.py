@@ -72,3 +72,21 @@ def test_code_strings_are_in_catalogue(app, tmp_path):
     committed = {e.msgid for e in polib.pofile(str(_catalogue(app))) if not e.obsolete and e.msgstr or e.msgstr_plural}
     missing = sorted(extracted - committed)
     assert missing == [], f"{app.name}: strings without translation (run `make messages`): {missing[:10]}"
+
+
+def test_same_string_same_translation_across_apps():
+    """Django merges every app's catalogue into one: a msgid (with its context) must mean one thing.
+
+    Use a context (``{% translate "Name" context "place" %}``, ``pgettext``) where meanings differ.
+    """
+    seen: dict[tuple[str | None, str], tuple[str, str]] = {}
+    clashes = []
+    for app in APPS:
+        if not _catalogue(app).exists():
+            continue
+        for entry in polib.pofile(str(_catalogue(app))).translated_entries():
+            key = (entry.msgctxt, entry.msgid)
+            if key in seen and seen[key][1] != entry.msgstr:
+                clashes.append(f"{key}: {seen[key][0]}={seen[key][1]!r} vs {app.name}={entry.msgstr!r}")
+            seen.setdefault(key, (app.name, entry.msgstr))
+    assert clashes == [], "\n".join(clashes)
