@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 MANAGE := $(PY) manage.py
-SCALE ?= 0.05
+SCALE ?= 0.1
 SEED ?= 42
 DISTRICT ?= 620103
 DIVISIONS ?= ../shared/data/divisions
@@ -43,7 +43,6 @@ system-deps:
 
 demo-data: install
 	$(MANAGE) migrate --noinput -v0
-	$(MANAGE) compilemessages -v0 --ignore '.venv' >/dev/null 2>&1 || true
 	$(MANAGE) load_divisions --source $(DIVISIONS) --code $(DISTRICT)
 	$(MANAGE) generate_population --code $(DISTRICT) --scale $(SCALE) --seed $(SEED)
 	$(MANAGE) create_demo_users --code $(DISTRICT)
