@@ -204,3 +204,118 @@ class Resident(SealedIdMixin, SealedPhoneMixin, models.Model):
         """Whole years on ``day``."""
         years = day.year - self.birth_date.year
         return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class ImportStatus(models.TextChoices):
+    """Where a registry import stands (导入状态)."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    INVALID = "invalid", _("Has errors, nothing written")
+    VALIDATED = "validated", _("Checked (dry run), nothing written")
+    COMMITTED = "committed", _("Imported")
+    UNCHANGED = "unchanged", _("No changes")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
+    FAILED = "failed", _("Failed")
+
+
+class ImportBatch(models.Model):
+    """One import of a roster file into one community, or a street/district with a community column (导入批次): who, when, which file, what it did.
+
+    ``file_sha256`` identifies the file's bytes; ``counts`` holds the row and change counts
+    (``rows``, ``households_created``, ``households_updated``, ``residents_created``,
+    ``residents_updated``, ``unchanged``, ``errors``, ``warnings``); ``created_ids`` holds the ids
+    of rows created by this batch as ``{"household": [[first, last], ...], "resident": [...]}``
+    (inclusive ranges) so that :func:`lianfang.registry.importers.import_batch_rollback` can undo it;
+    rows it updated are in :class:`ImportChange`. ``issues`` keeps the first problems for display;
+    the full report is the ``report`` file (XLSX: original rows plus an error column).
+    """
+
+    SCOPE_PATH_FIELD = "division__code"
+
+    division = models.ForeignKey(
+        "divisions.Division", verbose_name=_("imported into"), on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    file = models.FileField(_("uploaded file"), upload_to="imports/%Y/%m/", blank=True, max_length=200)
+    file_name = models.CharField(_("file name"), max_length=200)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64, db_index=True)
+    file_format = models.CharField(_("file format"), max_length=10, blank=True)
+    encoding = models.CharField(_("text encoding"), max_length=20, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.QUEUED, db_index=True
+    )
+    phase = models.CharField(_("phase"), max_length=20, blank=True)
+    progress_done = models.PositiveIntegerField(_("rows done"), default=0)
+    progress_total = models.PositiveIntegerField(_("rows in all"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    issues = models.JSONField(_("first problems"), default=list, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    report = models.FileField(_("report"), upload_to="imports/reports/", blank=True, max_length=200)
+    created_ids = models.JSONField(_("created rows"), default=dict, blank=True)
+    rolled_back_at = models.DateTimeField(_("rolled back"), null=True, blank=True)
+    rolled_back_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("rolled back by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("registry import")
+        verbose_name_plural = _("registry imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name}"
+
+    @property
+    def audit_division_code(self) -> str:
+        return self.division.code
+
+    @property
+    def progress_percent(self) -> int:
+        """Whole percent of rows done (0 when the total is not known yet)."""
+        if not self.progress_total:
+            return 0
+        return min(100, self.progress_done * 100 // self.progress_total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+class ImportChange(models.Model):
+    """The previous values of one row that an import updated (导入变更), so the import can be undone.
+
+    ``table`` is ``household`` or ``resident``; ``before`` maps column names to the values they had
+    (bytes as ``{"b64": ...}``, dates and times as ISO strings).
+    """
+
+    SCOPE_PATH_FIELD = "batch__division__code"
+
+    batch = models.ForeignKey(ImportBatch, verbose_name=_("import"), on_delete=models.CASCADE, related_name="changes")
+    table = models.CharField(_("table"), max_length=12)
+    object_id = models.BigIntegerField(_("row id"))
+    before = models.JSONField(_("previous values"), default=dict)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("import change")
+        verbose_name_plural = _("import changes")
+        indexes = [models.Index(fields=["batch", "table"], name="importchange_batch_table_idx")]

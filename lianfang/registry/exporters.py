@@ -1,0 +1,325 @@
+"""Registry export (导出), the import template, and the import error report, all as XLSX (openpyxl).
+
+The export uses the template layout (lianfang.registry.importers.TEMPLATE_COLUMNS): row 1 carries
+the instructions (and, for an unmasked export, the watermark), row 2 the headers, data from row 3.
+ID and phone columns are formatted as Text so Excel never turns them into numbers. An export
+imported again changes nothing: masked cells match the stored masks through the ``Resident no.``
+column, unmasked cells match the stored values.
+
+Masked by default. Unmasked needs both EXPORT and REVEAL_PII on the division and a written reason;
+it is watermarked with the user and the time (first row, page header and footer, document
+properties) and audited (design.md "Personal data").
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can
+from lianfang.core import audit, pii
+from lianfang.divisions.models import Division
+from lianfang.registry.importers import TEMPLATE_COLUMNS, Plan, read_sheets
+from lianfang.registry.models import (
+    VULNERABILITY_FLAGS,
+    DocumentType,
+    Household,
+    ImportBatch,
+    Relation,
+    ResidenceStatus,
+    Resident,
+    Sex,
+)
+
+TEXT_FORMAT = "@"
+TEMPLATE_ROWS_FORMATTED = 2_000  # rows below the header pre-formatted as Text in the blank template
+RELATION_ORDER = {value: index for index, value in enumerate(Relation.values)}
+
+
+def headers() -> list[str]:
+    """Template headers in the active language (the importer accepts both languages)."""
+    return [str(c.label) for c in TEMPLATE_COLUMNS]
+
+
+def instructions() -> str:
+    """The instructions row of the template (translated)."""
+    return _(
+        "Instructions: one row per resident; the household is the address (compound, building, unit, room). "
+        "Keep ID and phone numbers as text. Required: compound, room, name, ID number. Flags: 是 or blank. "
+        "A person without a document needs a guardian's ID number. Delete this row or leave it: it is skipped."
+    )
+
+
+def _text_cell(ws, value):
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = TEXT_FORMAT
+    return cell
+
+
+def _header_cells(ws) -> list:
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    cells = []
+    for label in headers():
+        cell = WriteOnlyCell(ws, value=label)
+        cell.font, cell.fill = bold, fill
+        cells.append(cell)
+    return cells
+
+
+TEXT_COLUMNS = [i for i, c in enumerate(TEMPLATE_COLUMNS) if c.text]
+
+
+def write_template(output) -> None:
+    """Write the blank import template (XLSX) to ``output`` (a path or a binary file object).
+
+    Row 1: instructions; row 2: headers; ID and phone columns formatted as Text for the first
+    2,000 data rows and as the column default.
+    """
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Residents")
+    ws.append([instructions()])
+    ws["A1"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(TEMPLATE_COLUMNS))
+    ws.row_dimensions[1].height = 48
+    ws.append(headers())
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    for index in TEXT_COLUMNS:
+        letter = get_column_letter(index + 1)
+        ws.column_dimensions[letter].number_format = TEXT_FORMAT
+        ws.column_dimensions[letter].width = 22
+        for row in range(3, 3 + TEMPLATE_ROWS_FORMATTED):
+            ws.cell(row=row, column=index + 1).number_format = TEXT_FORMAT
+    ws.freeze_panes = "A3"
+    wb.save(output)
+
+
+def _check_export(actor, target: Division, unmasked: bool, reason: str) -> None:
+    if actor is None:
+        return  # the system (command line without --user)
+    if not can(actor, Capability.EXPORT, target.code):
+        raise PermissionDenied(_("you may not export personal data of %s") % target.short_name)
+    if unmasked:
+        if not can(actor, Capability.REVEAL_PII, target.code):
+            raise PermissionDenied(_("you may not export unmasked personal data of %s") % target.short_name)
+        if not reason.strip():
+            raise ValidationError({"reason": _("an unmasked export needs a reason")})
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    return {
+        "sex": {v: str(label) for v, label in Sex.choices},
+        "relation": {v: str(label) for v, label in Relation.choices},
+        "residence_status": {v: str(label) for v, label in ResidenceStatus.choices},
+        "document_type": {v: str(label) for v, label in DocumentType.choices},
+    }
+
+
+def export_rows(*, actor, target: Division, unmasked: bool = False) -> Iterator[list]:
+    """Rows in template order for the residents of ``target`` visible to ``actor`` (None: all).
+
+    Three queries whatever the size: households, residents, and guardians outside the set. Values
+    are the display labels of the active language; ID and phone numbers masked unless ``unmasked``.
+    """
+    households_qs = Household.objects.within(target.code)
+    residents_qs = Resident.objects.within(target.code)
+    if actor is not None:
+        households_qs = households_qs.visible_to(actor)
+        residents_qs = residents_qs.visible_to(actor)
+    households = {
+        h["id"]: h
+        for h in households_qs.values(
+            "id",
+            "path",
+            "room",
+            "contact_name",
+            "phone_enc",
+            "phone_masked",
+            "community__short_name",
+            "compound__short_name",
+            "building__short_name",
+            "unit__short_name",
+        )
+    }
+    fields = [
+        "id",
+        "household_id",
+        "name",
+        "document_type",
+        "guardian_id",
+        "sex",
+        "birth_date",
+        "relation",
+        "residence_status",
+        "registration_address",
+        "id_enc",
+        "id_masked",
+        "phone_enc",
+        "phone_masked",
+        *(name for name, _label in VULNERABILITY_FLAGS),
+    ]
+    residents = list(residents_qs.values(*fields))
+    documents = {r["id"]: (r["id_enc"], r["id_masked"]) for r in residents}
+    missing = {r["guardian_id"] for r in residents if r["guardian_id"] and r["guardian_id"] not in documents}
+    if missing:
+        for row in Resident.objects.filter(pk__in=missing).values("id", "id_enc", "id_masked"):
+            documents[row["id"]] = (row["id_enc"], row["id_masked"])
+    residents.sort(
+        key=lambda r: (
+            households[r["household_id"]]["path"] if r["household_id"] in households else "",
+            r["household_id"],
+            RELATION_ORDER.get(r["relation"], 99),
+            r["id"],
+        )
+    )
+    labels = _labels()
+    yes = pgettext("flag", "yes")
+
+    def document(enc, masked) -> str:
+        return pii.decrypt(enc) if unmasked else masked
+
+    for r in residents:
+        h = households.get(r["household_id"])
+        if h is None:
+            continue  # the household is outside the actor's scope
+        guardian = ""
+        if r["guardian_id"] and r["guardian_id"] in documents:
+            guardian = document(*documents[r["guardian_id"]])
+        values = {
+            "resident_no": r["id"],
+            "community": h["community__short_name"] or "",
+            "compound": h["compound__short_name"] or "",
+            "building": h["building__short_name"] or "",
+            "unit": h["unit__short_name"] or "",
+            "room": h["room"],
+            "contact_name": h["contact_name"],
+            "household_phone": document(h["phone_enc"], h["phone_masked"]),
+            "name": r["name"],
+            "document_type": labels["document_type"][r["document_type"]],
+            "id_number": document(r["id_enc"], r["id_masked"]),
+            "sex": labels["sex"][r["sex"]],
+            "birth_date": r["birth_date"],
+            "phone": document(r["phone_enc"], r["phone_masked"]),
+            "relation": labels["relation"][r["relation"]],
+            "residence_status": labels["residence_status"][r["residence_status"]],
+            "registration_address": r["registration_address"],
+            "guardian_id": guardian,
+            **{name: yes if r[name] else "" for name, _label in VULNERABILITY_FLAGS},
+        }
+        yield [values[c.key] for c in TEMPLATE_COLUMNS]
+
+
+def watermark_text(actor, when) -> str:
+    """``Unmasked export by <user> at <local time> — confidential, do not forward``."""
+    local = timezone.localtime(when)
+    return _("Unmasked export by %(user)s at %(time)s — confidential, do not forward") % {
+        "user": actor if actor is not None else _("system"),
+        "time": local.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def registry_export(*, actor, target: Division, output, unmasked: bool = False, reason: str = "") -> int:
+    """Write the residents of ``target`` visible to ``actor`` to ``output`` (path or binary file) as XLSX.
+
+    ``actor=None`` is the system (command line without a user) and sees everything. Masked unless
+    ``unmasked``; unmasked needs EXPORT and REVEAL_PII on ``target`` and a ``reason``, and is
+    watermarked. Audited (action ``export``) with the row count. Returns the number of residents
+    written. Raises PermissionDenied or ValidationError (no reason).
+    """
+    _check_export(actor, target, unmasked, reason)
+    now = timezone.now()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Residents"))
+    top = instructions()
+    if unmasked:
+        mark = watermark_text(actor, now)
+        top = f"{mark}. {top}"
+        ws.oddHeader.center.text = mark
+        ws.oddFooter.center.text = mark
+        wb.properties.title = mark
+        wb.properties.creator = str(actor) if actor is not None else "lianfang"
+    ws.append([top])
+    ws.append(_header_cells(ws))
+    count = 0
+    for row in export_rows(actor=actor, target=target, unmasked=unmasked):
+        for index in TEXT_COLUMNS:
+            row[index] = _text_cell(ws, row[index])
+        ws.append(row)
+        count += 1
+    wb.save(output)
+    audit.record(
+        actor=actor,
+        action="export",
+        obj=target,
+        reason=reason,
+        detail={"rows": count, "unmasked": unmasked, "at": now.isoformat(), "format": "xlsx"},
+    )
+    return count
+
+
+def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
+    """Write the import's report: every original row plus ``Errors`` and ``Warnings`` columns, and a
+    ``Problems`` sheet (sheet, row, column, value, reason, severity). Saved to the default storage as
+    ``imports/reports/``; sets ``batch.report`` (unsaved) and returns its storage name."""
+    sheets, _encoding = read_sheets(data, plan.file_format)
+    by_row: dict[tuple[str, int], list] = {}
+    for issue in plan.issues:
+        by_row.setdefault((issue.sheet, issue.row), []).append(issue)
+    wb = Workbook(write_only=True)
+    red = PatternFill("solid", fgColor="F8CBAD")
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet.name[:31] or "sheet")
+        width = max((len(r) for r in sheet.rows), default=0)
+        for index, row in enumerate(sheet.rows, start=1):
+            issues = by_row.get((sheet.name, index), [])
+            errors = "; ".join(
+                f"{i.column}: {i.reason}" if i.column else i.reason for i in issues if i.severity == "error"
+            )
+            warnings = "; ".join(
+                f"{i.column}: {i.reason}" if i.column else i.reason for i in issues if i.severity == "warning"
+            )
+            cells = [*row, *[""] * (width - len(row))]
+            extra = []
+            if errors:
+                cell = WriteOnlyCell(ws, value=errors)
+                cell.fill = red
+                extra.append(cell)
+            else:
+                extra.append("")
+            extra.append(warnings)
+            if index == plan.header_rows.get(sheet.name):
+                extra = [_("Errors"), _("Warnings")]
+            ws.append([*cells, *extra])
+    problems = wb.create_sheet(_("Import problems"))
+    problems.append([_("Severity"), _("Sheet"), _("Row"), _("Column"), _("Value"), _("Reason")])
+    for issue in sorted(plan.issues, key=lambda i: (i.severity != "error", i.sheet, i.row)):
+        severity = _("error") if issue.severity == "error" else _("warning")
+        problems.append([severity, issue.sheet, issue.row, issue.column, issue.value, issue.reason])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    name = f"import-{batch.pk}-report.xlsx"
+    batch.report.save(name, ContentFile(buffer.getvalue()), save=False)
+    return batch.report.name
+
+
+def report_path(batch: ImportBatch) -> Path | None:
+    """Filesystem path of the batch's report, or None when there is none."""
+    if not batch.report:
+        return None
+    return Path(batch.report.path)

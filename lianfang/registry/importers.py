@@ -1,0 +1,1802 @@
+"""Registry import (导入): households with their residents from the rosters communities really keep.
+
+Formats: .xlsx, .xls, .ods (python-calamine) and .csv (UTF-8, UTF-8 with BOM, GBK/GB18030; the
+encoding is detected with charset-normalizer when the bytes are not UTF-8). One row per resident;
+the household is the row's address (community, compound, building, unit, room). The layout of the
+downloadable template is :data:`TEMPLATE_COLUMNS` (lianfang.registry.exporters writes it).
+
+The pipeline (design.md "Bulk paths"; docs/import.md):
+
+1. **Read** every sheet; find the header row (or a two-row header, merged cells flattened to
+   ``住址-楼栋``) by matching Chinese and English synonyms; fill merged data cells within their range;
+   skip blank rows; ignore unknown columns with a warning; a missing required column is an error.
+2. **Validate the whole file** against the database, loaded once (divisions, households and
+   residents of the target; other residents only by the ID hashes in the file): ID numbers per
+   GB 11643-1999 through core.idnumber (numbers stored as numbers are "corrupted by Excel", never
+   repaired), phones with phonenumbers, the same person twice in the file or already living in
+   another household is a conflict, an unknown compound/building/unit is an error naming the
+   nearest matches. Every problem is an :class:`Issue` (sheet, row, column, value, reason).
+3. **Commit** only when there is no error: one transaction; new rows by COPY (PostgreSQL) or
+   ``executemany`` (SQLite) through core.bulk; changed rows updated with their previous values kept
+   in ImportChange; upsert keyed on the ID-number hash, so importing the same file again changes
+   nothing and says so. The whole batch can be rolled back (:func:`import_batch_rollback`).
+   Deaths and other irreversible statuses are never set by an import.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import difflib
+import functools
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can
+from lianfang.core import audit, bulk, pii
+from lianfang.divisions.models import Division, Level
+from lianfang.registry import generator
+from lianfang.registry.models import (
+    VULNERABILITY_FLAGS,
+    DocumentType,
+    Household,
+    ImportBatch,
+    ImportChange,
+    ImportStatus,
+    Relation,
+    ResidenceStatus,
+    Resident,
+    Sex,
+)
+from lianfang.registry.services import (
+    FLAG_FIELDS,
+    Placement,
+    ResidentData,
+    household_address,
+    pinyin_initials,
+    validate_resident,
+)
+
+SPREADSHEET_FORMATS = ("xlsx", "xls", "ods")
+FORMATS = (*SPREADSHEET_FORMATS, "csv")
+HEADER_SEARCH_ROWS = 15  # the header must start within the first 15 rows of a sheet
+PROGRESS_EVERY = 5_000
+MAX_STORED_ISSUES = 200
+
+ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read at all (unknown format, damaged, no sheet with a header)."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Columns
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One template column: canonical ``key``, English ``label`` (translated in headers), synonyms."""
+
+    key: str
+    label: object
+    synonyms: tuple[str, ...] = ()
+    required: bool = False
+    text: bool = False  # formatted as Text in the template (ID and phone numbers)
+
+
+FLAG_SYNONYMS = {
+    "elderly_alone": ("独居老人", "独居", "空巢老人", "elderly alone"),
+    "no_smartphone": ("无智能手机", "没有智能手机", "no smartphone"),
+    "chronic_illness": ("慢性病", "慢性病需用药", "慢病", "chronic illness"),
+    "dialysis": ("透析", "血透", "dialysis"),
+    "pregnant": ("孕产妇", "孕妇", "pregnant", "pregnancy"),
+    "bedridden": ("卧床", "长期卧床", "bedridden"),
+    "disabled": ("残疾", "残疾人", "disabled", "disability"),
+    "infant": ("婴幼儿", "婴儿", "infant"),
+}
+
+TEMPLATE_COLUMNS: tuple[Column, ...] = (
+    Column("resident_no", gettext_lazy("Resident no."), ("居民编号", "人员编号", "resident no", "resident id")),
+    Column("community", gettext_lazy("Community/village"), ("社区", "社区名称", "村", "社区(村)", "社区/村", "村委会")),
+    Column(
+        "compound",
+        gettext_lazy("Compound/village group"),
+        ("小区", "小区名称", "村民小组", "组", "小区/村民小组", "compound", "village group"),
+        required=True,
+    ),
+    Column("building", gettext_lazy("Building"), ("楼栋", "楼号", "楼栋号", "栋", "幢", "楼", "building")),
+    Column("unit", gettext_lazy("Unit (stairwell)"), ("单元", "单元号", "unit", "stairwell")),
+    Column(
+        "room",
+        gettext_lazy("Room / house number"),
+        ("房号", "房间号", "门牌号", "户室号", "室", "房屋号", "room", "house number", "room no"),
+        required=True,
+    ),
+    Column("contact_name", gettext_lazy("Household contact"), ("户联系人", "家庭联系人", "household contact")),
+    Column(
+        "household_phone",
+        gettext_lazy("Household phone"),
+        ("户联系电话", "家庭电话", "户电话", "household phone"),
+        text=True,
+    ),
+    Column("name", pgettext_lazy("person", "Name"), ("姓名", "名字", "居民姓名", "name", "full name"), required=True),
+    Column("document_type", gettext_lazy("Document type"), ("证件类型", "document type")),
+    Column(
+        "id_number",
+        gettext_lazy("ID number"),
+        (
+            "身份证号",
+            "身份证号码",
+            "公民身份号码",
+            "证件号码",
+            "证件号",
+            "身份证",
+            "id number",
+            "id no",
+            "id",
+            "id card number",
+            "document number",
+        ),
+        required=True,
+        text=True,
+    ),
+    Column("sex", gettext_lazy("Sex"), ("性别", "sex", "gender")),
+    Column("birth_date", gettext_lazy("Birth date"), ("出生日期", "出生年月日", "生日", "birth date", "date of birth")),
+    Column(
+        "phone",
+        gettext_lazy("Phone"),
+        ("联系电话", "手机号", "手机号码", "手机", "电话", "联系方式", "电话号码", "phone", "mobile", "phone number"),
+        text=True,
+    ),
+    Column(
+        "relation", gettext_lazy("Relation to head"), ("与户主关系", "关系", "家庭关系", "relation", "relationship")
+    ),
+    Column(
+        "residence_status",
+        gettext_lazy("Residence status"),
+        ("居住状态", "人员类型", "人员类别", "户籍类型", "residence status", "status"),
+    ),
+    Column(
+        "registration_address",
+        gettext_lazy("Household-registration address"),
+        ("户籍地址", "户籍地", "户口所在地", "registration address"),
+    ),
+    Column(
+        "guardian_id",
+        gettext_lazy("Guardian ID number"),
+        ("监护人证件号码", "监护人身份证号", "监护人身份证号码", "guardian id number", "guardian id"),
+        text=True,
+    ),
+    *(Column(name, label, FLAG_SYNONYMS[name]) for name, label in VULNERABILITY_FLAGS),
+)
+COLUMNS_BY_KEY = {c.key: c for c in TEMPLATE_COLUMNS}
+REQUIRED_KEYS = tuple(c.key for c in TEMPLATE_COLUMNS if c.required)
+# Columns naming statuses an import must never set (deaths, deregistration): ignored with a warning.
+IRREVERSIBLE_HEADERS = ("死亡", "是否死亡", "已故", "去世", "注销", "deceased", "dead", "death")
+
+
+def _norm_header(value: object) -> str:
+    """Header text folded for matching: NFKC, lower case, no spaces, ``*`` or bracketed notes."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip().lower()
+    text = re.sub(r"\(.*?\)|\[.*?\]", "", text)
+    return re.sub(r"[\s*:_]", "", text)
+
+
+@functools.cache
+def _header_index() -> dict[str, str]:
+    """Normalised header text → column key: synonyms plus the label in English and zh-Hans."""
+    index: dict[str, str] = {}
+    for column in TEMPLATE_COLUMNS:
+        names = [*column.synonyms]
+        for language in ("en", "zh-hans"):
+            with translation.override(language):
+                names.append(str(column.label))
+        for name in names:
+            index.setdefault(_norm_header(name), column.key)
+    return index
+
+
+def _match_header(text: str) -> str | None:
+    """Column key for one (possibly flattened ``住址-楼栋``) header text, or None."""
+    norm = _norm_header(text)
+    if not norm:
+        return None
+    index = _header_index()
+    if norm in index:
+        return index[norm]
+    if "-" in norm:  # a flattened two-row header: the lower (child) cell names the column
+        child = norm.rsplit("-", 1)[1]
+        return index.get(child)
+    return None
+
+
+def _is_irreversible(text: str) -> bool:
+    norm = _norm_header(text)
+    return any(_norm_header(h) == norm or norm.endswith("-" + _norm_header(h)) for h in IRREVERSIBLE_HEADERS)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Values
+# ---------------------------------------------------------------------------------------------------
+
+
+def _choice_index(choices, extra: dict[str, str]) -> dict[str, str]:
+    index = {}
+    for value, label in choices.choices:
+        index[value.lower()] = value
+        for language in ("en", "zh-hans"):
+            with translation.override(language):
+                index[unicodedata.normalize("NFKC", str(label)).strip().lower()] = value
+    for text, value in extra.items():
+        index[text.lower()] = value
+    return index
+
+
+@functools.cache
+def _value_indexes() -> dict[str, dict[str, str]]:
+    """Accepted cell values per choice column: codes, labels in both languages, common synonyms."""
+    return {
+        "sex": _choice_index(Sex, {"男": "M", "女": "F", "male": "M", "female": "F", "m": "M", "f": "F"}),
+        "relation": _choice_index(
+            Relation,
+            {
+                "户主": "head",
+                "本人": "head",
+                "配偶": "spouse",
+                "妻": "spouse",
+                "妻子": "spouse",
+                "夫": "spouse",
+                "丈夫": "spouse",
+                "子": "child",
+                "女": "child",
+                "儿子": "child",
+                "女儿": "child",
+                "子女": "child",
+                "长子": "child",
+                "长女": "child",
+                "次子": "child",
+                "次女": "child",
+                "父亲": "parent",
+                "母亲": "parent",
+                "父母": "parent",
+                "孙子": "grandchild",
+                "孙女": "grandchild",
+                "外孙": "grandchild",
+                "外孙女": "grandchild",
+                "孙子女": "grandchild",
+                "其他": "other",
+            },
+        ),
+        "residence_status": _choice_index(
+            ResidenceStatus,
+            {
+                "户籍": "registered",
+                "常住": "registered",
+                "户籍人口": "registered",
+                "流入": "inflow",
+                "流动": "inflow",
+                "外来": "inflow",
+                "流动人口": "inflow",
+                "暂住": "inflow",
+                "外出": "away",
+            },
+        ),
+        "document_type": _choice_index(
+            DocumentType,
+            {
+                "身份证": "resident_id",
+                "居民身份证": "resident_id",
+                "护照": "passport",
+                "港澳通行证": "hk_macao",
+                "台胞证": "taiwan",
+                "永居证": "foreign_permanent",
+                "外国人永久居留证": "foreign_permanent",
+                "其他": "other",
+                "无": "none",
+                "无证件": "none",
+            },
+        ),
+    }
+
+
+TRUE_VALUES = frozenset({"是", "有", "y", "yes", "true", "1", "√", "✓", "✔", "x"})
+FALSE_VALUES = frozenset({"", "否", "无", "n", "no", "false", "0", "-", "/"})
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: NFKC (full-width → ASCII), stripped; integral floats without ``.0``; dates ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A birth-date cell: a date cell, ``1949-12-31``, ``1949/12/31``, ``1949年12月31日`` or ``19491231``.
+
+    Returns None for a blank cell; raises ValueError for anything else.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = cell_text(value)
+    if not text:
+        return None
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            return dt.date(*(int(g) for g in match.groups()))
+    raise ValueError(text)
+
+
+_MOBILE = re.compile(r"^1\d{10}$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _mobile_prefix_valid(prefix7: str) -> bool:
+    try:
+        pii.normalize_phone(prefix7 + "0000")
+    except pii.PhoneError:
+        return False
+    return True
+
+
+def normalize_phone(raw: object) -> str:
+    """Validate a phone cell with phonenumbers (core.pii.normalize_phone) and return the normalised number.
+
+    An 11-digit mobile number is decided by its first 7 digits (phonenumbers' CN mobile patterns
+    constrain no digit past the 7th; tests/test_import_values.py checks this against phonenumbers
+    on random numbers), cached per prefix, because phonenumbers costs ~18 µs a call (design.md
+    "Bulk facts"). Raises pii.PhoneError.
+    """
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", str(raw)))
+    if text.startswith("+86"):
+        text = text[3:]
+    if _MOBILE.match(text):
+        if _mobile_prefix_valid(text[:7]):
+            return text
+        raise pii.PhoneError(_("not a valid Chinese phone number"), raw)
+    return pii.normalize_phone(text)
+
+
+def document_hash(number: str, document_type: str) -> str:
+    """The look-up hash SealedIdMixin.set_id_number stores for ``number`` of ``document_type``."""
+    if document_type == DocumentType.RESIDENT_ID:
+        return pii.lookup_hash("id", number)
+    return pii.lookup_hash(f"doc:{document_type}", number)
+
+
+def _is_masked(text: str) -> bool:
+    return "*" in text
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading files
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """Cells of one sheet: ``rows`` (lists, 0-based, padded from A1) and merged ranges (0-based, inclusive)."""
+
+    name: str
+    rows: list[list[object]]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+def detect_format(file_name: str) -> str:
+    """``xlsx``, ``xls``, ``ods`` or ``csv`` from the file name; raises ImportFileError otherwise."""
+    suffix = Path(file_name).suffix.lower().lstrip(".")
+    if suffix in ("txt", "tsv"):
+        suffix = "csv"
+    if suffix not in FORMATS:
+        raise ImportFileError(_("unsupported file type %(suffix)r: use .xlsx, .xls, .ods or .csv") % {"suffix": suffix})
+    return suffix
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes; returns ``(text, encoding)``.
+
+    A UTF-8 or UTF-16 byte-order mark wins; otherwise strict UTF-8; otherwise charset-normalizer
+    chooses among the Chinese encodings (GB18030 covers GBK and GB2312); GB18030 is the fallback.
+    Raises ImportFileError when nothing decodes.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # noqa: PLC0415
+
+    best = from_bytes(data[:200_000], cp_isolation=["gb18030", "big5", "utf_16"]).best()
+    encoding = best.encoding if best is not None else "gb18030"
+    if encoding in ("gbk", "gb2312"):
+        encoding = "gb18030"
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError:
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            raise ImportFileError(_("the file is not text in UTF-8 or GBK/GB18030")) from None
+
+
+def read_sheets(data: bytes, file_format: str) -> tuple[list[Sheet], str]:
+    """All sheets of a file as :class:`Sheet`; returns ``(sheets, encoding)`` (encoding for CSV only).
+
+    Raises ImportFileError for a file that cannot be opened.
+    """
+    if file_format == "csv":
+        text, encoding = decode_text(data)
+        sample = text[:10_000]
+        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return [Sheet(name="csv", rows=rows)], encoding
+    import python_calamine  # noqa: PLC0415
+
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = []
+        for name in workbook.sheet_names:
+            sheet = workbook.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
+            sheets.append(Sheet(name=name, rows=rows, merged=merged))
+    except (python_calamine.CalamineError, ValueError, OSError) as exc:
+        raise ImportFileError(
+            _("cannot open the file as %(format)s: %(error)s") % {"format": file_format, "error": exc}
+        ) from exc
+    return sheets, ""
+
+
+def fill_merged(sheet: Sheet) -> None:
+    """Copy each merged range's top-left value into every cell of the range (in place)."""
+    for r0, c0, r1, c1 in sheet.merged:
+        if r0 >= len(sheet.rows):
+            continue
+        top = sheet.rows[r0]
+        value = top[c0] if c0 < len(top) else ""
+        for r in range(r0, min(r1, len(sheet.rows) - 1) + 1):
+            row = sheet.rows[r]
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                if r != r0 or c != c0:
+                    row[c] = value
+
+
+@dataclass
+class Header:
+    """A located header: first data row index, column index → header text, column index → key."""
+
+    first_data_row: int
+    texts: dict[int, str]
+    keys: dict[int, str]
+    rows: int = 1
+
+
+def _row_texts(row: list[object]) -> list[str]:
+    return [cell_text(v) for v in row]
+
+
+def _score(texts: list[str]) -> tuple[int, dict[int, str]]:
+    keys = {}
+    for index, text in enumerate(texts):
+        key = _match_header(text)
+        if key and key not in keys.values():
+            keys[index] = key
+    return len(keys), keys
+
+
+def find_header(rows: list[list[object]]) -> Header | None:
+    """Locate the header in the first rows: the best single row or pair of rows (two-row header).
+
+    A two-row header is flattened column by column into ``parent-child`` (``住址-楼栋``); a blank
+    parent cell takes the nearest parent to its left (a merged cell without merge information, as
+    in CSV). Returns None when no row matches at least two required columns.
+    """
+    best: Header | None = None
+    best_score = 0
+    limit = min(len(rows), HEADER_SEARCH_ROWS)
+    for i in range(limit):
+        texts = _row_texts(rows[i])
+        score, keys = _score(texts)
+        if score > best_score:
+            best, best_score = Header(i + 1, dict(enumerate(texts)), keys, 1), score
+        if i + 1 < len(rows):
+            lower = _row_texts(rows[i + 1])
+            width = max(len(texts), len(lower))
+            flat, parent = [], ""
+            for c in range(width):
+                top = texts[c] if c < len(texts) else ""
+                bottom = lower[c] if c < len(lower) else ""
+                if top:
+                    parent = top
+                elif bottom:
+                    top = parent
+                if top and bottom and top != bottom:
+                    flat.append(f"{top}-{bottom}")
+                else:
+                    flat.append(bottom or top)
+            pair_score, pair_keys = _score(flat)
+            if pair_score > best_score and _score(lower)[0] > 0:
+                best, best_score = Header(i + 2, dict(enumerate(flat)), pair_keys, 2), pair_score
+    if best is None or sum(1 for k in best.keys.values() if k in REQUIRED_KEYS) < 2:
+        return None
+    return best
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# ---------------------------------------------------------------------------------------------------
+# Plan
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Issue:
+    """One problem found in the file: where (sheet, 1-based row, column header and letter), what value, why.
+
+    ``severity`` is ``error`` (nothing is written while any exists) or ``warning``.
+    """
+
+    sheet: str
+    row: int
+    column: str
+    value: str
+    reason: str
+    severity: str = "error"
+
+    def as_dict(self) -> dict:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+            "severity": self.severity,
+        }
+
+    def __str__(self) -> str:
+        where = f"{self.sheet}!{self.row}" + (f" {self.column}" if self.column else "")
+        value = f" {self.value!r}" if self.value else ""
+        return f"{self.severity}: {where}:{value} {self.reason}"
+
+
+class HouseholdPlan:
+    """A household named by the file: its key, placement, contact values and the matching row if any."""
+
+    __slots__ = ("key", "placement", "contact_name", "phone", "phone_masked", "existing", "ref", "new_id", "changes")
+
+    def __init__(self, key, placement, ref):
+        self.key = key
+        self.placement = placement
+        self.contact_name = ""
+        self.phone = ""
+        self.phone_masked = ""
+        self.existing = None
+        self.ref = ref
+        self.new_id = None
+        self.changes = None
+
+
+class ResidentPlan:
+    """One resident row of the file, validated: data, extra fields, match in the database, action."""
+
+    __slots__ = (
+        "ref",
+        "household",
+        "data",
+        "id_hash",
+        "extra",
+        "flags",
+        "guardian",
+        "existing",
+        "new_id",
+        "changes",
+        "phone_masked",
+    )
+
+    def __init__(self, ref, household, data, id_hash, extra, flags, guardian):
+        self.ref = ref
+        self.household = household
+        self.data = data
+        self.id_hash = id_hash
+        self.extra = extra
+        self.flags = flags
+        self.guardian = guardian  # ("hash", h) | ("masked", text) | None
+        self.existing = None
+        self.new_id = None
+        self.changes = None
+        self.phone_masked = ""
+
+
+@dataclass
+class Plan:
+    """What a file would do: issues, households and residents planned, counts."""
+
+    target: Division
+    file_format: str
+    encoding: str = ""
+    issues: list[Issue] = field(default_factory=list)
+    households: dict = field(default_factory=dict)
+    residents: list[ResidentPlan] = field(default_factory=list)
+    rows: int = 0
+    skipped: int = 0
+    sheets: list[str] = field(default_factory=list)
+    header_rows: dict[str, int] = field(default_factory=dict)  # sheet → 1-based row of the (last) header row
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    def counts(self) -> dict[str, int]:
+        """Rows and planned changes: created/updated/unchanged households and residents, errors, warnings."""
+        households = self.households.values()
+        return {
+            "rows": self.rows,
+            "blank_rows": self.skipped,
+            "households_created": sum(1 for h in households if h.existing is None),
+            "households_updated": sum(1 for h in households if h.existing is not None and h.changes),
+            "households_unchanged": sum(1 for h in households if h.existing is not None and not h.changes),
+            "residents_created": sum(1 for r in self.residents if r.existing is None),
+            "residents_updated": sum(1 for r in self.residents if r.existing is not None and r.changes),
+            "residents_unchanged": sum(1 for r in self.residents if r.existing is not None and not r.changes),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+        }
+
+    @property
+    def changes_anything(self) -> bool:
+        c = self.counts()
+        return any(c[k] for k in ("households_created", "households_updated", "residents_created", "residents_updated"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Places
+# ---------------------------------------------------------------------------------------------------
+
+
+def _place_key(text: str, level: int) -> str:
+    """Fold a compound/building/unit name for matching: no spaces; 3号楼/3栋/3幢/3 → 3; 2单元/2 → 2."""
+    text = re.sub(r"\s", "", cell_text(text)).lower()
+    if level == Level.BUILDING:
+        text = re.sub(r"(号楼|号|栋|幢|楼|座)$", "", text)
+    elif level == Level.UNIT:
+        text = re.sub(r"(单元|门)$", "", text)
+    return text
+
+
+class Places:
+    """The division nodes under the import target, loaded once, resolved by name with suggestions."""
+
+    def __init__(self, target: Division):
+        self.target = target
+        nodes = list(
+            Division.objects.within(target.code)
+            .filter(level__gte=Level.COMMUNITY)
+            .only("id", "code", "name", "short_name", "level", "district_id")
+        )
+        self.by_code = {n.code: n for n in nodes}
+        if target.level == Level.COMMUNITY:
+            self.by_code[target.code] = target
+        self.children: dict[str, dict[str, Division]] = {}
+        self.names: dict[str, list[str]] = {}
+        self.communities: dict[str, Division] = {}
+        for node in nodes:
+            if node.level == Level.COMMUNITY:
+                for name in (node.name, node.short_name):
+                    self.communities[_place_key(name, Level.COMMUNITY)] = node
+                continue
+            parent = node.code[: {Level.COMPOUND: 12, Level.BUILDING: 15, Level.UNIT: 18}[node.level]]
+            self.children.setdefault(parent, {})[_place_key(node.short_name, node.level)] = node
+            self.names.setdefault(parent, []).append(node.short_name)
+        self._cache: dict[tuple, tuple[Division | None, str, str]] = {}
+
+    def community(self, text: str) -> tuple[Division | None, str]:
+        """The community named ``text`` inside the target (any when the target is a community: itself)."""
+        if self.target.level == Level.COMMUNITY:
+            if text and _place_key(text, Level.COMMUNITY) not in (
+                _place_key(self.target.name, Level.COMMUNITY),
+                _place_key(self.target.short_name, Level.COMMUNITY),
+            ):
+                return None, _("the file is being imported into %(target)s, not %(value)s") % {
+                    "target": self.target.short_name,
+                    "value": text,
+                }
+            return self.target, ""
+        if not text:
+            return None, _("community is required when importing into %(target)s") % {"target": self.target.short_name}
+        node = self.communities.get(_place_key(text, Level.COMMUNITY))
+        if node is None:
+            names = sorted({n.short_name for n in self.communities.values()})
+            return None, self._unknown(_("unknown community"), text, names)
+        return node, ""
+
+    @staticmethod
+    def _unknown(what: str, text: str, names: list[str]) -> str:
+        near = difflib.get_close_matches(text, names, n=3, cutoff=0.3)
+        if near:
+            return _("%(what)s; nearest: %(near)s") % {"what": what, "near": ", ".join(near)}
+        return _("%(what)s (none similar in this community)") % {"what": what}
+
+    def resolve(self, community_text: str, compound: str, building: str, unit: str):
+        """``(node, column_key, reason)``: the most specific node named, or None with the failing column."""
+        key = (community_text, compound, building, unit)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        result = self._resolve(*key)
+        self._cache[key] = result
+        return result
+
+    def _resolve(self, community_text, compound, building, unit):
+        community, reason = self.community(community_text)
+        if community is None:
+            return None, "community", reason
+        node = community
+        for text, level, column, what in (
+            (compound, Level.COMPOUND, "compound", _("unknown compound/village group")),
+            (building, Level.BUILDING, "building", _("unknown building")),
+            (unit, Level.UNIT, "unit", _("unknown unit")),
+        ):
+            if not text:
+                break
+            if node.level != level - 1:
+                return None, column, _("%(column)s given without the level above it") % {"column": text}
+            child = self.children.get(node.code, {}).get(_place_key(text, level))
+            if child is None:
+                return None, column, self._unknown(what, text, self.names.get(node.code, []))
+            node = child
+        return node, "", ""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------------
+
+# Column orders of the bulk insert, shared with the population generator; the row tuples built in
+# commit_plan follow them.
+RESIDENT_FIELDS = generator.RESIDENT_FIELDS
+HOUSEHOLD_FIELDS = generator.HOUSEHOLD_FIELDS
+# Columns compared to decide whether an existing resident changed (the rest are derived or sealed).
+RESIDENT_COMPARED = (
+    "name",
+    "document_type",
+    "sex",
+    "birth_date",
+    "relation",
+    "residence_status",
+    "registration_address",
+    *FLAG_FIELDS,
+)
+EXISTING_RESIDENT_COLUMNS = (
+    "id",
+    "household_id",
+    "path",
+    "id_hash",
+    "id_masked",
+    "phone_hash",
+    "phone_masked",
+    "guardian_id",
+    "is_deceased",
+    "updated_at",
+    *RESIDENT_COMPARED,
+)
+
+
+class Validator:
+    """Validates one file for one target division; see the module docstring. Use :func:`plan_import`."""
+
+    def __init__(self, target: Division, file_format: str, *, today: dt.date, progress: ProgressCallback | None):
+        self.plan = Plan(target=target, file_format=file_format)
+        self.places = Places(target)
+        self.today = today
+        self.progress = progress
+        self.seen: dict[str, tuple[str, int]] = {}  # id_hash → (sheet, row) of its first row in the file
+        self.current: tuple[str, int] = ("", 0)
+        self.labels: dict[str, dict[str, str]] = {}  # sheet → column key → "header (letter)"
+
+    def label(self, sheet: str, key: str) -> str:
+        """``身份证号 (F)``: the header and letter of column ``key`` on ``sheet`` (the English label if absent)."""
+        return self.labels.get(sheet, {}).get(key) or str(COLUMNS_BY_KEY[key].label)
+
+    # -- entry point
+    def run(self, sheets: list[Sheet]) -> Plan:
+        plan = self.plan
+        total = sum(len(s.rows) for s in sheets)
+        done = 0
+        rows_with_keys = []
+        for sheet in sheets:
+            fill_merged(sheet)
+            header = find_header(sheet.rows)
+            if header is None:
+                if any(any(cell_text(v) for v in row) for row in sheet.rows):
+                    plan.issues.append(
+                        Issue(sheet.name, 0, "", "", _("no header row found in this sheet; sheet ignored"), "warning")
+                    )
+                done += len(sheet.rows)
+                continue
+            plan.sheets.append(sheet.name)
+            plan.header_rows[sheet.name] = header.first_data_row
+            self.labels[sheet.name] = {
+                key: f"{header.texts[col]} ({_column_letter(col)})" for col, key in header.keys.items()
+            }
+            if not self._check_header(sheet, header):
+                done += len(sheet.rows)
+                continue
+            rows_with_keys.append((sheet, header))
+        existing = self._load_existing()
+        for sheet, header in rows_with_keys:
+            for index in range(header.first_data_row, len(sheet.rows)):
+                self._row(sheet, header, index, existing)
+                done += 1
+                if self.progress and done % PROGRESS_EVERY == 0:
+                    self.progress("validate", done, total)
+        if not plan.sheets:
+            plan.issues.append(Issue("", 0, "", "", _("no sheet has a header row with the required columns")))
+        self._check_elsewhere()
+        self._resolve_guardians(existing)
+        self._household_contacts()
+        order = {name: index for index, name in enumerate(s.name for s in sheets)}
+        plan.issues.sort(key=lambda i: (order.get(i.sheet, -1), i.row))
+        if self.progress:
+            self.progress("validate", total, total)
+        return plan
+
+    def _check_header(self, sheet: Sheet, header: Header) -> bool:
+        ok = True
+        found = set(header.keys.values())
+        for key in REQUIRED_KEYS:
+            if key not in found:
+                label = str(COLUMNS_BY_KEY[key].label)
+                self.plan.issues.append(
+                    Issue(sheet.name, header.first_data_row, label, "", _("required column %s is missing") % label)
+                )
+                ok = False
+        if self.plan.target.level < Level.COMMUNITY and "community" not in found:
+            label = str(COLUMNS_BY_KEY["community"].label)
+            self.plan.issues.append(
+                Issue(
+                    sheet.name,
+                    header.first_data_row,
+                    label,
+                    "",
+                    _("required column %s is missing (the import covers more than one community)") % label,
+                )
+            )
+            ok = False
+        for index, text in sorted(header.texts.items()):
+            if not text or index in header.keys:
+                continue
+            letter = _column_letter(index)
+            if _is_irreversible(text):
+                reason = _("column ignored: deaths and other irreversible statuses are never set by an import")
+            elif text in header.texts.values() and _match_header(text):
+                reason = _("column ignored: the same column appears earlier")
+            else:
+                reason = _("unknown column ignored")
+            self.plan.issues.append(
+                Issue(sheet.name, header.first_data_row, f"{text} ({letter})", "", reason, "warning")
+            )
+        return ok
+
+    def _load_existing(self) -> dict:
+        """Existing households and residents of the target (one query each)."""
+        target = self.plan.target
+        households = {}
+        for row in Household.objects.within(target.code).values(
+            "id", "path", "room", "contact_name", "phone_hash", "phone_masked", "address", "updated_at"
+        ):
+            households[(row["path"], row["room"])] = row
+        residents_by_hash, residents_by_id = {}, {}
+        for row in Resident.objects.within(target.code).values(*EXISTING_RESIDENT_COLUMNS):
+            residents_by_id[row["id"]] = row
+            if row["id_hash"]:
+                residents_by_hash[row["id_hash"]] = row
+        return {
+            "households": households,
+            "by_hash": residents_by_hash,
+            "by_id": residents_by_id,
+        }
+
+    # -- one row
+    def _row(self, sheet: Sheet, header: Header, index: int, existing: dict) -> None:
+        raw_row = sheet.rows[index]
+        values: dict[str, object] = {}
+        empty = True
+        for col, key in header.keys.items():
+            value = raw_row[col] if col < len(raw_row) else ""
+            if value is None:
+                value = ""
+            if value != "" and not (isinstance(value, str) and not value.strip()):
+                empty = False
+            values[key] = value
+        if empty:
+            self.plan.skipped += 1
+            return
+        plan = self.plan
+        plan.rows += 1
+        row_no = index + 1
+        self.current = (sheet.name, row_no)
+        columns = self.labels[sheet.name]
+        issues: list[Issue] = []
+
+        def issue(key, reason, severity="error", value=None):
+            shown = values.get(key, "") if value is None else value
+            issues.append(Issue(sheet.name, row_no, columns.get(key, ""), cell_text(shown), str(reason), severity))
+
+        text = {key: cell_text(v) for key, v in values.items() if key != "id_number"}
+        # Household
+        household = None
+        room = text.get("room", "")
+        node, bad_column, reason = self.places.resolve(
+            text.get("community", ""), text.get("compound", ""), text.get("building", ""), text.get("unit", "")
+        )
+        if node is None:
+            issue(bad_column, reason)
+        if not room:
+            issue("room", _("room / house number is required"))
+        if node is not None and room:
+            key = (node.code, room)
+            household = plan.households.get(key)
+            if household is None:
+                household = HouseholdPlan(key, Placement.of(node, self.places.by_code), (sheet.name, row_no))
+                household.existing = existing["households"].get(key)
+                plan.households[key] = household
+            if text.get("contact_name"):
+                if household.contact_name and household.contact_name != text["contact_name"]:
+                    issue("contact_name", _("differs from the household's earlier row; the first is kept"), "warning")
+                else:
+                    household.contact_name = text["contact_name"]
+            phone_text = text.get("household_phone", "")
+            if phone_text and not household.phone and not household.phone_masked:
+                if _is_masked(phone_text):
+                    household.phone_masked = phone_text
+                else:
+                    try:
+                        household.phone = normalize_phone(phone_text)
+                    except pii.PhoneError as exc:
+                        issue("household_phone", exc)
+        # Resident
+        resident = self._resident(values, text, issue, existing)
+        plan.issues.extend(issues)
+        if resident is not None and household is not None and not any(i.severity == "error" for i in issues):
+            resident.household = household
+            resident.ref = (sheet.name, row_no)
+            plan.residents.append(resident)
+
+    def _choice(self, key, text, issue, default=""):
+        if not text:
+            return default
+        value = _value_indexes()[key].get(text.lower())
+        if value is None:
+            issue(key, _("not one of the accepted values"))
+            return default
+        return value
+
+    def _resident(self, values, text, issue, existing) -> ResidentPlan | None:
+        resident_row = None
+        if text.get("resident_no"):
+            try:
+                resident_row = existing["by_id"].get(int(text["resident_no"]))
+            except ValueError:
+                resident_row = None
+            if resident_row is None:
+                issue(
+                    "resident_no",
+                    _("no resident with this number in the target; column ignored for this row"),
+                    "warning",
+                )
+        doc_type = self._choice("document_type", text.get("document_type", ""), issue, DocumentType.RESIDENT_ID)
+        raw_id = values.get("id_number", "")
+        id_text = "" if isinstance(raw_id, int | float) else cell_text(raw_id)
+        sex = self._choice("sex", text.get("sex", ""), issue)
+        try:
+            birth = parse_date(values.get("birth_date"))
+        except (ValueError, TypeError):
+            issue("birth_date", _("not a date (use YYYY-MM-DD)"))
+            birth = None
+        phone, phone_masked = "", ""
+        phone_text = text.get("phone", "")
+        if phone_text:
+            if _is_masked(phone_text):
+                phone_masked = phone_text
+            else:
+                try:
+                    phone = normalize_phone(phone_text)
+                except pii.PhoneError as exc:
+                    issue("phone", exc)
+        masked_id = bool(id_text) and _is_masked(id_text)
+        try:
+            if masked_id:
+                if resident_row is None or resident_row["id_masked"] != id_text:
+                    issue(
+                        "id_number",
+                        _("a masked ID number only matches the exported resident (keep the resident no. column)"),
+                    )
+                    return None
+                data = validate_resident(
+                    name=text.get("name", ""),
+                    document_type=DocumentType.NONE,
+                    sex=sex or resident_row["sex"],
+                    birth_date=birth or resident_row["birth_date"],
+                    today=self.today,
+                )
+                data = replace(data, document_type=resident_row["document_type"])
+            else:
+                data = validate_resident(
+                    name=text.get("name", ""),
+                    document_type=doc_type,
+                    document_number=raw_id if doc_type == DocumentType.RESIDENT_ID else id_text,
+                    sex=sex,
+                    birth_date=birth,
+                    today=self.today,
+                )
+        except ValidationError as exc:
+            errors = exc.message_dict
+            for key, messages in errors.items():
+                column = "id_number" if key == "document_number" else key
+                if "document_number" in errors and key in ("sex", "birth_date") and not text.get(key):
+                    continue  # only a consequence of the bad ID number
+                for message in messages:
+                    issue(column, _strip_value(message), value=raw_id if column == "id_number" else None)
+            return None
+        for warning in data.warnings:
+            issue("id_number", warning, "warning", value=raw_id)
+        data = replace(data, phone=phone)
+        extra = {}
+        if "relation" in values:
+            extra["relation"] = self._choice("relation", text.get("relation", ""), issue, Relation.OTHER)
+        if "residence_status" in values:
+            extra["residence_status"] = self._choice(
+                "residence_status", text.get("residence_status", ""), issue, ResidenceStatus.REGISTERED
+            )
+        if text.get("registration_address"):
+            extra["registration_address"] = text["registration_address"][:200]
+        flags = {}
+        for name in FLAG_FIELDS:
+            if name in values:
+                flag_text = text.get(name, "").lower()
+                if flag_text in TRUE_VALUES:
+                    flags[name] = True
+                elif flag_text in FALSE_VALUES:
+                    flags[name] = False
+                else:
+                    issue(name, _("use 是 (yes) or leave blank (no)"))
+        guardian = None
+        guardian_text = cell_text(values.get("guardian_id", ""))
+        if data.document_type == DocumentType.NONE and not masked_id:
+            if not guardian_text:
+                issue("guardian_id", _("a person without a document needs a guardian's ID number"))
+                return None
+            if _is_masked(guardian_text):
+                guardian = ("masked", guardian_text)
+            else:
+                from lianfang.core import idnumber  # noqa: PLC0415
+
+                try:
+                    guardian = ("hash", document_hash(idnumber.parse(guardian_text).number, DocumentType.RESIDENT_ID))
+                except idnumber.IdNumberError as exc:
+                    issue("guardian_id", exc)
+                    return None
+        id_hash = document_hash(data.document_number, data.document_type) if data.document_number else ""
+        if masked_id:
+            id_hash = resident_row["id_hash"]
+        plan_row = ResidentPlan(None, None, data, id_hash, extra, flags, guardian)
+        plan_row.phone_masked = phone_masked
+        # Conflicts: the same person twice in the file, or living in another household.
+        if id_hash:
+            first = self.seen.get(id_hash)
+            if first is None:
+                self.seen[id_hash] = self.current
+            if first is not None:
+                issue(
+                    "id_number",
+                    _("the same person is already on sheet %(sheet)s row %(row)d; resolve the duplicate")
+                    % {"sheet": first[0], "row": first[1]},
+                    value=raw_id,
+                )
+                return None
+            plan_row.existing = existing["by_hash"].get(id_hash)
+            if (
+                resident_row is not None
+                and plan_row.existing is not None
+                and resident_row["id"] != plan_row.existing["id"]
+            ):
+                issue("resident_no", _("the resident no. belongs to another person than the ID number"))
+                return None
+        elif resident_row is not None and resident_row["document_type"] == DocumentType.NONE:
+            plan_row.existing = resident_row
+        return plan_row
+
+    def _check_elsewhere(self) -> None:
+        """Residents new to the target whose ID already lives outside it: a conflict (chunked IN queries)."""
+        fresh = {r.id_hash: r for r in self.plan.residents if r.existing is None and r.id_hash}
+        hashes = sorted(fresh)
+        conflicts = {}
+        for start in range(0, len(hashes), 5_000):
+            chunk = hashes[start : start + 5_000]
+            for row in Resident.objects.filter(id_hash__in=chunk).values("id_hash", "household__address"):
+                conflicts[row["id_hash"]] = row["household__address"]
+        if not conflicts:
+            return
+        for id_hash, address in conflicts.items():
+            sheet, row = fresh[id_hash].ref
+            self.plan.issues.append(
+                Issue(
+                    sheet,
+                    row,
+                    self.label(sheet, "id_number"),
+                    pii.mask_id(fresh[id_hash].data.document_number),
+                    _("this person is already registered at %(address)s, outside this import; move them first")
+                    % {"address": address},
+                )
+            )
+        self.plan.residents = [r for r in self.plan.residents if r.id_hash not in conflicts]
+
+    def _resolve_guardians(self, existing) -> None:
+        """Turn guardian references into resident plans/rows; check households; derive conflicts."""
+        by_hash = {r.id_hash: r for r in self.plan.residents if r.id_hash}
+        kept = []
+        for resident in self.plan.residents:
+            sheet, row = resident.ref or ("", 0)
+            if resident.guardian is not None:
+                kind, value = resident.guardian
+                if kind == "hash":
+                    target = by_hash.get(value) or existing["by_hash"].get(value)
+                    if target is None:
+                        self.plan.issues.append(
+                            Issue(sheet, row, self.label(sheet, "guardian_id"), "", _("guardian not found"))
+                        )
+                        continue
+                    resident.guardian = target
+                else:
+                    current = resident.existing
+                    guardian_row = existing["by_id"].get(current["guardian_id"]) if current else None
+                    if guardian_row is None or guardian_row["id_masked"] != value:
+                        self.plan.issues.append(
+                            Issue(
+                                sheet,
+                                row,
+                                self.label(sheet, "guardian_id"),
+                                value,
+                                _("a masked guardian ID number only matches the exported guardian"),
+                            )
+                        )
+                        continue
+                    resident.guardian = guardian_row
+            kept.append(resident)
+        self.plan.residents = kept
+        # A person without a document is matched by household, name and birth date.
+        undocumented = {
+            (row["household_id"], row["name"], row["birth_date"]): row
+            for row in existing["by_id"].values()
+            if row["document_type"] == DocumentType.NONE
+        }
+        for resident in kept:
+            if resident.existing is None and not resident.id_hash and resident.household.existing is not None:
+                key = (resident.household.existing["id"], resident.data.name, resident.data.birth_date)
+                resident.existing = undocumented.get(key)
+        for resident in kept:
+            current = resident.existing
+            if current is None:
+                continue
+            household = resident.household
+            if household.existing is None or household.existing["id"] != current["household_id"]:
+                sheet, row = resident.ref
+                address = next(
+                    (h["address"] for h in existing["households"].values() if h["id"] == current["household_id"]), ""
+                )
+                self.plan.issues.append(
+                    Issue(
+                        sheet,
+                        row,
+                        self.label(sheet, "id_number"),
+                        "",
+                        _("this person already lives in another household (%(address)s); move them first")
+                        % {"address": address},
+                    )
+                )
+                continue
+            resident.changes = self._resident_changes(resident, current)
+
+    def _resident_changes(self, resident: ResidentPlan, current: dict) -> dict | None:
+        data = resident.data
+        wanted = {
+            "name": data.name,
+            "document_type": data.document_type,
+            "sex": data.sex,
+            "birth_date": data.birth_date,
+            **resident.extra,
+            **resident.flags,
+        }
+        changes = {k: v for k, v in wanted.items() if current[k] != v}
+        if "name" in changes:
+            changes["name_initials"] = pinyin_initials(data.name)
+        if data.phone and pii.lookup_hash("phone", data.phone) != current["phone_hash"]:
+            changes["phone"] = data.phone
+        if resident.phone_masked and resident.phone_masked != current["phone_masked"]:
+            sheet, row = resident.ref
+            self.plan.issues.append(
+                Issue(
+                    sheet,
+                    row,
+                    str(COLUMNS_BY_KEY["phone"].label),
+                    resident.phone_masked,
+                    _("a masked phone number only matches the stored one"),
+                )
+            )
+        guardian = resident.guardian
+        if isinstance(guardian, dict) and guardian["id"] != current["guardian_id"]:
+            changes["guardian_id"] = guardian["id"]
+        if changes and current["is_deceased"]:
+            sheet, row = resident.ref
+            self.plan.issues.append(
+                Issue(
+                    sheet,
+                    row,
+                    "",
+                    data.name,
+                    _("recorded as deceased: the import leaves this person unchanged"),
+                    "warning",
+                )
+            )
+            return None
+        return changes or None
+
+    def _household_contacts(self) -> None:
+        """Contact and phone of new households default to the head's row; changes of existing ones."""
+        heads = {}
+        for resident in self.plan.residents:
+            if resident.extra.get("relation") == Relation.HEAD:
+                heads.setdefault(resident.household.key, resident)
+        for household in self.plan.households.values():
+            head = heads.get(household.key)
+            if household.existing is None:
+                if not household.contact_name and head is not None:
+                    household.contact_name = head.data.name
+                if not household.phone and head is not None:
+                    household.phone = head.data.phone
+                continue
+            current = household.existing
+            changes = {}
+            if household.contact_name and household.contact_name != current["contact_name"]:
+                changes["contact_name"] = household.contact_name
+            if household.phone and pii.lookup_hash("phone", household.phone) != current["phone_hash"]:
+                changes["phone"] = household.phone
+            if household.phone_masked and household.phone_masked != current["phone_masked"]:
+                sheet, row = household.ref
+                self.plan.issues.append(
+                    Issue(
+                        sheet,
+                        row,
+                        self.label(sheet, "household_phone"),
+                        household.phone_masked,
+                        _("a masked phone number only matches the stored one"),
+                    )
+                )
+            household.changes = changes or None
+
+
+def _strip_value(message: str) -> str:
+    """validate_resident appends ``: 'value'`` to some messages; the report has its own value column."""
+    return re.sub(r": (?:'[^']*'|[\d.e+-]+)$", "", str(message))
+
+
+def plan_import(
+    *,
+    target: Division,
+    data: bytes,
+    file_name: str,
+    today: dt.date | None = None,
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """Read and validate a whole file for ``target`` (a community, or a street/district) without writing.
+
+    Returns a Plan whose ``issues`` list every error and warning. Raises ImportFileError when the
+    file cannot be read at all.
+    """
+    file_format = detect_format(file_name)
+    if progress:
+        progress("read", 0, 0)
+    sheets, encoding = read_sheets(data, file_format)
+    validator = Validator(target, file_format, today=today or timezone.localdate(), progress=progress)
+    plan = validator.run(sheets)
+    plan.encoding = encoding
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------------
+# Commit
+# ---------------------------------------------------------------------------------------------------
+
+
+def _seal(kind: str, value: str, value_hash: str = "") -> tuple[bytes, str, str, str]:
+    """``(ciphertext, hash, masked, last4)`` as core.pii.seal gives, reusing an already computed hash."""
+    if not value:
+        return b"", "", "", ""
+    masked = pii.mask_id(value) if kind == "id" else pii.mask_phone(value)
+    return pii.encrypt(value), value_hash or pii.lookup_hash(kind, value), masked, value[-4:]
+
+
+def _ranges(ids: list[int]) -> list[list[int]]:
+    """``[1, 2, 3, 7, 8]`` → ``[[1, 3], [7, 8]]``."""
+    out: list[list[int]] = []
+    for value in sorted(ids):
+        if out and out[-1][1] == value - 1:
+            out[-1][1] = value
+        else:
+            out.append([value, value])
+    return out
+
+
+def _json_value(value):
+    if isinstance(value, bytes | memoryview):
+        return {"b64": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _update_rows(model, updates: list[tuple[int, dict]]) -> None:
+    """UPDATE changed columns, grouped by the set of columns so each group is one executemany."""
+    groups: dict[tuple, list] = {}
+    for pk, values in updates:
+        columns = tuple(sorted(values))
+        groups.setdefault(columns, []).append([values[c] for c in columns] + [pk])
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        for columns, params in groups.items():
+            assignments = ", ".join(f'"{model._meta.get_field(c).column}" = %s' for c in columns)
+            cursor.executemany(f'UPDATE "{table}" SET {assignments} WHERE "id" = %s', params)  # noqa: S608
+
+
+def _sealed_phone_columns(phone: str) -> dict:
+    enc, hashed, masked, last4 = _seal("phone", phone)
+    return {"phone_enc": enc, "phone_hash": hashed, "phone_masked": masked, "phone_last4": last4}
+
+
+def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | None = None) -> dict[str, int]:
+    """Write a validated plan (no errors) in the caller's transaction; returns the counts written.
+
+    New households and residents are inserted through core.bulk (COPY / executemany) with reserved
+    ids recorded on ``batch.created_ids``; changed rows are updated and their previous values saved
+    as ImportChange rows. Raises ValueError when the plan still has errors.
+    """
+    if plan.errors:
+        raise ValueError("a plan with errors cannot be committed")
+    ops = connection.ops
+    now = timezone.now()
+    now_db = ops.adapt_datetimefield_value(now)
+    date_db = ops.adapt_datefield_value
+    new_households = [h for h in plan.households.values() if h.existing is None]
+    household_ids = bulk.reserve_ids(Household, len(new_households))
+    for household, new_id in zip(new_households, household_ids, strict=True):
+        household.new_id = new_id
+
+    def household_rows() -> Iterator[tuple]:
+        for h in new_households:
+            placement = h.placement
+            node = placement.node
+            phone = _seal("phone", h.phone)
+            yield (
+                h.new_id,
+                node.district_id,
+                placement.community.id,
+                placement.compound.id if placement.compound else None,
+                placement.building.id if placement.building else None,
+                placement.unit.id if placement.unit else None,
+                node.code,
+                h.key[1],
+                household_address(placement, h.key[1])[:200],
+                h.contact_name[:60],
+                *phone,
+                now_db,
+                now_db,
+            )
+
+    if progress:
+        progress("write", 0, len(plan.residents))
+    bulk.insert_rows(Household, HOUSEHOLD_FIELDS, household_rows())
+    new_residents = [r for r in plan.residents if r.existing is None]
+    resident_ids = bulk.reserve_ids(Resident, len(new_residents))
+    for resident, new_id in zip(new_residents, resident_ids, strict=True):
+        resident.new_id = new_id
+
+    def household_id(resident: ResidentPlan) -> int:
+        h = resident.household
+        return h.new_id if h.existing is None else h.existing["id"]
+
+    def guardian_id(resident: ResidentPlan):
+        g = resident.guardian
+        if g is None:
+            return None
+        return g["id"] if isinstance(g, dict) else (g.new_id if g.existing is None else g.existing["id"])
+
+    no_flags = dict.fromkeys(FLAG_FIELDS, False)
+
+    def resident_rows() -> Iterator[tuple]:
+        for n, r in enumerate(new_residents, start=1):
+            d: ResidentData = r.data
+            flags = {**no_flags, **r.flags}
+            id_cols = _seal("id", d.document_number, r.id_hash) if d.document_number else (b"", "", "", "")
+            yield (
+                r.new_id,
+                household_id(r),
+                r.household.key[0],
+                d.name,
+                pinyin_initials(d.name),
+                d.document_type,
+                guardian_id(r),
+                d.sex,
+                date_db(d.birth_date),
+                r.extra.get("relation", Relation.OTHER),
+                r.extra.get("residence_status", ResidenceStatus.REGISTERED),
+                r.extra.get("registration_address", ""),
+                *(flags[f] for f in FLAG_FIELDS),
+                False,
+                *id_cols,
+                *_seal("phone", d.phone),
+                now_db,
+                now_db,
+            )
+            if progress and n % PROGRESS_EVERY == 0:
+                progress("write", n, len(new_residents))
+
+    bulk.insert_rows(Resident, RESIDENT_FIELDS, resident_rows())
+    # Updates, with the previous values kept for rollback.
+    changes: list[ImportChange] = []
+    household_updates, resident_updates = [], []
+    for h in plan.households.values():
+        if h.existing is None or not h.changes:
+            continue
+        values = dict(h.changes)
+        if "phone" in values:
+            values.update(_sealed_phone_columns(values.pop("phone")))
+        values["updated_at"] = now
+        household_updates.append((h.existing["id"], values))
+    for r in plan.residents:
+        if r.existing is None or not r.changes:
+            continue
+        values = dict(r.changes)
+        if "phone" in values:
+            values.update(_sealed_phone_columns(values.pop("phone")))
+        values["updated_at"] = now
+        resident_updates.append((r.existing["id"], values))
+    for model, table, updates in (
+        (Household, "household", household_updates),
+        (Resident, "resident", resident_updates),
+    ):
+        if not updates:
+            continue
+        columns = sorted({c for _pk, values in updates for c in values})
+        before = {
+            row["id"]: row
+            for start in range(0, len(updates), 5_000)
+            for row in model.objects.filter(pk__in=[pk for pk, _v in updates[start : start + 5_000]]).values(
+                "id", *columns
+            )
+        }
+        for pk, values in updates:
+            changes.append(
+                ImportChange(
+                    batch=batch,
+                    table=table,
+                    object_id=pk,
+                    before={c: _json_value(before[pk][c]) for c in values},
+                )
+            )
+        db_updates = [(pk, {c: _db_value(model, c, v) for c, v in values.items()}) for pk, values in updates]
+        _update_rows(model, db_updates)
+    ImportChange.objects.bulk_create(changes, batch_size=1_000)
+    batch.created_ids = {"household": _ranges(household_ids), "resident": _ranges(resident_ids)}
+    if progress:
+        progress("write", len(new_residents), len(new_residents))
+    return plan.counts()
+
+
+def _db_value(model, column: str, value):
+    """Adapt a python value for a raw UPDATE of ``model.column`` on the current database."""
+    return model._meta.get_field(column).get_db_prep_value(value, connection, prepared=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Services (every write; atomic, audited)
+# ---------------------------------------------------------------------------------------------------
+
+
+def _check_target(actor, target: Division) -> None:
+    if target.level > Level.COMMUNITY:
+        raise ValidationError(_("import into a community/village, street/town or district, not %s") % target)
+    if target.level < Level.DISTRICT:
+        raise ValidationError(_("import into a community/village, street/town or district, not %s") % target)
+    if actor is not None and not can(actor, Capability.EDIT_REGISTRY, target.code):
+        raise PermissionDenied(_("you may not edit the registry of %s") % target.short_name)
+
+
+def import_batch_create(
+    *, actor, target: Division, file_name: str, data: bytes, dry_run: bool = False, keep_file: bool = True
+) -> ImportBatch:
+    """Record a new import of ``data`` (the file's bytes) into ``target``, status ``queued``; audited.
+
+    ``keep_file`` stores the bytes (default storage, ``imports/``) for a background task to read.
+    Raises PermissionDenied without EDIT_REGISTRY on ``target``, ValidationError for a target below
+    community or above district level, ImportFileError for an unsupported file type.
+    """
+    from django.core.files.base import ContentFile  # noqa: PLC0415
+
+    _check_target(actor, target)
+    file_format = detect_format(file_name)
+    with transaction.atomic():
+        batch = ImportBatch(
+            division=target,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            file_name=Path(file_name).name[:200],
+            file_sha256=hashlib.sha256(data).hexdigest(),
+            file_format=file_format,
+            dry_run=dry_run,
+        )
+        if keep_file:
+            batch.file.save(f"{batch.file_sha256[:16]}.{file_format}", ContentFile(data), save=False)
+        batch.save()
+        audit.record(
+            actor=actor,
+            action="import_queued",
+            obj=batch,
+            detail={"file": batch.file_name, "sha256": batch.file_sha256, "dry_run": dry_run},
+        )
+    return batch
+
+
+def _set_progress(batch: ImportBatch, phase: str, done: int, total: int) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(phase=phase, progress_done=done, progress_total=total)
+
+
+def import_batch_run(
+    *,
+    actor,
+    batch: ImportBatch,
+    data: bytes | None = None,
+    today: dt.date | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportBatch:
+    """Validate the batch's file and, when it has no error and is not a dry run, commit it.
+
+    Status goes ``queued → running`` (conditional update; raises ValueError when the batch is not
+    queued), then to ``invalid`` (errors; report written), ``validated`` (dry run), ``unchanged``
+    (nothing to change: "already up to date") or ``committed``; ``failed`` with the message when the
+    database refuses the write. All writes of a commit are in one transaction with the audit entry.
+    Returns the refreshed batch.
+    """
+    if not ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, phase="read"
+    ):
+        raise ValueError(f"import {batch.pk} is not queued")
+    if data is None:
+        with batch.file.open("rb") as fh:
+            data = fh.read()
+
+    def report_progress(phase: str, done: int, total: int) -> None:
+        if phase != "write":  # rows written inside the transaction are not visible to others anyway
+            _set_progress(batch, phase, done, total)
+        if progress:
+            progress(phase, done, total)
+
+    try:
+        plan = plan_import(
+            target=batch.division, data=data, file_name=batch.file_name, today=today, progress=report_progress
+        )
+    except ImportFileError as exc:
+        return _finish(batch, ImportStatus.INVALID, message=str(exc), issues=[Issue("", 0, "", "", str(exc))])
+    counts = plan.counts()
+    batch.encoding = plan.encoding
+    issues = plan.errors[:MAX_STORED_ISSUES] + plan.warnings[: max(0, MAX_STORED_ISSUES - len(plan.errors))]
+    if plan.issues:
+        from lianfang.registry.exporters import write_issue_report  # noqa: PLC0415
+
+        write_issue_report(batch=batch, data=data, plan=plan)
+    if plan.errors:
+        message = _("%(n)d errors: nothing was written; fix the file and import it again") % {"n": len(plan.errors)}
+        return _finish(batch, ImportStatus.INVALID, counts=counts, issues=issues, message=message)
+    if not plan.changes_anything:
+        message = _("no changes: all %(n)d rows are already in the registry") % {"n": counts["rows"]}
+        previous = (
+            ImportBatch.objects.filter(
+                division=batch.division, file_sha256=batch.file_sha256, status=ImportStatus.COMMITTED
+            )
+            .exclude(pk=batch.pk)
+            .order_by("-created_at")
+            .first()
+        )
+        if previous is not None:
+            message += " " + _("(the same file was imported as #%(id)d)") % {"id": previous.pk}
+        return _finish(batch, ImportStatus.UNCHANGED, counts=counts, issues=issues, message=message)
+    if batch.dry_run:
+        message = _("checked: the file can be imported (dry run, nothing written)")
+        return _finish(batch, ImportStatus.VALIDATED, counts=counts, issues=issues, message=message)
+    try:
+        with transaction.atomic():
+            counts = commit_plan(plan=plan, batch=batch, progress=progress)
+            message = _(
+                "imported: %(hc)d households and %(rc)d residents created, "
+                "%(hu)d households and %(ru)d residents updated"
+            ) % {
+                "hc": counts["households_created"],
+                "rc": counts["residents_created"],
+                "hu": counts["households_updated"],
+                "ru": counts["residents_updated"],
+            }
+            batch = _finish(
+                batch,
+                ImportStatus.COMMITTED,
+                counts=counts,
+                issues=issues,
+                message=message,
+                created_ids=batch.created_ids,
+            )
+            audit.record(actor=actor, action="import", obj=batch, detail={"sha256": batch.file_sha256, **counts})
+    except IntegrityError as exc:
+        return _finish(batch, ImportStatus.FAILED, counts=counts, issues=issues, message=str(exc)[:500])
+    return batch
+
+
+def _finish(batch: ImportBatch, status: str, **fields) -> ImportBatch:
+    values = {
+        "status": status,
+        "finished_at": timezone.now(),
+        "phase": "done",
+        "encoding": batch.encoding,
+        "report": batch.report.name or "",
+    }
+    for key in ("counts", "message", "created_ids"):
+        if key in fields:
+            values[key] = fields[key]
+    if "issues" in fields:
+        values["issues"] = [i.as_dict() for i in fields["issues"]]
+    if "counts" in fields:
+        values["progress_done"] = values["progress_total"] = fields["counts"].get("rows", 0)
+    updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.RUNNING).update(**values)
+    if updated != 1:
+        raise ValueError(f"import {batch.pk} is no longer running")
+    batch.refresh_from_db()
+    return batch
+
+
+def registry_import(
+    *,
+    actor,
+    target: Division,
+    path: Path,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportBatch:
+    """Import the file at ``path`` into ``target`` now (the command-line path): create and run a batch.
+
+    Raises what :func:`import_batch_create` raises; returns the finished batch (see
+    :func:`import_batch_run` for its statuses).
+    """
+    data = Path(path).read_bytes()
+    batch = import_batch_create(
+        actor=actor, target=target, file_name=Path(path).name, data=data, dry_run=dry_run, keep_file=False
+    )
+    return import_batch_run(actor=actor, batch=batch, data=data, today=today, progress=progress)
+
+
+class RollbackError(ValueError):
+    """An import that cannot be rolled back (wrong status, a later import on top, rows in use)."""
+
+
+def _from_json(model, column: str, value):
+    if isinstance(value, dict) and "b64" in value:
+        return base64.b64decode(value["b64"])
+    return model._meta.get_field(column).to_python(value)
+
+
+def import_batch_rollback(*, actor, batch: ImportBatch, reason: str = "") -> ImportBatch:
+    """Undo a committed import as a unit: delete the rows it created, restore the values it changed.
+
+    Reason code ``rollback`` with the free-text ``reason`` in the audit entry. Raises
+    PermissionDenied without EDIT_REGISTRY on the batch's division, RollbackError when the batch is
+    not ``committed``, when a later committed import of the same division exists (roll that back
+    first), or when created rows are now referenced by other records. One transaction.
+    """
+    _check_target(actor, batch.division)
+    code = batch.division.code
+    overlapping = Q(division__code__startswith=code) | Q(division__code__in=batch.division.ancestor_codes())
+    later = (
+        ImportBatch.objects.filter(overlapping, status=ImportStatus.COMMITTED, created_at__gt=batch.created_at)
+        .exclude(pk=batch.pk)
+        .order_by("created_at")
+        .first()
+    )
+    if later is not None:
+        raise RollbackError(_("roll back the later import #%(id)d first") % {"id": later.pk})
+    try:
+        with transaction.atomic():
+            if not ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.COMMITTED).update(
+                status=ImportStatus.ROLLED_BACK,
+                rolled_back_at=timezone.now(),
+                rolled_back_by=actor if getattr(actor, "is_authenticated", False) else None,
+            ):
+                raise RollbackError(_("only an imported batch can be rolled back"))
+            created = batch.created_ids or {}
+            with connection.cursor() as cursor:
+                for table_model, key in ((Resident, "resident"), (Household, "household")):
+                    table = table_model._meta.db_table
+                    ranges = created.get(key, [])
+                    if table_model is Resident:
+                        for first, last in ranges:  # wards first: guardian is a PROTECT self-reference
+                            cursor.execute(
+                                f'DELETE FROM "{table}" WHERE "id" BETWEEN %s AND %s AND "guardian_id" IS NOT NULL',  # noqa: S608
+                                [first, last],
+                            )
+                    for first, last in ranges:
+                        cursor.execute(f'DELETE FROM "{table}" WHERE "id" BETWEEN %s AND %s', [first, last])  # noqa: S608
+            for model, key in ((Household, "household"), (Resident, "resident")):
+                restores = [
+                    (
+                        c.object_id,
+                        {col: _db_value(model, col, _from_json(model, col, v)) for col, v in c.before.items()},
+                    )
+                    for c in batch.changes.filter(table=key)
+                ]
+                _update_rows(model, restores)
+            audit.record(
+                actor=actor,
+                action="import_rollback",
+                obj=batch,
+                reason=reason or "rollback",
+                detail={"reason_code": "rollback", "created": created, "restored": batch.changes.count()},
+            )
+    except IntegrityError as exc:
+        raise RollbackError(_("rows created by this import are now used by other records: %s") % exc) from exc
+    batch.refresh_from_db()
+    return batch
