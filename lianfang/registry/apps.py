@@ -6,3 +6,8 @@ class RegistryConfig(AppConfig):
     name = "lianfang.registry"
     label = "registry"
     verbose_name = _("Household registry")
+
+    def ready(self):
+        from lianfang.registry.io_views import register_navigation
+
+        register_navigation()

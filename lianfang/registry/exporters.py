@@ -214,7 +214,7 @@ def export_rows(*, actor, target: Division, unmasked: bool = False) -> Iterator[
             "document_type": labels["document_type"][r["document_type"]],
             "id_number": document(r["id_enc"], r["id_masked"]),
             "sex": labels["sex"][r["sex"]],
-            "birth_date": r["birth_date"],
+            "birth_date": r["birth_date"].isoformat(),  # text: Excel has no dates before 1900
             "phone": document(r["phone_enc"], r["phone_masked"]),
             "relation": labels["relation"][r["relation"]],
             "residence_status": labels["residence_status"][r["residence_status"]],

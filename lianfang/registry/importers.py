@@ -530,14 +530,13 @@ def find_header(rows: list[list[object]]) -> Header | None:
     parent cell takes the nearest parent to its left (a merged cell without merge information, as
     in CSV). Returns None when no row matches at least two required columns.
     """
-    best: Header | None = None
-    best_score = 0
+    candidates: list[tuple[tuple[int, int, int], Header]] = []  # ((score, single row?, -index), header)
     limit = min(len(rows), HEADER_SEARCH_ROWS)
     for i in range(limit):
         texts = _row_texts(rows[i])
         score, keys = _score(texts)
-        if score > best_score:
-            best, best_score = Header(i + 1, dict(enumerate(texts)), keys, 1), score
+        if score:
+            candidates.append(((score, 0, -i), Header(i + 1, dict(enumerate(texts)), keys, 1)))
         if i + 1 < len(rows):
             lower = _row_texts(rows[i + 1])
             width = max(len(texts), len(lower))
@@ -554,9 +553,15 @@ def find_header(rows: list[list[object]]) -> Header | None:
                 else:
                     flat.append(bottom or top)
             pair_score, pair_keys = _score(flat)
-            if pair_score > best_score and _score(lower)[0] > 0:
-                best, best_score = Header(i + 2, dict(enumerate(flat)), pair_keys, 2), pair_score
-    if best is None or sum(1 for k in best.keys.values() if k in REQUIRED_KEYS) < 2:
+            if pair_score and _score(lower)[0] > 0:
+                # On a tie a real two-row header (its upper row names columns too) beats the lower row
+                # alone, which beats a title or instructions row glued on top.
+                upper_names = 1 if score > 0 else -1
+                candidates.append(((pair_score, upper_names, -i), Header(i + 2, dict(enumerate(flat)), pair_keys, 2)))
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda c: c[0])[1]  # most columns matched, then the tie rule, then the earliest
+    if sum(1 for k in best.keys.values() if k in REQUIRED_KEYS) < 2:
         return None
     return best
 

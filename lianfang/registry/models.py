@@ -219,6 +219,9 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+IMPORT_PHASES = {"read": _("reading"), "validate": _("checking"), "write": _("writing"), "done": _("done")}
+
+
 class ImportBatch(models.Model):
     """One import of a roster file into one community, or a street/district with a community column (导入批次): who, when, which file, what it did.
 
@@ -297,6 +300,11 @@ class ImportBatch(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def phase_display(self) -> str:
+        """The phase in words: reading, checking, writing (translated)."""
+        return str(IMPORT_PHASES.get(self.phase, self.phase))
 
 
 class ImportChange(models.Model):

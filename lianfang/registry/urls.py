@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from lianfang.registry import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("residents/<int:pk>/", views.resident_detail, name="resident"),
     path("search/", views.search, name="search"),
     path("reveal/<str:kind>/<int:pk>/<str:field>/", views.reveal, name="reveal"),
+    path("io/", include("lianfang.registry.io_urls")),
 ]

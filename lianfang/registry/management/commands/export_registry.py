@@ -30,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="username exporting (default: the system; required with --unmasked)")
 
     def handle(self, *args, community: str, output: Path, unmasked: bool, reason: str, user: str | None, **opts):
+        output = Path(output)
         target = Division.objects.filter(code=community).first()
         if target is None:
             raise CommandError(f"unknown division code {community!r}")

@@ -1,0 +1,385 @@
+"""Import/export pages and API (导入导出): upload a roster, watch its progress, read its problems,
+download the template, the report or an export, roll an import back.
+
+Every row comes through ``visible_to``: an import of a division outside the user's scope is a 404.
+Uploads run as a django-tasks background task (lianfang.registry.tasks); the batch page polls its
+progress with htmx.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can
+from lianfang.core.api import ScopedViewSetMixin
+from lianfang.divisions.models import Division, Level
+from lianfang.registry import exporters, importers
+from lianfang.registry.models import ImportBatch, ImportStatus
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+def target_choices(user) -> list[tuple[str, str]]:
+    """Divisions ``user`` may import into or export: districts, streets and communities in scope."""
+    qs = (
+        Division.objects.visible_to(user)
+        .filter(level__in=[Level.DISTRICT, Level.STREET, Level.COMMUNITY])
+        .order_by("code")
+        .only("code", "short_name", "level")
+    )
+    return [(d.code, f"{'　' * (d.level - Level.DISTRICT)}{d.short_name} ({d.code})") for d in qs]
+
+
+def _target(user, code: str) -> Division:
+    """The division ``code`` if visible to ``user``; Http404 otherwise."""
+    return get_object_or_404(
+        Division.objects.visible_to(user).filter(level__in=[Level.DISTRICT, Level.STREET, Level.COMMUNITY]),
+        code=code,
+    )
+
+
+class UploadForm(forms.Form):
+    """Upload: target division, the file, dry run."""
+
+    division = forms.ChoiceField(label=gettext_lazy("Import into"))
+    file = forms.FileField(label=gettext_lazy("Roster file (.xlsx, .xls, .ods, .csv)"))
+    dry_run = forms.BooleanField(label=gettext_lazy("Check only (dry run): write nothing"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["division"].choices = target_choices(user)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            importers.detect_format(upload.name)
+        except importers.ImportFileError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("the file is larger than 200 MB"))
+        return upload
+
+
+class ExportForm(forms.Form):
+    """Export: division, unmasked (needs a reason)."""
+
+    division = forms.ChoiceField(label=gettext_lazy("Division"))
+    unmasked = forms.BooleanField(label=gettext_lazy("Unmasked ID and phone numbers"), required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason (required for unmasked)"), required=False, max_length=300)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["division"].choices = target_choices(user)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("unmasked") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("an unmasked export needs a reason"))
+        return data
+
+
+def enqueue_batch(batch: ImportBatch, actor) -> None:
+    """Run the batch in the background once the current transaction commits (design.md "Background work")."""
+    from lianfang.registry.tasks import run_import_batch  # noqa: PLC0415
+
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    transaction.on_commit(lambda: run_import_batch.enqueue(batch.pk, actor_id))
+
+
+@login_required
+def io_index(request):
+    """Upload form, the user's recent imports (scoped), template download and export form."""
+    batches = ImportBatch.objects.visible_to(request.user).select_related("division", "actor")
+    page = Paginator(batches, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/io/index.html",
+        {
+            "page": page,
+            "upload_form": UploadForm(user=request.user),
+            "export_form": ExportForm(user=request.user),
+            "can_import": can(request.user, Capability.EDIT_REGISTRY),
+            "can_export": can(request.user, Capability.EXPORT),
+        },
+    )
+
+
+@login_required
+@require_POST
+def io_upload(request):
+    """Store the uploaded file as a queued batch and start the background task; → the batch page."""
+    form = UploadForm(request.POST, request.FILES, user=request.user)
+    if not form.is_valid():
+        batches = ImportBatch.objects.visible_to(request.user).select_related("division", "actor")
+        return render(
+            request,
+            "registry/io/index.html",
+            {
+                "page": Paginator(batches, 20).get_page(1),
+                "upload_form": form,
+                "export_form": ExportForm(user=request.user),
+                "can_import": can(request.user, Capability.EDIT_REGISTRY),
+                "can_export": can(request.user, Capability.EXPORT),
+            },
+            status=400,
+        )
+    target = _target(request.user, form.cleaned_data["division"])
+    upload = form.cleaned_data["file"]
+    try:
+        with transaction.atomic():
+            batch = importers.import_batch_create(
+                actor=request.user,
+                target=target,
+                file_name=upload.name,
+                data=upload.read(),
+                dry_run=form.cleaned_data["dry_run"],
+            )
+            enqueue_batch(batch, request.user)
+    except PermissionDenied:
+        return HttpResponse(status=403)
+    return redirect("registry:io_batch", pk=batch.pk)
+
+
+def _batch(request, pk: int) -> ImportBatch:
+    return get_object_or_404(ImportBatch.objects.visible_to(request.user).select_related("division", "actor"), pk=pk)
+
+
+@login_required
+@require_GET
+def io_batch(request, pk: int):
+    """One import: progress while it runs, then counts, problems, report, rollback."""
+    batch = _batch(request, pk)
+    return render(
+        request,
+        "registry/io/batch.html",
+        {"batch": batch, "can_edit": can(request.user, Capability.EDIT_REGISTRY, batch.division.code)},
+    )
+
+
+@login_required
+@require_GET
+def io_batch_progress(request, pk: int):
+    """The progress fragment polled by htmx; once the batch has finished, tells htmx to reload the page."""
+    batch = _batch(request, pk)
+    response = render(request, "registry/io/_progress.html", {"batch": batch})
+    if batch.is_finished and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_GET
+def io_batch_report(request, pk: int):
+    """Download the report (original rows plus Errors/Warnings columns)."""
+    batch = _batch(request, pk)
+    if not batch.report:
+        raise Http404
+    return FileResponse(batch.report.open("rb"), as_attachment=True, filename=f"import-{batch.pk}-report.xlsx")
+
+
+@login_required
+@require_POST
+def io_batch_rollback(request, pk: int):
+    """Roll a committed import back (EDIT_REGISTRY on its division; reason recorded)."""
+    batch = _batch(request, pk)
+    try:
+        importers.import_batch_rollback(actor=request.user, batch=batch, reason=request.POST.get("reason", ""))
+    except PermissionDenied:
+        return HttpResponse(status=403)
+    except importers.RollbackError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The import was rolled back."))
+    return redirect("registry:io_batch", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def io_batch_commit(request, pk: int):
+    """Import a file that passed a dry run: the same batch is queued again, this time to write."""
+    batch = _batch(request, pk)
+    if not can(request.user, Capability.EDIT_REGISTRY, batch.division.code):
+        return HttpResponse(status=403)
+    with transaction.atomic():
+        queued = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.VALIDATED).update(
+            status=ImportStatus.QUEUED, dry_run=False, phase="", progress_done=0, finished_at=None
+        )
+        if queued:
+            enqueue_batch(batch, request.user)
+    if not queued:
+        messages.error(request, _("Only a file checked by a dry run can be imported from here."))
+    return redirect("registry:io_batch", pk=batch.pk)
+
+
+@login_required
+@require_GET
+def io_template(request):
+    """The blank import template (XLSX, ID and phone columns as Text, an instructions row)."""
+    buffer = io.BytesIO()
+    exporters.write_template(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="registry-template.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def io_export(request):
+    """Export a division in the template layout; masked unless asked (permission, reason, watermark)."""
+    form = ExportForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return HttpResponse(str(form.errors), status=400, content_type="text/plain; charset=utf-8")
+    target = _target(request.user, form.cleaned_data["division"])
+    buffer = io.BytesIO()
+    try:
+        exporters.registry_export(
+            actor=request.user,
+            target=target,
+            output=buffer,
+            unmasked=form.cleaned_data["unmasked"],
+            reason=form.cleaned_data["reason"],
+        )
+    except PermissionDenied:
+        return HttpResponse(status=403)
+    except ValidationError as exc:
+        return HttpResponse("; ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="registry-{target.code}-{stamp}.xlsx"'
+    return response
+
+
+# --- API ---------------------------------------------------------------------------------------------
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    """An import: status, progress, counts, the first problems, and links."""
+
+    division = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    report_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "division",
+            "file_name",
+            "file_sha256",
+            "file_format",
+            "encoding",
+            "dry_run",
+            "status",
+            "phase",
+            "progress_done",
+            "progress_total",
+            "counts",
+            "issues",
+            "message",
+            "created_at",
+            "finished_at",
+            "rolled_back_at",
+            "report_url",
+        ]
+        read_only_fields = fields
+
+    def get_report_url(self, obj) -> str | None:
+        if not obj.report:
+            return None
+        return reverse("api:registry-import-report", kwargs={"pk": obj.pk})
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    """Upload: ``division`` (code), ``file``, ``dry_run``."""
+
+    division = serializers.CharField(max_length=20)
+    file = serializers.FileField()
+    dry_run = serializers.BooleanField(default=False)
+
+
+class RollbackSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Registry imports in the caller's scope. ``POST`` a file to start one (runs in the background,
+    202); poll it; ``rollback`` a committed one; download its ``report``."""
+
+    queryset = ImportBatch.objects.select_related("division").order_by("-created_at", "-id")
+    serializer_class = ImportBatchSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["status"]
+
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportBatchSerializer})
+    def create(self, request, *args, **kwargs):
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        target = Division.objects.visible_to(request.user).filter(code=upload.validated_data["division"]).first()
+        if target is None:
+            raise serializers.ValidationError({"division": _("unknown division or outside your scope")})
+        file = upload.validated_data["file"]
+        try:
+            with transaction.atomic():
+                batch = importers.import_batch_create(
+                    actor=request.user,
+                    target=target,
+                    file_name=file.name,
+                    data=file.read(),
+                    dry_run=upload.validated_data["dry_run"],
+                )
+                enqueue_batch(batch, request.user)
+        except importers.ImportFileError as exc:
+            raise serializers.ValidationError({"file": str(exc)}) from exc
+        except ValidationError as exc:
+            raise serializers.ValidationError({"division": exc.messages}) from exc
+        batch.refresh_from_db()
+        return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=RollbackSerializer, responses={200: ImportBatchSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def rollback(self, request, pk=None):
+        batch = self.get_object()
+        body = RollbackSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            batch = importers.import_batch_rollback(
+                actor=request.user, batch=batch, reason=body.validated_data.get("reason", "")
+            )
+        except importers.RollbackError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(ImportBatchSerializer(batch).data)
+
+    @extend_schema(responses={(200, XLSX): OpenApiResponse(description="the report (XLSX)")})
+    @action(detail=True, methods=["get"])
+    def report(self, request, pk=None):
+        batch = self.get_object()
+        if not batch.report:
+            raise Http404
+        return FileResponse(batch.report.open("rb"), as_attachment=True, filename=f"import-{batch.pk}-report.xlsx")
+
+
+def register_navigation() -> None:
+    """Add the Import/export entry to the top bar (called from RegistryConfig.ready)."""
+    from lianfang.core.navigation import NavItem, register  # noqa: PLC0415
+
+    register(NavItem("registry:io_index", gettext_lazy("Import/export"), order=25, capability=Capability.EDIT_REGISTRY))
