@@ -92,7 +92,8 @@ class GridRuleSet(models.Model):
     ``overload_threshold``: a household representative with more active households than this is
     overloaded (coverage report). ``target_households``: the load the gap-fill proposal and the demo
     grid aim for. The rule set in force on a day is the one with the latest ``effective_from`` on or
-    before it (:meth:`in_force`). Shipped: ``qilihe-2022`` (Qilihe operation, March 2022: one household
+    before it (:meth:`in_force`; the shipped sets of lianfang.workforce.rulesets are installed when the
+    table is empty). Shipped: ``qilihe-2022`` (Qilihe operation, March 2022: one household
     representative for about 10-30 households, domain.md §1).
     """
 
@@ -121,6 +122,11 @@ class GridRuleSet(models.Model):
     def in_force(cls, day: dt.date) -> GridRuleSet:
         """The rule set in force on ``day``; raises GridRuleSet.DoesNotExist when none has started."""
         found = cls.objects.filter(effective_from__lte=day).order_by("-effective_from", "code").first()
+        if found is None and not cls.objects.exists():
+            from lianfang.workforce.rulesets import install_shipped_rule_sets  # noqa: PLC0415
+
+            install_shipped_rule_sets()
+            found = cls.objects.filter(effective_from__lte=day).order_by("-effective_from", "code").first()
         if found is None:
             raise cls.DoesNotExist(f"no grid rule set in force on {day}")
         return found
@@ -334,7 +340,7 @@ class ResponsibilityAssignment(models.Model):
         Worker, verbose_name=_("responsible person"), on_delete=models.PROTECT, related_name="assignments"
     )
     division = models.ForeignKey(
-        "divisions.Division", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+        "divisions.Division", verbose_name=_("unit of responsibility"), on_delete=models.PROTECT, related_name="+"
     )
     household = models.ForeignKey(
         "registry.Household",

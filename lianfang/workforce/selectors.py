@@ -122,8 +122,8 @@ class CoverageCounts:
 
     ``households`` and ``households_without_l4``; ``units[level]`` and ``gaps[level]`` for L1 (communities
     with households), L2 (compounds with households, and communities with households outside any
-    compound) and L3 (compounds with households); ``outside_scope``: active assignments whose unit lies
-    outside the worker's base division and active deployments; ``overloaded``: representatives with more
+    compound) and L3 (compounds with households); ``outside_scope``: people holding an active assignment
+    whose unit lies outside their base division and active deployments; ``overloaded``: representatives with more
     active households than the rule set's threshold.
     """
 
@@ -242,13 +242,11 @@ def coverage(*, user, division: Division, on: dt.date | None = None) -> Coverage
         (r["community_id"], r["compound_id"]): r["n"]
         for r in active.filter(level=L4).values("community_id", "compound_id").annotate(n=Count("id")).order_by()
     }
-    outside = {
-        (r["community_id"], r["compound_id"]): r["n"]
-        for r in active.filter(_outside_scope_q(day))
-        .values("community_id", "compound_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
+    outside: dict[tuple[int, int | None], set[int]] = defaultdict(set)
+    for worker_id, community, compound in (
+        active.filter(_outside_scope_q(day)).values_list("worker_id", "community_id", "compound_id").distinct()
+    ):
+        outside[(community, compound)].add(worker_id)
     overloaded_rows = _overloaded(user, code, day, rules.overload_threshold)
     held = defaultdict(set)
     for level, division_id in active.filter(level__lt=L4).values_list("level", "division_id"):
@@ -282,9 +280,9 @@ def coverage(*, user, division: Division, on: dt.date | None = None) -> Coverage
             if unit_code_filter(cell_code(key)):
                 counts.households += n
                 counts.households_without_l4 += n - covered.get(key, 0)
-        for key, n in outside.items():
-            if unit_code_filter(cell_code(key)):
-                counts.outside_scope += n
+        counts.outside_scope = len(
+            set().union(*(workers for key, workers in outside.items() if unit_code_filter(cell_code(key))))
+        )
         for level in (L1, L2, L3):
             counts.units[level] = sum(1 for u in units[level] if unit_code_filter(codes[u]))
             counts.gaps[level] = sum(1 for u in gap_units[level] if unit_code_filter(codes[u]))

@@ -63,6 +63,19 @@ def _overlaps(starts_on: dt.date, ends_on: dt.date | None) -> Q:
     return q
 
 
+def _close(row, *, ends_on: dt.date, reason: str, field: str, label: str) -> None:
+    """End ``row`` (a Deployment or ResponsibilityAssignment) on ``ends_on`` with ``reason`` by a
+    conditional update on its current end date and holder; ValidationError naming ``label`` when it
+    was changed meanwhile (read-modify-write never overwrites someone else's change)."""
+    current = Q(ends_on__isnull=True) if row.ends_on is None else Q(ends_on=row.ends_on)
+    changed = (
+        type(row).objects.filter(current, pk=row.pk, worker_id=row.worker_id).update(ends_on=ends_on, end_reason=reason)
+    )
+    if changed != 1:
+        raise ValidationError({field: _("%s was changed meanwhile; reload and try again") % label})
+    row.ends_on, row.end_reason = ends_on, reason
+
+
 # ---------------------------------------------------------------------------------------------- workers
 
 
@@ -239,11 +252,7 @@ def deployment_end(*, actor, deployment: Deployment, ends_on: dt.date, reason: s
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        current = Q(ends_on__isnull=True) if deployment.ends_on is None else Q(ends_on=deployment.ends_on)
-        changed = Deployment.objects.filter(current, pk=deployment.pk).update(ends_on=ends_on, end_reason=reason)
-        if changed != 1:
-            raise ValidationError({"ends_on": _("the deployment was changed meanwhile; reload and try again")})
-        deployment.ends_on, deployment.end_reason = ends_on, reason
+        _close(deployment, ends_on=ends_on, reason=reason, field="ends_on", label=_("the deployment"))
         audit.record(actor=actor, action="status", obj=deployment, reason=f"{reason}: {note}".strip(": "))
     return deployment
 
@@ -501,15 +510,6 @@ def assignment_hand_over(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        for a in olds:
-            current = Q(ends_on__isnull=True) if a.ends_on is None else Q(ends_on=a.ends_on)
-            changed = ResponsibilityAssignment.objects.filter(current, pk=a.pk, worker_id=a.worker_id).update(
-                ends_on=on - ONE_DAY, end_reason=EndReason.HANDED_OVER
-            )
-            if changed != 1:
-                raise ValidationError(
-                    {"assignments": _("%s was changed meanwhile; reload and try again") % _unit_label(a)}
-                )
         new_rows = [
             ResponsibilityAssignment(
                 district_id=a.district_id,
@@ -526,13 +526,13 @@ def assignment_hand_over(
             )
             for a in olds
         ]
+        for a in olds:  # close after copying: the new rows keep the old end dates
+            _close(a, ends_on=on - ONE_DAY, reason=EndReason.HANDED_OVER, field="assignments", label=_unit_label(a))
         try:
             with transaction.atomic():
                 created = ResponsibilityAssignment.objects.bulk_create(new_rows, batch_size=500)
         except IntegrityError as exc:
             raise _integrity(exc) from exc
-        for a in olds:
-            a.ends_on, a.end_reason = on - ONE_DAY, EndReason.HANDED_OVER
         audit.record_many(
             actor=actor, action="hand_over", objects=created, reason=f"{EndReason.HANDED_OVER}: {reason}".strip(": ")
         )
@@ -566,15 +566,7 @@ def assignment_end(
         raise ValidationError(errors)
     with transaction.atomic():
         for a in olds:
-            current = Q(ends_on__isnull=True) if a.ends_on is None else Q(ends_on=a.ends_on)
-            if (
-                ResponsibilityAssignment.objects.filter(current, pk=a.pk).update(ends_on=ends_on, end_reason=reason)
-                != 1
-            ):
-                raise ValidationError(
-                    {"assignments": _("%s was changed meanwhile; reload and try again") % _unit_label(a)}
-                )
-            a.ends_on, a.end_reason = ends_on, reason
+            _close(a, ends_on=ends_on, reason=reason, field="assignments", label=_unit_label(a))
         audit.record_many(actor=actor, action="status", objects=olds, reason=f"{reason}: {note}".strip(": "))
     return len(olds)
 

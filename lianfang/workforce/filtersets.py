@@ -1,0 +1,138 @@
+"""One FilterSet per model, shared by the pages and the API (django-filter).
+
+Common filters: ``within`` (a division code: rows in its subtree) and ``on`` (a date: rows whose period
+contains it, or for workers: deployed on that day together with ``deployed_within``).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.core.scoping import subtree_q
+from lianfang.workforce.models import (
+    Category,
+    Deployment,
+    ResponsibilityAssignment,
+    ResponsibilityLevel,
+    Team,
+    Worker,
+    WorkerCategory,
+    active_on_q,
+)
+
+CODE = RegexValidator(r"^\d{1,20}$", _("a division code has digits only"))
+
+
+def _code(value: str) -> str:
+    if not value.isdigit():
+        raise ValidationError(_("a division code has digits only"))
+    return value
+
+
+def filter_within(queryset, name, value):
+    """Rows whose SCOPE_PATH_FIELD lies in the subtree of division code ``value``."""
+    if not value:
+        return queryset
+    return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, _code(value)))
+
+
+def filter_active_on(queryset, name, value):
+    """Rows whose inclusive period contains the date ``value``."""
+    return queryset.filter(active_on_q(value)) if value else queryset
+
+
+class WorkerFilterSet(django_filters.FilterSet):
+    """``within`` (base division), ``category`` (any of several), ``q`` (name or pinyin initials),
+    ``deployed_within`` with ``on`` (workers with a deployment under that code active on that day — the
+    list behind a figure of the workforce sheet), ``has_account``."""
+
+    within = django_filters.CharFilter(method=filter_within, validators=[CODE], label=_("based within division (code)"))
+    category = django_filters.MultipleChoiceFilter(
+        choices=Category.choices, method="filter_category", label=_("category")
+    )
+    q = django_filters.CharFilter(method="filter_q", label=_("name or pinyin initials"))
+    deployed_within = django_filters.CharFilter(
+        method="filter_deployed", validators=[CODE], label=_("deployed within division (code)")
+    )
+    on = django_filters.DateFilter(method="filter_on", label=_("deployed on (date)"))
+    has_account = django_filters.BooleanFilter(field_name="user", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Worker
+        fields = ["within", "category", "q", "deployed_within", "on", "has_account"]
+
+    def filter_category(self, queryset, name, value):
+        if not value:
+            return queryset
+        held = WorkerCategory.objects.filter(worker=OuterRef("pk"), category__in=value)
+        return queryset.filter(Exists(held))
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.isascii() and value.isalpha():
+            return queryset.filter(name_initials__startswith=value.lower())
+        return queryset.filter(name__contains=value)
+
+    def filter_deployed(self, queryset, name, value):
+        # Applied together with ``on`` in filter_queryset below.
+        return queryset
+
+    def filter_on(self, queryset, name, value):
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        code, day = self.form.cleaned_data.get("deployed_within"), self.form.cleaned_data.get("on")
+        if code or day:
+            deployments = Deployment.objects.filter(worker=OuterRef("pk"))
+            if code:
+                deployments = deployments.filter(subtree_q("path", _code(code)))
+            if day:
+                deployments = deployments.filter(active_on_q(day))
+            queryset = queryset.filter(Exists(deployments))
+        return queryset
+
+
+class DeploymentFilterSet(django_filters.FilterSet):
+    """``within`` (deployed under a division code), ``worker`` (id), ``on`` (active on a date)."""
+
+    within = django_filters.CharFilter(method=filter_within, validators=[CODE], label=_("within division (code)"))
+    worker = django_filters.NumberFilter(field_name="worker_id", label=_("worker (id)"))
+    on = django_filters.DateFilter(method=filter_active_on, label=_("active on (date)"))
+
+    class Meta:
+        model = Deployment
+        fields = ["within", "worker", "on"]
+
+
+class TeamFilterSet(django_filters.FilterSet):
+    """``within`` (based under a division code), ``member`` (worker id)."""
+
+    within = django_filters.CharFilter(method=filter_within, validators=[CODE], label=_("within division (code)"))
+    member = django_filters.NumberFilter(field_name="members", label=_("member (worker id)"))
+
+    class Meta:
+        model = Team
+        fields = ["within", "member"]
+
+
+class AssignmentFilterSet(django_filters.FilterSet):
+    """``level`` (1-4), ``within`` (unit under a division code), ``worker`` (id), ``household`` (id),
+    ``on`` (active on a date), ``current`` (open-ended: no end date)."""
+
+    level = django_filters.ChoiceFilter(choices=ResponsibilityLevel.choices, label=_("level"))
+    within = django_filters.CharFilter(method=filter_within, validators=[CODE], label=_("within division (code)"))
+    worker = django_filters.NumberFilter(field_name="worker_id", label=_("worker (id)"))
+    household = django_filters.NumberFilter(field_name="household_id", label=_("household (id)"))
+    on = django_filters.DateFilter(method=filter_active_on, label=_("active on (date)"))
+    current = django_filters.BooleanFilter(field_name="ends_on", lookup_expr="isnull", label=_("open-ended"))
+
+    class Meta:
+        model = ResponsibilityAssignment
+        fields = ["level", "within", "worker", "household", "on", "current"]

@@ -1,0 +1,307 @@
+"""The daily workforce sheet (工作力量统计表) as the Qilihe district's report of 27 March 2022 counts it.
+
+Per street/town and per community/village: communities, compounds, community workers, city-level and
+district-level stationed cadres, social work committee members, veterans, volunteers, party members
+and the people deployed in all, with totals and one summary sentence in zh-Hans and English. That
+report read: 9 streets, 65 communities, 1,848 community workers, 429 city-level and 790
+district-level cadres, 428 social work committee members, 196 veterans and 657 volunteers in 638
+compounds (domain.md §6).
+
+Counting rules (documented in docs/workforce.md):
+- A worker counts on day D when one of their deployments is active on D (starts_on ≤ D ≤ ends_on).
+  A worker has at most one deployment a day (database constraint), so street and district figures
+  are sums of the community rows.
+- A worker counts once in every column whose categories they hold; "community workers" are community
+  (residents' committee) staff and grid workers; "total" counts each deployed person once.
+- Communities are those with at least one active deployment on D (the report counted only the
+  communities involved: 65 of Qilihe's 141); compounds are the compounds/village groups of those
+  communities; streets are the streets of those communities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from lianfang.divisions.models import Division, Level
+from lianfang.workforce.models import Category, Deployment, active_on_q
+from lianfang.workforce.selectors import scoped
+
+
+@dataclass(frozen=True)
+class SheetColumn:
+    """A counted column: ``key``, ``label`` and the categories it counts (empty: every deployed person)."""
+
+    key: str
+    label: object
+    categories: tuple[str, ...]
+
+
+SHEET_COLUMNS: tuple[SheetColumn, ...] = (
+    SheetColumn(
+        "community_workers", gettext_lazy("Community workers"), (Category.COMMUNITY_STAFF, Category.GRID_WORKER)
+    ),
+    SheetColumn("city_cadres", gettext_lazy("City-level cadres"), (Category.CITY_CADRE,)),
+    SheetColumn("district_cadres", gettext_lazy("District-level cadres"), (Category.DISTRICT_CADRE,)),
+    SheetColumn(
+        "social_work_committee", gettext_lazy("Social work committee members"), (Category.SOCIAL_WORK_COMMITTEE,)
+    ),
+    SheetColumn("veterans", gettext_lazy("Veterans"), (Category.VETERAN,)),
+    SheetColumn("volunteers", gettext_lazy("Volunteers"), (Category.VOLUNTEER,)),
+    SheetColumn("party_members", gettext_lazy("Party members"), (Category.PARTY_MEMBER,)),
+    SheetColumn("total", gettext_lazy("People deployed"), ()),
+)
+COLUMN_KEYS = tuple(c.key for c in SHEET_COLUMNS)
+
+
+@dataclass
+class SheetRow:
+    """One line: a district, street or community ``division`` with its ``communities`` and
+    ``compounds`` counts and ``counts[column key]``."""
+
+    division: Division
+    communities: int = 0
+    compounds: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMN_KEYS, 0))
+
+    def add(self, other: SheetRow) -> None:
+        self.communities += other.communities
+        self.compounds += other.compounds
+        for key in COLUMN_KEYS:
+            self.counts[key] += other.counts[key]
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.division.code,
+            "name": self.division.short_name,
+            "communities": self.communities,
+            "compounds": self.compounds,
+            **self.counts,
+        }
+
+
+@dataclass
+class StreetBlock:
+    """A street/town line and its community lines."""
+
+    row: SheetRow
+    communities: list[SheetRow]
+
+
+@dataclass
+class WorkforceSheet:
+    """The sheet of ``division`` (district, street or community) on ``on``: ``streets`` in code order
+    and the ``totals`` line (``totals.division`` is ``division``; ``streets_count`` streets involved)."""
+
+    division: Division
+    on: dt.date
+    streets: list[StreetBlock]
+    totals: SheetRow
+
+    @property
+    def streets_count(self) -> int:
+        return len(self.streets)
+
+    def sentence(self, language: str | None = None) -> str:
+        """The totals as one sentence in ``language`` (``"zh-hans"`` or ``"en"``; default: active)."""
+        with translation.override(language or translation.get_language()):
+            values = {key: formats.number_format(n, force_grouping=True) for key, n in self.totals.counts.items()}
+            return _(
+                "As of %(date)s, %(district)s had %(streets)s streets/towns and %(communities)s "
+                "communities/villages with %(community_workers)s community workers, %(city_cadres)s city-level "
+                "and %(district_cadres)s district-level stationed cadres, %(social_work_committee)s social work "
+                "committee members, %(veterans)s veterans, %(volunteers)s volunteers and %(party_members)s "
+                "party members at work in %(compounds)s compounds: %(total)s people in all."
+            ) % {
+                **values,
+                "date": formats.date_format(self.on, "DATE_FORMAT"),
+                "district": self.division.short_name,
+                "streets": formats.number_format(self.streets_count, force_grouping=True),
+                "communities": formats.number_format(self.totals.communities, force_grouping=True),
+                "compounds": formats.number_format(self.totals.compounds, force_grouping=True),
+            }
+
+    def as_dict(self) -> dict:
+        """JSON-ready: ``{"division", "date", "columns", "streets": [{..., "communities": [...]}],
+        "totals", "sentence": {"zh-hans", "en"}}``."""
+        return {
+            "division": {"code": self.division.code, "name": self.division.short_name},
+            "date": self.on.isoformat(),
+            "columns": ["communities", "compounds", *COLUMN_KEYS],
+            "streets": [
+                {**block.row.as_dict(), "community_rows": [c.as_dict() for c in block.communities]}
+                for block in self.streets
+            ],
+            "totals": {**self.totals.as_dict(), "streets": self.streets_count},
+            "sentence": {"zh-hans": self.sentence("zh-hans"), "en": self.sentence("en")},
+        }
+
+
+def workforce_sheet(*, user, division: Division, on: dt.date) -> WorkforceSheet:
+    """Compute the sheet for ``division`` (district, street/town or community/village) on ``on``.
+
+    ``user`` scopes the deployments counted (selectors.SYSTEM for management commands). Three grouped
+    queries (deployments by community, the divisions named, compounds by community) whatever the size
+    of the district. Raises ValueError for a division below community level.
+    """
+    if division.level > Level.COMMUNITY or division.level < Level.DISTRICT:
+        raise ValueError(f"the workforce sheet is for a district, street or community, not {division}")
+    counts = {
+        col.key: Count("worker_id", distinct=True, filter=Q(worker__categories__category__in=col.categories))
+        if col.categories
+        else Count("worker_id", distinct=True)
+        for col in SHEET_COLUMNS
+    }
+    rows = (
+        scoped(Deployment, user)
+        .within(division.code)
+        .filter(active_on_q(on))
+        .values("community_id")
+        .annotate(**counts)
+        .order_by()
+    )
+    by_community = {r["community_id"]: r for r in rows}
+    communities = Division.objects.in_bulk(by_community)
+    streets = Division.objects.in_bulk({c.parent_id for c in communities.values()})
+    compounds = dict(
+        Division.objects.filter(level=Level.COMPOUND, parent_id__in=by_community)
+        .values("parent_id")
+        .annotate(n=Count("id"))
+        .values_list("parent_id", "n")
+        .order_by()
+    )
+    blocks: dict[int, StreetBlock] = {}
+    for community in sorted(communities.values(), key=lambda d: d.code):
+        line = SheetRow(community, communities=1, compounds=compounds.get(community.pk, 0))
+        line.counts = {key: by_community[community.pk][key] for key in COLUMN_KEYS}
+        block = blocks.get(community.parent_id)
+        if block is None:
+            block = blocks[community.parent_id] = StreetBlock(SheetRow(streets[community.parent_id]), [])
+        block.communities.append(line)
+        block.row.add(line)
+    totals = SheetRow(division)
+    for block in blocks.values():
+        totals.add(block.row)
+    return WorkforceSheet(
+        division=division,
+        on=on,
+        streets=sorted(blocks.values(), key=lambda b: b.row.division.code),
+        totals=totals,
+    )
+
+
+def involved_units(*, user, division: Division, on: dt.date, level: int):
+    """The communities (``level`` 5) counted by the sheet of ``division`` on ``on``, or their compounds
+    (``level`` 6): the list behind the "communities" and "compounds" figures. A Division queryset."""
+    community_ids = (
+        scoped(Deployment, user).within(division.code).filter(active_on_q(on)).values("community_id").distinct()
+    )
+    if level == Level.COMMUNITY:
+        return Division.objects.filter(pk__in=community_ids).order_by("code")
+    return Division.objects.filter(level=Level.COMPOUND, parent_id__in=community_ids).order_by("code")
+
+
+# ------------------------------------------------------------------------------------------- renderers
+
+
+def _header() -> list[str]:
+    return [
+        str(_("Street/town")),
+        str(_("Community/village")),
+        str(_("Communities")),
+        str(_("Compounds")),
+        *[str(c.label) for c in SHEET_COLUMNS],
+    ]
+
+
+def _lines(sheet: WorkforceSheet):
+    """(kind, street name, community name, row) in display order: street lines, then their communities."""
+    for block in sheet.streets:
+        yield "street", block.row.division.short_name, "", block.row
+        for line in block.communities:
+            yield "community", "", line.division.short_name, line
+    yield "total", str(_("Total")), "", sheet.totals
+
+
+def _title(sheet: WorkforceSheet) -> str:
+    return _("Daily workforce sheet — %(division)s — %(date)s") % {
+        "division": sheet.division.short_name,
+        "date": sheet.on.isoformat(),
+    }
+
+
+def render_text(sheet: WorkforceSheet) -> str:
+    """A plain-text table (one line per street, community and the total) followed by the two sentences."""
+    header = _header()
+    table = [header]
+    for kind, street, community, row in _lines(sheet):
+        label = f"  {community}" if kind == "community" else street
+        table.append([label, "", str(row.communities), str(row.compounds), *[str(row.counts[k]) for k in COLUMN_KEYS]])
+    table = [[r[0], *r[2:]] for r in table]
+    widths = [max(_width(r[i]) for r in table) for i in range(len(table[0]))]
+    out = [_title(sheet), ""]
+    for r in table:
+        cells = [_pad(r[0], widths[0], left=True)] + [_pad(c, w) for c, w in zip(r[1:], widths[1:], strict=True)]
+        out.append("  ".join(cells).rstrip())
+    out += ["", sheet.sentence("zh-hans"), sheet.sentence("en")]
+    return "\n".join(out) + "\n"
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _pad(text: str, width: int, left: bool = False) -> str:
+    gap = " " * (width - _width(text))
+    return text + gap if left else gap + text
+
+
+def render_json(sheet: WorkforceSheet) -> str:
+    """The sheet as indented JSON (SheetRow.as_dict / WorkforceSheet.as_dict), non-ASCII kept."""
+    return json.dumps(sheet.as_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_xlsx(sheet: WorkforceSheet) -> bytes:
+    """The sheet as an XLSX workbook in the page's layout: title, header, a line per street (bold)
+    followed by its communities, the total line, then the two sentences. openpyxl."""
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.styles import Alignment, Font, PatternFill  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = str(_("Workforce"))[:31]
+    header = _header()
+    ws.append([_title(sheet)])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(header)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for kind, street, community, row in _lines(sheet):
+        ws.append([street, community, row.communities, row.compounds, *[row.counts[k] for k in COLUMN_KEYS]])
+        if kind != "community":
+            for cell in ws[ws.max_row]:
+                cell.font = Font(bold=True)
+    ws.append([])
+    for language in ("zh-hans", "en"):
+        ws.append([sheet.sentence(language)])
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=len(header))
+        ws.cell(ws.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[ws.max_row].height = 48
+    ws.freeze_panes = "C3"
+    for index in range(1, len(header) + 1):
+        ws.column_dimensions[get_column_letter(index)].width = 16 if index <= 2 else 12
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

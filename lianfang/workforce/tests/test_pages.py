@@ -1,0 +1,202 @@
+"""Pages: scope per persona (404 / empty for outsiders), reveal, writes from the pages, query budgets."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lianfang.core.models import AuditEntry
+from lianfang.registry.models import Household
+from lianfang.workforce.models import ResponsibilityAssignment, Worker
+from lianfang.workforce.tests.conftest import DAY
+
+pytestmark = pytest.mark.django_db
+
+ON = {"on": DAY.isoformat()}
+
+
+def _names(response, testid: str) -> set[str]:
+    table = response.content.decode().split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
+    return set(re.findall(r'/workforce/workers/\d+/">([^<]+)<', table))
+
+
+def test_household_representative_sees_only_their_households(grid, representative, client_for):
+    from lianfang.core.scoping import scope_for
+
+    assert set(Household.objects.visible_to(representative)) == {grid["h1"], grid["h2"]}
+    assert scope_for(representative).codes == ()  # the role opens no division subtree
+    client = client_for(representative)
+    mine = client.get("/workforce/")
+    assert mine.status_code == 200
+    assert mine.content.decode().count("/workforce/grid/household/") == 2
+    chain = client.get(f"/workforce/grid/household/{grid['h1'].pk}/")
+    assert chain.status_code == 200
+    html = chain.content.decode()
+    assert "139****0005" in html and "13900000005" not in html and "reveal-phone" not in html
+    assert client.get(f"/workforce/grid/household/{grid['h3'].pk}/").status_code == 404
+    detail = client.get(f"/registry/households/{grid['h1'].pk}/")
+    assert detail.status_code == 200
+    assert "1101**********002X" in detail.content.decode() and "11010519491231002X" not in detail.content.decode()
+    assert client.get(f"/registry/households/{grid['h3'].pk}/").status_code == 404
+    assert client.get("/workforce/sheet/").status_code == 404  # no division to see
+    assert client.get("/workforce/grid/").status_code == 404
+    # Workers: only the chain of their own households.
+    assert set(Worker.objects.visible_to(representative).values_list("name", flat=True)) == {"吴代表"}
+    assert client.post(f"/workforce/workers/{grid['rep_a'].pk}/reveal/phone/").status_code == 403
+
+
+def test_workers_by_persona(grid, community_staff, other_community_staff, street_officer, outsider, client_for):
+    everyone = {"郑书记", "钱干部", "孙社工", "周网格", "吴代表", "冯代表"}
+    expected = {
+        community_staff: {"郑书记", "钱干部", "孙社工", "吴代表"},  # deployed, based or responsible in 下西园
+        other_community_staff: {"郑书记", "周网格", "冯代表"},
+        street_officer: everyone,
+        outsider: set(),
+    }
+    for user, names in expected.items():
+        response = client_for(user).get("/workforce/workers/")
+        assert response.status_code == 200
+        assert _names(response, "workers") == names, user
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/workforce/grid/?code=620103001001",
+        "/workforce/grid/gaps/?code=620103001001&level=4",
+        "/workforce/grid/gaps/?code=620103001001&level=2",
+        "/workforce/grid/problems/?code=620103001001&kind=outside",
+        "/workforce/grid/problems/?code=620103001001&kind=overloaded",
+        "/workforce/grid/proposal/?code=620103001001",
+        "/workforce/sheet/?code=620103001001",
+        "/workforce/sheet/units/?code=620103001001",
+        "/workforce/grid/household/{h1}/",
+        "/workforce/workers/{cadre}/",
+        "/workforce/teams/{team}/",
+    ],
+)
+def test_outsider_and_other_community_get_404(grid, url, community_staff, other_community_staff, outsider, client_for):
+    from lianfang.workforce.services import team_create
+
+    team = team_create(actor=None, name="志愿服务队", base_division=grid["xia"], members=[grid["staff_a"]])
+    url = url.format(h1=grid["h1"].pk, cadre=grid["staff_a"].pk, team=team.pk)
+    assert client_for(community_staff).get(url).status_code == 200
+    assert client_for(other_community_staff).get(url).status_code == 404
+    assert client_for(outsider).get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "testid"),
+    [
+        ("/workforce/workers/", "workers"),
+        ("/workforce/teams/", "teams"),
+        ("/workforce/deployments/", "deployments"),
+        ("/workforce/assignments/", "assignments"),
+    ],
+)
+def test_lists_empty_for_outsider(grid, url, testid, outsider, client_for):
+    response = client_for(outsider).get(url)
+    assert response.status_code == 200
+    body = response.content.decode().split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
+    assert "/workforce/workers/" not in body and "/workforce/teams/" not in body
+
+
+@pytest.mark.parametrize(
+    ("url", "budget"),
+    [
+        ("/workforce/", 10),
+        ("/workforce/workers/", 12),
+        ("/workforce/teams/", 10),
+        ("/workforce/deployments/", 10),
+        ("/workforce/assignments/", 10),
+        ("/workforce/grid/", 16),
+        ("/workforce/grid/gaps/?level=4", 12),
+        ("/workforce/grid/gaps/?level=3", 18),
+        ("/workforce/grid/problems/?kind=outside", 12),
+        ("/workforce/grid/problems/?kind=overloaded", 12),
+        ("/workforce/grid/proposal/", 30),
+        ("/workforce/sheet/", 12),
+        ("/workforce/sheet/units/", 10),
+    ],
+)
+def test_query_budgets(grid, url, budget, street_officer, client_for, django_assert_max_num_queries):
+    from lianfang.workforce.services import team_create
+
+    team_create(actor=None, name="志愿服务队", base_division=grid["xia"], members=[grid["staff_a"], grid["cadre"]])
+    client = client_for(street_officer)
+    separator = "&" if "?" in url else "?"
+    with django_assert_max_num_queries(budget):
+        response = client.get(f"{url}{separator}on={DAY.isoformat()}")
+    assert response.status_code == 200
+
+
+def test_bad_input_is_a_clear_400(grid, street_officer, client_for):
+    client = client_for(street_officer)
+    for url in (
+        "/workforce/grid/?on=2022-13-01",
+        "/workforce/grid/gaps/?level=9",
+        "/workforce/grid/gaps/?level=x",
+        "/workforce/grid/problems/?kind=nope",
+        "/workforce/workers/?deployed_within=abc",
+        "/workforce/sheet/units/?level=7",
+    ):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert 'data-testid="errors"' in response.content.decode()
+
+
+def test_reveal_worker_phone_is_audited(grid, community_staff, outsider, client_for):
+    url = f"/workforce/workers/{grid['rep_a'].pk}/reveal/phone/"
+    response = client_for(community_staff).post(url)
+    assert response.status_code == 200 and "13900000005" in response.content.decode()
+    entry = AuditEntry.objects.get(action="view_pii", object_type="workforce.worker")
+    assert entry.detail["field"] == "phone" and entry.object_id == str(grid["rep_a"].pk)
+    assert client_for(community_staff).post(f"/workforce/workers/{grid['rep_a'].pk}/reveal/id/").status_code == 200
+    assert client_for(community_staff).post(f"/workforce/workers/{grid['rep_a'].pk}/reveal/name/").status_code == 400
+    assert client_for(outsider).post(url).status_code == 404
+
+
+def test_assign_and_hand_over_from_the_chain_page(grid, community_staff, other_community_staff, client_for):
+    h3 = grid["h3"]
+    url = f"/workforce/grid/household/{h3.pk}/"
+    assert client_for(community_staff).post(url, {"to_worker": grid["rep_b"].pk, "on": "2022-04-01"}).status_code == 404
+    client = client_for(other_community_staff)
+    page = client.get(url)
+    assert f'value="{grid["rep_b"].pk}"' in page.content.decode()
+    response = client.post(url, {"to_worker": grid["rep_b"].pk, "on": "2022-04-01"})
+    assert response.status_code == 302
+    a = ResponsibilityAssignment.objects.get(household=h3, level=4)
+    assert (a.worker, a.starts_on.isoformat(), a.ends_on) == (grid["rep_b"], "2022-04-01", None)
+    # Handing over to someone outside the user's scope: refused with a message, nothing written.
+    response = client.post(url, {"to_worker": grid["rep_a"].pk, "on": "2022-04-05"})
+    assert response.status_code == 400
+    assert ResponsibilityAssignment.objects.filter(household=h3).count() == 1
+    from lianfang.workforce.services import worker_create
+
+    new = worker_create(
+        actor=None, name="褚代表", categories=["household_representative"], base_division=grid["compound_b"]
+    )
+    assert client.post(url, {"to_worker": new.pk, "on": "2022-04-05", "reason": "搬家"}).status_code == 302
+    history = list(ResponsibilityAssignment.objects.filter(household=h3).order_by("starts_on"))
+    assert [(a.worker.name, str(a.starts_on), str(a.ends_on)) for a in history] == [
+        ("冯代表", "2022-04-01", "2022-04-04"),
+        ("褚代表", "2022-04-05", "None"),
+    ]
+
+
+def test_proposal_page_confirms_only_ticked_lines(grid, street_officer, community_staff, client_for):
+    url = "/workforce/grid/proposal/?code=620103001&on=2022-03-27"
+    page = client_for(street_officer).get(url)
+    tokens = re.findall(r'name="item" value="([^"]+)"', page.content.decode())
+    assert len(tokens) == 2
+    l4 = next(t for t in tokens if t.startswith("4:"))
+    assert (
+        client_for(community_staff).post(url.replace("620103001&", "620103001002&"), {"item": [l4]}).status_code == 404
+    )
+    response = client_for(street_officer).post(url, {"item": [l4]})
+    assert response.status_code == 302
+    assert ResponsibilityAssignment.objects.get(household=grid["h3"]).worker == grid["rep_b"]
+    assert not ResponsibilityAssignment.objects.filter(level=2, division=grid["compound_b"]).exists()
+    again = client_for(street_officer).post(url, {"item": [l4]}, follow=True)
+    assert "冯代表" in again.content.decode()  # the clash is named in the error message
