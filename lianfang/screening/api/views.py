@@ -1,0 +1,286 @@
+"""Screening API: rounds, sites, desks, tasks, tubes, samples, results, follow-ups, coverage.
+
+Every list is ``visible_to`` the caller; an out-of-scope id is a 404. Every create needs an
+``Idempotency-Key`` header (8-64 characters): a retry with the same key replays the first response
+and never writes twice. Desk submissions are throttled (429 + Retry-After) and shed (503 +
+Retry-After) under overload, never a 500.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+
+from lianfang.conf import env_str
+from lianfang.core.api import ScopedReadOnlyViewSet
+from lianfang.divisions.models import Division
+from lianfang.screening import selectors, services
+from lianfang.screening.api import serializers as s
+from lianfang.screening.models import (
+    LabResult,
+    PoolFollowUp,
+    ResultException,
+    Sample,
+    SamplingDesk,
+    SamplingSite,
+    SamplingTask,
+    TestingRound,
+    Tube,
+)
+from lianfang.screening.views import RETRY_AFTER_SECONDS, _desk_slots
+
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Client-generated key (8-64 characters); a retry with the same key replays the first response.",
+)
+
+
+class DeskThrottle(UserRateThrottle):
+    """Per-user rate for desk submissions (``LIANFANG_DESK_RATE``, default 600/min): 429 + Retry-After."""
+
+    scope = "screening_desk"
+    rate = env_str("LIANFANG_DESK_RATE", "600/min")
+
+    def get_rate(self):
+        return self.rate
+
+
+class IdempotentCreateMixin:
+    """``create`` needs an Idempotency-Key header; the outcome is stored and replayed (services.remember)."""
+
+    idempotency_scope = "api"
+
+    def create(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key", "")
+        if not services.KEY_RE.match(key):
+            raise exceptions.ValidationError({"Idempotency-Key": "header required: 8-64 letters, digits, - _ :"})
+        previous = services.replayed(key)
+        if previous is not None:
+            return Response(previous.response, status=previous.status_code, headers={"Idempotent-Replayed": "true"})
+        try:
+            status_code, data = self.perform_idempotent_create(request, key)
+        except ValidationError as exc:
+            detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+            raise exceptions.ValidationError(detail) from None
+        except PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        stored = services.remember(
+            key=key, scope=self.idempotency_scope, user=request.user, status_code=status_code, response=data
+        )
+        return Response(stored.response, status=stored.status_code)
+
+
+class RoundViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Testing rounds in the caller's scope (covering it or inside it). POST opens one."""
+
+    queryset = TestingRound.objects.prefetch_related("nodes").order_by("-opened_at", "-id")
+    serializer_class = s.RoundSerializer
+
+    def get_serializer_class(self):
+        return s.RoundCreateSerializer if self.action == "create" else s.RoundSerializer
+
+    @extend_schema(parameters=[IDEMPOTENCY], request=s.RoundCreateSerializer, responses={201: s.RoundSerializer})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def perform_idempotent_create(self, request, key):
+        data = s.RoundCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        codes = data.validated_data["codes"]
+        nodes = list(Division.objects.visible_to(request.user).filter(code__in=codes))
+        if len(nodes) != len(set(codes)):
+            raise ValidationError(
+                {"codes": "unknown or out of scope: " + ", ".join(sorted(set(codes) - {n.code for n in nodes}))}
+            )
+        rnd = services.round_open(
+            actor=request.user,
+            name=data.validated_data["name"],
+            nodes=nodes,
+            control_area_id=data.validated_data["control_area"],
+            deadline=data.validated_data["deadline"],
+        )
+        return 201, s.RoundSerializer(rnd).data
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("by", OpenApiTypes.STR, enum=["community", "compound", "building"]),
+            OpenApiParameter("within", OpenApiTypes.STR),
+        ],
+        responses=s.ScreeningCoverageSerializer,
+    )
+    @action(detail=True)
+    def coverage(self, request, pk=None):
+        """Coverage of the round per community, compound or building under ``within``."""
+        rnd = self.get_object()
+        within = request.query_params.get("within", "")
+        by = request.query_params.get("by") or selectors.child_level(within or rnd.path)
+        if by not in selectors.LEVEL_LENGTHS or (within and not within.isdigit()):
+            raise exceptions.ValidationError({"by": "community, compound or building; within: digits"})
+        rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
+
+        def flat(row):
+            return {"code": row.code, "label": row.label, **row.counts}
+
+        return Response({"by": by, "within": within, "totals": flat(totals), "rows": [flat(r) for r in rows]})
+
+
+class SiteViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    queryset = SamplingSite.objects.select_related("division").order_by("path", "name")
+    serializer_class = s.SiteSerializer
+    filterset_fields = ["round"]
+
+    @extend_schema(parameters=[IDEMPOTENCY], request=s.SiteCreateSerializer, responses={201: s.SiteSerializer})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def perform_idempotent_create(self, request, key):
+        data = s.SiteCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rnd = get_object_or_404(TestingRound.objects.visible_to(request.user), pk=data.validated_data["round"])
+        division = get_object_or_404(Division.objects.visible_to(request.user), code=data.validated_data["division"])
+        site = services.site_create(
+            actor=request.user,
+            round=rnd,
+            name=data.validated_data["name"],
+            division=division,
+            planned_people=data.validated_data["planned_people"],
+        )
+        return 201, s.SiteSerializer(site).data
+
+
+class DeskViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    queryset = SamplingDesk.objects.order_by("path", "site_id", "name")
+    serializer_class = s.DeskSerializer
+    filterset_fields = ["round", "site"]
+
+    @extend_schema(parameters=[IDEMPOTENCY], request=s.DeskCreateSerializer, responses={201: s.DeskSerializer})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def perform_idempotent_create(self, request, key):
+        data = s.DeskCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        site = get_object_or_404(SamplingSite.objects.visible_to(request.user), pk=data.validated_data["site"])
+        desk = services.desk_create(
+            actor=request.user,
+            site=site,
+            name=data.validated_data["name"],
+            mode=data.validated_data["mode"],
+            capacity_per_hour=data.validated_data["capacity_per_hour"],
+        )
+        return 201, s.DeskSerializer(desk).data
+
+
+class TaskViewSet(ScopedReadOnlyViewSet):
+    queryset = SamplingTask.objects.order_by("due_at", "path", "id")
+    serializer_class = s.TaskSerializer
+    filterset_fields = ["round", "kind", "status"]
+
+
+class TubeViewSet(ScopedReadOnlyViewSet):
+    queryset = Tube.objects.order_by("-opened_at", "-id")
+    serializer_class = s.TubeSerializer
+    filterset_fields = ["round", "desk", "task", "status", "result", "barcode"]
+
+
+class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Samples in scope (masked). POST is one desk or task submission (services.desk_submit): the
+    Idempotency-Key header is the submission key. 201/200 applied, 409 refused; 429/503 + Retry-After."""
+
+    queryset = Sample.objects.order_by("-taken_at", "-id")
+    serializer_class = s.SampleSerializer
+    filterset_fields = ["round", "tube", "purpose", "unregistered"]
+
+    def get_throttles(self):
+        if self.action == "create":
+            return [DeskThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY],
+        request=s.SampleCreateSerializer,
+        responses={201: s.SubmissionSerializer, 200: s.SubmissionSerializer, 409: s.SubmissionSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key", "")
+        data = s.SampleCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        desk = task = None
+        if v["desk"]:
+            desk = get_object_or_404(SamplingDesk.objects.visible_to(request.user), pk=v["desk"])
+        elif v["task"]:
+            task = get_object_or_404(SamplingTask.objects.visible_to(request.user), pk=v["task"])
+        else:
+            raise exceptions.ValidationError({"desk": "give a desk or a task"})
+        payload = {**v, "key": key, "at": v["at"].isoformat() if v["at"] else None}
+        if not _desk_slots.acquire(timeout=0.25):
+            return Response({"status": "busy"}, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        try:
+            code, body = services.desk_submit(actor=request.user, desk=desk, task=task, payload=payload)
+        except PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        except OperationalError:
+            return Response({"status": "busy"}, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        finally:
+            _desk_slots.release()
+        return Response(body, status=code)
+
+
+class LabResultViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Lab results in scope. POST a batch of lines (services.results_record): exactly one result per
+    tube; doubtful lines are held (see held-results) and never overwrite."""
+
+    queryset = LabResult.objects.select_related("tube").order_by("-reported_at", "-id")
+    serializer_class = s.LabResultSerializer
+    filterset_fields = ["value", "lab"]
+
+    @extend_schema(parameters=[IDEMPOTENCY], request=s.ResultBatchSerializer, responses={201: OpenApiTypes.OBJECT})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def perform_idempotent_create(self, request, key):
+        from lianfang.accounts.selectors import primary_assignment  # noqa: PLC0415
+
+        data = s.ResultBatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = primary_assignment(request.user)
+        path = assignment.division.code if assignment else (request.user.is_superuser and "62") or ""
+        if not path:
+            raise PermissionDenied("no role")
+        lines = [
+            services.ResultLine(
+                line=i + 1, barcode=ln["barcode"], value=ln["result"], lab=ln["lab"], reported=ln["reported_at"] or ""
+            )
+            for i, ln in enumerate(data.validated_data["lines"])
+        ]
+        batch = services.results_record(actor=request.user, lines=lines, path=path, lab=data.validated_data["lab"])
+        return 201, {"import": batch.pk, **batch.counts}
+
+
+class ResultExceptionViewSet(ScopedReadOnlyViewSet):
+    """Result lines held and never applied (unknown tube, duplicate, several tubes, contradiction)."""
+
+    queryset = ResultException.objects.order_by("-created_at", "-id")
+    serializer_class = s.ResultExceptionSerializer
+    filterset_fields = ["reason", "status"]
+
+
+class FollowUpViewSet(ScopedReadOnlyViewSet):
+    """Positive-pool follow-ups with members (masked) and steps."""
+
+    queryset = (
+        PoolFollowUp.objects.select_related("tube").prefetch_related("members", "steps").order_by("-opened_at", "-id")
+    )
+    serializer_class = s.FollowUpSerializer
+    filterset_fields = ["round", "status"]

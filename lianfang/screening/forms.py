@@ -1,0 +1,50 @@
+"""Forms of the screening pages (validation only; writes go through services)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.screening.models import Exemption, PoolingMode
+
+CODES_HELP = _("Division codes separated by commas or spaces (a street, community, compound, building...)")
+
+
+class RoundForm(forms.Form):
+    """Open a round over division codes or a control area, with an optional deadline."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    codes = forms.CharField(label=_("Places"), required=False, help_text=CODES_HELP, max_length=2000)
+    control_area = forms.IntegerField(label=_("Or control area number"), required=False, min_value=1)
+    deadline = forms.DateTimeField(
+        label=_("Deadline"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+
+class SiteForm(forms.Form):
+    name = forms.CharField(label=_("Site name"), max_length=120)
+    code = forms.RegexField(regex=r"^\d{6,20}$", label=_("Place (division code)"), max_length=20)
+    planned_people = forms.IntegerField(label=_("Planned people"), min_value=0, initial=2500)
+
+
+class DeskForm(forms.Form):
+    site = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Desk name"), max_length=60)
+    mode = forms.ChoiceField(
+        label=_("Pooling mode"), choices=[("", _("From the area's rule set")), *PoolingMode.choices], required=False
+    )
+    capacity_per_hour = forms.IntegerField(label=_("People per hour"), min_value=1, initial=60)
+
+
+class ResultUploadForm(forms.Form):
+    file = forms.FileField(label=_("Result file (CSV or XLSX)"))
+    lab = forms.CharField(label=_("Lab (when the file has no lab column)"), max_length=80, required=False)
+
+
+class ExemptForm(forms.Form):
+    exemption = forms.ChoiceField(label=_("Exemption"), choices=[("", _("None")), *Exemption.choices], required=False)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class AdvisorForm(forms.Form):
+    percent = forms.FloatField(label=_("Prevalence (%)"), min_value=0.001, max_value=50, required=False)

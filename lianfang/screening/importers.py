@@ -1,0 +1,109 @@
+"""Reading lab-result files (CSV in UTF-8 or GBK, XLSX) into result lines; nothing is written here.
+
+Columns are found by their header (Chinese or English, any order, in the first five rows): tube
+barcode (管号/条码/tube/barcode), result (结果/result: 阴性/阳性/无效, negative/positive/invalid), lab
+(检测机构/实验室/lab, optional when the upload names the lab) and time (报告时间/时间/time). Times
+without a zone are Asia/Shanghai (settings.TIME_ZONE).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import unicodedata
+
+from charset_normalizer import from_bytes
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lianfang.screening.services import ResultLine
+
+HEADERS = {
+    "barcode": {"管号", "条码", "条码号", "试管编号", "采样管编号", "样本编号", "tube", "barcode", "tube barcode"},
+    "value": {"结果", "检测结果", "result", "value"},
+    "lab": {"检测机构", "实验室", "机构", "lab", "laboratory"},
+    "reported": {"时间", "报告时间", "检测时间", "time", "reported at", "reported_at", "reported"},
+}
+
+
+def _norm(text) -> str:
+    return unicodedata.normalize("NFKC", str(text or "")).strip().lower()
+
+
+def _rows_csv(data: bytes) -> list[list]:
+    best = from_bytes(data).best()
+    text = str(best) if best is not None else data.decode("utf-8", errors="replace")
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def _rows_xlsx(data: bytes) -> list[list]:
+    from python_calamine import CalamineWorkbook  # noqa: PLC0415
+
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return book.get_sheet_by_index(0).to_python()
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value if value is not None else "")
+
+
+def _cell_time(value):
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    text = _norm(value)
+    if not text:
+        return ""
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"):
+        try:
+            return timezone.make_aware(dt.datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    return str(value)
+
+
+def read_result_file(data: bytes, file_name: str) -> list[ResultLine]:
+    """Parse ``data`` (``.xlsx`` by name or magic, else CSV) into ResultLine (1-based ``line`` = the
+    file's row number). Raises ValidationError naming the missing column when the header is not found."""
+    is_xlsx = file_name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK"
+    try:
+        rows = _rows_xlsx(data) if is_xlsx else _rows_csv(data)
+    except Exception as exc:  # noqa: BLE001 (any unreadable file)
+        raise ValidationError(
+            {"file": _("cannot read %(name)s: %(error)s") % {"name": file_name, "error": exc}}
+        ) from exc
+    for index, row in enumerate(rows[:5]):
+        found = {}
+        for col, cell in enumerate(row):
+            for key, names in HEADERS.items():
+                if _norm(cell) in names and key not in found:
+                    found[key] = col
+        if "barcode" in found and "value" in found:
+            header_at, columns = index, found
+            break
+    else:
+        raise ValidationError(
+            {"file": _("no header with a tube barcode column and a result column in %(name)s") % {"name": file_name}}
+        )
+    lines = []
+    for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+
+        def get(key, row=row):
+            col = columns.get(key)
+            return row[col] if col is not None and col < len(row) else ""
+
+        if not any(_norm(c) for c in row):
+            continue
+        lines.append(
+            ResultLine(
+                line=number,
+                barcode=_cell_text(get("barcode")),
+                value=_cell_text(get("value")),
+                lab=_cell_text(get("lab")),
+                reported=_cell_time(get("reported")),
+            )
+        )
+    return lines

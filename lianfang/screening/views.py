@@ -1,0 +1,527 @@
+"""Screening pages: rounds, the sampling desk (phone, scanner, offline queue), coverage, results,
+positive-pool follow-ups and the pool-size advisor. Every row comes from
+``Model.objects.visible_to(request.user)``; an out-of-scope round, desk, task or follow-up is a 404."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can, primary_assignment
+from lianfang.conf import env_int
+from lianfang.divisions.models import Division
+from lianfang.registry.models import Household
+from lianfang.registry.selectors import search_residents
+from lianfang.screening import advisor, selectors, services
+from lianfang.screening.forms import AdvisorForm, DeskForm, ExemptForm, ResultUploadForm, RoundForm, SiteForm
+from lianfang.screening.importers import read_result_file
+from lianfang.screening.models import (
+    FollowUpStatus,
+    Notice,
+    PoolFollowUp,
+    PoolFollowUpStep,
+    ResultException,
+    ResultImport,
+    RoundMember,
+    SamplingDesk,
+    SamplingSite,
+    SamplingTask,
+    TaskStatus,
+    TestingRound,
+    Tube,
+)
+
+# Load shedding on the desk path: at most this many submissions run at once in one server process;
+# the rest get 503 with Retry-After at once instead of queueing until they time out.
+DESK_CONCURRENCY = env_int("LIANFANG_DESK_CONCURRENCY", 4)
+RETRY_AFTER_SECONDS = 2
+_desk_slots = threading.BoundedSemaphore(DESK_CONCURRENCY)
+
+
+def shed_load(view):
+    """Run ``view`` in one of DESK_CONCURRENCY slots; answer 503 + Retry-After when none frees within
+    0.25 s or when the database is overloaded (OperationalError), never a 500."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _desk_slots.acquire(timeout=0.25):
+            return _busy()
+        try:
+            return view(request, *args, **kwargs)
+        except OperationalError:
+            return _busy()
+        finally:
+            _desk_slots.release()
+
+    return wrapper
+
+
+def _busy() -> JsonResponse:
+    response = JsonResponse(
+        {"status": "busy", "code": "busy", "message": _("server busy: retrying shortly")}, status=503
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _home_code(user) -> str:
+    assignment = primary_assignment(user)
+    return assignment.division.code if assignment else settings.LIANFANG_DISTRICT_CODE
+
+
+# --------------------------------------------------------------------------------------------- rounds
+
+
+@login_required
+def index(request):
+    """Rounds in scope, overdue follow-up steps and overdue results (the district's screening page)."""
+    rounds = TestingRound.objects.visible_to(request.user).select_related("district").order_by("-opened_at", "-id")[:50]
+    return render(
+        request,
+        "screening/index.html",
+        {
+            "rounds": rounds,
+            "overdue_steps": selectors.overdue_steps(user=request.user, limit=50),
+            "overdue_results": selectors.overdue_results(user=request.user, limit=50),
+            "open_follow_ups": PoolFollowUp.objects.visible_to(request.user).filter(status=FollowUpStatus.OPEN).count(),
+            "can_run": can(request.user, Capability.RUN_ROUNDS),
+            "home_code": _home_code(request.user),
+        },
+    )
+
+
+@login_required
+def round_new(request):
+    """Open a round over division codes or a control area (RUN_ROUNDS)."""
+    if not can(request.user, Capability.RUN_ROUNDS):
+        raise PermissionDenied
+    form = RoundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = [c for c in form.cleaned_data["codes"].replace(",", " ").replace("，", " ").split() if c]
+        nodes = list(Division.objects.visible_to(request.user).filter(code__in=codes))
+        missing = set(codes) - {n.code for n in nodes}
+        try:
+            if missing:
+                raise ValidationError(
+                    {"codes": _("unknown or out of scope: %(codes)s") % {"codes": ", ".join(sorted(missing))}}
+                )
+            rnd = services.round_open(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                nodes=nodes,
+                control_area_id=form.cleaned_data["control_area"],
+                deadline=form.cleaned_data["deadline"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Round opened: %(n)d people expected") % {"n": rnd.expected_people})
+            return redirect("screening:round", pk=rnd.pk)
+    return render(request, "screening/round_new.html", {"form": form, "home_code": _home_code(request.user)})
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _round(request, pk: int) -> TestingRound:
+    return get_object_or_404(TestingRound.objects.visible_to(request.user).select_related("district"), pk=pk)
+
+
+@login_required
+def round_detail(request, pk: int):
+    """A round: progress, coverage by place, sites and desks, tasks; forms to add sites and desks."""
+    rnd = _round(request, pk)
+    can_run = can(request.user, Capability.RUN_ROUNDS, rnd.path)
+    if request.method == "POST":
+        if not can_run:
+            raise PermissionDenied
+        return _round_post(request, rnd)
+    within = request.GET.get("within", "")
+    if within and not within.isdigit():
+        raise Http404
+    by = selectors.child_level(within or rnd.path)
+    rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
+    sites = (
+        SamplingSite.objects.visible_to(request.user)
+        .filter(round=rnd)
+        .prefetch_related("desks")
+        .order_by("path", "name")
+    )
+    tasks = dict(
+        SamplingTask.objects.visible_to(request.user)
+        .filter(round=rnd, status=TaskStatus.OPEN)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return render(
+        request,
+        "screening/round_detail.html",
+        {
+            "round": rnd,
+            "rows": rows,
+            "totals": totals,
+            "within": within,
+            "by": by,
+            "sites": sites,
+            "tasks": tasks,
+            "tubes": selectors.tube_counts(user=request.user, round=rnd),
+            "progress": selectors.progress(user=request.user, round=rnd)[-24:],
+            "can_run": can_run,
+            "site_form": SiteForm(initial={"code": rnd.path}),
+            "desk_form": DeskForm(),
+        },
+    )
+
+
+def _round_post(request, rnd: TestingRound):
+    action = request.POST.get("action")
+    try:
+        if action == "site":
+            form = SiteForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors.as_text())
+            division = get_object_or_404(Division.objects.visible_to(request.user), code=form.cleaned_data["code"])
+            services.site_create(
+                actor=request.user,
+                round=rnd,
+                name=form.cleaned_data["name"],
+                division=division,
+                planned_people=form.cleaned_data["planned_people"],
+            )
+        elif action == "desk":
+            form = DeskForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors.as_text())
+            site = get_object_or_404(
+                SamplingSite.objects.visible_to(request.user), pk=form.cleaned_data["site"], round=rnd
+            )
+            services.desk_create(
+                actor=request.user,
+                site=site,
+                name=form.cleaned_data["name"],
+                mode=form.cleaned_data["mode"],
+                capacity_per_hour=form.cleaned_data["capacity_per_hour"],
+            )
+        elif action == "close":
+            services.round_close(actor=request.user, round=rnd)
+        elif action == "sync":
+            result = services.round_members_sync(actor=request.user, round=rnd)
+            messages.info(request, _("Added %(added)d, removed %(removed)d") % result)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    return redirect("screening:round", pk=rnd.pk)
+
+
+@login_required
+def coverage(request, pk: int):
+    """Coverage of a round by building, compound or community and by responsible person, with the
+    missed people (masked) and their household representative."""
+    rnd = _round(request, pk)
+    within = request.GET.get("within", "")
+    by = request.GET.get("by") or selectors.child_level(within or rnd.path)
+    if (within and not within.isdigit()) or by not in selectors.LEVEL_LENGTHS:
+        raise Http404
+    rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
+    return render(
+        request,
+        "screening/coverage.html",
+        {
+            "round": rnd,
+            "rows": rows,
+            "totals": totals,
+            "within": within,
+            "by": by,
+            "levels": list(selectors.LEVEL_LENGTHS),
+            "responsible": selectors.coverage_by_responsible(user=request.user, round=rnd, within=within),
+            "missed": selectors.missed_people(user=request.user, round=rnd, within=within),
+            "exempt_form": ExemptForm(),
+            "can_run": can(request.user, Capability.RUN_ROUNDS, within or rnd.path),
+        },
+    )
+
+
+@login_required
+@require_POST
+def member_exempt(request, pk: int):
+    """Exempt (or un-exempt) a member of a round; out of scope → 404."""
+    member = get_object_or_404(RoundMember.objects.visible_to(request.user), pk=pk)
+    form = ExemptForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_exempt(
+                actor=request.user,
+                member=member,
+                exemption=form.cleaned_data["exemption"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+    return redirect(f"{_url('screening:coverage', member.round_id)}?within={member.path[:15]}")
+
+
+def _url(name, *args):
+    from django.urls import reverse  # noqa: PLC0415
+
+    return reverse(name, args=args)
+
+
+@login_required
+def missed_repeatedly(request):
+    """People missed in one or more of the last N rounds under a division."""
+    code = request.GET.get("code") or _home_code(request.user)
+    division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
+    try:
+        n = max(1, min(int(request.GET.get("n") or services.rules().missed_rounds_window), 20))
+    except ValueError:
+        n = services.rules().missed_rounds_window
+    rounds, people = selectors.missed_repeatedly(user=request.user, code=division.code, n=n)
+    return render(request, "screening/missed.html", {"division": division, "rounds": rounds, "people": people, "n": n})
+
+
+@login_required
+def tasks(request, pk: int):
+    """Open door-to-door tasks of a round (sealed buildings, home visits, re-sampling, retests)."""
+    rnd = _round(request, pk)
+    qs = (
+        SamplingTask.objects.visible_to(request.user)
+        .filter(round=rnd)
+        .select_related("team", "resident", "household", "division")
+        .order_by("status", "due_at", "path", "id")
+    )
+    status = request.GET.get("status", TaskStatus.OPEN)
+    if status in TaskStatus.values:
+        qs = qs.filter(status=status)
+    return render(request, "screening/tasks.html", {"round": rnd, "tasks": qs[:300], "status": status})
+
+
+# --------------------------------------------------------------------------------------------- the desk
+
+
+def _station(request, kind: str, pk: int):
+    if kind not in ("desk", "task"):
+        raise Http404
+    if kind == "desk":
+        desk = get_object_or_404(SamplingDesk.objects.visible_to(request.user).select_related("site", "round"), pk=pk)
+        return desk, None
+    task = get_object_or_404(SamplingTask.objects.visible_to(request.user).select_related("round"), pk=pk)
+    return None, task
+
+
+@login_required
+def station(request, kind: str, pk: int):
+    """The sampling page of a desk or a door-to-door task (phone-sized; keyboard-wedge scanners and
+    typed IDs; the browser queues submissions while offline, static/screening/desk.js)."""
+    desk, task = _station(request, kind, pk)
+    st = desk or task
+    open_tube = (
+        Tube.objects.filter(desk=desk, task=task, status="open").order_by("-opened_at").first()
+        if (desk or task)
+        else None
+    )
+    recent = Tube.objects.filter(desk=desk, task=task).exclude(status="open").order_by("-closed_at", "-id")[:10]
+    return render(
+        request,
+        "screening/station.html",
+        {
+            "desk": desk,
+            "task": task,
+            "station": st,
+            "round": st.round,
+            "kind": kind,
+            "open_tube": open_tube,
+            "recent": recent,
+            "capacity": services.TUBE_CAPACITY.get(st.mode),
+            "can_sample": can(request.user, Capability.FIELD_WORK, st.path)
+            or can(request.user, Capability.RUN_ROUNDS, st.path),
+        },
+    )
+
+
+@login_required
+@require_POST
+@shed_load
+def station_submit(request, kind: str, pk: int):
+    """One JSON submission from the desk page: ``{"key", "kind", "value", "tube", "at", ...}`` (see
+    services.desk_submit). 201/200 on success, 409 refused (stored, replayed on retry), 403 without
+    FIELD_WORK, 404 out of scope, 503 + Retry-After when the server sheds load."""
+    desk, task = _station(request, kind, pk)
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"status": "refused", "code": "bad_input", "message": _("malformed JSON")}, status=400)
+    if not isinstance(payload, dict):
+        return JsonResponse({"status": "refused", "code": "bad_input", "message": _("malformed JSON")}, status=400)
+    try:
+        status, body = services.desk_submit(actor=request.user, desk=desk, task=task, payload=payload)
+    except PermissionDenied as exc:
+        return JsonResponse({"status": "refused", "code": "forbidden", "message": str(exc)}, status=403)
+    return JsonResponse(body, status=status)
+
+
+@login_required
+def station_search(request, kind: str, pk: int):
+    """htmx: residents matching a name (or pinyin initials) to pick at the desk (masked ID)."""
+    _station(request, kind, pk)
+    query = request.GET.get("q", "")
+    people = search_residents(user=request.user, query=query).order_by("name", "id")[:20] if query.strip() else []
+    return render(request, "screening/_search.html", {"people": people, "mask": services.mask_name})
+
+
+@login_required
+def household_qr(request, pk: int):
+    """The printable QR code (SVG) of a household, for its members to be registered with one scan."""
+    import segno  # noqa: PLC0415
+
+    household = get_object_or_404(Household.objects.visible_to(request.user), pk=pk)
+    buffer = __import__("io").BytesIO()
+    segno.make(services.household_qr_payload(household), error="m").save(buffer, kind="svg", scale=4)
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+
+
+# --------------------------------------------------------------------------------------------- results
+
+
+@login_required
+def results(request):
+    """Upload lab results (CSV/XLSX); held lines; results pending longer than 24 h."""
+    can_run = can(request.user, Capability.RUN_ROUNDS)
+    form = ResultUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and can_run:
+        if request.POST.get("resolve"):
+            exception = get_object_or_404(ResultException.objects.visible_to(request.user), pk=request.POST["resolve"])
+            try:
+                services.exception_resolve(actor=request.user, exception=exception, note=request.POST.get("note", ""))
+            except ValidationError as exc:
+                messages.error(request, "; ".join(exc.messages))
+            return redirect("screening:results")
+        if form.is_valid():
+            data = form.cleaned_data["file"].read()
+            try:
+                lines = read_result_file(data, form.cleaned_data["file"].name)
+                batch = services.results_record(
+                    actor=request.user,
+                    lines=lines,
+                    path=_home_code(request.user),
+                    file_name=form.cleaned_data["file"].name,
+                    file_sha256=hashlib.sha256(data).hexdigest(),
+                    lab=form.cleaned_data["lab"],
+                )
+            except ValidationError as exc:
+                messages.error(request, "; ".join(exc.messages))
+            else:
+                messages.success(
+                    request,
+                    _("%(lines)d lines: %(applied)d applied, %(unchanged)d already recorded, %(held)d held")
+                    % batch.counts,
+                )
+                return redirect("screening:results")
+    held = (
+        ResultException.objects.visible_to(request.user)
+        .filter(status="held")
+        .select_related("tube", "batch")
+        .order_by("-created_at", "-id")[:200]
+    )
+    return render(
+        request,
+        "screening/results.html",
+        {
+            "form": form,
+            "can_run": can_run,
+            "held": held,
+            "imports": ResultImport.objects.visible_to(request.user).order_by("-created_at", "-id")[:10],
+            "overdue": selectors.overdue_results(user=request.user),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------- follow-ups
+
+
+@login_required
+def follow_ups(request):
+    """Positive-pool follow-ups in scope, open first, with their overdue steps."""
+    qs = (
+        PoolFollowUp.objects.visible_to(request.user)
+        .select_related("tube", "round")
+        .annotate(
+            members_n=Count("members", distinct=True),
+            isolating=Count("members", filter=Q(members__status="isolating"), distinct=True),
+        )
+        .order_by("status", "-opened_at", "-id")[:200]
+    )
+    return render(request, "screening/follow_ups.html", {"follow_ups": qs, "now": timezone.now()})
+
+
+@login_required
+def follow_up_detail(request, pk: int):
+    """A follow-up: members (masked) and their retests, steps with deadlines, notices sent."""
+    fu = get_object_or_404(PoolFollowUp.objects.visible_to(request.user).select_related("tube", "round"), pk=pk)
+    if request.method == "POST":
+        step = get_object_or_404(PoolFollowUpStep.objects.filter(follow_up=fu), pk=request.POST.get("step"))
+        try:
+            services.follow_up_step_done(actor=request.user, step=step, note=request.POST.get("note", ""))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("screening:follow_up", pk=fu.pk)
+    return render(
+        request,
+        "screening/follow_up.html",
+        {
+            "fu": fu,
+            "members": fu.members.select_related("household", "retest_tube").order_by("path", "id"),
+            "steps": fu.steps.order_by("due_at", "id"),
+            "notices": Notice.objects.filter(follow_up=fu).select_related("worker", "household").order_by("-id")[:100],
+            "now": timezone.now(),
+            "mask": services.mask_name,
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------- advisor
+
+
+@login_required
+def pool_advisor(request):
+    """Dorfman-optimal pool size and, for 5/10/20-in-1, expected tests and temporary isolations per
+    1,000 people at the recent positivity (or a prevalence typed in)."""
+    r = services.rules()
+    recent = advisor.recent_positivity(user=request.user, days=r.positivity_window_days)
+    form = AdvisorForm(request.GET or None)
+    p = None
+    if form.is_valid() and form.cleaned_data["percent"]:
+        p = form.cleaned_data["percent"] / 100
+    elif recent.p is not None:
+        p = recent.p
+    context = {"form": form, "recent": recent, "p": p}
+    if p is not None:
+        k = advisor.optimal_k(p)
+        context.update(
+            {
+                "percent": p * 100,
+                "optimal_k": k,
+                "optimal_e": advisor.tests_per_person(k, p),
+                "options": advisor.options(p, r.advisor_pool_sizes),
+            }
+        )
+    return render(request, "screening/advisor.html", context)
