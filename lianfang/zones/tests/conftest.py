@@ -102,6 +102,7 @@ def town(population):
     """
     from lianfang.conftest import make_compound
     from lianfang.divisions.models import Division
+    from lianfang.divisions.services import assign_schematic_geometry
     from lianfang.registry.services import household_create, resident_create, validate_resident
 
     community = Division.objects.get(code="620103001001")
@@ -115,4 +116,5 @@ def town(population):
     ):
         data = validate_resident(name=name, document_number=number, today=dt.date(2026, 11, 29))
         resident_create(actor=None, household=household, data=data)
+    assign_schematic_geometry(root_code="620103")  # shapes for the local nodes too (the map)
     return {**population, "compound_c": compound_c, "units_c": units_c, "h4": h4, "h5": h5}

@@ -1,0 +1,80 @@
+"""One FilterSet per model, shared by the pages and the API (NetBox style)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.core.scoping import subtree_q
+from lianfang.divisions.models import CODE_LENGTHS
+from lianfang.zones import selectors
+from lianfang.zones.models import AreaStatus, ControlArea, Infection, RuleSet, TierKey
+
+_CODE = [
+    RegexValidator(r"^\d{2,20}$", _("a division code is 2-20 digits")),
+]
+
+
+class ControlAreaFilterSet(django_filters.FilterSet):
+    """``tier`` (key), ``status``, ``within`` (a node inside the division's subtree), ``covers`` (a
+    node at or above the division), ``active_on`` (in force at the end of that day, Asia/Shanghai),
+    ``operation`` (id)."""
+
+    tier = django_filters.ChoiceFilter(field_name="tier__key", choices=TierKey.choices, label=_("tier"))
+    status = django_filters.ChoiceFilter(choices=AreaStatus.choices, label=_("status"))
+    within = django_filters.CharFilter(method="filter_within", label=_("within division (code)"), validators=_CODE)
+    covers = django_filters.CharFilter(method="filter_covers", label=_("covering division (code)"), validators=_CODE)
+    active_on = django_filters.DateFilter(method="filter_active_on", label=_("in force on (date)"))
+
+    class Meta:
+        model = ControlArea
+        fields = ["tier", "status", "within", "covers", "active_on", "operation"]
+
+    def filter_within(self, queryset, name, value):
+        if not value:
+            return queryset
+        inside = ControlArea.objects.filter(subtree_q("nodes__code", value)).values("pk")
+        return queryset.filter(pk__in=inside)
+
+    def filter_covers(self, queryset, name, value):
+        if not value:
+            return queryset
+        code = value
+        prefixes = [code[:n] for n in sorted(CODE_LENGTHS.values()) if n <= len(code)]
+        return queryset.filter(pk__in=ControlArea.objects.filter(nodes__code__in=prefixes).values("pk"))
+
+    def filter_active_on(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.in_force(selectors.instant(value))
+
+
+class InfectionFilterSet(django_filters.FilterSet):
+    """``within`` (residence in the division's subtree), ``detected_after`` / ``detected_before``
+    (inclusive days), ``operation`` (id)."""
+
+    within = django_filters.CharFilter(method="filter_within", label=_("within division (code)"), validators=_CODE)
+    detected_after = django_filters.DateFilter(
+        field_name="detected_on", lookup_expr="gte", label=_("detected on or after")
+    )
+    detected_before = django_filters.DateFilter(
+        field_name="detected_on", lookup_expr="lte", label=_("detected on or before")
+    )
+
+    class Meta:
+        model = Infection
+        fields = ["within", "detected_after", "detected_before", "operation"]
+
+    def filter_within(self, queryset, name, value):
+        return queryset.filter(subtree_q("path", value)) if value else queryset
+
+
+class RuleSetFilterSet(django_filters.FilterSet):
+    """``edition``, ``shipped`` (true: the national sets; false: local variants)."""
+
+    shipped = django_filters.BooleanFilter(field_name="is_builtin", label=_("shipped"))
+
+    class Meta:
+        model = RuleSet
+        fields = ["edition", "shipped"]
