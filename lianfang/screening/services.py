@@ -182,7 +182,7 @@ def round_open(
     errors: dict[str, str] = {}
     name = " ".join((name or "").split())
     if not name:
-        errors["name"] = _("name is required")
+        errors["name"] = _("give a name")
     nodes = list(nodes)
     if control_area_id is not None:
         try:
@@ -402,7 +402,7 @@ def site_create(*, actor, round: TestingRound, name: str, division: Division, pl
     name = " ".join((name or "").split())
     errors = {}
     if not name:
-        errors["name"] = _("name is required")
+        errors["name"] = _("give a name")
     elif SamplingSite.objects.filter(round=round, name=name).exists():
         errors["name"] = _("a site named %(name)s already exists in this round") % {"name": name}
     if not round.nodes.filter(Q(code__in=[division.code[:n] for n in CODE_LENGTHS.values()])).exists():
@@ -428,7 +428,7 @@ def desk_create(*, actor, site: SamplingSite, name: str, mode: str = "", capacit
     name = " ".join((name or "").split())
     errors = {}
     if not name:
-        errors["name"] = _("name is required")
+        errors["name"] = _("give a name")
     elif SamplingDesk.objects.filter(site=site, name=name).exists():
         errors["name"] = _("a desk named %(name)s already exists at this site") % {"name": name}
     if mode and mode not in PoolingMode.values:
@@ -574,7 +574,7 @@ def _open_tube(rnd, desk, task, tube_key: str, at) -> Tube:
 def _person_view(person: Person) -> dict:
     r = person.resident
     return {
-        "name": mask_name(person.name),
+        "name": mask_name(person.name) if r is not None or person.name != _("(unregistered)") else person.name,
         "id": r.id_masked if r is not None else pii.mask_id(person.id_number),
         "unregistered": r is None,
         "guardian": mask_name(person.guardian.name) if person.guardian else "",

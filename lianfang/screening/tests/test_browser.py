@@ -1,0 +1,121 @@
+"""Browser tests: Playwright driving Debian's Chromium against the live server (phone-sized)."""
+
+import pytest
+
+from lianfang.conftest import screenshot
+from lianfang.screening.models import Sample, SubmissionKey, Tube
+from lianfang.screening.tests.conftest import stranger_id
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RESIDENT_IDS = [
+    "11010519491231002X",
+    "440524188001010014",
+    "620103198501150012",
+    "620103198703120022",
+    "620103195002020017",
+    "620103199001010026",
+]
+
+
+def scan(page, text):
+    page.get_by_test_id("scan").fill(text)
+    page.get_by_test_id("scan").press("Enter")
+
+
+def wait_counts(page, queue, synced):
+    page.wait_for_function(
+        "([q, s]) => document.querySelector('[data-testid=queue-count]').textContent === String(q)"
+        " && document.querySelector('[data-testid=synced-count]').textContent === String(s)",
+        arg=[queue, synced],
+        timeout=20_000,
+    )
+
+
+def test_desk_scans_ten_closes_goes_offline_and_syncs_exactly_once(desk, district_commander, login_page, live_server):
+    page = login_page(district_commander)
+    page.goto(f"{live_server.url}/screening/desk/{desk.pk}/sample/")
+    people = RESIDENT_IDS + [stranger_id(900 + i) for i in range(4)]
+    for number in people:
+        scan(page, number)
+    wait_counts(page, 0, 10)
+    assert page.get_by_test_id("tube-count").inner_text() == "10"
+    scan(page, stranger_id(950))  # an eleventh person does not fit a 10-in-1 tube
+    assert (
+        "Tube full" in page.get_by_test_id("log").inner_text()
+        or "采样管已满" in page.get_by_test_id("log").inner_text()
+    )
+    scan(page, "QL20221001")  # the tube's barcode closes it
+    wait_counts(page, 0, 11)
+    assert page.get_by_test_id("tube-count").inner_text() == "0"
+    tube = Tube.objects.get(barcode="QL20221001")
+    assert (tube.status, tube.people, Sample.objects.filter(tube=tube).count()) == ("closed", 10, 10)
+    screenshot(page, "screening-desk-online")
+
+    page.context.set_offline(True)
+    extra = [stranger_id(960 + i) for i in range(3)]
+    for number in extra:
+        scan(page, number)
+    page.wait_for_timeout(500)
+    assert page.get_by_test_id("queue-count").inner_text() == "3"
+    assert page.get_by_test_id("tube-count").inner_text() == "3"
+    assert Sample.objects.count() == 10  # nothing reached the server
+    screenshot(page, "screening-desk-offline")
+
+    # back online; the first request's response is lost on the way back: the server wrote it, the
+    # phone retries with the same key, and the server replays instead of writing twice
+    lost = {"n": 0}
+
+    def lose_first_response(route):
+        if lost["n"] == 0:
+            lost["n"] += 1
+            route.fetch()
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/submit/", lose_first_response)
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_counts(page, 0, 14)
+    assert Sample.objects.count() == 13
+    assert SubmissionKey.objects.count() == 14
+    assert SubmissionKey.objects.filter(scope="desk").count() == 14
+    page.reload()
+    page.wait_for_timeout(1000)
+    assert page.get_by_test_id("queue-count").inner_text() == "0"
+    assert Sample.objects.count() == 13
+    screenshot(page, "screening-desk-synced")
+
+
+def test_commander_opens_a_round_and_reads_its_pages(population, district_commander, login_page, live_server):
+    page = login_page(district_commander)
+    page.goto(f"{live_server.url}/screening/")
+    page.get_by_test_id("new-round").click()
+    page.fill("input[name=name]", "西园街道第1轮")
+    page.fill("input[name=codes]", "620103001")
+    page.get_by_test_id("round-form").get_by_role("button").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_test_id("round-name").inner_text() == "西园街道第1轮"
+    assert page.get_by_test_id("expected").inner_text() == "7"
+    page.locator("details summary", has_text="添加采样点").click()
+    page.get_by_test_id("site-form").locator("input[name=name]").fill("阳光小区采样点")
+    page.get_by_test_id("site-form").locator("input[name=code]").fill(population["compound_a"].code)
+    page.get_by_test_id("site-form").get_by_role("button").click()
+    page.wait_for_load_state("networkidle")
+    assert "阳光小区采样点" in page.get_by_test_id("site").inner_text()
+    screenshot(page, "screening-round-phone")
+    page.get_by_role("link", name="覆盖情况和漏检人员").click()
+    assert "张*" in page.get_by_test_id("missed-list").inner_text()
+    assert "11010519491231002X" not in page.content()
+    screenshot(page, "screening-coverage-phone")
+    for path, testid in [
+        ("/screening/results/", "held"),
+        ("/screening/follow-ups/", "follow-ups"),
+        ("/screening/missed/?code=620103001", "missed-repeatedly"),
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        assert page.get_by_test_id(testid).count() == 1
+    page.goto(f"{live_server.url}/screening/advisor/?percent=2")
+    assert page.get_by_test_id("optimal-k").inner_text() == "8"
+    screenshot(page, "screening-advisor-phone")
