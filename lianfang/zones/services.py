@@ -1024,7 +1024,14 @@ def infection_record(
             }
         elif residence.level < Level.COMMUNITY:
             errors["residence"] = _("%(node)s is too wide: give a community/village or below") % {"node": residence}
+    dates = [day for day in (onset_on, positive_sample_on) if day is not None]
+    window_start = min(dates) - dt.timedelta(days=operation.rule_set.contact_window_days) if dates else None
     for i, place in enumerate(places, start=1):
+        if place.visited_on is not None and window_start is not None and place.visited_on < window_start:
+            errors[f"places.{i}.visited_on"] = _("%(day)s is before the contact window (from %(start)s)") % {
+                "day": place.visited_on,
+                "start": window_start,
+            }
         if place.kind not in PlaceKind.values:
             errors[f"places.{i}.kind"] = _("unknown kind %(value)r") % {"value": place.kind}
         if not place.division.code.startswith(operation.district.code):

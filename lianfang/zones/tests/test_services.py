@@ -296,3 +296,10 @@ def test_refusal_reads_in_chinese(sealed, district_commander):
         services.control_area_lift(actor=district_commander, area=sealed, at=at(d("2022-04-09"), 10))
     assert "区内连续14天无新增感染者" in str(err.value.messages[0])
     assert "已拒绝：条件未满足" in str(err.value.messages[0])
+
+
+def test_places_must_be_in_the_contact_window(town, operation, district_commander):
+    place = services.PlaceInput(division=Division.objects.get(code="620103002001"), visited_on=d("2022-03-20"))
+    with pytest.raises(ValidationError) as err:
+        infect(district_commander, operation, day=d("2022-03-27"), household=town["h1"], places=[place])
+    assert "before the contact window (from 2022-03-25)" in err.value.message_dict["places.1.visited_on"][0]

@@ -223,3 +223,13 @@ def test_open_an_operation_from_the_index(qilihe, district_commander, client_for
         reverse("zones:operation_open"), {"name": "七里河疫情处置", "rule_set": rule_set.pk, "started_on": "2022-03-27"}
     )
     assert client.get(reverse("zones:index")).context["operation"].name == "七里河疫情处置"
+
+
+def test_admin_is_read_only_and_scoped(in_force, client_for, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "pw-long-enough")
+    client = client_for(admin_user)
+    for model in ("ruleset", "operation", "infection", "controlarea", "controlareaevent", "manualevidence"):
+        assert client.get(f"/admin/zones/{model}/").status_code == 200, model
+    sealed = in_force["sealed"]
+    assert client.get(f"/admin/zones/controlarea/{sealed.pk}/change/").status_code == 200  # view only
+    assert client.get("/admin/zones/controlarea/add/").status_code == 403

@@ -1,0 +1,63 @@
+"""Admin: read-only views of zones data (every change goes through services.py and the pages)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from lianfang.core.admin import ScopedAdmin
+from lianfang.zones.models import ControlArea, ControlAreaEvent, Infection, ManualEvidence, Operation, RuleSet
+
+
+class ReadOnlyScopedAdmin(ScopedAdmin):
+    """Rows through ``visible_to``; no add, change or delete (writes are audited services)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(ReadOnlyScopedAdmin):
+    list_display = ["key", "name", "edition", "effective_from", "is_builtin", "is_default", "district"]
+    list_filter = ["is_builtin", "edition"]
+
+
+@admin.register(Operation)
+class OperationAdmin(ReadOnlyScopedAdmin):
+    list_display = ["name", "district", "rule_set", "started_on", "ended_on", "status"]
+    list_filter = ["status"]
+    list_select_related = ["district", "rule_set"]
+
+
+@admin.register(Infection)
+class InfectionAdmin(ReadOnlyScopedAdmin):
+    list_display = ["id", "detected_on", "path", "operation"]
+    search_fields = ["path"]
+    list_select_related = ["operation"]
+
+
+@admin.register(ControlArea)
+class ControlAreaAdmin(ReadOnlyScopedAdmin):
+    list_display = ["name", "tier", "status", "effective_from", "ended_at", "path"]
+    list_filter = ["status", "tier__key"]
+    search_fields = ["name", "path"]
+    list_select_related = ["tier"]
+
+
+@admin.register(ControlAreaEvent)
+class ControlAreaEventAdmin(ReadOnlyScopedAdmin):
+    list_display = ["at", "area", "kind", "reason_code", "overridden", "actor"]
+    list_filter = ["kind", "overridden"]
+    list_select_related = ["area", "actor"]
+
+
+@admin.register(ManualEvidence)
+class ManualEvidenceAdmin(ReadOnlyScopedAdmin):
+    list_display = ["area", "kind", "day", "all_negative", "people", "entered_by"]
+    list_filter = ["kind"]
+    list_select_related = ["area", "entered_by"]
