@@ -36,14 +36,13 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from lianfang.core import audit, bulk, pii
 from lianfang.divisions.models import Division, Kind, Level
-from lianfang.registry.generator import GIVEN_FEMALE, GIVEN_MALE, MOBILE_PREFIXES, SURNAMES
+from lianfang.registry.generator import GIVEN_FEMALE, GIVEN_MALE, MOBILE_PREFIXES, SURNAMES, name_initials
 from lianfang.registry.models import Household
-from lianfang.registry.services import pinyin_initials
 from lianfang.workforce.models import (
     Category,
     Deployment,
@@ -150,7 +149,8 @@ class _Builder:
     """Accumulates rows for one run, skipping what exists (keys loaded once)."""
 
     def __init__(self, district: Division, now):
-        self.district, self.now = district, now
+        self.district = district
+        self.now = connection.ops.adapt_datetimefield_value(now)  # adapted once, not per row
         self.plan = _Plan()
         self.existing = dict(
             Worker.objects.filter(district=district).exclude(source_key="").values_list("source_key", "pk")
@@ -173,7 +173,7 @@ class _Builder:
                 "base_division_id": base[0],
                 "path": base[1],
                 "name": name,
-                "name_initials": pinyin_initials(name),
+                "name_initials": name_initials(name),
                 "position": extra.get("position", ""),
                 "sending_organisation": extra.get("sending_organisation", ""),
                 "user_id": None,
@@ -502,6 +502,7 @@ def _write(builder: _Builder, district: Division, scale: float, seed: int) -> di
             **{f"assignments_l{level}": levels[level] for level in (1, 2, 3, 4)},
         }
         if any(counts.values()):
+            _analyze(Worker, WorkerCategory, Deployment, ResponsibilityAssignment)
             counts["gap_households"] = plan.gap_households
             counts["overloaded_representatives"] = plan.overloaded
             audit.record(
@@ -511,6 +512,14 @@ def _write(builder: _Builder, district: Division, scale: float, seed: int) -> di
                 detail={"scale": scale, "seed": seed, **counts},
             )
     return counts
+
+
+def _analyze(*models) -> None:
+    """Refresh the planner's statistics after a bulk load (SQLite has none until ANALYZE runs, and then
+    prefers the wrong index for look-ups by household)."""
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
 
 
 def _insert(model, rows: list[dict]) -> int:

@@ -13,7 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Count, Exists, ExpressionWrapper, F, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import Length, Substr
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from lianfang.divisions.models import Division, Level
@@ -62,7 +64,7 @@ def responsibility_chain(
     units = [household.community_id] + ([household.compound_id] if household.compound_id else [])
     rows = (
         ResponsibilityAssignment.objects.filter(
-            Q(level=L4, household_id=household.pk) | Q(household__isnull=True, division_id__in=units)
+            Q(household_id=household.pk) | Q(household__isnull=True, division_id__in=units)
         )
         .filter(active_on_q(day))
         .select_related("worker", "division")
@@ -96,10 +98,14 @@ def responsible_for(
     ids = household_ids if isinstance(household_ids, QuerySet) else list(household_ids)
     active = ResponsibilityAssignment.objects.filter(active_on_q(day)).select_related("worker")
     if level == L4:
-        return {a.household_id: a for a in active.filter(level=L4, household_id__in=ids)}
+        # household set ⇔ level 4 (database constraint); filtering on the household alone lets the
+        # (household, starts_on) index drive the query.
+        return {a.household_id: a for a in active.filter(household_id__in=ids).order_by()}
     placed = list(Household.objects.filter(pk__in=ids).values_list("pk", "community_id", "compound_id"))
     units = {c for _pk, c, _k in placed} | {k for _pk, _c, k in placed if k}
-    by_division = {a.division_id: a for a in active.filter(level=level, household__isnull=True, division_id__in=units)}
+    by_division = {
+        a.division_id: a for a in active.filter(level=level, household__isnull=True, division_id__in=units).order_by()
+    }
     result = {}
     for pk, community, compound in placed:
         if level == L1:
@@ -165,15 +171,17 @@ class CoverageReport:
     overloaded_workers: dict[int, int]
 
 
-def _outside_scope_q(day: dt.date) -> Q:
-    """Assignments whose unit is neither under the worker's base division nor under one of the worker's
-    deployments active on ``day``."""
+def _outside_scope_q(day: dt.date):
+    """Boolean expression: the assignment's unit is neither under the worker's base division nor under
+    one of the worker's deployments active on ``day``. Prefix tests are ``substr(path, 1, len(prefix))
+    = prefix`` (equality: right under any collation, and cheaper than LIKE with escapes)."""
+    in_base = Exact(Substr("path", 1, Length("worker__path")), F("worker__path"))
     deployed_there = (
         Deployment.objects.filter(active_on_q(day), worker=OuterRef("worker_id"))
-        .annotate(target=ExpressionWrapper(OuterRef("path"), output_field=CharField()))
-        .filter(target__startswith=F("path"))
+        .annotate(prefix=Substr(OuterRef("path"), 1, Length("path")))
+        .filter(prefix=F("path"))
     )
-    return ~Q(path__startswith=F("worker__path")) & ~Exists(deployed_there)
+    return ~Q(in_base) & ~Exists(deployed_there)
 
 
 def outside_scope_assignments(*, user, code: str, on: dt.date | None = None) -> QuerySet:
@@ -217,13 +225,43 @@ def households_without_representative(*, user, code: str, on: dt.date | None = N
     return scoped(Household, user).within(code).filter(~Exists(covered)).order_by("path", "room", "id")
 
 
+def _outside_by_cell(active: QuerySet, groups: list[dict], day: dt.date) -> dict[tuple[int, int | None], set[int]]:
+    """``{(community_id, compound_id): {worker_id}}`` for people holding an active assignment outside
+    their scope (see CoverageCounts), from ``groups`` (per worker, level and cell: ``low``/``high`` =
+    the first/last unit code). Codes with one prefix form one contiguous range, so a group whose first
+    and last codes are under the worker's base division lies wholly inside it; only the other groups'
+    rows are read again and checked against the worker's deployments active on ``day``."""
+    bases = dict(Worker.objects.filter(pk__in={g["worker_id"] for g in groups}).values_list("pk", "path"))
+    doubtful = [
+        g
+        for g in groups
+        if not (g["low"].startswith(bases[g["worker_id"]]) and g["high"].startswith(bases[g["worker_id"]]))
+    ]
+    outside: dict[tuple[int, int | None], set[int]] = defaultdict(set)
+    if not doubtful:
+        return outside
+    workers = {g["worker_id"] for g in doubtful}
+    deployed = defaultdict(list)
+    for worker_id, path in Deployment.objects.filter(active_on_q(day), worker_id__in=workers).values_list(
+        "worker_id", "path"
+    ):
+        deployed[worker_id].append(path)
+    rows = active.filter(worker_id__in=workers).values_list("worker_id", "community_id", "compound_id", "path")
+    for worker_id, community, compound, path in rows:
+        prefixes = (bases[worker_id], *deployed[worker_id])
+        if not any(path.startswith(p) for p in prefixes):
+            outside[(community, compound)].add(worker_id)
+    return outside
+
+
 def coverage(*, user, division: Division, on: dt.date | None = None) -> CoverageReport:
     """The responsibility-grid coverage of ``division`` (a district, street, community or below) on ``on``.
 
-    Every count comes from grouped queries (eight in all, whatever the size of the district); no
-    per-household Python loop. Rows exist for a district, street or community (its children); the
-    totals always cover the whole subtree. The overload threshold is the GridRuleSet in force on the
-    day. Raises GridRuleSet.DoesNotExist when no rule set is in force.
+    Every count comes from grouped queries (six in all, whatever the size of the district: one pass
+    over the households, one over the assignments); no per-household Python loop. Rows exist for a
+    district, street or community (its children); the totals always cover the whole subtree. The
+    overload threshold is the GridRuleSet in force on the day. Raises GridRuleSet.DoesNotExist when no
+    rule set is in force.
     """
     day = _day(on)
     rules = GridRuleSet.in_force(day)
@@ -238,16 +276,28 @@ def coverage(*, user, division: Division, on: dt.date | None = None) -> Coverage
         for r in households.values("community_id", "compound_id").annotate(n=Count("id")).order_by()
     }
     active = scoped(ResponsibilityAssignment, user).within(code).filter(active_on_q(day))
-    covered = {
-        (r["community_id"], r["compound_id"]): r["n"]
-        for r in active.filter(level=L4).values("community_id", "compound_id").annotate(n=Count("id")).order_by()
-    }
-    outside: dict[tuple[int, int | None], set[int]] = defaultdict(set)
-    for worker_id, community, compound in (
-        active.filter(_outside_scope_q(day)).values_list("worker_id", "community_id", "compound_id").distinct()
-    ):
-        outside[(community, compound)].add(worker_id)
-    overloaded_rows = _overloaded(user, code, day, rules.overload_threshold)
+    # One grouped pass over the assignments (no join) gives L4 cover per cell, each representative's
+    # load and, through the first and last unit code of each group, who may be outside their scope.
+    covered: dict[tuple[int, int | None], int] = defaultdict(int)
+    loads: dict[int, int] = defaultdict(int)
+    first_path: dict[int, str] = {}
+    groups = list(
+        active.values("worker_id", "level", "community_id", "compound_id")
+        .annotate(n=Count("id"), low=Min("path"), high=Max("path"))
+        .order_by()
+    )
+    for r in groups:
+        if r["level"] == L4:
+            key = (r["community_id"], r["compound_id"])
+            covered[key] += r["n"]
+            loads[r["worker_id"]] += r["n"]
+            first_path[r["worker_id"]] = min(r["low"], first_path.get(r["worker_id"], r["low"]))
+    outside = _outside_by_cell(active, groups, day)
+    overloaded_rows = [
+        {"worker_id": w, "n": n, "first_path": first_path[w]}
+        for w, n in sorted(loads.items(), key=lambda item: (-item[1], item[0]))
+        if n > rules.overload_threshold
+    ]
     held = defaultdict(set)
     for level, division_id in active.filter(level__lt=L4).values_list("level", "division_id"):
         held[level].add(division_id)

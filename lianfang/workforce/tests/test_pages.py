@@ -200,3 +200,14 @@ def test_proposal_page_confirms_only_ticked_lines(grid, street_officer, communit
     assert not ResponsibilityAssignment.objects.filter(level=2, division=grid["compound_b"]).exists()
     again = client_for(street_officer).post(url, {"item": [l4]}, follow=True)
     assert "冯代表" in again.content.decode()  # the clash is named in the error message
+
+
+def test_admin_lists_are_read_only(grid, client_for):
+    from lianfang.accounts.models import User
+
+    admin = User.objects.create_superuser("root", password="x")  # noqa: S106
+    client = client_for(admin)
+    for model in ("worker", "deployment", "team", "responsibilityassignment", "gridruleset"):
+        assert client.get(f"/admin/workforce/{model}/").status_code == 200
+        assert client.get(f"/admin/workforce/{model}/add/").status_code == 403
+    assert client.get(f"/admin/workforce/worker/{grid['rep_a'].pk}/change/").status_code == 200
