@@ -616,6 +616,8 @@ def control_area_approve(
     """
     at = _now(effective_from)
     _require(actor, Capability.MANAGE_ZONES, area.path)
+    if area.operation.status != OperationStatus.OPEN:
+        raise ValidationError({"operation": _("operation %(op)s is closed") % {"op": area.operation}})
     overridden, conditions = "", []
     wide = too_wide_nodes(area.tier, area.nodes.values_list("code", flat=True))
     predecessor = area.predecessor

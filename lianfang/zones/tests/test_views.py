@@ -42,11 +42,20 @@ def test_outsider_gets_404_or_nothing(in_force, outsider, client_for):
         assert client.get(url).status_code == 404, url
     for url in (
         reverse("zones:area_approve", args=[sealed.pk]),
+        reverse("zones:area_withdraw", args=[sealed.pk]),
+        reverse("zones:area_nodes", args=[sealed.pk]),
         reverse("zones:area_lift", args=[sealed.pk]),
+        reverse("zones:area_downgrade", args=[sealed.pk]),
         reverse("zones:area_evidence", args=[sealed.pk]),
         reverse("zones:infection_approve", args=[sealed.infection_id]),
+        reverse("zones:operation_rule_set", args=[sealed.operation_id]),
+        reverse("zones:rule_set_copy", args=["nhc-8th-era"]),
     ):
         assert client.post(url, {"reason": "x"}).status_code == 404, url
+    assert client.get(reverse("zones:rule_set_edit", args=["nhc-8th-era"])).status_code == 404
+    assert client.post(reverse("zones:operation_open"), {"name": "x"}).status_code == 403
+    assert list(client.get(reverse("zones:map")).context["areas"]) == []
+    assert client.get(reverse("zones:resident_search"), {"q": "张"}).context["found"] == []
     index = client.get(reverse("zones:index"))
     assert index.status_code == 200 and sealed.name not in text(index)
     assert client.get(reverse("zones:infections")).context["page"].paginator.count == 0
@@ -233,3 +242,13 @@ def test_admin_is_read_only_and_scoped(in_force, client_for, django_user_model):
     sealed = in_force["sealed"]
     assert client.get(f"/admin/zones/controlarea/{sealed.pk}/change/").status_code == 200  # view only
     assert client.get("/admin/zones/controlarea/add/").status_code == 403
+
+
+def test_list_pages_query_budgets(in_force, district_commander, client_for, django_assert_max_num_queries):
+    client = client_for(district_commander)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("zones:infections")).context["page"].paginator.count == 1
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("zones:rule_sets")).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("zones:map")).status_code == 200
