@@ -219,11 +219,20 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class ImportKind(models.TextChoices):
+    """What a file holds (导入类型)."""
+
+    REGISTRY = "registry", _("Households and residents")
+    WORKERS = "workers", _("Workers and responsibility assignments")
+
+
 IMPORT_PHASES = {"read": _("reading"), "validate": _("checking"), "write": _("writing"), "done": _("done")}
 
 
 class ImportBatch(models.Model):
-    """One import of a roster file into one community, or a street/district with a community column (导入批次): who, when, which file, what it did.
+    """One import of a roster file (导入批次): who, when, which file, into which division, what it did.
+
+    The division is a community, or a street/district when the file has a community column.
 
     ``file_sha256`` identifies the file's bytes; ``counts`` holds the row and change counts
     (``rows``, ``households_created``, ``households_updated``, ``residents_created``,
@@ -255,6 +264,7 @@ class ImportBatch(models.Model):
     file_format = models.CharField(_("file format"), max_length=10, blank=True)
     encoding = models.CharField(_("text encoding"), max_length=20, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=False)
+    kind = models.CharField(_("file contents"), max_length=10, choices=ImportKind.choices, default=ImportKind.REGISTRY)
     status = models.CharField(
         _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.QUEUED, db_index=True
     )
@@ -327,3 +337,6 @@ class ImportChange(models.Model):
         verbose_name = _("import change")
         verbose_name_plural = _("import changes")
         indexes = [models.Index(fields=["batch", "table"], name="importchange_batch_table_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.table}#{self.object_id}"
