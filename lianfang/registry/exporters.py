@@ -285,8 +285,9 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
     red = PatternFill("solid", fgColor="F8CBAD")
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name[:31] or "sheet")
-        width = max((len(r) for r in sheet.rows), default=0)
-        for index, row in enumerate(sheet.rows, start=1):
+        width = max((len(r) for r in sheet.rows), default=0)  # the header's width places the new columns
+        for index0, row in sheet.data_rows(0):
+            index = index0 + 1
             issues = by_row.get((sheet.name, index), [])
             errors = "; ".join(
                 f"{i.column}: {i.reason}" if i.column else i.reason for i in issues if i.severity == "error"
@@ -294,7 +295,7 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
             warnings = "; ".join(
                 f"{i.column}: {i.reason}" if i.column else i.reason for i in issues if i.severity == "warning"
             )
-            cells = [*row, *[""] * (width - len(row))]
+            cells = [*row, *[""] * (width - len(row))]  # a longer row keeps all its cells
             extra = []
             if errors:
                 cell = WriteOnlyCell(ws, value=errors)

@@ -32,6 +32,7 @@ import difflib
 import functools
 import hashlib
 import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -56,6 +57,7 @@ from lianfang.registry.models import (
     Household,
     ImportBatch,
     ImportChange,
+    ImportKind,
     ImportStatus,
     Relation,
     ResidenceStatus,
@@ -67,10 +69,13 @@ from lianfang.registry.services import (
     Placement,
     ResidentData,
     household_address,
-    pinyin_initials,
     validate_resident,
 )
 
+# Plain strings of the choices used on every row (an Enum member lookup costs a descriptor call).
+RESIDENT_ID, NO_DOCUMENT = str(DocumentType.RESIDENT_ID.value), str(DocumentType.NONE.value)
+OTHER_RELATION, HEAD = str(Relation.OTHER.value), str(Relation.HEAD.value)
+REGISTERED = str(ResidenceStatus.REGISTERED.value)
 SPREADSHEET_FORMATS = ("xlsx", "xls", "ods")
 FORMATS = (*SPREADSHEET_FORMATS, "csv")
 HEADER_SEARCH_ROWS = 15  # the header must start within the first 15 rows of a sheet
@@ -199,10 +204,10 @@ def _norm_header(value: object) -> str:
 
 
 @functools.cache
-def _header_index() -> dict[str, str]:
+def _header_index(columns: tuple[Column, ...] = TEMPLATE_COLUMNS) -> dict[str, str]:
     """Normalised header text → column key: synonyms plus the label in English and zh-Hans."""
     index: dict[str, str] = {}
-    for column in TEMPLATE_COLUMNS:
+    for column in columns:
         names = [*column.synonyms]
         for language in ("en", "zh-hans"):
             with translation.override(language):
@@ -212,12 +217,12 @@ def _header_index() -> dict[str, str]:
     return index
 
 
-def _match_header(text: str) -> str | None:
+def _match_header(text: str, columns: tuple[Column, ...] = TEMPLATE_COLUMNS) -> str | None:
     """Column key for one (possibly flattened ``住址-楼栋``) header text, or None."""
     norm = _norm_header(text)
     if not norm:
         return None
-    index = _header_index()
+    index = _header_index(columns)
     if norm in index:
         return index[norm]
     if "-" in norm:  # a flattened two-row header: the lower (child) cell names the column
@@ -321,8 +326,10 @@ FALSE_VALUES = frozenset({"", "否", "无", "n", "no", "false", "0", "-", "/"})
 
 def cell_text(value: object) -> str:
     """A cell as text: NFKC (full-width → ASCII), stripped; integral floats without ``.0``; dates ISO."""
-    if value is None:
+    if value is None or value == "":
         return ""
+    if value.__class__ is str:
+        return unicodedata.normalize("NFKC", value).strip()
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
@@ -362,22 +369,21 @@ def parse_date(value: object) -> dt.date | None:
 _MOBILE = re.compile(r"^1\d{10}$")
 
 
-@functools.lru_cache(maxsize=4096)
-def _mobile_prefix_valid(prefix7: str) -> bool:
-    try:
-        pii.normalize_phone(prefix7 + "0000")
-    except pii.PhoneError:
-        return False
-    return True
+@functools.cache
+def _cn_mobile_pattern() -> re.Pattern:
+    """phonenumbers' own pattern of a valid Chinese mobile number (its CN metadata)."""
+    import phonenumbers  # noqa: PLC0415
+
+    return re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
 
 
 def normalize_phone(raw: object) -> str:
-    """Validate a phone cell with phonenumbers (core.pii.normalize_phone) and return the normalised number.
+    """Validate a phone cell with phonenumbers and return the normalised number (as core.pii.normalize_phone).
 
-    An 11-digit mobile number is decided by its first 7 digits (phonenumbers' CN mobile patterns
-    constrain no digit past the 7th; tests/test_import_values.py checks this against phonenumbers
-    on random numbers), cached per prefix, because phonenumbers costs ~18 µs a call (design.md
-    "Bulk facts"). Raises pii.PhoneError.
+    An 11-digit number starting with 1 is matched against phonenumbers' CN mobile pattern directly
+    (under 1 µs, against ~18 µs for a full parse: design.md "Bulk facts");
+    tests/test_import_formats.py checks the two agree on random numbers. Anything else goes through
+    core.pii.normalize_phone. Raises pii.PhoneError.
     """
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
@@ -385,15 +391,21 @@ def normalize_phone(raw: object) -> str:
     if text.startswith("+86"):
         text = text[3:]
     if _MOBILE.match(text):
-        if _mobile_prefix_valid(text[:7]):
+        if _cn_mobile_pattern().fullmatch(text):
             return text
         raise pii.PhoneError(_("not a valid Chinese phone number"), raw)
     return pii.normalize_phone(text)
 
 
+def name_initials(name: str) -> str:
+    """Pinyin initials for search, computed as the population generator does (one cached character at a
+    time: 王建国 → ``wjg``), at most 30 letters."""
+    return generator.name_initials(name)[:30]
+
+
 def document_hash(number: str, document_type: str) -> str:
     """The look-up hash SealedIdMixin.set_id_number stores for ``number`` of ``document_type``."""
-    if document_type == DocumentType.RESIDENT_ID:
+    if document_type == RESIDENT_ID:
         return pii.lookup_hash("id", number)
     return pii.lookup_hash(f"doc:{document_type}", number)
 
@@ -409,11 +421,58 @@ def _is_masked(text: str) -> bool:
 
 @dataclass
 class Sheet:
-    """Cells of one sheet: ``rows`` (lists, 0-based, padded from A1) and merged ranges (0-based, inclusive)."""
+    """The rows of one sheet, 0-based and padded from column A, merged cells already filled.
+
+    ``rows`` holds the first rows (where the header is looked for); ``more`` yields the rest lazily, so a
+    0.5 M-row file is never held as Python cells all at once. ``total`` is the number of rows (an
+    estimate for CSV: its line count). Iterate everything once with :meth:`data_rows`.
+    """
 
     name: str
     rows: list[list[object]]
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    more: Iterator[list[object]] | None = None
+    total: int = 0
+    source: object = None  # keeps the open workbook alive while ``more`` is read
+
+    def data_rows(self, start: int = 0) -> Iterator[tuple[int, list[object]]]:
+        """``(index, row)`` from ``start``: the buffered rows, then the rest (consumed once)."""
+        for index in range(start, len(self.rows)):
+            yield index, self.rows[index]
+        if self.more is not None:
+            index = len(self.rows)
+            for row in self.more:
+                if index >= start:
+                    yield index, row
+                index += 1
+            self.more = None
+
+
+def _filled(rows: Iterator[list[object]], merged: list[tuple[int, int, int, int]], col_offset: int = 0):
+    """Rows padded by ``col_offset`` empty cells, each merged range's top-left value copied into the range."""
+    tops: dict[int, list[int]] = {}
+    covered: dict[int, list[tuple[int, int, int]]] = {}
+    for r0, c0, r1, c1 in merged:
+        tops.setdefault(r0, []).append(c0)
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    covered.setdefault(r, []).append((c, r0, c0))
+    values: dict[tuple[int, int], object] = {}
+    for r, row in enumerate(rows):
+        if col_offset:
+            row = [""] * col_offset + list(row)
+        for c0 in tops.get(r, ()):
+            values[(r, c0)] = row[c0] if c0 < len(row) else ""
+        for c, r0, c0 in covered.get(r, ()):
+            if len(row) <= c:
+                row = list(row) + [""] * (c + 1 - len(row))
+            row[c] = values.get((r0, c0), "")
+        yield row
+
+
+def _buffered(name: str, rows: Iterator[list[object]], total: int, source: object = None) -> Sheet:
+    head = list(itertools.islice(rows, HEADER_SEARCH_ROWS + 1))
+    return Sheet(name=name, rows=head, more=rows, total=total, source=source)
 
 
 def detect_format(file_name: str) -> str:
@@ -457,16 +516,14 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def read_sheets(data: bytes, file_format: str) -> tuple[list[Sheet], str]:
-    """All sheets of a file as :class:`Sheet`; returns ``(sheets, encoding)`` (encoding for CSV only).
-
-    Raises ImportFileError for a file that cannot be opened.
-    """
+    """All sheets of a file as :class:`Sheet` (rows read lazily); returns ``(sheets, encoding)``
+    (encoding for CSV only). Raises ImportFileError for a file that cannot be opened."""
     if file_format == "csv":
         text, encoding = decode_text(data)
         sample = text[:10_000]
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        return [Sheet(name="csv", rows=rows)], encoding
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return [_buffered("csv", rows, text.count("\n"))], encoding
     import python_calamine  # noqa: PLC0415
 
     try:
@@ -474,30 +531,15 @@ def read_sheets(data: bytes, file_format: str) -> tuple[list[Sheet], str]:
         sheets = []
         for name in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
             merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
-            sheets.append(Sheet(name=name, rows=rows, merged=merged))
+            rows = _filled(sheet.iter_rows(), merged, sheet.start[1] if sheet.start else 0)
+            total = sheet.end[0] + 1 if sheet.end else 0
+            sheets.append(_buffered(name, rows, total, source=workbook))
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
         raise ImportFileError(
             _("cannot open the file as %(format)s: %(error)s") % {"format": file_format, "error": exc}
         ) from exc
     return sheets, ""
-
-
-def fill_merged(sheet: Sheet) -> None:
-    """Copy each merged range's top-left value into every cell of the range (in place)."""
-    for r0, c0, r1, c1 in sheet.merged:
-        if r0 >= len(sheet.rows):
-            continue
-        top = sheet.rows[r0]
-        value = top[c0] if c0 < len(top) else ""
-        for r in range(r0, min(r1, len(sheet.rows) - 1) + 1):
-            row = sheet.rows[r]
-            if len(row) <= c1:
-                row.extend([""] * (c1 + 1 - len(row)))
-            for c in range(c0, c1 + 1):
-                if r != r0 or c != c0:
-                    row[c] = value
 
 
 @dataclass
@@ -514,16 +556,18 @@ def _row_texts(row: list[object]) -> list[str]:
     return [cell_text(v) for v in row]
 
 
-def _score(texts: list[str]) -> tuple[int, dict[int, str]]:
+def _score(texts: list[str], columns: tuple[Column, ...] = TEMPLATE_COLUMNS) -> tuple[int, dict[int, str]]:
     keys = {}
     for index, text in enumerate(texts):
-        key = _match_header(text)
+        key = _match_header(text, columns)
         if key and key not in keys.values():
             keys[index] = key
     return len(keys), keys
 
 
-def find_header(rows: list[list[object]]) -> Header | None:
+def find_header(
+    rows: list[list[object]], columns: tuple[Column, ...] = TEMPLATE_COLUMNS, required: tuple[str, ...] = ()
+) -> Header | None:
     """Locate the header in the first rows: the best single row or pair of rows (two-row header).
 
     A two-row header is flattened column by column into ``parent-child`` (``住址-楼栋``); a blank
@@ -534,7 +578,7 @@ def find_header(rows: list[list[object]]) -> Header | None:
     limit = min(len(rows), HEADER_SEARCH_ROWS)
     for i in range(limit):
         texts = _row_texts(rows[i])
-        score, keys = _score(texts)
+        score, keys = _score(texts, columns)
         if score:
             candidates.append(((score, 0, -i), Header(i + 1, dict(enumerate(texts)), keys, 1)))
         if i + 1 < len(rows):
@@ -552,8 +596,8 @@ def find_header(rows: list[list[object]]) -> Header | None:
                     flat.append(f"{top}-{bottom}")
                 else:
                     flat.append(bottom or top)
-            pair_score, pair_keys = _score(flat)
-            if pair_score and _score(lower)[0] > 0:
+            pair_score, pair_keys = _score(flat, columns)
+            if pair_score and _score(lower, columns)[0] > 0:
                 # On a tie a real two-row header (its upper row names columns too) beats the lower row
                 # alone, which beats a title or instructions row glued on top.
                 upper_names = 1 if score > 0 else -1
@@ -561,7 +605,7 @@ def find_header(rows: list[list[object]]) -> Header | None:
     if not candidates:
         return None
     best = max(candidates, key=lambda c: c[0])[1]  # most columns matched, then the tie rule, then the earliest
-    if sum(1 for k in best.keys.values() if k in REQUIRED_KEYS) < 2:
+    if sum(1 for k in best.keys.values() if k in (required or REQUIRED_KEYS)) < 2:
         return None
     return best
 
@@ -649,8 +693,8 @@ class ResidentPlan:
         self.household = household
         self.data = data
         self.id_hash = id_hash
-        self.extra = extra
-        self.flags = flags
+        self.extra = extra  # ((field, value), ...) for relation, residence_status, registration_address given
+        self.flags = flags  # ((flag, bool), ...) for the flag columns the file has
         self.guardian = guardian  # ("hash", h) | ("masked", text) | None
         self.existing = None
         self.new_id = None
@@ -846,7 +890,12 @@ class Validator:
         self.progress = progress
         self.seen: dict[str, tuple[str, int]] = {}  # id_hash → (sheet, row) of its first row in the file
         self.current: tuple[str, int] = ("", 0)
+        self._interned: dict[tuple, tuple] = {}
         self.labels: dict[str, dict[str, str]] = {}  # sheet → column key → "header (letter)"
+
+    def _intern(self, value: tuple) -> tuple:
+        """One shared tuple per distinct value (most rows have the same flags): memory at 0.5 M rows."""
+        return self._interned.setdefault(value, value)
 
     def label(self, sheet: str, key: str) -> str:
         """``身份证号 (F)``: the header and letter of column ``key`` on ``sheet`` (the English label if absent)."""
@@ -855,18 +904,16 @@ class Validator:
     # -- entry point
     def run(self, sheets: list[Sheet]) -> Plan:
         plan = self.plan
-        total = sum(len(s.rows) for s in sheets)
+        total = sum(s.total for s in sheets)
         done = 0
         rows_with_keys = []
         for sheet in sheets:
-            fill_merged(sheet)
             header = find_header(sheet.rows)
             if header is None:
                 if any(any(cell_text(v) for v in row) for row in sheet.rows):
                     plan.issues.append(
                         Issue(sheet.name, 0, "", "", _("no header row found in this sheet; sheet ignored"), "warning")
                     )
-                done += len(sheet.rows)
                 continue
             plan.sheets.append(sheet.name)
             plan.header_rows[sheet.name] = header.first_data_row
@@ -874,16 +921,15 @@ class Validator:
                 key: f"{header.texts[col]} ({_column_letter(col)})" for col, key in header.keys.items()
             }
             if not self._check_header(sheet, header):
-                done += len(sheet.rows)
                 continue
             rows_with_keys.append((sheet, header))
         existing = self._load_existing()
         for sheet, header in rows_with_keys:
-            for index in range(header.first_data_row, len(sheet.rows)):
-                self._row(sheet, header, index, existing)
+            for index, raw_row in sheet.data_rows(header.first_data_row):
+                self._row(sheet, header, index, raw_row, existing)
                 done += 1
                 if self.progress and done % PROGRESS_EVERY == 0:
-                    self.progress("validate", done, total)
+                    self.progress("validate", done, max(total, done))
         if not plan.sheets:
             plan.issues.append(Issue("", 0, "", "", _("no sheet has a header row with the required columns")))
         self._check_elsewhere()
@@ -892,7 +938,7 @@ class Validator:
         order = {name: index for index, name in enumerate(s.name for s in sheets)}
         plan.issues.sort(key=lambda i: (order.get(i.sheet, -1), i.row))
         if self.progress:
-            self.progress("validate", total, total)
+            self.progress("validate", done, done)
         return plan
 
     def _check_header(self, sheet: Sheet, header: Header) -> bool:
@@ -952,17 +998,21 @@ class Validator:
         }
 
     # -- one row
-    def _row(self, sheet: Sheet, header: Header, index: int, existing: dict) -> None:
-        raw_row = sheet.rows[index]
+    def _row(self, sheet: Sheet, header: Header, index: int, raw_row: list, existing: dict) -> None:
+        width = len(raw_row)
         values: dict[str, object] = {}
+        text: dict[str, str] = {}
         empty = True
         for col, key in header.keys.items():
-            value = raw_row[col] if col < len(raw_row) else ""
-            if value is None:
-                value = ""
-            if value != "" and not (isinstance(value, str) and not value.strip()):
+            value = raw_row[col] if col < width else ""
+            if value is None or value == "":
+                values[key] = text[key] = ""
+                continue
+            folded = cell_text(value)
+            if folded:
                 empty = False
             values[key] = value
+            text[key] = folded
         if empty:
             self.plan.skipped += 1
             return
@@ -977,7 +1027,6 @@ class Validator:
             shown = values.get(key, "") if value is None else value
             issues.append(Issue(sheet.name, row_no, columns.get(key, ""), cell_text(shown), str(reason), severity))
 
-        text = {key: cell_text(v) for key, v in values.items() if key != "id_number"}
         # Household
         household = None
         room = text.get("room", "")
@@ -1039,7 +1088,7 @@ class Validator:
                     _("no resident with this number in the target; column ignored for this row"),
                     "warning",
                 )
-        doc_type = self._choice("document_type", text.get("document_type", ""), issue, DocumentType.RESIDENT_ID)
+        doc_type = self._choice("document_type", text.get("document_type", ""), issue, RESIDENT_ID)
         raw_id = values.get("id_number", "")
         id_text = "" if isinstance(raw_id, int | float) else cell_text(raw_id)
         sex = self._choice("sex", text.get("sex", ""), issue)
@@ -1069,7 +1118,7 @@ class Validator:
                     return None
                 data = validate_resident(
                     name=text.get("name", ""),
-                    document_type=DocumentType.NONE,
+                    document_type=NO_DOCUMENT,
                     sex=sex or resident_row["sex"],
                     birth_date=birth or resident_row["birth_date"],
                     today=self.today,
@@ -1079,7 +1128,7 @@ class Validator:
                 data = validate_resident(
                     name=text.get("name", ""),
                     document_type=doc_type,
-                    document_number=raw_id if doc_type == DocumentType.RESIDENT_ID else id_text,
+                    document_number=raw_id if doc_type == RESIDENT_ID else id_text,
                     sex=sex,
                     birth_date=birth,
                     today=self.today,
@@ -1095,17 +1144,20 @@ class Validator:
             return None
         for warning in data.warnings:
             issue("id_number", warning, "warning", value=raw_id)
-        data = replace(data, phone=phone)
+        if phone:
+            data = ResidentData(
+                data.name, data.document_type, data.document_number, data.sex, data.birth_date, phone, data.warnings
+            )
         extra = {}
         if "relation" in values:
-            extra["relation"] = self._choice("relation", text.get("relation", ""), issue, Relation.OTHER)
+            extra["relation"] = self._choice("relation", text.get("relation", ""), issue, OTHER_RELATION)
         if "residence_status" in values:
             extra["residence_status"] = self._choice(
-                "residence_status", text.get("residence_status", ""), issue, ResidenceStatus.REGISTERED
+                "residence_status", text.get("residence_status", ""), issue, REGISTERED
             )
         if text.get("registration_address"):
             extra["registration_address"] = text["registration_address"][:200]
-        flags = {}
+        flags: dict[str, bool] = {}
         for name in FLAG_FIELDS:
             if name in values:
                 flag_text = text.get(name, "").lower()
@@ -1117,7 +1169,7 @@ class Validator:
                     issue(name, _("use 是 (yes) or leave blank (no)"))
         guardian = None
         guardian_text = cell_text(values.get("guardian_id", ""))
-        if data.document_type == DocumentType.NONE and not masked_id:
+        if data.document_type == NO_DOCUMENT and not masked_id:
             if not guardian_text:
                 issue("guardian_id", _("a person without a document needs a guardian's ID number"))
                 return None
@@ -1127,14 +1179,16 @@ class Validator:
                 from lianfang.core import idnumber  # noqa: PLC0415
 
                 try:
-                    guardian = ("hash", document_hash(idnumber.parse(guardian_text).number, DocumentType.RESIDENT_ID))
+                    guardian = ("hash", document_hash(idnumber.parse(guardian_text).number, RESIDENT_ID))
                 except idnumber.IdNumberError as exc:
                     issue("guardian_id", exc)
                     return None
         id_hash = document_hash(data.document_number, data.document_type) if data.document_number else ""
         if masked_id:
             id_hash = resident_row["id_hash"]
-        plan_row = ResidentPlan(None, None, data, id_hash, extra, flags, guardian)
+        plan_row = ResidentPlan(
+            None, None, data, id_hash, tuple(extra.items()), self._intern(tuple(flags.items())), guardian
+        )
         plan_row.phone_masked = phone_masked
         # Conflicts: the same person twice in the file, or living in another household.
         if id_hash:
@@ -1157,7 +1211,7 @@ class Validator:
             ):
                 issue("resident_no", _("the resident no. belongs to another person than the ID number"))
                 return None
-        elif resident_row is not None and resident_row["document_type"] == DocumentType.NONE:
+        elif resident_row is not None and resident_row["document_type"] == NO_DOCUMENT:
             plan_row.existing = resident_row
         return plan_row
 
@@ -1223,7 +1277,7 @@ class Validator:
         undocumented = {
             (row["household_id"], row["name"], row["birth_date"]): row
             for row in existing["by_id"].values()
-            if row["document_type"] == DocumentType.NONE
+            if row["document_type"] == NO_DOCUMENT
         }
         for resident in kept:
             if resident.existing is None and not resident.id_hash and resident.household.existing is not None:
@@ -1259,12 +1313,12 @@ class Validator:
             "document_type": data.document_type,
             "sex": data.sex,
             "birth_date": data.birth_date,
-            **resident.extra,
-            **resident.flags,
+            **dict(resident.extra),
+            **dict(resident.flags),
         }
         changes = {k: v for k, v in wanted.items() if current[k] != v}
         if "name" in changes:
-            changes["name_initials"] = pinyin_initials(data.name)
+            changes["name_initials"] = name_initials(data.name)
         if data.phone and pii.lookup_hash("phone", data.phone) != current["phone_hash"]:
             changes["phone"] = data.phone
         if resident.phone_masked and resident.phone_masked != current["phone_masked"]:
@@ -1300,7 +1354,7 @@ class Validator:
         """Contact and phone of new households default to the head's row; changes of existing ones."""
         heads = {}
         for resident in self.plan.residents:
-            if resident.extra.get("relation") == Relation.HEAD:
+            if dict(resident.extra).get("relation") == HEAD:
                 heads.setdefault(resident.household.key, resident)
         for household in self.plan.households.values():
             head = heads.get(household.key)
@@ -1408,23 +1462,21 @@ def _sealed_phone_columns(phone: str) -> dict:
     return {"phone_enc": enc, "phone_hash": hashed, "phone_masked": masked, "phone_last4": last4}
 
 
-def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | None = None) -> dict[str, int]:
-    """Write a validated plan (no errors) in the caller's transaction; returns the counts written.
+def new_rows(plan: Plan, progress: ProgressCallback | None = None) -> tuple[Iterator[tuple], Iterator[tuple]]:
+    """Reserve ids for the plan's new households and residents and return their database-ready rows.
 
-    New households and residents are inserted through core.bulk (COPY / executemany) with reserved
-    ids recorded on ``batch.created_ids``; changed rows are updated and their previous values saved
-    as ImportChange rows. Raises ValueError when the plan still has errors.
+    Returns two iterators of tuples in HOUSEHOLD_FIELDS / RESIDENT_FIELDS order (sealed personal
+    data, pinyin initials, timestamps). Call inside the transaction that inserts them (core.bulk).
     """
-    if plan.errors:
-        raise ValueError("a plan with errors cannot be committed")
     ops = connection.ops
-    now = timezone.now()
-    now_db = ops.adapt_datetimefield_value(now)
+    now_db = ops.adapt_datetimefield_value(timezone.now())
     date_db = ops.adapt_datefield_value
     new_households = [h for h in plan.households.values() if h.existing is None]
-    household_ids = bulk.reserve_ids(Household, len(new_households))
-    for household, new_id in zip(new_households, household_ids, strict=True):
+    for household, new_id in zip(new_households, bulk.reserve_ids(Household, len(new_households)), strict=True):
         household.new_id = new_id
+    new_residents = [r for r in plan.residents if r.existing is None]
+    for resident, new_id in zip(new_residents, bulk.reserve_ids(Resident, len(new_residents)), strict=True):
+        resident.new_id = new_id
 
     def household_rows() -> Iterator[tuple]:
         for h in new_households:
@@ -1447,14 +1499,6 @@ def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | 
                 now_db,
             )
 
-    if progress:
-        progress("write", 0, len(plan.residents))
-    bulk.insert_rows(Household, HOUSEHOLD_FIELDS, household_rows())
-    new_residents = [r for r in plan.residents if r.existing is None]
-    resident_ids = bulk.reserve_ids(Resident, len(new_residents))
-    for resident, new_id in zip(new_residents, resident_ids, strict=True):
-        resident.new_id = new_id
-
     def household_id(resident: ResidentPlan) -> int:
         h = resident.household
         return h.new_id if h.existing is None else h.existing["id"]
@@ -1470,21 +1514,22 @@ def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | 
     def resident_rows() -> Iterator[tuple]:
         for n, r in enumerate(new_residents, start=1):
             d: ResidentData = r.data
-            flags = {**no_flags, **r.flags}
+            flags = {**no_flags, **dict(r.flags)}
+            extra = dict(r.extra)
             id_cols = _seal("id", d.document_number, r.id_hash) if d.document_number else (b"", "", "", "")
             yield (
                 r.new_id,
                 household_id(r),
                 r.household.key[0],
                 d.name,
-                pinyin_initials(d.name),
+                name_initials(d.name),
                 d.document_type,
                 guardian_id(r),
                 d.sex,
                 date_db(d.birth_date),
-                r.extra.get("relation", Relation.OTHER),
-                r.extra.get("residence_status", ResidenceStatus.REGISTERED),
-                r.extra.get("registration_address", ""),
+                extra.get("relation", OTHER_RELATION),
+                extra.get("residence_status", REGISTERED),
+                extra.get("registration_address", ""),
                 *(flags[f] for f in FLAG_FIELDS),
                 False,
                 *id_cols,
@@ -1495,7 +1540,33 @@ def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | 
             if progress and n % PROGRESS_EVERY == 0:
                 progress("write", n, len(new_residents))
 
-    bulk.insert_rows(Resident, RESIDENT_FIELDS, resident_rows())
+    return household_rows(), resident_rows()
+
+
+def tune_bulk_session() -> None:
+    """On SQLite, give this connection a 256 MiB page cache for a bulk write (index maintenance of the
+    big tables otherwise thrashes the default 2 MiB cache). No-op on PostgreSQL."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -262144")
+
+
+def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | None = None) -> dict[str, int]:
+    """Write a validated plan (no errors) in the caller's transaction; returns the counts written.
+
+    New households and residents are inserted through core.bulk (COPY / executemany) with reserved
+    ids recorded on ``batch.created_ids``; changed rows are updated and their previous values saved
+    as ImportChange rows. Raises ValueError when the plan still has errors.
+    """
+    if plan.errors:
+        raise ValueError("a plan with errors cannot be committed")
+    now = timezone.now()
+    if progress:
+        progress("write", 0, len(plan.residents))
+    tune_bulk_session()
+    households, residents = new_rows(plan, progress)
+    bulk.insert_rows(Household, HOUSEHOLD_FIELDS, households)
+    bulk.insert_rows(Resident, RESIDENT_FIELDS, residents)
     # Updates, with the previous values kept for rollback.
     changes: list[ImportChange] = []
     household_updates, resident_updates = [], []
@@ -1541,9 +1612,12 @@ def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | 
         db_updates = [(pk, {c: _db_value(model, c, v) for c, v in values.items()}) for pk, values in updates]
         _update_rows(model, db_updates)
     ImportChange.objects.bulk_create(changes, batch_size=1_000)
-    batch.created_ids = {"household": _ranges(household_ids), "resident": _ranges(resident_ids)}
+    batch.created_ids = {
+        "household": _ranges([h.new_id for h in plan.households.values() if h.existing is None]),
+        "resident": _ranges([r.new_id for r in plan.residents if r.existing is None]),
+    }
     if progress:
-        progress("write", len(new_residents), len(new_residents))
+        progress("write", len(plan.residents), len(plan.residents))
     return plan.counts()
 
 
@@ -1567,7 +1641,14 @@ def _check_target(actor, target: Division) -> None:
 
 
 def import_batch_create(
-    *, actor, target: Division, file_name: str, data: bytes, dry_run: bool = False, keep_file: bool = True
+    *,
+    actor,
+    target: Division,
+    file_name: str,
+    data: bytes,
+    dry_run: bool = False,
+    keep_file: bool = True,
+    kind: str = "registry",
 ) -> ImportBatch:
     """Record a new import of ``data`` (the file's bytes) into ``target``, status ``queued``; audited.
 
@@ -1587,6 +1668,7 @@ def import_batch_create(
             file_sha256=hashlib.sha256(data).hexdigest(),
             file_format=file_format,
             dry_run=dry_run,
+            kind=kind,
         )
         if keep_file:
             batch.file.save(f"{batch.file_sha256[:16]}.{file_format}", ContentFile(data), save=False)
@@ -1635,12 +1717,15 @@ def import_batch_run(
             progress(phase, done, total)
 
     try:
-        plan = plan_import(
-            target=batch.division, data=data, file_name=batch.file_name, today=today, progress=report_progress
-        )
+        if batch.kind == ImportKind.WORKERS:
+            plan = plan_workers(target=batch.division, data=data, file_name=batch.file_name, today=today)
+        else:
+            plan = plan_import(
+                target=batch.division, data=data, file_name=batch.file_name, today=today, progress=report_progress
+            )
     except ImportFileError as exc:
         return _finish(batch, ImportStatus.INVALID, message=str(exc), issues=[Issue("", 0, "", "", str(exc))])
-    counts = plan.counts()
+    counts = plan.counts() if batch.kind != ImportKind.WORKERS else _worker_counts(plan)
     batch.encoding = plan.encoding
     issues = plan.errors[:MAX_STORED_ISSUES] + plan.warnings[: max(0, MAX_STORED_ISSUES - len(plan.errors))]
     if plan.issues:
@@ -1650,6 +1735,8 @@ def import_batch_run(
     if plan.errors:
         message = _("%(n)d errors: nothing was written; fix the file and import it again") % {"n": len(plan.errors)}
         return _finish(batch, ImportStatus.INVALID, counts=counts, issues=issues, message=message)
+    if batch.kind == ImportKind.WORKERS:
+        return _run_workers(batch, plan, actor, counts, issues)
     if not plan.changes_anything:
         message = _("no changes: all %(n)d rows are already in the registry") % {"n": counts["rows"]}
         previous = (
@@ -1678,17 +1765,62 @@ def import_batch_run(
                 "hu": counts["households_updated"],
                 "ru": counts["residents_updated"],
             }
-            batch = _finish(
-                batch,
-                ImportStatus.COMMITTED,
-                counts=counts,
-                issues=issues,
-                message=message,
-                created_ids=batch.created_ids,
-            )
-            audit.record(actor=actor, action="import", obj=batch, detail={"sha256": batch.file_sha256, **counts})
+            batch = _committed(batch, actor, counts, issues, message)
     except IntegrityError as exc:
         return _finish(batch, ImportStatus.FAILED, counts=counts, issues=issues, message=str(exc)[:500])
+    return batch
+
+
+def _worker_counts(plan: Plan) -> dict[str, int]:
+    return {
+        "rows": plan.rows,
+        "blank_rows": plan.skipped,
+        "workers_created": sum(1 for r in plan.residents if r.existing_id is None),
+        "workers_unchanged": sum(1 for r in plan.residents if r.existing_id is not None),
+        "assignments_created": sum(1 for r in plan.residents if r.level),
+        "errors": len(plan.errors),
+        "warnings": len(plan.warnings),
+    }
+
+
+class _WorkersRefused(Exception):
+    """Raised inside the transaction to undo a workers import that the workforce services refused."""
+
+
+def _run_workers(batch: ImportBatch, plan: Plan, actor, counts: dict, issues: list) -> ImportBatch:
+    """The commit half of import_batch_run for a workers roster (see commit_workers)."""
+    new = sum(1 for r in plan.residents if r.existing_id is None or r.level)
+    if not new:
+        message = _("no changes: all %(n)d rows are already in the registry") % {"n": counts["rows"]}
+        return _finish(batch, ImportStatus.UNCHANGED, counts=counts, issues=issues, message=message)
+    if batch.dry_run:
+        message = _("checked: the file can be imported (dry run, nothing written)")
+        return _finish(batch, ImportStatus.VALIDATED, counts=counts, issues=issues, message=message)
+    try:
+        with transaction.atomic():
+            counts = commit_workers(plan=plan, batch=batch, actor=actor)
+            if plan.errors:
+                raise _WorkersRefused
+            message = _("imported: %(w)d workers and %(a)d responsibility assignments created") % {
+                "w": counts["workers_created"],
+                "a": counts["assignments_created"],
+            }
+            batch = _committed(batch, actor, counts, issues, message)
+    except _WorkersRefused:
+        counts["errors"] = len(plan.errors)
+        message = _("%(n)d errors: nothing was written; fix the file and import it again") % {"n": len(plan.errors)}
+        return _finish(
+            batch, ImportStatus.INVALID, counts=counts, issues=plan.errors[:MAX_STORED_ISSUES], message=message
+        )
+    return batch
+
+
+def _committed(batch: ImportBatch, actor, counts: dict, issues: list, message: str) -> ImportBatch:
+    """Mark the batch committed and audit it (inside the commit's transaction)."""
+    batch = _finish(
+        batch, ImportStatus.COMMITTED, counts=counts, issues=issues, message=message, created_ids=batch.created_ids
+    )
+    audit.record(actor=actor, action="import", obj=batch, detail={"sha256": batch.file_sha256, **counts})
     return batch
 
 
@@ -1722,6 +1854,7 @@ def registry_import(
     dry_run: bool = False,
     today: dt.date | None = None,
     progress: ProgressCallback | None = None,
+    kind: str = "registry",
 ) -> ImportBatch:
     """Import the file at ``path`` into ``target`` now (the command-line path): create and run a batch.
 
@@ -1730,9 +1863,33 @@ def registry_import(
     """
     data = Path(path).read_bytes()
     batch = import_batch_create(
-        actor=actor, target=target, file_name=Path(path).name, data=data, dry_run=dry_run, keep_file=False
+        actor=actor, target=target, file_name=Path(path).name, data=data, dry_run=dry_run, keep_file=False, kind=kind
     )
     return import_batch_run(actor=actor, batch=batch, data=data, today=today, progress=progress)
+
+
+def _delete_created(created: dict[str, list[list[int]]]) -> None:
+    """Delete the rows of ``created`` (id ranges per table) in dependency order, by raw ranges."""
+    from lianfang.workforce.models import ResponsibilityAssignment, Worker, WorkerCategory  # noqa: PLC0415
+
+    steps = [
+        (Resident, "resident", "guardian_id IS NOT NULL"),  # wards first: guardian is a PROTECT self-reference
+        (Resident, "resident", ""),
+        (Household, "household", ""),
+        (ResponsibilityAssignment, "assignment", ""),
+        (WorkerCategory, "worker", "worker"),  # the categories of created workers (CASCADE is Django's, not SQL's)
+        (Worker, "worker", ""),
+    ]
+    with connection.cursor() as cursor:
+        for model, key, condition in steps:
+            table = model._meta.db_table
+            column = "worker_id" if condition == "worker" else "id"
+            extra = f" AND {condition}" if condition and condition != "worker" else ""
+            for first, last in created.get(key, []):
+                cursor.execute(
+                    f'DELETE FROM "{table}" WHERE "{column}" BETWEEN %s AND %s{extra}',  # noqa: S608
+                    [first, last],
+                )
 
 
 class RollbackError(ValueError):
@@ -1773,18 +1930,7 @@ def import_batch_rollback(*, actor, batch: ImportBatch, reason: str = "") -> Imp
             ):
                 raise RollbackError(_("only an imported batch can be rolled back"))
             created = batch.created_ids or {}
-            with connection.cursor() as cursor:
-                for table_model, key in ((Resident, "resident"), (Household, "household")):
-                    table = table_model._meta.db_table
-                    ranges = created.get(key, [])
-                    if table_model is Resident:
-                        for first, last in ranges:  # wards first: guardian is a PROTECT self-reference
-                            cursor.execute(
-                                f'DELETE FROM "{table}" WHERE "id" BETWEEN %s AND %s AND "guardian_id" IS NOT NULL',  # noqa: S608
-                                [first, last],
-                            )
-                    for first, last in ranges:
-                        cursor.execute(f'DELETE FROM "{table}" WHERE "id" BETWEEN %s AND %s', [first, last])  # noqa: S608
+            _delete_created(created)
             for model, key in ((Household, "household"), (Resident, "resident")):
                 restores = [
                     (
@@ -1805,3 +1951,301 @@ def import_batch_rollback(*, actor, batch: ImportBatch, reason: str = "") -> Imp
         raise RollbackError(_("rows created by this import are now used by other records: %s") % exc) from exc
     batch.refresh_from_db()
     return batch
+
+
+# ---------------------------------------------------------------------------------------------------
+# Workers and their responsibility assignments (人员与包保), into the workforce app
+# ---------------------------------------------------------------------------------------------------
+
+CATEGORY_SYNONYMS = {
+    "city_cadre": ("市级下沉干部", "市级干部", "市直单位干部", "市级驻守干部"),
+    "district_cadre": ("区级下沉干部", "区级干部", "区直单位干部", "区级驻守干部", "下沉干部", "驻守干部"),
+    "street_staff": ("街道干部", "街道工作人员", "乡镇干部", "镇干部"),
+    "community_staff": ("社区工作人员", "社区干部", "村干部", "社区工作者"),
+    "grid_worker": ("网格员",),
+    "social_work_committee": ("社工委", "社工委成员"),
+    "public_health_committee": ("公卫委", "公卫委成员"),
+    "patriotic_health_committee": ("爱卫会", "爱卫会成员"),
+    "party_member": ("党员",),
+    "veteran": ("退役军人",),
+    "volunteer": ("志愿者",),
+    "medical_staff": ("医务人员", "采样人员", "医护人员"),
+    "police": ("民警", "公安", "辅警"),
+    "household_representative": ("联户代表",),
+}
+LEVEL_SYNONYMS = {"1": 1, "一级": 1, "l1": 1, "2": 2, "二级": 2, "l2": 2, "3": 3, "三级": 3, "l3": 3}
+LEVEL_SYNONYMS.update({"4": 4, "四级": 4, "l4": 4})
+
+WORKER_COLUMNS: tuple[Column, ...] = (
+    Column("name", pgettext_lazy("person", "Name"), ("姓名", "名字", "name", "full name"), required=True),
+    Column("id_number", gettext_lazy("ID number"), ("身份证号", "身份证号码", "公民身份号码", "证件号码"), text=True),
+    Column("phone", gettext_lazy("Phone"), ("联系电话", "手机号", "手机号码", "电话", "phone", "mobile"), text=True),
+    Column(
+        "categories",
+        gettext_lazy("Categories"),
+        ("人员类别", "类别", "人员类型", "身份", "category", "categories"),
+        required=True,
+    ),
+    Column("position", gettext_lazy("Position"), ("职务", "职位", "position")),
+    Column("sending_organisation", gettext_lazy("Sending organisation"), ("派出单位", "工作单位", "单位")),
+    Column(
+        "base",
+        gettext_lazy("Belongs to"),
+        ("所属单位", "所在社区", "所属社区", "驻守社区", "所在小区", "base division", "belongs to"),
+        required=True,
+    ),
+    Column("level", gettext_lazy("Responsibility level"), ("包保层级", "层级", "包保级别", "level")),
+    Column(
+        "unit",
+        gettext_lazy("Responsible for"),
+        ("包保对象", "包保单位", "包保小区", "包保户", "包保范围", "responsible for"),
+    ),
+    Column("starts_on", gettext_lazy("From"), ("开始日期", "包保开始日期", "起始日期", "from", "starts on")),
+)
+WORKER_REQUIRED = tuple(c.key for c in WORKER_COLUMNS if c.required)
+
+
+@functools.cache
+def _category_index() -> dict[str, str]:
+    from lianfang.workforce.models import Category  # noqa: PLC0415
+
+    index = _choice_index(Category, {})
+    for value, names in CATEGORY_SYNONYMS.items():
+        for name in names:
+            index[name.lower()] = value
+    return index
+
+
+class WorkerPlan:
+    """One worker row: the worker's fields, its match in the database, and the assignment asked for."""
+
+    __slots__ = ("ref", "fields", "source_key", "existing_id", "level", "division", "households", "starts_on")
+
+    def __init__(self, ref, fields, source_key):
+        self.ref = ref
+        self.fields = fields
+        self.source_key = source_key
+        self.existing_id = None
+        self.level = None
+        self.division = None
+        self.households = None
+        self.starts_on = None
+
+
+def plan_workers(*, target: Division, data: bytes, file_name: str, today: dt.date | None = None) -> Plan:
+    """Read and validate a workers roster for ``target`` (one row per worker, optionally one assignment).
+
+    Checks names, categories (人员类别, Chinese or English, several separated by 、,;/), ID numbers
+    (GB 11643-1999) and phones, the division each worker belongs to and, for an assignment, its level
+    (1-4) and unit (a community/compound name for levels 1-3, household addresses separated by ; for
+    level 4). The same person twice is a conflict. Workers already imported (same source key: ID hash,
+    else name and phone) are matched, not duplicated. Returns a Plan whose ``residents`` list holds
+    WorkerPlan rows. Raises ImportFileError when the file cannot be read.
+    """
+    from lianfang.core import idnumber  # noqa: PLC0415
+    from lianfang.workforce.models import ResponsibilityAssignment, Worker  # noqa: PLC0415
+
+    today = today or timezone.localdate()
+    file_format = detect_format(file_name)
+    sheets, encoding = read_sheets(data, file_format)
+    plan = Plan(target=target, file_format=file_format, encoding=encoding)
+    places = Places(target)
+    district_id = target.district_id or target.id
+    existing = dict(
+        Worker.objects.filter(district_id=district_id).exclude(source_key="").values_list("source_key", "id")
+    )
+    assigned = {
+        (worker_id, level, household_id or division_id, starts_on)
+        for worker_id, level, division_id, household_id, starts_on in ResponsibilityAssignment.objects.filter(
+            district_id=district_id
+        ).values_list("worker_id", "level", "division_id", "household_id", "starts_on")
+    }
+    addresses = {h.address: h for h in Household.objects.within(target.code)}
+    seen: dict[str, tuple[str, int]] = {}
+    for sheet in sheets:
+        header = find_header(sheet.rows, WORKER_COLUMNS, WORKER_REQUIRED)
+        if header is None:
+            continue
+        plan.sheets.append(sheet.name)
+        plan.header_rows[sheet.name] = header.first_data_row
+        labels = {key: f"{header.texts[col]} ({_column_letter(col)})" for col, key in header.keys.items()}
+        for key in WORKER_REQUIRED:
+            if key not in labels:
+                label = str(next(c.label for c in WORKER_COLUMNS if c.key == key))
+                plan.issues.append(
+                    Issue(sheet.name, header.first_data_row, label, "", _("required column %s is missing") % label)
+                )
+        if any(i.severity == "error" for i in plan.issues):
+            continue
+        id_col = next((c for c, k in header.keys.items() if k == "id_number"), None)
+        for index, raw in sheet.data_rows(header.first_data_row):
+            text = {key: cell_text(raw[col]) if col < len(raw) else "" for col, key in header.keys.items()}
+            if not any(text.values()):
+                plan.skipped += 1
+                continue
+            plan.rows += 1
+            row_no = index + 1
+            errors: list[Issue] = []
+
+            def issue(key, reason, text=text, row_no=row_no, sheet=sheet, labels=labels, errors=errors):
+                errors.append(Issue(sheet.name, row_no, labels.get(key, ""), text.get(key, ""), str(reason)))
+
+            name = " ".join(text.get("name", "").split())
+            if not name:
+                issue("name", _("name is required"))
+            categories = []
+            for part in re.split(r"[、,，;；/\s]+", text.get("categories", "")):
+                if part:
+                    value = _category_index().get(part.lower())
+                    if value is None:
+                        issue("categories", _("unknown category %s") % part)
+                    elif value not in categories:
+                        categories.append(value)
+            if not categories and text.get("categories", "") == "":
+                issue("categories", _("at least one category is required"))
+            number = phone = ""
+            raw_id = raw[id_col] if id_col is not None and id_col < len(raw) else ""
+            if text.get("id_number"):
+                try:
+                    number = idnumber.parse(raw_id).number
+                except idnumber.IdNumberError as exc:
+                    issue("id_number", exc)
+            if text.get("phone"):
+                try:
+                    phone = normalize_phone(text["phone"])
+                except pii.PhoneError as exc:
+                    issue("phone", exc)
+            base = None
+            base_text = text.get("base", "")
+            if base_text:
+                base = _find_division(places, base_text, target)
+                if base is None:
+                    issue(
+                        "base",
+                        _("unknown division %(name)s in %(target)s") % {"name": base_text, "target": target.short_name},
+                    )
+            elif target.level >= Level.STREET:
+                base = target
+            else:
+                issue("base", _("the division the worker belongs to is required"))
+            key = pii.lookup_hash("id", number) if number else pii.lookup_hash("worker", f"{name}|{phone}")
+            source_key = f"roster:{key[:32]}"
+            first = seen.get(source_key)
+            if first is not None:
+                issue(
+                    "name",
+                    _("the same person is already on sheet %(sheet)s row %(row)d")
+                    % {"sheet": first[0], "row": first[1]},
+                )
+            seen.setdefault(source_key, (sheet.name, row_no))
+            row = WorkerPlan((sheet.name, row_no), None, source_key)
+            row.existing_id = existing.get(source_key)
+            if text.get("level") or text.get("unit"):
+                row.level = LEVEL_SYNONYMS.get(text.get("level", "").lower())
+                if row.level is None:
+                    issue("level", _("responsibility level must be 1, 2, 3 or 4"))
+                elif not text.get("unit"):
+                    issue("unit", _("the unit of responsibility is required with a level"))
+                elif row.level == 4:
+                    row.households = []
+                    for address in re.split(r"[;；\n]+", text["unit"]):
+                        address = " ".join(address.split())
+                        if address and address not in addresses:
+                            issue("unit", _("unknown household %s") % address)
+                        elif address:
+                            row.households.append(addresses[address])
+                else:
+                    row.division = _find_division(places, text["unit"], target)
+                    if row.division is None:
+                        issue(
+                            "unit",
+                            _("unknown division %(name)s in %(target)s")
+                            % {"name": text["unit"], "target": target.short_name},
+                        )
+                try:
+                    row.starts_on = parse_date(text.get("starts_on", "")) or today
+                except ValueError:
+                    issue("starts_on", _("not a date (use YYYY-MM-DD)"))
+                if row.existing_id is not None and row.level and row.starts_on:  # already recorded?
+                    if row.households is not None:
+                        row.households = [
+                            h for h in row.households if (row.existing_id, 4, h.id, row.starts_on) not in assigned
+                        ]
+                        if not row.households:
+                            row.level = None
+                    elif row.division and (row.existing_id, row.level, row.division.id, row.starts_on) in assigned:
+                        row.level = None
+            row.fields = {
+                "name": name,
+                "categories": categories,
+                "base_division": base,
+                "phone": phone,
+                "id_number": number,
+                "position": text.get("position", ""),
+                "sending_organisation": text.get("sending_organisation", ""),
+                "source_key": source_key,
+            }
+            plan.issues.extend(errors)
+            if not errors:
+                plan.residents.append(row)
+    if not plan.sheets:
+        plan.issues.append(Issue("", 0, "", "", _("no sheet has a header row with the required columns")))
+    return plan
+
+
+def _find_division(places: Places, text: str, target: Division) -> Division | None:
+    """A community, compound or (for a district/street target) street named ``text`` under ``target``."""
+    key = _place_key(text, Level.COMPOUND)
+    if _place_key(target.short_name, Level.COMPOUND) == key or _place_key(target.name, Level.COMPOUND) == key:
+        return target
+    community = places.communities.get(_place_key(text, Level.COMMUNITY))
+    if community is not None:
+        return community
+    for children in places.children.values():
+        node = children.get(key)
+        if node is not None and node.level == Level.COMPOUND:
+            return node
+    return None
+
+
+def commit_workers(*, plan: Plan, batch: ImportBatch, actor) -> dict[str, int]:
+    """Create the plan's new workers and assignments through lianfang.workforce.services (each audited),
+    in the caller's transaction. A row the services refuse (rule set, overlapping responsibility) becomes
+    an error of ``plan`` and the caller rolls everything back. Returns the counts."""
+    from lianfang.workforce import services as workforce  # noqa: PLC0415
+    from lianfang.workforce.models import Worker  # noqa: PLC0415
+
+    created_workers, created_assignments = [], []
+    for row in plan.residents:
+        sheet, row_no = row.ref
+        try:
+            with transaction.atomic():
+                if row.existing_id is None:
+                    worker = workforce.worker_create(actor=actor, **row.fields)
+                    created_workers.append(worker.pk)
+                else:
+                    worker = Worker.objects.get(pk=row.existing_id)
+                if row.level:
+                    assignments = workforce.assignment_create(
+                        actor=actor,
+                        level=row.level,
+                        worker=worker,
+                        starts_on=row.starts_on,
+                        division=row.division,
+                        households=row.households,
+                    )
+                    created_assignments.extend(a.pk for a in assignments)
+        except ValidationError as exc:
+            for messages in exc.message_dict.values():
+                for message in messages:
+                    plan.issues.append(Issue(sheet, row_no, "", row.fields["name"], _strip_value(message)))
+    batch.created_ids = {"worker": _ranges(created_workers), "assignment": _ranges(created_assignments)}
+    return {
+        "rows": plan.rows,
+        "blank_rows": plan.skipped,
+        "workers_created": len(created_workers),
+        "workers_unchanged": sum(1 for r in plan.residents if r.existing_id is not None),
+        "assignments_created": len(created_assignments),
+        "errors": len(plan.errors),
+        "warnings": len(plan.warnings),
+    }

@@ -34,7 +34,7 @@ from lianfang.accounts.selectors import can
 from lianfang.core.api import ScopedViewSetMixin
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import exporters, importers
-from lianfang.registry.models import ImportBatch, ImportStatus
+from lianfang.registry.models import ImportBatch, ImportKind, ImportStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -63,6 +63,9 @@ class UploadForm(forms.Form):
     """Upload: target division, the file, dry run."""
 
     division = forms.ChoiceField(label=gettext_lazy("Import into"))
+    kind = forms.ChoiceField(
+        label=gettext_lazy("The file holds"), choices=ImportKind.choices, initial=ImportKind.REGISTRY, required=False
+    )
     file = forms.FileField(label=gettext_lazy("Roster file (.xlsx, .xls, .ods, .csv)"))
     dry_run = forms.BooleanField(label=gettext_lazy("Check only (dry run): write nothing"), required=False)
 
@@ -154,6 +157,7 @@ def io_upload(request):
                 file_name=upload.name,
                 data=upload.read(),
                 dry_run=form.cleaned_data["dry_run"],
+                kind=form.cleaned_data["kind"] or ImportKind.REGISTRY,
             )
             enqueue_batch(batch, request.user)
     except PermissionDenied:
@@ -287,6 +291,7 @@ class ImportBatchSerializer(serializers.ModelSerializer):
             "file_name",
             "file_sha256",
             "file_format",
+            "kind",
             "encoding",
             "dry_run",
             "status",
@@ -310,9 +315,10 @@ class ImportBatchSerializer(serializers.ModelSerializer):
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    """Upload: ``division`` (code), ``file``, ``dry_run``."""
+    """Upload: ``division`` (code), ``kind`` (registry or workers), ``file``, ``dry_run``."""
 
     division = serializers.CharField(max_length=20)
+    kind = serializers.ChoiceField(choices=ImportKind.choices, default=ImportKind.REGISTRY)
     file = serializers.FileField()
     dry_run = serializers.BooleanField(default=False)
 
@@ -346,6 +352,7 @@ class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
                     file_name=file.name,
                     data=file.read(),
                     dry_run=upload.validated_data["dry_run"],
+                    kind=upload.validated_data["kind"],
                 )
                 enqueue_batch(batch, request.user)
         except importers.ImportFileError as exc:

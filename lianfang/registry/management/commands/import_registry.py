@@ -1,4 +1,4 @@
-"""``manage.py import_registry FILE --community CODE [--dry-run] [--user NAME]``: import a roster file.
+"""``manage.py import_registry FILE --community CODE [--dry-run] [--workers] [--user NAME]``: import a roster.
 
 Exit status 0 when the file was imported, checked (dry run) or changed nothing; 1 (CommandError)
 when it has errors, printing where the error report is. See docs/import.md.
@@ -15,7 +15,7 @@ from tqdm import tqdm
 from lianfang.accounts.models import User
 from lianfang.divisions.models import Division
 from lianfang.registry.importers import ImportFileError, registry_import
-from lianfang.registry.models import ImportStatus
+from lianfang.registry.models import ImportKind, ImportStatus
 
 PHASES = {"read": "reading", "validate": "validating", "write": "writing"}
 
@@ -27,10 +27,14 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--community", required=True, help="division code: community, street or district")
         parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+        parser.add_argument(
+            "--workers", action="store_true", help="the file is a workers roster with assignments (workforce app)"
+        )
         parser.add_argument("--user", help="username to import as (default: the system)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, file: Path, community: str, dry_run: bool, user: str | None, no_progress: bool, **opts):
+    def handle(self, *args, file, community: str, dry_run: bool, user: str | None, no_progress: bool, **opts):
+        file = Path(file)
         if not file.exists():
             raise CommandError(f"{file}: no such file")
         target = Division.objects.filter(code=community).first()
@@ -57,7 +61,14 @@ class Command(BaseCommand):
             bar.refresh()
 
         try:
-            batch = registry_import(actor=actor, target=target, path=file, dry_run=dry_run, progress=progress)
+            batch = registry_import(
+                actor=actor,
+                target=target,
+                path=file,
+                dry_run=dry_run,
+                progress=progress,
+                kind=ImportKind.WORKERS if opts.get("workers") else ImportKind.REGISTRY,
+            )
         except (ImportFileError, ValidationError, PermissionDenied) as exc:
             raise CommandError(str(exc)) from exc
         finally:
@@ -65,7 +76,9 @@ class Command(BaseCommand):
                 bar.close()
         counts = batch.counts or {}
         self.stdout.write(f"import #{batch.pk}: {batch.get_status_display()} — {batch.message}")
-        if counts:
+        if counts and "workers_created" in counts:
+            self.stdout.write("; ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()))
+        elif counts:
             self.stdout.write(
                 "rows {rows}; households +{households_created} ~{households_updated} ={households_unchanged}; "
                 "residents +{residents_created} ~{residents_updated} ={residents_unchanged}; "

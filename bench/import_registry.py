@@ -1,0 +1,358 @@
+"""Registry import at Qilihe scale: rows/s and peak memory, against django-import-export and a raw insert.
+
+    .venv/bin/python bench/import_registry.py [--scale 1] [--iex-rows 5000] [--no-postgres]
+        [--database-url postgres://postgres@127.0.0.1:5432/lianfang_bench_import]
+
+1. A scratch SQLite database gets the Qilihe divisions and a generated population (the registry
+   generator, seed 42); its residents are written as a CSV and an XLSX in the template layout
+   (unmasked: real ID and phone numbers, as a community's roster has them) and its compounds,
+   buildings and units are saved.
+2. For each database (SQLite file, PostgreSQL) and each measurement a fresh copy of "divisions +
+   layout, no people" is made (SQLite: file copy; PostgreSQL: CREATE DATABASE ... TEMPLATE) and one
+   process runs one measurement, so each peak RSS (``ru_maxrss``) is that measurement's alone:
+
+   - ``csv`` / ``xlsx``: ``registry_import`` end to end (read, validate the whole file, commit);
+   - ``floor``: the same rows already validated and sealed in memory, only the inserts timed
+     (core.bulk: COPY on PostgreSQL, executemany on SQLite) — what no importer can beat;
+   - ``iex``: django-import-export (ModelResource, one row at a time, as it is normally used)
+     importing the first ``--iex-rows`` rows of the CSV into the same models.
+
+Ratios are printed against the floor and against django-import-export measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PYTHON, ROOT, cleanup, manage, scratch_env  # noqa: E402
+
+DISTRICT = "620103"
+PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/lianfang_bench_import"
+
+
+# --- workers (run in a subprocess with the scratch environment) -------------------------------------
+
+
+def _setup():
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+
+
+def _peak_mib() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def worker_export(folder: Path) -> dict:
+    """Write roster.csv, roster.xlsx (template layout without the system's resident numbers) and layout.json."""
+    _setup()
+    from openpyxl import Workbook
+
+    from lianfang.divisions.models import Division, Level
+    from lianfang.registry.exporters import export_rows, headers, instructions
+
+    district = Division.objects.get(code=DISTRICT)
+    head = headers()[1:]  # a community's own file has no system numbers
+    rows = 0
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("roster")
+    ws.append([instructions()])
+    ws.append(head)
+    with (folder / "roster.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(head)
+        for row in export_rows(actor=None, target=district, unmasked=True):
+            writer.writerow(row[1:])
+            ws.append(row[1:])
+            rows += 1
+    wb.save(folder / "roster.xlsx")
+    layout = list(
+        Division.objects.within(DISTRICT)
+        .filter(level__gte=Level.COMPOUND)
+        .order_by("code")
+        .values("code", "name", "short_name", "level", "kind", "is_official", "schematic")
+    )
+    (folder / "layout.json").write_text(json.dumps(layout, ensure_ascii=False))
+    return {"rows": rows, "households": len({tuple(r[:5]) for r in csv.reader((folder / "roster.csv").open())}) - 1}
+
+
+def worker_layout(folder: Path) -> dict:
+    """Recreate the compounds, buildings and units of layout.json (divisions already loaded)."""
+    _setup()
+    from django.db import connection, transaction
+
+    from lianfang.divisions.models import Division
+
+    layout = json.loads((folder / "layout.json").read_text())
+    by_code = {d.code: d for d in Division.objects.within(DISTRICT)}
+    district = by_code[DISTRICT]
+    with transaction.atomic():
+        for row in layout:
+            parent = by_code[row["code"][: {6: 12, 7: 15, 8: 18}[row["level"]]]]
+            node = Division.objects.create(**row, parent=parent, district=district)
+            by_code[node.code] = node
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return {"nodes": len(layout)}
+
+
+def worker_import(path: Path) -> dict:
+    _setup()
+    from lianfang.divisions.models import Division
+    from lianfang.registry.importers import registry_import
+
+    district = Division.objects.get(code=DISTRICT)
+    started = time.perf_counter()
+    batch = registry_import(actor=None, target=district, path=path)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": batch.counts.get("rows", 0), "status": batch.status, "peak": _peak_mib()}
+
+
+def worker_floor(path: Path) -> dict:
+    """Insert the already-validated, already-sealed rows; only the inserts are timed."""
+    _setup()
+    from django.db import transaction
+
+    from lianfang.core import bulk
+    from lianfang.divisions.models import Division
+    from lianfang.registry.importers import HOUSEHOLD_FIELDS, RESIDENT_FIELDS, new_rows, plan_import, tune_bulk_session
+    from lianfang.registry.models import Household, Resident
+
+    district = Division.objects.get(code=DISTRICT)
+    plan = plan_import(target=district, data=path.read_bytes(), file_name=path.name)
+    assert not plan.errors, plan.errors[:5]
+    with transaction.atomic():
+        tune_bulk_session()  # the same connection settings as the importer
+        households, residents = (list(rows) for rows in new_rows(plan))
+        started = time.perf_counter()
+        bulk.insert_rows(Household, HOUSEHOLD_FIELDS, households)
+        bulk.insert_rows(Resident, RESIDENT_FIELDS, residents)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": len(residents), "peak": _peak_mib()}
+
+
+def worker_iex(path: Path, limit: int) -> dict:
+    """django-import-export: a ModelResource importing the first ``limit`` rows, row by row."""
+    _setup()
+    import tablib
+    from import_export import resources
+
+    from lianfang.core import pii
+    from lianfang.divisions.models import Division
+    from lianfang.registry.importers import COLUMNS_BY_KEY, Places, normalize_phone
+    from lianfang.registry.models import Household, Resident
+    from lianfang.registry.services import Placement, household_address, pinyin_initials, validate_resident
+
+    district = Division.objects.get(code=DISTRICT)
+    places = Places(district)
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        head = next(reader)
+        rows = [row for _, row in zip(range(limit), reader, strict=False)]
+    index = {str(COLUMNS_BY_KEY[k].label): k for k in COLUMNS_BY_KEY}
+    keys = [index.get(h, h) for h in head]
+    dataset = tablib.Dataset(*(row + [""] for row in rows), headers=[*keys, "id_hash"])
+
+    class ResidentResource(resources.ModelResource):
+        class Meta:
+            model = Resident
+            import_id_fields = ("id_hash",)
+            fields = ("id_hash",)
+            skip_unchanged = True
+            use_transactions = True
+
+        def before_import_row(self, row, **kwargs):
+            data = validate_resident(name=row["name"], document_number=row["id_number"], sex="")
+            row["id_hash"] = pii.lookup_hash("id", data.document_number)
+            node, _column, reason = places.resolve(row["community"], row["compound"], row["building"], row["unit"])
+            assert node is not None, reason
+            household, _created = Household.objects.get_or_create(
+                path=node.code,
+                room=row["room"],
+                defaults=_household_defaults(node, row["room"], row["contact_name"]),
+            )
+            row["_data"] = (data, household)
+
+        def import_instance(self, instance, row, **kwargs):
+            super().import_instance(instance, row, **kwargs)
+            data, household = row["_data"]
+            instance.household = household
+            instance.path = household.path
+            instance.name = data.name
+            instance.name_initials = pinyin_initials(data.name)
+            instance.sex, instance.birth_date = data.sex, data.birth_date
+            instance.set_id_number(data.document_number)
+            if row["phone"]:
+                instance.set_phone(normalize_phone(row["phone"]))
+
+    def _household_defaults(node, room, contact):
+        placement = Placement.of(node, places.by_code)
+        return {
+            "district_id": node.district_id,
+            "community": placement.community,
+            "compound": placement.compound,
+            "building": placement.building,
+            "unit": placement.unit,
+            "address": household_address(placement, room),
+            "contact_name": contact,
+        }
+
+    started = time.perf_counter()
+    result = ResidentResource().import_data(dataset, dry_run=False, raise_errors=True)
+    seconds = time.perf_counter() - started
+    assert not result.has_errors()
+    return {"seconds": seconds, "rows": len(rows), "peak": _peak_mib(), "created": Resident.objects.count()}
+
+
+# --- orchestration ----------------------------------------------------------------------------------
+
+
+def run_worker(env: dict, *args: str) -> dict:
+    proc = subprocess.run(
+        [PYTHON, __file__, "--worker", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"worker {args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def psql(url: str, sql: str) -> None:
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", admin, "-q", "-c", sql], check=True, capture_output=True)
+
+
+class Database:
+    """A reusable "divisions + layout, no people" database and fresh copies of it."""
+
+    def __init__(self, name: str, files: Path, url: str | None):
+        self.name, self.files, self.url = name, files, url
+        if url:
+            self.base = url.rsplit("/", 1)[1] + "_base"
+            self.base_url = url.rsplit("/", 1)[0] + "/" + self.base
+            psql(url, f'DROP DATABASE IF EXISTS "{self.base}"')
+            psql(url, f'CREATE DATABASE "{self.base}"')
+            env, self.folder = scratch_env(self.base_url)
+        else:
+            env, self.folder = scratch_env(None)
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "load_divisions", "--code", DISTRICT)
+        run_worker(env, "layout", str(files))
+        self.env = env
+
+    def fresh(self) -> tuple[dict, Path]:
+        folder = Path(str(self.folder) + f"-{time.monotonic_ns()}")
+        shutil.copytree(self.folder, folder)
+        env = {**self.env, "LIANFANG_VAR_DIR": str(folder)}
+        if self.url:
+            name = self.url.rsplit("/", 1)[1]
+            psql(self.url, f'DROP DATABASE IF EXISTS "{name}"')
+            psql(self.url, f'CREATE DATABASE "{name}" TEMPLATE "{self.base}"')
+            env["DATABASE_URL"] = self.url
+        return env, folder
+
+    def measure(self, *args: str) -> dict:
+        env, folder = self.fresh()
+        try:
+            return run_worker(env, *args)
+        finally:
+            cleanup(folder)
+
+    def close(self) -> None:
+        cleanup(self.folder)
+        if self.url:
+            psql(self.url, f'DROP DATABASE IF EXISTS "{self.url.rsplit("/", 1)[1]}"')
+            psql(self.url, f'DROP DATABASE IF EXISTS "{self.base}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--iex-rows", type=int, default=5000)
+    parser.add_argument("--database-url", default=PG_DEFAULT)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-xlsx", action="store_true")
+    parser.add_argument("--files", type=Path, help="folder to keep the generated files in and reuse next time")
+    parser.add_argument("--worker", nargs="+")
+    args = parser.parse_args()
+    if args.worker:
+        name, *rest = args.worker
+        folder = Path(rest[0])
+        result = {
+            "export": lambda: worker_export(folder),
+            "layout": lambda: worker_layout(folder),
+            "import": lambda: worker_import(folder),
+            "floor": lambda: worker_floor(folder),
+            "iex": lambda: worker_iex(folder, int(rest[1])),
+        }[name]()
+        print(json.dumps(result))
+        return
+
+    env, source = scratch_env(None)
+    files = args.files or Path(str(source) + "-files")
+    files.mkdir(parents=True, exist_ok=True)
+    try:
+        started = time.perf_counter()
+        if not (files / "layout.json").exists():
+            manage(env, "migrate", "--noinput", "-v0")
+            manage(env, "load_divisions", "--code", DISTRICT)
+            manage(env, "generate_population", "--code", DISTRICT, "--scale", str(args.scale), "--seed", "42")
+            made = run_worker(env, "export", str(files))
+            (files / "made.json").write_text(json.dumps(made))
+        made = json.loads((files / "made.json").read_text())
+        csv_mib = (files / "roster.csv").stat().st_size / 2**20
+        xlsx_mib = (files / "roster.xlsx").stat().st_size / 2**20
+        print(
+            f"file: {made['rows']:,} residents in {made['households']:,} households; roster.csv {csv_mib:.0f} MiB, "
+            f"roster.xlsx {xlsx_mib:.0f} MiB (ready in {time.perf_counter() - started:.0f} s)"
+        )
+        databases = [("SQLite", None)] + ([] if args.no_postgres else [("PostgreSQL", args.database_url)])
+        for label, url in databases:
+            db = Database(label, files, url)
+            try:
+                results = {"csv": db.measure("import", str(files / "roster.csv"))}
+                if not args.no_xlsx:
+                    results["xlsx"] = db.measure("import", str(files / "roster.xlsx"))
+                results["floor"] = db.measure("floor", str(files / "roster.csv"))
+                results["iex"] = db.measure("iex", str(files / "roster.csv"), str(args.iex_rows))
+            finally:
+                db.close()
+            floor_rate = results["floor"]["rows"] / results["floor"]["seconds"]
+            iex_rate = results["iex"]["rows"] / results["iex"]["seconds"]
+            print(f"\n{label}")
+            print(f"  {'measurement':<34}{'rows':>10}{'seconds':>10}{'rows/s':>10}{'peak MiB':>10}  ratios")
+            for key, title in (
+                ("csv", "import CSV (end to end)"),
+                ("xlsx", "import XLSX (end to end)"),
+                ("floor", "floor: insert of validated rows"),
+                ("iex", "django-import-export"),
+            ):
+                if key not in results:
+                    continue
+                r = results[key]
+                rate = r["rows"] / r["seconds"]
+                ratios = f"floor/this {floor_rate / rate:5.2f}×  this/iex {rate / iex_rate:6.1f}×"
+                status = f"  [{r['status']}]" if "status" in r else ""
+                figures = f"{r['rows']:>10,}{r['seconds']:>10.1f}{rate:>10,.0f}{r['peak']:>10,}"
+                print(f"  {title:<34}{figures}  {ratios}{status}")
+    finally:
+        cleanup(source)
+        if not args.files:
+            shutil.rmtree(files, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianfang.settings")
+    main()
