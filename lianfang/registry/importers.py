@@ -38,6 +38,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -67,7 +68,6 @@ from lianfang.registry.models import (
 from lianfang.registry.services import (
     FLAG_FIELDS,
     Placement,
-    ResidentData,
     household_address,
     validate_resident,
 )
@@ -485,45 +485,62 @@ def detect_format(file_name: str) -> str:
     return suffix
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes; returns ``(text, encoding)``.
+def _decodes(data: bytes, encoding: str) -> bool:
+    """True when ``data`` decodes strictly as ``encoding`` (checked 1 MiB at a time, nothing kept)."""
+    import codecs  # noqa: PLC0415
+
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), 1 << 20):
+            decoder.decode(view[start : start + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(data: bytes) -> str:
+    """The text encoding of CSV bytes: ``utf-8-sig``, ``utf-16``, ``utf-8`` or what charset-normalizer finds.
 
     A UTF-8 or UTF-16 byte-order mark wins; otherwise strict UTF-8; otherwise charset-normalizer
     chooses among the Chinese encodings (GB18030 covers GBK and GB2312); GB18030 is the fallback.
     Raises ImportFileError when nothing decodes.
     """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+        return "utf-16"
+    if _decodes(data, "utf-8"):
+        return "utf-8"
     from charset_normalizer import from_bytes  # noqa: PLC0415
 
     best = from_bytes(data[:200_000], cp_isolation=["gb18030", "big5", "utf_16"]).best()
     encoding = best.encoding if best is not None else "gb18030"
     if encoding in ("gbk", "gb2312"):
         encoding = "gb18030"
-    try:
-        return data.decode(encoding), encoding
-    except UnicodeDecodeError:
-        try:
-            return data.decode("gb18030"), "gb18030"
-        except UnicodeDecodeError:
-            raise ImportFileError(_("the file is not text in UTF-8 or GBK/GB18030")) from None
+    for candidate in (encoding, "gb18030"):
+        if _decodes(data, candidate):
+            return candidate
+    raise ImportFileError(_("the file is not text in UTF-8 or GBK/GB18030"))
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes whole; returns ``(text, encoding)`` (see :func:`detect_encoding`)."""
+    encoding = detect_encoding(data)
+    return data.decode(encoding), encoding
 
 
 def read_sheets(data: bytes, file_format: str) -> tuple[list[Sheet], str]:
     """All sheets of a file as :class:`Sheet` (rows read lazily); returns ``(sheets, encoding)``
     (encoding for CSV only). Raises ImportFileError for a file that cannot be opened."""
     if file_format == "csv":
-        text, encoding = decode_text(data)
-        sample = text[:10_000]
-        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        return [_buffered("csv", rows, text.count("\n"))], encoding
+        encoding = detect_encoding(data)
+        stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")  # decoded as it is read
+        sample = data[:10_000]
+        delimiter = "\t" if sample.count(b"\t") > sample.count(b",") else ","
+        rows = csv.reader(stream, delimiter=delimiter)
+        return [_buffered("csv", rows, data.count(b"\n"), source=stream)], encoding
     import python_calamine  # noqa: PLC0415
 
     try:
@@ -652,6 +669,18 @@ class Issue:
         where = f"{self.sheet}!{self.row}" + (f" {self.column}" if self.column else "")
         value = f" {self.value!r}" if self.value else ""
         return f"{self.severity}: {where}:{value} {self.reason}"
+
+
+class Person(NamedTuple):
+    """The validated fields of one resident (validate_resident's ResidentData without its warnings), as a
+    tuple: a 0.5 M-row file keeps one per row."""
+
+    name: str
+    document_type: str
+    document_number: str
+    sex: str
+    birth_date: dt.date
+    phone: str
 
 
 class HouseholdPlan:
@@ -891,6 +920,7 @@ class Validator:
         self.seen: dict[str, tuple[str, int]] = {}  # id_hash → (sheet, row) of its first row in the file
         self.current: tuple[str, int] = ("", 0)
         self._interned: dict[tuple, tuple] = {}
+        self._placements: dict[str, Placement] = {}  # one per division node, shared by its households
         self.labels: dict[str, dict[str, str]] = {}  # sheet → column key → "header (letter)"
 
     def _intern(self, value: tuple) -> tuple:
@@ -1041,7 +1071,10 @@ class Validator:
             key = (node.code, room)
             household = plan.households.get(key)
             if household is None:
-                household = HouseholdPlan(key, Placement.of(node, self.places.by_code), (sheet.name, row_no))
+                placement = self._placements.get(node.code)
+                if placement is None:
+                    placement = self._placements[node.code] = Placement.of(node, self.places.by_code)
+                household = HouseholdPlan(key, placement, (sheet.name, row_no))
                 household.existing = existing["households"].get(key)
                 plan.households[key] = household
             if text.get("contact_name"):
@@ -1144,10 +1177,7 @@ class Validator:
             return None
         for warning in data.warnings:
             issue("id_number", warning, "warning", value=raw_id)
-        if phone:
-            data = ResidentData(
-                data.name, data.document_type, data.document_number, data.sex, data.birth_date, phone, data.warnings
-            )
+        data = Person(data.name, data.document_type, data.document_number, data.sex, data.birth_date, phone)
         extra = {}
         if "relation" in values:
             extra["relation"] = self._choice("relation", text.get("relation", ""), issue, OTHER_RELATION)
@@ -1513,7 +1543,7 @@ def new_rows(plan: Plan, progress: ProgressCallback | None = None) -> tuple[Iter
 
     def resident_rows() -> Iterator[tuple]:
         for n, r in enumerate(new_residents, start=1):
-            d: ResidentData = r.data
+            d: Person = r.data
             flags = {**no_flags, **dict(r.flags)}
             extra = dict(r.extra)
             id_cols = _seal("id", d.document_number, r.id_hash) if d.document_number else (b"", "", "", "")
