@@ -243,12 +243,18 @@ class RoundMember(models.Model):
     SCOPE_PATH_FIELD = "path"
     SCOPE_HOUSEHOLD_FIELD = "household"
 
-    round = models.ForeignKey(TestingRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="members")
+    round = models.ForeignKey(
+        TestingRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="members", db_index=False
+    )
     resident = models.ForeignKey(
-        "registry.Resident", verbose_name=_("resident"), on_delete=models.PROTECT, related_name="+"
+        "registry.Resident", verbose_name=_("resident"), on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     household = models.ForeignKey(
-        "registry.Household", verbose_name=_("household"), on_delete=models.PROTECT, related_name="+"
+        "registry.Household",
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     path = models.CharField(_("division code"), max_length=20)
     mode = models.CharField(_("pooling mode"), max_length=12, choices=PoolingMode.choices)
@@ -538,6 +544,8 @@ class Sample(SealedIdMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     resident = models.ForeignKey(
         "registry.Resident",
@@ -546,6 +554,8 @@ class Sample(SealedIdMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     household = models.ForeignKey(
         "registry.Household",
@@ -554,6 +564,7 @@ class Sample(SealedIdMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
     )
     guardian = models.ForeignKey(
         "registry.Resident",
@@ -562,6 +573,8 @@ class Sample(SealedIdMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     path = models.CharField(_("division code"), max_length=20, db_index=True)
     person_key = models.CharField(_("person key"), max_length=40)
@@ -570,7 +583,13 @@ class Sample(SealedIdMixin, models.Model):
     unregistered = models.BooleanField(_("unregistered, to verify"), default=False)
     taken_at = models.DateTimeField(_("taken at"))
     taken_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("taken by"), null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
 
@@ -587,7 +606,6 @@ class Sample(SealedIdMixin, models.Model):
                 name="sample_one_screening_per_person",
             ),
         ]
-        indexes = [models.Index(fields=["tube"], name="sample_tube_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} → {self.tube_id}"

@@ -90,7 +90,10 @@ def coverage(
         qs = qs.filter(subtree_q("path", within))
     grouped = qs.annotate(place=Substr("path", 1, length)).values("place").annotate(**COVERAGE_COUNTS).order_by("place")
     rows = [CoverageRow(code=g["place"], label="", counts={k: g[k] for k in COUNT_KEYS}) for g in grouped]
-    names = dict(Division.objects.filter(code__in=[r.code for r in rows]).values_list("code", "short_name"))
+    level = {v: k for k, v in CODE_LENGTHS.items()}[length]
+    names = dict(
+        Division.objects.filter(subtree_q("code", within or round.path), level=level).values_list("code", "short_name")
+    )
     totals = CoverageRow(code=within or round.path, label="")
     for row in rows:
         row.label = names.get(row.code, row.code)

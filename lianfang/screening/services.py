@@ -628,7 +628,7 @@ def samples_register(
         raise Refused("duplicate", _("the same person is listed twice"))
     purpose = _purpose(task)
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # all or nothing with the caller's transaction
             tube = _open_tube(rnd, desk, task, tube_key, at)
             households = {p.resident.household_id for p in persons if p.resident is not None}
             if tube.mode == PoolingMode.HOUSEHOLD:
@@ -677,7 +677,8 @@ def samples_register(
                 samples.append(sample)
             Sample.objects.bulk_create(samples)
             _after_samples(rnd, samples, task, purpose)
-            tube.refresh_from_db()
+            tube.people += n
+            tube.household_id = tube.household_id or next(iter(households), None)
             audit.record(
                 actor=actor,
                 action="screening.sample",
