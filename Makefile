@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/lianfang
 STAMP := $(VENV)/.installed
-APT_PACKAGES := chromium fonts-noto-cjk gettext
+APT_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0
 
 .PHONY: help install system-deps demo demo-data serve test test-sqlite test-pg test-browser lint check bench messages clean
 

@@ -6,3 +6,13 @@ class ReportsConfig(AppConfig):
     name = "lianfang.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self):
+        """Navigation entries (overview, daily report) and the cache invalidation: every write of the
+        apps the reports read bumps their cached aggregates (lianfang.reports.cache)."""
+        from lianfang.core.navigation import NavItem, register  # noqa: PLC0415
+        from lianfang.reports import cache  # noqa: PLC0415
+
+        register(NavItem("reports:overview", _("Overview"), order=10))
+        register(NavItem("reports:daily", _("Daily report"), order=11))
+        cache.connect()

@@ -1,0 +1,53 @@
+"""Days of the report: a day is a calendar day in the district's time zone (settings.TIME_ZONE,
+Asia/Shanghai); instants are aware datetimes (stored in UTC)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+
+def today() -> dt.date:
+    """Today in the district's time zone."""
+    return timezone.localdate()
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` (Asia/Shanghai), aware."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` of ``day`` as aware datetimes (end = next midnight)."""
+    return start_of(day), start_of(day + dt.timedelta(days=1))
+
+
+def end_of(day: dt.date) -> dt.datetime:
+    """The last microsecond of ``day``: the instant "as of ``day``" means (the same as zones.selectors.instant)."""
+    return start_of(day + dt.timedelta(days=1)) - dt.timedelta(microseconds=1)
+
+
+def as_of(day: dt.date) -> dt.datetime:
+    """The instant a report "as of ``day``" is computed at: now for today (the day is not over), the end
+    of the day for a past day. A future day is refused (ValueError)."""
+    now = timezone.now()
+    current = timezone.localdate(now)
+    if day > current:
+        raise ValueError(f"{day} is in the future (today is {current})")
+    return now if day == current else end_of(day)
+
+
+def parse(value: str | None, *, default: dt.date | None = None) -> dt.date:
+    """``YYYY-MM-DD`` → date; empty → ``default`` (today when None). Raises ValueError naming the value."""
+    if not value:
+        return default or today()
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValueError(f"date {value!r} is not YYYY-MM-DD") from exc
+
+
+def span(last: dt.date, days: int) -> list[dt.date]:
+    """The ``days`` days ending with ``last``, oldest first."""
+    return [last - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]

@@ -1,0 +1,65 @@
+"""Browser tests (Playwright driving Debian's Chromium): the overview at phone and desktop widths with
+screenshots, the daily report closed through its button, the trends' charts, the layouts."""
+
+from __future__ import annotations
+
+import pytest
+
+from lianfang.conftest import screenshot
+from lianfang.reports.tests.conftest import XIYUAN
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_overview_phone_and_desktop(everything_live, login_page, live_server):
+    page = login_page(everything_live["commander"])
+    page.goto(f"{live_server.url}/reports/?code={XIYUAN}")
+    page.wait_for_selector("#overview-map[data-ready='1']")
+    assert page.inner_text("[data-testid=n-residents]") == "10"
+    assert page.inner_text("[data-testid=n-pools-awaiting]") == "1"
+    assert page.inner_text("[data-testid=round-percent]") == "40%"
+    assert int(page.get_attribute("#overview-map", "data-features")) >= 2
+    screenshot(page, "reports-overview-phone")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1, f"the phone page scrolls sideways ({width}px)"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    page.wait_for_selector("#overview-map[data-ready='1']")
+    screenshot(page, "reports-overview-desktop")
+    with page.expect_navigation():
+        page.click("[data-testid=n-pools-awaiting]")
+    assert "P-0001" in page.inner_text("[data-testid=result]")
+
+
+def test_daily_report_closes_from_the_page(everything_live, login_page, live_server):
+    page = login_page(everything_live["commander"])
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/reports/daily/?code={XIYUAN}")
+    assert "西园街道" in page.inner_text("[data-testid=paragraph]")
+    page.wait_for_selector("[data-testid=closable]")
+    with page.expect_navigation():
+        page.click("[data-testid=close-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=reopen-form]")
+    screenshot(page, "reports-daily-closed")
+    with page.expect_download() as download:
+        page.click("[data-testid=export-xlsx]")
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+
+def test_trends_draw_their_charts(everything_live, login_page, live_server):
+    page = login_page(everything_live["commander"])
+    page.goto(f"{live_server.url}/reports/trends/?code={XIYUAN}&days=7")
+    for key in ("infections", "areas", "rounds", "requests", "workforce"):
+        page.wait_for_selector(f"[data-chart={key}][data-ready='1']")
+    assert page.locator("[data-chart=areas] svg").count() == 1
+    screenshot(page, "reports-trends-phone")
+
+
+def test_layouts_page_runs_a_form(everything_live, login_page, live_server):
+    page = login_page(everything_live["commander"])
+    page.goto(f"{live_server.url}/reports/layouts/")
+    with page.expect_navigation():
+        page.click("[data-testid=layout-health-commission-daily] a")
+    page.goto(f"{live_server.url}/reports/layouts/health-commission-daily/?code={XIYUAN}")
+    assert "下西园社区" in page.inner_text("[data-testid=result]")
+    screenshot(page, "reports-layout-phone")

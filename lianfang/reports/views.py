@@ -1,0 +1,481 @@
+"""Pages of the reports app: the command overview, the daily report (HTML, XLSX, PDF, JSON, text),
+trends, report layouts and the records behind every number.
+
+Every page reads rows only through ``Model.objects.visible_to(request.user)`` (inside the selectors
+and sources); a division out of the user's scope answers 404.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can, primary_assignment
+from lianfang.core.scoping import scope_for
+from lianfang.divisions.models import Division, Level
+from lianfang.reports import daily, days, documents, layouts, overview, services, sources, trends
+from lianfang.reports import render as rendering
+from lianfang.reports.forms import CloseForm, LayoutForm, ReopenForm
+from lianfang.reports.links import Links
+from lianfang.reports.models import DailyReport, ReportLayout
+from lianfang.reports.shipped import ensure_shipped
+
+FORMATS = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "text": "text/plain; charset=utf-8",
+    "json": "application/json",
+}
+
+
+class BadRequest(Exception):
+    """A query parameter the page cannot use; rendered as a 400 page naming it."""
+
+
+def _bad_request(request, messages_: list[str]):
+    return render(request, "reports/error.html", {"errors": messages_}, status=400)
+
+
+def home_code(user) -> str:
+    """The division a user's reports open on: their widest assignment, cut to community level; the
+    installation's district for a superuser without one."""
+    assignment = primary_assignment(user)
+    if assignment is None:
+        return settings.LIANFANG_DISTRICT_CODE if user.is_superuser else ""
+    code = assignment.division.code
+    return code[:12] if len(code) > 12 else code
+
+
+def division_for(request, *, param: str = "code") -> Division:
+    """The division asked for (``?code=``, default: the user's own), visible to the user and at district,
+    street/town or community level. Http404 otherwise; BadRequest for a malformed code."""
+    code = (request.GET.get(param) or "").strip() or home_code(request.user)
+    if not code:
+        raise Http404
+    if not code.isdigit() or len(code) > 20:
+        raise BadRequest(_("code %(code)s: a division code is digits") % {"code": code})
+    division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
+    if division.level < Level.DISTRICT or division.level > Level.COMMUNITY:
+        raise Http404
+    return division
+
+
+def day_for(request, *, param: str = "date"):
+    """The day asked for (``?date=YYYY-MM-DD``, default today); BadRequest naming a malformed or future date."""
+    try:
+        day = days.parse(request.GET.get(param))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    if day > days.today():
+        raise BadRequest(_("date %(day)s is in the future") % {"day": day.isoformat()})
+    return day
+
+
+def _children(user, division: Division) -> list[Division]:
+    if division.level >= Level.COMMUNITY:
+        return []
+    return list(Division.objects.visible_to(user).filter(parent=division).order_by("code"))
+
+
+def _crumbs(user, division: Division) -> list[Division]:
+    scope = scope_for(user)
+    return [a for a in division.ancestors() if a.level >= Level.DISTRICT and scope.covers_code(a.code)]
+
+
+def _language() -> str:
+    return "en" if (translation.get_language() or "").startswith("en") else "zh-hans"
+
+
+# ------------------------------------------------------------------------------------------ overview
+
+
+@login_required
+def overview_page(request):
+    """The command overview of a district, street/town or community (``?code=``): areas by tier, the map,
+    the current round, positive pools awaiting follow-up, requests, gates and workforce today."""
+    try:
+        division = division_for(request)
+    except BadRequest as exc:
+        return _bad_request(request, [str(exc)])
+    data = overview.build(user=request.user, division=division)
+    day = days.today()
+    links = Links(division.code, day, today=True)
+    return render(
+        request,
+        "reports/overview.html",
+        {
+            "division": division,
+            "data": data,
+            "day": day,
+            "links": links,
+            "parts": documents.overview_parts(data, language=_language(), links=links),
+            "children": _children(request.user, division),
+            "crumbs": _crumbs(request.user, division),
+            "language": _language(),
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------------ daily report
+
+
+@login_required
+def daily_page(request):
+    """The daily report as of ``?date=`` for ``?code=``: paragraph and tables with drill-downs, the
+    close-day state and the export links."""
+    try:
+        division = division_for(request)
+        day = day_for(request)
+    except BadRequest as exc:
+        return _bad_request(request, [str(exc)])
+    report, row = daily.report_for(user=request.user, division=division, day=day)
+    language = _language()
+    doc = documents.daily_document(
+        report, language=language, links=Links(division.code, day, today=day == days.today())
+    )
+    can_close = can(request.user, services.CLOSE_CAPABILITY, division.code)
+    blockers = []
+    if not (row and row.is_closed):
+        blockers = services.close_blockers(user=request.user, division=division, day=day)
+    return render(
+        request,
+        "reports/daily.html",
+        {
+            "division": division,
+            "day": day,
+            "doc": doc,
+            "report": report,
+            "row": row,
+            "closed": bool(row and row.is_closed),
+            "can_close": can_close,
+            "blockers": blockers,
+            "close_form": CloseForm(initial={"code": division.code, "date": day}),
+            "reopen_form": ReopenForm(initial={"code": division.code, "date": day}),
+            "children": _children(request.user, division),
+            "crumbs": _crumbs(request.user, division),
+            "query": f"code={division.code}&date={day.isoformat()}",
+            "place_extra": f"date={day.isoformat()}",
+        },
+    )
+
+
+@login_required
+def daily_export(request):
+    """The daily report as ``?format=xlsx|pdf|json|text`` (``?lang=en`` for English; default: the
+    page's language), watermarked with the user and the time."""
+    try:
+        division = division_for(request)
+        day = day_for(request)
+    except BadRequest as exc:
+        return _bad_request(request, [str(exc)])
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in FORMATS:
+        return _bad_request(request, [_("format %(f)s: use xlsx, pdf, json or text") % {"f": fmt}])
+    language = request.GET.get("lang") or _language()
+    if language not in daily.LANGUAGES:
+        return _bad_request(request, [_("lang %(l)s: use zh-hans or en") % {"l": language}])
+    report, _row = daily.report_for(user=request.user, division=division, day=day)
+    with translation.override(language):
+        mark = rendering.watermark(request.user)
+    doc = documents.daily_document(report, language=language, watermark=mark)
+    return _respond(doc, fmt, report=report)
+
+
+def _respond(doc: rendering.Document, fmt: str, *, report: dict | None = None, records: list | None = None):
+    if fmt == "json":
+        payload = report if report is not None else records
+        body = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+        return HttpResponse(body, content_type=FORMATS["json"])
+    if fmt == "text":
+        return HttpResponse(rendering.to_text(doc), content_type=FORMATS["text"])
+    content = rendering.to_xlsx(doc) if fmt == "xlsx" else rendering.to_pdf(doc)
+    response = HttpResponse(content, content_type=FORMATS[fmt])
+    from urllib.parse import quote  # noqa: PLC0415
+
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(doc.filename(fmt))}"
+    return response
+
+
+def _status_change(request, form_class, change, success: str):
+    """Validate ``form_class`` from POST, run ``change(division, day, data)`` (a service call) and go
+    back to the day's report with its message; 403 without the capability, 400 for a bad form."""
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, [f"{k}: {', '.join(v)}" for k, v in form.errors.items()])
+    division = get_object_or_404(Division.objects.visible_to(request.user), code=form.cleaned_data["code"])
+    day = form.cleaned_data["date"]
+    try:
+        change(division, day, form.cleaned_data)
+    except PermissionDenied:
+        return HttpResponse(status=403)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, success % {"day": day})
+    return redirect(f"{reverse('reports:daily')}?code={division.code}&date={day.isoformat()}")
+
+
+@login_required
+@require_POST
+def daily_close(request):
+    """Close the day (POST ``code``, ``date``, ``note``); refused with the reasons while a positive pool
+    lacks follow-up."""
+
+    def change(division, day, data):
+        services.daily_report_close(actor=request.user, division=division, day=day, note=data["note"])
+
+    return _status_change(request, CloseForm, change, _("The report of %(day)s is closed: its figures are frozen."))
+
+
+@login_required
+@require_POST
+def daily_reopen(request):
+    """Reopen a closed day (POST ``code``, ``date``, ``reason``, ``note``)."""
+
+    def change(division, day, data):
+        report = get_object_or_404(DailyReport.objects.visible_to(request.user), division=division, day=day)
+        services.daily_report_reopen(actor=request.user, report=report, reason=data["reason"], note=data["note"])
+
+    return _status_change(request, ReopenForm, change, _("The report of %(day)s is open again."))
+
+
+@login_required
+def daily_list(request):
+    """Closed and reopened daily reports in the user's scope, latest first."""
+    rows = (
+        DailyReport.objects.visible_to(request.user)
+        .select_related("division", "closed_by")
+        .order_by("-day", "path")[:200]
+    )
+    return render(request, "reports/daily_list.html", {"rows": rows})
+
+
+# ------------------------------------------------------------------------------------------ trends
+
+
+@login_required
+def trends_page(request):
+    """ECharts over days: infections, areas by tier, round coverage, requests open/overdue, workforce."""
+    try:
+        division = division_for(request)
+        last = day_for(request)
+        n = trends.days_param(request.GET.get("days"), last)
+    except (BadRequest, ValueError) as exc:
+        return _bad_request(request, [str(exc)])
+    data = trends.build(user=request.user, division=division, last=last, n_days=n)
+    return render(
+        request,
+        "reports/trends.html",
+        {
+            "division": division,
+            "day": last,
+            "n_days": n,
+            "data": data,
+            "chart_data": trends.chart_payload(data, language=_language()),
+            "crumbs": _crumbs(request.user, division),
+            "children": _children(request.user, division),
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------------ layouts
+
+
+@login_required
+def layouts_page(request):
+    """The report layouts the user may use: the shipped ones and their district's own."""
+    ensure_shipped()
+    rows = ReportLayout.objects.visible_to(request.user).select_related("district").order_by("-is_builtin", "key")
+    if not scope_for(request.user).codes and not request.user.is_superuser:
+        rows = rows.none()
+    code = home_code(request.user)
+    return render(
+        request,
+        "reports/layouts.html",
+        {
+            "layouts": [(layout, sources.SOURCES.get(layout.source)) for layout in rows],
+            "code": code,
+            "can_edit": bool(code) and can(request.user, services.LAYOUT_CAPABILITY, code[:6]),
+            "sources": sources.all_sources(),
+        },
+    )
+
+
+def _layout(request, key: str) -> ReportLayout:
+    return get_object_or_404(ReportLayout.objects.visible_to(request.user).select_related("district"), key=key)
+
+
+@login_required
+def layout_page(request, key: str):
+    """One layout run for ``?code=`` as of ``?date=`` (HTML), with its export links."""
+    layout = _layout(request, key)
+    try:
+        division = division_for(request)
+        day = day_for(request)
+        result = layouts.run(layout, user=request.user, division=division, day=day)
+    except BadRequest as exc:
+        return _bad_request(request, [str(exc)])
+    except ValidationError as exc:
+        return _bad_request(request, exc.messages)
+    except LookupError:
+        result = None
+    return render(
+        request,
+        "reports/layout.html",
+        {
+            "layout": layout,
+            "division": division,
+            "day": day,
+            "result": result,
+            "query": f"code={division.code}&date={day.isoformat()}",
+            "can_edit": not layout.is_builtin
+            and can(request.user, services.LAYOUT_CAPABILITY, layout.audit_division_code),
+        },
+    )
+
+
+def _export_allowed(user, source, division) -> bool:
+    return not source.personal or can(user, Capability.EXPORT, division.code)
+
+
+@login_required
+def layout_export(request, key: str):
+    """A layout as ``?format=xlsx|pdf|json|text``. A source of personal data needs the EXPORT capability;
+    every export is audited and watermarked."""
+    layout = _layout(request, key)
+    fmt = request.GET.get("format", "xlsx")
+    try:
+        division = division_for(request)
+        day = day_for(request)
+        if fmt not in FORMATS:
+            raise BadRequest(_("format %(f)s: use xlsx, pdf, json or text") % {"f": fmt})
+        result = layouts.run(layout, user=request.user, division=division, day=day)
+    except BadRequest as exc:
+        return _bad_request(request, [str(exc)])
+    except ValidationError as exc:
+        return _bad_request(request, exc.messages)
+    except LookupError:
+        raise Http404 from None
+    with translation.override(_language()):
+        title = layout.display_title
+    return _export_result(request, result, fmt, key=layout.key, title=title, issuer=layout.issuer)
+
+
+def _export_result(request, result, fmt: str, *, key: str, title: str, issuer: str = ""):
+    """Export a layout's or a records list's rows as ``fmt``: a source of personal data needs the EXPORT
+    capability over the division; the export is audited and watermarked with the user and the time."""
+    if not _export_allowed(request.user, result.source, result.division):
+        return HttpResponse(status=403)
+    services.export_record(
+        actor=request.user,
+        layout_key=key,
+        source=result.source.key,
+        division=result.division,
+        day=result.day,
+        fmt=fmt,
+        rows=len(result.rows),
+    )
+    language = _language()
+    with translation.override(language):
+        mark = rendering.watermark(request.user)
+    doc = documents.result_document(result, title=title, issuer=issuer, language=language, watermark=mark)
+    records = [dict(zip([c.key for c in result.columns], row, strict=True)) for row in result.rows]
+    return _respond(doc, fmt, records=records)
+
+
+@login_required
+def layout_edit(request, key: str | None = None):
+    """Create a local layout (optionally copying ``?from=KEY``) or change one of the district's own."""
+    code = home_code(request.user)
+    district = Division.objects.filter(code=code[:6]).first() if code else None
+    if district is None or not can(request.user, services.LAYOUT_CAPABILITY, district.code):
+        return HttpResponse(status=403)
+    layout = _layout(request, key) if key else None
+    if layout is not None and layout.is_builtin:
+        return HttpResponse(status=403)
+    base = layout
+    if base is None and request.GET.get("from"):
+        base = _layout(request, request.GET["from"])
+    form = LayoutForm(request.POST or None, base=base, editing=layout is not None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.report_layout_save(actor=request.user, district=district, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except PermissionDenied:
+            return HttpResponse(status=403)
+        else:
+            messages.success(request, _("Layout saved."))
+            return redirect("reports:layout", key=saved.key)
+    return render(
+        request,
+        "reports/layout_form.html",
+        {"form": form, "layout": layout, "sources": sources.all_sources(), "district": district},
+    )
+
+
+# ------------------------------------------------------------------------------------------ records
+
+
+@login_required
+def records_page(request, source: str):
+    """The rows behind a number: data source ``source`` for ``?code=`` as of ``?date=`` with its filters
+    in the query string (``?state=open&state=missing``); ``?format=`` exports them."""
+    try:
+        src = sources.get(source)
+    except ValidationError:
+        raise Http404 from None
+    fmt = request.GET.get("format", "")
+    try:
+        division = division_for(request)
+        day = day_for(request)
+        columns, filters = layouts.records_spec(src, request.GET)
+        if fmt and fmt not in FORMATS:
+            raise BadRequest(_("format %(f)s: use xlsx, pdf, json or text") % {"f": fmt})
+    except BadRequest as exc:
+        return _bad_request(request, [str(exc)])
+    except ValidationError as exc:
+        return _bad_request(request, exc.messages)
+    if not src.available():
+        return render(
+            request, "reports/records.html", {"source": src, "division": division, "day": day, "result": None}
+        )
+    result = layouts.run_spec(
+        source=src,
+        columns=columns,
+        filters=filters,
+        order_by="",
+        totals=False,
+        user=request.user,
+        division=division,
+        day=day,
+    )
+    if fmt:
+        with translation.override(_language()):
+            title = str(src.label)
+        return _export_result(request, result, fmt, key=f"records:{src.key}", title=title)
+    active = {k: (v if isinstance(v, list) else [v]) for k, v in filters.items()}
+    return render(
+        request,
+        "reports/records.html",
+        {
+            "source": src,
+            "division": division,
+            "day": day,
+            "result": result,
+            "filters": [(f, active.get(f.key)) for f in src.filters],
+            "query": request.GET.urlencode(),
+            "can_export": _export_allowed(request.user, src, division),
+        },
+    )
