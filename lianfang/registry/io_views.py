@@ -239,7 +239,10 @@ def io_batch_commit(request, pk: int):
 @login_required
 @require_GET
 def io_template(request):
-    """The blank import template (XLSX, ID and phone columns as Text, an instructions row)."""
+    """The blank import template (XLSX, ID and phone columns as Text, an instructions row); 404 for a
+    user who may import nowhere (deny by default)."""
+    if not can(request.user, Capability.EDIT_REGISTRY):
+        raise Http404
     buffer = io.BytesIO()
     exporters.write_template(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
@@ -281,6 +284,7 @@ class ImportBatchSerializer(serializers.ModelSerializer):
     """An import: status, progress, counts, the first problems, and links."""
 
     division = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="registry (households and residents) or workers")
     report_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -318,7 +322,15 @@ class ImportUploadSerializer(serializers.Serializer):
     """Upload: ``division`` (code), ``kind`` (registry or workers), ``file``, ``dry_run``."""
 
     division = serializers.CharField(max_length=20)
-    kind = serializers.ChoiceField(choices=ImportKind.choices, default=ImportKind.REGISTRY)
+    kind = serializers.CharField(
+        default=ImportKind.REGISTRY, help_text="registry (households and residents) or workers (with assignments)"
+    )
+
+    def validate_kind(self, value: str) -> str:
+        if value not in ImportKind.values:
+            raise serializers.ValidationError(_("use registry or workers"))
+        return value
+
     file = serializers.FileField()
     dry_run = serializers.BooleanField(default=False)
 

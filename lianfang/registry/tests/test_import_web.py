@@ -163,6 +163,10 @@ def test_upload_refuses_a_division_outside_scope(client_for, population, other_c
     assert ImportBatch.objects.count() == 0
 
 
+def test_template_is_not_for_outsiders(client_for, outsider):
+    assert client_for(outsider).get("/registry/io/template.xlsx").status_code == 404
+
+
 def test_template_download(client_for, population, community_staff):
     from openpyxl import load_workbook
 
