@@ -51,6 +51,7 @@ def samples_ingest(*, actor, round: TestingRound, source) -> dict[str, int]:
     "inserted", "rejected"}``; members of the population are marked sampled (result pending)."""
     _require_postgres()
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS stage_samples")
         cursor.execute(
             "CREATE TEMP TABLE stage_samples (barcode text, resident_id bigint, taken_at timestamptz, key text) "
             "ON COMMIT DROP"
@@ -95,12 +96,14 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
 
     with transaction.atomic(), connection.cursor() as cursor:
         batch = ResultImport.objects.create(path=path, file_name=file_name, created_by=services._actor(actor))
+        cursor.execute("DROP TABLE IF EXISTS stage_results")
         cursor.execute(
             "CREATE TEMP TABLE stage_results (barcode text, value text, lab text, reported_at timestamptz) "
             "ON COMMIT DROP"
         )
         _copy(cursor, "stage_results", RESULT_COLUMNS, source)
         cursor.execute("ANALYZE stage_results")
+        cursor.execute("DROP TABLE IF EXISTS stage_checked")
         cursor.execute(
             "CREATE TEMP TABLE stage_checked ON COMMIT DROP AS "
             "SELECT s.*, row_number() OVER (PARTITION BY s.barcode ORDER BY s.reported_at) AS n, "

@@ -552,8 +552,9 @@ def _open_tube(rnd, desk, task, tube_key: str, at) -> Tube:
     station = desk or task
     tube = Tube.objects.select_for_update().filter(round=rnd, client_key=tube_key).first()
     if tube is None:
+        # INSERT ... ON CONFLICT DO NOTHING: two submissions opening the same tube at once both go on
         mode = station.mode
-        tube = Tube.objects.create(
+        new = Tube(
             round=rnd,
             desk=desk,
             task=task,
@@ -563,7 +564,8 @@ def _open_tube(rnd, desk, task, tube_key: str, at) -> Tube:
             path=station.path,
             opened_at=at,
         )
-        tube = Tube.objects.select_for_update().get(pk=tube.pk)
+        Tube.objects.bulk_create([new], ignore_conflicts=True)
+        tube = Tube.objects.select_for_update().get(round=rnd, client_key=tube_key)
     elif tube.desk_id != (desk.pk if desk else None) or tube.task_id != (task.pk if task else None):
         raise Refused("bad_input", _("tube %(key)s belongs to another desk") % {"key": tube_key})
     if tube.status != TubeStatus.OPEN:
@@ -903,14 +905,16 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
             status, response = _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload)
             remember(key=key, scope="desk", user=actor, status_code=status, response=response)
     except Refused as exc:
+        # the same submission may have been applied meanwhile by a concurrent retry: replay its outcome
+        previous = replayed(key)
+        if previous is not None:
+            return previous.status_code, {**previous.response, "replayed": True}
         response = {"status": "refused", "code": exc.code, "message": exc.messages[0], **exc.detail}
-        if exc.code == "replayed":
-            previous = replayed(key)
-            if previous is not None:
-                return previous.status_code, {**previous.response, "replayed": True}
         status = 409
-        if exc.code not in ("round_closed",):
-            remember(key=key, scope="desk", user=actor, status_code=status, response=response)
+        if exc.code not in ("round_closed", "replayed"):
+            stored = remember(key=key, scope="desk", user=actor, status_code=status, response=response)
+            if stored.response != response:
+                return stored.status_code, {**stored.response, "replayed": True}
     return status, response
 
 
