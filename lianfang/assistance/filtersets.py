@@ -1,0 +1,72 @@
+"""One FilterSet per listed model, shared by the pages, the API and the exports."""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.assistance.models import OPEN_STATUSES, Category, Channel, Priority, ServiceRequest, Status
+from lianfang.core.scoping import subtree_q
+
+
+def _within(queryset, name, value):
+    if not value:
+        return queryset
+    if not value.isdigit():
+        raise ValidationError(_("within must be a division code (digits)"))
+    return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, value))
+
+
+class ServiceRequestFilterSet(django_filters.FilterSet):
+    """``within`` (division code), ``status``, ``open`` (new/accepted/in progress), ``overdue`` (open and
+    past a deadline now), ``category``, ``priority``, ``channel`` (any intake through it), ``mine``
+    (assigned to or offered to the caller), ``household`` (id), ``number`` (exact)."""
+
+    within = django_filters.CharFilter(method=_within, label=_("within division (code)"))
+    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("status"))
+    open = django_filters.BooleanFilter(method="filter_open", label=_("only open requests"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("category"))
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("priority"))
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, method="filter_channel", label=_("channel"))
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("mine"))
+    number = django_filters.CharFilter(field_name="number", label=_("number"))
+
+    class Meta:
+        model = ServiceRequest
+        fields = [
+            "within",
+            "status",
+            "open",
+            "overdue",
+            "category",
+            "priority",
+            "channel",
+            "mine",
+            "household",
+            "number",
+        ]
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        q = Q(status__in=list(OPEN_STATUSES))
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        q = Q(status__in=list(OPEN_STATUSES), due_at__lt=timezone.now())
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+    def filter_channel(self, queryset, name, value):
+        return queryset.filter(intakes__channel=value).distinct() if value else queryset
+
+    def filter_mine(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return queryset
+        return queryset.filter(Q(assignee=user) | Q(offered_to=user))

@@ -1,0 +1,319 @@
+"""Reads of the service-request app: the QR token look-up, dashboards, timelines, pass checks.
+
+Functions taking ``user`` return only rows ``Model.objects.visible_to(user)`` gives. The QR look-ups
+(:func:`household_for_token`, :func:`exit_pass_for_token`) take the token as the scope: whoever holds
+the printed link sees that household's own tickets and nothing else.
+
+For other apps (field operations: home health check-ins through the same QR link):
+
+- :func:`household_for_token` — ``token -> Household | None`` (None for an unknown or revoked token);
+- tokens are minted with ``services.household_token_issue(*, actor, household)`` (returns ``(row,
+  plain token)``; the previous token is revoked) or in bulk for printing with
+  ``services.household_tokens_ensure(*, actor, households)``, and revoked with
+  ``services.household_token_revoke(*, actor, household, reason)``; the link is
+  ``reverse("assistance:resident_home", args=[token])``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from lianfang.assistance.models import (
+    OPEN_STATUSES,
+    Category,
+    DeliveryStatus,
+    ExitPass,
+    HouseholdToken,
+    Notification,
+    PassStatus,
+    ServiceRequest,
+    Status,
+    SupplyDelivery,
+    SupplyPlan,
+    TicketEvent,
+)
+from lianfang.core import pii
+
+# ------------------------------------------------------------------------------------------ QR tokens
+
+
+def household_for_token(token: str):
+    """The Household whose live QR token is ``token``, or None (unknown, malformed or revoked). One query."""
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        return None
+    row = (
+        HouseholdToken.objects.filter(token_hash=pii.lookup_hash("household_token", token), revoked_at__isnull=True)
+        .select_related("household", "household__community", "household__compound")
+        .first()
+    )
+    return row.household if row is not None else None
+
+
+def exit_pass_for_token(token: str):
+    """The ExitPass of a pass QR ``token`` (any status), with person and household loaded; or None."""
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        return None
+    return (
+        ExitPass.objects.filter(token_hash=pii.lookup_hash("exit_pass", token))
+        .select_related("resident", "household", "ticket")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class PassCheck:
+    """The answer at the gate: ``valid`` with the ``window`` in force, or not valid with a ``reason``
+    (``revoked``, ``outside_window``); ``next_window`` is the next one to come (or None)."""
+
+    exit_pass: ExitPass
+    valid: bool
+    reason: str
+    window: object = None
+    next_window: object = None
+
+
+def exit_pass_check(exit_pass: ExitPass, at: dt.datetime | None = None) -> PassCheck:
+    """Whether ``exit_pass`` lets its person through at ``at`` (default now): active and inside one of its
+    windows (``starts_at <= at <= ends_at``). One query."""
+    at = at or timezone.now()
+    windows = list(exit_pass.windows.order_by("starts_at"))
+    current = next((w for w in windows if w.starts_at <= at <= w.ends_at), None)
+    upcoming = next((w for w in windows if w.starts_at > at), None)
+    if exit_pass.status != PassStatus.ACTIVE:
+        return PassCheck(exit_pass, False, "revoked", None, None)
+    if current is None:
+        return PassCheck(exit_pass, False, "outside_window", None, upcoming)
+    return PassCheck(exit_pass, True, "", current, upcoming)
+
+
+def valid_exit_pass(*, resident=None, household=None, reference: str | None = None, at: dt.datetime | None = None):
+    """The ExitPass that lets a person through a gate at ``at`` (default now), or None.
+
+    ``reference``: the printed pass number (``P20220327-000012``) or the token of its QR code, checked
+    as given; otherwise the active passes of ``resident`` (or of anyone in ``household``) with a window
+    containing ``at``. A revoked pass, or one outside its windows, is None. For gate registration
+    (field operations): record ``pass.reference``."""
+    at = at or timezone.now()
+    qs = ExitPass.objects.filter(status=PassStatus.ACTIVE, windows__starts_at__lte=at, windows__ends_at__gte=at)
+    if reference:
+        ref = reference.strip()
+        qs = qs.filter(Q(number=ref) | Q(token_hash=pii.lookup_hash("exit_pass", ref)))
+    elif resident is not None:
+        qs = qs.filter(resident=resident)
+    elif household is not None:
+        qs = qs.filter(household=household)
+    else:
+        return None
+    return qs.select_related("resident", "household").order_by("-approved_at").first()
+
+
+# ------------------------------------------------------------------------------------------ dashboard
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Open tickets with a step past its deadline at ``now`` (``due_at`` is the earliest pending one)."""
+    return Q(status__in=list(OPEN_STATUSES), due_at__lt=now)
+
+
+@dataclass
+class Board:
+    """Open and overdue tickets under a division: ``rows`` = ``[(community, [(category, open, overdue)
+    for each category in Category order], total_open, total_overdue)]``, ``totals`` per category, and
+    the grand totals."""
+
+    categories: list[tuple[str, str]]
+    rows: list[tuple[object, list[tuple[str, int, int]], int, int]] = field(default_factory=list)
+    totals: dict[str, tuple[int, int]] = field(default_factory=dict)
+    open: int = 0
+    overdue: int = 0
+
+
+def open_board(*, user, code: str, now: dt.datetime | None = None) -> Board:
+    """Open and overdue tickets by community and category under division ``code`` in ``user``'s scope.
+
+    One grouped query over the tickets plus one for the community names, whatever the number of tickets.
+    """
+    from lianfang.divisions.models import Division  # noqa: PLC0415
+
+    now = now or timezone.now()
+    rows = (
+        ServiceRequest.objects.visible_to(user)
+        .within(code)
+        .filter(status__in=list(OPEN_STATUSES))
+        .values("community_id", "category")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=now)))
+        .order_by()
+    )
+    board = Board(categories=list(Category.choices))
+    cells: dict[int, dict[str, tuple[int, int]]] = {}
+    for r in rows:
+        cells.setdefault(r["community_id"], {})[r["category"]] = (r["n"], r["late"])
+    names = Division.objects.in_bulk(list(cells))
+    totals = {value: [0, 0] for value, _label in board.categories}
+    for community_id in sorted(cells, key=lambda pk: names[pk].code):
+        by_category = cells[community_id]
+        n = sum(v[0] for v in by_category.values())
+        late = sum(v[1] for v in by_category.values())
+        ordered = [(value, *by_category.get(value, (0, 0))) for value, _label in board.categories]
+        board.rows.append((names[community_id], ordered, n, late))
+        for category, (c_n, c_late) in by_category.items():
+            totals[category][0] += c_n
+            totals[category][1] += c_late
+        board.open += n
+        board.overdue += late
+    board.totals = {k: (v[0], v[1]) for k, v in totals.items()}
+    return board
+
+
+def _median(qs, field_name: str) -> float | None:
+    values = qs.filter(**{f"{field_name}__isnull": False})
+    count = values.count()
+    if not count:
+        return None
+    ordered = values.order_by(field_name).values_list(field_name, flat=True)
+    if count % 2:
+        return float(ordered[count // 2])
+    pair = list(ordered[count // 2 - 1 : count // 2 + 1])
+    return (pair[0] + pair[1]) / 2
+
+
+@dataclass(frozen=True)
+class Medians:
+    """Median minutes from first intake to acceptance and to fulfilment, over tickets received since
+    ``since`` (None where no ticket reached the step), with the counts behind them."""
+
+    since: dt.datetime
+    accept_minutes: float | None
+    fulfil_minutes: float | None
+    accepted: int
+    fulfilled: int
+
+
+def medians(*, user, code: str, since: dt.datetime, category: str = "") -> Medians:
+    """Median time to accept and to fulfil (minutes) of tickets under ``code`` received since ``since``.
+
+    Four small queries (a count and one ordered row per median), computed in the database."""
+    qs = ServiceRequest.objects.visible_to(user).within(code).filter(received_at__gte=since)
+    if category:
+        qs = qs.filter(category=category)
+    accept = _median(qs, "seconds_to_accept")
+    fulfil = _median(qs, "seconds_to_fulfil")
+    return Medians(
+        since=since,
+        accept_minutes=None if accept is None else round(accept / 60, 1),
+        fulfil_minutes=None if fulfil is None else round(fulfil / 60, 1),
+        accepted=qs.filter(seconds_to_accept__isnull=False).count(),
+        fulfilled=qs.filter(seconds_to_fulfil__isnull=False).count(),
+    )
+
+
+def assignee_loads(*, user, code: str, now: dt.datetime | None = None, limit: int = 50) -> list[dict]:
+    """``[{"assignee": id, "name": str, "open": n, "overdue": n}]`` for people holding open tickets under
+    ``code`` (most loaded first; ``assignee`` None = not accepted yet). One grouped query."""
+    now = now or timezone.now()
+    rows = (
+        ServiceRequest.objects.visible_to(user)
+        .within(code)
+        .filter(status__in=list(OPEN_STATUSES))
+        .values("assignee", "assignee__display_name", "assignee__username")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+        .order_by("-open", "assignee")[:limit]
+    )
+    return [
+        {
+            "assignee": r["assignee"],
+            "name": r["assignee__display_name"] or r["assignee__username"] or "",
+            "open": r["open"],
+            "overdue": r["overdue"],
+        }
+        for r in rows
+    ]
+
+
+def timeline(ticket: ServiceRequest, *, public_only: bool = False) -> list[TicketEvent]:
+    """The ticket's events in order (who, what, when), ``public_only`` for the household's own page."""
+    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "id")
+    if public_only:
+        qs = qs.filter(public=True)
+    return list(qs)
+
+
+def notifications_for(user, *, unread_only: bool = True):
+    """Notifications for ``user``: addressed to them, or to no one in particular (an emergency alert to a
+    gate duty post) within their scope. Newest first."""
+    qs = Notification.objects.visible_to(user).filter(Q(recipient_user=user) | Q(recipient_user__isnull=True))
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.select_related("ticket").order_by("-created_at", "-id")
+
+
+def household_tickets(household, *, limit: int = 50):
+    """A household's tickets, newest first (for its QR page: the token is the scope)."""
+    return ServiceRequest.objects.filter(household=household).order_by("-received_at", "-id")[:limit]
+
+
+def household_deliveries(household):
+    """A household's delivered-but-unconfirmed and pending supply lines of active plans (QR page)."""
+    return (
+        SupplyDelivery.objects.filter(household=household, plan__status="active")
+        .select_related("plan")
+        .order_by("-plan__day", "id")
+    )
+
+
+# ------------------------------------------------------------------------------------------ supplies
+
+
+def undelivered(plan: SupplyPlan):
+    """The plan's lines not delivered (pending or failed), by building and room: the end-of-day list."""
+    return (
+        plan.deliveries.exclude(status=DeliveryStatus.DELIVERED)
+        .select_related("building")
+        .order_by("path", "room", "id")
+    )
+
+
+def plan_progress(plan: SupplyPlan) -> dict[str, int]:
+    """``{"total", "delivered", "failed", "pending", "confirmed", "people"}`` for a plan (one query)."""
+    agg = plan.deliveries.aggregate(
+        total=Count("id"),
+        delivered=Count("id", filter=Q(status=DeliveryStatus.DELIVERED)),
+        failed=Count("id", filter=Q(status=DeliveryStatus.FAILED)),
+        pending=Count("id", filter=Q(status=DeliveryStatus.PENDING)),
+        confirmed=Count("id", filter=Q(confirmed_at__isnull=False)),
+    )
+    return {k: int(v or 0) for k, v in agg.items()}
+
+
+def checklist_by_building(plan: SupplyPlan, *, user) -> list[tuple[object, list[SupplyDelivery]]]:
+    """The plan's lines visible to ``user``, grouped by building (None: households outside any building)."""
+    lines = (
+        SupplyDelivery.objects.visible_to(user)
+        .filter(plan=plan)
+        .select_related("building")
+        .order_by("path", "room", "id")
+    )
+    groups: dict[object, list[SupplyDelivery]] = {}
+    order: list[object] = []
+    for line in lines:
+        key = line.building
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(line)
+    return [(key, groups[key]) for key in order]
+
+
+def status_counts(*, user, code: str) -> dict[str, int]:
+    """``{status: tickets}`` under ``code`` in ``user``'s scope (one grouped query)."""
+    rows = ServiceRequest.objects.visible_to(user).within(code).values("status").annotate(n=Count("id")).order_by()
+    result = dict.fromkeys(Status.values, 0)
+    for r in rows:
+        result[r["status"]] = r["n"]
+    return result

@@ -1,0 +1,796 @@
+"""Service-request pages: the board, tickets and their timeline, intake forms, exit passes, proactive care,
+supply checklists, and the household's own page behind its printed QR link (no account).
+
+Staff pages get every row from ``Model.objects.visible_to(request.user)`` (out of scope → 404). The
+household pages take the token as the scope: only that household's own tickets, deliveries and notices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lianfang.accounts.models import RoleAssignment
+from lianfang.accounts.roles import ROLE_CAPABILITIES, Capability
+from lianfang.accounts.selectors import can, primary_assignment
+from lianfang.assistance import adapters, hooks, importers, selectors, services
+from lianfang.assistance.filtersets import ServiceRequestFilterSet
+from lianfang.assistance.forms import (
+    CheckInForm,
+    CloseForm,
+    ExitPassForm,
+    HandOffForm,
+    IntakeForm,
+    MedicineForm,
+    NoteForm,
+    PartnerImportForm,
+    PlanForm,
+    ResidentIntakeForm,
+    StepForm,
+    TenantForm,
+    TriageForm,
+    apply_errors,
+)
+from lianfang.assistance.models import (
+    CareMedicine,
+    CheckInTask,
+    ExitPass,
+    HouseholdToken,
+    ServiceRequest,
+    Status,
+    SupplyDelivery,
+    SupplyPlan,
+    TicketEvent,
+)
+from lianfang.core import audit
+from lianfang.core.scoping import scope_for
+from lianfang.divisions.models import Division, Level
+from lianfang.registry.models import VULNERABILITY_FLAGS, Household
+
+PAGE_SIZE = 50
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _area_code(request) -> str:
+    """The division code asked for (``?code=``), default the user's own; 404 when outside their scope."""
+    code = (request.GET.get("code") or "").strip()
+    if not code:
+        assignment = primary_assignment(request.user)
+        return assignment.division.code if assignment and assignment.grants_subtree else settings.LIANFANG_DISTRICT_CODE
+    if not code.isdigit():
+        raise Http404
+    scope = scope_for(request.user)
+    if not (scope.everything or scope.covers_code(code) or any(root.startswith(code) for root in scope.codes)):
+        raise Http404
+    return code
+
+
+def _division_named(code: str):
+    return Division.objects.filter(code=code).first()
+
+
+def _qr_svg(url: str, scale: int = 4) -> str:
+    return mark_safe(segno.make(url, error="m").svg_inline(scale=scale))  # noqa: S308 (segno output, no user HTML)
+
+
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+        return " ".join(error.messages)
+    return getattr(error, "message", None) or str(error)
+
+
+def _visible_ticket(request, pk: int) -> ServiceRequest:
+    return get_object_or_404(
+        ServiceRequest.objects.visible_to(request.user).select_related(
+            "household", "community", "compound", "resident", "assignee", "offered_to", "routed_worker", "sla_rule_set"
+        ),
+        pk=pk,
+    )
+
+
+# ------------------------------------------------------------------------------------------ board and lists
+
+
+@login_required
+def index(request):
+    """Open and overdue tickets by community and category, median times, load per assignee."""
+    code = _area_code(request)
+    now = timezone.now()
+    days = int(request.GET["days"]) if request.GET.get("days", "").isdigit() else 7
+    days = min(max(days, 1), 366)
+    since = now - dt.timedelta(days=days)
+    board = selectors.open_board(user=request.user, code=code, now=now)
+    return render(
+        request,
+        "assistance/index.html",
+        {
+            "code": code,
+            "division": _division_named(code),
+            "board": board,
+            "medians": selectors.medians(user=request.user, code=code, since=since),
+            "days": days,
+            "loads": selectors.assignee_loads(user=request.user, code=code, now=now),
+            "alerts": selectors.notifications_for(request.user).count(),
+            "can_import": can(request.user, Capability.HANDLE_REQUESTS),
+        },
+    )
+
+
+@login_required
+def tickets(request):
+    """Tickets in scope with the shared filters (status, open, overdue, category, priority, channel, mine)."""
+    filterset = ServiceRequestFilterSet(
+        request.GET,
+        queryset=ServiceRequest.objects.visible_to(request.user)
+        .select_related("household", "assignee")
+        .order_by("-received_at", "-id"),
+        request=request,
+    )
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page")) if filterset.is_valid() else None
+    return render(request, "assistance/tickets.html", {"filterset": filterset, "page": page, "now": timezone.now()})
+
+
+def _handoff_candidates(ticket: ServiceRequest):
+    """Accounts that could take the ticket over: roles with HANDLE_REQUESTS over its division, and the
+    accounts of the responsible people of its household's chain."""
+    from lianfang.accounts.models import User  # noqa: PLC0415
+
+    roles = [role for role, caps in ROLE_CAPABILITIES.items() if Capability.HANDLE_REQUESTS in caps]
+    prefixes = [ticket.path[:n] for n in (2, 4, 6, 9, 12, 15, 18, 20) if n <= len(ticket.path)]
+    today = timezone.localdate()
+    user_ids = set(
+        RoleAssignment.objects.filter(role__in=roles, division__code__in=prefixes, starts_on__lte=today)
+        .exclude(ends_on__lt=today)
+        .values_list("user_id", flat=True)
+    )
+    for _level, assignment in adapters.chain(ticket.household, today):
+        if assignment is not None and assignment.worker.user_id:
+            user_ids.add(assignment.worker.user_id)
+    user_ids.discard(ticket.assignee_id)
+    users = User.objects.filter(pk__in=user_ids, is_active=True).order_by("display_name", "username")[:50]
+    return [u for u in users if services.can_handle(u, ticket)]
+
+
+@login_required
+def ticket_detail(request, pk: int):
+    """A ticket: its state and clocks, the channels it came through, its full timeline, and the actions
+    the viewer may take. The latest test state is shown for information only."""
+    ticket = _visible_ticket(request, pk)
+    handler = services.can_handle(request.user, ticket)
+    today = timezone.localdate()
+    chain = adapters.chain(ticket.household, today)
+    context = {
+        "ticket": ticket,
+        "intakes": list(ticket.intakes.select_related("reporter").order_by("received_at", "id")),
+        "events": selectors.timeline(ticket),
+        "passes": list(ticket.exit_passes.prefetch_related("windows").order_by("-approved_at")),
+        "chain": chain,
+        "test_state": hooks.test_states([ticket.household_id]).get(ticket.household_id, ""),
+        "handler": handler,
+        "is_assignee": ticket.assignee_id == request.user.pk,
+        "is_offered": ticket.offered_to_id == request.user.pk,
+        "now": timezone.now(),
+        "can_export": can(request.user, Capability.EXPORT, ticket.path),
+        "can_pass": handler
+        and ticket.category == "medical_trip"
+        and ticket.status in (Status.ACCEPTED, Status.IN_PROGRESS)
+        and can(request.user, Capability.HANDLE_REQUESTS, ticket.community.code),
+    }
+    if handler:
+        context.update(
+            triage_form=TriageForm(initial={"priority": ticket.priority}),
+            close_form=CloseForm(),
+            note_form=NoteForm(),
+            step_form=StepForm(),
+            handoff_form=HandOffForm(candidates=_handoff_candidates(ticket)),
+        )
+    return render(request, "assistance/ticket.html", context)
+
+
+ACTIONS = {"accept", "start", "on_site", "fulfil", "confirm", "close", "triage", "handoff", "note"}
+
+
+@login_required
+@require_POST
+def ticket_action(request, pk: int, action: str):
+    """Apply one action to a ticket (POST), then back to the ticket with a message. 404 out of scope;
+    403 without the right; a lost race or a refused step comes back as an error message."""
+    ticket = _visible_ticket(request, pk)
+    if action not in ACTIONS:
+        raise Http404
+    user = request.user
+    note = request.POST.get("note", "")
+    try:
+        if action == "accept":
+            services.service_request_accept(actor=user, ticket=ticket)
+            messages.success(request, _("You accepted %s.") % ticket.number)
+        elif action == "start":
+            services.service_request_start(actor=user, ticket=ticket, note=note)
+        elif action == "on_site":
+            services.service_request_on_site(actor=user, ticket=ticket, note=note)
+        elif action == "fulfil":
+            services.service_request_fulfil(actor=user, ticket=ticket, note=note)
+        elif action == "confirm":
+            services.service_request_confirm(actor=user, ticket=ticket, note=note)
+        elif action == "close":
+            form = CloseForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors.as_data())
+            services.service_request_close(actor=user, ticket=ticket, **form.cleaned_data)
+        elif action == "triage":
+            form = TriageForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors.as_data())
+            services.service_request_triage(actor=user, ticket=ticket, **form.cleaned_data)
+        elif action == "handoff":
+            from lianfang.accounts.models import User  # noqa: PLC0415
+
+            to = User.objects.filter(pk=request.POST.get("to") or 0).first()
+            services.service_request_hand_off(actor=user, ticket=ticket, to=to, note=note)
+        elif action == "note":
+            services.service_request_note(
+                actor=user, ticket=ticket, note=note, public=request.POST.get("public") in ("on", "true", "1")
+            )
+    except PermissionDenied:
+        raise
+    except (ValidationError, services.StatusConflict) as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("assistance:ticket", pk=ticket.pk)
+
+
+@login_required
+def ticket_export(request, pk: int):
+    """The ticket's full timeline as an XLSX file for accountability (who, what, when); needs EXPORT.
+    Watermarked with the exporting user and time, and audited."""
+    from openpyxl import Workbook  # noqa: PLC0415
+
+    ticket = _visible_ticket(request, pk)
+    if not can(request.user, Capability.EXPORT, ticket.path):
+        raise PermissionDenied
+    now = timezone.localtime()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = ticket.number
+    sheet.append(
+        [
+            _("Exported by %(user)s at %(time)s — for accountability only")
+            % {"user": request.user, "time": f"{now:%Y-%m-%d %H:%M}"}
+        ]
+    )
+    sheet.append([_("Number"), ticket.number])
+    sheet.append([_("Household"), ticket.household.address])
+    sheet.append([_("Category"), str(ticket.get_category_display())])
+    sheet.append([_("Priority"), str(ticket.get_priority_display())])
+    sheet.append([_("Status"), str(ticket.get_status_display())])
+    sheet.append([_("Received"), f"{timezone.localtime(ticket.received_at):%Y-%m-%d %H:%M:%S}"])
+    sheet.append([])
+    sheet.append(
+        [_("Time"), _("By"), _("Event"), _("From status"), _("To status"), _("Reason code"), _("Level"), _("Note")]
+    )
+    for event in selectors.timeline(ticket):
+        sheet.append(
+            [
+                f"{timezone.localtime(event.at):%Y-%m-%d %H:%M:%S}",
+                event.actor_name or (str(event.actor) if event.actor else _("Lianfang (automatic)")),
+                str(event.get_kind_display()),
+                str(event.get_from_status_display()) if event.from_status else "",
+                str(event.get_to_status_display()) if event.to_status else "",
+                event.reason_code,
+                event.level or "",
+                event.note,
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    audit.record(actor=request.user, action="export", obj=ticket, detail={"what": "timeline"})
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="timeline-{ticket.number}.xlsx"'
+    return response
+
+
+# ------------------------------------------------------------------------------------------ intake
+
+
+@login_required
+def new_ticket(request):
+    """A staff member (nurse, guard, volunteer) or hotline operator files a need on behalf of a household:
+    ``?household=<id>`` picks it; otherwise ``?q=`` searches households in scope by address."""
+    household_id = request.GET.get("household") or request.POST.get("household")
+    households = None
+    query = request.GET.get("q", "").strip()
+    if not household_id:
+        if query:
+            households = (
+                Household.objects.visible_to(request.user).filter(address__contains=query).order_by("path", "room")[:30]
+            )
+        return render(request, "assistance/new.html", {"households": households, "query": query})
+    if not str(household_id).isdigit():
+        raise Http404
+    household = get_object_or_404(Household.objects.visible_to(request.user), pk=household_id)
+    members = list(household.residents.filter(is_deceased=False).order_by("birth_date"))
+    form = IntakeForm(request.POST or None, members=members)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        resident = next((m for m in members if m.pk == data["resident"]), None)
+        try:
+            ticket = services.service_request_create(
+                actor=request.user,
+                household=household,
+                category=data["category"],
+                description=data["description"],
+                channel=data["channel"],
+                filed_by=data["filed_by"],
+                resident=resident,
+                resident_urgency=data["resident_urgency"],
+                reporter_name=data["reporter_name"],
+                phone=data["phone"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if ticket.linked:
+                messages.info(request, _("This household already had this need open: linked to %s.") % ticket.number)
+            else:
+                messages.success(request, _("Request %s filed.") % ticket.number)
+            return redirect("assistance:ticket", pk=ticket.pk)
+    return render(request, "assistance/new.html", {"household": household, "form": form})
+
+
+@login_required
+def partner_import(request):
+    """Upload a partner's list; every row is checked first and nothing is written when one is wrong."""
+    if not can(request.user, Capability.HANDLE_REQUESTS):
+        raise PermissionDenied
+    form = PartnerImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = importers.import_partner_list(
+            actor=request.user,
+            data=upload.read(),
+            file_name=upload.name,
+            partner_name=form.cleaned_data["partner_name"],
+            dry_run=form.cleaned_data["dry_run"],
+        )
+    return render(request, "assistance/import.html", {"form": form, "result": result})
+
+
+# ------------------------------------------------------------------------------------------ notifications
+
+
+@login_required
+def alerts(request):
+    """The user's unread notifications (escalations, hand-offs, gate alerts in scope), newest first."""
+    rows = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "assistance/alerts.html", {"page": rows})
+
+
+@login_required
+@require_POST
+def alert_read(request, pk: int):
+    notification = get_object_or_404(selectors.notifications_for(request.user, unread_only=False), pk=pk)
+    services.notification_mark_read(actor=request.user, notification=notification)
+    return redirect("assistance:alerts")
+
+
+# ------------------------------------------------------------------------------------------ QR links
+
+
+@login_required
+def qr_sheet(request):
+    """Printable QR stickers for every household under ``?code=`` (a compound, building or unit): each
+    household's live link, minted where missing (audited)."""
+    code = _area_code(request)
+    if len(code) < 15:
+        return render(request, "assistance/qr_sheet.html", {"code": code, "too_wide": True})
+    if not (can(request.user, Capability.HANDLE_REQUESTS, code) or can(request.user, Capability.EDIT_REGISTRY, code)):
+        raise PermissionDenied
+    households = list(Household.objects.visible_to(request.user).within(code).order_by("path", "room", "id")[:500])
+    try:
+        tokens = services.household_tokens_ensure(actor=request.user, households=households)
+    except PermissionDenied:
+        raise
+    stickers = []
+    for household in households:
+        url = _absolute(request, reverse("assistance:resident_home", args=[tokens[household.pk]]))
+        stickers.append((household, _qr_svg(url, scale=3)))
+    return render(
+        request, "assistance/qr_sheet.html", {"code": code, "division": _division_named(code), "stickers": stickers}
+    )
+
+
+@login_required
+def household_qr(request, pk: int):
+    """One household's QR link: show it, issue a new one (the old one stops working) or revoke it."""
+    household = get_object_or_404(Household.objects.visible_to(request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "revoke":
+                services.household_token_revoke(
+                    actor=request.user, household=household, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("The QR link was revoked."))
+            else:
+                services.household_token_issue(actor=request.user, household=household)
+                messages.success(request, _("A new QR link was issued; the previous one no longer works."))
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        return redirect("assistance:household_qr", pk=household.pk)
+    live = HouseholdToken.objects.filter(household=household, revoked_at__isnull=True).first()
+    qr = url = None
+    if live is not None:
+        url = _absolute(request, reverse("assistance:resident_home", args=[live.token_plain()]))
+        qr = _qr_svg(url)
+        audit.record(actor=request.user, action="view_token", obj=household)
+    history = HouseholdToken.objects.filter(household=household).order_by("-issued_at")[:10]
+    return render(
+        request,
+        "assistance/household_qr.html",
+        {"household": household, "live": live, "qr": qr, "url": url, "history": history},
+    )
+
+
+# ------------------------------------------------------------------------------------------ exit passes
+
+
+@login_required
+def pass_new(request, pk: int):
+    """Approve a medical exit pass for a medical-trip ticket (one approval, several windows)."""
+    ticket = _visible_ticket(request, pk)
+    members = list(ticket.household.residents.filter(is_deceased=False).order_by("birth_date"))
+    form = ExitPassForm(request.POST or None, members=members, initial={"resident": ticket.resident_id})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        wanted = data.pop("resident")
+        resident = next((m for m in members if m.pk == wanted), None)
+        try:
+            exit_pass = services.exit_pass_issue(actor=request.user, ticket=ticket, resident=resident, **data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Exit pass %s approved.") % exit_pass.number)
+            return redirect("assistance:exit_pass", pk=exit_pass.pk)
+    elif request.method == "GET" and not services.can_handle(request.user, ticket):
+        raise PermissionDenied
+    return render(request, "assistance/pass_new.html", {"ticket": ticket, "form": form})
+
+
+@login_required
+def exit_pass(request, pk: int):
+    """The printable pass: person, destination, windows, vehicle, and the QR code a gate scans."""
+    item = get_object_or_404(
+        ExitPass.objects.visible_to(request.user).select_related("resident", "household", "ticket", "approved_by"),
+        pk=pk,
+    )
+    url = _absolute(request, reverse("assistance:pass_check", args=[item.token_plain()]))
+    return render(
+        request,
+        "assistance/exit_pass.html",
+        {
+            "item": item,
+            "windows": list(item.windows.all()),
+            "qr": _qr_svg(url),
+            "url": url,
+            "check": selectors.exit_pass_check(item),
+        },
+    )
+
+
+@login_required
+@require_POST
+def pass_revoke(request, pk: int):
+    item = get_object_or_404(ExitPass.objects.visible_to(request.user).select_related("ticket"), pk=pk)
+    try:
+        services.exit_pass_revoke(actor=request.user, exit_pass=item, reason=request.POST.get("reason", ""))
+    except (ValidationError, services.StatusConflict) as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("assistance:exit_pass", pk=item.pk)
+
+
+@login_required
+def pass_check(request, token: str):
+    """What a gate guard sees after scanning a pass: valid now or not, and why (audited). A pass outside
+    the guard's scope is a 404."""
+    item = selectors.exit_pass_for_token(token)
+    if item is None or not ExitPass.objects.visible_to(request.user).filter(pk=item.pk).exists():
+        raise Http404
+    check = selectors.exit_pass_check(item)
+    services.exit_pass_check_record(actor=request.user, exit_pass=item, valid=check.valid)
+    return render(request, "assistance/pass_check.html", {"item": item, "check": check})
+
+
+# ------------------------------------------------------------------------------------------ proactive care
+
+
+@login_required
+def care(request):
+    """Today's check-ins (a representative sees their own households) and medicines with run-out dates."""
+    today = timezone.localdate()
+    labels = {name: str(label) for name, label in VULNERABILITY_FLAGS}
+    tasks = list(
+        CheckInTask.objects.visible_to(request.user)
+        .filter(day=today)
+        .select_related("household", "resident", "worker", "ticket")
+        .order_by("done_at", "path", "household_id")[:200]
+    )
+    for task in tasks:
+        task.reason_labels = [labels.get(r, r) for r in task.reasons]
+    medicines = list(
+        CareMedicine.objects.visible_to(request.user)
+        .filter(active=True)
+        .select_related("resident", "refill_ticket")[:200]
+    )
+    medicines.sort(key=lambda m: m.runs_out_on)
+    return render(
+        request,
+        "assistance/care.html",
+        {"tasks": tasks, "medicines": medicines, "today": today, "form": CheckInForm()},
+    )
+
+
+@login_required
+@require_POST
+def check_in(request, pk: int):
+    task = get_object_or_404(CheckInTask.objects.visible_to(request.user), pk=pk)
+    form = CheckInForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data())
+        services.check_in_done(actor=request.user, task=task, **form.cleaned_data)
+        messages.success(request, _("Check-in recorded."))
+    except (ValidationError, services.StatusConflict) as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("assistance:care")
+
+
+@login_required
+def medicine_new(request):
+    """Put a chronic-illness medicine on file (``?household=<id>``), or record a new stock count."""
+    household = get_object_or_404(Household.objects.visible_to(request.user), pk=request.GET.get("household") or 0)
+    members = list(household.residents.filter(is_deceased=False).order_by("birth_date"))
+    form = MedicineForm(request.POST or None, members=members)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        wanted = data.pop("resident")
+        resident = next((m for m in members if m.pk == wanted), None)
+        try:
+            services.care_medicine_set(actor=request.user, resident=resident, **data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Medicine saved."))
+            return redirect("assistance:care")
+    return render(request, "assistance/medicine_new.html", {"household": household, "form": form})
+
+
+# ------------------------------------------------------------------------------------------ supplies
+
+
+@login_required
+def plans(request):
+    """Supply plans in scope, and a form to plan one for an area (sealed areas in force are suggested)."""
+    form = PlanForm(request.POST or None, initial={"day": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        division = get_object_or_404(Division.objects.visible_to(request.user), code=data["code"])
+        try:
+            plan = services.supply_plan_create(
+                actor=request.user, division=division, day=data["day"], name=data["name"], contents=data["contents"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("assistance:plan", pk=plan.pk)
+    rows = Paginator(
+        SupplyPlan.objects.visible_to(request.user).select_related("division").order_by("-day", "path", "id"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    suggestions = []
+    if can(request.user, Capability.HANDLE_REQUESTS):
+        scope = scope_for(request.user)
+        rule_set_tiers = ("sealed", "high")
+        for area in adapters.sealed_areas(settings.LIANFANG_DISTRICT_CODE, rule_set_tiers):
+            for node in area.nodes.all():
+                if scope.everything or scope.covers_code(node.code):
+                    suggestions.append((area, node.code))
+    return render(request, "assistance/plans.html", {"form": form, "page": rows, "suggestions": suggestions[:20]})
+
+
+def _plan(request, pk: int) -> SupplyPlan:
+    plan = SupplyPlan.objects.filter(pk=pk).select_related("division").first()
+    if plan is None:
+        raise Http404
+    # A plan is visible when it lies in the user's scope, or when some of its lines do (a volunteer's compound).
+    if not (
+        SupplyPlan.objects.visible_to(request.user).filter(pk=pk).exists()
+        or SupplyDelivery.objects.visible_to(request.user).filter(plan_id=pk).exists()
+    ):
+        raise Http404
+    return plan
+
+
+@login_required
+def plan_detail(request, pk: int):
+    """The delivery checklist per building for volunteers, with progress and the add-a-tenant form."""
+    plan = _plan(request, pk)
+    groups = selectors.checklist_by_building(plan, user=request.user)
+    buildings = list(Division.objects.within(plan.path).filter(level=Level.BUILDING).order_by("code")[:200]) or [
+        plan.division
+    ]
+    return render(
+        request,
+        "assistance/plan.html",
+        {
+            "plan": plan,
+            "groups": groups,
+            "progress": selectors.plan_progress(plan),
+            "tenant_form": TenantForm(buildings=buildings),
+            "can_close": can(request.user, Capability.HANDLE_REQUESTS, plan.path) and plan.status == "active",
+        },
+    )
+
+
+@login_required
+@require_POST
+def plan_tenant(request, pk: int):
+    plan = _plan(request, pk)
+    buildings = list(Division.objects.within(plan.path).filter(level=Level.BUILDING)) or [plan.division]
+    form = TenantForm(request.POST, buildings=buildings)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data())
+        data = form.cleaned_data
+        building = next(b for b in buildings if b.pk == data["building"])
+        services.supply_delivery_add_tenant(
+            actor=request.user,
+            plan=plan,
+            building=building,
+            room=data["room"],
+            headcount=data["headcount"],
+            note=data["note"],
+        )
+        messages.success(request, _("Unregistered tenants added to the checklist."))
+    except (ValidationError, services.StatusConflict) as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("assistance:plan", pk=plan.pk)
+
+
+@login_required
+@require_POST
+def delivery_mark(request, pk: int, status: str):
+    line = get_object_or_404(SupplyDelivery.objects.visible_to(request.user), pk=pk)
+    try:
+        if status == "confirm":
+            services.supply_delivery_confirm(actor=request.user, delivery=line)
+        else:
+            services.supply_delivery_mark(
+                actor=request.user, delivery=line, status=status, note=request.POST.get("note", "")
+            )
+    except (ValidationError, services.StatusConflict) as exc:
+        messages.error(request, _error_text(exc))
+    return redirect(f"{reverse('assistance:plan', args=[line.plan_id])}#line-{line.pk}")
+
+
+@login_required
+def plan_undelivered(request, pk: int):
+    """The end-of-day list: households of the plan not delivered (pending or failed), by building."""
+    plan = _plan(request, pk)
+    rows = selectors.undelivered(plan).filter(pk__in=SupplyDelivery.objects.visible_to(request.user).values("pk"))
+    return render(request, "assistance/undelivered.html", {"plan": plan, "rows": rows})
+
+
+@login_required
+@require_POST
+def plan_close(request, pk: int):
+    plan = _plan(request, pk)
+    try:
+        services.supply_plan_close(actor=request.user, plan=plan)
+    except services.StatusConflict as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("assistance:plan_undelivered", pk=plan.pk)
+
+
+# ------------------------------------------------------------------------------------------ household (QR) pages
+
+
+def _household_or_404(token: str) -> Household:
+    household = selectors.household_for_token(token)
+    if household is None:
+        raise Http404
+    return household
+
+
+def _resident_page(request, token: str, household: Household, form, status: int = 200):
+    public_events = Prefetch("events", queryset=TicketEvent.objects.filter(public=True).order_by("at", "id"))
+    return render(
+        request,
+        "assistance/resident_home.html",
+        {
+            "token": token,
+            "household": household,
+            "tickets": list(selectors.household_tickets(household).prefetch_related(public_events)),
+            "deliveries": list(selectors.household_deliveries(household)),
+            "notices": hooks.household_notices(household),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+def resident_home(request, token: str):
+    """The household's own page behind its printed QR link (no account): its requests and their status,
+    packs to confirm, notices, and a form to ask for help. Nothing of any other household."""
+    household = _household_or_404(token)
+    return _resident_page(request, token, household, ResidentIntakeForm())
+
+
+@require_POST
+def resident_new(request, token: str):
+    """File a need through the QR link (channel ``qr``); an open ticket for the same need is linked."""
+    household = _household_or_404(token)
+    form = ResidentIntakeForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket = services.service_request_create(actor=None, household=household, channel="qr", **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if ticket.linked:
+                messages.info(
+                    request,
+                    _("You had already asked for this: it is request %s, and we added your message.") % ticket.number,
+                )
+            else:
+                messages.success(request, _("Received: request %s. You can follow it on this page.") % ticket.number)
+            return redirect("assistance:resident_home", token=token)
+    return _resident_page(request, token, household, form, status=400)
+
+
+@require_POST
+def resident_confirm(request, token: str, pk: int):
+    """The household confirms that a fulfilled request was done."""
+    household = _household_or_404(token)
+    ticket = get_object_or_404(ServiceRequest.objects.filter(household=household), pk=pk)
+    try:
+        services.service_request_confirm(actor=None, ticket=ticket)
+        messages.success(request, _("Thank you: request %s is confirmed.") % ticket.number)
+    except services.StatusConflict as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("assistance:resident_home", token=token)
+
+
+@require_POST
+def resident_delivery_confirm(request, token: str, pk: int):
+    """The household confirms that a supply pack arrived."""
+    household = _household_or_404(token)
+    line = get_object_or_404(SupplyDelivery.objects.filter(household=household), pk=pk)
+    try:
+        services.supply_delivery_confirm(actor=None, delivery=line)
+        messages.success(request, _("Thank you: receipt confirmed."))
+    except services.StatusConflict as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("assistance:resident_home", token=token)
