@@ -395,7 +395,8 @@ class ResponsibilityAssignment(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["level", "path"], name="assignment_level_path_idx"),
+            # Covering index: coverage reads (level, path, worker) of the active rows in index order.
+            models.Index(fields=["level", "path", "worker", "starts_on", "ends_on"], name="assignment_cover_idx"),
             models.Index(fields=["household", "starts_on"], name="assignment_household_idx"),
             models.Index(fields=["division", "level", "starts_on"], name="assignment_division_idx"),
             models.Index(fields=["worker", "level"], name="assignment_worker_idx"),

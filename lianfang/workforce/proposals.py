@@ -148,10 +148,10 @@ def _propose_households(user, division: Division, day: dt.date, rules: GridRuleS
 
 def _propose_units(user, division: Division, day: dt.date, rules: GridRuleSet) -> list[Proposal]:
     report = coverage(user=user, division=division, on=day)
-    gap_ids = set().union(*report.gap_units.values())
-    if not gap_ids:
+    gap_codes = set().union(*report.gap_units.values())
+    if not gap_codes:
         return []
-    units = Division.objects.in_bulk(gap_ids)
+    units = Division.objects.in_bulk(gap_codes, field_name="code")
     street_codes = {u.code[:9] for u in units.values()}
     base_q = Q()
     for code in street_codes:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Length, Substr
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -159,15 +159,15 @@ class CoverageCounts:
 class CoverageReport:
     """The coverage of ``division`` on ``on``: ``rows`` per child division (streets of a district,
     communities of a street, compounds of a community; none below), ``totals`` for the whole subtree,
-    the ``rules`` used, and the id sets behind the gap counts (``gap_units[level]``: Division ids;
-    ``overloaded_workers``: ``{worker_id: households}``)."""
+    the ``rules`` used, and what is behind the gap counts: ``gap_units[level]`` (division codes of the
+    units without anyone at L1-L3) and ``overloaded_workers`` (``{worker_id: households}``)."""
 
     division: Division
     on: dt.date
     rules: GridRuleSet
     rows: list[tuple[Division, CoverageCounts]]
     totals: CoverageCounts
-    gap_units: dict[int, set[int]]
+    gap_units: dict[int, set[str]]
     overloaded_workers: dict[int, int]
 
 
@@ -225,43 +225,46 @@ def households_without_representative(*, user, code: str, on: dt.date | None = N
     return scoped(Household, user).within(code).filter(~Exists(covered)).order_by("path", "room", "id")
 
 
-def _outside_by_cell(active: QuerySet, groups: list[dict], day: dt.date) -> dict[tuple[int, int | None], set[int]]:
-    """``{(community_id, compound_id): {worker_id}}`` for people holding an active assignment outside
-    their scope (see CoverageCounts), from ``groups`` (per worker, level and cell: ``low``/``high`` =
-    the first/last unit code). Codes with one prefix form one contiguous range, so a group whose first
-    and last codes are under the worker's base division lies wholly inside it; only the other groups'
-    rows are read again and checked against the worker's deployments active on ``day``."""
-    bases = dict(Worker.objects.filter(pk__in={g["worker_id"] for g in groups}).values_list("pk", "path"))
-    doubtful = [
-        g
-        for g in groups
-        if not (g["low"].startswith(bases[g["worker_id"]]) and g["high"].startswith(bases[g["worker_id"]]))
-    ]
-    outside: dict[tuple[int, int | None], set[int]] = defaultdict(set)
+def _cell(path: str) -> str:
+    """The grid cell of a division code: its compound (15 digits) or, above that, its community (12)."""
+    return path[:15] if len(path) >= 15 else path[:12]
+
+
+def _outside_scope_cells(rows: list[tuple], district_id: int, day: dt.date) -> dict[str, set[int]]:
+    """``{cell code: {worker_id}}`` for people holding an active assignment outside their scope (see
+    CoverageCounts), from ``rows`` of ``(level, path, worker_id, n)``. Almost every row lies under the
+    worker's base division and is settled by a string prefix test; only the others are checked
+    against the worker's deployments active on ``day`` (one small query)."""
+    worker_ids = {worker_id for _level, _path, worker_id, _n in rows}
+    holders = Worker.objects.filter(pk__in=worker_ids)
+    if len(worker_ids) > 500:  # a street or a district: read its district's workers, not 10 k parameters
+        holders = Worker.objects.filter(district_id=district_id)
+    bases = dict(holders.values_list("pk", "path"))
+    doubtful = [(path, worker_id) for _level, path, worker_id, _n in rows if not path.startswith(bases[worker_id])]
+    outside: dict[str, set[int]] = defaultdict(set)
     if not doubtful:
         return outside
-    workers = {g["worker_id"] for g in doubtful}
     deployed = defaultdict(list)
-    for worker_id, path in Deployment.objects.filter(active_on_q(day), worker_id__in=workers).values_list(
-        "worker_id", "path"
-    ):
+    for worker_id, path in Deployment.objects.filter(
+        active_on_q(day), worker_id__in={w for _p, w in doubtful}
+    ).values_list("worker_id", "path"):
         deployed[worker_id].append(path)
-    rows = active.filter(worker_id__in=workers).values_list("worker_id", "community_id", "compound_id", "path")
-    for worker_id, community, compound, path in rows:
-        prefixes = (bases[worker_id], *deployed[worker_id])
-        if not any(path.startswith(p) for p in prefixes):
-            outside[(community, compound)].add(worker_id)
+    for path, worker_id in doubtful:
+        if not any(path.startswith(prefix) for prefix in deployed[worker_id]):
+            outside[_cell(path)].add(worker_id)
     return outside
 
 
 def coverage(*, user, division: Division, on: dt.date | None = None) -> CoverageReport:
     """The responsibility-grid coverage of ``division`` (a district, street, community or below) on ``on``.
 
-    Every count comes from grouped queries (six in all, whatever the size of the district: one pass
-    over the households, one over the assignments); no per-household Python loop. Rows exist for a
-    district, street or community (its children); the totals always cover the whole subtree. The
-    overload threshold is the GridRuleSet in force on the day. Raises GridRuleSet.DoesNotExist when no
-    rule set is in force.
+    Two grouped passes, both read in index order without sorting: the households counted per division
+    code (``registry_household.path`` index) and the active assignments per (level, unit code, worker)
+    (the covering ``assignment_cover_idx``); everything else is derived from those codes in Python,
+    whatever the size of the district (no per-household loop: a unit or building holds many). Rows
+    exist for a district, street or community (its children); the totals always cover the whole
+    subtree. The overload threshold is the GridRuleSet in force on the day. Raises
+    GridRuleSet.DoesNotExist when no rule set is in force.
     """
     day = _day(on)
     rules = GridRuleSet.in_force(day)
@@ -269,93 +272,73 @@ def coverage(*, user, division: Division, on: dt.date | None = None) -> Coverage
     children = (
         list(Division.objects.filter(parent=division).order_by("code")) if division.level <= Level.COMMUNITY else []
     )
-
-    households = scoped(Household, user).within(code)
-    cells: dict[tuple[int, int | None], int] = {
-        (r["community_id"], r["compound_id"]): r["n"]
-        for r in households.values("community_id", "compound_id").annotate(n=Count("id")).order_by()
-    }
-    active = scoped(ResponsibilityAssignment, user).within(code).filter(active_on_q(day))
-    # One grouped pass over the assignments (no join) gives L4 cover per cell, each representative's
-    # load and, through the first and last unit code of each group, who may be outside their scope.
-    covered: dict[tuple[int, int | None], int] = defaultdict(int)
-    loads: dict[int, int] = defaultdict(int)
-    first_path: dict[int, str] = {}
-    groups = list(
-        active.values("worker_id", "level", "community_id", "compound_id")
-        .annotate(n=Count("id"), low=Min("path"), high=Max("path"))
+    households: dict[str, int] = defaultdict(int)
+    for path, n in scoped(Household, user).within(code).values_list("path").annotate(n=Count("id")).order_by():
+        households[_cell(path)] += n
+    rows = list(
+        scoped(ResponsibilityAssignment, user)
+        .within(code)
+        .filter(active_on_q(day))
+        .values_list("level", "path", "worker_id")
+        .annotate(n=Count("id"))
         .order_by()
     )
-    for r in groups:
-        if r["level"] == L4:
-            key = (r["community_id"], r["compound_id"])
-            covered[key] += r["n"]
-            loads[r["worker_id"]] += r["n"]
-            first_path[r["worker_id"]] = min(r["low"], first_path.get(r["worker_id"], r["low"]))
-    outside = _outside_by_cell(active, groups, day)
-    overloaded_rows = [
-        {"worker_id": w, "n": n, "first_path": first_path[w]}
-        for w, n in sorted(loads.items(), key=lambda item: (-item[1], item[0]))
-        if n > rules.overload_threshold
-    ]
-    held = defaultdict(set)
-    for level, division_id in active.filter(level__lt=L4).values_list("level", "division_id"):
-        held[level].add(division_id)
+    covered: dict[str, int] = defaultdict(int)
+    loads: dict[int, int] = defaultdict(int)
+    first_path: dict[int, str] = {}
+    held: dict[int, set[str]] = defaultdict(set)
+    for level, path, worker_id, n in rows:
+        if level == L4:
+            covered[_cell(path)] += n
+            loads[worker_id] += n
+            first_path[worker_id] = min(path, first_path.get(worker_id, path))
+        else:
+            held[level].add(path)
+    outside = _outside_scope_cells(rows, division.district_id or division.pk, day) if rows else {}
+    overloaded = {w: n for w, n in loads.items() if n > rules.overload_threshold}
 
-    ids = (
-        {c for c, _k in cells} | {k for _c, k in cells if k} | {c for c, _k in outside} | {k for _c, k in outside if k}
-    )
-    codes = dict(Division.objects.filter(pk__in=ids).values_list("id", "code"))
-
-    gap_units: dict[int, set[int]] = {L1: set(), L2: set(), L3: set()}
-    units: dict[int, set[int]] = {L1: set(), L2: set(), L3: set()}
-    for community, compound in cells:
+    units: dict[int, set[str]] = {L1: set(), L2: set(), L3: set()}
+    gap_units: dict[int, set[str]] = {L1: set(), L2: set(), L3: set()}
+    for cell in households:
+        community = cell[:12]
         units[L1].add(community)
         if community not in held[L1]:
             gap_units[L1].add(community)
-        cell = compound or community
         units[L2].add(cell)
         if cell not in held[L2] and community not in held[L2]:
             gap_units[L2].add(cell)
-        if compound:
-            units[L3].add(compound)
-            if compound not in held[L3]:
-                gap_units[L3].add(compound)
+        if len(cell) == 15:
+            units[L3].add(cell)
+            if cell not in held[L3]:
+                gap_units[L3].add(cell)
 
-    def cell_code(key: tuple[int, int | None]) -> str:
-        return codes[key[1]] if key[1] else codes[key[0]]
-
-    def add(counts: CoverageCounts, unit_code_filter) -> CoverageCounts:
-        for key, n in cells.items():
-            if unit_code_filter(cell_code(key)):
+    def add(counts: CoverageCounts, prefix: str) -> CoverageCounts:
+        for cell, n in households.items():
+            if cell.startswith(prefix):
                 counts.households += n
-                counts.households_without_l4 += n - covered.get(key, 0)
-        counts.outside_scope = len(
-            set().union(*(workers for key, workers in outside.items() if unit_code_filter(cell_code(key))))
-        )
+                counts.households_without_l4 += n - covered.get(cell, 0)
+        counts.outside_scope = len(set().union(*(w for cell, w in outside.items() if cell.startswith(prefix))))
         for level in (L1, L2, L3):
-            counts.units[level] = sum(1 for u in units[level] if unit_code_filter(codes[u]))
-            counts.gaps[level] = sum(1 for u in gap_units[level] if unit_code_filter(codes[u]))
-        counts.overloaded = sum(1 for r in overloaded_rows if unit_code_filter(r["first_path"]))
+            counts.units[level] = sum(1 for u in units[level] if u.startswith(prefix))
+            counts.gaps[level] = sum(1 for u in gap_units[level] if u.startswith(prefix))
+        counts.overloaded = sum(1 for w in overloaded if first_path[w].startswith(prefix))
         return counts
 
-    rows = [(child, add(CoverageCounts(), lambda c, p=child.code: c.startswith(p))) for child in children]
-    totals = add(CoverageCounts(), lambda c: True)
     return CoverageReport(
         division=division,
         on=day,
         rules=rules,
-        rows=rows,
-        totals=totals,
+        rows=[(child, add(CoverageCounts(), child.code)) for child in children],
+        totals=add(CoverageCounts(), ""),
         gap_units=gap_units,
-        overloaded_workers={r["worker_id"]: r["n"] for r in overloaded_rows},
+        overloaded_workers=dict(sorted(overloaded.items(), key=lambda item: (-item[1], item[0]))),
     )
 
 
 def unit_gaps(*, user, division: Division, level: int, on: dt.date | None = None) -> list[Division]:
     """The units under ``division`` with nobody responsible at ``level`` (1-3) on ``on``, by code."""
     report = coverage(user=user, division=division, on=on)
-    return list(Division.objects.filter(pk__in=report.gap_units[level]).order_by("code"))
+    return list(Division.objects.filter(code__in=report.gap_units[level]).order_by("code"))
 
 
 def worker_loads(worker_ids: Iterable[int], on: dt.date | None = None) -> dict[tuple[int, int], int]:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, primary_assignment
 from lianfang.core import audit
+from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import services as registry_services
 from lianfang.registry.models import Household
@@ -61,7 +62,9 @@ def _division_and_day(request, *, max_level: int = Level.UNIT) -> tuple[Division
     """The division (``?code=``, default: the user's own) and day (``?on=``, default: today) asked for.
 
     Raises Http404 when the division is out of the user's scope; ValidationError for malformed input.
-    Codes below ``max_level`` are cut to that level's prefix (a grid worker's sheet is the community's).
+    Codes below ``max_level`` are cut to that level's prefix: a grid worker's sheet is the one of the
+    community holding their compound, with only the rows they may see counted (every figure comes
+    from ``visible_to``), so there a community that contains part of the user's scope is allowed.
     """
     form = DivisionDayForm(request.GET)
     if not form.is_valid():
@@ -70,7 +73,16 @@ def _division_and_day(request, *, max_level: int = Level.UNIT) -> tuple[Division
     lengths = {Level.DISTRICT: 6, Level.STREET: 9, Level.COMMUNITY: 12}
     if max_level in lengths and len(code) > lengths[max_level]:
         code = code[: lengths[max_level]]
-    division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
+    division = Division.objects.visible_to(request.user).filter(code=code).first()
+    if (
+        division is None
+        and max_level in lengths
+        and len(code) == lengths[Level.COMMUNITY]
+        and any(root.startswith(code) for root in scope_for(request.user).codes)
+    ):
+        division = Division.objects.filter(code=code).first()
+    if division is None:
+        raise Http404
     return division, form.cleaned_data["on"] or timezone.localdate(), form
 
 

@@ -33,7 +33,7 @@ def test_coverage_finds_the_gaps(grid):
     rows = {d.code: _counts(c) for d, c in report.rows if c.households}
     assert rows["620103001001"]["households_without_l4"] == 0 and rows["620103001001"]["gaps"]["l2"] == 0
     assert rows["620103001002"]["households_without_l4"] == 1 and rows["620103001002"]["gaps"]["l2"] == 1
-    assert report.gap_units[2] == {grid["compound_b"].pk}
+    assert report.gap_units[2] == {grid["compound_b"].code}
     assert list(selectors.households_without_representative(user=selectors.SYSTEM, code="620103001", on=DAY)) == [
         grid["h3"]
     ]

@@ -211,3 +211,21 @@ def test_admin_lists_are_read_only(grid, client_for):
         assert client.get(f"/admin/workforce/{model}/").status_code == 200
         assert client.get(f"/admin/workforce/{model}/add/").status_code == 403
     assert client.get(f"/admin/workforce/worker/{grid['rep_a'].pk}/change/").status_code == 200
+
+
+def test_grid_worker_sees_the_sheet_of_their_community_counting_only_their_rows(grid, client_for):
+    from lianfang.conftest import _user
+    from lianfang.workforce.services import deployment_create, worker_create
+
+    volunteer = worker_create(actor=None, name="卫志愿", categories=["volunteer"], base_division=grid["xia"])
+    deployment_create(actor=None, worker=volunteer, division=grid["compound_a"], starts_on=DAY)
+    user = _user("gridworker", "grid_worker", grid["compound_a"].code)
+    client = client_for(user)
+    response = client.get("/workforce/sheet/", ON)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="sheet-division">下西园社区<' in html
+    # Only the deployment inside their compound is counted, not the community's two others.
+    assert re.search(r'data-testid="cell-620103001001-total-total">1<', html)
+    assert client.get("/workforce/sheet/", {"code": "620103001002", **ON}).status_code == 404
+    assert client.get("/workforce/grid/", {"code": "620103001001", **ON}).status_code == 404
