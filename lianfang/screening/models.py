@@ -264,7 +264,14 @@ class RoundMember(models.Model):
     exemption_note = models.CharField(_("exemption note"), max_length=200, blank=True)
     result = models.CharField(_("result"), max_length=10, choices=MemberResult.choices, blank=True)
     sample = models.ForeignKey(
-        "Sample", verbose_name=_("sample"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "Sample",
+        verbose_name=_("sample"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     added_late = models.BooleanField(_("added after opening"), default=False)
     removed = models.BooleanField(_("left the registry"), default=False)

@@ -1129,9 +1129,8 @@ def _apply_results(actor, batch, apply: list[tuple[Tube, str, str, dt.datetime]]
         by_value[value].append(tube.pk)
     for value, ids in by_value.items():
         member_state = {"negative": "negative", "positive": "positive", "invalid": "invalid"}[value]
-        RoundMember.objects.filter(sample__tube_id__in=ids, sample__purpose__in=["screening", "resample"]).update(
-            result=member_state
-        )
+        screened = Sample.objects.filter(tube_id__in=ids, purpose__in=["screening", "resample"]).values("member_id")
+        RoundMember.objects.filter(pk__in=screened).update(result=member_state)
     retest_tubes = {t.pk: (t, v) for t, v, _l, _a in apply if t.pk in retest_ids}
     if retest_tubes:
         _retest_results(actor, retest_tubes, now)
@@ -1164,7 +1163,9 @@ def _resample_tasks(tube: Tube, now) -> None:
             )
         )
     SamplingTask.objects.bulk_create(tasks)
-    RoundMember.objects.filter(sample__tube=tube).update(awaiting_home_visit=True)
+    RoundMember.objects.filter(pk__in=Sample.objects.filter(tube=tube).values("member_id")).update(
+        awaiting_home_visit=True
+    )
 
 
 def _division_id(code: str) -> int:
