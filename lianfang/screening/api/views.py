@@ -218,9 +218,13 @@ class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         v = data.validated_data
         desk = task = None
         if v["desk"]:
-            desk = get_object_or_404(SamplingDesk.objects.visible_to(request.user), pk=v["desk"])
+            desk = get_object_or_404(
+                SamplingDesk.objects.select_related("round").visible_to(request.user), pk=v["desk"]
+            )
         elif v["task"]:
-            task = get_object_or_404(SamplingTask.objects.visible_to(request.user), pk=v["task"])
+            task = get_object_or_404(
+                SamplingTask.objects.select_related("round").visible_to(request.user), pk=v["task"]
+            )
         else:
             raise exceptions.ValidationError({"desk": "give a desk or a task"})
         payload = {**v, "key": key, "at": v["at"].isoformat() if v["at"] else None}

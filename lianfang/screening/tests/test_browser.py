@@ -119,3 +119,32 @@ def test_commander_opens_a_round_and_reads_its_pages(population, district_comman
     page.goto(f"{live_server.url}/screening/advisor/?percent=2")
     assert page.get_by_test_id("optimal-k").inner_text() == "8"
     screenshot(page, "screening-advisor-phone")
+
+
+def test_positive_pool_follow_up_and_tasks_pages(desk, district_commander, login_page, live_server):
+    from lianfang.screening.models import PoolFollowUp
+    from lianfang.screening.services import ResultLine, results_record
+    from lianfang.screening.tests.conftest import close, submit
+
+    for number in RESIDENT_IDS[:2]:
+        assert submit(district_commander, desk, "scan", number, tube="tube-pos")[0] == 201
+    close(district_commander, desk, "tube-pos", "QLPOS0001")
+    results_record(actor=district_commander, lines=[ResultLine(1, "QLPOS0001", "阳性", "Lab", "")], path="620103")
+    fu = PoolFollowUp.objects.get()
+    page = login_page(district_commander)
+    page.goto(f"{live_server.url}/screening/")
+    assert page.get_by_test_id("open-follow-ups").inner_text() == "1"
+    page.goto(f"{live_server.url}/screening/follow-ups/{fu.pk}/")
+    assert page.get_by_test_id("fu-tube").inner_text() == "QLPOS0001"
+    assert page.get_by_test_id("fu-members").inner_text().count("就地管控，等待复核") == 2
+    page.get_by_test_id("steps").get_by_role("button").first.click()
+    page.wait_for_load_state("networkidle")
+    assert fu.steps.get(kind="isolate").done_at is not None
+    screenshot(page, "screening-follow-up-phone")
+    page.goto(f"{live_server.url}/screening/rounds/{desk.round_id}/tasks/")
+    tasks = page.get_by_test_id("tasks")
+    assert tasks.inner_text().count("混管阳性单采复核") == 2
+    tasks.get_by_role("link").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_test_id("tube-count").inner_text() == "0"
+    screenshot(page, "screening-task-phone")
