@@ -6,3 +6,14 @@ class FieldopsConfig(AppConfig):
     name = "lianfang.fieldops"
     label = "fieldops"
     verbose_name = _("Field operations")
+
+    def ready(self):
+        """Navigation entries; the close-contact evidence provider for zones (the last close contact's
+        exposure and tests, for lifting an area); the gate alert for emergencies (assistance hook)."""
+        from lianfang.core.navigation import NavItem, register  # noqa: PLC0415
+        from lianfang.fieldops import adapters, selectors, services  # noqa: PLC0415
+        from lianfang.zones import evidence  # noqa: PLC0415
+
+        register(NavItem("fieldops:index", _("Field work"), order=60))
+        evidence.register_contact_provider(selectors.contact_evidence)
+        adapters.register_emergency_listener(services.on_emergency)

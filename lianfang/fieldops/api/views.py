@@ -1,0 +1,566 @@
+"""Field-operations API (``/api/v1/``): every list through ``visible_to`` (an out-of-scope detail is
+a 404, an out-of-scope reference in a body is "does not exist"); every write through
+fieldops.services. Creates honour an ``Idempotency-Key`` header: the same user repeating a key on
+the same endpoint gets the first answer again (header ``Idempotent-Replayed: true``) and nothing
+is written twice; the same key with a different body is a 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lianfang.core.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from lianfang.divisions.models import Division
+from lianfang.fieldops import briefing, filtersets, selectors, services
+from lianfang.fieldops import models as m
+from lianfang.fieldops.api import serializers as s
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Repeat a create safely: the same key from the same user returns the first answer.",
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "status conflict"
+    default_code = "status_conflict"
+
+
+class KeyReused(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "this Idempotency-Key was used with a different request"
+    default_code = "idempotency_key_reused"
+
+
+def call(fn, **kwargs):
+    """Run a service; its ValidationError becomes a 400 naming the fields, StatusConflict a 409
+    (PermissionDenied is already a 403 in DRF)."""
+    try:
+        return fn(**kwargs)
+    except services.StatusConflict as exc:
+        raise Conflict(exc.messages) from exc
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
+
+
+def division_for(request, code: str) -> Division:
+    """A division the caller sees, else 404."""
+    return get_object_or_404(Division.objects.visible_to(request.user), code=(code or "").strip())
+
+
+class IdempotentCreateMixin:
+    """``create`` with ``Idempotency-Key`` replay (see module docstring). Subclasses implement
+    ``perform_service_create(data) -> instance`` and set ``create_serializer_class``."""
+
+    create_serializer_class = None
+
+    def create(self, request, *args, **kwargs):
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        if len(key) > 80:
+            raise serializers.ValidationError({"Idempotency-Key": _("at most 80 characters")})
+        if not key:
+            return self._create(request)
+        digest = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
+        endpoint = self.basename
+        stored = m.IdempotencyKey.objects.filter(user=request.user, endpoint=endpoint, key=key).first()
+        if stored is None:
+            try:
+                with transaction.atomic():
+                    response = self._create(request)
+                    m.IdempotencyKey.objects.create(
+                        user=request.user,
+                        endpoint=endpoint,
+                        key=key,
+                        request_hash=digest,
+                        status_code=response.status_code,
+                        response=response.data,
+                    )
+                return response
+            except IntegrityError:  # the same key arrived twice at once: the other one won
+                stored = m.IdempotencyKey.objects.get(user=request.user, endpoint=endpoint, key=key)
+        if stored.request_hash != digest:
+            raise KeyReused()
+        return Response(stored.response, status=stored.status_code, headers={"Idempotent-Replayed": "true"})
+
+    def _create(self, request):
+        serializer = self.create_serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_service_create(serializer.validated_data)
+        return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
+
+
+class ScopedCreateViewSet(
+    IdempotentCreateMixin, ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """List, retrieve (scoped) and an idempotent create through a service."""
+
+
+# ------------------------------------------------------------------------------------------ gate duty
+
+
+@extend_schema_view(create=extend_schema(request=s.GateCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class GateViewSet(ScopedCreateViewSet):
+    """Gates of compounds and villages. Filters: within, is_active, kind."""
+
+    queryset = m.Gate.objects.select_related("division").order_by("path", "name", "id")
+    serializer_class = s.GateSerializer
+    create_serializer_class = s.GateCreateSerializer
+    filterset_class = filtersets.GateFilterSet
+
+    def perform_service_create(self, data):
+        return call(
+            services.gate_create,
+            actor=self.request.user,
+            division=division_for(self.request, data["division"]),
+            name=data["name"],
+            kind=data["kind"],
+            shift_pattern=data["shift_pattern"],
+            guards_per_shift=data["guards_per_shift"],
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("within", OpenApiTypes.STR, required=True),
+            OpenApiParameter("day", OpenApiTypes.DATE, required=False),
+        ],
+        responses=s.GateCoverageSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def coverage(self, request):
+        """Uncovered hours per gate on ``day`` (default today) under ``within``."""
+        from django.utils.dateparse import parse_date  # noqa: PLC0415
+
+        code = division_for(request, request.query_params.get("within", "")).code
+        day = parse_date(request.query_params.get("day") or "") or timezone.localdate()
+        rows = selectors.roster_coverage(user=request.user, code=code, day=day)
+        return Response(s.GateCoverageSerializer(rows, many=True).data)
+
+
+class DutyShiftViewSet(ScopedReadOnlyViewSet):
+    """Duty shifts. Filters: within, gate, day, status, worker. Actions: generate (roster), assign,
+    check_in, check_out."""
+
+    queryset = m.DutyShift.objects.select_related("worker").order_by("starts_at", "gate_id", "slot")
+    serializer_class = s.DutyShiftSerializer
+    filterset_class = filtersets.DutyShiftFilterSet
+
+    @extend_schema(request=s.RosterGenerateSerializer, responses=s.RosterReportSerializer)
+    @action(detail=False, methods=["post"])
+    def generate(self, request):
+        """Create the day's slots for the gates of sealed and controlled areas under ``within`` (idempotent)."""
+        data = s.RosterGenerateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        code = division_for(request, data.validated_data["within"]).code
+        report = call(services.duty_roster_generate, actor=request.user, code=code, day=data.validated_data["day"])
+        return Response(s.RosterReportSerializer(report).data)
+
+    @extend_schema(request=s.ShiftAssignSerializer, responses=s.DutyShiftSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        from lianfang.workforce.models import Worker  # noqa: PLC0415
+
+        shift = self.get_object()
+        data = s.ShiftAssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        worker_id = data.validated_data["worker"]
+        worker = get_object_or_404(Worker.objects.visible_to(request.user), pk=worker_id) if worker_id else None
+        return Response(
+            s.DutyShiftSerializer(call(services.duty_shift_assign, actor=request.user, shift=shift, worker=worker)).data
+        )
+
+    @extend_schema(request=None, responses=s.DutyShiftSerializer)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request, pk=None):
+        shift = self.get_object()
+        return Response(s.DutyShiftSerializer(call(services.duty_shift_check_in, actor=request.user, shift=shift)).data)
+
+    @extend_schema(request=None, responses=s.DutyShiftSerializer)
+    @action(detail=True, methods=["post"], url_path="check-out")
+    def check_out(self, request, pk=None):
+        shift = self.get_object()
+        return Response(
+            s.DutyShiftSerializer(call(services.duty_shift_check_out, actor=request.user, shift=shift)).data
+        )
+
+
+# ------------------------------------------------------------------------------------------ patrols
+
+
+@extend_schema_view(create=extend_schema(request=s.CheckpointCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class CheckpointViewSet(ScopedCreateViewSet):
+    """Patrol checkpoints (with the token printed in their QR code). Filters: within, is_active."""
+
+    queryset = m.Checkpoint.objects.select_related("division").order_by("path", "position", "id")
+    serializer_class = s.CheckpointSerializer
+    create_serializer_class = s.CheckpointCreateSerializer
+    filterset_class = filtersets.CheckpointFilterSet
+
+    def perform_service_create(self, data):
+        return call(
+            services.checkpoint_create,
+            actor=self.request.user,
+            division=division_for(self.request, data["division"]),
+            name=data["name"],
+            position=data.get("position"),
+        )
+
+
+@extend_schema_view(create=extend_schema(request=s.PatrolStartSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class PatrolRoundViewSet(ScopedCreateViewSet):
+    """Patrol rounds with their scans. Create starts a round; ``scan`` records a checkpoint by its
+    QR token; ``finish`` closes the round and flags missed checkpoints. Filters: within, status."""
+
+    queryset = m.PatrolRound.objects.prefetch_related("scans").order_by("-started_at", "-id")
+    serializer_class = s.PatrolRoundSerializer
+    create_serializer_class = s.PatrolStartSerializer
+    filterset_class = filtersets.PatrolRoundFilterSet
+
+    def perform_service_create(self, data):
+        return call(
+            services.patrol_round_start, actor=self.request.user, division=division_for(self.request, data["division"])
+        )
+
+    @extend_schema(request=s.PatrolScanInputSerializer, responses=s.PatrolRoundSerializer)
+    @action(detail=False, methods=["post"])
+    def scan(self, request):
+        data = s.PatrolScanInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        checkpoint = get_object_or_404(
+            m.Checkpoint.objects.visible_to(request.user), token=data.validated_data["token"]
+        )
+        scan = call(services.patrol_scan, actor=request.user, checkpoint=checkpoint)
+        return Response(
+            s.PatrolRoundSerializer(m.PatrolRound.objects.prefetch_related("scans").get(pk=scan.round_id)).data
+        )
+
+    @extend_schema(request=None, responses=s.PatrolRoundSerializer)
+    @action(detail=True, methods=["post"])
+    def finish(self, request, pk=None):
+        patrol = self.get_object()
+        call(services.patrol_round_finish, actor=request.user, patrol=patrol)
+        return Response(s.PatrolRoundSerializer(m.PatrolRound.objects.prefetch_related("scans").get(pk=patrol.pk)).data)
+
+
+# ------------------------------------------------------------------------------------------ entry/exit
+
+
+@extend_schema_view(create=extend_schema(request=s.PassageCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class PassageViewSet(ScopedCreateViewSet):
+    """Entry/exit records; create registers a person at a gate and returns the decision (a refusal
+    is a 201 too: it is recorded). Filters: within, gate, direction, decision, purpose, since."""
+
+    queryset = m.PassageRecord.objects.order_by("-at", "-id")
+    serializer_class = s.PassageSerializer
+    create_serializer_class = s.PassageCreateSerializer
+    filterset_class = filtersets.PassageFilterSet
+
+    def perform_service_create(self, data):
+        return call(services.passage_register, actor=self.request.user, **data)
+
+
+# ------------------------------------------------------------------------------------------ screening
+
+
+@extend_schema_view(create=extend_schema(request=s.ScreenedPersonCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class ScreenedPersonViewSet(ScopedCreateViewSet):
+    """People found by screening (masked). Create classifies a located contact at once. Actions:
+    status (reason code and evidence required), verify (pin a coarse location), history.
+    Filters: within, category, status, needs_verification, infection, q."""
+
+    queryset = m.ScreenedPerson.objects.select_related("rule_set").order_by("-created_at", "-id")
+    serializer_class = s.ScreenedPersonSerializer
+    create_serializer_class = s.ScreenedPersonCreateSerializer
+    filterset_class = filtersets.ScreenedPersonFilterSet
+
+    def perform_service_create(self, data):
+        data = dict(data)
+        code = data.pop("division")
+        division = division_for(self.request, code) if code else None
+        place = data["household"] or (data["resident"].household if data["resident"] else None)
+        anchor = division.code if division else (place.path if place else self._default_code())
+        district = Division.objects.filter(code=anchor[:6], level=3).first()
+        if district is None:
+            raise serializers.ValidationError({"division": _("give a household, a resident or a division")})
+        return call(
+            services.screened_person_create, actor=self.request.user, district=district, division=division, **data
+        )
+
+    def _default_code(self) -> str:
+        from lianfang.fieldops.views import scope_code  # noqa: PLC0415
+
+        return scope_code(self.request)
+
+    @extend_schema(request=s.PersonStatusInputSerializer, responses=s.ScreenedPersonSerializer)
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        person = self.get_object()
+        data = s.PersonStatusInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = call(services.screened_person_set_status, actor=request.user, person=person, **data.validated_data)
+        return Response(s.ScreenedPersonSerializer(person).data)
+
+    @extend_schema(request=s.PersonVerifySerializer, responses=s.ScreenedPersonSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        person = self.get_object()
+        data = s.PersonVerifySerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        division = division_for(request, values["division"]) if values["division"] else None
+        person = call(
+            services.screened_person_verify,
+            actor=request.user,
+            person=person,
+            household=values["household"],
+            division=division,
+            evidence=values["evidence"],
+        )
+        return Response(s.ScreenedPersonSerializer(person).data)
+
+    @extend_schema(responses=s.PersonStatusChangeSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        person = self.get_object()
+        return Response(s.PersonStatusChangeSerializer(person.status_changes.order_by("at", "id"), many=True).data)
+
+
+class QuarantineTestViewSet(ScopedReadOnlyViewSet):
+    """Test days of quarantine plans, as tasks. Filters: within, person, due_on, result. Action: result."""
+
+    queryset = m.QuarantineTest.objects.order_by("due_on", "person_id", "ordinal")
+    serializer_class = s.QuarantineTestSerializer
+    filterset_class = filtersets.QuarantineTestFilterSet
+
+    @extend_schema(request=s.QuarantineTestResultSerializer, responses=s.QuarantineTestSerializer)
+    @action(detail=True, methods=["post"])
+    def result(self, request, pk=None):
+        test = self.get_object()
+        data = s.QuarantineTestResultSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            s.QuarantineTestSerializer(
+                call(services.quarantine_test_record, actor=request.user, test=test, **data.validated_data)
+            ).data
+        )
+
+
+@extend_schema_view(create=extend_schema(request=s.BulkCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class BulkStatusChangeViewSet(ScopedCreateViewSet):
+    """Bulk status changes: create requests one, ``approve``/``reject`` by a second person."""
+
+    queryset = m.BulkStatusChange.objects.prefetch_related("people").order_by("-requested_at", "-id")
+    serializer_class = s.BulkStatusChangeSerializer
+    create_serializer_class = s.BulkCreateSerializer
+    filterset_class = filtersets.BulkStatusChangeFilterSet
+
+    def perform_service_create(self, data):
+        ids = set(data["people"])
+        people = list(m.ScreenedPerson.objects.visible_to(self.request.user).filter(pk__in=ids))
+        if len(people) != len(ids):
+            missing = sorted(ids - {p.pk for p in people})
+            raise serializers.ValidationError({"people": _("unknown people %(ids)s") % {"ids": missing[:20]}})
+        return call(
+            services.bulk_status_change_request,
+            actor=self.request.user,
+            people=people,
+            to_status=data["to_status"],
+            reason_code=data["reason_code"],
+            evidence=data["evidence"],
+        )
+
+    @extend_schema(request=s.BulkDecisionSerializer, responses=s.BulkStatusChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        change = self.get_object()
+        data = s.BulkDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change = call(
+            services.bulk_status_change_approve, actor=request.user, change=change, note=data.validated_data["note"]
+        )
+        return Response(s.BulkStatusChangeSerializer(change).data)
+
+    @extend_schema(request=s.BulkDecisionSerializer, responses=s.BulkStatusChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        change = self.get_object()
+        data = s.BulkDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change = call(
+            services.bulk_status_change_reject, actor=request.user, change=change, note=data.validated_data["note"]
+        )
+        return Response(s.BulkStatusChangeSerializer(change).data)
+
+
+class TransferOutViewSet(ScopedReadOnlyViewSet):
+    """The transfer-out list (masked). Filters: within, status, batch."""
+
+    queryset = m.TransferOut.objects.order_by("-created_at", "-id")
+    serializer_class = s.TransferOutSerializer
+    filterset_class = filtersets.TransferOutFilterSet
+
+
+# ------------------------------------------------------------------------------------------ monitoring
+
+
+@extend_schema_view(create=extend_schema(request=s.HomeMonitoringCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class HomeMonitoringViewSet(ScopedCreateViewSet):
+    """Home health monitoring. Filters: within, status, household."""
+
+    queryset = m.HomeMonitoring.objects.order_by("path", "household_id", "id")
+    serializer_class = s.HomeMonitoringSerializer
+    create_serializer_class = s.HomeMonitoringCreateSerializer
+    filterset_class = filtersets.HomeMonitoringFilterSet
+
+    def perform_service_create(self, data):
+        return call(services.home_monitoring_start, actor=self.request.user, **data)
+
+
+@extend_schema_view(create=extend_schema(request=s.HealthCheckInCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class HealthCheckInViewSet(ScopedCreateViewSet):
+    """Daily health check-ins (a worker on someone's behalf). Filters: within, day, abnormal, monitoring."""
+
+    queryset = m.HealthCheckIn.objects.order_by("-day", "-at")
+    serializer_class = s.HealthCheckInSerializer
+    create_serializer_class = s.HealthCheckInCreateSerializer
+    filterset_class = filtersets.HealthCheckInFilterSet
+
+    def perform_service_create(self, data):
+        return call(services.health_check_in_record, actor=self.request.user, source="worker", **data)
+
+
+# ------------------------------------------------------------------------------------------ disinfection
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.DisinfectionScheduleCreateSerializer, parameters=[IDEMPOTENCY_HEADER])
+)
+class DisinfectionScheduleViewSet(ScopedCreateViewSet):
+    """Disinfection schedules of public areas. Filters: within, is_active."""
+
+    queryset = m.DisinfectionSchedule.objects.select_related("division").order_by("path", "place")
+    serializer_class = s.DisinfectionScheduleSerializer
+    create_serializer_class = s.DisinfectionScheduleCreateSerializer
+    filterset_class = filtersets.DisinfectionScheduleFilterSet
+
+    def perform_service_create(self, data):
+        return call(
+            services.disinfection_schedule_create,
+            actor=self.request.user,
+            division=division_for(self.request, data["division"]),
+            place=data["place"],
+            interval_hours=data["interval_hours"],
+        )
+
+
+@extend_schema_view(create=extend_schema(request=s.DisinfectionLogCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class DisinfectionLogViewSet(ScopedCreateViewSet):
+    """Disinfection logs (who, where, when, agent, concentration). Filters: within, schedule."""
+
+    queryset = m.DisinfectionLog.objects.order_by("-done_at", "-id")
+    serializer_class = s.DisinfectionLogSerializer
+    create_serializer_class = s.DisinfectionLogCreateSerializer
+    filterset_class = filtersets.DisinfectionLogFilterSet
+
+    def perform_service_create(self, data):
+        return call(services.disinfection_log_record, actor=self.request.user, **data)
+
+
+# ------------------------------------------------------------------------------------------ notices, alerts
+
+
+@extend_schema_view(create=extend_schema(request=s.NoticeCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
+class NoticeViewSet(ScopedCreateViewSet):
+    """Notices (drafts until published). Actions: publish, withdraw. Filters: within, status."""
+
+    queryset = m.Notice.objects.select_related("division").order_by("-created_at", "-id")
+    serializer_class = s.NoticeSerializer
+    create_serializer_class = s.NoticeCreateSerializer
+    filterset_class = filtersets.NoticeFilterSet
+
+    def perform_service_create(self, data):
+        division = (
+            division_for(self.request, data["division"]) if data["division"] and not data["control_area"] else None
+        )
+        return call(
+            services.notice_create,
+            actor=self.request.user,
+            title=data["title"],
+            body=data["body"],
+            division=division,
+            control_area=data["control_area"],
+        )
+
+    @extend_schema(request=None, responses=s.NoticeSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        return Response(
+            s.NoticeSerializer(call(services.notice_publish, actor=request.user, notice=self.get_object())).data
+        )
+
+    @extend_schema(request=s.NoticeWithdrawSerializer, responses=s.NoticeSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        data = s.NoticeWithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        notice = call(
+            services.notice_withdraw, actor=request.user, notice=self.get_object(), reason=data.validated_data["reason"]
+        )
+        return Response(s.NoticeSerializer(notice).data)
+
+
+class AlertViewSet(ScopedReadOnlyViewSet):
+    """Alerts raised by field work. Filters: within, kind, status, recipient. Action: acknowledge."""
+
+    queryset = m.Alert.objects.order_by("-raised_at", "-id")
+    serializer_class = s.FieldAlertSerializer
+    filterset_class = filtersets.AlertFilterSet
+
+    @extend_schema(request=None, responses=s.FieldAlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return Response(
+            s.FieldAlertSerializer(call(services.alert_acknowledge, actor=request.user, alert=self.get_object())).data
+        )
+
+
+class BriefingView(APIView):
+    """The daily briefing of a place (``within``) or a team (``team``) on ``day`` (default today)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("within", OpenApiTypes.STR, required=False),
+            OpenApiParameter("team", OpenApiTypes.INT, required=False),
+            OpenApiParameter("day", OpenApiTypes.DATE, required=False),
+        ],
+        responses=s.BriefingSerializer,
+    )
+    def get(self, request):
+        from django.utils.dateparse import parse_date  # noqa: PLC0415
+
+        from lianfang.workforce.models import Team  # noqa: PLC0415
+
+        day = parse_date(request.query_params.get("day") or "") or timezone.localdate()
+        team_id = request.query_params.get("team") or ""
+        team = get_object_or_404(Team.objects.visible_to(request.user), pk=team_id) if team_id.isdigit() else None
+        code = team.path if team is not None else division_for(request, request.query_params.get("within", "")).code
+        result = briefing.daily_briefing(user=request.user, code=code, day=day, team=team)
+        data = {"day": result.day, "code": result.code, "total": result.total, "sections": result.sections}
+        return Response(s.BriefingSerializer(data).data)

@@ -1,0 +1,119 @@
+"""One FilterSet per model, shared by pages and API. Filters narrow a queryset that already went
+through ``visible_to``: they can never widen the caller's scope."""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.core.scoping import subtree_q
+from lianfang.fieldops import models as m
+
+
+def _within(queryset, name, value):
+    if not value:
+        return queryset
+    if not value.isdigit():
+        raise ValidationError(_("within must be a division code (digits)"))
+    return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, value))
+
+
+class WithinFilterSet(django_filters.FilterSet):
+    """Base: ``within`` (a division code: rows in its subtree)."""
+
+    within = django_filters.CharFilter(method=_within, label=_("within division (code)"))
+
+
+class GateFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.Gate
+        fields = ["within", "is_active", "kind"]
+
+
+class DutyShiftFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.DutyShift
+        fields = ["within", "gate", "day", "status", "worker"]
+
+
+class CheckpointFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.Checkpoint
+        fields = ["within", "is_active"]
+
+
+class PatrolRoundFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.PatrolRound
+        fields = ["within", "status"]
+
+
+class PassageFilterSet(WithinFilterSet):
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", label=_("since"))
+
+    class Meta:
+        model = m.PassageRecord
+        fields = ["within", "gate", "direction", "decision", "purpose", "since"]
+
+
+class ScreenedPersonFilterSet(WithinFilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="contains", label=_("name contains"))
+
+    class Meta:
+        model = m.ScreenedPerson
+        fields = ["within", "category", "status", "needs_verification", "infection", "q"]
+
+
+class QuarantineTestFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.QuarantineTest
+        fields = ["within", "person", "due_on", "result"]
+
+
+class BulkStatusChangeFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.BulkStatusChange
+        fields = ["within", "status"]
+
+
+class TransferOutFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.TransferOut
+        fields = ["within", "status", "batch"]
+
+
+class HomeMonitoringFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.HomeMonitoring
+        fields = ["within", "status", "household"]
+
+
+class HealthCheckInFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.HealthCheckIn
+        fields = ["within", "day", "abnormal", "monitoring"]
+
+
+class DisinfectionScheduleFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.DisinfectionSchedule
+        fields = ["within", "is_active"]
+
+
+class DisinfectionLogFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.DisinfectionLog
+        fields = ["within", "schedule"]
+
+
+class NoticeFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.Notice
+        fields = ["within", "status"]
+
+
+class AlertFilterSet(WithinFilterSet):
+    class Meta:
+        model = m.Alert
+        fields = ["within", "kind", "status", "recipient"]

@@ -1,0 +1,459 @@
+"""Importing screening lists (摸排名单 / 协查名单): inflow people, travellers from risk areas, close
+and secondary contacts, as pushed to a district by the city or found by the communities.
+
+Parse → validate the whole file → commit in one transaction (nothing half-written): a file with any
+bad row is refused with every problem named (row, column, value). File reading (XLSX, XLS, ODS, CSV
+in UTF-8 or GBK, full-width digits, merged cells) is the registry importer's
+(``lianfang.registry.importers``).
+
+Per row:
+
+- **De-duplication.** A row whose ID number (or, without one, name and phone) repeats an earlier
+  row of the file, or matches someone already listed in the district (same category family, not
+  released or transferred), is a duplicate: reported, not created. A duplicate contact with a later
+  exposure day moves that person's last exposure (the period counts from the LAST exposure).
+- **Location.** A registered resident of the district (matched by ID number) is placed at their
+  household; otherwise the community/village or compound named in the 社区 column or the address;
+  a row naming another county-level division (区县 column, or a "…区/县" in the address) goes to the
+  transfer-out list; a row that names nothing finer than the city is coarse: "needs verification",
+  no status set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lianfang.core import audit, idnumber, pii
+from lianfang.divisions.models import Division, Level
+from lianfang.fieldops import services
+from lianfang.fieldops.models import (
+    CONTACT_CATEGORIES,
+    PersonCategory,
+    PersonStatus,
+    ScreenedPerson,
+    ScreeningImport,
+    TransferOut,
+    TransferStatus,
+)
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "name"),
+    "id_number": ("身份证号", "身份证号码", "证件号码", "证件号", "id_number", "id number"),
+    "phone": ("手机号", "手机号码", "联系电话", "电话", "phone"),
+    "category": ("类别", "人员类别", "category"),
+    "origin": ("来源地", "来自", "出发地", "origin"),
+    "arrived_on": ("抵达日期", "到达日期", "抵兰日期", "arrived_on", "arrival"),
+    "risk_area": ("途经风险地区", "风险地区", "旅居地", "risk_area"),
+    "last_exposure_on": ("末次暴露日期", "末次接触日期", "最后接触日期", "last_exposure_on", "last exposure"),
+    "address": ("现住址", "住址", "居住地址", "现居住地", "address"),
+    "district": ("所在区县", "区县", "district"),
+    "community": ("所属社区", "社区", "社区/村", "村", "community"),
+    "infection": ("关联病例", "关联病例编号", "index case", "infection"),
+    "source_contact": ("关联密接", "关联密接编号", "linked close contact", "source_contact"),
+}
+CATEGORY_VALUES = {
+    "流入": PersonCategory.INFLOW,
+    "流入人员": PersonCategory.INFLOW,
+    "外来人员": PersonCategory.INFLOW,
+    "风险地区来返": PersonCategory.RISK_TRAVELLER,
+    "中高风险地区旅居": PersonCategory.RISK_TRAVELLER,
+    "风险地区旅居": PersonCategory.RISK_TRAVELLER,
+    "密接": PersonCategory.CLOSE_CONTACT,
+    "密切接触者": PersonCategory.CLOSE_CONTACT,
+    "次密接": PersonCategory.SECONDARY_CONTACT,
+    "密接的密接": PersonCategory.SECONDARY_CONTACT,
+    **{c.value: c.value for c in PersonCategory},
+}
+# "…区" words that are not county-level divisions.
+_NOT_COUNTY = (
+    "小区",
+    "社区",
+    "园区",
+    "景区",
+    "校区",
+    "城区",
+    "片区",
+    "街区",
+    "矿区",
+    "风险区",
+    "封控区",
+    "管控区",
+    "防范区",
+)
+_COUNTY = re.compile(r"[\u4e00-\u9fa5]{1,6}?(?:自治县|新区|区|县|旗)")
+
+
+class ScreeningImportError(ValidationError):
+    """The file was refused: ``problems`` lists ``(row, column, value, message)``; nothing was written."""
+
+    def __init__(self, problems: list[tuple[int, str, str, str]]):
+        self.problems = problems
+        super().__init__(
+            [
+                _("row %(row)d, %(col)s = %(value)r: %(msg)s") % {"row": r, "col": c, "value": v, "msg": m}
+                for r, c, v, m in problems[:200]
+            ]
+        )
+
+
+@dataclass
+class Row:
+    """One validated data row."""
+
+    number: int
+    name: str
+    category: str
+    id_number: str = ""
+    id_hash: str = ""
+    phone: str = ""
+    phone_hash: str = ""
+    origin: str = ""
+    arrived_on: dt.date | None = None
+    risk_area: str = ""
+    last_exposure_on: dt.date | None = None
+    address: str = ""
+    district_text: str = ""
+    community_text: str = ""
+    infection_id: int | None = None
+    source_contact_id: int | None = None
+
+
+@dataclass
+class ImportReport:
+    """The outcome: the batch row and the per-row outcomes (``created``, ``duplicates`` as
+    ``(row, matched)``, ``transfers``, ``needs_verification``, ``exposure_updated``)."""
+
+    batch: ScreeningImport
+    created: list[int] = field(default_factory=list)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+    transfers: list[int] = field(default_factory=list)
+    needs_verification: list[int] = field(default_factory=list)
+    exposure_updated: list[int] = field(default_factory=list)
+
+
+def _norm(value: object) -> str:
+    from lianfang.registry.importers import cell_text  # noqa: PLC0415
+
+    return cell_text(value)
+
+
+def _header_map(header: list[object]) -> dict[str, int]:
+    index = {}
+    aliases = {a.lower(): key for key, names in COLUMNS.items() for a in names}
+    for i, cell in enumerate(header):
+        key = aliases.get(re.sub(r"\s+", "", _norm(cell)).lower()) or aliases.get(_norm(cell).lower())
+        if key and key not in index:
+            index[key] = i
+    return index
+
+
+def read_rows(data: bytes, file_name: str) -> tuple[list[list[object]], dict[str, int], int]:
+    """The data rows of the first sheet with a ``姓名`` column in its first 10 rows: ``(rows, column
+    index, header row number)``; merged cells filled (registry.importers.read_sheets). Raises
+    ScreeningImportError when no such header is found or the file cannot be read."""
+    from lianfang.registry import importers as registry_importers  # noqa: PLC0415
+
+    try:
+        sheets, _encoding = registry_importers.read_sheets(data, registry_importers.detect_format(file_name))
+    except registry_importers.ImportFileError as exc:
+        raise ScreeningImportError([(0, "file", file_name, str(exc))]) from None
+    for sheet in sheets:
+        if hasattr(registry_importers, "fill_merged"):  # older reader: merged cells filled by the caller
+            registry_importers.fill_merged(sheet)
+        for i, row in enumerate(sheet.rows[:10]):
+            columns = _header_map(row)
+            if "name" in columns:
+                if hasattr(sheet, "data_rows"):
+                    return [r for _index, r in sheet.data_rows(i + 1)], columns, i + 1
+                return sheet.rows[i + 1 :], columns, i + 1
+    raise ScreeningImportError([(1, "姓名", "", _("no header row with a 姓名 (name) column in the first 10 rows"))])
+
+
+def _date(value: object, column: str, number: int, problems: list) -> dt.date | None:
+    from lianfang.registry.importers import parse_date  # noqa: PLC0415
+
+    try:
+        day = parse_date(value)
+    except ValueError:
+        problems.append((number, column, _norm(value), _("not a date (2022-03-25, 2022/3/25, 2022年3月25日)")))
+        return None
+    if day is not None and day > timezone.localdate():
+        problems.append((number, column, day.isoformat(), _("the date is in the future")))
+    return day
+
+
+def _int_ref(value: object, column: str, number: int, problems: list) -> int | None:
+    text = _norm(value).lstrip("#")
+    if not text:
+        return None
+    if not text.isdigit():
+        problems.append((number, column, text, _("a record number is expected")))
+        return None
+    return int(text)
+
+
+def validate_rows(raw_rows, columns: dict[str, int], header_row: int, default_category: str) -> tuple[list[Row], list]:
+    """Turn raw rows into :class:`Row` objects; returns ``(rows, problems)`` (blank rows skipped)."""
+    from lianfang.registry.importers import normalize_phone  # noqa: PLC0415
+
+    rows, problems = [], []
+
+    def cell(raw, key):
+        i = columns.get(key)
+        return raw[i] if i is not None and i < len(raw) else ""
+
+    for offset, raw in enumerate(raw_rows, start=1):
+        number = header_row + offset
+        if not any(_norm(v) for v in raw):
+            continue
+        name = " ".join(_norm(cell(raw, "name")).split())
+        if not name:
+            problems.append((number, "姓名", "", _("the name is required")))
+            continue
+        category_text = _norm(cell(raw, "category"))
+        category = CATEGORY_VALUES.get(category_text, default_category if not category_text else None)
+        if category is None:
+            problems.append((number, "类别", category_text, _("unknown category")))
+            continue
+        row = Row(number=number, name=name, category=category)
+        id_text = _norm(cell(raw, "id_number"))
+        if id_text:
+            try:
+                row.id_number = idnumber.parse(id_text).number
+                row.id_hash = pii.lookup_hash("id", row.id_number)
+            except idnumber.IdNumberError as exc:
+                problems.append((number, "证件号码", id_text, str(exc)))
+        phone_text = _norm(cell(raw, "phone"))
+        if phone_text:
+            try:
+                row.phone = normalize_phone(phone_text)
+                row.phone_hash = pii.lookup_hash("phone", row.phone)
+            except pii.PhoneError as exc:
+                problems.append((number, "手机号", phone_text, str(exc)))
+        row.origin = _norm(cell(raw, "origin"))[:120]
+        row.arrived_on = _date(cell(raw, "arrived_on"), "抵达日期", number, problems)
+        row.risk_area = _norm(cell(raw, "risk_area"))[:200]
+        row.last_exposure_on = _date(cell(raw, "last_exposure_on"), "末次暴露日期", number, problems)
+        row.address = _norm(cell(raw, "address"))[:200]
+        row.district_text = _norm(cell(raw, "district"))
+        row.community_text = _norm(cell(raw, "community"))
+        row.infection_id = _int_ref(cell(raw, "infection"), "关联病例", number, problems)
+        row.source_contact_id = _int_ref(cell(raw, "source_contact"), "关联密接", number, problems)
+        if (
+            category in CONTACT_CATEGORIES
+            and row.last_exposure_on is None
+            and not any(p[0] == number for p in problems)
+        ):
+            problems.append((number, "末次暴露日期", "", _("a contact needs the last exposure day")))
+        if category == PersonCategory.CLOSE_CONTACT and row.infection_id is None:
+            problems.append((number, "关联病例", "", _("a close contact is linked to its index case")))
+        if category == PersonCategory.SECONDARY_CONTACT and row.source_contact_id is None:
+            problems.append((number, "关联密接", "", _("a secondary contact is linked to its close contact")))
+        rows.append(row)
+    return rows, problems
+
+
+class Places:
+    """Names of the district's communities/villages and compounds, for finding a row's place."""
+
+    def __init__(self, district: Division):
+        self.district = district
+        self.district_names = {district.name, district.short_name}
+        nodes = Division.objects.within(district.code).filter(level__in=(Level.COMMUNITY, Level.COMPOUND))
+        by_name: dict[str, set[str]] = {}
+        for code, name, short in nodes.values_list("code", "name", "short_name"):
+            for text in {name, short}:
+                by_name.setdefault(text, set()).add(code)
+        # a name shared by two places (two 幸福小区) is ambiguous: it places nothing
+        self.by_name = {name: codes.pop() for name, codes in by_name.items() if len(codes) == 1 and len(name) >= 2}
+        self._names = sorted(self.by_name, key=len, reverse=True)
+
+    def find(self, *texts: str) -> str | None:
+        """The code of the most specific place named in ``texts`` (longest name first), or None."""
+        best = None
+        for text in texts:
+            if not text:
+                continue
+            for name in self._names:
+                if name in text:
+                    code = self.by_name[name]
+                    if best is None or len(code) > len(best):
+                        best = code
+                    break
+        return best
+
+    def elsewhere(self, row: Row) -> str:
+        """The county-level division named by ``row`` when it is not this district, else ``""``."""
+        if row.district_text:
+            return "" if row.district_text in self.district_names else row.district_text
+        for match in _COUNTY.finditer(row.address):
+            word = match.group(0)
+            if word.endswith(_NOT_COUNTY):
+                continue
+            if any(word.endswith(n) or n.endswith(word) for n in self.district_names):
+                return ""
+            return word
+        return ""
+
+
+def screening_import(
+    *, actor, division: Division, file_name: str, data: bytes, category: str = PersonCategory.INFLOW
+) -> ImportReport:
+    """Import a screening list into ``division`` (the district, a street or a community); see the
+    module docstring. ``category`` applies to rows without a 类别 column. Raises
+    ScreeningImportError (every bad row named, nothing written) or PermissionDenied without
+    EDIT_REGISTRY at ``division``. Returns the :class:`ImportReport`."""
+    from lianfang.registry.models import Resident  # noqa: PLC0415
+    from lianfang.zones.models import Infection  # noqa: PLC0415
+
+    services._require(actor, services.SCREENING, division.code)
+    if category not in PersonCategory.values:
+        raise ScreeningImportError([(0, "category", category, _("unknown category"))])
+    district = division.district or division
+    raw, columns, header_row = read_rows(data, file_name)
+    rows, problems = validate_rows(raw, columns, header_row, category)
+
+    # load every key once
+    infections = Infection.objects.in_bulk({r.infection_id for r in rows if r.infection_id})
+    sources = ScreenedPerson.objects.in_bulk({r.source_contact_id for r in rows if r.source_contact_id})
+    for r in rows:
+        if r.infection_id and (
+            r.infection_id not in infections or not infections[r.infection_id].path.startswith(district.code)
+        ):
+            problems.append((r.number, "关联病例", str(r.infection_id), _("no such index case in this district")))
+        if r.source_contact_id:
+            source = sources.get(r.source_contact_id)
+            if source is None or source.district_id != district.pk or source.category != PersonCategory.CLOSE_CONTACT:
+                problems.append(
+                    (r.number, "关联密接", str(r.source_contact_id), _("no such close contact in this district"))
+                )
+    if problems:
+        raise ScreeningImportError(sorted(problems))
+
+    hashes = {r.id_hash for r in rows if r.id_hash}
+    residents = {
+        res.id_hash: res
+        for res in Resident.objects.within(district.code).filter(id_hash__in=hashes).select_related("household")
+    }
+    listed: dict[tuple[str, str], ScreenedPerson] = {}
+    existing = ScreenedPerson.objects.filter(district=district).exclude(
+        status__in=(PersonStatus.RELEASED, PersonStatus.TRANSFERRED_OUT)
+    )
+    phone_hashes = {r.phone_hash for r in rows if r.phone_hash and not r.id_hash}
+    for person in existing.filter(id_hash__in=hashes) | existing.filter(phone_hash__in=phone_hashes, id_hash=""):
+        family = "contact" if person.category in CONTACT_CATEGORIES else person.category
+        key = person.id_hash or f"{person.name}|{person.phone_hash}"
+        listed.setdefault((family, key), person)
+    transfers_listed = set(
+        TransferOut.objects.filter(district=district, status=TransferStatus.PENDING, id_hash__in=hashes).values_list(
+            "id_hash", flat=True
+        )
+    )
+    places = Places(district)
+    batch = ScreeningImport(
+        district=district,
+        path=division.code,
+        division=division,
+        file_name=file_name[:200],
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        category=category,
+        actor=services._user(actor),
+    )
+    report = ImportReport(batch=batch)
+    seen: dict[str, int] = {}
+    today = timezone.localdate()
+    with transaction.atomic():
+        batch.save()
+        for r in rows:
+            key = r.id_hash or f"{r.name}|{r.phone_hash}"
+            family = "contact" if r.category in CONTACT_CATEGORIES else r.category
+            if (family, key) in seen:
+                report.duplicates.append((r.number, _("row %(n)d") % {"n": seen[(family, key)]}))
+                continue
+            seen[(family, key)] = r.number
+            match = listed.get((family, key))
+            if match is not None:
+                report.duplicates.append((r.number, f"#{match.pk}"))
+                if (
+                    match.is_contact
+                    and r.last_exposure_on
+                    and match.last_exposure_on
+                    and r.last_exposure_on > match.last_exposure_on
+                ):
+                    services.contact_exposure_record(
+                        actor=actor,
+                        person=match,
+                        exposure_on=r.last_exposure_on,
+                        evidence=_("screening list %(f)s, row %(n)d") % {"f": file_name, "n": r.number},
+                    )
+                    report.exposure_updated.append(match.pk)
+                continue
+            resident = residents.get(r.id_hash) if r.id_hash else None
+            elsewhere = "" if resident is not None else places.elsewhere(r)
+            if elsewhere:
+                if r.id_hash and r.id_hash in transfers_listed:
+                    report.duplicates.append((r.number, _("transfer-out list")))
+                    continue
+                transfer = TransferOut(
+                    district=district,
+                    path=division.code,
+                    batch=batch,
+                    row=r.number,
+                    name=r.name,
+                    category=r.category,
+                    destination=(r.address if elsewhere in r.address else f"{elsewhere} {r.address}".strip())[:200],
+                    last_exposure_on=r.last_exposure_on,
+                    arrived_on=r.arrived_on,
+                )
+                if r.id_number:
+                    transfer.set_id_number(r.id_number)
+                if r.phone:
+                    transfer.set_phone(r.phone)
+                transfer.save()
+                report.transfers.append(transfer.pk)
+                continue
+            place_code = None if resident is not None else places.find(r.community_text, r.address)
+            person = services.build_person(
+                district=district,
+                category=r.category,
+                name=r.name,
+                id_number=r.id_number,
+                phone=r.phone,
+                resident=resident,
+                division=Division.objects.get(code=place_code) if place_code else None,
+                address=r.address,
+                origin=r.origin,
+                arrived_on=r.arrived_on,
+                risk_area=r.risk_area,
+                infection=infections.get(r.infection_id) if r.infection_id else None,
+                source_contact=sources.get(r.source_contact_id) if r.source_contact_id else None,
+                last_exposure_on=r.last_exposure_on,
+                batch=batch,
+                created_by=services._user(actor),
+                check_duplicate=False,
+                today=today,
+            )
+            services.save_person(actor=actor, person=person, today=today)
+            report.created.append(person.pk)
+            if person.needs_verification:
+                report.needs_verification.append(person.pk)
+        batch.counts = {
+            "rows": len(rows),
+            "created": len(report.created),
+            "duplicates": len(report.duplicates),
+            "transferred_out": len(report.transfers),
+            "needs_verification": len(report.needs_verification),
+            "exposure_updated": len(report.exposure_updated),
+        }
+        batch.duplicates = [{"row": n, "matched": m} for n, m in report.duplicates]
+        batch.save(update_fields=["counts", "duplicates"])
+        audit.record(actor=actor, action="fieldops.screening_import", obj=batch, detail=batch.counts)
+    return report

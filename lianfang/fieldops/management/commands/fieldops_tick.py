@@ -1,0 +1,53 @@
+"""The recurring work of field operations, idempotent: run it every few minutes from cron or a
+systemd timer (any number of runs raises each alert once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from lianfang.fieldops import services
+
+
+class Command(BaseCommand):
+    help = (
+        "Flag missed guard check-ins and uncovered duty, close stale patrol rounds, move quarantines on as their "
+        "periods end, flag missing health check-ins and overdue disinfection; optionally prepare rosters and "
+        "disinfection schedules for the coming days."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--code", default=settings.LIANFANG_DISTRICT_CODE, help="division code (default: the district)"
+        )
+        parser.add_argument(
+            "--roster-days", type=int, default=0, help="also generate gate rosters for today and the next N-1 days"
+        )
+        parser.add_argument(
+            "--schedules", action="store_true", help="also schedule disinfection for sealed and controlled compounds"
+        )
+
+    def handle(self, *args, code, roster_days, schedules, **options):
+        now = timezone.now()
+        report = {}
+        if roster_days:
+            today = timezone.localdate(now)
+            created = 0
+            for offset in range(roster_days):
+                created += services.duty_roster_generate(
+                    actor=None, code=code, day=today + dt.timedelta(days=offset)
+                ).created
+            report["roster_slots_created"] = created
+        if schedules:
+            report["schedules_created"] = services.disinfection_schedules_generate(actor=None, code=code)["created"]
+        report.update({f"duty_{k}": v for k, v in services.duty_missed_flag(now=now).items()})
+        report["patrols_closed"] = services.patrol_rounds_close_stale(now=now)
+        report.update(
+            {f"quarantine_{k}": v for k, v in services.quarantine_progress(today=timezone.localdate(now)).items()}
+        )
+        report["monitoring_missed"] = services.monitoring_missed_flag(now=now)
+        report["disinfection_overdue"] = services.disinfection_overdue_flag(now=now)
+        self.stdout.write(" ".join(f"{k}={v}" for k, v in report.items()))

@@ -1,0 +1,507 @@
+"""Screening and contacts: quarantine arithmetic per rule set from the LAST exposure, test tasks,
+secondary-to-close conversion, coarse locations, status changes with evidence, two-person approval."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from lianfang.fieldops import rules, selectors, services
+from lianfang.fieldops.models import (
+    BulkStatusChange,
+    HomeMonitoring,
+    QuarantineTest,
+    ScreenedPerson,
+    StatusChange,
+)
+
+pytestmark = pytest.mark.django_db
+D = dt.date.fromisoformat
+
+
+# ------------------------------------------------------------------------------------- arithmetic
+
+PLANS = [
+    # rule set, kind, centralized until, home until, home mode, [(phase, day, due)]
+    (
+        "nhc-8th-era",
+        "close",
+        "2026-11-24",
+        "2026-12-01",
+        "monitoring",
+        [
+            ("centralized", 1, "2026-11-11"),
+            ("centralized", 4, "2026-11-14"),
+            ("centralized", 7, "2026-11-17"),
+            ("centralized", 14, "2026-11-24"),
+            ("home", 2, "2026-11-26"),
+            ("home", 7, "2026-12-01"),
+        ],
+    ),
+    (
+        "nhc-8th-era",
+        "secondary",
+        "2026-11-17",
+        None,
+        "monitoring",
+        [("centralized", 1, "2026-11-11"), ("centralized", 4, "2026-11-14"), ("centralized", 7, "2026-11-17")],
+    ),
+    (
+        "nhc-9th",
+        "close",
+        "2026-11-17",
+        "2026-11-20",
+        "monitoring",
+        [
+            ("centralized", 1, "2026-11-11"),
+            ("centralized", 2, "2026-11-12"),
+            ("centralized", 3, "2026-11-13"),
+            ("centralized", 5, "2026-11-15"),
+            ("centralized", 7, "2026-11-17"),
+            ("home", 3, "2026-11-20"),
+        ],
+    ),
+    (
+        "nhc-9th",
+        "secondary",
+        None,
+        "2026-11-17",
+        "isolation",
+        [("home", 1, "2026-11-11"), ("home", 4, "2026-11-14"), ("home", 7, "2026-11-17")],
+    ),
+    (
+        "twenty-measures",
+        "close",
+        "2026-11-15",
+        "2026-11-18",
+        "monitoring",
+        [
+            ("centralized", 1, "2026-11-11"),
+            ("centralized", 2, "2026-11-12"),
+            ("centralized", 3, "2026-11-13"),
+            ("centralized", 5, "2026-11-15"),
+            ("home", 1, "2026-11-16"),
+            ("home", 3, "2026-11-18"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("key,kind,central,home,mode,tests", PLANS, ids=[f"{p[0]}-{p[1]}" for p in PLANS])
+def test_quarantine_plan_counts_from_the_exposure(key, kind, central, home, mode, tests):
+    from lianfang.zones.models import RuleSet
+
+    plan = rules.quarantine_plan(RuleSet.objects.get(key=key), kind, D("2026-11-10"))
+    assert plan.centralized_until == (D(central) if central else None)
+    assert plan.home_until == (D(home) if home else None)
+    assert plan.home_mode == mode
+    assert [(t.phase, t.day_number, t.due_on) for t in plan.tests] == [(p, n, D(d)) for p, n, d in tests]
+
+
+def test_plan_status_by_day():
+    from lianfang.zones.models import RuleSet
+
+    plan = rules.quarantine_plan(RuleSet.objects.get(key="nhc-8th-era"), "close", D("2026-11-10"))
+    assert plan.status_on(D("2026-11-10")) == "centralized"
+    assert plan.status_on(D("2026-11-24")) == "centralized"
+    assert plan.status_on(D("2026-11-25")) == "home_monitoring"
+    assert plan.status_on(D("2026-12-01")) == "home_monitoring"
+    assert plan.status_on(D("2026-12-02")) == "released"
+
+
+def test_twenty_measures_do_not_trace_secondary_contacts():
+    from lianfang.zones.models import RuleSet
+
+    with pytest.raises(ValidationError) as exc:
+        rules.quarantine_plan(RuleSet.objects.get(key="twenty-measures"), "secondary", D("2026-11-10"))
+    assert "twenty-measures" in str(exc.value)
+
+
+# ------------------------------------------------------------------------------------- services
+
+
+@pytest.fixture
+def infection(operation, population, district_commander):
+    from lianfang.zones.services import infection_record
+
+    return infection_record(
+        actor=district_commander,
+        operation=operation,
+        positive_sample_on=D("2026-11-20"),
+        onset_on=D("2026-11-19"),
+        household=population["h3"],
+        person_name="病例一",
+        propose=False,
+    ).infection
+
+
+def close_contact(actor, population, infection, resident="张三", exposure="2026-11-18", **kw):
+    return services.screened_person_create(
+        actor=actor,
+        district=population["h1"].district,
+        category="close_contact",
+        name="",
+        resident=population[resident],
+        infection=infection,
+        last_exposure_on=D(exposure),
+        **kw,
+    )
+
+
+def test_close_contact_is_classified_and_tested_from_the_last_exposure(population, infection, community_staff):
+    person = close_contact(community_staff, population, infection, today=D("2026-11-20"))
+    assert (person.status, person.status_reason, person.rule_set.key) == ("centralized", "classified", "nhc-8th-era")
+    assert (person.centralized_until, person.home_until) == (D("2026-12-02"), D("2026-12-09"))
+    assert person.path == population["h1"].path and person.id_masked == "1101**********002X"
+    due = list(QuarantineTest.objects.filter(person=person).values_list("ordinal", "phase", "day_number", "due_on"))
+    assert due == [
+        (1, "centralized", 1, D("2026-11-19")),
+        (2, "centralized", 4, D("2026-11-22")),
+        (3, "centralized", 7, D("2026-11-25")),
+        (4, "centralized", 14, D("2026-12-02")),
+        (5, "home", 2, D("2026-12-04")),
+        (6, "home", 7, D("2026-12-09")),
+    ]
+    change = StatusChange.objects.get(person=person)
+    assert (change.from_status, change.to_status, change.reason_code) == ("pending", "centralized", "classified")
+    assert "nhc-8th-era" in change.evidence and "2026-11-18" in change.evidence
+
+    # a later exposure (met again on the 21st) moves the whole plan
+    services.contact_exposure_record(actor=community_staff, person=person, exposure_on=D("2026-11-21"), evidence="同住")
+    person.refresh_from_db()
+    assert (person.last_exposure_on, person.centralized_until, person.home_until) == (
+        D("2026-11-21"),
+        D("2026-12-05"),
+        D("2026-12-12"),
+    )
+    pending = list(QuarantineTest.objects.filter(person=person, result="pending").values_list("due_on", flat=True))
+    assert pending == [
+        D("2026-11-22"),
+        D("2026-11-25"),
+        D("2026-11-28"),
+        D("2026-12-05"),
+        D("2026-12-07"),
+        D("2026-12-12"),
+    ]
+    assert QuarantineTest.objects.filter(person=person, result="cancelled").count() == 6
+    assert StatusChange.objects.filter(person=person).last().reason_code == "exposure_changed"
+    # an earlier exposure changes nothing
+    services.contact_exposure_record(actor=community_staff, person=person, exposure_on=D("2026-11-19"), evidence="x")
+    person.refresh_from_db()
+    assert person.last_exposure_on == D("2026-11-21")
+
+
+def test_rule_set_of_the_operation_decides(population, infection, operation, community_staff, district_commander):
+    from lianfang.zones.models import RuleSet
+    from lianfang.zones.services import operation_rule_set_change
+
+    operation_rule_set_change(
+        actor=district_commander, operation=operation, rule_set=RuleSet.objects.get(key="nhc-9th"), reason="第九版"
+    )
+    infection.refresh_from_db()
+    person = close_contact(community_staff, population, infection, today=D("2026-11-20"))
+    assert (person.rule_set.key, person.centralized_until, person.home_until) == (
+        "nhc-9th",
+        D("2026-11-25"),
+        D("2026-11-28"),
+    )
+    assert QuarantineTest.objects.filter(person=person).count() == 6
+
+
+def test_home_phase_starts_home_monitoring(population, infection, community_staff):
+    person = close_contact(community_staff, population, infection, exposure="2026-11-17", today=D("2026-12-03"))
+    assert (person.status, person.centralized_until, person.home_until) == (
+        "home_monitoring",
+        D("2026-12-01"),
+        D("2026-12-08"),
+    )
+    monitoring = HomeMonitoring.objects.get(person=person)
+    assert (monitoring.household, monitoring.starts_on, monitoring.ends_on) == (
+        population["h1"],
+        D("2026-12-03"),
+        D("2026-12-08"),
+    )
+
+
+def test_exposure_before_the_contact_window_is_refused(population, infection, community_staff):
+    with pytest.raises(ValidationError) as exc:
+        close_contact(community_staff, population, infection, exposure="2026-11-16")
+    assert "2026-11-17" in exc.value.message_dict["last_exposure_on"][0]  # onset 19th − 2 days
+
+
+def test_secondary_becomes_close_when_the_close_contacts_second_test_is_positive(
+    population, infection, community_staff, other_community_staff
+):
+    close = close_contact(community_staff, population, infection, exposure="2026-11-20", today=D("2026-11-22"))
+    secondary = services.screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="secondary_contact",
+        name="",
+        resident=population["李四"],
+        source_contact=close,
+        last_exposure_on=D("2026-11-22"),
+        today=D("2026-11-23"),
+    )
+    assert (secondary.infection, secondary.status, secondary.centralized_until) == (
+        infection,
+        "centralized",
+        D("2026-11-29"),
+    )
+    first, second = QuarantineTest.objects.filter(person=close).order_by("ordinal")[:2]
+    services.quarantine_test_record(actor=community_staff, test=first, result="negative", result_on=D("2026-11-21"))
+    secondary.refresh_from_db()
+    assert secondary.category == "secondary_contact"
+    services.quarantine_test_record(actor=community_staff, test=second, result="positive", result_on=D("2026-11-24"))
+    close.refresh_from_db()
+    secondary.refresh_from_db()
+    assert (close.status, close.status_reason) == ("in_care", "tested_positive")
+    assert not QuarantineTest.objects.filter(person=close, result="pending").exists()
+    assert (secondary.category, secondary.status, secondary.status_reason) == (
+        "close_contact",
+        "centralized",
+        "linked_positive",
+    )
+    # re-planned as a close contact from their own last exposure (22 November), 8th edition 14 + 7 days
+    assert (secondary.centralized_until, secondary.home_until) == (D("2026-12-06"), D("2026-12-13"))
+    assert list(QuarantineTest.objects.filter(person=secondary, result="pending").values_list("due_on", flat=True)) == [
+        D("2026-11-23"),
+        D("2026-11-26"),
+        D("2026-11-29"),
+        D("2026-12-06"),
+        D("2026-12-08"),
+        D("2026-12-13"),
+    ]
+    change = StatusChange.objects.filter(person=secondary).last()
+    assert (change.from_category, change.to_category, change.reason_code) == (
+        "secondary_contact",
+        "close_contact",
+        "linked_positive",
+    )
+    assert f"#{close.pk}" in change.evidence and "2026-11-24" in change.evidence
+    # the chain secondary → close → index case is kept
+    assert (secondary.source_contact, secondary.infection) == (close, infection)
+
+
+def test_a_third_positive_test_does_not_convert(population, infection, community_staff):
+    close = close_contact(community_staff, population, infection, exposure="2026-11-20", today=D("2026-11-22"))
+    secondary = services.screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="secondary_contact",
+        name="",
+        resident=population["李四"],
+        source_contact=close,
+        last_exposure_on=D("2026-11-21"),
+        today=D("2026-11-23"),
+    )
+    tests = list(QuarantineTest.objects.filter(person=close).order_by("ordinal"))
+    for test in tests[:2]:
+        services.quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
+    services.quarantine_test_record(actor=community_staff, test=tests[2], result="positive", result_on=tests[2].due_on)
+    secondary.refresh_from_db()
+    assert secondary.category == "secondary_contact"
+
+
+def test_coarse_location_never_sets_a_status(population, infection, community_staff, district_commander):
+    person = services.screened_person_create(
+        actor=district_commander,
+        district=population["h1"].district,
+        category="close_contact",
+        name="赵六",
+        id_number="620103198001010136",
+        address="兰州市",
+        infection=infection,
+        last_exposure_on=D("2026-11-19"),
+    )
+    assert (person.precision, person.needs_verification, person.status, person.path) == (
+        "city",
+        True,
+        "pending",
+        "620103",
+    )
+    assert not QuarantineTest.objects.filter(person=person).exists()
+    with pytest.raises(ValidationError) as exc:
+        services.contact_classify(actor=district_commander, person=person)
+    assert "verify" in str(exc.value)
+    with pytest.raises(ValidationError):
+        services.screened_person_set_status(
+            actor=district_commander, person=person, to_status="centralized", reason_code="other", evidence="电话确认"
+        )
+    # community staff cannot even see it (the district's list) …
+    assert not ScreenedPerson.objects.visible_to(community_staff).filter(pk=person.pk).exists()
+    # … until the district verifies the household; then the rule set classifies
+    services.screened_person_verify(
+        actor=district_commander, person=person, household=population["h2"], evidence="网格员上门核实"
+    )
+    person.refresh_from_db()
+    assert (person.needs_verification, person.precision, person.status) == (False, "household", "centralized")
+    assert ScreenedPerson.objects.visible_to(community_staff).filter(pk=person.pk).exists()
+
+
+def test_manual_status_change_needs_reason_and_evidence(population, infection, community_staff):
+    inflow = services.screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="inflow",
+        name="",
+        resident=population["赵丽"],
+        origin="上海市",
+        arrived_on=D("2026-11-25"),
+    )
+    assert inflow.status == "pending"
+    with pytest.raises(ValidationError) as exc:
+        services.screened_person_set_status(
+            actor=community_staff, person=inflow, to_status="home_monitoring", reason_code="other", evidence=" "
+        )
+    assert "evidence" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.screened_person_set_status(
+            actor=community_staff, person=inflow, to_status="home_monitoring", reason_code="because", evidence="x"
+        )
+    assert "because" in exc.value.message_dict["reason_code"][0]
+    services.screened_person_set_status(
+        actor=community_staff,
+        person=inflow,
+        to_status="home_monitoring",
+        reason_code="other",
+        evidence="抵兰后3天居家监测",
+    )
+    change = StatusChange.objects.get(person=inflow)
+    assert (change.to_status, change.reason_code, change.evidence, change.actor) == (
+        "home_monitoring",
+        "other",
+        "抵兰后3天居家监测",
+        community_staff,
+    )
+    # a stale read loses: the status moved on meanwhile
+    stale = ScreenedPerson.objects.get(pk=inflow.pk)
+    services.screened_person_set_status(
+        actor=community_staff, person=inflow, to_status="released", reason_code="other", evidence="监测期满"
+    )
+    with pytest.raises(services.StatusConflict):
+        services.screened_person_set_status(
+            actor=community_staff, person=stale, to_status="centralized", reason_code="other", evidence="x"
+        )
+
+
+def test_bulk_status_change_needs_a_second_person(population, community_staff, street_officer, district_commander):
+    people = [
+        services.screened_person_create(
+            actor=community_staff,
+            district=population["h1"].district,
+            category="inflow",
+            name="",
+            resident=population[name],
+            origin="西安市",
+        )
+        for name in ("张三", "李四")
+    ]
+    change = services.bulk_status_change_request(
+        actor=community_staff,
+        people=people,
+        to_status="home_monitoring",
+        reason_code="other",
+        evidence="西安来兰，居家监测",
+    )
+    assert change.status == "pending" and change.path == "620103001001001001"
+    assert ScreenedPerson.objects.filter(status="pending").count() == 2  # nothing changed yet
+    with pytest.raises(ValidationError) as exc:
+        services.bulk_status_change_approve(actor=community_staff, change=change)
+    assert "second person" in str(exc.value)
+    services.bulk_status_change_approve(actor=street_officer, change=change, note="同意")
+    change.refresh_from_db()
+    assert (change.status, change.decided_by, change.results) == (
+        "applied",
+        street_officer,
+        {str(p.pk): "changed" for p in people},
+    )
+    assert ScreenedPerson.objects.filter(status="home_monitoring").count() == 2
+    changes = StatusChange.objects.filter(bulk=change)
+    assert changes.count() == 2 and all("street" in c.evidence and "staff" in c.evidence for c in changes)
+    with pytest.raises(services.StatusConflict):
+        services.bulk_status_change_approve(actor=district_commander, change=change)
+
+
+def test_bulk_approver_needs_scope_over_every_person(population, community_staff, other_community_staff):
+    person = services.screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="inflow",
+        name="",
+        resident=population["张三"],
+    )
+    change = services.bulk_status_change_request(
+        actor=community_staff, people=[person], to_status="released", reason_code="other", evidence="核实为误报"
+    )
+    with pytest.raises(PermissionDenied):
+        services.bulk_status_change_approve(actor=other_community_staff, change=change)
+    assert BulkStatusChange.objects.get().status == "pending"
+
+
+def test_bulk_rejection_changes_nothing(population, community_staff, street_officer):
+    person = services.screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="inflow",
+        name="",
+        resident=population["张三"],
+    )
+    change = services.bulk_status_change_request(
+        actor=community_staff, people=[person], to_status="released", reason_code="other", evidence="x"
+    )
+    services.bulk_status_change_reject(actor=street_officer, change=change, note="证据不足")
+    person.refresh_from_db()
+    assert person.status == "pending" and BulkStatusChange.objects.get().status == "rejected"
+
+
+def test_duplicate_person_is_refused(population, community_staff):
+    services.screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="inflow",
+        name="",
+        resident=population["张三"],
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.screened_person_create(
+            actor=community_staff,
+            district=population["h1"].district,
+            category="inflow",
+            name="张三",
+            id_number="11010519491231002X",
+        )
+    assert "already listed" in exc.value.message_dict["id_number"][0]
+
+
+def test_quarantine_moves_on_only_when_tests_are_negative(population, infection, community_staff):
+    person = close_contact(community_staff, population, infection, exposure="2026-11-18", today=D("2026-11-20"))
+    assert services.quarantine_progress(today=D("2026-12-03")) == {"moved": 0, "held": 1}  # tests pending
+    for test in QuarantineTest.objects.filter(person=person, phase="centralized"):
+        services.quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
+    assert services.quarantine_progress(today=D("2026-12-03")) == {"moved": 1, "held": 0}
+    person.refresh_from_db()
+    assert (person.status, person.status_reason) == ("home_monitoring", "phase_ended")
+    assert HomeMonitoring.objects.filter(person=person, status="active").count() == 1
+    assert services.quarantine_progress(today=D("2026-12-03")) == {"moved": 0, "held": 0}
+
+
+def test_contact_evidence_for_zones(population, infection, community_staff):
+    assert selectors.contact_evidence(codes=["620103001"], infection_ids=[infection.pk], until=D("2026-11-30")) is None
+    person = close_contact(community_staff, population, infection, exposure="2026-11-18", today=D("2026-11-20"))
+    evidence = selectors.contact_evidence(codes=[], infection_ids=[infection.pk], until=D("2026-11-23"))
+    assert (evidence.count, evidence.last_exposure_on, evidence.all_negative) == (1, D("2026-11-18"), None)
+    for test in QuarantineTest.objects.filter(person=person, due_on__lte=D("2026-11-23")):
+        services.quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
+    evidence = selectors.contact_evidence(codes=[], infection_ids=[infection.pk], until=D("2026-11-23"))
+    assert evidence.all_negative is True
+    # and zones sees it through the registered provider
+    from lianfang.zones import evidence as zone_evidence
+
+    merged = zone_evidence.contacts(area=None, codes=[], infection_ids=[infection.pk], until=D("2026-11-23"))
+    assert (merged.count, merged.last_exposure_on, merged.all_negative, merged.source) == (
+        1,
+        D("2026-11-18"),
+        True,
+        "fieldops",
+    )

@@ -1,0 +1,1046 @@
+"""Field-operations pages (mobile first, htmx where a phone benefits, print CSS for posters).
+
+Every row comes from ``Model.objects.visible_to(request.user)``; an out-of-scope detail URL is a
+404. Writes call fieldops.services; a ValidationError is shown on the page, PermissionDenied is a
+403. The public pages (a notice's poster link, the household QR check-in) need no account: the
+random token in the printed QR code is the authority.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from io import BytesIO
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can, primary_assignment
+from lianfang.core.scoping import scope_for
+from lianfang.divisions.models import Division
+from lianfang.fieldops import adapters, briefing, filtersets, forms, selectors, services
+from lianfang.fieldops import rules as field_rules
+from lianfang.fieldops.importers import ScreeningImportError, screening_import
+from lianfang.fieldops.models import (
+    Alert,
+    AlertStatus,
+    ApprovalStatus,
+    BulkStatusChange,
+    Checkpoint,
+    DisinfectionSchedule,
+    DutyShift,
+    Gate,
+    HealthCheckIn,
+    HomeMonitoring,
+    IdempotencyKey,
+    MonitoringStatus,
+    Notice,
+    NoticeStatus,
+    NotificationChannel,
+    PassageRecord,
+    PatrolRound,
+    PatrolStatus,
+    QuarantineTest,
+    ScreenedPerson,
+    TransferOut,
+)
+from lianfang.zones.models import TierKey
+
+PAGE_SIZE = 50
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def scope_code(request) -> str:
+    """The division code a page is about: ``?within=`` when the user sees it, else the user's widest
+    assignment, else the installation's district (superusers); ``""`` for a user scoped only to
+    households (a household representative: their rows come from ``visible_to`` alone)."""
+    wanted = (request.GET.get("within") or "").strip()
+    scope = scope_for(request.user)
+    if wanted.isdigit() and scope.covers_code(wanted):
+        return wanted
+    assignment = primary_assignment(request.user)
+    if assignment is not None and assignment.grants_subtree:
+        return assignment.division.code
+    if scope.everything:
+        return settings.LIANFANG_DISTRICT_CODE
+    return scope.codes[0] if scope.codes else ""
+
+
+def _division(request, code: str) -> Division:
+    """The division ``code`` if the user sees it, else 404."""
+    return get_object_or_404(Division.objects.visible_to(request.user), code=(code or "").strip())
+
+
+def _run(request, fn, **kwargs):
+    """Call a service; a ValidationError becomes error messages (returns None)."""
+    try:
+        return fn(**kwargs)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return None
+
+
+def _pk(value) -> int:
+    """A primary key from a form value; 0 (matches nothing) for anything that is not digits."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else 0
+
+
+def _back(request, fallback: str):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _day(request) -> dt.date:
+    return parse_date(request.GET.get("day") or "") or timezone.localdate()
+
+
+def _replayed(request, key: str, endpoint: str) -> bool:
+    """True when this page form (hidden ``idempotency_key``) was already submitted by this user
+    (a double tap, a retry on a flaky phone network); records the key otherwise."""
+    if not key:
+        return False
+    _row, created = IdempotencyKey.objects.get_or_create(
+        user=request.user, endpoint=endpoint, key=key[:80], defaults={"request_hash": "", "status_code": 303}
+    )
+    return not created
+
+
+def _page(request, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _caps(request, code: str) -> dict:
+    return {
+        "can_setup": can(request.user, Capability.MANAGE_WORKFORCE, code),
+        "can_field": can(request.user, Capability.FIELD_WORK, code),
+        "can_screen": can(request.user, Capability.EDIT_REGISTRY, code),
+    }
+
+
+def qr_svg(url: str, scale: int = 4) -> str:
+    """An inline SVG QR code (segno, error correction M) for ``url``."""
+    buffer = BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=scale, xmldecl=False, svgns=True, border=2)
+    return buffer.getvalue().decode()
+
+
+# --------------------------------------------------------------------------------------------- hub
+
+
+@login_required
+def index(request):
+    """The field-work hub: today's duty of the signed-in worker, open alerts, the day's briefing
+    counts for the user's place, and links to every section."""
+    code = scope_code(request)
+    worker = selectors.worker_of(request.user)
+    start, end = field_rules.day_bounds(timezone.localdate())
+    my_shifts = list(selectors.shifts_of_worker(worker, start=start, end=end)) if worker else []
+    alerts = Alert.objects.visible_to(request.user).filter(status=AlertStatus.OPEN)
+    if code:
+        alerts = alerts.within(code)
+    counts = alerts.values("kind").annotate(n=Count("id")).order_by("kind")
+    return render(
+        request,
+        "fieldops/index.html",
+        {"code": code, "my_shifts": my_shifts, "alert_counts": list(counts), "worker": worker, **_caps(request, code)},
+    )
+
+
+# --------------------------------------------------------------------------------------------- gate duty
+
+
+@login_required
+def roster(request):
+    """Gates of the place with their tier, today's (or ``?day=``) shifts and uncovered hours;
+    managers generate the roster, assign guards and add gates."""
+    code = scope_code(request)
+    day = _day(request)
+    coverage = selectors.roster_coverage(user=request.user, code=code, day=day) if code else []
+    from lianfang.workforce.models import Worker  # noqa: PLC0415
+
+    workers = list(Worker.objects.visible_to(request.user).within(code).order_by("name")[:300]) if code else []
+    return render(
+        request,
+        "fieldops/roster.html",
+        {
+            "code": code,
+            "day": day,
+            "coverage": coverage,
+            "workers": workers,
+            "form": forms.GateForm(initial={"division": code}),
+            "patterns": field_rules.in_force(day).shift_patterns,
+            **_caps(request, code),
+        },
+    )
+
+
+@login_required
+@require_POST
+def roster_generate(request):
+    code = scope_code(request) if not request.POST.get("within") else request.POST["within"]
+    _division(request, code)
+    day = parse_date(request.POST.get("day") or "") or timezone.localdate()
+    report = _run(request, services.duty_roster_generate, actor=request.user, code=code, day=day)
+    if report is not None:
+        messages.success(
+            request,
+            _("%(n)d shift slots created for %(g)d gates on %(d)s")
+            % {"n": report.created, "g": report.gates, "d": day},
+        )
+    return redirect(f"{reverse('fieldops:roster')}?within={code}&day={day.isoformat()}")
+
+
+@login_required
+@require_POST
+def gate_create(request):
+    form = forms.GateForm(request.POST)
+    if form.is_valid():
+        division = _division(request, form.cleaned_data["division"])
+        gate = _run(
+            request,
+            services.gate_create,
+            actor=request.user,
+            division=division,
+            name=form.cleaned_data["name"],
+            kind=form.cleaned_data["kind"],
+            guards_per_shift=form.cleaned_data["guards_per_shift"],
+            shift_pattern=form.cleaned_data["shift_pattern"],
+        )
+        if gate is not None:
+            messages.success(request, _("Gate %(name)s added") % {"name": gate.name})
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    return _back(request, reverse("fieldops:roster"))
+
+
+@login_required
+@require_POST
+def shift_assign(request, pk: int):
+    from lianfang.workforce.models import Worker  # noqa: PLC0415
+
+    shift = get_object_or_404(DutyShift.objects.visible_to(request.user), pk=pk)
+    worker_id = request.POST.get("worker") or ""
+    worker = get_object_or_404(Worker.objects.visible_to(request.user), pk=worker_id) if worker_id.isdigit() else None
+    _run(request, services.duty_shift_assign, actor=request.user, shift=shift, worker=worker)
+    return _back(request, reverse("fieldops:roster"))
+
+
+@login_required
+def my_duty(request):
+    """The guard's phone page: today's and tomorrow's shifts with check-in and check-out buttons."""
+    worker = selectors.worker_of(request.user)
+    start, _end = field_rules.day_bounds(timezone.localdate())
+    shifts = list(selectors.shifts_of_worker(worker, start=start, end=start + dt.timedelta(days=2))) if worker else []
+    return render(request, "fieldops/my_duty.html", {"worker": worker, "shifts": shifts, "now": timezone.now()})
+
+
+def _shift_action(request, pk: int, fn):
+    shift = get_object_or_404(DutyShift.objects.visible_to(request.user).select_related("worker", "gate"), pk=pk)
+    done = _run(request, fn, actor=request.user, shift=shift)
+    if request.htmx:
+        shift.refresh_from_db()
+        return render(request, "fieldops/_shift.html", {"shift": shift, "now": timezone.now(), "error": done is None})
+    return redirect("fieldops:my_duty")
+
+
+@login_required
+@require_POST
+def shift_check_in(request, pk: int):
+    return _shift_action(request, pk, services.duty_shift_check_in)
+
+
+@login_required
+@require_POST
+def shift_check_out(request, pk: int):
+    return _shift_action(request, pk, services.duty_shift_check_out)
+
+
+@login_required
+def gate(request, pk: int):
+    """The gate page: find a resident (ID number, household QR code, name) or take a visitor;
+    direction, purpose, pass; the area's rules decide; the decision and recent passages are shown."""
+    gate = get_object_or_404(Gate.objects.visible_to(request.user).select_related("division"), pk=pk)
+    query = (request.GET.get("q") or "").strip()
+    found, household = [], None
+    if query:
+        # a household QR code read by a scanner types its URL: the token is the last path segment
+        token = [part for part in query.split("/") if part][-1] if "/" in query else query
+        household = adapters.household_for_token(token)
+        if household is not None:
+            from lianfang.registry.models import Resident  # noqa: PLC0415
+
+            found = list(
+                Resident.objects.visible_to(request.user)
+                .filter(household=household, is_deceased=False)
+                .select_related("household")
+                .order_by("id")
+            )
+        else:
+            from lianfang.registry.selectors import search_residents  # noqa: PLC0415
+
+            found = list(search_residents(user=request.user, query=query).order_by("name", "id")[:20])
+    decision = None
+    if request.method == "POST":
+        form = forms.PassageForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            if _replayed(request, data["idempotency_key"], f"gate:{gate.pk}"):
+                decision = PassageRecord.objects.filter(gate=gate, recorded_by=request.user).order_by("-id").first()
+            else:
+                resident = None
+                if data["resident"]:
+                    from lianfang.registry.models import Resident  # noqa: PLC0415
+
+                    resident = get_object_or_404(Resident.objects.visible_to(request.user), pk=data["resident"])
+                decision = _run(
+                    request,
+                    services.passage_register,
+                    actor=request.user,
+                    gate=gate,
+                    direction=data["direction"],
+                    purpose=data["purpose"],
+                    resident=resident,
+                    visitor_name=data["visitor_name"],
+                    visitor_phone=data["visitor_phone"],
+                    visitor_id=data["visitor_id"],
+                    pass_ref=data["pass_ref"],
+                    note=data["note"],
+                )
+        else:
+            for field, errors in form.errors.items():
+                messages.error(request, f"{field}: {' '.join(errors)}")
+    tier_key = selectors.tier_key_of_path(gate.path)
+    tier_name = TierKey(tier_key).label if tier_key in TierKey.values else _("Outside every control area")
+    recent = PassageRecord.objects.visible_to(request.user).filter(gate=gate).select_related("resident")[:20]
+    return render(
+        request,
+        "fieldops/gate.html",
+        {
+            "gate": gate,
+            "query": query,
+            "found": found,
+            "qr_household": household,
+            "decision": decision,
+            "recent": recent,
+            "tier_key": tier_key,
+            "tier_name": tier_name,
+            "form": forms.PassageForm(initial={"direction": "out", "idempotency_key": uuid.uuid4().hex}),
+            **_caps(request, gate.path),
+        },
+    )
+
+
+@login_required
+def passages(request):
+    """Entry/exit records of the place (masked), with the shared filters."""
+    code = scope_code(request)
+    base = PassageRecord.objects.visible_to(request.user).select_related("gate", "resident")
+    filterset = filtersets.PassageFilterSet(request.GET, queryset=base.within(code) if code else base)
+    page = _page(request, filterset.qs) if filterset.is_valid() else None
+    return render(request, "fieldops/passages.html", {"filterset": filterset, "page": page, "code": code})
+
+
+# --------------------------------------------------------------------------------------------- patrols
+
+
+@login_required
+def checkpoints(request):
+    """Checkpoints of the place, with their printable QR codes and recent rounds."""
+    code = scope_code(request)
+    base = Checkpoint.objects.visible_to(request.user).select_related("division")
+    rows = list(base.within(code) if code else base)
+    rounds = PatrolRound.objects.visible_to(request.user).select_related("division", "worker")
+    rounds = list((rounds.within(code) if code else rounds)[:30])
+    names = dict(Checkpoint.objects.filter(pk__in={pk for r in rounds for pk in r.missed}).values_list("pk", "name"))
+    for r in rounds:
+        r.missed_names = [names.get(pk, f"#{pk}") for pk in r.missed]
+    return render(
+        request,
+        "fieldops/checkpoints.html",
+        {
+            "code": code,
+            "checkpoints": rows,
+            "rounds": rounds,
+            "form": forms.CheckpointForm(initial={"division": code}),
+            **_caps(request, code),
+        },
+    )
+
+
+@login_required
+@require_POST
+def checkpoint_create(request):
+    form = forms.CheckpointForm(request.POST)
+    if form.is_valid():
+        division = _division(request, form.cleaned_data["division"])
+        _run(request, services.checkpoint_create, actor=request.user, division=division, name=form.cleaned_data["name"])
+    return _back(request, reverse("fieldops:checkpoints"))
+
+
+@login_required
+def checkpoints_print(request):
+    """Printable QR cards of the place's active checkpoints (print CSS, one card each)."""
+    code = scope_code(request)
+    base = Checkpoint.objects.visible_to(request.user).filter(is_active=True).select_related("division")
+    cards = []
+    for checkpoint in base.within(code) if code else base:
+        url = request.build_absolute_uri(reverse("fieldops:patrol_scan", args=[checkpoint.token]))
+        cards.append((checkpoint, qr_svg(url)))
+    return render(request, "fieldops/checkpoints_print.html", {"cards": cards, "code": code})
+
+
+@login_required
+def patrol_scan(request, token: str):
+    """Opened by scanning a checkpoint's QR code: confirm to record the scan in the patrol's round."""
+    checkpoint = get_object_or_404(Checkpoint.objects.visible_to(request.user).select_related("division"), token=token)
+    patrol = (
+        PatrolRound.objects.filter(
+            division=checkpoint.division, started_by=request.user, status=PatrolStatus.IN_PROGRESS
+        )
+        .order_by("-started_at")
+        .first()
+    )
+    if request.method == "POST":
+        scan = _run(request, services.patrol_scan, actor=request.user, checkpoint=checkpoint)
+        if scan is not None:
+            messages.success(
+                request,
+                _("%(name)s scanned at %(t)s")
+                % {"name": checkpoint.name, "t": timezone.localtime(scan.scanned_at).strftime("%H:%M")},
+            )
+            patrol = scan.round
+    expected = []
+    if patrol is not None:
+        scanned = {s.checkpoint_id: s for s in patrol.scans.all()}
+        expected = [
+            (c, scanned.get(c.pk)) for c in Checkpoint.objects.filter(pk__in=patrol.expected).order_by("position", "id")
+        ]
+    return render(
+        request, "fieldops/patrol_scan.html", {"checkpoint": checkpoint, "patrol": patrol, "expected": expected}
+    )
+
+
+@login_required
+@require_POST
+def patrol_finish(request, pk: int):
+    patrol = get_object_or_404(PatrolRound.objects.visible_to(request.user), pk=pk)
+    done = _run(request, services.patrol_round_finish, actor=request.user, patrol=patrol)
+    if done is not None:
+        if done.missed:
+            messages.error(request, _("Round finished: %(n)d checkpoints missed") % {"n": len(done.missed)})
+        else:
+            messages.success(request, _("Round complete"))
+    return _back(request, reverse("fieldops:checkpoints"))
+
+
+# --------------------------------------------------------------------------------------------- screening
+
+
+@login_required
+def people(request):
+    """Screened people of the place (masked), filters, and the bulk status request form."""
+    code = scope_code(request)
+    base = ScreenedPerson.objects.visible_to(request.user).select_related("infection", "household")
+    filterset = filtersets.ScreenedPersonFilterSet(request.GET, queryset=base.within(code) if code else base)
+    page = _page(request, filterset.qs) if filterset.is_valid() else None
+    pending_bulk = BulkStatusChange.objects.visible_to(request.user).filter(status=ApprovalStatus.PENDING).count()
+    return render(
+        request,
+        "fieldops/people.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "code": code,
+            "bulk_form": forms.BulkForm(),
+            "pending_bulk": pending_bulk,
+            **_caps(request, code),
+        },
+    )
+
+
+@login_required
+def person_new(request):
+    """Add one screened person by hand (contacts are classified at once when located)."""
+    code = scope_code(request)
+    form = forms.PersonForm(request.POST or None, initial={"division": code})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        district = Division.objects.filter(code=code[:6], level=3).first()
+        if district is None:
+            raise PermissionDenied
+        from lianfang.registry.models import Household  # noqa: PLC0415
+        from lianfang.zones.models import Infection  # noqa: PLC0415
+
+        household = (
+            get_object_or_404(Household.objects.visible_to(request.user), pk=data["household"])
+            if data["household"]
+            else None
+        )
+        division = _division(request, data["division"]) if data["division"] and not household else None
+        infection = (
+            get_object_or_404(Infection.objects.visible_to(request.user), pk=data["infection"])
+            if data["infection"]
+            else None
+        )
+        source = (
+            get_object_or_404(ScreenedPerson.objects.visible_to(request.user), pk=data["source_contact"])
+            if data["source_contact"]
+            else None
+        )
+        person = _run(
+            request,
+            services.screened_person_create,
+            actor=request.user,
+            district=district,
+            category=data["category"],
+            name=data["name"],
+            id_number=data["id_number"],
+            phone=data["phone"],
+            household=household,
+            division=division,
+            address=data["address"],
+            origin=data["origin"],
+            arrived_on=data["arrived_on"],
+            risk_area=data["risk_area"],
+            infection=infection,
+            source_contact=source,
+            last_exposure_on=data["last_exposure_on"],
+        )
+        if person is not None:
+            return redirect("fieldops:person", pk=person.pk)
+    return render(request, "fieldops/person_new.html", {"form": form, "code": code})
+
+
+@login_required
+def person(request, pk: int):
+    """One screened person: plan, test tasks, status history, and the forms to act on them."""
+    person = get_object_or_404(
+        ScreenedPerson.objects.visible_to(request.user).select_related(
+            "infection", "source_contact", "rule_set", "household"
+        ),
+        pk=pk,
+    )
+    tests = list(QuarantineTest.objects.filter(person=person).exclude(result="cancelled").order_by("due_on", "ordinal"))
+    return render(
+        request,
+        "fieldops/person.html",
+        {
+            "person": person,
+            "tests": tests,
+            "changes": person.status_changes.select_related("actor").order_by("at", "id"),
+            "secondaries": person.secondary_contacts.all(),
+            "status_form": forms.StatusForm(),
+            "verify_form": forms.VerifyForm(),
+            "test_form": forms.TestResultForm(),
+            "exposure_form": forms.ExposureForm(),
+            **_caps(request, person.path),
+        },
+    )
+
+
+@login_required
+@require_POST
+def person_action(request, pk: int, action: str):
+    """POST endpoints of the person page: ``status``, ``verify``, ``exposure``, ``test`` (``test`` = id)."""
+    person = get_object_or_404(ScreenedPerson.objects.visible_to(request.user), pk=pk)
+    if action == "status":
+        form = forms.StatusForm(request.POST)
+        if form.is_valid():
+            _run(request, services.screened_person_set_status, actor=request.user, person=person, **form.cleaned_data)
+    elif action == "verify":
+        form = forms.VerifyForm(request.POST)
+        if form.is_valid():
+            from lianfang.registry.models import Household  # noqa: PLC0415
+
+            data = form.cleaned_data
+            household = (
+                get_object_or_404(Household.objects.visible_to(request.user), pk=data["household"])
+                if data["household"]
+                else None
+            )
+            division = _division(request, data["division"]) if data["division"] and not household else None
+            _run(
+                request,
+                services.screened_person_verify,
+                actor=request.user,
+                person=person,
+                household=household,
+                division=division,
+                evidence=data["evidence"],
+            )
+    elif action == "exposure":
+        form = forms.ExposureForm(request.POST)
+        if form.is_valid():
+            _run(request, services.contact_exposure_record, actor=request.user, person=person, **form.cleaned_data)
+    elif action == "test":
+        test = get_object_or_404(QuarantineTest.objects.filter(person=person), pk=_pk(request.POST.get("test")))
+        form = forms.TestResultForm(request.POST)
+        if form.is_valid():
+            _run(request, services.quarantine_test_record, actor=request.user, test=test, **form.cleaned_data)
+    else:
+        raise Http404
+    if "form" in locals() and not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    return redirect("fieldops:person", pk=pk)
+
+
+@login_required
+def people_import(request):
+    """Upload a screening list; the report lists what was created, duplicated and transferred out."""
+    code = scope_code(request)
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    report, problems = None, []
+    if request.method == "POST" and form.is_valid():
+        division = _division(request, request.POST.get("within") or code)
+        upload = form.cleaned_data["file"]
+        try:
+            report = screening_import(
+                actor=request.user,
+                division=division,
+                file_name=upload.name,
+                data=upload.read(),
+                category=form.cleaned_data["category"],
+            )
+        except ScreeningImportError as exc:
+            problems = exc.problems
+    return render(request, "fieldops/import.html", {"form": form, "report": report, "problems": problems, "code": code})
+
+
+@login_required
+def transfers(request):
+    """People to hand over to the place where they are (transfer-out list, masked)."""
+    code = scope_code(request)
+    base = TransferOut.objects.visible_to(request.user)
+    filterset = filtersets.TransferOutFilterSet(request.GET, queryset=base.within(code) if code else base)
+    page = _page(request, filterset.qs) if filterset.is_valid() else None
+    return render(request, "fieldops/transfers.html", {"filterset": filterset, "page": page, **_caps(request, code)})
+
+
+@login_required
+@require_POST
+def transfer_hand_over(request, pk: int):
+    transfer = get_object_or_404(TransferOut.objects.visible_to(request.user), pk=pk)
+    _run(
+        request,
+        services.transfer_out_hand_over,
+        actor=request.user,
+        transfer=transfer,
+        note=request.POST.get("note", ""),
+    )
+    return redirect("fieldops:transfers")
+
+
+@login_required
+@require_POST
+def bulk_request(request):
+    form = forms.BulkForm(request.POST)
+    ids = [int(v) for v in request.POST.getlist("people") if v.isdigit()]
+    chosen = list(ScreenedPerson.objects.visible_to(request.user).filter(pk__in=ids))
+    if len(chosen) != len(set(ids)):
+        raise Http404
+    if form.is_valid():
+        change = _run(
+            request, services.bulk_status_change_request, actor=request.user, people=chosen, **form.cleaned_data
+        )
+        if change is not None:
+            messages.success(request, _("Bulk change #%(pk)s waits for a second person's approval") % {"pk": change.pk})
+            return redirect("fieldops:bulk_changes")
+    return _back(request, reverse("fieldops:people"))
+
+
+@login_required
+def bulk_changes(request):
+    """Bulk status changes: pending ones can be approved or rejected by a second person."""
+    code = scope_code(request)
+    base = BulkStatusChange.objects.visible_to(request.user).select_related("requested_by", "decided_by")
+    rows = (base.within(code) if code else base).prefetch_related(
+        Prefetch("people", queryset=ScreenedPerson.objects.only("id", "name"))
+    )
+    return render(request, "fieldops/bulk.html", {"page": _page(request, rows), **_caps(request, code)})
+
+
+@login_required
+@require_POST
+def bulk_decide(request, pk: int, decision: str):
+    change = get_object_or_404(BulkStatusChange.objects.visible_to(request.user), pk=pk)
+    note = request.POST.get("note", "")
+    if decision == "approve":
+        done = _run(request, services.bulk_status_change_approve, actor=request.user, change=change, note=note)
+    elif decision == "reject":
+        done = _run(request, services.bulk_status_change_reject, actor=request.user, change=change, note=note)
+    else:
+        raise Http404
+    if done is not None:
+        messages.success(request, _("Bulk change #%(pk)s: %(s)s") % {"pk": change.pk, "s": done.get_status_display()})
+    return redirect("fieldops:bulk_changes")
+
+
+# --------------------------------------------------------------------------------------------- monitoring
+
+
+@login_required
+def monitoring(request):
+    """Monitored people of the place for a day: checked in or not, abnormal readings; a worker
+    records a check-in on someone's behalf."""
+    code = scope_code(request)
+    day = _day(request)
+    base = HomeMonitoring.objects.visible_to(request.user).filter(
+        status=MonitoringStatus.ACTIVE, starts_on__lte=day, ends_on__gte=day
+    )
+    rows = list((base.within(code) if code else base).select_related("household").order_by("path", "id")[:500])
+    check_ins = {c.monitoring_id: c for c in HealthCheckIn.objects.filter(monitoring__in=rows, day=day)}
+    for m in rows:
+        m.today = check_ins.get(m.pk)
+    return render(
+        request,
+        "fieldops/monitoring.html",
+        {
+            "rows": rows,
+            "day": day,
+            "code": code,
+            "form": forms.CheckInForm(),
+            "start_form": forms.MonitoringForm(initial={"starts_on": day, "ends_on": day + dt.timedelta(days=6)}),
+            "missing": sum(1 for m in rows if m.today is None),
+            **_caps(request, code),
+        },
+    )
+
+
+@login_required
+@require_POST
+def monitoring_check_in(request, pk: int):
+    """A worker records today's check-in for a monitored person."""
+    monitoring = get_object_or_404(HomeMonitoring.objects.visible_to(request.user), pk=pk)
+    form = forms.CheckInForm(request.POST)
+    if form.is_valid():
+        check_in = _run(
+            request,
+            services.health_check_in_record,
+            actor=request.user,
+            monitoring=monitoring,
+            temperature=form.cleaned_data["temperature"],
+            symptoms=form.cleaned_data["symptoms"],
+            source="worker",
+        )
+        if check_in is not None and check_in.abnormal:
+            messages.error(
+                request, _("Abnormal reading for %(name)s: a medical request was raised") % {"name": monitoring.name}
+            )
+    return _back(request, reverse("fieldops:monitoring"))
+
+
+@login_required
+@require_POST
+def monitoring_start(request):
+    from lianfang.registry.models import Household, Resident  # noqa: PLC0415
+
+    form = forms.MonitoringForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        household = get_object_or_404(Household.objects.visible_to(request.user), pk=data["household"])
+        resident = (
+            get_object_or_404(Resident.objects.visible_to(request.user), pk=data["resident"])
+            if data["resident"]
+            else None
+        )
+        _run(
+            request,
+            services.home_monitoring_start,
+            actor=request.user,
+            household=household,
+            resident=resident,
+            name=data["name"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            reason=data["reason"],
+        )
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    return _back(request, reverse("fieldops:monitoring"))
+
+
+def resident_check_in(request, token: str):
+    """The resident's own daily check-in, opened from the household's printed QR code (no account,
+    no app: any phone browser, or a neighbour's phone). The token is the authority; an unknown or
+    revoked token is a 404."""
+    household = adapters.household_for_token(token)
+    if household is None:
+        raise Http404
+    day = timezone.localdate()
+    if request.method == "POST":
+        monitoring = get_object_or_404(
+            HomeMonitoring.objects.filter(household=household, status=MonitoringStatus.ACTIVE),
+            pk=_pk(request.POST.get("monitoring")),
+        )
+        form = forms.CheckInForm(request.POST)
+        if form.is_valid():
+            check_in = _run(
+                request,
+                services.health_check_in_record,
+                actor=None,
+                monitoring=monitoring,
+                temperature=form.cleaned_data["temperature"],
+                symptoms=form.cleaned_data["symptoms"],
+                source="resident",
+            )
+            if check_in is not None:
+                messages.success(
+                    request, _("Thank you: today's check-in of %(name)s is recorded") % {"name": monitoring.name}
+                )
+        return redirect("fieldops:resident_check_in", token=token)
+    rows = selectors.household_monitorings(household, day=day)
+    return render(request, "fieldops/resident_check_in.html", {"rows": rows, "form": forms.CheckInForm(), "day": day})
+
+
+# --------------------------------------------------------------------------------------------- disinfection
+
+
+@login_required
+def disinfection(request):
+    """Schedules of the public areas with the last time done, the next due time and overdue ones;
+    field workers log a disinfection, managers add or generate schedules."""
+    code = scope_code(request)
+    base = DisinfectionSchedule.objects.visible_to(request.user).filter(is_active=True)
+    rows = selectors.schedules_with_due(base.within(code) if code else base)
+    rows.sort(key=lambda s: (not s.overdue, s.due_at))
+    return render(
+        request,
+        "fieldops/disinfection.html",
+        {
+            "rows": rows,
+            "code": code,
+            "log_form": forms.DisinfectionLogForm(initial={"performed_by": getattr(request.user, "display_name", "")}),
+            "schedule_form": forms.ScheduleForm(initial={"division": code}),
+            **_caps(request, code),
+        },
+    )
+
+
+@login_required
+@require_POST
+def disinfection_action(request, action: str):
+    code = request.POST.get("within") or scope_code(request)
+    if action == "generate":
+        _division(request, code)
+        counts = _run(request, services.disinfection_schedules_generate, actor=request.user, code=code)
+        if counts is not None:
+            messages.success(request, _("%(n)d schedules created") % {"n": counts["created"]})
+    elif action == "schedule":
+        form = forms.ScheduleForm(request.POST)
+        if form.is_valid():
+            _run(
+                request,
+                services.disinfection_schedule_create,
+                actor=request.user,
+                division=_division(request, form.cleaned_data["division"]),
+                place=form.cleaned_data["place"],
+                interval_hours=form.cleaned_data["interval_hours"],
+            )
+    elif action == "log":
+        schedule = get_object_or_404(
+            DisinfectionSchedule.objects.visible_to(request.user), pk=_pk(request.POST.get("schedule"))
+        )
+        form = forms.DisinfectionLogForm(request.POST)
+        if form.is_valid():
+            log = _run(
+                request, services.disinfection_log_record, actor=request.user, schedule=schedule, **form.cleaned_data
+            )
+            if log is not None:
+                messages.success(request, _("Disinfection of %(place)s recorded") % {"place": schedule.place})
+    else:
+        raise Http404
+    return _back(request, reverse("fieldops:disinfection"))
+
+
+# --------------------------------------------------------------------------------------------- notices
+
+
+@login_required
+def notices(request):
+    """Notices of the place: drafts, published, withdrawn; write a new one."""
+    code = scope_code(request)
+    base = Notice.objects.visible_to(request.user).select_related("division", "control_area")
+    rows = base.within(code) if code else base
+    form = forms.NoticeForm(request.POST or None, initial={"division": code})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        area = None
+        if data["control_area"]:
+            from lianfang.zones.models import ControlArea  # noqa: PLC0415
+
+            area = get_object_or_404(ControlArea.objects.visible_to(request.user), pk=data["control_area"])
+        division = _division(request, data["division"]) if data["division"] and area is None else None
+        notice = _run(
+            request,
+            services.notice_create,
+            actor=request.user,
+            title=data["title"],
+            body=data["body"],
+            division=division,
+            control_area=area,
+        )
+        if notice is not None:
+            return redirect("fieldops:notice", pk=notice.pk)
+    return render(
+        request,
+        "fieldops/notices.html",
+        {"page": _page(request, rows), "form": form, "code": code, **_caps(request, code)},
+    )
+
+
+@login_required
+def notice(request, pk: int):
+    notice = get_object_or_404(
+        Notice.objects.visible_to(request.user).select_related("division", "control_area"), pk=pk
+    )
+    return render(
+        request,
+        "fieldops/notice.html",
+        {"notice": notice, "deliveries": notice.deliveries.select_related("channel"), **_caps(request, notice.path)},
+    )
+
+
+@login_required
+@require_POST
+def notice_action(request, pk: int, action: str):
+    notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
+    if action == "publish":
+        _run(request, services.notice_publish, actor=request.user, notice=notice)
+    elif action == "withdraw":
+        _run(
+            request, services.notice_withdraw, actor=request.user, notice=notice, reason=request.POST.get("reason", "")
+        )
+    else:
+        raise Http404
+    return redirect("fieldops:notice", pk=pk)
+
+
+@login_required
+def notice_poster(request, pk: int):
+    """A printable poster (A4 through print CSS) with the notice and a QR code to its public page."""
+    notice = get_object_or_404(
+        Notice.objects.visible_to(request.user)
+        .filter(status=NoticeStatus.PUBLISHED)
+        .select_related("division", "control_area"),
+        pk=pk,
+    )
+    url = request.build_absolute_uri(reverse("fieldops:notice_public", args=[notice.token]))
+    return render(request, "fieldops/notice_poster.html", {"notice": notice, "qr": qr_svg(url, scale=6), "url": url})
+
+
+def notice_public(request, token: str):
+    """The public page of a notice (no account): what the poster's QR code opens. Withdrawn
+    notices say so; drafts do not exist publicly."""
+    notice = get_object_or_404(
+        Notice.objects.filter(status__in=(NoticeStatus.PUBLISHED, NoticeStatus.WITHDRAWN)).select_related(
+            "division", "control_area"
+        ),
+        token=token,
+    )
+    return render(request, "fieldops/notice_public.html", {"notice": notice})
+
+
+@login_required
+def channels(request):
+    """Group-robot webhooks of the place (URLs masked) and whether webhooks are switched on."""
+    from lianfang.fieldops.notify import webhooks_enabled  # noqa: PLC0415
+
+    code = scope_code(request)
+    base = NotificationChannel.objects.visible_to(request.user).select_related("division")
+    form = forms.ChannelForm(request.POST or None, initial={"division": code})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        channel = _run(
+            request,
+            services.channel_create,
+            actor=request.user,
+            division=_division(request, data["division"]),
+            name=data["name"],
+            kind=data["kind"],
+            url=data["url"],
+            secret=data["secret"],
+            is_enabled=data["is_enabled"],
+        )
+        if channel is not None:
+            return redirect("fieldops:channels")
+    return render(
+        request,
+        "fieldops/channels.html",
+        {
+            "rows": base.within(code) if code else base,
+            "form": form,
+            "enabled": webhooks_enabled(),
+            **_caps(request, code),
+        },
+    )
+
+
+@login_required
+@require_POST
+def channel_toggle(request, pk: int):
+    channel = get_object_or_404(NotificationChannel.objects.visible_to(request.user), pk=pk)
+    _run(request, services.channel_set_enabled, actor=request.user, channel=channel, enabled=not channel.is_enabled)
+    return redirect("fieldops:channels")
+
+
+# --------------------------------------------------------------------------------------------- alerts, briefing
+
+
+@login_required
+def alerts(request):
+    """Open alerts of the place (``?mine=1``: addressed to me), newest first; acknowledge them."""
+    code = scope_code(request)
+    base = Alert.objects.visible_to(request.user).select_related("recipient", "gate", "household")
+    filterset = filtersets.AlertFilterSet(
+        request.GET or {"status": "open"}, queryset=base.within(code) if code else base
+    )
+    qs = filterset.qs if filterset.is_valid() else base.none()
+    if request.GET.get("mine"):
+        qs = qs.filter(recipient__user=request.user)
+    return render(request, "fieldops/alerts.html", {"filterset": filterset, "page": _page(request, qs), "code": code})
+
+
+@login_required
+@require_POST
+def alert_ack(request, pk: int):
+    alert = get_object_or_404(Alert.objects.visible_to(request.user), pk=pk)
+    _run(request, services.alert_acknowledge, actor=request.user, alert=alert)
+    return _back(request, reverse("fieldops:alerts"))
+
+
+@login_required
+def briefing_page(request):
+    """A team's task list for the day (``?team=&day=``), printable and readable on a phone."""
+    from lianfang.workforce.models import Team  # noqa: PLC0415
+
+    day = _day(request)
+    teams = Team.objects.visible_to(request.user).order_by("path", "name")
+    team_id = request.GET.get("team") or ""
+    team = get_object_or_404(teams, pk=team_id) if team_id.isdigit() else None
+    code = team.path if team else scope_code(request)
+    result = briefing.daily_briefing(user=request.user, code=code, day=day, team=team) if code else None
+    return render(
+        request, "fieldops/briefing.html", {"teams": teams, "team": team, "day": day, "briefing": result, "code": code}
+    )
