@@ -229,3 +229,11 @@ def test_grid_worker_sees_the_sheet_of_their_community_counting_only_their_rows(
     assert re.search(r'data-testid="cell-620103001001-total-total">1<', html)
     assert client.get("/workforce/sheet/", {"code": "620103001002", **ON}).status_code == 404
     assert client.get("/workforce/grid/", {"code": "620103001001", **ON}).status_code == 404
+
+
+def test_index_for_outsider_shows_nothing(grid, outsider, client_for):
+    response = client_for(outsider).get("/workforce/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/workforce/grid/household/" not in html and 'data-testid="my-responsibilities"' not in html
+    assert "您尚未被分配角色或包保责任。" in html
