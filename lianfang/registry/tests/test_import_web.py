@@ -267,6 +267,7 @@ def test_browser_upload_problems_then_good_file_and_rollback(login_page, populat
     page = login_page(community_staff)
     base = page.url.split("/", 3)[:3]
     page.goto("/".join(base) + "/registry/io/")
+    screenshot(page, "registry-import-index")
     page.select_option("select[name=division]", XIAXIYUAN)
     page.set_input_files("input[name=file]", str(FIXTURES / "problems.xlsx"))
     page.click("[data-testid=upload-form] button[type=submit]")
