@@ -69,29 +69,24 @@ def section_tiers(*, user, division: Division, day: dt.date) -> dict:
             cell = base.get(division.code, {"households": 0, "residents": 0})
             population = {"households": cell["households"], "residents": cell["residents"]}
             return {"available": False, "tiers": [], "outside": population, "population": population, "children": []}
-        table = counts_by_tier(user=user, parent=division, on=days.as_of(day))
-        by_id = {t.pk: t for t in table.tiers}
+        table = sources.tier_table(user=user, division=division, day=day)
+        by_id = {t["id"]: t for t in table["tiers"]}
         areas = sources.get("control_areas").rows(user=user, division=division, day=day)
         area_counts: dict[str, int] = {}
         for row in areas:
             area_counts[row["tier"]] = area_counts.get(row["tier"], 0) + 1
         tiers = []
-        known_keys = set()
-        for tier in table.tiers:
-            cell = table.totals.get(tier.pk, {"households": 0, "residents": 0})
-            known_keys.add(tier.key)
+        for tier in table["tiers"]:
+            cell = table["totals"].get(tier["id"], {"households": 0, "residents": 0})
             tiers.append(
                 {
-                    "key": tier.key,
-                    "rank": tier.rank,
-                    "name": tier.name,
-                    "name_en": tier.name_en,
-                    "colour": tier.colour,
-                    "areas": area_counts.get(tier.key, 0),
+                    **{k: tier[k] for k in ("key", "rank", "name", "name_en", "colour")},
+                    "areas": area_counts.get(tier["key"], 0),
                     "households": cell["households"],
                     "residents": cell["residents"],
                 }
             )
+        known_keys = {t["key"] for t in tiers}
         for row in areas:  # an area in force whose population is entirely under a stricter tier
             if row["tier"] not in known_keys:
                 known_keys.add(row["tier"])
@@ -108,26 +103,26 @@ def section_tiers(*, user, division: Division, day: dt.date) -> dict:
                     }
                 )
         tiers.sort(key=lambda t: t["rank"])
-        outside = table.totals.get(None, {"households": 0, "residents": 0})
+        totals = table["totals"]
+        outside = totals.get(None, {"households": 0, "residents": 0})
         population = {
-            "households": sum(c["households"] for c in table.totals.values()),
-            "residents": sum(c["residents"] for c in table.totals.values()),
+            "households": sum(c["households"] for c in totals.values()),
+            "residents": sum(c["residents"] for c in totals.values()),
         }
-        children = []
-        for child, cells in table.rows:
-            children.append(
-                {
-                    "code": child.code,
-                    "name": child.short_name,
-                    "cells": {
-                        (by_id[tid].key if tid in by_id else ""): {
-                            "households": c["households"],
-                            "residents": c["residents"],
-                        }
-                        for tid, c in cells.items()
-                    },
-                }
-            )
+        children = [
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "cells": {
+                    (by_id[tid]["key"] if tid in by_id else ""): {
+                        "households": c["households"],
+                        "residents": c["residents"],
+                    }
+                    for tid, c in row["cells"].items()
+                },
+            }
+            for row in table["rows"]
+        ]
         return {
             "available": True,
             "tiers": tiers,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
@@ -19,6 +20,10 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 NUMERIC = ("int", "float", "percent")
+
+# WeasyPrint reports every layout step at INFO: keep the server log for what matters.
+for _name in ("weasyprint", "weasyprint.progress", "fontTools"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 @dataclass

@@ -542,9 +542,76 @@ def _tier_choices() -> dict:
     return dict(enum.choices) if enum is not None else {}
 
 
+def tier_table(*, user, division: Division, day: dt.date) -> dict:
+    """Households and residents by tier under ``division`` at the end of ``day`` within ``user``'s scope
+    (zones.selectors.counts_by_tier), as plain data and cached: ``{"tiers": [{id, key, rank, name,
+    name_en, colour, is_baseline}], "rows": [{code, name, cells}], "totals": {tier id or None:
+    {households, residents}}}``; ``cells`` maps a tier id (None: outside every area) to the counts."""
+    from lianfang.zones.selectors import counts_by_tier  # noqa: PLC0415
+
+    def compute():
+        table = counts_by_tier(user=user, parent=division, on=_at(day))
+        return {
+            "tiers": [
+                {
+                    "id": t.pk,
+                    "key": t.key,
+                    "rank": t.rank,
+                    "name": t.name,
+                    "name_en": t.name_en,
+                    "colour": t.colour,
+                    "is_baseline": t.is_baseline,
+                }
+                for t in table.tiers
+            ],
+            "rows": [{"code": c.code, "name": c.short_name, "cells": cells} for c, cells in table.rows],
+            "totals": table.totals,
+        }
+
+    return cache.cached(("zones", "registry", "divisions"), ["tier_table", division.code, day], compute, user=user)
+
+
+def area_populations(areas, *, user, at: dt.datetime) -> dict[int, dict[str, int]]:
+    """``{area id: {"households", "residents"}}`` for ``areas`` (in force at ``at``, nodes prefetched)
+    within ``user``'s scope: the people inside an area's places whose strictest tier in force is the
+    area's tier — what zones.selectors.area_population counts one area at a time (inside its places,
+    outside stricter areas), here for every area in two grouped queries (households and residents
+    by division code) plus the two of zones.selectors.tier_index, whose ``tier_for`` decides each
+    code's tier."""
+    from lianfang.registry.models import Household, Resident  # noqa: PLC0415
+    from lianfang.zones.selectors import tier_index  # noqa: PLC0415
+
+    result = {area.pk: {"households": 0, "residents": 0} for area in areas}
+    by_code: dict[str, list] = {}
+    ranges = Q()
+    for area in areas:
+        for node in area.nodes.all():
+            by_code.setdefault(node.code, []).append(area)
+            ranges |= subtree_q("path", node.code)
+    if not by_code:
+        return result
+    index = tier_index(at)
+    lengths = sorted({len(c) for c in by_code})
+    for model, key in ((Household, "households"), (Resident, "residents")):
+        rows = model.objects.visible_to(user).filter(ranges).values_list("path").annotate(n=Count("id")).order_by()
+        for path, n in rows:
+            tier = index.tier_for(path)
+            if tier is None:
+                continue
+            counted: set[int] = set()
+            for length in lengths:
+                for area in by_code.get(path[:length], ()):
+                    if area.tier.rank == tier.rank and area.pk not in counted:
+                        counted.add(area.pk)
+                        result[area.pk][key] += n
+    return result
+
+
 def _fetch_control_areas(*, user, division, day, filters) -> list[dict]:
+    """Areas in force with their population (:func:`area_populations`), except for the district-wide
+    baseline tier (precaution / low), whose population within the division is that tier's cell of the
+    tier table (the same count without reading the whole district twice)."""
     from lianfang.zones.models import ControlArea  # noqa: PLC0415
-    from lianfang.zones.selectors import area_population  # noqa: PLC0415
 
     inside = ControlArea.objects.filter(subtree_q("nodes__code", division.code)).values("pk")
     qs = (
@@ -557,9 +624,18 @@ def _fetch_control_areas(*, user, division, day, filters) -> list[dict]:
     )
     if filters.get("tier"):
         qs = qs.filter(tier__key__in=filters["tier"])
+    areas = list(qs)
+    populations = area_populations([a for a in areas if not a.tier.is_baseline], user=user, at=_at(day))
     rows = []
-    for area in qs:
-        population = area_population(area, user=user)
+    baseline = None
+    for area in areas:
+        if area.tier.is_baseline:
+            if baseline is None:
+                baseline = tier_table(user=user, division=division, day=day)["totals"]
+            cell = baseline.get(area.tier_id, {"households": 0, "residents": 0})
+            population = {"households": cell["households"], "residents": cell["residents"]}
+        else:
+            population = populations[area.pk]
         since = timezone.localdate(area.effective_from) if area.effective_from else None
         rows.append(
             {
@@ -588,7 +664,7 @@ register(
         label=_("Control areas in force"),
         description=_("Sealed, controlled and precaution areas (or their successors) in force at the end of the day."),
         sections=("zones", "registry", "divisions"),
-        requires=(("lianfang.zones.selectors", "area_population"), ("lianfang.zones.models", "ControlArea")),
+        requires=(("lianfang.zones.selectors", "tier_index"), ("lianfang.zones.models", "ControlArea")),
         fields=(
             Field("name", _("Area")),
             Field("tier", _("Tier"), choices=_tier_choices),

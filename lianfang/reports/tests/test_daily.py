@@ -280,3 +280,27 @@ def test_reopening_needs_a_reason_and_keeps_the_frozen_figures_in_the_log(scene,
     assert found.status == ReportStatus.OPEN
     with pytest.raises(ValidationError, match="not closed"):
         services.daily_report_reopen(actor=district_commander, report=row, reason="late_data", note="again")
+
+
+def test_area_populations_equal_zones_area_population(scene, district_commander):
+    """The bulk count of the areas' populations gives, area by area, what zones.area_population gives —
+    also for a controlled community around a sealed compound (the sealed part is left out)."""
+    from lianfang.zones.models import ControlArea
+    from lianfang.zones.selectors import area_population, instant
+    from lianfang.zones.services import control_area_approve, control_area_declare
+
+    tier = scene["operation"].rule_set.tiers.get(key="controlled")
+    area = control_area_declare(
+        actor=district_commander,
+        operation=scene["operation"],
+        tier=tier,
+        nodes=[scene["xia"]],
+        reason="other",
+        at=timezone.now() - dt.timedelta(hours=2),
+    )
+    control_area_approve(actor=district_commander, area=area, effective_from=timezone.now() - dt.timedelta(hours=1))
+    areas = list(ControlArea.objects.in_force(instant()).select_related("tier").prefetch_related("nodes"))
+    bulk = sources.area_populations(areas, user=district_commander, at=timezone.now())
+    for a in areas:
+        assert bulk[a.pk] == area_population(a, user=district_commander), a.name
+    assert bulk[area.pk] == {"households": households(XIA) - households(scene["compound_a"].code), "residents": 3}
