@@ -15,7 +15,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/lianfang
 STAMP := $(VENV)/.installed
 APT_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: help install system-deps demo demo-data serve test test-sqlite test-pg test-browser lint check bench messages clean
+.PHONY: help install system-deps demo demo-data serve worker test test-sqlite test-pg test-browser lint check bench messages clean
 
 help:
 	@echo "make demo    - set up, load Qilihe with a generated population, print logins, serve on $(HOST):$(PORT)"
@@ -47,9 +47,15 @@ demo-data: install
 	$(MANAGE) generate_population --code $(DISTRICT) --scale $(SCALE) --seed $(SEED)
 	$(MANAGE) create_demo_users --code $(DISTRICT)
 
+# Serves the site and runs the background-task worker (imports, exports) beside it; Ctrl-C stops both.
 demo: demo-data
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; task worker log: var/db_worker.log)"
+	@$(MANAGE) db_worker > var/db_worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	LIANFANG_DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
+
+worker: install
+	$(MANAGE) db_worker
 
 serve: install
 	$(MANAGE) migrate --noinput -v0

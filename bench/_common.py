@@ -31,7 +31,11 @@ def manage(env: dict[str, str], *args: str) -> tuple[float, int, str]:
     started = time.perf_counter()
     proc = subprocess.run(
         ["/usr/bin/time", "-f", "%M", PYTHON, str(ROOT / "manage.py"), *args],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:

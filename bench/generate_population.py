@@ -23,8 +23,9 @@ def run(scale: float, database_url: str | None) -> tuple[float, int, int]:
             manage(env, "flush", "--noinput")
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "load_divisions", "--code", "620103")
-        seconds, peak, out = manage(env, "generate_population", "--code", "620103", "--scale", str(scale),
-                                    "--seed", "42")
+        seconds, peak, out = manage(
+            env, "generate_population", "--code", "620103", "--scale", str(scale), "--seed", "42"
+        )
         residents = int(re.search(r"(\d+) residents in", out).group(1))
         return seconds, peak, residents
     finally:
@@ -41,12 +42,15 @@ def main() -> None:
     full_s, full_mem, full_n = run(args.scale, args.database_url)
     db = "PostgreSQL" if args.database_url else "SQLite"
     print(f"generate_population on {db} (process wall time incl. start-up; peak RSS of the process)")
-    print(f"  baseline scale {args.baseline_scale}: {base_n:>8} residents {base_s:7.1f} s "
-          f"{base_n / base_s:>8.0f} residents/s  peak {base_mem} MiB")
-    print(f"  scale {args.scale}:          {full_n:>8} residents {full_s:7.1f} s "
-          f"{full_n / full_s:>8.0f} residents/s  peak {full_mem} MiB")
-    print(f"  per-resident cost ratio (scale {args.scale} / baseline): "
-          f"{(full_s / full_n) / (base_s / base_n):.2f}")
+    print(
+        f"  baseline scale {args.baseline_scale}: {base_n:>8} residents {base_s:7.1f} s "
+        f"{base_n / base_s:>8.0f} residents/s  peak {base_mem} MiB"
+    )
+    print(
+        f"  scale {args.scale}:          {full_n:>8} residents {full_s:7.1f} s "
+        f"{full_n / full_s:>8.0f} residents/s  peak {full_mem} MiB"
+    )
+    print(f"  per-resident cost ratio (scale {args.scale} / baseline): {(full_s / full_n) / (base_s / base_n):.2f}")
 
 
 if __name__ == "__main__":

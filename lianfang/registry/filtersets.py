@@ -37,7 +37,9 @@ class ResidentFilterSet(django_filters.FilterSet):
     flag = django_filters.ChoiceFilter(
         choices=[(n, label) for n, label in VULNERABILITY_FLAGS], method="filter_flag", label=_("vulnerability flag")
     )
-    residence_status = django_filters.ChoiceFilter(choices=ResidenceStatus.choices)
+    residence_status = django_filters.ChoiceFilter(choices=ResidenceStatus.choices, label=_("residence status"))
+    # A number, not a choice list: a choice list would enumerate every household in the district.
+    household = django_filters.NumberFilter(field_name="household_id", label=_("household (number)"))
     q = django_filters.CharFilter(method="filter_q", label=_("search: name, pinyin initials, ID/phone last 4"))
 
     class Meta:

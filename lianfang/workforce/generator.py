@@ -244,6 +244,10 @@ def generate_workforce(*, district: Division, scale: float, seed: int) -> dict[s
         raise ValueError(f"{district.code} is not a district/county")
     if not 0 < scale <= 4:
         raise ValueError(f"scale must be in (0, 4], got {scale}")
+    if Worker.objects.filter(district=district).exists():
+        # Already generated: a second run must not touch the grid (it would fill the deliberate gaps
+        # and assign households imported since to generated representatives).
+        return dict.fromkeys(("workers", "deployments", "teams", *(f"assignments_l{n}" for n in range(1, 5))), 0)
     rules = GridRuleSet.in_force(START)
     households = list(
         Household.objects.within(district.code)
