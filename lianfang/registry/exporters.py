@@ -61,8 +61,15 @@ def instructions() -> str:
     )
 
 
+# A text starting with one of these would be a live formula in Excel (CSV/formula injection, OWASP).
+FORMULA_STARTS = frozenset("=+-@")
+
+
 def _text_cell(ws, value):
+    """A cell stored and formatted as text: ID and phone columns, and any value that looks like a formula."""
     cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        cell.data_type = "s"  # openpyxl would otherwise write "=..." as a formula
     cell.number_format = TEXT_FORMAT
     return cell
 
@@ -258,8 +265,9 @@ def registry_export(*, actor, target: Division, output, unmasked: bool = False, 
     ws.append(_header_cells(ws))
     count = 0
     for row in export_rows(actor=actor, target=target, unmasked=unmasked):
-        for index in TEXT_COLUMNS:
-            row[index] = _text_cell(ws, row[index])
+        for index, value in enumerate(row):
+            if index in TEXT_COLUMNS or (isinstance(value, str) and value[:1] in FORMULA_STARTS):
+                row[index] = _text_cell(ws, value)
         ws.append(row)
         count += 1
     wb.save(output)

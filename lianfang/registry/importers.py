@@ -1256,7 +1256,7 @@ class Validator:
                 conflicts[row["id_hash"]] = row["household__address"]
         if not conflicts:
             return
-        for id_hash, address in conflicts.items():
+        for id_hash in conflicts:
             sheet, row = fresh[id_hash].ref
             self.plan.issues.append(
                 Issue(
@@ -1264,8 +1264,8 @@ class Validator:
                     row,
                     self.label(sheet, "id_number"),
                     pii.mask_id(fresh[id_hash].data.document_number),
-                    _("this person is already registered at %(address)s, outside this import; move them first")
-                    % {"address": address},
+                    # No address: the other household may lie outside the importer's scope.
+                    _("this person is already registered in another household outside this import; move them first"),
                 )
             )
         self.plan.residents = [r for r in self.plan.residents if r.id_hash not in conflicts]

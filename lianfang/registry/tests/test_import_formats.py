@@ -138,8 +138,7 @@ def test_problems_are_all_reported_and_nothing_is_written(run_import, population
             5,
             "身份证号 (F)",
             "6201**********0017",
-            "this person is already registered at 上西园社区 园林小区 1号楼 1单元 301, outside this import; "
-            "move them first",
+            "this person is already registered in another household outside this import; move them first",
         ),
         (sheet, 6, "楼栋 (B)", "9号楼", "unknown building; nearest: 1号楼"),
         (sheet, 7, "身份证号 (F)", "620103197205050060", "check character does not match (GB 11643-1999)"),
