@@ -151,8 +151,8 @@ def section_infections(*, user, division: Division, day: dt.date) -> dict:
         if infection is None:
             return {"available": False, "on_day": 0, "total": 0, "last_7_days": 0}
         agg = (
-            infection.objects.visible_to(user)
-            .within(division.code)
+            infection.objects.within(division.code)
+            .visible_to(user)
             .filter(detected_on__lte=day)
             .aggregate(
                 total=Count("id"),
@@ -184,16 +184,15 @@ def section_testing(*, user, division: Division, day: dt.date) -> dict:
     percent) and the positive pools (``pools``: on the day, in all, open, overdue, missing)."""
 
     def compute():
-        coverage = optional("lianfang.screening.selectors", "coverage")
         try:
             rounds = sources.rounds_on(user=user, code=division.code, day=day, limit=3)
         except LookupError:
             rounds = None
-        if coverage is None or rounds is None:
+        if optional("lianfang.screening.selectors", "coverage") is None or rounds is None:
             return {"available": False, "rounds": [], "pools": {}}
         out = []
         for rnd in rounds:
-            _rows, totals = coverage(user=user, round=rnd, within=division.code, by="community")
+            _rows, totals = sources.round_coverage(user=user, rnd=rnd, within=division.code, by="community")
             out.append(
                 {
                     "id": rnd.pk,
@@ -202,8 +201,8 @@ def section_testing(*, user, division: Division, day: dt.date) -> dict:
                     "opened_at": rnd.opened_at.isoformat(),
                     "deadline": rnd.deadline.isoformat(),
                     "closed_at": rnd.closed_at.isoformat() if rnd.closed_at else None,
-                    **{k: int(v) for k, v in totals.counts.items()},
-                    "percent": totals.percent,
+                    **{k: int(v) for k, v in totals["counts"].items()},
+                    "percent": totals["percent"],
                 }
             )
         try:
@@ -229,7 +228,7 @@ def section_requests(*, user, division: Division, day: dt.date) -> dict:
         if model is None or state is None or categories is None:
             return {"available": False}
         start, end = days.bounds(day)
-        qs = model.objects.visible_to(user).within(division.code)
+        qs = model.objects.within(division.code).visible_to(user)
         in_day = {"received_at__gte": start, "received_at__lt": end}
         agg = qs.aggregate(
             received=Count("id", filter=Q(**in_day)),
@@ -270,8 +269,8 @@ def section_screening(*, user, division: Division, day: dt.date) -> dict:
         start, end = days.bounds(day)
         rows = {
             r["category"]: r
-            for r in model.objects.visible_to(user)
-            .within(division.code)
+            for r in model.objects.within(division.code)
+            .visible_to(user)
             .filter(created_at__lt=end)
             .values("category")
             .annotate(

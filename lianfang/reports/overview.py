@@ -30,8 +30,8 @@ def section_round(*, user, division: Division, day) -> dict:
             return {"available": False, "round": None, "places": []}
         if rnd is None:
             return {"available": True, "round": None, "places": []}
-        rows, totals = coverage(user=user, round=rnd, within=division.code, by=child_level(division.code))
-        places = sorted(rows, key=lambda r: (-r.counts["missed"], r.code))
+        rows, totals = sources.round_coverage(user=user, rnd=rnd, within=division.code, by=child_level(division.code))
+        places = sorted(rows, key=lambda r: (-r["counts"]["missed"], r["code"]))
         return {
             "available": True,
             "round": {
@@ -39,17 +39,17 @@ def section_round(*, user, division: Division, day) -> dict:
                 "name": rnd.name,
                 "status": rnd.status,
                 "deadline": rnd.deadline.isoformat(),
-                **{k: int(v) for k, v in totals.counts.items()},
-                "percent": totals.percent,
+                **{k: int(v) for k, v in totals["counts"].items()},
+                "percent": totals["percent"],
             },
             "places": [
                 {
-                    "code": r.code,
-                    "name": r.label,
-                    "expected": r.counts["expected"],
-                    "sampled": r.counts["sampled"],
-                    "missed": r.counts["missed"],
-                    "percent": r.percent,
+                    "code": r["code"],
+                    "name": r["label"],
+                    "expected": r["counts"]["expected"],
+                    "sampled": r["counts"]["sampled"],
+                    "missed": r["counts"]["missed"],
+                    "percent": r["percent"],
                 }
                 for r in places
             ],

@@ -306,7 +306,7 @@ def requests_state(*, user, code: str, day: dt.date) -> dict:
         by_category = {key: tuple(v) for key, v in board.totals.items()}
         return {"open": board.open, "overdue": board.overdue, "by_community": by_community, "by_category": by_category}
     at = days.end_of(day)
-    qs = model.objects.visible_to(user).within(code).filter(requests_open_q(at))
+    qs = model.objects.within(code).visible_to(user).filter(requests_open_q(at))
     late = requests_overdue_q(at)
     by_community: dict[str, list[int]] = {}
     by_category: dict[str, list[int]] = {}
@@ -348,6 +348,24 @@ def rounds_on(*, user, code: str, day: dt.date, limit: int = 5) -> list:
     return [r for r in rounds if r.opened_at < end and (r.closed_at is None or r.closed_at >= start)][:limit]
 
 
+def round_coverage(*, user, rnd, within: str, by: str) -> tuple[list[dict], dict]:
+    """screening.selectors.coverage of round ``rnd`` under ``within`` grouped ``by`` (community, compound,
+    building), cached until a screening write and shared by the overview and the daily report:
+    ``([{code, label, counts, percent}], {"counts", "percent"})``."""
+    coverage = optional("lianfang.screening.selectors", "coverage")
+    if coverage is None:
+        raise LookupError("screening selectors are not available")
+
+    def compute():
+        rows, totals = coverage(user=user, round=rnd, within=within, by=by)
+        return (
+            [{"code": r.code, "label": r.label, "counts": dict(r.counts), "percent": r.percent} for r in rows],
+            {"counts": dict(totals.counts), "percent": totals.percent},
+        )
+
+    return cache.cached(("screening", "registry"), ["coverage", rnd.pk, within, by], compute, user=user)
+
+
 def current_round(*, user, code: str, day: dt.date):
     """The latest round that ran on ``day`` under or over ``code`` (None when none did)."""
     found = rounds_on(user=user, code=code, day=day, limit=1)
@@ -367,8 +385,9 @@ def positive_pools(*, user, code: str, day: dt.date):
     fu = follow_up.objects.filter(tube=OuterRef("pk"))
     pending_steps = step.objects.filter(follow_up__tube=OuterRef("pk"), done_at__isnull=True)
     return (
-        tube.objects.visible_to(user)
-        .filter(subtree_q("path", code), result="positive", result_at__lte=days.end_of(day))
+        tube.objects.within(code)
+        .visible_to(user)
+        .filter(result="positive", result_at__lte=days.end_of(day))
         .filter(~Exists(retest))
         .annotate(
             has_follow_up=Exists(fu),
@@ -404,9 +423,7 @@ def _fetch_communities(*, user, division, day, filters) -> list[dict]:
     from lianfang.registry.selectors import counts_by_child  # noqa: PLC0415
 
     code = division.code
-    communities = list(
-        Division.objects.visible_to(user).filter(subtree_q("code", code), level=Level.COMMUNITY).order_by("code")
-    )
+    communities = list(Division.objects.within(code).visible_to(user).filter(level=Level.COMMUNITY).order_by("code"))
     if division.level == Level.COMMUNITY:
         communities = [division] if division in communities else []
     if filters.get("street"):
@@ -466,10 +483,9 @@ def _fetch_communities(*, user, division, day, filters) -> list[dict]:
         rnd = current_round(user=user, code=code, day=day)
     except LookupError:
         rnd = None
-    coverage = optional("lianfang.screening.selectors", "coverage")
-    if rnd is not None and coverage is not None:
-        by_place, _totals = coverage(user=user, round=rnd, within=code, by="community")
-        found = {r.code: r.counts for r in by_place}
+    if rnd is not None:
+        by_place, _totals = round_coverage(user=user, rnd=rnd, within=code, by="community")
+        found = {r["code"]: r["counts"] for r in by_place}
         for c, row in rows.items():
             counts = found.get(c)
             row["round_expected"] = counts["expected"] if counts else 0
@@ -478,8 +494,9 @@ def _fetch_communities(*, user, division, day, filters) -> list[dict]:
     follow_up = optional("lianfang.screening.models", "PoolFollowUp")
     if follow_up is not None:
         open_fus = (
-            follow_up.objects.visible_to(user)
-            .filter(subtree_q("path", code), status="open")
+            follow_up.objects.within(code)
+            .visible_to(user)
+            .filter(status="open")
             .annotate(place=Substr("path", 1, COMMUNITY_LEN))
             .values("place")
             .annotate(n=Count("id"))
@@ -571,6 +588,22 @@ def tier_table(*, user, division: Division, day: dt.date) -> dict:
     return cache.cached(("zones", "registry", "divisions"), ["tier_table", division.code, day], compute, user=user)
 
 
+def _grouped_by_path(model, user, roots: list[str], chunk: int = 200) -> list[tuple[str, int]]:
+    """``[(path, rows)]`` of ``model`` rows visible to ``user`` inside the subtrees ``roots``: one range
+    query per root joined by UNION ALL. Two SQLite planner facts measured on 0.56 M residents: an OR
+    of 30 ranges scans the whole table (0.9 s against 0.03 s), and of two ranges on the same indexed
+    column SQLite uses the first written, so the root's range comes before ``visible_to``'s (the
+    whole district for a commander): 3.7 s against 0.14 s."""
+    out: list[tuple[str, int]] = []
+    for start in range(0, len(roots), chunk):
+        parts = [
+            model.objects.within(root).visible_to(user).values_list("path").annotate(n=Count("id")).order_by()
+            for root in roots[start : start + chunk]
+        ]
+        out += list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
+    return out
+
+
 def area_populations(areas, *, user, at: dt.datetime) -> dict[int, dict[str, int]]:
     """``{area id: {"households", "residents"}}`` for ``areas`` (in force at ``at``, nodes prefetched)
     within ``user``'s scope: the people inside an area's places whose strictest tier in force is the
@@ -583,18 +616,19 @@ def area_populations(areas, *, user, at: dt.datetime) -> dict[int, dict[str, int
 
     result = {area.pk: {"households": 0, "residents": 0} for area in areas}
     by_code: dict[str, list] = {}
-    ranges = Q()
     for area in areas:
         for node in area.nodes.all():
             by_code.setdefault(node.code, []).append(area)
-            ranges |= subtree_q("path", node.code)
     if not by_code:
         return result
+    roots: list[str] = []
+    for code in sorted(by_code, key=len):
+        if not any(code.startswith(root) for root in roots):
+            roots.append(code)
     index = tier_index(at)
     lengths = sorted({len(c) for c in by_code})
     for model, key in ((Household, "households"), (Resident, "residents")):
-        rows = model.objects.visible_to(user).filter(ranges).values_list("path").annotate(n=Count("id")).order_by()
-        for path, n in rows:
+        for path, n in _grouped_by_path(model, user, roots):
             tier = index.tier_for(path)
             if tier is None:
                 continue
@@ -686,7 +720,7 @@ register(
 def _fetch_infections(*, user, division, day, filters) -> list[dict]:
     from lianfang.zones.models import Infection  # noqa: PLC0415
 
-    qs = Infection.objects.visible_to(user).within(division.code).filter(detected_on__lte=day)
+    qs = Infection.objects.within(division.code).visible_to(user).filter(detected_on__lte=day)
     if filters.get("detected_from"):
         qs = qs.filter(detected_on__gte=filters["detected_from"])
     if filters.get("detected_to"):
@@ -846,8 +880,8 @@ def _fetch_service_requests(*, user, division, day, filters) -> list[dict]:
     at = _at(day)
     start, end = days.bounds(day)
     qs = (
-        ServiceRequest.objects.visible_to(user)
-        .within(division.code)
+        ServiceRequest.objects.within(division.code)
+        .visible_to(user)
         .filter(received_at__lte=at)
         .annotate(is_open=Count("id", filter=requests_open_q(at)), is_late=Count("id", filter=requests_overdue_q(at)))
     )
@@ -921,7 +955,7 @@ _person_statuses = _choices_of("lianfang.fieldops.models", "PersonStatus")
 def _fetch_screened_people(*, user, division, day, filters) -> list[dict]:
     from lianfang.fieldops.models import ScreenedPerson  # noqa: PLC0415
 
-    qs = ScreenedPerson.objects.visible_to(user).within(division.code).filter(created_at__lte=_at(day))
+    qs = ScreenedPerson.objects.within(division.code).visible_to(user).filter(created_at__lte=_at(day))
     if filters.get("category"):
         qs = qs.filter(category__in=filters["category"])
     if filters.get("status"):

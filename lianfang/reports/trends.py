@@ -38,8 +38,8 @@ def _infections(user, division: Division, dates: list[dt.date]) -> list[int] | N
     if infection is None:
         return None
     rows = dict(
-        infection.objects.visible_to(user)
-        .within(division.code)
+        infection.objects.within(division.code)
+        .visible_to(user)
         .filter(detected_on__gte=dates[0], detected_on__lte=dates[-1])
         .values_list("detected_on")
         .annotate(n=Count("id"))
@@ -91,16 +91,16 @@ def _rounds(user, division: Division, dates: list[dt.date]) -> list[dict] | None
     rounds = [r for r in recent(user=user, code=division.code, n=50) if start <= r.opened_at < end]
     out = []
     for rnd in sorted(rounds, key=lambda r: r.opened_at):
-        _rows, totals = coverage(user=user, round=rnd, within=division.code, by="community")
+        _rows, totals = sources.round_coverage(user=user, rnd=rnd, within=division.code, by="community")
         out.append(
             {
                 "id": rnd.pk,
                 "name": rnd.name,
                 "opened_on": timezone.localdate(rnd.opened_at).isoformat(),
-                "expected": totals.counts["expected"],
-                "sampled": totals.counts["sampled"],
-                "missed": totals.counts["missed"],
-                "percent": totals.percent,
+                "expected": totals["counts"]["expected"],
+                "sampled": totals["counts"]["sampled"],
+                "missed": totals["counts"]["missed"],
+                "percent": totals["percent"],
             }
         )
     return out
