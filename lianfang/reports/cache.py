@@ -16,6 +16,12 @@ also covers conditional ``update()`` status changes, which send no model signal.
 both (raw bulk loads such as the population generator) are caught by the timeout
 (``LIANFANG_REPORTS_CACHE_SECONDS``, default 300 s).
 
+The overview page and its API may serve a section up to ``LIANFANG_REPORTS_STALE_SECONDS`` (default
+15 s) after a write invalidated it (:func:`tolerate`): while desks, labs and hotlines write several
+times a second, the command centre's page is recomputed at most once per window instead of on every
+request, and says how old its figures are. Everything else (daily report, exports, closing a day,
+the trends) reads fresh figures.
+
 Django's cache framework is used as configured: the default local-memory cache serves one process.
 With several gunicorn workers set a shared cache (``CACHES`` with Redis or the database backend) so
 that one worker's write invalidates every worker's copy.
@@ -26,7 +32,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -84,20 +93,56 @@ def scope_key(user) -> str | None:
     return ",".join(scope.codes)
 
 
+_window: ContextVar[float] = ContextVar("lianfang_reports_stale_window", default=0.0)
+_seen: ContextVar[list | None] = ContextVar("lianfang_reports_seen", default=None)
+
+
+def stale_seconds() -> float:
+    """How long the overview may serve a section after a write: ``LIANFANG_REPORTS_STALE_SECONDS`` (15)."""
+    return float(getattr(settings, "LIANFANG_REPORTS_STALE_SECONDS", 15))
+
+
+@contextmanager
+def tolerate(seconds: float) -> Iterator[list[float]]:
+    """Within the block, :func:`cached` may return a value computed less than ``seconds`` ago although a
+    write has invalidated it since. Yields a list that collects the computation time (epoch seconds) of
+    every value served, so a page can say how old its oldest figure is."""
+    seen: list[float] = []
+    window, noted = _window.set(max(0.0, seconds)), _seen.set(seen)
+    try:
+        yield seen
+    finally:
+        _window.reset(window)
+        _seen.reset(noted)
+
+
+def _note(computed_at: float) -> None:
+    seen = _seen.get()
+    if seen is not None:
+        seen.append(computed_at)
+
+
 def cached(sections: Iterable[str], parts: Iterable[object], compute: Callable[[], object], *, user):
-    """``compute()`` through the cache: the key is ``parts``, the scope of ``user`` and the versions of
-    ``sections``. Uncacheable users (see :func:`scope_key`) always compute."""
+    """``compute()`` through the cache, keyed by ``parts`` and the scope of ``user``. A stored value is
+    served when no write to ``sections`` happened since it was computed (their versions are unchanged),
+    or, inside :func:`tolerate`, when it is younger than the window. Uncacheable users (see
+    :func:`scope_key`) always compute."""
     scope = scope_key(user)
     if scope is None:
         return compute()
-    vers = versions(sections)
-    raw = "|".join([*(str(p) for p in parts), scope, *(f"{k}={v}" for k, v in sorted(vers.items()))])
+    current = versions(sections)
+    raw = "|".join([*(str(p) for p in parts), scope])
     key = f"{PREFIX}:{hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()}"
-    value = cache.get(key)
-    if value is not None:
-        return value
+    entry = cache.get(key)
+    if entry is not None:
+        stored_versions, computed_at, value = entry
+        if stored_versions == current or time.time() - computed_at < _window.get():
+            _note(computed_at)
+            return value
+    started = time.time()
     value = compute()
-    cache.set(key, value, timeout())
+    cache.set(key, (current, started, value), timeout())
+    _note(started)
     return value
 
 

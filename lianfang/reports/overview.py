@@ -8,6 +8,10 @@ to its records (lianfang.reports.links, added by the page and the API).
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+
 from lianfang.divisions.models import Division
 from lianfang.reports import cache, daily, days, sources
 
@@ -101,3 +105,12 @@ def build(*, user, division: Division) -> dict:
             "columns": workforce.get("columns", []),
         },
     }
+
+
+def build_tolerant(*, user, division: Division) -> tuple[dict, dt.datetime]:
+    """:func:`build` allowing sections up to ``cache.stale_seconds()`` old after a write (the command
+    centre's page under a stream of writes); returns ``(overview, time of its oldest figure)``."""
+    with cache.tolerate(cache.stale_seconds()) as seen:
+        data = build(user=user, division=division)
+    oldest = dt.datetime.fromtimestamp(min(seen), tz=dt.UTC) if seen else timezone.now()
+    return data, oldest

@@ -108,7 +108,7 @@ def overview_page(request):
         division = division_for(request)
     except BadRequest as exc:
         return _bad_request(request, [str(exc)])
-    data = overview.build(user=request.user, division=division)
+    data, figures_at = overview.build_tolerant(user=request.user, division=division)
     day = days.today()
     links = Links(division.code, day, today=True)
     return render(
@@ -120,6 +120,7 @@ def overview_page(request):
             "day": day,
             "links": links,
             "parts": documents.overview_parts(data, language=_language(), links=links),
+            "figures_at": figures_at,
             "children": _children(request.user, division),
             "crumbs": _crumbs(request.user, division),
             "language": _language(),

@@ -83,13 +83,15 @@ def overview_links(data: dict, links: Links) -> dict:
 class OverviewView(APIView):
     """The command overview now: areas by tier with households and residents, the current round,
     positive pools awaiting follow-up (overdue first), requests open and overdue, gates uncovered,
-    workforce deployed today; ``links`` gives the drill-down of each number."""
+    workforce deployed today; ``links`` gives the drill-down of each number. Figures may be up to
+    LIANFANG_REPORTS_STALE_SECONDS (15 s) behind the last write; ``figures_at`` is the oldest one's time."""
 
     @extend_schema(operation_id="reports_overview", parameters=[CODE], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         division, day, _data = _division_day(request, with_day=False)
-        data = overview.build(user=request.user, division=division)
-        return Response({**data, "links": overview_links(data, Links(division.code, days.today(), today=True))})
+        data, figures_at = overview.build_tolerant(user=request.user, division=division)
+        links = overview_links(data, Links(division.code, days.today(), today=True))
+        return Response({**data, "figures_at": figures_at, "links": links})
 
 
 class DailyView(APIView):

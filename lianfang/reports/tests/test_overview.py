@@ -104,6 +104,31 @@ def test_the_overview_is_cached_until_a_write(everything, district_commander, dj
     assert fresh["infections"]["on_day"] == first["infections"]["on_day"] + 1
 
 
+def test_the_page_may_serve_figures_a_few_seconds_old(everything, district_commander):
+    """Inside the staleness window (the page and its API) a write is seen once the window has passed;
+    outside it at once. The page says how old its oldest figure is."""
+    from lianfang.reports import cache
+    from lianfang.zones.services import infection_record
+
+    s = everything
+    first, figures_at = overview.build_tolerant(user=district_commander, division=s["street"])
+    assert abs((timezone.now() - figures_at).total_seconds()) < 60
+    infection_record(
+        actor=district_commander,
+        operation=s["operation"],
+        positive_sample_on=s["day"],
+        household=s["h3"],
+        person_name="王五",
+        propose=False,
+    )
+    with cache.tolerate(600):
+        stale = overview.build(user=district_commander, division=s["street"])
+    assert stale["infections"]["on_day"] == first["infections"]["on_day"]
+    with cache.tolerate(0):
+        fresh = overview.build(user=district_commander, division=s["street"])
+    assert fresh["infections"]["on_day"] == first["infections"]["on_day"] + 1
+
+
 def test_a_status_change_by_conditional_update_invalidates_too(everything, district_commander):
     """follow_up_step_done changes the step with a conditional update (no model signal): its audit
     entry invalidates the screening figures."""
