@@ -37,6 +37,8 @@ def available() -> dict[str, bool]:
         "exit_passes": _function("selectors", "valid_exit_pass") is not None,
         "service_request_create": _function("services", "service_request_create") is not None,
         "emergency_listener": _function("hooks", "register_emergency_listener") is not None,
+        "household_tokens": _function("services", "household_tokens_ensure") is not None,
+        "household_notices": _function("hooks", "register_household_notice_provider") is not None,
     }
 
 
@@ -95,3 +97,27 @@ def register_emergency_listener(listener) -> bool:
         return False
     fn(listener)
     return True
+
+
+def household_tokens(*, actor, households) -> dict[int, str]:
+    """``{household_id: live QR token}`` for printing check-in cards (assistance mints one where a
+    household has none; existing tokens stay valid). ``{}`` when the assistance app cannot."""
+    fn = _function("services", "household_tokens_ensure")
+    if fn is None:
+        return {}
+    return fn(actor=actor, households=list(households))
+
+
+def register_household_notice_provider(provider) -> bool:
+    """Show ``provider(household) -> [HouseholdNotice]`` on the household's QR page (assistance.hooks)."""
+    fn = _function("hooks", "register_household_notice_provider")
+    if fn is None:
+        return False
+    fn(provider)
+    return True
+
+
+def household_notice(*, title: str, body: str = "", url: str = "", at=None):
+    """An assistance.hooks.HouseholdNotice (None when the hook module is missing)."""
+    cls = _function("hooks", "HouseholdNotice")
+    return cls(title=title, body=body, url=url, at=at) if cls is not None else None

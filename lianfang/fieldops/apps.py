@@ -9,7 +9,8 @@ class FieldopsConfig(AppConfig):
 
     def ready(self):
         """Navigation entries; the close-contact evidence provider for zones (the last close contact's
-        exposure and tests, for lifting an area); the gate alert for emergencies (assistance hook)."""
+        exposure and tests, for lifting an area); the gate alert for emergencies and the notices on a
+        household's QR page (assistance hooks)."""
         from lianfang.core.navigation import NavItem, register  # noqa: PLC0415
         from lianfang.fieldops import adapters, selectors, services  # noqa: PLC0415
         from lianfang.zones import evidence  # noqa: PLC0415
@@ -17,3 +18,4 @@ class FieldopsConfig(AppConfig):
         register(NavItem("fieldops:index", _("Field work"), order=60))
         evidence.register_contact_provider(selectors.contact_evidence)
         adapters.register_emergency_listener(services.on_emergency)
+        adapters.register_household_notice_provider(selectors.household_notices)

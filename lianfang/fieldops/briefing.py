@@ -89,7 +89,7 @@ def _duty(user, code, day, team) -> Section:
     for s in rows:
         section.items.append(
             Item(
-                when=f"{_hm(s.starts_at)}–{_hm(s.ends_at)}",
+                when=s.hours_label,
                 where=s.gate.name,
                 what=_("Guard %(n)d") % {"n": s.slot},
                 who=s.worker.name if s.worker_id else _("nobody assigned"),

@@ -34,6 +34,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def hours_label(start: dt.datetime, end: dt.datetime) -> str:
+    """``"HH:MM–HH:MM"`` in local time; an end at the next midnight reads 24:00."""
+    from django.utils import timezone  # noqa: PLC0415
+
+    a, b = timezone.localtime(start), timezone.localtime(end)
+    end_text = "24:00" if b.time() == dt.time(0) and b.date() > a.date() else b.strftime("%H:%M")
+    return f"{a:%H:%M}–{end_text}"
+
+
 class DistrictPathMixin(models.Model):
     """Abstract: ``district`` (level-3 division, for sharding) and ``path`` (scoping code)."""
 
@@ -211,6 +220,11 @@ class DutyShift(DistrictPathMixin):
 
     def __str__(self) -> str:
         return f"{self.gate_id} {self.starts_at:%Y-%m-%d %H:%M} #{self.slot}"
+
+    @property
+    def hours_label(self) -> str:
+        """Local ``"16:00–24:00"`` (an end at midnight is 24:00)."""
+        return hours_label(self.starts_at, self.ends_at)
 
 
 # --------------------------------------------------------------------------------------------- patrols

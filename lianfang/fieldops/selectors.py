@@ -117,6 +117,20 @@ class GateCoverage:
     def uncovered_hours(self) -> float:
         return round(sum((b - a).total_seconds() for a, b in self.gaps) / 3600, 2)
 
+    @property
+    def gap_labels(self) -> list[str]:
+        """The gaps as local ``"00:00–08:00"`` texts."""
+        from lianfang.fieldops.models import hours_label  # noqa: PLC0415
+
+        return [hours_label(a, b) for a, b in self.gaps]
+
+    @property
+    def tier_name(self) -> str:
+        """The tier's name in the active language (``""`` outside every area)."""
+        from lianfang.zones.models import TierKey  # noqa: PLC0415
+
+        return str(TierKey(self.tier_key).label) if self.tier_key in TierKey.values else ""
+
 
 COVERING_STATUSES = (DutyStatus.PLANNED, DutyStatus.ON_DUTY, DutyStatus.COMPLETED)
 
@@ -238,3 +252,37 @@ def contact_evidence(*, codes, infection_ids, until: dt.date):
     else:
         all_negative = True
     return ContactEvidence(count=len(ids), last_exposure_on=last, all_negative=all_negative, source="fieldops")
+
+
+def household_notices(household) -> list:
+    """For the household's QR page (assistance.hooks household-notice provider): the published
+    notices of its compound, community or control area (latest five, with their public link), and a
+    reminder while someone in it is under home health monitoring. Two queries."""
+    from django.urls import reverse  # noqa: PLC0415
+    from django.utils.translation import gettext as _  # noqa: PLC0415
+
+    from lianfang.fieldops import adapters  # noqa: PLC0415
+    from lianfang.fieldops.models import Notice, NoticeStatus  # noqa: PLC0415
+
+    prefixes = [household.path[:n] for n in (12, 15, 18, 20) if n <= len(household.path)]
+    items = []
+    for notice in Notice.objects.filter(status=NoticeStatus.PUBLISHED, path__in=prefixes).order_by("-published_at")[:5]:
+        items.append(
+            adapters.household_notice(
+                title=notice.title,
+                body=notice.body[:300],
+                url=reverse("fieldops:notice_public", args=[notice.token]),
+                at=notice.published_at,
+            )
+        )
+    day = timezone.localdate()
+    if HomeMonitoring.objects.filter(
+        household=household, status=MonitoringStatus.ACTIVE, starts_on__lte=day, ends_on__gte=day
+    ).exists():
+        items.append(
+            adapters.household_notice(
+                title=_("Home health monitoring"),
+                body=_("Report today's temperature and symptoms with the check-in card, or tell your representative."),
+            )
+        )
+    return [i for i in items if i is not None]

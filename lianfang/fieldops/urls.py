@@ -35,6 +35,7 @@ urlpatterns = [
     # home monitoring
     path("monitoring/", views.monitoring, name="monitoring"),
     path("monitoring/new/", views.monitoring_start, name="monitoring_start"),
+    path("monitoring/cards/", views.monitoring_cards, name="monitoring_cards"),
     path("monitoring/<int:pk>/check-in/", views.monitoring_check_in, name="monitoring_check_in"),
     path("h/<str:token>/", views.resident_check_in, name="resident_check_in"),
     # disinfection

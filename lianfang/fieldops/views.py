@@ -36,6 +36,7 @@ from lianfang.fieldops import rules as field_rules
 from lianfang.fieldops.importers import ScreeningImportError, screening_import
 from lianfang.fieldops.models import (
     Alert,
+    AlertKind,
     AlertStatus,
     ApprovalStatus,
     BulkStatusChange,
@@ -157,7 +158,10 @@ def index(request):
     alerts = Alert.objects.visible_to(request.user).filter(status=AlertStatus.OPEN)
     if code:
         alerts = alerts.within(code)
-    counts = alerts.values("kind").annotate(n=Count("id")).order_by("kind")
+    counts = [
+        {"kind": r["kind"], "label": AlertKind(r["kind"]).label, "n": r["n"]}
+        for r in alerts.values("kind").annotate(n=Count("id")).order_by("kind")
+    ]
     return render(
         request,
         "fieldops/index.html",
@@ -779,6 +783,27 @@ def monitoring_start(request):
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(errors)}")
     return _back(request, reverse("fieldops:monitoring"))
+
+
+@login_required
+def monitoring_cards(request):
+    """Printable check-in cards: one QR code per household with someone under monitoring, opening
+    the household's check-in page (the household's own QR token, from the assistance app)."""
+    code = scope_code(request)
+    day = _day(request)
+    base = HomeMonitoring.objects.visible_to(request.user).filter(
+        status=MonitoringStatus.ACTIVE, starts_on__lte=day, ends_on__gte=day
+    )
+    rows = list((base.within(code) if code else base).select_related("household").order_by("path", "id"))
+    households = {m.household_id: m.household for m in rows}
+    tokens = _run(request, adapters.household_tokens, actor=request.user, households=households.values()) or {}
+    cards = []
+    for household_id, household in households.items():
+        token = tokens.get(household_id)
+        if token:
+            url = request.build_absolute_uri(reverse("fieldops:resident_check_in", args=[token]))
+            cards.append((household, qr_svg(url)))
+    return render(request, "fieldops/monitoring_cards.html", {"cards": cards, "code": code, "day": day})
 
 
 def resident_check_in(request, token: str):

@@ -1,0 +1,163 @@
+"""Browser tests: Playwright driving Debian's Chromium (phone-sized) against the live server."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from lianfang.conftest import screenshot
+from lianfang.fieldops import adapters, services
+from lianfang.fieldops.models import DutyShift, HealthCheckIn, PassageRecord
+from lianfang.fieldops.tests.conftest import today
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def on_duty_now(areas, gates, community_staff, guard):
+    """The guard is assigned to 北门's shift running now."""
+    services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
+    now = timezone.now()
+    shift = DutyShift.objects.get(gate=gates["north"], starts_at__lte=now, ends_at__gt=now)
+    return services.duty_shift_assign(actor=community_staff, shift=shift, worker=guard)
+
+
+def test_guard_checks_in_from_the_phone(on_duty_now, guard, login_page, live_server):
+    page = login_page(guard.user)
+    page.goto(f"{live_server.url}/fieldops/duty/")
+    shift = page.get_by_test_id("shift")
+    assert shift.get_attribute("data-status") == "planned"
+    assert "北门" in shift.inner_text()
+    page.get_by_test_id("check-in").click()
+    page.wait_for_selector('[data-testid=shift][data-status="on_duty"]')
+    assert page.get_by_test_id("shift-status").inner_text() == "在岗"
+    screenshot(page, "fieldops-guard-checked-in-phone")
+    on_duty_now.refresh_from_db()
+    assert on_duty_now.status == "on_duty" and on_duty_now.checked_in_at is not None
+    page.get_by_test_id("open-gate").click()
+    assert page.get_by_test_id("gate-name").inner_text().startswith("北门")
+    assert page.get_by_test_id("gate-tier").inner_text() == "封控区"
+
+
+def test_gate_register_refuses_and_allows(on_duty_now, guard, population, login_page, live_server):
+    page = login_page(guard.user)
+    page.goto(f"{live_server.url}/fieldops/gates/{on_duty_now.gate_id}/")
+    page.get_by_test_id("gate-search").fill("zs")
+    page.get_by_role("button", name="查找").click()
+    page.wait_for_selector("[data-testid=resident-choice]")
+    assert page.get_by_test_id("resident-choice").count() == 1
+    page.get_by_role("radio", name="出", exact=True).check()
+    page.locator("select[name=purpose]").select_option("shopping")
+    page.get_by_test_id("register").click()
+    decision = page.get_by_test_id("decision")
+    assert decision.get_attribute("data-decision") == "refused"
+    assert "张三" in decision.inner_text() and "本区域不允许此事由" in decision.inner_text()
+    screenshot(page, "fieldops-gate-refused-phone")
+    # a delivery: no resident chosen, a visitor by name
+    page.goto(f"{live_server.url}/fieldops/gates/{on_duty_now.gate_id}/")
+    page.get_by_role("radio", name="进", exact=True).check()
+    page.locator("select[name=purpose]").select_option("delivery")
+    page.locator("input[name=visitor_name]").fill("快递员小王")
+    page.get_by_test_id("register").click()
+    assert page.get_by_test_id("decision").get_attribute("data-decision") == "allowed"
+    assert "快递员小王" in page.get_by_test_id("recent").inner_text()
+    screenshot(page, "fieldops-gate-allowed-phone")
+    assert list(PassageRecord.objects.order_by("id").values_list("decision", flat=True)) == ["refused", "allowed"]
+
+
+def test_staff_pages(areas, gates, community_staff, population, login_page, live_server):
+    services.checkpoint_create(actor=community_staff, division=population["compound_a"], name="1号楼")
+    services.screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="inflow",
+        name="",
+        resident=population["李四"],
+    )
+    services.home_monitoring_start(
+        actor=community_staff,
+        household=population["h1"],
+        resident=population["张三"],
+        starts_on=today(),
+        ends_on=today(),
+    )
+    services.disinfection_schedule_create(
+        actor=community_staff, division=population["compound_a"], place="电梯", interval_hours=12
+    )
+    page = login_page(community_staff)
+    visits = [
+        ("/fieldops/", "一线工作"),
+        ("/fieldops/roster/", "卡口与值守"),
+        ("/fieldops/passages/", "出入登记记录"),
+        ("/fieldops/checkpoints/", "巡查"),
+        ("/fieldops/checkpoints/print/", None),
+        ("/fieldops/people/", "摸排与密接"),
+        ("/fieldops/people/new/", "添加人员"),
+        ("/fieldops/people/import/", "导入摸排名单"),
+        ("/fieldops/bulk/", "批量变更"),
+        ("/fieldops/transfers/", "转出名单"),
+        ("/fieldops/monitoring/", "居家监测"),
+        ("/fieldops/monitoring/cards/", None),
+        ("/fieldops/disinfection/", "环境消杀"),
+        ("/fieldops/notices/", "通知"),
+        ("/fieldops/channels/", "群机器人渠道"),
+        ("/fieldops/alerts/", "提醒"),
+        ("/fieldops/briefing/", "每日任务单"),
+    ]
+    for path, heading in visits:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        if heading:
+            assert heading in page.locator("h1").inner_text(), path
+    page.goto(f"{live_server.url}/fieldops/roster/")
+    page.get_by_test_id("generate-roster").click()
+    assert page.get_by_test_id(f"uncovered-{gates['north'].pk}").inner_text() == "24.0"
+    screenshot(page, "fieldops-roster-phone")
+    page.goto(f"{live_server.url}/fieldops/checkpoints/print/")
+    assert page.get_by_test_id("qr-cards").locator("svg").count() == 1
+    page.goto(f"{live_server.url}/fieldops/briefing/")
+    assert "居家健康打卡" in page.get_by_test_id("section-check_ins").inner_text()
+    screenshot(page, "fieldops-briefing-phone")
+
+
+def test_notice_from_draft_to_poster(population, community_staff, login_page, live_server):
+    page = login_page(community_staff)
+    page.goto(f"{live_server.url}/fieldops/notices/?within={population['compound_a'].code}")
+    form = page.get_by_test_id("notice-form")
+    form.locator("input[name=division]").fill(population["compound_a"].code)
+    form.locator("input[name=title]").fill("全员核酸检测")
+    form.locator("textarea[name=body]").fill("今晚20:00起按楼栋顺序下楼采样，请佩戴口罩。")
+    form.get_by_role("button").click()
+    assert page.get_by_test_id("notice-status").inner_text() == "草稿"
+    page.get_by_test_id("publish").click()
+    assert page.get_by_test_id("notice-status").inner_text() == "已发布"
+    page.get_by_test_id("poster").click()
+    assert page.get_by_test_id("poster-qr").locator("svg").count() == 1
+    screenshot(page, "fieldops-notice-poster")
+    public_url = page.locator(".url").inner_text()
+    page.context.clear_cookies()
+    page.goto(public_url)
+    assert "今晚20:00起按楼栋顺序下楼采样" in page.get_by_test_id("public-notice").inner_text()
+
+
+@pytest.mark.skipif(not adapters.available()["household_for_token"], reason="household QR tokens come from assistance")
+def test_resident_checks_in_by_the_household_qr(population, community_staff, page, live_server):
+    from lianfang.assistance.services import household_token_issue
+
+    services.home_monitoring_start(
+        actor=community_staff,
+        household=population["h1"],
+        resident=population["张三"],
+        starts_on=today(),
+        ends_on=today() + dt.timedelta(days=2),
+    )
+    _row, token = household_token_issue(actor=community_staff, household=population["h1"])
+    page.goto(f"{live_server.url}/fieldops/h/{token}/")
+    card = page.get_by_test_id("monitored")
+    assert "张三" in card.inner_text()
+    card.get_by_test_id("temperature").fill("36.6")
+    card.get_by_test_id("submit-check-in").click()
+    assert page.get_by_test_id("done").is_visible()
+    screenshot(page, "fieldops-resident-check-in-phone")
+    check_in = HealthCheckIn.objects.get()
+    assert (str(check_in.temperature), check_in.source, check_in.abnormal) == ("36.6", "resident", False)
