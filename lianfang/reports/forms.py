@@ -32,7 +32,7 @@ class ReopenForm(forms.Form):
             (ReasonCode.REOPENED_CORRECTION, ReasonCode.REOPENED_CORRECTION.label),
         ],
     )
-    note = forms.CharField(label=_("Why"), max_length=2000)
+    note = forms.CharField(label=_("Explanation"), max_length=2000)
 
 
 def _source_choices():
