@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class FieldopsConfig(AppConfig):
+    """Field operations (一线工作)."""
+
     name = "lianfang.fieldops"
     label = "fieldops"
     verbose_name = _("Field operations")

@@ -26,30 +26,40 @@ class WithinFilterSet(django_filters.FilterSet):
 
 
 class GateFilterSet(WithinFilterSet):
+    """Filters of gates: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.Gate
         fields = ["within", "is_active", "kind"]
 
 
 class DutyShiftFilterSet(WithinFilterSet):
+    """Filters of duty shifts: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.DutyShift
         fields = ["within", "gate", "day", "status", "worker"]
 
 
 class CheckpointFilterSet(WithinFilterSet):
+    """Filters of checkpoints: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.Checkpoint
         fields = ["within", "is_active"]
 
 
 class PatrolRoundFilterSet(WithinFilterSet):
+    """Filters of patrol rounds: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.PatrolRound
         fields = ["within", "status"]
 
 
 class PassageFilterSet(WithinFilterSet):
+    """Filters of entry/exit records (``since``: an ISO datetime): ``within`` (division code) and exact fields."""
+
     since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", label=_("since"))
 
     class Meta:
@@ -58,6 +68,8 @@ class PassageFilterSet(WithinFilterSet):
 
 
 class ScreenedPersonFilterSet(WithinFilterSet):
+    """Filters of screened people (``q``: name contains): ``within`` (division code) and exact fields."""
+
     q = django_filters.CharFilter(field_name="name", lookup_expr="contains", label=_("name contains"))
 
     class Meta:
@@ -66,54 +78,72 @@ class ScreenedPersonFilterSet(WithinFilterSet):
 
 
 class QuarantineTestFilterSet(WithinFilterSet):
+    """Filters of quarantine tests: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.QuarantineTest
         fields = ["within", "person", "due_on", "result"]
 
 
 class BulkStatusChangeFilterSet(WithinFilterSet):
+    """Filters of bulk status changes: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.BulkStatusChange
         fields = ["within", "status"]
 
 
 class TransferOutFilterSet(WithinFilterSet):
+    """Filters of transfers out: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.TransferOut
         fields = ["within", "status", "batch"]
 
 
 class HomeMonitoringFilterSet(WithinFilterSet):
+    """Filters of home monitoring: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.HomeMonitoring
         fields = ["within", "status", "household"]
 
 
 class HealthCheckInFilterSet(WithinFilterSet):
+    """Filters of health check-ins: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.HealthCheckIn
         fields = ["within", "day", "abnormal", "monitoring"]
 
 
 class DisinfectionScheduleFilterSet(WithinFilterSet):
+    """Filters of disinfection schedules: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.DisinfectionSchedule
         fields = ["within", "is_active"]
 
 
 class DisinfectionLogFilterSet(WithinFilterSet):
+    """Filters of disinfection logs: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.DisinfectionLog
         fields = ["within", "schedule"]
 
 
 class NoticeFilterSet(WithinFilterSet):
+    """Filters of notices: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.Notice
         fields = ["within", "status"]
 
 
 class AlertFilterSet(WithinFilterSet):
+    """Filters of alerts: ``within`` (division code) and exact fields."""
+
     class Meta:
         model = m.Alert
         fields = ["within", "kind", "status", "recipient"]

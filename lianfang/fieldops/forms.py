@@ -19,6 +19,8 @@ from lianfang.fieldops.models import (
 
 
 class GateForm(forms.Form):
+    """Add a gate to a compound or village."""
+
     division = forms.CharField(label=_("Compound or village (code)"), max_length=20)
     name = forms.CharField(label=_("Name"), max_length=80)
     kind = forms.ChoiceField(label=_("Kind"), choices=GateKind.choices, initial=GateKind.MIXED)
@@ -41,11 +43,15 @@ class PassageForm(forms.Form):
 
 
 class CheckpointForm(forms.Form):
+    """Add a patrol checkpoint."""
+
     division = forms.CharField(label=_("Compound or village (code)"), max_length=20)
     name = forms.CharField(label=_("Name"), max_length=80)
 
 
 class PersonForm(forms.Form):
+    """Add one screened person by hand."""
+
     category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)
     name = forms.CharField(label=_("Name"), max_length=60)
     id_number = forms.CharField(label=_("ID number"), max_length=20, required=False)
@@ -64,18 +70,24 @@ class PersonForm(forms.Form):
 
 
 class StatusForm(forms.Form):
+    """Change a person's status (reason code and evidence required)."""
+
     to_status = forms.ChoiceField(label=_("New status"), choices=PersonStatus.choices)
     reason_code = forms.ChoiceField(label=_("Reason code"), choices=StatusReason.choices)
     evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class VerifyForm(forms.Form):
+    """Pin the place of a person known to city level only."""
+
     household = forms.IntegerField(label=_("Household number"), required=False)
     division = forms.CharField(label=_("Community or compound (code)"), max_length=20, required=False)
     evidence = forms.CharField(label=_("How it was verified"), max_length=500)
 
 
 class TestResultForm(forms.Form):
+    """Record a quarantine test result."""
+
     result = forms.ChoiceField(
         label=_("Result"),
         choices=[(TestResult.NEGATIVE, TestResult.NEGATIVE.label), (TestResult.POSITIVE, TestResult.POSITIVE.label)],
@@ -85,22 +97,30 @@ class TestResultForm(forms.Form):
 
 
 class ExposureForm(forms.Form):
+    """Record another exposure of a contact."""
+
     exposure_on = forms.DateField(label=_("Exposure day"), widget=forms.DateInput(attrs={"type": "date"}))
     evidence = forms.CharField(label=_("Evidence"), max_length=500)
 
 
 class ImportForm(forms.Form):
+    """Upload a screening list."""
+
     file = forms.FileField(label=_("Screening list (XLSX, XLS, ODS or CSV)"))
     category = forms.ChoiceField(label=_("Category of rows without a 类别 column"), choices=PersonCategory.choices)
 
 
 class BulkForm(forms.Form):
+    """Request a status change for the people ticked."""
+
     to_status = forms.ChoiceField(label=_("New status"), choices=PersonStatus.choices)
     reason_code = forms.ChoiceField(label=_("Reason code"), choices=StatusReason.choices)
     evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CheckInForm(forms.Form):
+    """A daily health check-in (temperature in °C, symptoms)."""
+
     temperature = forms.CharField(label=_("Temperature (°C)"), max_length=5)
     symptoms = forms.MultipleChoiceField(
         label=_("Symptoms"), choices=Symptom.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -108,6 +128,8 @@ class CheckInForm(forms.Form):
 
 
 class MonitoringForm(forms.Form):
+    """Start home health monitoring."""
+
     household = forms.IntegerField(label=_("Household number"))
     resident = forms.IntegerField(label=_("Resident number (optional)"), required=False)
     name = forms.CharField(label=_("Name (when not a registered resident)"), max_length=60, required=False)
@@ -117,12 +139,16 @@ class MonitoringForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
+    """Add a disinfection schedule."""
+
     division = forms.CharField(label=_("Compound or village (code)"), max_length=20)
     place = forms.CharField(label=_("Public area"), max_length=80)
     interval_hours = forms.IntegerField(label=_("Every (hours)"), min_value=1, max_value=168, initial=24)
 
 
 class DisinfectionLogForm(forms.Form):
+    """Record a disinfection done."""
+
     performed_by = forms.CharField(label=_("Done by"), max_length=60)
     agent = forms.CharField(label=_("Agent"), max_length=80, initial="含氯消毒剂")
     concentration_mg_l = forms.CharField(label=_("Concentration (mg/L)"), max_length=10, initial="500")
@@ -130,6 +156,8 @@ class DisinfectionLogForm(forms.Form):
 
 
 class NoticeForm(forms.Form):
+    """Write a notice (draft)."""
+
     division = forms.CharField(label=_("Community or compound (code)"), max_length=20, required=False)
     control_area = forms.IntegerField(label=_("Control area number"), required=False)
     title = forms.CharField(label=_("Title"), max_length=120)
@@ -137,6 +165,8 @@ class NoticeForm(forms.Form):
 
 
 class ChannelForm(forms.Form):
+    """Add a group-robot webhook channel."""
+
     division = forms.CharField(label=_("Division (code)"), max_length=20)
     name = forms.CharField(label=_("Name"), max_length=80)
     kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices)

@@ -112,6 +112,7 @@ class FieldRuleSet(models.Model):
         return self.name
 
     def clean(self):
+        """Validate the JSON rules (rules.validate_field_rule_set): ValidationError naming the field."""
         from lianfang.fieldops.rules import validate_field_rule_set  # noqa: PLC0415
 
         validate_field_rule_set(self)
@@ -121,6 +122,8 @@ class FieldRuleSet(models.Model):
 
 
 class GateKind(models.TextChoices):
+    """What passes through a gate."""
+
     PEDESTRIAN = "pedestrian", _("Pedestrian gate")
     VEHICLE = "vehicle", _("Vehicle gate")
     MIXED = "mixed", _("Pedestrian and vehicle gate")
@@ -260,6 +263,8 @@ class Checkpoint(DistrictPathMixin):
 
 
 class PatrolStatus(models.TextChoices):
+    """in_progress → complete, or incomplete (checkpoints missed)."""
+
     IN_PROGRESS = "in_progress", _("In progress")
     COMPLETE = "complete", _("Complete")
     INCOMPLETE = "incomplete", _("Checkpoints missed")
@@ -330,6 +335,8 @@ class PatrolScan(DistrictPathMixin):
 
 
 class Direction(models.TextChoices):
+    """Entering or leaving through a gate."""
+
     IN = "in", pgettext_lazy("gate direction", "In")
     OUT = "out", pgettext_lazy("gate direction", "Out")
 
@@ -349,11 +356,15 @@ class Purpose(models.TextChoices):
 
 
 class SubjectKind(models.TextChoices):
+    """A registered resident or a visitor."""
+
     RESIDENT = "resident", _("Resident")
     VISITOR = "visitor", _("Visitor")
 
 
 class GateDecision(models.TextChoices):
+    """What the gate decided."""
+
     ALLOWED = "allowed", _("Allowed")
     REFUSED = "refused", _("Refused")
 
@@ -431,6 +442,7 @@ class PassageRecord(SealedIdMixin, SealedPhoneMixin, DistrictPathMixin):
 
     @property
     def subject_name(self) -> str:
+        """The resident's or visitor's name."""
         return self.resident.name if self.resident_id else self.visitor_name
 
 
@@ -591,15 +603,20 @@ class ScreenedPerson(SealedIdMixin, SealedPhoneMixin, DistrictPathMixin):
 
     @property
     def is_contact(self) -> bool:
+        """True for close and secondary contacts."""
         return self.category in CONTACT_CATEGORIES
 
 
 class TestPhase(models.TextChoices):
+    """The phase of a quarantine plan a test belongs to."""
+
     CENTRALIZED = "centralized", _("Centralized isolation")
     HOME = "home", _("Home phase")
 
 
 class TestResult(models.TextChoices):
+    """pending → negative or positive; cancelled when the plan changed."""
+
     PENDING = "pending", _("Pending")
     NEGATIVE = "negative", _("Negative")
     POSITIVE = "positive", _("Positive")
@@ -684,6 +701,8 @@ class StatusChange(DistrictPathMixin):
 
 
 class ApprovalStatus(models.TextChoices):
+    """pending → applied (approved by a second person) or rejected."""
+
     PENDING = "pending", _("Awaiting approval")
     APPLIED = "applied", _("Approved and applied")
     REJECTED = "rejected", _("Rejected")
@@ -769,6 +788,8 @@ class ScreeningImport(DistrictPathMixin):
 
 
 class TransferStatus(models.TextChoices):
+    """pending → handed over."""
+
     PENDING = "pending", _("To hand over")
     HANDED_OVER = "handed_over", _("Handed over")
 
@@ -822,6 +843,8 @@ class TransferOut(SealedIdMixin, SealedPhoneMixin, DistrictPathMixin):
 
 
 class MonitoringStatus(models.TextChoices):
+    """active → ended."""
+
     ACTIVE = "active", _("Active")
     ENDED = "ended", _("Ended")
 
@@ -878,10 +901,13 @@ class HomeMonitoring(DistrictPathMixin):
         return f"{self.name} {self.starts_on}–{self.ends_on}"
 
     def covers(self, day: dt.date) -> bool:
+        """True when local ``day`` is within the monitoring period."""
         return self.starts_on <= day <= self.ends_on
 
 
 class Symptom(models.TextChoices):
+    """Symptoms reported at a health check-in (9th-edition protocol list) [verify]."""
+
     FEVER = "fever", _("Fever")
     COUGH = "cough", _("Cough")
     SORE_THROAT = "sore_throat", _("Sore throat")
@@ -893,6 +919,8 @@ class Symptom(models.TextChoices):
 
 
 class CheckInSource(models.TextChoices):
+    """Who reported a health check-in."""
+
     RESIDENT = "resident", _("By the resident (household QR code)")
     WORKER = "worker", _("By a worker on their behalf")
 
@@ -1010,6 +1038,8 @@ class DisinfectionLog(DistrictPathMixin):
 
 
 class NoticeStatus(models.TextChoices):
+    """draft → published → withdrawn."""
+
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
     WITHDRAWN = "withdrawn", _("Withdrawn")
@@ -1068,6 +1098,8 @@ class Notice(DistrictPathMixin):
 
 
 class ChannelKind(models.TextChoices):
+    """Group-robot webhook kinds (fieldops.notify backends)."""
+
     WECOM = "wecom", _("WeCom group robot")
     DINGTALK = "dingtalk", _("DingTalk group robot")
 
@@ -1103,6 +1135,8 @@ class NotificationChannel(DistrictPathMixin):
 
 
 class DeliveryStatus(models.TextChoices):
+    """pending → sent or failed (retried up to 3 times); skipped when webhooks are off."""
+
     PENDING = "pending", _("Pending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
@@ -1141,6 +1175,8 @@ class NoticeDelivery(DistrictPathMixin):
 
 
 class AlertKind(models.TextChoices):
+    """What an alert is about."""
+
     MISSED_CHECK_IN = "missed_check_in", _("Guard did not check in")
     UNCOVERED_DUTY = "uncovered_duty", _("Gate duty not covered")
     MISSED_CHECKPOINT = "missed_checkpoint", _("Patrol checkpoints missed")
@@ -1151,6 +1187,8 @@ class AlertKind(models.TextChoices):
 
 
 class AlertStatus(models.TextChoices):
+    """open → acknowledged."""
+
     OPEN = "open", _("Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
 

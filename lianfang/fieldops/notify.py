@@ -98,12 +98,14 @@ class WeComBackend:
     """WeCom (企业微信) group robot: markdown message, no signing (the key is in the URL)."""
 
     def payload(self, message: Message) -> dict:
+        """The JSON body the robot expects for ``message``."""
         lines = [f"**{message.title}**", f"> {message.place}", "", message.text]
         if message.link:
             lines += ["", f"[{message.link}]({message.link})"]
         return {"msgtype": "markdown", "markdown": {"content": "\n".join(lines)}}
 
     def send(self, url: str, payload: dict, secret: str = "") -> Result:
+        """POST ``payload`` to ``url`` (signed with ``secret`` where the robot supports it); returns a Result."""
         return _post_json(url, payload)
 
 
@@ -111,6 +113,7 @@ class DingTalkBackend:
     """DingTalk (钉钉) custom robot: markdown message; signed when the channel has a secret."""
 
     def payload(self, message: Message) -> dict:
+        """The JSON body the robot expects for ``message``."""
         text = f"#### {message.title}\n\n> {message.place}\n\n{message.text}"
         if message.link:
             text += f"\n\n[{message.link}]({message.link})"
@@ -127,6 +130,7 @@ class DingTalkBackend:
         return f"{url}{joiner}timestamp={timestamp}&sign={sign}"
 
     def send(self, url: str, payload: dict, secret: str = "") -> Result:
+        """POST ``payload`` to ``url`` (signed with ``secret`` where the robot supports it); returns a Result."""
         return _post_json(self.signed_url(url, secret) if secret else url, payload)
 
 

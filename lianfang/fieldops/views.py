@@ -200,6 +200,7 @@ def roster(request):
 @login_required
 @require_POST
 def roster_generate(request):
+    """POST: create the roster of ``day`` for the gates under ``within`` (services.duty_roster_generate)."""
     code = scope_code(request) if not request.POST.get("within") else request.POST["within"]
     _division(request, code)
     day = parse_date(request.POST.get("day") or "") or timezone.localdate()
@@ -216,6 +217,7 @@ def roster_generate(request):
 @login_required
 @require_POST
 def gate_create(request):
+    """POST: add a gate (services.gate_create); errors are shown on the page it came from."""
     form = forms.GateForm(request.POST)
     if form.is_valid():
         division = _division(request, form.cleaned_data["division"])
@@ -240,6 +242,7 @@ def gate_create(request):
 @login_required
 @require_POST
 def shift_assign(request, pk: int):
+    """POST: put a guard (``worker`` id, blank to free the slot) on a planned shift."""
     from lianfang.workforce.models import Worker  # noqa: PLC0415
 
     shift = get_object_or_404(DutyShift.objects.visible_to(request.user), pk=pk)
@@ -270,12 +273,14 @@ def _shift_action(request, pk: int, fn):
 @login_required
 @require_POST
 def shift_check_in(request, pk: int):
+    """POST (htmx): the guard checks in; returns the shift card for htmx, else redirects."""
     return _shift_action(request, pk, services.duty_shift_check_in)
 
 
 @login_required
 @require_POST
 def shift_check_out(request, pk: int):
+    """POST (htmx): the guard checks out; returns the shift card for htmx, else redirects."""
     return _shift_action(request, pk, services.duty_shift_check_out)
 
 
@@ -394,6 +399,7 @@ def checkpoints(request):
 @login_required
 @require_POST
 def checkpoint_create(request):
+    """POST: add a patrol checkpoint (a fresh QR token) to a compound or village."""
     form = forms.CheckpointForm(request.POST)
     if form.is_valid():
         division = _division(request, form.cleaned_data["division"])
@@ -447,6 +453,7 @@ def patrol_scan(request, token: str):
 @login_required
 @require_POST
 def patrol_finish(request, pk: int):
+    """POST: finish a patrol round; missed checkpoints are flagged and alerted."""
     patrol = get_object_or_404(PatrolRound.objects.visible_to(request.user), pk=pk)
     done = _run(request, services.patrol_round_finish, actor=request.user, patrol=patrol)
     if done is not None:
@@ -644,6 +651,7 @@ def transfers(request):
 @login_required
 @require_POST
 def transfer_hand_over(request, pk: int):
+    """POST: mark a transfer-out row handed over."""
     transfer = get_object_or_404(TransferOut.objects.visible_to(request.user), pk=pk)
     _run(
         request,
@@ -658,6 +666,7 @@ def transfer_hand_over(request, pk: int):
 @login_required
 @require_POST
 def bulk_request(request):
+    """POST: request one status change for the people ticked (applied after a second person approves)."""
     form = forms.BulkForm(request.POST)
     ids = [int(v) for v in request.POST.getlist("people") if v.isdigit()]
     chosen = list(ScreenedPerson.objects.visible_to(request.user).filter(pk__in=ids))
@@ -687,6 +696,7 @@ def bulk_changes(request):
 @login_required
 @require_POST
 def bulk_decide(request, pk: int, decision: str):
+    """POST: ``approve`` or ``reject`` a pending bulk change (a second person; 404 out of scope)."""
     change = get_object_or_404(BulkStatusChange.objects.visible_to(request.user), pk=pk)
     note = request.POST.get("note", "")
     if decision == "approve":
@@ -757,6 +767,7 @@ def monitoring_check_in(request, pk: int):
 @login_required
 @require_POST
 def monitoring_start(request):
+    """POST: start home health monitoring of a resident or a named person of a household."""
     from lianfang.registry.models import Household, Resident  # noqa: PLC0415
 
     form = forms.MonitoringForm(request.POST)
@@ -866,6 +877,7 @@ def disinfection(request):
 @login_required
 @require_POST
 def disinfection_action(request, action: str):
+    """POST: ``generate`` schedules for sealed and controlled compounds, add a ``schedule``, or ``log`` one done."""
     code = request.POST.get("within") or scope_code(request)
     if action == "generate":
         _division(request, code)
@@ -937,6 +949,7 @@ def notices(request):
 
 @login_required
 def notice(request, pk: int):
+    """A notice with its status, deliveries to group robots, and the publish/withdraw buttons."""
     notice = get_object_or_404(
         Notice.objects.visible_to(request.user).select_related("division", "control_area"), pk=pk
     )
@@ -950,6 +963,7 @@ def notice(request, pk: int):
 @login_required
 @require_POST
 def notice_action(request, pk: int, action: str):
+    """POST: ``publish`` a draft or ``withdraw`` a published notice (with a reason)."""
     notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
     if action == "publish":
         _run(request, services.notice_publish, actor=request.user, notice=notice)
@@ -1025,6 +1039,7 @@ def channels(request):
 @login_required
 @require_POST
 def channel_toggle(request, pk: int):
+    """POST: switch a group-robot channel on or off."""
     channel = get_object_or_404(NotificationChannel.objects.visible_to(request.user), pk=pk)
     _run(request, services.channel_set_enabled, actor=request.user, channel=channel, enabled=not channel.is_enabled)
     return redirect("fieldops:channels")
@@ -1050,6 +1065,7 @@ def alerts(request):
 @login_required
 @require_POST
 def alert_ack(request, pk: int):
+    """POST: acknowledge an alert (its recipient or anyone with FIELD_WORK there)."""
     alert = get_object_or_404(Alert.objects.visible_to(request.user), pk=pk)
     _run(request, services.alert_acknowledge, actor=request.user, alert=alert)
     return _back(request, reverse("fieldops:alerts"))

@@ -73,6 +73,8 @@ class DivisionCode(serializers.CharField):
 
 
 class GateSerializer(ModelSerializer):
+    """A gate (division as its code)."""
+
     division = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -81,6 +83,8 @@ class GateSerializer(ModelSerializer):
 
 
 class GateCreateSerializer(Serializer):
+    """Input: a gate for a compound or village (``division`` code)."""
+
     division = DivisionCode()
     name = serializers.CharField(max_length=80)
     kind = serializers.ChoiceField(choices=m.GateKind.choices, default=m.GateKind.MIXED)
@@ -89,6 +93,8 @@ class GateCreateSerializer(Serializer):
 
 
 class DutyShiftSerializer(ModelSerializer):
+    """A guard slot of a shift (aware UTC times)."""
+
     worker_name = serializers.CharField(source="worker.name", read_only=True, default="")
 
     class Meta:
@@ -111,11 +117,15 @@ class DutyShiftSerializer(ModelSerializer):
 
 
 class RosterGenerateSerializer(Serializer):
+    """Input: the place (``within`` code) and ``day`` of a roster."""
+
     within = DivisionCode()
     day = serializers.DateField()
 
 
 class RosterReportSerializer(Serializer):
+    """What a roster generation did."""
+
     day = serializers.DateField()
     created = serializers.IntegerField()
     gates = serializers.IntegerField()
@@ -124,10 +134,14 @@ class RosterReportSerializer(Serializer):
 
 
 class ShiftAssignSerializer(Serializer):
+    """Input: the worker id (null frees the slot)."""
+
     worker = serializers.IntegerField(allow_null=True)
 
 
 class GateCoverageSerializer(Serializer):
+    """A gate's uncovered hours on a day and its gaps (ISO datetimes)."""
+
     gate = serializers.IntegerField(source="gate.pk")
     gate_name = serializers.CharField(source="gate.name")
     tier_key = serializers.CharField()
@@ -143,6 +157,8 @@ class GateCoverageSerializer(Serializer):
 
 
 class CheckpointSerializer(ModelSerializer):
+    """A patrol checkpoint with the token printed in its QR code."""
+
     division = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -151,18 +167,24 @@ class CheckpointSerializer(ModelSerializer):
 
 
 class CheckpointCreateSerializer(Serializer):
+    """Input: a checkpoint for a compound or village (``division`` code)."""
+
     division = DivisionCode()
     name = serializers.CharField(max_length=80)
     position = serializers.IntegerField(min_value=1, required=False)
 
 
 class PatrolScanSerializer(ModelSerializer):
+    """One checkpoint scanned, with its time."""
+
     class Meta:
         model = m.PatrolScan
         fields = ["checkpoint", "scanned_at"]
 
 
 class PatrolRoundSerializer(ModelSerializer):
+    """A patrol round: checkpoints expected (ids), scans, missed (ids)."""
+
     scans = PatrolScanSerializer(many=True, read_only=True)
 
     class Meta:
@@ -182,10 +204,14 @@ class PatrolRoundSerializer(ModelSerializer):
 
 
 class PatrolStartSerializer(Serializer):
+    """Input: the place (``division`` code) of the round."""
+
     division = DivisionCode()
 
 
 class PatrolScanInputSerializer(Serializer):
+    """Input: the token read from a checkpoint's QR code."""
+
     token = serializers.CharField(max_length=40)
 
 
@@ -193,6 +219,8 @@ class PatrolScanInputSerializer(Serializer):
 
 
 class PassageSerializer(ModelSerializer):
+    """An entry/exit record with its decision and reason code (visitor ID and phone masked)."""
+
     visitor_id_number = serializers.CharField(source="id_masked", read_only=True)
     visitor_phone = serializers.CharField(source="phone_masked", read_only=True)
 
@@ -221,6 +249,8 @@ class PassageSerializer(ModelSerializer):
 
 
 class PassageCreateSerializer(Serializer):
+    """Input: a person at a gate (a resident id, or a visitor by name), direction, purpose, pass."""
+
     gate = VisiblePK(m.Gate)
     direction = serializers.ChoiceField(choices=m.Direction.choices)
     purpose = serializers.ChoiceField(choices=m.Purpose.choices)
@@ -236,6 +266,8 @@ class PassageCreateSerializer(Serializer):
 
 
 class ScreenedPersonSerializer(ModelSerializer):
+    """A screened person (ID and phone masked) with the plan of a classified contact."""
+
     id_number = serializers.CharField(source="id_masked", read_only=True)
     phone = serializers.CharField(source="phone_masked", read_only=True)
     rule_set = serializers.SlugRelatedField(slug_field="key", read_only=True)
@@ -267,6 +299,8 @@ class ScreenedPersonSerializer(ModelSerializer):
 
 
 class ScreenedPersonCreateSerializer(Serializer):
+    """Input: a person found by screening; the place is a resident, household or division code."""
+
     category = serializers.ChoiceField(choices=m.PersonCategory.choices)
     name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     id_number = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
@@ -284,18 +318,24 @@ class ScreenedPersonCreateSerializer(Serializer):
 
 
 class PersonStatusInputSerializer(Serializer):
+    """Input: the new status, its reason code and the evidence."""
+
     to_status = serializers.ChoiceField(choices=m.PersonStatus.choices)
     reason_code = serializers.ChoiceField(choices=m.StatusReason.choices)
     evidence = serializers.CharField(max_length=2000)
 
 
 class PersonVerifySerializer(Serializer):
+    """Input: where the person stays (a household id or a division code) and how it was verified."""
+
     household = VisiblePK("registry.Household", required=False, allow_null=True, default=None)
     division = DivisionCode(required=False, allow_blank=True, default="")
     evidence = serializers.CharField(max_length=500)
 
 
 class PersonStatusChangeSerializer(ModelSerializer):
+    """One status change with its reason code and evidence."""
+
     class Meta:
         model = m.StatusChange
         fields = [
@@ -312,18 +352,24 @@ class PersonStatusChangeSerializer(ModelSerializer):
 
 
 class QuarantineTestSerializer(ModelSerializer):
+    """A test day of a quarantine plan (phase, day number, due date, result)."""
+
     class Meta:
         model = m.QuarantineTest
         fields = ["id", "person", "phase", "day_number", "ordinal", "due_on", "result", "result_on", "sample_ref"]
 
 
 class QuarantineTestResultSerializer(Serializer):
+    """Input: a test result (negative or positive), its day and the sample."""
+
     result = serializers.ChoiceField(choices=[m.TestResult.NEGATIVE, m.TestResult.POSITIVE])
     result_on = serializers.DateField(required=False, allow_null=True, default=None)
     sample_ref = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
 
 
 class BulkStatusChangeSerializer(ModelSerializer):
+    """A bulk status change and its outcome per person."""
+
     class Meta:
         model = m.BulkStatusChange
         fields = [
@@ -344,6 +390,8 @@ class BulkStatusChangeSerializer(ModelSerializer):
 
 
 class BulkCreateSerializer(Serializer):
+    """Input: the people (ids), the new status, its reason code and the evidence."""
+
     people = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=5000)
     to_status = serializers.ChoiceField(choices=m.PersonStatus.choices)
     reason_code = serializers.ChoiceField(choices=m.StatusReason.choices)
@@ -351,10 +399,14 @@ class BulkCreateSerializer(Serializer):
 
 
 class BulkDecisionSerializer(Serializer):
+    """Input: the second person's note."""
+
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class TransferOutSerializer(ModelSerializer):
+    """A person to hand over to another district (ID and phone masked)."""
+
     id_number = serializers.CharField(source="id_masked", read_only=True)
     phone = serializers.CharField(source="phone_masked", read_only=True)
 
@@ -379,12 +431,16 @@ class TransferOutSerializer(ModelSerializer):
 
 
 class HomeMonitoringSerializer(ModelSerializer):
+    """Home health monitoring of one person of a household."""
+
     class Meta:
         model = m.HomeMonitoring
         fields = ["id", "household", "resident", "person", "name", "path", "starts_on", "ends_on", "status", "reason"]
 
 
 class HomeMonitoringCreateSerializer(Serializer):
+    """Input: the household, the resident (or a name) and the period."""
+
     household = VisiblePK("registry.Household")
     resident = VisiblePK("registry.Resident", required=False, allow_null=True, default=None)
     name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
@@ -394,6 +450,8 @@ class HomeMonitoringCreateSerializer(Serializer):
 
 
 class HealthCheckInSerializer(ModelSerializer):
+    """A daily health check-in (temperature in °C, symptoms, abnormal)."""
+
     class Meta:
         model = m.HealthCheckIn
         fields = [
@@ -411,6 +469,8 @@ class HealthCheckInSerializer(ModelSerializer):
 
 
 class HealthCheckInCreateSerializer(Serializer):
+    """Input: a check-in recorded by a worker on someone's behalf."""
+
     monitoring = VisiblePK(m.HomeMonitoring)
     temperature = serializers.CharField(max_length=6)
     symptoms = serializers.ListField(
@@ -422,6 +482,8 @@ class HealthCheckInCreateSerializer(Serializer):
 
 
 class DisinfectionScheduleSerializer(ModelSerializer):
+    """A public area disinfected every ``interval_hours``."""
+
     division = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -430,18 +492,24 @@ class DisinfectionScheduleSerializer(ModelSerializer):
 
 
 class DisinfectionScheduleCreateSerializer(Serializer):
+    """Input: a schedule for a compound or village (``division`` code)."""
+
     division = DivisionCode()
     place = serializers.CharField(max_length=80)
     interval_hours = serializers.IntegerField(min_value=1, max_value=168)
 
 
 class DisinfectionLogSerializer(ModelSerializer):
+    """A disinfection done: who, when, agent, concentration (mg/L)."""
+
     class Meta:
         model = m.DisinfectionLog
         fields = ["id", "schedule", "path", "done_at", "performed_by", "agent", "concentration_mg_l", "note"]
 
 
 class DisinfectionLogCreateSerializer(Serializer):
+    """Input: a disinfection done for a schedule."""
+
     schedule = VisiblePK(m.DisinfectionSchedule)
     performed_by = serializers.CharField(max_length=60)
     agent = serializers.CharField(max_length=80)
@@ -454,6 +522,8 @@ class DisinfectionLogCreateSerializer(Serializer):
 
 
 class NoticeSerializer(ModelSerializer):
+    """A notice (never naming people) with the token of its public page."""
+
     division = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -462,6 +532,8 @@ class NoticeSerializer(ModelSerializer):
 
 
 class NoticeCreateSerializer(Serializer):
+    """Input: a notice to a control area (id) or a community or compound (code)."""
+
     division = DivisionCode(required=False, allow_blank=True, default="")
     control_area = VisiblePK("zones.ControlArea", required=False, allow_null=True, default=None)
     title = serializers.CharField(max_length=120)
@@ -469,10 +541,14 @@ class NoticeCreateSerializer(Serializer):
 
 
 class NoticeWithdrawSerializer(Serializer):
+    """Input: why the notice is withdrawn."""
+
     reason = serializers.CharField(max_length=500)
 
 
 class FieldAlertSerializer(ModelSerializer):
+    """An alert raised by field work, for a named worker."""
+
     class Meta:
         model = m.Alert
         fields = [
@@ -491,6 +567,8 @@ class FieldAlertSerializer(ModelSerializer):
 
 
 class BriefingItemSerializer(Serializer):
+    """One line of a briefing."""
+
     when = serializers.CharField()
     where = serializers.CharField()
     what = serializers.CharField()
@@ -500,6 +578,8 @@ class BriefingItemSerializer(Serializer):
 
 
 class BriefingSectionSerializer(Serializer):
+    """A section of a briefing."""
+
     key = serializers.CharField()
     title = serializers.CharField()
     count = serializers.IntegerField()
@@ -507,6 +587,8 @@ class BriefingSectionSerializer(Serializer):
 
 
 class BriefingSerializer(Serializer):
+    """A day's briefing for a place or a team."""
+
     day = serializers.DateField()
     code = serializers.CharField()
     total = serializers.IntegerField()

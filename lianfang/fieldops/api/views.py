@@ -39,12 +39,16 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 class Conflict(APIException):
+    """HTTP 409: the row's status changed meanwhile (services.StatusConflict)."""
+
     status_code = status.HTTP_409_CONFLICT
     default_detail = "status conflict"
     default_code = "status_conflict"
 
 
 class KeyReused(APIException):
+    """HTTP 422: an Idempotency-Key reused with a different request body."""
+
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "this Idempotency-Key was used with a different request"
     default_code = "idempotency_key_reused"
@@ -73,6 +77,7 @@ class IdempotentCreateMixin:
     create_serializer_class = None
 
     def create(self, request, *args, **kwargs):
+        """Create through the service, replaying the stored answer for a repeated Idempotency-Key."""
         key = (request.headers.get("Idempotency-Key") or "").strip()
         if len(key) > 80:
             raise serializers.ValidationError({"Idempotency-Key": _("at most 80 characters")})
@@ -175,6 +180,7 @@ class DutyShiftViewSet(ScopedReadOnlyViewSet):
     @extend_schema(request=s.ShiftAssignSerializer, responses=s.DutyShiftSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
+        """Put a guard (``worker`` id, or null to free the slot) on a planned shift."""
         from lianfang.workforce.models import Worker  # noqa: PLC0415
 
         shift = self.get_object()
@@ -189,12 +195,14 @@ class DutyShiftViewSet(ScopedReadOnlyViewSet):
     @extend_schema(request=None, responses=s.DutyShiftSerializer)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
+        """The guard checks in (planned or missed → on duty)."""
         shift = self.get_object()
         return Response(s.DutyShiftSerializer(call(services.duty_shift_check_in, actor=request.user, shift=shift)).data)
 
     @extend_schema(request=None, responses=s.DutyShiftSerializer)
     @action(detail=True, methods=["post"], url_path="check-out")
     def check_out(self, request, pk=None):
+        """The guard checks out (on duty → completed)."""
         shift = self.get_object()
         return Response(
             s.DutyShiftSerializer(call(services.duty_shift_check_out, actor=request.user, shift=shift)).data
@@ -241,6 +249,8 @@ class PatrolRoundViewSet(ScopedCreateViewSet):
     @extend_schema(request=s.PatrolScanInputSerializer, responses=s.PatrolRoundSerializer)
     @action(detail=False, methods=["post"])
     def scan(self, request):
+        """Record the scan of the checkpoint whose QR ``token`` is given, in the caller's round (started
+        on the first scan)."""
         data = s.PatrolScanInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         checkpoint = get_object_or_404(
@@ -254,6 +264,7 @@ class PatrolRoundViewSet(ScopedCreateViewSet):
     @extend_schema(request=None, responses=s.PatrolRoundSerializer)
     @action(detail=True, methods=["post"])
     def finish(self, request, pk=None):
+        """Finish the round: complete, or incomplete with the missed checkpoints flagged."""
         patrol = self.get_object()
         call(services.patrol_round_finish, actor=request.user, patrol=patrol)
         return Response(s.PatrolRoundSerializer(m.PatrolRound.objects.prefetch_related("scans").get(pk=patrol.pk)).data)
@@ -311,6 +322,7 @@ class ScreenedPersonViewSet(ScopedCreateViewSet):
     @extend_schema(request=s.PersonStatusInputSerializer, responses=s.ScreenedPersonSerializer)
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
+        """Change the person's status with a reason code and evidence (409 when it moved on meanwhile)."""
         person = self.get_object()
         data = s.PersonStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -320,6 +332,7 @@ class ScreenedPersonViewSet(ScopedCreateViewSet):
     @extend_schema(request=s.PersonVerifySerializer, responses=s.ScreenedPersonSerializer)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
+        """Pin the place of a person known to city level only; a contact is then classified."""
         person = self.get_object()
         data = s.PersonVerifySerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
@@ -338,6 +351,7 @@ class ScreenedPersonViewSet(ScopedCreateViewSet):
     @extend_schema(responses=s.PersonStatusChangeSerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
+        """The person's status changes, oldest first."""
         person = self.get_object()
         return Response(s.PersonStatusChangeSerializer(person.status_changes.order_by("at", "id"), many=True).data)
 
@@ -352,6 +366,7 @@ class QuarantineTestViewSet(ScopedReadOnlyViewSet):
     @extend_schema(request=s.QuarantineTestResultSerializer, responses=s.QuarantineTestSerializer)
     @action(detail=True, methods=["post"])
     def result(self, request, pk=None):
+        """Record a test result; a positive first or second test of a close contact promotes its secondary contacts."""
         test = self.get_object()
         data = s.QuarantineTestResultSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -389,6 +404,7 @@ class BulkStatusChangeViewSet(ScopedCreateViewSet):
     @extend_schema(request=s.BulkDecisionSerializer, responses=s.BulkStatusChangeSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
+        """Approve and apply (a second person only; 409 when already decided)."""
         change = self.get_object()
         data = s.BulkDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -400,6 +416,7 @@ class BulkStatusChangeViewSet(ScopedCreateViewSet):
     @extend_schema(request=s.BulkDecisionSerializer, responses=s.BulkStatusChangeSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
+        """Reject with a note (a second person only)."""
         change = self.get_object()
         data = s.BulkDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -511,6 +528,7 @@ class NoticeViewSet(ScopedCreateViewSet):
     @extend_schema(request=None, responses=s.NoticeSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
+        """Publish a draft (queues the webhook deliveries when webhooks are on)."""
         return Response(
             s.NoticeSerializer(call(services.notice_publish, actor=request.user, notice=self.get_object())).data
         )
@@ -518,6 +536,7 @@ class NoticeViewSet(ScopedCreateViewSet):
     @extend_schema(request=s.NoticeWithdrawSerializer, responses=s.NoticeSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
+        """Withdraw a published notice, with a reason."""
         data = s.NoticeWithdrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         notice = call(
@@ -536,6 +555,7 @@ class AlertViewSet(ScopedReadOnlyViewSet):
     @extend_schema(request=None, responses=s.FieldAlertSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
+        """Acknowledge the alert."""
         return Response(
             s.FieldAlertSerializer(call(services.alert_acknowledge, actor=request.user, alert=self.get_object())).data
         )
@@ -553,6 +573,7 @@ class BriefingView(APIView):
         responses=s.BriefingSerializer,
     )
     def get(self, request):
+        """The briefing as sections of items (see briefing.daily_briefing)."""
         from django.utils.dateparse import parse_date  # noqa: PLC0415
 
         from lianfang.workforce.models import Team  # noqa: PLC0415

@@ -13,6 +13,8 @@ from lianfang.fieldops import services
 
 
 class Command(BaseCommand):
+    """manage.py fieldops_tick: see ``help``."""
+
     help = (
         "Flag missed guard check-ins and uncovered duty, close stale patrol rounds, move quarantines on as their "
         "periods end, flag missing health check-ins and overdue disinfection; optionally prepare rosters and "
