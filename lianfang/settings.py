@@ -33,6 +33,11 @@ if LIANFANG_PII_KEY == LIANFANG_LOOKUP_KEY:
 ALLOWED_HOSTS = env_list("LIANFANG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("LIANFANG_CSRF_TRUSTED_ORIGINS", [])
 LIANFANG_DISTRICT_CODE = env_str("LIANFANG_DISTRICT_CODE", "620103")
+# Outbound group-robot webhooks (WeCom/DingTalk) for notices: off unless switched on (fieldops.notify).
+LIANFANG_WEBHOOKS = env_bool("LIANFANG_WEBHOOKS", False)
+LIANFANG_PUBLIC_URL = env_str("LIANFANG_PUBLIC_URL", "")  # base URL for links in outbound messages
+# How long the command overview may serve a cached section after a write (reports.cache).
+LIANFANG_REPORTS_STALE_SECONDS = env_int("LIANFANG_REPORTS_STALE_SECONDS", 15)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
