@@ -85,22 +85,29 @@ def chain(household, day: dt.date) -> list[tuple[int, object]]:
 
 def route_many(pairs: list[tuple[int, int]], day: dt.date) -> dict[tuple[int, int], tuple[object, int]]:
     """Bulk :func:`route`: ``{(household_id, level): (worker, level routed to)}`` for ``pairs`` of
-    ``(household_id, level)``. Two queries per level involved (workforce.selectors.responsible_for),
-    whatever the number of households; pairs with nobody from their level up are absent."""
+    ``(household_id, level)``. Each level is asked once (workforce.selectors.responsible_for, two
+    queries) for the households still unrouted at it, from level 4 up to 1; pairs with nobody from
+    their level up are absent."""
     from lianfang.workforce.selectors import responsible_for  # noqa: PLC0415
 
-    if not pairs:
-        return {}
-    household_ids = sorted({h for h, _lvl in pairs})
-    wanted_levels = sorted({lvl for _h, top in pairs for lvl in range(1, top + 1)})
-    by_level = {lvl: responsible_for(household_ids, lvl, on=day) for lvl in wanted_levels}
+    pending = {pair: pair[1] for pair in set(pairs)}  # pair -> the level to try next
     result = {}
-    for h, top in set(pairs):
-        for lvl in range(top, 0, -1):
-            assignment = by_level[lvl].get(h)
+    for level in (4, 3, 2, 1):
+        asking = sorted({h for (h, _top), lvl in pending.items() if lvl == level})
+        if not asking:
+            continue
+        found = responsible_for(asking, level, on=day)
+        for pair, lvl in list(pending.items()):
+            if lvl != level:
+                continue
+            assignment = found.get(pair[0])
             if assignment is not None:
-                result[(h, top)] = (assignment.worker, lvl)
-                break
+                result[pair] = (assignment.worker, level)
+                del pending[pair]
+            elif level > 1:
+                pending[pair] = level - 1
+            else:
+                del pending[pair]
     return result
 
 

@@ -380,6 +380,13 @@ class ServiceRequest(KeptMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["path", "status"], name="sr_path_status_idx"),
+            # Covers the board and the load per assignee (open tickets by community, category, assignee,
+            # overdue): they read this index alone.
+            models.Index(fields=["status", "path", "community", "category", "due_at", "assignee"], name="sr_board_idx"),
+            # Covers the median times to accept and to fulfil over a period.
+            models.Index(
+                fields=["path", "received_at", "seconds_to_accept", "seconds_to_fulfil"], name="sr_durations_idx"
+            ),
             models.Index(fields=["status", "due_at"], name="sr_status_due_idx"),
             models.Index(fields=["next_escalation_at"], name="sr_next_escalation_idx"),
             models.Index(fields=["assignee", "status"], name="sr_assignee_idx"),

@@ -134,6 +134,7 @@ def index(request):
             "days": days,
             "loads": selectors.assignee_loads(user=request.user, code=code, now=now),
             "alerts": selectors.notifications_for(request.user).count(),
+            "tickets_url": reverse("assistance:tickets"),
             "can_import": can(request.user, Capability.HANDLE_REQUESTS),
         },
     )
