@@ -192,7 +192,7 @@ def section_testing(*, user, division: Division, day: dt.date) -> dict:
             return {"available": False, "rounds": [], "pools": {}}
         out = []
         for rnd in rounds:
-            _rows, totals = sources.round_coverage(user=user, rnd=rnd, within=division.code, by="community")
+            totals = sources.round_totals(user=user, rnd=rnd, within=division.code)
             out.append(
                 {
                     "id": rnd.pk,

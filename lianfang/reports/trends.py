@@ -91,7 +91,7 @@ def _rounds(user, division: Division, dates: list[dt.date]) -> list[dict] | None
     rounds = [r for r in recent(user=user, code=division.code, n=50) if start <= r.opened_at < end]
     out = []
     for rnd in sorted(rounds, key=lambda r: r.opened_at):
-        _rows, totals = sources.round_coverage(user=user, rnd=rnd, within=division.code, by="community")
+        totals = sources.round_totals(user=user, rnd=rnd, within=division.code)
         out.append(
             {
                 "id": rnd.pk,

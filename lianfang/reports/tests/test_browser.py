@@ -63,3 +63,24 @@ def test_layouts_page_runs_a_form(everything_live, login_page, live_server):
     page.goto(f"{live_server.url}/reports/layouts/health-commission-daily/?code={XIYUAN}")
     assert "下西园社区" in page.inner_text("[data-testid=result]")
     screenshot(page, "reports-layout-phone")
+
+
+def test_a_new_layout_from_the_form_and_the_closed_days(everything_live, login_page, live_server):
+    page = login_page(everything_live["commander"])
+    page.goto(f"{live_server.url}/reports/layouts/new/?from=control-area-list")
+    page.fill("input[name=key]", "areas-short")
+    page.fill("textarea[name=columns]", "name\ntier\nresidents | 人数 | People")
+    with page.expect_navigation():
+        page.click("[data-testid=layout-form] button[type=submit]")
+    page.goto(f"{live_server.url}/reports/layouts/areas-short/?code={XIYUAN}")
+    table = page.inner_text("[data-testid=result]")
+    assert "阳光小区" in table and "人数" in page.text_content("[data-testid=result] thead")
+    screenshot(page, "reports-layout-new-phone")
+    from lianfang.reports.services import daily_report_close
+
+    daily_report_close(
+        actor=everything_live["commander"], division=everything_live["street"], day=everything_live["day"]
+    )
+    page.goto(f"{live_server.url}/reports/daily/closed/")
+    assert "西园街道" in page.inner_text("[data-testid=daily-list]")
+    screenshot(page, "reports-closed-days-phone")
