@@ -22,8 +22,6 @@ from lianfang.divisions.models import Division, Level
 from lianfang.reports import daily, days, layouts, sources
 from lianfang.reports.models import DailyReport, ReasonCode, ReportLayout, ReportRuleSet, ReportStatus
 
-__all__ = ["Capability", "can"]
-
 CLOSE_CAPABILITY = Capability.MANAGE_ZONES
 """Closing a day is a command decision: the capability of the command roles (district commander,
 street/town officer), the same that declares and lifts control areas."""

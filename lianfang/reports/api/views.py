@@ -18,6 +18,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can
 from lianfang.core.api import ScopedReadOnlyViewSet
 from lianfang.divisions.models import Division, Level
 from lianfang.reports import daily, days, layouts, overview, services, trends
@@ -178,7 +180,7 @@ class ReportLayoutViewSet(ScopedReadOnlyViewSet):
             raise _drf_error(exc) from None
         except LookupError:
             raise NotFound("the layout's data source is not available") from None
-        if result.source.personal and not services.can(request.user, services.Capability.EXPORT, division.code):
+        if result.source.personal and not can(request.user, Capability.EXPORT, division.code):
             return Response({"detail": "forbidden"}, status=status.HTTP_403_FORBIDDEN)
         services.export_record(
             actor=request.user,
