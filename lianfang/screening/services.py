@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -473,6 +473,9 @@ class Person:
     id_number: str = ""
     document_type: str = DocumentType.RESIDENT_ID
     guardian: Resident | None = None
+    # the round member id when the caller already looked it up (desk fast path); None = not looked up
+    member_id: int | None = None
+    member_known: bool = False
 
     @property
     def key(self) -> str:
@@ -505,13 +508,21 @@ def household_from_qr(text: str) -> Household:
 def resolve_id(raw: str, *, name: str = "") -> Person:
     """The person carrying ID number ``raw`` (GB 11643): the registered resident, or an unregistered
     person kept "to verify" (never dropped). Refused(``bad_input``) for an invalid number."""
-    try:
-        number = idnumber.parse(raw).number
-    except idnumber.IdNumberError as exc:
-        raise Refused("bad_input", f"{exc}: {raw!r}") from None
+    number = _parse_id(raw)
     resident = Resident.objects.filter(id_hash=pii.lookup_hash("id", number)).first()
     if resident is not None:
         return Person(resident=resident, name=resident.name)
+    return _unregistered(number, name)
+
+
+def _parse_id(raw: str) -> str:
+    try:
+        return idnumber.parse(raw).number
+    except idnumber.IdNumberError as exc:
+        raise Refused("bad_input", f"{exc}: {raw!r}") from None
+
+
+def _unregistered(number: str, name: str) -> Person:
     return Person(resident=None, name=" ".join(name.split()) or _("(unregistered)"), id_number=number)
 
 
@@ -547,30 +558,80 @@ def _purpose(task: SamplingTask | None) -> str:
     return SamplePurpose.SCREENING
 
 
-def _open_tube(rnd, desk, task, tube_key: str, at) -> Tube:
-    """The open tube ``tube_key`` of the station, created on first use and locked for update."""
-    station = desk or task
-    tube = Tube.objects.select_for_update().filter(round=rnd, client_key=tube_key).first()
-    if tube is None:
-        # INSERT ... ON CONFLICT DO NOTHING: two submissions opening the same tube at once both go on
-        mode = station.mode
-        new = Tube(
-            round=rnd,
-            desk=desk,
-            task=task,
-            client_key=tube_key,
-            mode=mode,
-            capacity=TUBE_CAPACITY.get(mode),
-            path=station.path,
-            opened_at=at,
+_TUBE_TAKE_SQL: dict[str, tuple[str, list]] = {}
+
+
+def _tube_take_sql() -> tuple[str, list]:
+    """The tube upsert of :func:`_tube_take` for this database (PostgreSQL and SQLite both take
+    ``INSERT … ON CONFLICT … DO UPDATE … WHERE … RETURNING``), and the Tube fields it inserts."""
+    vendor = connection.vendor
+    if vendor not in _TUBE_TAKE_SQL:
+        fields = [f for f in Tube._meta.concrete_fields if not f.primary_key]
+        t = connection.ops.quote_name(Tube._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        sql = (
+            f"INSERT INTO {t} ({columns}) VALUES ({marks}) "  # noqa: S608 (names from the model, values bound)
+            f"ON CONFLICT (round_id, client_key) DO UPDATE SET people = {t}.people + %s, "
+            f"household_id = COALESCE({t}.household_id, excluded.household_id) "
+            f"WHERE {t}.status = 'open' AND COALESCE({t}.desk_id, 0) = %s AND COALESCE({t}.task_id, 0) = %s "
+            f"AND ({t}.capacity IS NULL OR {t}.people + %s <= {t}.capacity) "
+            f"AND (%s = 0 OR {t}.household_id IS NULL OR {t}.household_id = %s) "
+            "RETURNING id, people, capacity, status, barcode, household_id"
         )
-        Tube.objects.bulk_create([new], ignore_conflicts=True)
-        tube = Tube.objects.select_for_update().get(round=rnd, client_key=tube_key)
-    elif tube.desk_id != (desk.pk if desk else None) or tube.task_id != (task.pk if task else None):
+        _TUBE_TAKE_SQL[vendor] = (sql, fields)
+    return _TUBE_TAKE_SQL[vendor]
+
+
+def _tube_take(rnd, desk, task, tube_key: str, n: int, household_id: int | None, at) -> Tube:
+    """Put ``n`` people into the open tube ``tube_key`` of the station in ONE statement: the tube is
+    created on first use with the station's mode and capacity, or its ``people`` grows by ``n`` only
+    when it is open, of this station, has room (capacity by mode) and, for a household tube, holds the
+    same household. The row stays locked until the transaction ends (concurrent submissions into one
+    tube queue there). Raises Refused ``tube_full``, ``tube_closed``, ``household_mismatch`` or
+    ``bad_input`` (the tube belongs to another station), found by a second look only when refused."""
+    station = desk or task
+    capacity = TUBE_CAPACITY.get(station.mode)
+    if capacity is not None and n > capacity:
+        raise _tube_full(0, capacity)
+    new = Tube(
+        round=rnd,
+        desk=desk,
+        task=task,
+        client_key=tube_key,
+        mode=station.mode,
+        capacity=capacity,
+        people=n,
+        household_id=household_id,
+        path=station.path,
+        opened_at=at,
+    )
+    sql, fields = _tube_take_sql()
+    params = [f.get_db_prep_save(getattr(new, f.attname), connection) for f in fields]
+    household_rule = 1 if station.mode == PoolingMode.HOUSEHOLD else 0
+    params += [n, desk.pk if desk else 0, task.pk if task else 0, n, household_rule, household_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is not None:
+        new.pk, new.people, new.capacity, new.status, new.barcode, new.household_id = row
+        return new
+    tube = Tube.objects.get(round=rnd, client_key=tube_key)
+    if tube.desk_id != (desk.pk if desk else None) or tube.task_id != (task.pk if task else None):
         raise Refused("bad_input", _("tube %(key)s belongs to another desk") % {"key": tube_key})
     if tube.status != TubeStatus.OPEN:
         raise Refused("tube_closed", _("tube %(barcode)s is already closed") % {"barcode": tube.barcode})
-    return tube
+    if household_rule and tube.household_id and tube.household_id != household_id:
+        raise Refused("household_mismatch", _("a household tube holds one household only"))
+    raise _tube_full(tube.people, tube.capacity)
+
+
+def _tube_full(people: int, capacity: int) -> Refused:
+    return Refused(
+        "tube_full",
+        _("tube is full (%(people)d of %(capacity)d): scan its barcode to close it")
+        % {"people": people, "capacity": capacity},
+    )
 
 
 def _person_view(person: Person) -> dict:
@@ -629,39 +690,24 @@ def samples_register(
     if len([k for k in keys if k]) != len({k for k in keys if k}):
         raise Refused("duplicate", _("the same person is listed twice"))
     purpose = _purpose(task)
+    households = {p.resident.household_id for p in persons if p.resident is not None}
+    if station.mode == PoolingMode.HOUSEHOLD:
+        if len(households) > 1:
+            raise Refused("household_mismatch", _("a household tube holds one household only"))
+        if not households:
+            raise Refused("household_mismatch", _("a household tube holds registered household members"))
+    n = len(persons)
     try:
         with transaction.atomic(savepoint=False):  # all or nothing with the caller's transaction
-            tube = _open_tube(rnd, desk, task, tube_key, at)
-            households = {p.resident.household_id for p in persons if p.resident is not None}
-            if tube.mode == PoolingMode.HOUSEHOLD:
-                if len(households) > 1 or (tube.household_id and households - {tube.household_id}):
-                    raise Refused("household_mismatch", _("a household tube holds one household only"))
-                if not households:
-                    raise Refused("household_mismatch", _("a household tube holds registered household members"))
-            if purpose == SamplePurpose.SCREENING:
-                _check_duplicates(rnd, keys)
-            n = len(persons)
-            full = Q(capacity__isnull=False) & Q(people__gt=F("capacity") - n)
-            updated = (
-                Tube.objects.filter(pk=tube.pk, status=TubeStatus.OPEN)
-                .exclude(full)
-                .update(people=F("people") + n, household_id=tube.household_id or (next(iter(households), None)))
-            )
-            if updated != 1:
-                raise Refused(
-                    "tube_full",
-                    _("tube is full (%(people)d of %(capacity)d): scan its barcode to close it")
-                    % {"people": tube.people, "capacity": tube.capacity},
-                )
-            members = _members_for(rnd, [p.resident for p in persons if p.resident is not None])
+            tube = _tube_take(rnd, desk, task, tube_key, n, next(iter(households), None), at)
+            members = _members_for(rnd, persons)
             samples = []
             for i, person in enumerate(persons):
                 r = person.resident
-                member = members.get(r.pk) if r is not None else None
                 sample = Sample(
                     round=rnd,
                     tube=tube,
-                    member=member,
+                    member_id=members.get(r.pk) if r is not None else None,
                     resident=r,
                     household_id=r.household_id if r is not None else None,
                     guardian=person.guardian,
@@ -677,10 +723,9 @@ def samples_register(
                 if r is None and person.id_number:
                     sample.set_id_number(person.id_number, person.document_type)
                 samples.append(sample)
+            # the unique indexes decide: one screening sample per person and round, one per key
             Sample.objects.bulk_create(samples)
             _after_samples(rnd, samples, task, purpose)
-            tube.people += n
-            tube.household_id = tube.household_id or next(iter(households), None)
             audit.record(
                 actor=actor,
                 action="screening.sample",
@@ -690,7 +735,11 @@ def samples_register(
             )
     except IntegrityError as exc:
         if "sample_one_screening_per_person" in str(exc) or "person_key" in str(exc):
-            raise Refused("duplicate", _("already sampled in this round")) from None
+            refused = Refused("duplicate", _("already sampled in this round"))
+            refused.explain = lambda: _check_duplicates(rnd, [p.key for p in persons])
+            if not connection.in_atomic_block:  # rolled back already: say where the person was sampled
+                refused.explain()
+            raise refused from None
         if "idempotency_key" in str(exc) or "sample_idempotency" in str(exc):
             raise Refused("replayed", _("this submission was already recorded")) from None
         raise
@@ -725,12 +774,14 @@ def _check_duplicates(rnd: TestingRound, keys: Sequence[str]) -> None:
         )
 
 
-def _members_for(rnd: TestingRound, residents: Sequence[Resident]) -> dict[int, RoundMember]:
-    """Round members of ``residents``; a resident missing from an open round's snapshot is added."""
-    if not residents:
-        return {}
-    members = {m.resident_id: m for m in RoundMember.objects.filter(round=rnd, resident__in=residents)}
-    missing = [r for r in residents if r.pk not in members]
+def _members_for(rnd: TestingRound, persons: Sequence[Person]) -> dict[int, int]:
+    """Round member ids of the registered ``persons`` (``{resident id: member id}``), using the ids the
+    caller already looked up; a resident missing from an open round's snapshot is added (added late)."""
+    members = {p.resident.pk: p.member_id for p in persons if p.resident is not None and p.member_id}
+    unknown = [p.resident for p in persons if p.resident is not None and not p.member_known]
+    if unknown:
+        members.update(RoundMember.objects.filter(round=rnd, resident__in=unknown).values_list("resident_id", "id"))
+    missing = [p.resident for p in persons if p.resident is not None and p.resident.pk not in members]
     if missing and rnd.status == RoundStatus.OPEN:
         codes = list(rnd.nodes.values_list("code", flat=True))
         inside = [r for r in missing if any(r.path.startswith(c) for c in codes)]
@@ -741,7 +792,7 @@ def _members_for(rnd: TestingRound, residents: Sequence[Resident]) -> dict[int, 
             created = [
                 RoundMember(
                     round=rnd,
-                    resident=r,
+                    resident_id=r.pk,
                     household_id=r.household_id,
                     path=r.path,
                     mode=modes.mode_for(r.path),
@@ -751,7 +802,7 @@ def _members_for(rnd: TestingRound, residents: Sequence[Resident]) -> dict[int, 
             ]
             RoundMember.objects.bulk_create(created)
             TestingRound.objects.filter(pk=rnd.pk).update(expected_people=F("expected_people") + len(created))
-            members.update({m.resident_id: m for m in RoundMember.objects.filter(round=rnd, resident__in=inside)})
+            members.update(RoundMember.objects.filter(round=rnd, resident__in=inside).values_list("resident_id", "id"))
     return members
 
 
@@ -889,12 +940,23 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
     key = str(payload.get("key") or "")
     if not KEY_RE.match(key):
         return 400, {"status": "refused", "code": "bad_input", "message": _("missing or malformed idempotency key")}
-    previous = replayed(key)
-    if previous is not None:
-        return previous.status_code, {**previous.response, "replayed": True}
     kind = payload.get("kind")
     value = str(payload.get("value") or "").strip()
     tube_key = str(payload.get("tube") or "")
+    person = None
+    try:
+        if kind == "scan" and _looks_like_id(value):
+            # the common case, an ID number scanned or typed: key, resident and member in one look-up
+            station = desk or task
+            seen, person = _scan_lookup(key, _parse_id(value), station.round_id, str(payload.get("name") or ""))
+        else:
+            seen = SubmissionKey.objects.filter(key=key).exists()
+    except Refused as exc:  # a malformed ID number: refused below like any other submission
+        seen, person = SubmissionKey.objects.filter(key=key).exists(), exc
+    if seen:
+        previous = replayed(key)
+        if previous is not None:
+            return previous.status_code, {**previous.response, "replayed": True}
     at = None
     if payload.get("at"):
         at = _parse_time(str(payload["at"]))
@@ -902,9 +964,17 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
             at = None
     try:
         with transaction.atomic():
-            status, response = _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload)
-            remember(key=key, scope="desk", user=actor, status_code=status, response=response)
+            if isinstance(person, Refused):
+                raise person
+            status, response = _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, person)
+            _remember_in_transaction(key=key, scope="desk", user=actor, status_code=status, response=response)
     except Refused as exc:
+        explain = getattr(exc, "explain", None)
+        if explain is not None:  # the transaction is over: say where the person was sampled
+            try:
+                explain()
+            except Refused as detailed:
+                exc = detailed
         # the same submission may have been applied meanwhile by a concurrent retry: replay its outcome
         previous = replayed(key)
         if previous is not None:
@@ -918,7 +988,46 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
     return status, response
 
 
-def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload) -> tuple[int, dict]:
+def _remember_in_transaction(*, key: str, scope: str, user, status_code: int, response: dict) -> None:
+    """Store the outcome of ``key`` inside the caller's transaction (INSERT … ON CONFLICT DO NOTHING:
+    no savepoint; the sample's own unique key already made this submission the only one)."""
+    SubmissionKey.objects.bulk_create(
+        [SubmissionKey(key=key, scope=scope, user=_actor(user), status_code=status_code, response=response)],
+        ignore_conflicts=True,
+    )
+
+
+_SCAN_LOOKUP_SQL: dict[str, str] = {}
+
+
+def _scan_lookup(key: str, number: str, round_id: int, name: str) -> tuple[bool, Person]:
+    """One query for an ID-number scan: whether submission ``key`` was seen, the resident with ID
+    ``number`` (or an unregistered person kept "to verify") and their member id in round ``round_id``.
+    Returns ``(seen, person)``; the resident carries only what the desk writes and shows."""
+    if connection.vendor not in _SCAN_LOOKUP_SQL:
+        q = connection.ops.quote_name
+        k, r, m = (q(model._meta.db_table) for model in (SubmissionKey, Resident, RoundMember))
+        _SCAN_LOOKUP_SQL[connection.vendor] = (
+            f"SELECT k.id, r.id, r.name, r.household_id, r.path, r.id_masked, m.id "  # noqa: S608 (names from models)
+            f"FROM (SELECT 1 AS one) o LEFT JOIN {k} k ON k.key = %s "
+            f"LEFT JOIN {r} r ON r.id_hash = %s LEFT JOIN {m} m ON m.round_id = %s AND m.resident_id = r.id"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_SCAN_LOOKUP_SQL[connection.vendor], [key, pii.lookup_hash("id", number), round_id])
+        seen, rid, rname, household_id, path, id_masked, member_id = cursor.fetchone()
+    if rid is None:
+        return seen is not None, _unregistered(number, name)
+    resident = Resident(pk=rid, name=rname, household_id=household_id, path=path, id_masked=id_masked)
+    resident._state.adding, resident._state.db = False, connection.alias
+    return seen is not None, Person(resident=resident, name=rname, member_id=member_id, member_known=True)
+
+
+def _looks_like_id(value: str) -> bool:
+    text = unicodedata.normalize("NFKC", value).strip().upper()
+    return bool(re.fullmatch(r"\d{17}[\dX]|\d{15}", text))
+
+
+def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, person=None) -> tuple[int, dict]:
     if kind == "close" or (kind == "scan" and _looks_like_barcode(value)):
         tube = tube_close(actor=actor, desk=desk, task=task, tube_key=tube_key, barcode=value, at=at)
         return 200, {
@@ -932,7 +1041,7 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload) -> t
             Person(resident=r, name=r.name) for r in household.residents.filter(is_deceased=False).order_by("id")
         ]
     elif kind == "scan":
-        persons = [resolve_id(value, name=str(payload.get("name") or ""))]
+        persons = [person or resolve_id(value, name=str(payload.get("name") or ""))]
     elif kind == "resident":
         try:
             resident = Resident.objects.get(pk=int(value))
@@ -962,7 +1071,7 @@ def _looks_like_barcode(value: str) -> bool:
     text = unicodedata.normalize("NFKC", value).strip().upper()
     if text.startswith(HOUSEHOLD_QR_PREFIX):
         return False
-    if re.fullmatch(r"\d{17}[\dX]|\d{15}", text):
+    if _looks_like_id(text):
         return False
     return bool(BARCODE_RE.match(text))
 
