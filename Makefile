@@ -46,6 +46,7 @@ demo-data: install
 	$(MANAGE) load_divisions --source $(DIVISIONS) --code $(DISTRICT)
 	$(MANAGE) generate_population --code $(DISTRICT) --scale $(SCALE) --seed $(SEED)
 	$(MANAGE) create_demo_users --code $(DISTRICT)
+	$(MANAGE) demo_scenario --code $(DISTRICT) --seed $(SEED)
 
 # Serves the site and runs the background-task worker (imports, exports) beside it; Ctrl-C stops both.
 demo: demo-data

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "lianfang.assistance",
     "lianfang.fieldops",
     "lianfang.reports",
+    "lianfang.demo",
 ]
 
 MIDDLEWARE = [

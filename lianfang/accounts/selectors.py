@@ -54,3 +54,17 @@ def primary_assignment(user):
     """The user's widest active assignment (shortest division code), or None."""
     rows = active_assignments(user)
     return min(rows, key=lambda a: (len(a.division.code), a.role)) if rows else None
+
+
+def demo_places(district) -> dict:
+    """Where the demo logins work: ``{"district", "street", "community", "compound"}`` — the first
+    street of ``district`` by code, its first community, and that community's first compound (the
+    community itself when it has none). Raises LookupError when no street or community is loaded."""
+    from lianfang.divisions.models import Division, Level  # noqa: PLC0415
+
+    street = Division.objects.filter(parent=district).order_by("code").first()
+    community = Division.objects.filter(parent=street, level=Level.COMMUNITY).order_by("code").first()
+    if street is None or community is None:
+        raise LookupError(f"district {district.code} has no streets/communities loaded")
+    compound = Division.objects.filter(parent=community, level=Level.COMPOUND).order_by("code").first()
+    return {"district": district, "street": street, "community": community, "compound": compound or community}

@@ -7,6 +7,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from lianfang.accounts.roles import Role
+from lianfang.accounts.selectors import demo_places
 from lianfang.accounts.services import demo_user_ensure
 from lianfang.divisions.models import Division, Level
 
@@ -23,12 +24,11 @@ class Command(BaseCommand):
             district = Division.objects.get(code=code, level=Level.DISTRICT)
         except Division.DoesNotExist:
             raise CommandError(f"district {code} is not loaded") from None
-        street = Division.objects.filter(parent=district).order_by("code").first()
-        community = Division.objects.filter(parent=street, level=Level.COMMUNITY).order_by("code").first()
-        compound = Division.objects.filter(parent=community, level=Level.COMPOUND).order_by("code").first()
-        if street is None or community is None:
-            raise CommandError(f"district {code} has no streets/communities loaded")
-        compound = compound or community
+        try:
+            places = demo_places(district)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        street, community, compound = places["street"], places["community"], places["compound"]
         plan = [
             ("commander", "指挥长（演示）", Role.DISTRICT_COMMANDER, district),
             ("street", "街道干部（演示）", Role.STREET_OFFICER, street),

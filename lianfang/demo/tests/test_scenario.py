@@ -1,0 +1,110 @@
+"""The demo scenario on the real database at a tiny population scale: what it writes, and that a
+second run changes nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from lianfang.demo.tests.conftest import table_counts
+
+pytestmark = pytest.mark.django_db
+
+
+def test_areas_from_the_infection_are_in_force(demo_world):
+    from lianfang.zones.models import ControlArea, Infection
+
+    compound = demo_world["report"].compound
+    assert compound.code == "620103001001001"  # the demo users' compound (create_demo_users)
+    infection = Infection.objects.get()
+    assert infection.path.startswith(compound.code)
+    active = {a.tier.key: a for a in ControlArea.objects.filter(status="active").select_related("tier")}
+    assert set(active) == {"sealed", "controlled", "precaution"}
+    assert list(active["sealed"].nodes.values_list("code", flat=True)) == [compound.code]
+    assert active["precaution"].path == "620103"
+    for key in ("sealed", "controlled"):  # clocks computed, counted from the infection
+        assert active[key].last_infection_on == infection.detected_on and active[key].earliest_change_on
+    assert active["precaution"].earliest_change_on is None  # the baseline tier has no clock
+
+
+def test_round_with_positive_pool_invalid_tube_and_door_to_door(demo_world):
+    from lianfang.screening.models import PoolFollowUp, RoundMember, SamplingTask, TestingRound, Tube
+
+    rnd = TestingRound.objects.get()
+    assert (rnd.status, rnd.path) == ("open", "620103001")
+    assert rnd.expected_people == RoundMember.objects.filter(round=rnd).count() > 0
+    results = Counter(Tube.objects.values_list("status", "result"))
+    assert results[("resulted", "positive")] == 1 and results[("resulted", "invalid")] == 1
+    assert results[("closed", "")] == 3 and results[("resulted", "negative")] > 0  # three still at the lab
+    follow_up = PoolFollowUp.objects.get()
+    invalid = Tube.objects.get(result="invalid")
+    tasks = Counter(SamplingTask.objects.values_list("kind", flat=True))
+    assert tasks["retest"] == follow_up.tube.people and tasks["resample"] == invalid.people
+    assert tasks["sealed_building"] > 0
+    sampled = RoundMember.objects.filter(round=rnd, sample__isnull=False).count()
+    assert 0 < sampled < rnd.expected_people  # some people missed
+
+
+def test_requests_in_every_status_with_overdue_emergency_and_pass(demo_world):
+    from lianfang.assistance.models import ExitPass, ServiceRequest, Status
+
+    statuses = Counter(ServiceRequest.objects.values_list("status", flat=True))
+    assert set(statuses) == set(Status.values)
+    assert ServiceRequest.objects.filter(priority="emergency").count() == 1
+    assert ServiceRequest.objects.filter(escalation_level__gt=0).count() >= 2  # overdue, escalated
+    assert ExitPass.objects.filter(ticket__category="medical_trip").count() == 1
+    # the representative's households have requests they can see
+    from lianfang.accounts.models import User
+
+    rep = User.objects.get(username="representative")
+    assert ServiceRequest.objects.visible_to(rep).exists()
+
+
+def test_field_operations(demo_world):
+    from lianfang.fieldops.models import (
+        Alert,
+        DisinfectionLog,
+        DutyShift,
+        HealthCheckIn,
+        Notice,
+        PatrolRound,
+        ScreenedPerson,
+    )
+
+    compound = demo_world["report"].compound
+    shifts = Counter(DutyShift.objects.filter(path=compound.code).values_list("status", flat=True))
+    assert shifts["missed"] == 1 and shifts["completed"] + shifts["on_duty"] > 0
+    assert Alert.objects.filter(kind="missed_check_in").count() == 1
+    assert list(PatrolRound.objects.values_list("status", flat=True)) == ["incomplete"]
+    contacts = Counter(ScreenedPerson.objects.values_list("category", flat=True))
+    assert contacts["close_contact"] > 0 and contacts["secondary_contact"] == 1
+    assert HealthCheckIn.objects.count() == 3 and HealthCheckIn.objects.filter(abnormal=True).count() == 1
+    assert DisinfectionLog.objects.count() == 3
+    assert list(Notice.objects.values_list("status", flat=True)) == ["published"]
+
+
+def test_daily_report_shows_the_figures(demo_world):
+    from lianfang.accounts.models import User
+    from lianfang.reports import daily
+    from lianfang.screening.models import Sample
+    from lianfang.zones.models import ControlArea
+
+    commander = User.objects.get(username="commander")
+    report = daily.build(user=commander, division=demo_world["district"], day=timezone.localdate())
+    tiers = {t["key"]: t["areas"] for t in report["tiers"]["tiers"]}
+    assert tiers == {"sealed": 1, "controlled": 1, "precaution": 1}
+    assert len(report["areas"]["rows"]) == ControlArea.objects.filter(status="active").count() == 3
+    text = daily.paragraph(report, "zh-hans")
+    assert f"已采样{Sample.objects.filter(purpose='screening').count()}人" in text
+
+
+def test_second_run_changes_nothing(demo_world):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("demo_scenario", "--code", "620103", "--seed", "42", stdout=out)
+    assert out.getvalue().strip() == "Demo scenario of 620103 already present: nothing changed."
+    assert table_counts() == demo_world["counts"]
