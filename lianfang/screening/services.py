@@ -724,7 +724,10 @@ def samples_register(
                     sample.set_id_number(person.id_number, person.document_type)
                 samples.append(sample)
             # the unique indexes decide: one screening sample per person and round, one per key
-            Sample.objects.bulk_create(samples)
+            if n == 1:
+                _insert(samples[0])  # the desk's common case, without the ORM's query building
+            else:
+                Sample.objects.bulk_create(samples)
             _after_samples(rnd, samples, task, purpose)
             audit.record(
                 actor=actor,
@@ -809,11 +812,15 @@ def _members_for(rnd: TestingRound, persons: Sequence[Person]) -> dict[int, int]
 def _after_samples(rnd, samples: Sequence[Sample], task: SamplingTask | None, purpose: str) -> None:
     member_ids = [s.member_id for s in samples if s.member_id]
     if purpose == SamplePurpose.SCREENING:
-        for s in samples:
-            if s.member_id:
-                RoundMember.objects.filter(pk=s.member_id, sample__isnull=True).update(
-                    sample=s, result=MemberResult.PENDING, awaiting_home_visit=False
-                )
+        table = connection.ops.quote_name(RoundMember._meta.db_table)
+        with connection.cursor() as cursor:
+            for s in samples:
+                if s.member_id:
+                    cursor.execute(
+                        f"UPDATE {table} SET sample_id = %s, result = %s, awaiting_home_visit = %s "  # noqa: S608
+                        "WHERE id = %s AND sample_id IS NULL",
+                        [s.pk, MemberResult.PENDING, False, s.member_id],
+                    )
     elif purpose == SamplePurpose.RESAMPLE:
         for s in samples:
             if s.member_id:
@@ -991,10 +998,38 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
 def _remember_in_transaction(*, key: str, scope: str, user, status_code: int, response: dict) -> None:
     """Store the outcome of ``key`` inside the caller's transaction (INSERT … ON CONFLICT DO NOTHING:
     no savepoint; the sample's own unique key already made this submission the only one)."""
-    SubmissionKey.objects.bulk_create(
-        [SubmissionKey(key=key, scope=scope, user=_actor(user), status_code=status_code, response=response)],
+    _insert(
+        SubmissionKey(key=key, scope=scope, user=_actor(user), status_code=status_code, response=response),
         ignore_conflicts=True,
     )
+
+
+_INSERT_SQL: dict[tuple, tuple[str, list]] = {}
+
+
+def _insert(obj, *, ignore_conflicts: bool = False) -> None:
+    """INSERT one model instance with bound values and set its id: the statement is built once per
+    model and database, so the desk's hot path skips the ORM's per-query compilation. Field
+    defaults and ``auto_now_add`` apply as in ``save()``; raises IntegrityError like the ORM (with
+    ``ignore_conflicts``, a conflicting row is skipped and the id stays None)."""
+    model = type(obj)
+    key = (model, connection.vendor, ignore_conflicts)
+    if key not in _INSERT_SQL:
+        q = connection.ops.quote_name
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        columns = ", ".join(q(f.column) for f in fields)
+        sql = f"INSERT INTO {q(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+        if ignore_conflicts:
+            sql += " ON CONFLICT DO NOTHING"
+        _INSERT_SQL[key] = (f"{sql} RETURNING {q(model._meta.pk.column)}", fields)
+    sql, fields = _INSERT_SQL[key]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is not None:
+        obj.pk = row[0]
+        obj._state.adding, obj._state.db = False, connection.alias
 
 
 _SCAN_LOOKUP_SQL: dict[str, str] = {}
