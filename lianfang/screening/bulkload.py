@@ -5,13 +5,20 @@ district's sampling app, a lab's LIS export of hundreds of thousands of tubes �
 file is COPYed into a temporary staging table, then set-based statements apply it, with the same
 rules as the per-row services (design.md "Bulk paths"; domain.md §4):
 
-- samples: one screening sample per person per round (``ON CONFLICT DO NOTHING`` on the unique index
-  ``sample_one_screening_per_person`` and on the idempotency key, so a re-sent file writes nothing
-  twice); a line whose tube is not a tube of the round or whose person is not in the round's
-  population is counted as rejected;
+- samples: one screening sample per person per round (the unique index
+  ``sample_one_screening_per_person``) and one sample per idempotency key (``sample_idempotency_key``),
+  so a re-sent file writes nothing twice; a line whose tube is not a tube of the round or whose
+  person is not in the round's population is counted as rejected; the members sampled are marked
+  (result pending) in the same statement;
 - results: exactly one per tube; a barcode named twice in the file, an unknown or still open tube,
   and a contradiction of a recorded result are held (:class:`ResultException`), never applied;
-  positive tubes open their follow-ups and invalid tubes their re-sampling tasks (services).
+  the tubes, their LabResult rows and the members' results are written in one statement; positive
+  tubes open their follow-ups and invalid tubes their re-sampling tasks (services).
+
+Speed (docs/benchmarks.md, "City-scale round"): every row costs its index entries, so the tables
+carry only the indexes real queries use (migration 0005), member and tube updates are heap-only
+(fillfactor 50, no index on the updated columns), joins are hashed in memory, and the sample insert
+first tries without ``ON CONFLICT`` (see ``_FAST``).
 
 Each function runs in one transaction and records one audit entry. Raises RuntimeError on SQLite.
 """
@@ -21,7 +28,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from lianfang.core import audit
@@ -30,79 +37,147 @@ from lianfang.screening.models import ResultImport, TestingRound, Tube
 SAMPLE_COLUMNS = ("barcode", "resident_id", "taken_at", "key")
 RESULT_COLUMNS = ("barcode", "value", "lab", "reported_at")
 
+# Settings of the bulk transaction only (SET LOCAL): hash joins of a city's 4.36 M lines in memory
+# rather than in batches on disk, and no wait for the WAL flush at commit — a crash in the next
+# fraction of a second loses the whole ingest (never part of it) and the file is sent again, which
+# the idempotency keys make harmless.
+BULK_SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL synchronous_commit = off")
+# From this many lines on, the set-based statements run without nested loops: a round opened
+# minutes ago may not be analysed yet, and a nested loop planned for "a few members" over millions
+# is the one plan that never finishes. Smaller files keep them (an index probe per line is then
+# cheaper than reading the round). BULK_RESET restores them before the row-by-row work.
+BULK_PLAN_LINES = 10_000
+BULK_RESET = "SET LOCAL enable_nestloop = on"
+
 
 def _require_postgres() -> None:
     if connection.vendor != "postgresql":
         raise RuntimeError("bulk COPY paths need PostgreSQL")
 
 
-def _copy(cursor, table: str, columns: Iterable[str], source) -> None:
+def _stage(cursor, table: str, columns: str, names: Iterable[str], source) -> int:
+    """A temporary staging table ``table`` (dropped at commit) filled by COPY from ``source``
+    (CSV; binary file object or bytes), analysed for the planner, with the bulk settings of the
+    transaction. Returns the number of lines."""
+    for statement in BULK_SETTINGS:
+        cursor.execute(statement)
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
     raw = cursor.cursor
-    with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+    with raw.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copy:
         if isinstance(source, bytes | bytearray):
             source = io.BytesIO(source)
         while chunk := source.read(1 << 20):
             copy.write(chunk)
+    lines = raw.rowcount
+    cursor.execute(f"ANALYZE {table}")
+    if lines >= BULK_PLAN_LINES:
+        cursor.execute("SET LOCAL enable_nestloop = off")
+    return lines
+
+
+# One statement: insert the samples, mark their members sampled (result pending) from the rows the
+# insert returns, count them. {guard} and {conflict} choose between the two variants below.
+_INSERT_SAMPLES = """
+    WITH ins AS (
+        INSERT INTO screening_sample (round_id, tube_id, member_id, resident_id, household_id, guardian_id,
+            path, person_key, purpose, name, unregistered, taken_at, taken_by_id, idempotency_key,
+            id_enc, id_hash, id_masked, id_last4)
+        SELECT %(round)s, t.id, m.id, m.resident_id, m.household_id, NULL, m.path, 'r' || m.resident_id,
+            'screening', r.name, false, s.taken_at, NULL, s.key, ''::bytea, '', '', ''
+        FROM stage_samples s
+        JOIN screening_tube t ON t.barcode = s.barcode AND t.round_id = %(round)s
+        JOIN screening_roundmember m ON m.round_id = %(round)s AND m.resident_id = s.resident_id
+        JOIN registry_resident r ON r.id = s.resident_id
+        {guard}
+        {order}
+        {conflict}
+        RETURNING id, member_id
+    ), upd AS (
+        UPDATE screening_roundmember m SET sample_id = ins.id, result = 'pending', awaiting_home_visit = false
+        FROM ins WHERE m.id = ins.member_id AND m.sample_id IS NULL
+    )
+    SELECT count(*) FROM ins
+"""
+# Fast variant: people already sampled in the round are left out by one anti-join, and the insert
+# has no ON CONFLICT clause, which would probe every unique index of the table before each row.
+# Anything else that collides (a line sent twice in the file, a key already used, a desk sampling
+# the same person meanwhile) raises a unique violation, and the safe variant runs instead.
+_FAST = {
+    "guard": """WHERE NOT EXISTS (SELECT 1 FROM screening_sample x WHERE x.round_id = %(round)s
+        AND x.purpose = 'screening' AND x.person_key <> '' AND x.person_key = 'r' || s.resident_id)""",
+    "order": "",
+    "conflict": "",
+}
+# Safe variant: every collision skipped; of the lines naming one person, the earliest is kept.
+_SAFE = {"guard": "", "order": "ORDER BY s.taken_at, s.key", "conflict": "ON CONFLICT DO NOTHING"}
 
 
 def samples_ingest(*, actor, round: TestingRound, source) -> dict[str, int]:
     """Ingest sampling records from CSV ``source`` (binary file object or bytes; columns barcode,
-    resident_id, taken_at ISO-8601 with zone, client key) into ``round``. Returns ``{"lines",
-    "inserted", "rejected"}``; members of the population are marked sampled (result pending)."""
+    resident_id, taken_at ISO-8601 with zone, client key; no header) into ``round``, in one
+    transaction with one audit entry.
+
+    Returns ``{"lines", "inserted", "already", "rejected"}``: ``inserted`` samples written now (their
+    members marked sampled, result pending); ``already`` lines whose key was recorded before (a file
+    sent again, or repeated within the file); ``rejected`` the other lines — tube not a tube of the
+    round, person not in the round's population, person already sampled in the round (one screening
+    sample per person per round, domain.md §4) or named again within the file (the earliest line is
+    kept).
+    Raises RuntimeError on SQLite.
+    """
     _require_postgres()
+    params = {"round": round.pk}
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS stage_samples")
-        cursor.execute(
-            "CREATE TEMP TABLE stage_samples (barcode text, resident_id bigint, taken_at timestamptz, key text) "
-            "ON COMMIT DROP"
+        lines = _stage(
+            cursor,
+            "stage_samples",
+            "barcode text, resident_id bigint, taken_at timestamptz, key text",
+            SAMPLE_COLUMNS,
+            source,
         )
-        _copy(cursor, "stage_samples", SAMPLE_COLUMNS, source)
-        cursor.execute("ANALYZE stage_samples")
-        cursor.execute("SELECT count(*) FROM stage_samples")
-        lines = cursor.fetchone()[0]
-        cursor.execute(
-            """
-            WITH ins AS (
-                INSERT INTO screening_sample (round_id, tube_id, member_id, resident_id, household_id, guardian_id,
-                    path, person_key, purpose, name, unregistered, taken_at, taken_by_id, idempotency_key,
-                    id_enc, id_hash, id_masked, id_last4)
-                SELECT %(round)s, t.id, m.id, m.resident_id, m.household_id, NULL, m.path, 'r' || m.resident_id,
-                    'screening', r.name, false, s.taken_at, NULL, s.key, ''::bytea, '', '', ''
-                FROM stage_samples s
-                JOIN screening_tube t ON t.barcode = s.barcode AND t.round_id = %(round)s
-                JOIN screening_roundmember m ON m.round_id = %(round)s AND m.resident_id = s.resident_id
-                JOIN registry_resident r ON r.id = s.resident_id
-                ON CONFLICT DO NOTHING
-                RETURNING id, member_id
-            )
-            UPDATE screening_roundmember m SET sample_id = ins.id, result = 'pending', awaiting_home_visit = false
-            FROM ins WHERE m.id = ins.member_id AND m.sample_id IS NULL
-            """,
-            {"round": round.pk},
-        )
-        cursor.execute("SELECT count(*) FROM screening_sample x JOIN stage_samples s ON x.idempotency_key = s.key")
+        try:
+            with transaction.atomic():
+                cursor.execute(_INSERT_SAMPLES.format(**_FAST), params)
+        except IntegrityError:
+            cursor.execute(_INSERT_SAMPLES.format(**_SAFE), params)
         inserted = cursor.fetchone()[0]
-        report = {"lines": lines, "inserted": inserted, "rejected": lines - inserted}
+        cursor.execute(BULK_RESET)
+        already = 0
+        if inserted < lines:
+            cursor.execute(
+                "SELECT count(*) FROM stage_samples s WHERE EXISTS "
+                "(SELECT 1 FROM screening_sample x WHERE x.idempotency_key = s.key)"
+            )
+            already = cursor.fetchone()[0] - inserted
+        report = {"lines": lines, "inserted": inserted, "already": already, "rejected": lines - inserted - already}
         audit.record(actor=actor, action="screening.samples_ingest", obj=round, detail=report)
     return report
 
 
 def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str, int]:
-    """Ingest lab results from CSV ``source`` (columns barcode, value ``negative``/``positive``/
-    ``invalid``, lab, reported_at ISO-8601). Returns ``{"lines", "applied", "held"}`` and follows
-    up positive and invalid tubes through the services."""
+    """Ingest lab results from CSV ``source`` (binary file object or bytes; columns barcode, value
+    ``negative``/``positive``/``invalid``, lab, reported_at ISO-8601 with zone; no header) as one
+    :class:`ResultImport` by division ``path``, in one transaction with one audit entry.
+
+    Returns ``{"lines", "applied", "unchanged", "held"}``. Exactly one result per tube (domain.md §4):
+    a closed tube gets its result and LabResult, and the members screened in it theirs; an unreadable
+    value, an unknown tube, a barcode named again in the file, a still open tube, or a value that
+    contradicts the recorded one is held (:class:`ResultException`), never applied; the same value
+    again is unchanged. Positive tubes open their follow-ups and invalid tubes their re-sampling tasks
+    (services, row by row: there are few). Raises RuntimeError on SQLite."""
     _require_postgres()
     from lianfang.screening import services  # noqa: PLC0415
 
     with transaction.atomic(), connection.cursor() as cursor:
         batch = ResultImport.objects.create(path=path, file_name=file_name, created_by=services._actor(actor))
-        cursor.execute("DROP TABLE IF EXISTS stage_results")
-        cursor.execute(
-            "CREATE TEMP TABLE stage_results (barcode text, value text, lab text, reported_at timestamptz) "
-            "ON COMMIT DROP"
+        lines = _stage(
+            cursor,
+            "stage_results",
+            "barcode text, value text, lab text, reported_at timestamptz",
+            RESULT_COLUMNS,
+            source,
         )
-        _copy(cursor, "stage_results", RESULT_COLUMNS, source)
-        cursor.execute("ANALYZE stage_results")
         cursor.execute("DROP TABLE IF EXISTS stage_checked")
         cursor.execute(
             "CREATE TEMP TABLE stage_checked ON COMMIT DROP AS "
@@ -130,6 +205,8 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
             {"batch": batch.pk, "path": path},
         )
         held = cursor.rowcount
+        # One statement: the tubes' results, their LabResult rows (one per tube: the unique tube_id
+        # index), the members screened in them (screening and re-sampling samples), and the count.
         cursor.execute(
             """
             WITH upd AS (
@@ -139,27 +216,21 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
                 WHERE c.tube_id = t.id AND c.n = 1 AND t.status = 'closed'
                   AND c.value IN ('negative', 'positive', 'invalid')
                 RETURNING t.id, t.result, t.lab, t.result_at
+            ), ins AS (
+                INSERT INTO screening_labresult (tube_id, value, lab, reported_at, batch_id, recorded_at)
+                SELECT id, result, lab, result_at, %(batch)s, now() FROM upd
+                RETURNING tube_id, value
+            ), members AS (
+                UPDATE screening_roundmember m SET result = ins.value
+                FROM ins JOIN screening_sample s ON s.tube_id = ins.tube_id
+                WHERE m.id = s.member_id AND s.purpose IN ('screening', 'resample')
             )
-            INSERT INTO screening_labresult (tube_id, value, lab, reported_at, batch_id, recorded_at)
-            SELECT id, result, lab, result_at, %(batch)s, now() FROM upd
+            SELECT count(*) FROM ins
             """,
             {"batch": batch.pk},
         )
-        cursor.execute("ANALYZE screening_labresult")
-        cursor.execute(
-            """
-            UPDATE screening_roundmember m SET result = t.result
-            FROM screening_labresult r
-            JOIN screening_tube t ON t.id = r.tube_id
-            JOIN screening_sample s ON s.tube_id = t.id
-            WHERE r.batch_id = %(batch)s AND m.id = s.member_id AND s.purpose IN ('screening', 'resample')
-            """,
-            {"batch": batch.pk},
-        )
-        cursor.execute("SELECT count(*) FROM screening_labresult WHERE batch_id = %s", [batch.pk])
         applied = cursor.fetchone()[0]
-        cursor.execute("SELECT count(*) FROM stage_results")
-        lines = cursor.fetchone()[0]
+        cursor.execute(BULK_RESET)
         counts = {"lines": lines, "applied": applied, "unchanged": lines - applied - held, "held": held}
         ResultImport.objects.filter(pk=batch.pk).update(counts=counts)
         resulted = Tube.objects.filter(lab_result__batch=batch, result__in=["positive", "invalid"])

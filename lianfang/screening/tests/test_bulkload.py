@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from lianfang.screening import bulkload
-from lianfang.screening.models import PoolFollowUp, ResultException, RoundMember, Sample, Tube
+from lianfang.screening.models import PoolFollowUp, ResultException, RoundMember, Sample, SamplingTask, Tube
 from lianfang.screening.tests.conftest import close, submit
 
 pytestmark = [
@@ -26,9 +26,12 @@ def test_samples_and_results_by_copy(rnd, desk, district_commander, population):
         f"NOPE,{zhao.pk},2026-11-29T08:01:00+08:00,k-nope\n"
     ).encode()
     report = bulkload.samples_ingest(actor=district_commander, round=rnd, source=csv)
-    assert report == {"lines": 4, "inserted": 2, "rejected": 2}
-    assert bulkload.samples_ingest(actor=district_commander, round=rnd, source=csv)["inserted"] == 2  # re-sent
+    assert report == {"lines": 4, "inserted": 2, "already": 0, "rejected": 2}
+    again = bulkload.samples_ingest(actor=district_commander, round=rnd, source=csv)  # re-sent
+    assert again == {"lines": 4, "inserted": 0, "already": 2, "rejected": 2}
     assert Sample.objects.count() == 4
+    assert RoundMember.objects.filter(result="pending").count() == 4
+    assert RoundMember.objects.get(resident=ming).sample == Sample.objects.get(idempotency_key="k-ming")
     assert RoundMember.objects.get(resident=ming).result == "pending"
     results = (
         b"BULK-A,positive,Lab,2026-11-29T10:00:00+08:00\n"
@@ -45,3 +48,45 @@ def test_samples_and_results_by_copy(rnd, desk, district_commander, population):
         actor=district_commander, source=b"BULK-A,negative,Lab,2026-11-29T11:00:00+08:00\n", path="620103"
     )
     assert late["held"] == 1 and Tube.objects.get(barcode="BULK-A").result == "positive"
+
+
+def test_samples_file_with_collisions_takes_the_safe_path(rnd, desk, district_commander, population):
+    """A person twice in the file, and a key the desk already used for someone else: the fast insert
+    meets a unique violation and the ON CONFLICT variant applies the file (the earliest line wins)."""
+    assert submit(district_commander, desk, "scan", "11010519491231002X", tube="bulk-c", key="desk-key")[0] == 201
+    close(district_commander, desk, "bulk-c", "BULK-C")
+    ming, zhao, li = population["张小明"], population["赵丽"], population["李四"]
+    csv = (
+        f"BULK-C,{ming.pk},2026-11-29T08:02:00+08:00,k-ming-2\n"  # same person, later: rejected
+        f"BULK-C,{ming.pk},2026-11-29T08:00:00+08:00,k-ming-1\n"
+        f"BULK-C,{zhao.pk},2026-11-29T08:01:00+08:00,desk-key\n"  # key already used: counted as already
+        f"BULK-C,{li.pk},2026-11-29T08:03:00+08:00,k-li\n"
+    ).encode()
+    report = bulkload.samples_ingest(actor=district_commander, round=rnd, source=csv)
+    assert report == {"lines": 4, "inserted": 2, "already": 1, "rejected": 1}
+    first = Sample.objects.get(idempotency_key="k-ming-1")
+    assert (first.resident, first.member.resident, first.name, first.path, first.person_key) == (
+        ming,
+        ming,
+        ming.name,
+        ming.path,
+        f"r{ming.pk}",
+    )
+    assert not Sample.objects.filter(idempotency_key="k-ming-2").exists()
+    assert RoundMember.objects.get(resident=zhao).result == ""  # the desk key was someone else's sample
+    assert RoundMember.objects.get(resident=li).sample.idempotency_key == "k-li"
+
+
+def test_results_by_copy_invalid_and_unchanged(rnd, desk, district_commander, population):
+    for tube, number in (("bulk-d", "620103198501150012"), ("bulk-e", "620103198703120022")):
+        assert submit(district_commander, desk, "scan", number, tube=tube)[0] == 201
+        close(district_commander, desk, tube, tube.upper())
+    results = b"BULK-D,invalid,Lab,2026-11-29T10:00:00+08:00\nBULK-E,negative,Lab,2026-11-29T10:00:00+08:00\n"
+    counts = bulkload.results_ingest(actor=district_commander, source=results, path="620103")
+    assert counts == {"lines": 2, "applied": 2, "unchanged": 0, "held": 0}
+    li, zhao = population["李四"], population["赵丽"]
+    assert RoundMember.objects.get(resident=li).result == "invalid"
+    assert RoundMember.objects.get(resident=zhao).result == "negative"
+    assert SamplingTask.objects.filter(kind="resample", resident=li, status="open").count() == 1
+    again = bulkload.results_ingest(actor=district_commander, source=results, path="620103")
+    assert again == {"lines": 2, "applied": 0, "unchanged": 2, "held": 0}
