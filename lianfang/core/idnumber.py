@@ -27,6 +27,7 @@ from stdnum.cn import ric
 _DIGITS18 = re.compile(r"^\d{17}[\dX]$")
 _DIGITS15 = re.compile(r"^\d{15}$")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d+$")
+_SEPARATORS = re.compile(r"[\s\-]")
 
 
 class IdNumberError(ValueError):
@@ -71,8 +72,10 @@ def normalize(raw: object) -> str:
             str(_("corrupted by Excel (stored as a number) — re-export the column as text")),
             raw,
         )
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
-    text = re.sub(r"[\s\-]", "", text).upper()
+    text = unicodedata.normalize("NFKC", raw if raw.__class__ is str else str(raw)).strip()
+    if not text.isalnum():  # only then can there be spaces or hyphens inside
+        text = _SEPARATORS.sub("", text)
+    text = text.upper()
     if text.startswith("'"):  # Excel's text prefix
         text = text[1:]
     return text

@@ -46,11 +46,22 @@ def decrypt(blob: bytes | memoryview | None) -> str:
     return _aead().decrypt(blob[1:13], blob[13:], None).decode()
 
 
+@functools.lru_cache(maxsize=4)
+def _keyed_hmac(key: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 object already keyed with ``key``, to be copied per value (saves the key set-up)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
 def lookup_hash(kind: str, value: str) -> str:
-    """Keyed hash (32 hex chars) of a normalised ``value``; ``""`` for an empty value."""
+    """Keyed hash (32 hex chars) of a normalised ``value``; ``""`` for an empty value.
+
+    HMAC-SHA256(``LIANFANG_LOOKUP_KEY``, ``kind + ":" + value``) truncated to 32 hex characters; the keyed
+    state is computed once per key and copied (an import hashes a million values).
+    """
     if not value:
         return ""
-    mac = hmac.new(settings.LIANFANG_LOOKUP_KEY, f"{kind}:{value}".encode(), hashlib.sha256)
+    mac = _keyed_hmac(settings.LIANFANG_LOOKUP_KEY).copy()
+    mac.update(f"{kind}:{value}".encode())
     return mac.hexdigest()[:32]
 
 
