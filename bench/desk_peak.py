@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -108,6 +109,36 @@ def server_processes(server: subprocess.Popen) -> list[psutil.Process]:
     return [master, *master.children(recursive=True)]
 
 
+class CpuSampler(threading.Thread):
+    """Samples the CPU time of the bench database's PostgreSQL backends twice a second, so that a
+    backend that ends during a phase (connections are recycled after CONN_MAX_AGE) still counts."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.sample(at_start=True)
+
+    def sample(self, at_start: bool = False) -> None:
+        """Backends there at the start count from their CPU time then, later ones from zero."""
+        for p in postgres_backends():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                t = p.cpu_times()
+                self.first.setdefault(p.pid, t.user + t.system if at_start else 0.0)
+                self.last[p.pid] = t.user + t.system
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            self.sample()
+
+    def seconds(self) -> float:
+        self.stop.set()
+        self.join()
+        self.sample()
+        return sum(self.last[pid] - self.first.get(pid, 0.0) for pid in self.last)
+
+
 def postgres_backends() -> list[psutil.Process]:
     from django.db import connection
 
@@ -137,6 +168,7 @@ class Phase:
     other_5xx: int = 0
     other: dict = field(default_factory=dict)
     closes: int = 0
+    out_of_step: int = 0
     replays: int = 0
     replays_bad: int = 0
     cpu: dict = field(default_factory=dict)
@@ -162,7 +194,9 @@ def read_logs(folder: Path, phase: Phase) -> Phase:
             phase.retried_after_drop += attempts - 1 - shed
             if status >= 500 and status != 503:
                 phase.other_5xx += 1
-            if kind == "x":
+            if kind == "?":
+                phase.out_of_step += 1
+            elif kind == "x":
                 phase.replays += 1
                 phase.replays_bad += not (status == 201 and replayed == "1")
             elif kind == "c":
@@ -190,9 +224,10 @@ def run_wrk(folder: Path, spec: dict, phase: Phase, rate: float, replay: float, 
         "DESK_WRK_RATE": str(rate / phase.desks if rate else 0),
         "DESK_WRK_REPLAY": str(replay),
     }
-    backends = postgres_backends()
+    sampler = CpuSampler()
+    sampler.start()
     servers = server_processes(server)
-    before = (cpu_seconds(servers), cpu_seconds(backends), os.times())
+    before = (cpu_seconds(servers), os.times())
     wall = time.perf_counter()
     done = subprocess.run(
         [
@@ -215,12 +250,11 @@ def run_wrk(folder: Path, spec: dict, phase: Phase, rate: float, replay: float, 
         check=False,
     )
     wall = time.perf_counter() - wall
-    backends_after = postgres_backends()  # connections opened during the phase count from their start
     after = os.times()
     phase.cpu = {
         "server": cpu_seconds(server_processes(server)) - before[0],
-        "postgres": cpu_seconds(backends_after) - before[1],
-        "wrk": (after.children_user + after.children_system) - (before[2].children_user + before[2].children_system),
+        "postgres": sampler.seconds(),
+        "wrk": (after.children_user + after.children_system) - (before[1].children_user + before[1].children_system),
         "wall": wall,
     }
     if done.returncode != 0:
@@ -244,12 +278,14 @@ def report(phase: Phase) -> None:
         f"[{phase.tag}] answers 429/503 with Retry-After (retried, same key): {phase.shed:,}; resent after a "
         f"dropped connection: {phase.retried_after_drop:,}; other 5xx: {phase.other_5xx}; refused (409): "
         f"{phase.refused}; other statuses: {phase.other or 'none'}; tubes closed: {phase.closes:,}; "
-        f"replays sent: {phase.replays:,}, answered otherwise than the first answer: {phase.replays_bad}",
+        f"replays sent: {phase.replays:,}, answered otherwise than the first answer: {phase.replays_bad}; "
+        f"answers the client could not match to its submission: {phase.out_of_step}",
         flush=True,
     )
     print(
         f"[{phase.tag}] CPU per registration: server {per['server']:.2f} ms, PostgreSQL {per['postgres']:.2f} ms, "
-        f"wrk {per['wrk']:.2f} ms; together {busy:.2f} of the 2 cores busy on average",
+        f"wrk {per['wrk']:.2f} ms; together {busy:.2f} of the 2 cores busy on average (at this cost two idle "
+        f"cores would carry at most ~{2000 / max(sum(per.values()), 0.01):,.0f} registrations/s)",
         flush=True,
     )
 
@@ -291,7 +327,7 @@ def main() -> None:
     env = {
         **os.environ,
         "LIANFANG_DESK_CONCURRENCY": str(args.desk_concurrency),
-        "LIANFANG_LOG_LEVEL": "WARNING",
+        "LIANFANG_LOG_LEVEL": "ERROR",  # no line per 409 or 503: a 500 still shows
     }
     server = subprocess.Popen(
         [
@@ -307,6 +343,10 @@ def main() -> None:
             str(args.threads),
             "--backlog",
             "1024",
+            # longer than any pause of a desk (Retry-After, pacing): wrk loses count of its requests
+            # when the server closes an idle connection while wrk is waiting out a delay()
+            "--keep-alive",
+            "30",
             "--log-level",
             "warning",
         ],

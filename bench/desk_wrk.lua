@@ -13,7 +13,8 @@
 -- DESK_WRK_DESKS and DESK_WRK_TOKENS (comma-separated desk ids and API tokens, one per thread),
 -- DESK_WRK_RATE (registrations/s per desk; 0 = no pause), DESK_WRK_REPLAY (0..1).
 --
--- Log, one line per finished submission: kind (r = registration, c = close, x = replay check), key,
+-- Log, one line per finished submission: kind (r = registration, c = close, x = replay check, ? = an
+-- answer that cannot be this submission's: the desk's client is out of step), key,
 -- final HTTP status, attempts, answers 429/503 among them, first send, last send and answer times
 -- (ms, monotonic clock), and 1 when the answer said "replayed".
 
@@ -171,6 +172,9 @@ function response(status, headers, body)
   end
   local replayed = (string.find(body, '"replayed": *true') ~= nil) and 1 or 0
   local kind = pending.replay and "x" or (pending.kind == "scan" and "r" or "c")
+  if (pending.kind == "scan" and status == 200) or (pending.kind == "close" and status == 201) then
+    kind = "?" -- an answer to another submission: wrk sent two on one connection (see desk_peak.py)
+  end
   log:write(
     string.format(
       "%s %s %d %d %d %.1f %.1f %.1f %d\n",

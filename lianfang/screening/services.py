@@ -950,16 +950,19 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
     kind = payload.get("kind")
     value = str(payload.get("value") or "").strip()
     tube_key = str(payload.get("tube") or "")
-    person = None
-    try:
-        if kind == "scan" and _looks_like_id(value):
-            # the common case, an ID number scanned or typed: key, resident and member in one look-up
-            station = desk or task
-            seen, person = _scan_lookup(key, _parse_id(value), station.round_id, str(payload.get("name") or ""))
-        else:
-            seen = SubmissionKey.objects.filter(key=key).exists()
-    except Refused as exc:  # a malformed ID number: refused below like any other submission
-        seen, person = SubmissionKey.objects.filter(key=key).exists(), exc
+    station = desk or task
+    number, person = "", None
+    if kind == "scan" and _looks_like_id(value):
+        try:
+            number = _parse_id(value)
+        except Refused as exc:  # a malformed ID number: refused below like any other submission
+            person = exc
+    # one look-up: whether the key was seen, whether the round is still open (the desk may come from
+    # the API's short memory), and for an ID number the resident and their member id in the round
+    seen, round_open, found = _desk_lookup(key, station.round_id, number, str(payload.get("name") or ""))
+    person = person or found
+    if round_open is False:
+        person = Refused("round_closed", _("round %(name)s is closed") % {"name": station.round.name})
     if seen:
         previous = replayed(key)
         if previous is not None:
@@ -1032,29 +1035,35 @@ def _insert(obj, *, ignore_conflicts: bool = False) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
-_SCAN_LOOKUP_SQL: dict[str, str] = {}
+_DESK_LOOKUP_SQL: dict[str, str] = {}
 
 
-def _scan_lookup(key: str, number: str, round_id: int, name: str) -> tuple[bool, Person]:
-    """One query for an ID-number scan: whether submission ``key`` was seen, the resident with ID
-    ``number`` (or an unregistered person kept "to verify") and their member id in round ``round_id``.
-    Returns ``(seen, person)``; the resident carries only what the desk writes and shows."""
-    if connection.vendor not in _SCAN_LOOKUP_SQL:
+def _desk_lookup(key: str, round_id: int, number: str, name: str) -> tuple[bool, bool, Person | None]:
+    """One query for a desk submission: whether submission ``key`` was seen, whether round
+    ``round_id`` is open, and, for an ID ``number`` (``""`` for other submissions), the resident
+    carrying it (or an unregistered person kept "to verify") with their member id in the round.
+    Returns ``(seen, round open, person or None)``; the resident carries only what the desk writes
+    and shows."""
+    if connection.vendor not in _DESK_LOOKUP_SQL:
         q = connection.ops.quote_name
-        k, r, m = (q(model._meta.db_table) for model in (SubmissionKey, Resident, RoundMember))
-        _SCAN_LOOKUP_SQL[connection.vendor] = (
-            f"SELECT k.id, r.id, r.name, r.household_id, r.path, r.id_masked, m.id "  # noqa: S608 (names from models)
-            f"FROM (SELECT 1 AS one) o LEFT JOIN {k} k ON k.key = %s "
-            f"LEFT JOIN {r} r ON r.id_hash = %s LEFT JOIN {m} m ON m.round_id = %s AND m.resident_id = r.id"
+        k, t, r, m = (q(x._meta.db_table) for x in (SubmissionKey, TestingRound, Resident, RoundMember))
+        _DESK_LOOKUP_SQL[connection.vendor] = (
+            f"SELECT k.id, t.status, r.id, r.name, r.household_id, r.path, r.id_masked, m.id "  # noqa: S608
+            f"FROM (SELECT 1 AS one) o LEFT JOIN {k} k ON k.key = %s LEFT JOIN {t} t ON t.id = %s "
+            f"LEFT JOIN {r} r ON r.id_hash = %s LEFT JOIN {m} m ON m.round_id = t.id AND m.resident_id = r.id"
         )
+    id_hash = pii.lookup_hash("id", number) if number else None
     with connection.cursor() as cursor:
-        cursor.execute(_SCAN_LOOKUP_SQL[connection.vendor], [key, pii.lookup_hash("id", number), round_id])
-        seen, rid, rname, household_id, path, id_masked, member_id = cursor.fetchone()
+        cursor.execute(_DESK_LOOKUP_SQL[connection.vendor], [key, round_id, id_hash])
+        seen, status, rid, rname, household_id, path, id_masked, member_id = cursor.fetchone()
+    open_ = status == RoundStatus.OPEN
+    if not number:
+        return seen is not None, open_, None
     if rid is None:
-        return seen is not None, _unregistered(number, name)
+        return seen is not None, open_, _unregistered(number, name)
     resident = Resident(pk=rid, name=rname, household_id=household_id, path=path, id_masked=id_masked)
     resident._state.adding, resident._state.db = False, connection.alias
-    return seen is not None, Person(resident=resident, name=rname, member_id=member_id, member_known=True)
+    return seen is not None, open_, Person(resident=resident, name=rname, member_id=member_id, member_known=True)
 
 
 def _looks_like_id(value: str) -> bool:

@@ -87,6 +87,26 @@ class DeskTokenAuthentication(TokenAuthentication):
         return user, token
 
 
+_desks: dict[tuple[int, int], tuple[float, SamplingDesk]] = {}
+
+
+def _visible_desk(user, pk: int) -> SamplingDesk:
+    """Desk ``pk`` with its round, from ``SamplingDesk.objects.visible_to(user)`` (Http404 when out of
+    scope), remembered per server process for as long as the token's user
+    (DeskTokenAuthentication.seconds): desks do not move, and whether the round is still open is read
+    afresh with every submission (services._desk_lookup)."""
+    now = time.monotonic()
+    hit = _desks.get((user.pk, pk))
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    desk = get_object_or_404(SamplingDesk.objects.select_related("round").visible_to(user), pk=pk)
+    if DeskTokenAuthentication.seconds > 0:
+        if len(_desks) > 10_000:
+            _desks.clear()
+        _desks[(user.pk, pk)] = (now + DeskTokenAuthentication.seconds, desk)
+    return desk
+
+
 class IdempotentCreateMixin:
     """``create`` needs an Idempotency-Key header; the outcome is stored and replayed (services.remember)."""
 
@@ -256,9 +276,7 @@ class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         v = data.validated_data
         desk = task = None
         if v["desk"]:
-            desk = get_object_or_404(
-                SamplingDesk.objects.select_related("round").visible_to(request.user), pk=v["desk"]
-            )
+            desk = _visible_desk(request.user, v["desk"])
         elif v["task"]:
             task = get_object_or_404(
                 SamplingTask.objects.select_related("round").visible_to(request.user), pk=v["task"]

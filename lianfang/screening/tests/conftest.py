@@ -21,6 +21,16 @@ def english():
 
 
 @pytest.fixture(autouse=True)
+def forget_desk_api_memory():
+    """The desk API remembers tokens and desks per process for a few seconds; ids repeat across
+    tests (rolled back), so every test starts with an empty memory."""
+    from lianfang.screening.api import views
+
+    views.DeskTokenAuthentication._known.clear()
+    views._desks.clear()
+
+
+@pytest.fixture(autouse=True)
 def shipped_rules(db):
     """The shipped zones and screening rule sets (restored when a transactional test flushed them)."""
     from lianfang.screening.services import ensure_shipped_rules

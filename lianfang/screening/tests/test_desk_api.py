@@ -28,14 +28,14 @@ def test_a_registration_is_few_statements_and_the_token_is_remembered(desk, comm
     with CaptureQueriesContext(connection) as first:
         response = _post(api, desk, "11010519491231002X")
     assert response.status_code == 201, response.json()
-    # token + user, role assignments, household scope, desk, then the registration itself
+    # the first time: token + user, role assignments, household scope and the desk, then the rest
     with CaptureQueriesContext(connection) as second:
         response = _post(api, desk, "440524188001010014")
     assert response.status_code == 201 and response.json()["tube"]["people"] == 2
-    # the same token again: user and scope are remembered; desk, one look-up (key, resident, member),
-    # tube upsert, sample, member, audit entry, stored outcome
-    assert _writes(second.captured_queries) == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", "INSERT"]
-    assert len(first.captured_queries) - len(second.captured_queries) >= 2
+    # the same token and desk again: user, scope and desk are remembered; one look-up (key, round
+    # open, resident, member), tube upsert, sample, member, audit entry, stored outcome
+    assert _writes(second.captured_queries) == ["SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", "INSERT"]
+    assert len(first.captured_queries) - len(second.captured_queries) >= 3
     zhang = RoundMember.objects.get(resident=population["张三"])
     assert zhang.result == "pending" and zhang.sample.tube.client_key == "api-tube"
     assert Tube.objects.get(client_key="api-tube").people == 2
@@ -68,6 +68,17 @@ def test_a_deleted_token_is_refused_when_the_memory_is_off(desk, community_staff
     assert _post(api, desk, "11010519491231002X").status_code == 201
     Token.objects.filter(user=community_staff).delete()
     assert _post(api, desk, "440524188001010014").status_code == 401
+
+
+def test_a_closed_round_is_refused_even_with_the_desk_remembered(desk, rnd, community_staff, api_for, population):
+    from lianfang.screening.services import round_close
+
+    api = api_for(community_staff)
+    assert _post(api, desk, "11010519491231002X").status_code == 201
+    round_close(actor=None, round=rnd)
+    refused = _post(api, desk, "440524188001010014")
+    assert (refused.status_code, refused.json()["code"]) == (409, "round_closed")
+    assert Sample.objects.count() == 1
 
 
 def test_the_api_sheds_load_with_503_and_retry_after(desk, community_staff, api_for, population):
