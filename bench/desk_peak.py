@@ -327,8 +327,9 @@ def main() -> None:
     env = {
         **os.environ,
         "LIANFANG_DESK_CONCURRENCY": str(args.desk_concurrency),
-        "LIANFANG_LOG_LEVEL": "ERROR",  # no line per 409 or 503: a 500 still shows
+        "LIANFANG_LOG_LEVEL": "WARNING",
     }
+    server_log = folder / "server.log"
     server = subprocess.Popen(
         [
             str(Path(PY).parent / "gunicorn"),
@@ -353,6 +354,7 @@ def main() -> None:
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        stderr=server_log.open("w"),  # a line per 409/503 (django.request warnings): counted below
     )
     print(
         f"gunicorn: {args.workers} gthread workers x {args.threads} threads, at most {args.desk_concurrency} "
@@ -386,7 +388,12 @@ def main() -> None:
         stored, people, keys = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM screening_sample WHERE idempotency_key = ANY(%s)", [acked])
         found = cursor.fetchone()[0]
+    log_lines = server_log.read_text(errors="replace").splitlines()
     print("== summary", flush=True)
+    print(
+        f"server log {server_log}: {len(log_lines):,} lines, "
+        f"{sum('Internal Server Error' in line for line in log_lines)} of them 'Internal Server Error'"
+    )
     print(f"load (1, 5, 15 min) when the peak phase began: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(
         f"peak phase: {peak.rate:,.0f} registrations/s sustained ({peak.rate / TARGET_RATE:.2f} of the 500/s target, "
