@@ -588,8 +588,10 @@ def _tube_take(rnd, desk, task, tube_key: str, n: int, household_id: int | None,
     created on first use with the station's mode and capacity, or its ``people`` grows by ``n`` only
     when it is open, of this station, has room (capacity by mode) and, for a household tube, holds the
     same household. The row stays locked until the transaction ends (concurrent submissions into one
-    tube queue there). Raises Refused ``tube_full``, ``tube_closed``, ``household_mismatch`` or
-    ``bad_input`` (the tube belongs to another station), found by a second look only when refused."""
+    tube queue there). Returns a Tube whose id, people, capacity, status, barcode and household come
+    from the row (its other fields are the station's, ``opened_at`` this submission's time). Raises
+    Refused ``tube_full``, ``tube_closed``, ``household_mismatch`` or ``bad_input`` (the tube belongs
+    to another station), found by a second look only when refused."""
     station = desk or task
     capacity = TUBE_CAPACITY.get(station.mode)
     if capacity is not None and n > capacity:
