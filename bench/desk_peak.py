@@ -19,7 +19,7 @@ bench database; WAL writer and checkpointer not included) and wrk, so the two-co
 500 registrations/s on 2 cores leaves 4 ms of CPU per registration for all three together.
 
 Usage: ``.venv/bin/python bench/desk_peak.py [--rate 500] [--desks 100] [--seconds 60]
-[--workers 2] [--threads 8]`` (the scratch database ``lianfang_bench_desk`` is dropped and
+[--workers 3] [--threads 6]`` (the scratch database ``lianfang_bench_desk`` is dropped and
 re-created; everything runs on 127.0.0.1). Needs ``wrk`` on the PATH (``apt-get install wrk``).
 """
 
@@ -299,8 +299,8 @@ def main() -> None:
     parser.add_argument("--overload-seconds", type=int, default=20)
     parser.add_argument("--replay", type=float, default=0.01, help="share of acknowledged registrations resent")
     parser.add_argument("--scale", type=float, default=0.1, help="population of Qilihe to generate")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=6, help="gunicorn threads per worker (gthread)")
     parser.add_argument("--desk-concurrency", type=int, default=4, help="LIANFANG_DESK_CONCURRENCY per worker")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
