@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/lianfang
 STAMP := $(VENV)/.installed
-APT_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0
+APT_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 wrk
 
 .PHONY: help install system-deps demo demo-data serve worker test test-sqlite test-pg test-browser lint check bench messages clean
 
@@ -61,7 +61,7 @@ worker: install
 serve: install
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn lianfang.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	$(VENV)/bin/gunicorn lianfang.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --worker-class gthread --threads $${WEB_THREADS:-6} --access-logfile -
 
 lint: install
 	$(VENV)/bin/ruff check .
