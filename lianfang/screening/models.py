@@ -691,12 +691,24 @@ class LabResult(models.Model):
 
     SCOPE_PATH_FIELD = "tube__path"
 
-    tube = models.OneToOneField(Tube, verbose_name=_("tube"), on_delete=models.PROTECT, related_name="lab_result")
+    # One result per tube is the unique index on tube; no database foreign-key constraints on tube and
+    # batch (checked row by row at commit: a quarter of a city's results ingest), as for Sample:
+    # results are written by the services and bulkload from the tubes they hold, and tubes and
+    # imports are never deleted (PROTECT).
+    tube = models.OneToOneField(
+        Tube, verbose_name=_("tube"), on_delete=models.PROTECT, related_name="lab_result", db_constraint=False
+    )
     value = models.CharField(_("result"), max_length=10, choices=ResultValue.choices)
     lab = models.CharField(_("lab"), max_length=80)
     reported_at = models.DateTimeField(_("reported at"))
     batch = models.ForeignKey(
-        ResultImport, verbose_name=_("import"), null=True, blank=True, on_delete=models.PROTECT, related_name="results"
+        ResultImport,
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="results",
+        db_constraint=False,
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.PROTECT, related_name="+"
