@@ -56,6 +56,15 @@ def primary_assignment(user):
     return min(rows, key=lambda a: (len(a.division.code), a.role)) if rows else None
 
 
+def has_division_scope(user) -> bool:
+    """True when ``user`` sees a division subtree (a superuser, or an active role other than household
+    representative, whose rows come from their households only): pages of a division (sheets, grids,
+    reports) open for them."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or any(a.grants_subtree for a in active_assignments(user))
+
+
 def demo_places(district) -> dict:
     """Where the demo logins work: ``{"district", "street", "community", "compound"}`` — the first
     street of ``district`` by code, its first community, and that community's first compound (the

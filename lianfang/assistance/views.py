@@ -136,6 +136,9 @@ def index(request):
             "alerts": selectors.notifications_for(request.user).count(),
             "tickets_url": reverse("assistance:tickets"),
             "can_import": can(request.user, Capability.HANDLE_REQUESTS),
+            # the same rights as qr_sheet (household_tokens_ensure)
+            "can_print_qr": can(request.user, Capability.HANDLE_REQUESTS, code or None)
+            or can(request.user, Capability.EDIT_REGISTRY, code or None),
         },
     )
 

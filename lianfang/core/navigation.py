@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
@@ -13,12 +14,15 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class NavItem:
     """A top-bar link: ``url_name`` (reversible without arguments), translated ``label``, ``order``,
-    and the capability a user needs to see it (None: any signed-in user with a role)."""
+    the capability a user needs to see it (None: any signed-in user with a role), and ``visible``, a
+    predicate ``visible(user) -> bool`` for pages that only open for some scopes (None: always), so
+    no user is shown a link that answers 403 or 404."""
 
     url_name: str
     label: object
     order: int = 50
     capability: str | None = None
+    visible: Callable | None = None
 
 
 _items: list[NavItem] = []
@@ -41,6 +45,8 @@ def items_for(user) -> list[tuple[str, object]]:
     result = []
     for item in _items:
         if item.capability is not None and not can(user, item.capability):
+            continue
+        if item.visible is not None and not item.visible(user):
             continue
         try:
             result.append((reverse(item.url_name), item.label))

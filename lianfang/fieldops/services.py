@@ -1116,10 +1116,11 @@ def contact_classify(
     new_status = plan.status_on(today)
     at = timezone.now()
     evidence = evidence or _(
-        "%(rs)s: %(kind)s contact, last exposure %(day)s; centralized until %(c)s, home phase until %(h)s; %(source)s"
+        "%(rs)s (%(key)s): %(kind)s, last exposure %(day)s; centralized until %(c)s, home phase until %(h)s; %(source)s"
     ) % {
-        "rs": rule_set.key,
-        "kind": kind,
+        "rs": rule_set.display_name,
+        "key": rule_set.key,
+        "kind": person.get_category_display(),
         "day": person.last_exposure_on,
         "c": plan.centralized_until or "—",
         "h": plan.home_until or "—",

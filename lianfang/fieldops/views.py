@@ -134,6 +134,9 @@ def _caps(request, code: str) -> dict:
         "can_setup": can(request.user, Capability.MANAGE_WORKFORCE, code),
         "can_field": can(request.user, Capability.FIELD_WORK, code),
         "can_screen": can(request.user, Capability.EDIT_REGISTRY, code),
+        # household QR tokens (check-in cards) are the assistance app's: HANDLE_REQUESTS or EDIT_REGISTRY
+        "can_print_cards": can(request.user, Capability.HANDLE_REQUESTS, code)
+        or can(request.user, Capability.EDIT_REGISTRY, code),
     }
 
 
@@ -552,6 +555,9 @@ def person(request, pk: int):
         pk=pk,
     )
     tests = list(QuarantineTest.objects.filter(person=person).exclude(result="cancelled").order_by("due_on", "ordinal"))
+    # linked people are shown (and linked) only inside the user's scope: a household representative
+    # sees a contact in their household, not the one it met next door
+    visible = ScreenedPerson.objects.visible_to(request.user)
     return render(
         request,
         "fieldops/person.html",
@@ -559,7 +565,8 @@ def person(request, pk: int):
             "person": person,
             "tests": tests,
             "changes": person.status_changes.select_related("actor").order_by("at", "id"),
-            "secondaries": person.secondary_contacts.all(),
+            "source_contact": visible.filter(pk=person.source_contact_id).first() if person.source_contact_id else None,
+            "secondaries": visible.filter(source_contact=person).order_by("pk"),
             "status_form": forms.StatusForm(),
             "verify_form": forms.VerifyForm(),
             "test_form": forms.TestResultForm(),

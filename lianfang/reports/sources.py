@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
+from django.template.defaultfilters import yesno
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -90,6 +91,15 @@ class Filter:
     label: object
     kind: str
     choices: Callable[[], dict] | None = None
+
+    def display(self, value) -> object:
+        """One validated value as shown to people: a choice's label, a yes/no in the active language
+        for a bool (Django's translated ``yesno``), else the value itself."""
+        if self.kind == "choice" and self.choices is not None:
+            return str(self.choices().get(str(value), value))
+        if self.kind == "bool":
+            return yesno(value)
+        return value
 
     def clean(self, value, *, day: dt.date | None = None):
         """The validated value (dates resolved against ``day``); ValidationError naming filter and value."""

@@ -57,6 +57,16 @@ def home_code(user) -> str:
     return code[:12] if len(code) > 12 else code
 
 
+def has_reports(user) -> bool:
+    """True when the reports open for ``user``: a superuser, or a role whose widest division is a
+    district, street/town or community (a compound's grid worker, volunteer or household
+    representative has no report of their own: the navigation hides the entries for them)."""
+    if user.is_superuser:
+        return True
+    assignment = primary_assignment(user)
+    return assignment is not None and assignment.division.level <= Level.COMMUNITY
+
+
 def division_for(request, *, param: str = "code") -> Division:
     """The division asked for (``?code=``, default: the user's own), visible to the user and at district,
     street/town or community level. Http404 otherwise; BadRequest for a malformed code."""
@@ -473,7 +483,7 @@ def records_page(request, source: str):
             "division": division,
             "day": day,
             "result": result,
-            "filters": [(f, active.get(f.key)) for f in src.filters],
+            "filters": [(f, [f.display(v) for v in active.get(f.key, [])]) for f in src.filters],
             "query": request.GET.urlencode(),
             "can_export": _export_allowed(request.user, src, division),
         },

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, primary_assignment
+from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
 from lianfang.core import audit
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
@@ -132,7 +132,7 @@ def index(request):
             "worker": worker,
             "mine": mine,
             "manages": can(request.user, Capability.MANAGE_WORKFORCE),
-            "has_scope": primary_assignment(request.user) is not None or request.user.is_superuser,
+            "has_scope": has_division_scope(request.user),
         },
     )
 
@@ -160,30 +160,44 @@ def sheet(request):
             "form": form,
             "sheet": data,
             "columns": SHEET_COLUMNS,
-            "lines": _sheet_lines(data, day),
+            "lines": _sheet_lines(data, day, division),
             "sentence_zh": data.sentence("zh-hans"),
             "sentence_en": data.sentence("en"),
         },
     )
 
 
-def _sheet_lines(data, day: dt.date) -> list[dict]:
-    """Rows for the template with the drill-down URL of every figure."""
+def _visible_crumbs(user, division: Division) -> list[Division]:
+    """The ancestors of ``division`` from the district down that ``user`` may open (no breadcrumb
+    leads to a 404 for a grid worker or volunteer scoped to a compound)."""
+    ancestors = [a for a in division.ancestors() if a.level >= Level.DISTRICT]
+    visible = set(
+        Division.objects.visible_to(user).filter(code__in=[a.code for a in ancestors]).values_list("code", flat=True)
+    )
+    return [a for a in ancestors if a.code in visible]
+
+
+def _sheet_lines(data, day: dt.date, division: Division) -> list[dict]:
+    """Rows for the template with the drill-down URL of every figure; rows above the page's
+    ``division`` (the street of a community-cut sheet) get no community/compound links, since that
+    list would not open for the user."""
     workers_url, units_url = reverse("workforce:workers"), reverse("workforce:sheet_units")
+    on = day.isoformat()
     lines = []
 
     def line(kind, row):
         code = row.division.code
+        below = len(code) >= len(division.code)
         cells = []
         for column in SHEET_COLUMNS:
-            query = _query(deployed_within=code, on=day.isoformat(), category=list(column.categories))
+            query = _query(deployed_within=code, on=on, category=list(column.categories))
             cells.append((column, row.counts[column.key], f"{workers_url}?{query}"))
         lines.append(
             {
                 "kind": kind,
                 "row": row,
-                "communities_url": f"{units_url}?{_query(code=code, on=day.isoformat(), level=Level.COMMUNITY)}",
-                "compounds_url": f"{units_url}?{_query(code=code, on=day.isoformat(), level=Level.COMPOUND)}",
+                "communities_url": below and f"{units_url}?{_query(code=code, on=on, level=Level.COMMUNITY)}",
+                "compounds_url": below and f"{units_url}?{_query(code=code, on=on, level=Level.COMPOUND)}",
                 "cells": cells,
             }
         )
@@ -261,7 +275,7 @@ def coverage(request):
             "report": report,
             "levels": [LEVELS.L1, LEVELS.L2, LEVELS.L3],
             "can_manage": can(request.user, Capability.MANAGE_WORKFORCE, division.code),
-            "crumbs": [a for a in division.ancestors() if a.level >= Level.DISTRICT],
+            "crumbs": _visible_crumbs(request.user, division),
         },
     )
 

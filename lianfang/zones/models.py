@@ -105,6 +105,14 @@ class RuleSetQuerySet(DistrictOverlapQuerySet):
         return self.filter(Q(district__isnull=True) | _district_overlap_q(self._path_field(), scope.codes))
 
 
+# Labels of the shipped editions (RuleSet.edition holds the code, stable across languages).
+EDITION_LABELS = {
+    "8th-era": _("8th-edition era"),
+    "9th": _("9th edition"),
+    "20-measures": _("the 20 measures"),
+}
+
+
 class RuleSet(models.Model):
     """A versioned set of zone, contact and pooling rules (规则集), e.g. the 8th-edition era.
 
@@ -175,6 +183,12 @@ class RuleSet(models.Model):
     def display_name(self) -> str:
         """The name in the active language (English for ``en``, otherwise zh-Hans)."""
         return self.name_en if (get_language() or "").startswith("en") else self.name
+
+    @property
+    def display_edition(self) -> str:
+        """The edition as people read it: the shipped editions' codes (``8th-era``, ``9th``,
+        ``20-measures``) translated, a local label as entered."""
+        return str(EDITION_LABELS.get(self.edition, self.edition))
 
     @property
     def audit_division_code(self) -> str:
@@ -267,6 +281,12 @@ class RuleTier(models.Model):
     @property
     def display_measures(self) -> str:
         return self.measures_en if (get_language() or "").startswith("en") else self.measures
+
+    @property
+    def pooling_mode_labels(self) -> list[str]:
+        """The tier's pooling modes as people read them (PoolingMode labels), in order."""
+        labels = dict(PoolingMode.choices)
+        return [str(labels.get(m, m)) for m in self.pooling_modes]
 
     @property
     def default_pooling_mode(self) -> str:

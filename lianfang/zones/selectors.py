@@ -20,6 +20,7 @@ check access: pages and the API filter rows with ``Model.objects.visible_to(user
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -516,11 +517,23 @@ def _round_condition(area, rule: LiftRule, codes, base: dt.date, today: dt.date)
     if found.people is not None:
         text += " · " + _("%(n)d people") % {"n": found.people}
     if found.source:
-        text += f" · {found.source}"
+        text += f" · {evidence_source_label(found.source)}"
     met = found.all_negative is True and found.day >= lower
     if found.all_negative is True and found.day < lower:
         text += " · " + _("too early: needed on or after %(day)s") % {"day": lower}
     return Condition("round", label, met, text)
+
+
+def evidence_source_label(source: str) -> str:
+    """Where evidence came from, as people read it: ``"round #12 <name>"`` (screening) → the
+    translated "testing round #12 <name>", ``"fieldops"`` → the translated contact-tracing records;
+    any other source as given."""
+    match = re.fullmatch(r"round #(\d+)\s*(.*)", source or "", flags=re.S)
+    if match:
+        return _("testing round #%(id)s %(name)s") % {"id": match[1], "name": match[2]}
+    if source == "fieldops":
+        return _("contact tracing records")
+    return source
 
 
 def _contact_condition(area, rule: LiftRule, codes, infection_ids, today: dt.date):
@@ -546,7 +559,7 @@ def _contact_condition(area, rule: LiftRule, codes, infection_ids, today: dt.dat
         "result": result,
     }
     if found.source:
-        text += f" · {found.source}"
+        text += f" · {evidence_source_label(found.source)}"
     met = found.all_negative is True and days is not None and days > n
     return Condition("contacts", label, met, text), clear_on
 

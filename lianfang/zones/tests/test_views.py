@@ -252,3 +252,14 @@ def test_list_pages_query_budgets(in_force, district_commander, client_for, djan
         assert client.get(reverse("zones:rule_sets")).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(reverse("zones:map")).status_code == 200
+
+
+def test_rule_set_editions_and_pooling_modes_are_translated(qilihe, district_commander, client_for):
+    """zh-Hans pages name the shipped editions and pooling modes in Chinese, never by their codes."""
+    client = client_for(district_commander)
+    listing = text(client.get(reverse("zones:rule_sets"), HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert "第八版时期" in listing and "第九版" in listing and "二十条" in listing
+    assert ">8th-era<" not in listing and ">20-measures<" not in listing
+    detail = text(client.get(reverse("zones:rule_set", args=["nhc-8th-era"]), HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert "第八版时期" in detail and '<span class="tag">10合1混采</span>' in detail
+    assert '<span class="tag">pool_10</span>' not in detail

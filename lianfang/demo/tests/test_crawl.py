@@ -1,0 +1,67 @@
+"""Every demo login, from its home page: no visible link answers 403, 404 or 500, and zh-Hans pages
+show no English (the crawler's whitelist allows codes, IDs, file formats and "Lianfang")."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from lianfang.demo.tests.crawler import crawl
+
+pytestmark = pytest.mark.django_db
+
+USERS = ("commander", "street", "community", "cadre", "grid", "volunteer", "representative")
+
+# Links broken in files of other apps (not the demo's to change); the fix is described with each.
+FOREIGN = {
+    "/screening/missed/": "screening/_tabs.html links 'Missed people' for a household representative, "
+    "whose scope has no division: show it only when accounts.selectors.has_division_scope(user)",
+    "/divisions/": "registry/household_detail.html links every breadcrumb (community, compound, building) "
+    "to divisions:detail, which answers 404 above a representative's households: link only the crumbs "
+    "the user's scope covers (core.scoping.scope_for(user).covers_code(code), as divisions/detail does)",
+}
+# Pages whose English comes from shipped data, not from strings of the code (see the report): the
+# zones rule sets' citations and notes (RuleSet.source, quarantine_source: Chinese with English
+# parts) and the classification evidence of screened people, stored when it was written and quoting
+# those notes. Translating them needs Chinese versions of the shipped rule-set data.
+ENGLISH_ELSEWHERE = ("/zones/rule-sets/nhc-", "/zones/rule-sets/twenty-measures/", "/fieldops/people/")
+
+
+def _foreign(url: str) -> str | None:
+    return next((why for prefix, why in FOREIGN.items() if url.startswith(prefix)), None)
+
+
+@pytest.fixture(scope="module")
+def crawls(demo_world, django_db_blocker):
+    """``{username: CrawlResult}`` for every demo login (crawled once per module)."""
+    from lianfang.accounts.models import User
+
+    results = {}
+    with django_db_blocker.unblock():
+        for username in USERS:
+            client = Client()
+            client.force_login(User.objects.get(username=username))
+            results[username] = crawl(client)
+    return results
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_no_broken_links(crawls, username):
+    result = crawls[username]
+    assert len(result.pages) > 20  # the crawl really went through the site
+    broken = [(status, url, where) for status, url, where in result.broken if not _foreign(url)]
+    assert broken == []
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_no_broken_links_in_other_apps(crawls, username):
+    broken = [(status, url, where) for status, url, where in crawls[username].broken if _foreign(url)]
+    if broken:
+        pytest.xfail("; ".join(sorted({_foreign(url) for _s, url, _w in broken})))
+    assert broken == []
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_zh_hans_pages_have_no_english(crawls, username):
+    english = {url: words for url, words in crawls[username].english.items() if not url.startswith(ENGLISH_ELSEWHERE)}
+    assert english == {}
