@@ -1,7 +1,9 @@
 """Registry import at Qilihe scale: rows/s and peak memory, against django-import-export and a raw insert.
 
     .venv/bin/python bench/import_registry.py [--scale 1] [--iex-rows 5000] [--no-postgres] [--no-xlsx]
-        [--files DIR] [--database-url postgres://postgres@127.0.0.1:5432/lianfang_bench_import]
+        [--serial] [--files DIR] [--database-url postgres://postgres@127.0.0.1:5432/lianfang_bench_import]
+
+``--serial`` validates in the importing process only (no forked workers), to compare the two.
 
 1. A scratch SQLite database gets the Qilihe divisions and a generated population (the registry
    generator, seed 42); its residents are written as a CSV and an XLSX in the template layout
@@ -167,10 +169,14 @@ def worker_layout(folder: Path) -> dict:
     return {"nodes": len(layout)}
 
 
-def worker_import(path: Path) -> dict:
+def worker_import(path: Path, serial: bool = False) -> dict:
     _setup()
     from lianfang.divisions.models import Division
+    from lianfang.registry import importers
     from lianfang.registry.importers import registry_import
+
+    if serial:  # --serial: validate in this process only (to compare with the forked workers)
+        importers.PARALLEL_MIN_ROWS = 10**12
 
     district = Division.objects.get(code=DISTRICT)
     with _Clock() as clock:
@@ -353,6 +359,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-xlsx", action="store_true")
     parser.add_argument("--files", type=Path, help="folder to keep the generated files in and reuse next time")
+    parser.add_argument("--serial", action="store_true", help="validate without the forked worker processes")
     parser.add_argument("--worker", nargs="+")
     args = parser.parse_args()
     if args.worker:
@@ -361,7 +368,7 @@ def main() -> None:
         result = {
             "export": lambda: worker_export(folder),
             "layout": lambda: worker_layout(folder),
-            "import": lambda: worker_import(folder),
+            "import": lambda: worker_import(folder, serial=rest[1:] == ["serial"]),
             "floor": lambda: worker_floor(folder),
             "iex": lambda: worker_iex(folder, int(rest[1])),
         }[name]()
@@ -387,6 +394,7 @@ def main() -> None:
             f"roster.xlsx {xlsx_mib:.0f} MiB (ready in {time.perf_counter() - started:.0f} s)",
             flush=True,
         )
+        serial = ("serial",) if args.serial else ()
         databases = [("SQLite", None)] + ([] if args.no_postgres else [("PostgreSQL", args.database_url)])
         for label, url in databases:
             db = Database(label, files, url)
@@ -399,10 +407,10 @@ def main() -> None:
             results = {}
             try:
                 for key, title, args_ in (
-                    ("csv", "import CSV (end to end)", ("import", str(files / "roster.csv"))),
+                    ("csv", "import CSV (end to end)", ("import", str(files / "roster.csv"), *serial)),
                     ("floor", "floor: insert of validated rows", ("floor", str(files / "roster.csv"))),
                     ("iex", "django-import-export", ("iex", str(files / "roster.csv"), str(args.iex_rows))),
-                    ("xlsx", "import XLSX (end to end)", ("import", str(files / "roster.xlsx"))),
+                    ("xlsx", "import XLSX (end to end)", ("import", str(files / "roster.xlsx"), *serial)),
                 ):
                     if key == "xlsx" and args.no_xlsx:
                         continue
