@@ -21,6 +21,10 @@ bench database; WAL writer and checkpointer not included) and wrk, so the two-co
 Usage: ``.venv/bin/python bench/desk_peak.py [--rate 500] [--desks 100] [--seconds 60]
 [--workers 3] [--threads 6]`` (the scratch database ``lianfang_bench_desk`` is dropped and
 re-created; everything runs on 127.0.0.1). Needs ``wrk`` on the PATH (``apt-get install wrk``).
+
+``--in-process N [--repeat 3] [--scale 0.02]``: no gunicorn and no wrk; N registrations through
+Django's test client in this process, alternately through the plain desk view and the DRF view, with
+this process's CPU and its PostgreSQL backend's CPU per registration and the ratio of the two views.
 """
 
 from __future__ import annotations
@@ -290,6 +294,75 @@ def report(phase: Phase) -> None:
     )
 
 
+def in_process(args) -> None:
+    """CPU per registration without gunicorn or wrk: Django's test client in this process, one desk
+    and its token, ``--in-process`` registrations (ten per tube, each tube closed) after 30 warm-up
+    ones, through the plain view (api.views.sample_submit) and, alternately in the same run, through
+    the DRF view (the client's Accept header ``application/json, */*`` sends it there): this
+    process's CPU (time.process_time) and its PostgreSQL backend's (psutil), per registration."""
+    os.environ["LIANFANG_DESK_RATE"] = "1000000/min"  # one desk, no pauses: not the throttle's job here
+    spec = setup(args.pg, args.scale, 1)
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {spec['tokens'][0]}")
+    ids = iter(spec["ids"])
+    state = {"seq": 0, "tube": 0, "in_tube": 0}
+    paths = {"plain view": {}, "DRF view": {"HTTP_ACCEPT": "application/json, */*"}}
+
+    def post(kind: str, value: str, extra: dict) -> int:
+        state["seq"] += 1
+        body = {"desk": spec["desks"][0], "kind": kind, "value": value, "tube": f"ip-{state['tube']}"}
+        r = client.post(
+            "/api/v1/screening/samples/",
+            body,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"inproc-{state['seq']}",
+            **extra,
+        )
+        return r.status_code
+
+    def register(n: int, extra: dict) -> dict:
+        codes: dict[int, int] = {}
+        for _ in range(n):
+            code = post("scan", next(ids), extra)
+            codes[code] = codes.get(code, 0) + 1
+            state["in_tube"] += 1
+            if state["in_tube"] == 10:
+                post("close", f"BIP{state['tube']:06d}", extra)
+                state["tube"] += 1
+                state["in_tube"] = 0
+        return codes
+
+    for extra in paths.values():
+        register(30, extra)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = psutil.Process(cursor.fetchone()[0])
+    best: dict[str, tuple] = {}
+    for _ in range(args.repeat):
+        for name, extra in paths.items():
+            pg0, cpu0, wall0 = sum(backend.cpu_times()[:2]), time.process_time(), time.perf_counter()
+            codes = register(args.in_process, extra)
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            pg = sum(backend.cpu_times()[:2]) - pg0
+            got = tuple(1000 * x / args.in_process for x in (cpu, pg, wall))
+            best[name] = min(best.get(name, got), got)
+            print(
+                f"{name}: {args.in_process} registrations (+{args.in_process // 10} tube closes), answers {codes}: "
+                f"server CPU {got[0]:.2f} ms, PostgreSQL backend CPU {got[1]:.2f} ms, wall {got[2]:.2f} ms "
+                f"per registration; load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+    plain, drf = best["plain view"], best["DRF view"]
+    print(
+        f"best of {args.repeat} (CPU per registration, tube closes included): plain view: server {plain[0]:.2f} ms, "
+        f"PostgreSQL {plain[1]:.2f} ms; DRF view: server {drf[0]:.2f} ms, PostgreSQL {drf[1]:.2f} ms; server CPU "
+        f"plain/DRF = {plain[0] / drf[0]:.2f}; load {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
+        f"{os.getloadavg()[2]:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=500.0, help="offered registrations/s in the peak phase")
@@ -303,7 +376,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=6, help="gunicorn threads per worker (gthread)")
     parser.add_argument("--desk-concurrency", type=int, default=4, help="LIANFANG_DESK_CONCURRENCY per worker")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: N registrations through Django's test client in this process (no gunicorn, no wrk)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="with --in-process: runs of N, the best reported")
     args = parser.parse_args()
+    if args.in_process:
+        return in_process(args)
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     print(f"== desk_peak: 10x Qilihe's peak is ~390 registrations/s; offering {args.rate:.0f}/s", flush=True)

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from lianfang.screening.api import views
@@ -12,4 +13,5 @@ router.register("screening/samples", views.SampleViewSet, basename="screening-sa
 router.register("screening/results", views.LabResultViewSet, basename="screening-result")
 router.register("screening/held-results", views.ResultExceptionViewSet, basename="screening-held-result")
 router.register("screening/follow-ups", views.FollowUpViewSet, basename="screening-follow-up")
-urlpatterns = router.urls
+# desk submissions (POST) skip DRF in the usual case; the router's route stays for GET and the schema
+urlpatterns = [path("screening/samples/", views.sample_submit, name="screening-sample-list"), *router.urls]

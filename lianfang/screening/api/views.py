@@ -8,16 +8,21 @@ Retry-After) under overload, never a 500.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
@@ -270,31 +275,138 @@ class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         responses={201: s.SubmissionSerializer, 200: s.SubmissionSerializer, 409: s.SubmissionSerializer},
     )
     def create(self, request, *args, **kwargs):
-        key = request.headers.get("Idempotency-Key", "")
+        """The full DRF path, for what the plain view ``sample_submit`` leaves to it (and the schema)."""
         data = s.SampleCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        v = data.validated_data
-        desk = task = None
-        if v["desk"]:
-            desk = _visible_desk(request.user, v["desk"])
-        elif v["task"]:
-            task = get_object_or_404(
-                SamplingTask.objects.select_related("round").visible_to(request.user), pk=v["task"]
-            )
-        else:
+        if not data.validated_data["desk"] and not data.validated_data["task"]:
             raise exceptions.ValidationError({"desk": "give a desk or a task"})
-        payload = {**v, "key": key, "at": v["at"].isoformat() if v["at"] else None}
-        if not _desk_slots.acquire(timeout=0.25):
-            return Response({"status": "busy"}, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        code, body, headers = _submit(request.user, data.validated_data, request.headers.get("Idempotency-Key", ""))
+        return Response(body, status=code, headers=headers)
+
+
+def _submit(user, v: dict, key: str) -> tuple[int, dict, dict]:
+    """One validated desk or task submission ``v`` (SampleCreateSerializer's fields) under ``key``:
+    the station ``visible_to(user)`` (404 otherwise), a desk slot (503 + Retry-After when none frees,
+    views.shed_load), services.desk_submit. Returns ``(HTTP status, body, headers)`` as the API
+    answers them: 201/200/409 from the service, 403/404 ``{"detail": ...}``, 503 ``{"status": "busy"}``."""
+    try:
+        if v["desk"]:
+            desk, task = _visible_desk(user, v["desk"]), None
+        else:
+            desk = None
+            task = get_object_or_404(SamplingTask.objects.select_related("round").visible_to(user), pk=v["task"])
+    except Http404 as exc:
+        return 404, {"detail": str(exc)}, {}
+    payload = {**v, "key": key, "at": v["at"].isoformat() if v["at"] else None}
+    busy = 503, {"status": "busy"}, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if not _desk_slots.acquire(timeout=0.25):
+        return busy
+    try:
+        code, body = services.desk_submit(actor=user, desk=desk, task=task, payload=payload)
+    except PermissionDenied as exc:
+        return 403, {"detail": str(exc)}, {}
+    except OperationalError:
+        return busy
+    finally:
+        _desk_slots.release()
+    return code, body, {}
+
+
+# ------------------------------------------------------------------- the desk's submissions without DRF
+
+_sample_drf_view = SampleViewSet.as_view({"get": "list", "post": "create"})
+_desk_token = DeskTokenAuthentication()
+_renderer = JSONRenderer()
+_ACCEPTED = ("", "*/*", "application/json")
+_KINDS = ("scan", "resident", "child", "close")
+_TEXT = (("value", 100, False), ("name", 60, False), ("guardian", 40, False), ("tube", 64, True))
+_BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")  # CharField refuses NUL and lone surrogates
+
+
+def _no_constant(name):
+    raise ValueError(name)  # NaN, Infinity: DRF's JSON parser refuses them
+
+
+def _plain_payload(request) -> dict | None:
+    """SampleCreateSerializer's ``validated_data`` for the usual desk submission (a JSON object,
+    ``desk`` or ``task`` an integer, ``kind`` and strings valid, no ``at``, JSON accepted), or None
+    for anything else, which the DRF view then answers (its errors, parsers and renderers)."""
+    if request.content_type != "application/json" or request.META.get("HTTP_ACCEPT", "") not in _ACCEPTED:
+        return None
+    if request.content_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        return None
+    try:
+        data = json.loads(request.body, parse_constant=_no_constant)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("at") is not None:
+        return None
+    v = {"desk": data.get("desk"), "task": data.get("task"), "at": None}
+    for name in ("desk", "task"):
+        if v[name] is not None and type(v[name]) is not int:
+            return None
+    if not v["desk"] and not v["task"]:
+        return None
+    kind = data.get("kind")
+    if type(kind) is not str or kind.strip() not in _KINDS:
+        return None
+    v["kind"] = kind.strip()
+    for name, longest, required in _TEXT:
+        text = data.get(name, None if required else "")
+        if type(text) is not str:
+            return None
+        text = text.strip()
+        if len(text) > longest or (required and not text) or _BAD_CHARACTERS.search(text):
+            return None
+        v[name] = text
+    return v
+
+
+def _plain_user(request):
+    """The caller as DRF authenticates it here (DeskTokenAuthentication, then the session with its
+    CSRF check), or None when that would fail or nobody is authenticated (DRF answers 401/403)."""
+    words = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if words and words[0].lower() == "token":
+        if len(words) != 2:
+            return None
         try:
-            code, body = services.desk_submit(actor=request.user, desk=desk, task=task, payload=payload)
-        except PermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from None
-        except OperationalError:
-            return Response({"status": "busy"}, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-        finally:
-            _desk_slots.release()
-        return Response(body, status=code)
+            return _desk_token.authenticate_credentials(words[1])[0]
+        except exceptions.AuthenticationFailed:
+            return None
+    user = getattr(request, "user", None)
+    if not user or not user.is_active:
+        return None
+    try:
+        SessionAuthentication().enforce_csrf(request)
+    except exceptions.PermissionDenied:
+        return None
+    return user
+
+
+@csrf_exempt  # as DRF's views: CSRF is checked for session callers only (_plain_user)
+def sample_submit(request, *args, **kwargs):
+    """``/api/v1/screening/samples/``: a desk or task submission (POST) as a plain Django view.
+
+    At peak the desks post an ID number every few seconds each; DRF's request wrapping, content
+    negotiation, serializer and renderer were about half of the server's CPU per registration. This
+    view answers the usual submission with the same checks in the same order as SampleViewSet.create
+    — authentication (token header first, then session + CSRF), the per-user DeskThrottle, the
+    fields, the visible desk or task, the desk slots, services.desk_submit — and the same answers and
+    headers. Everything else (GET, another content type or Accept, an ``at`` time, a field that would
+    not validate, failed authentication, a throttled caller) goes to the DRF view unchanged, which
+    gives DRF's own answer; none of those has counted against the throttle here."""
+    if request.method != "POST":
+        return _sample_drf_view(request, *args, **kwargs)
+    v = _plain_payload(request)
+    user = v is not None and _plain_user(request)
+    if not user:
+        return _sample_drf_view(request, *args, **kwargs)
+    request.user = user
+    if not DeskThrottle().allow_request(request, None):
+        return _sample_drf_view(request, *args, **kwargs)  # DRF's 429 with its Retry-After
+    code, body, headers = _submit(user, v, request.headers.get("Idempotency-Key", ""))
+    headers = {"Allow": "GET, POST, HEAD, OPTIONS", "Vary": "Accept", **headers}
+    return HttpResponse(_renderer.render(body), status=code, content_type="application/json", headers=headers)
 
 
 class LabResultViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnlyViewSet):
