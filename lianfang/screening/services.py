@@ -726,11 +726,14 @@ def samples_register(
                     sample.set_id_number(person.id_number, person.document_type)
                 samples.append(sample)
             # the unique indexes decide: one screening sample per person and round, one per key
-            if n == 1:
-                _insert(samples[0])  # the desk's common case, without the ORM's query building
+            if n == 1 and task is None and purpose == SamplePurpose.SCREENING and connection.vendor == "postgresql":
+                _insert_screened(samples[0])  # the desk's common case: sample and member in one statement
             else:
-                Sample.objects.bulk_create(samples)
-            _after_samples(rnd, samples, task, purpose)
+                if n == 1:
+                    _insert(samples[0])  # without the ORM's query building
+                else:
+                    Sample.objects.bulk_create(samples)
+                _after_samples(rnd, samples, task, purpose)
             audit.record(
                 actor=actor,
                 action="screening.sample",
@@ -1012,11 +1015,12 @@ def _remember_in_transaction(*, key: str, scope: str, user, status_code: int, re
 _INSERT_SQL: dict[tuple, tuple[str, list]] = {}
 
 
-def _insert(obj, *, ignore_conflicts: bool = False) -> None:
+def _insert(obj, *, ignore_conflicts: bool = False, dry: bool = False) -> None:
     """INSERT one model instance with bound values and set its id: the statement is built once per
     model and database, so the desk's hot path skips the ORM's per-query compilation. Field
     defaults and ``auto_now_add`` apply as in ``save()``; raises IntegrityError like the ORM (with
-    ``ignore_conflicts``, a conflicting row is skipped and the id stays None)."""
+    ``ignore_conflicts``, a conflicting row is skipped and the id stays None; ``dry``: only build
+    and keep the statement)."""
     model = type(obj)
     key = (model, connection.vendor, ignore_conflicts)
     if key not in _INSERT_SQL:
@@ -1027,6 +1031,8 @@ def _insert(obj, *, ignore_conflicts: bool = False) -> None:
         if ignore_conflicts:
             sql += " ON CONFLICT DO NOTHING"
         _INSERT_SQL[key] = (f"{sql} RETURNING {q(model._meta.pk.column)}", fields)
+    if dry:  # only build the statement
+        return
     sql, fields = _INSERT_SQL[key]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
@@ -1035,6 +1041,29 @@ def _insert(obj, *, ignore_conflicts: bool = False) -> None:
     if row is not None:
         obj.pk = row[0]
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _insert_screened(sample: Sample) -> None:
+    """PostgreSQL: INSERT screening ``sample`` and set its member's state (sample, result pending, no
+    home visit awaited — what _after_samples does for a desk) in ONE statement, a data-modifying CTE,
+    one round trip instead of two; sets ``sample.pk``. The member is updated only while it has no
+    sample (as _after_samples). Raises IntegrityError like ``_insert`` (the unique indexes decide)."""
+    key = (Sample, "screened", connection.vendor)
+    if key not in _INSERT_SQL:
+        _insert(Sample(), dry=True)
+        insert, fields = _INSERT_SQL[(Sample, connection.vendor, False)]
+        m = connection.ops.quote_name(RoundMember._meta.db_table)
+        _INSERT_SQL[key] = (
+            f"WITH s AS ({insert}), u AS (UPDATE {m} SET sample_id = s.id, result = %s, "  # noqa: S608
+            f"awaiting_home_visit = false FROM s WHERE {m}.id = %s AND {m}.sample_id IS NULL) SELECT id FROM s",
+            fields,
+        )
+    sql, fields = _INSERT_SQL[key]
+    params = [f.get_db_prep_save(f.pre_save(sample, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, MemberResult.PENDING, sample.member_id])
+        sample.pk = cursor.fetchone()[0]
+    sample._state.adding, sample._state.db = False, connection.alias
 
 
 _DESK_LOOKUP_SQL: dict[str, str] = {}

@@ -34,7 +34,11 @@ def test_a_registration_is_few_statements_and_the_token_is_remembered(desk, comm
     assert response.status_code == 201 and response.json()["tube"]["people"] == 2
     # the same token and desk again: user, scope and desk are remembered; one look-up (key, round
     # open, resident, member), tube upsert, sample, member, audit entry, stored outcome
-    assert _writes(second.captured_queries) == ["SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", "INSERT"]
+    # (on PostgreSQL the sample and the member's state are one statement, a data-modifying CTE)
+    if connection.vendor == "postgresql":
+        assert _writes(second.captured_queries) == ["SELECT", "INSERT", "WITH", "INSERT", "INSERT"]
+    else:
+        assert _writes(second.captured_queries) == ["SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", "INSERT"]
     assert len(first.captured_queries) - len(second.captured_queries) >= 3
     zhang = RoundMember.objects.get(resident=population["张三"])
     assert zhang.result == "pending" and zhang.sample.tube.client_key == "api-tube"
