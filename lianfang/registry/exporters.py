@@ -24,7 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.exceptions import IllegalCharacterError
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
@@ -281,6 +283,16 @@ def registry_export(*, actor, target: Division, output, unmasked: bool = False, 
     return count
 
 
+EXCEL_CELL_CHARS = 32_767  # the most characters an Excel cell holds
+
+
+def _report_cell(value):
+    """``value`` as a worksheet can hold it: control characters dropped, text cut at EXCEL_CELL_CHARS."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_CELL_CHARS]
+    return value
+
+
 def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
     """Write the import's report: every original row plus ``Errors`` and ``Warnings`` columns, and a
     ``Problems`` sheet (sheet, row, column, value, reason, severity). Saved to the default storage as
@@ -314,12 +326,17 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
             extra.append(warnings)
             if index == plan.header_rows.get(sheet.name):
                 extra = [_("Errors"), _("Warnings")]
-            ws.append([*cells, *extra])
+            if issues:  # a refused row may hold what no worksheet cell can
+                cells = [_report_cell(v) for v in cells]
+            try:
+                ws.append([*cells, *extra])
+            except IllegalCharacterError:
+                ws.append([*[_report_cell(v) for v in cells], *extra])
     problems = wb.create_sheet(_("Import problems"))
     problems.append([_("Severity"), _("Sheet"), _("Row"), _("Column"), _("Value"), _("Reason")])
     for issue in sorted(plan.issues, key=lambda i: (i.severity != "error", i.sheet, i.row)):
         severity = _("error") if issue.severity == "error" else _("warning")
-        problems.append([severity, issue.sheet, issue.row, issue.column, issue.value, issue.reason])
+        problems.append([severity, issue.sheet, issue.row, issue.column, _report_cell(issue.value), issue.reason])
     buffer = io.BytesIO()
     wb.save(buffer)
     name = f"import-{batch.pk}-report.xlsx"

@@ -35,6 +35,7 @@ import gc
 import hashlib
 import io
 import itertools
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -71,6 +72,7 @@ from lianfang.registry.services import (
     FLAG_FIELDS,
     Placement,
     household_address,
+    name_problem,
     validate_resident,
 )
 
@@ -80,9 +82,18 @@ OTHER_RELATION, HEAD = str(Relation.OTHER.value), str(Relation.HEAD.value)
 REGISTERED = str(ResidenceStatus.REGISTERED.value)
 SPREADSHEET_FORMATS = ("xlsx", "xls", "ods")
 FORMATS = (*SPREADSHEET_FORMATS, "csv")
+logger = logging.getLogger(__name__)
+
 HEADER_SEARCH_ROWS = 15  # the header must start within the first 15 rows of a sheet
 PROGRESS_EVERY = 5_000
 MAX_STORED_ISSUES = 200
+# The csv module refuses fields over 128 KiB by default, as an exception that ends the whole read. A
+# field can never be longer than the file (MAX_UPLOAD_BYTES in io_views is 200 MiB), so the reader's
+# limit is raised to that and over-long cells are reported per row instead (MAX_CELL_CHARS, and the
+# model's max_length for the columns stored as they are).
+CSV_FIELD_LIMIT = 256 * 1024 * 1024
+MAX_CELL_CHARS = 1_000  # any cell: no column of the registry holds more
+SHOWN_VALUE_CHARS = 60  # an over-long value is shown truncated to this in issues and reports
 
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -193,6 +204,13 @@ TEMPLATE_COLUMNS: tuple[Column, ...] = (
     *(Column(name, label, FLAG_SYNONYMS[name]) for name, label in VULNERABILITY_FLAGS),
 )
 COLUMNS_BY_KEY = {c.key: c for c in TEMPLATE_COLUMNS}
+# Columns stored as they are: at most the model field's length (the rest are parsed, MAX_CELL_CHARS).
+MAX_LENGTHS = {
+    "name": Resident._meta.get_field("name").max_length,
+    "room": Household._meta.get_field("room").max_length,
+    "contact_name": Household._meta.get_field("contact_name").max_length,
+    "registration_address": Resident._meta.get_field("registration_address").max_length,
+}
 REQUIRED_KEYS = tuple(c.key for c in TEMPLATE_COLUMNS if c.required)
 # Columns naming statuses an import must never set (deaths, deregistration): ignored with a warning.
 IRREVERSIBLE_HEADERS = ("死亡", "是否死亡", "已故", "去世", "注销", "deceased", "dead", "death")
@@ -552,14 +570,16 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return data.decode(encoding), encoding
 
 
-def read_sheets(data: bytes, file_format: str) -> tuple[list[Sheet], str]:
+def read_sheets(data: bytes, file_format: str, file_name: str = "") -> tuple[list[Sheet], str]:
     """All sheets of a file as :class:`Sheet` (rows read lazily); returns ``(sheets, encoding)``
-    (encoding for CSV only). Raises ImportFileError for a file that cannot be opened."""
+    (encoding for CSV only). Raises ImportFileError (naming ``file_name``) for a file that cannot be opened."""
     if file_format == "csv":
         encoding = detect_encoding(data)
         stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")  # decoded as it is read
         sample = data[:10_000]
         delimiter = "\t" if sample.count(b"\t") > sample.count(b",") else ","
+        if csv.field_size_limit() < CSV_FIELD_LIMIT:
+            csv.field_size_limit(CSV_FIELD_LIMIT)
         rows = csv.reader(stream, delimiter=delimiter)
         return [_buffered("csv", rows, data.count(b"\n"), source=stream)], encoding
     import python_calamine  # noqa: PLC0415
@@ -575,7 +595,8 @@ def read_sheets(data: bytes, file_format: str) -> tuple[list[Sheet], str]:
             sheets.append(_buffered(name, rows, total, source=workbook))
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
         raise ImportFileError(
-            _("cannot open the file as %(format)s: %(error)s") % {"format": file_format, "error": exc}
+            _("cannot open %(file)s as %(format)s: the file is damaged or is not really a %(format)s file")
+            % {"file": file_name or file_format, "format": file_format}
         ) from exc
     return sheets, ""
 
@@ -976,6 +997,7 @@ class Validator:
         self._flags: dict[tuple, tuple] = {}  # flag texts → parsed flags (a sheet has a few dozen combinations)
         self._placements: dict[str, Placement] = {}  # one per division node, shared by its households
         self.labels: dict[str, dict[str, str]] = {}  # sheet → column key → "header (letter)"
+        self.length_limits: tuple[tuple[str, int], ...] = ()  # (column key, most characters) of the sheet
 
     def _intern(self, value: tuple) -> tuple:
         """One shared tuple per distinct value (most rows have the same flags): memory at 0.5 M rows.
@@ -1018,6 +1040,7 @@ class Validator:
         for sheet, header in rows_with_keys:
             columns = tuple(header.keys.items())
             self.flag_columns = tuple(name for name in FLAG_FIELDS if name in header.keys.values())
+            self.length_limits = tuple((key, MAX_LENGTHS.get(key, MAX_CELL_CHARS)) for _col, key in columns)
             self._flags = {}
             workers = parallel_workers(sheet.total)
             if workers:
@@ -1037,6 +1060,8 @@ class Validator:
                     self.progress("validate", done, max(total, done))
         if not plan.sheets:
             plan.issues.append(Issue("", 0, "", "", _("no sheet has a header row with the required columns")))
+        elif not plan.rows and not plan.errors:
+            plan.issues.append(Issue("", 0, "", "", _("the file has no data rows under its header: nothing to import")))
         self._check_elsewhere()
         self._resolve_guardians(existing)
         self._household_contacts()
@@ -1142,10 +1167,19 @@ class Validator:
 
         def make_issue(key, reason, severity="error", value=None):
             shown = values.get(key, "") if value is None else value
-            return Issue(sheet_name, row_no, columns.get(key, ""), cell_text(shown), str(reason), severity)
+            return Issue(sheet_name, row_no, columns.get(key, ""), shown_value(shown), str(reason), severity)
 
         def issue(key, reason, severity="error", value=None):
             issues.append(make_issue(key, reason, severity, value))
+
+        too_long = False
+        for key, limit in self.length_limits:
+            length = len(text[key])
+            if length > limit:
+                issue(key, _("too long: %(n)d characters, at most %(max)d") % {"n": length, "max": limit})
+                too_long = True
+        if too_long:  # the row is refused; its other checks would only repeat the value
+            return row_no, issues, len(issues), None, "", None, None
 
         # Household
         room = text.get("room", "")
@@ -1158,6 +1192,10 @@ class Validator:
             issue("room", _("room / house number is required"))
         place_issues = len(issues)
         household_key = household_phone = None
+        contact = text.get("contact_name", "")
+        if contact and (problem := name_problem(contact)):
+            issue("contact_name", problem)
+            contact = ""
         if node is not None and room:
             household_key = (node.code, room)
             phone_text = text.get("household_phone", "")
@@ -1171,7 +1209,7 @@ class Validator:
                         household_phone = ("error", make_issue("household_phone", exc))
         # Resident
         resident = self._resident(values, text, issue, existing)
-        return row_no, issues, place_issues, household_key, text.get("contact_name", ""), household_phone, resident
+        return row_no, issues, place_issues, household_key, contact, household_phone, resident
 
     def _apply_row(self, sheet_name: str, read: tuple, existing: dict) -> None:
         """Add one row read by :meth:`_read_row` to the plan, in file order: its household (the first
@@ -1396,7 +1434,7 @@ class Validator:
                 "residence_status", text.get("residence_status", ""), issue, REGISTERED
             )
         if text.get("registration_address"):
-            extra["registration_address"] = text["registration_address"][:200]
+            extra["registration_address"] = text["registration_address"]
         flag_texts = tuple([text[name] for name in self.flag_columns])
         flags = self._flags.get(flag_texts)
         if flags is None:
@@ -1604,6 +1642,14 @@ class Validator:
             household.changes = changes or None
 
 
+def shown_value(value: object) -> str:
+    """The cell text of ``value`` for an issue: at most SHOWN_VALUE_CHARS characters, then ``…``."""
+    text = cell_text(value)
+    if len(text) > SHOWN_VALUE_CHARS:
+        return text[:SHOWN_VALUE_CHARS] + "…"
+    return text
+
+
 def _strip_value(message: str) -> str:
     """validate_resident appends ``: 'value'`` to some messages; the report has its own value column."""
     return re.sub(r": (?:'[^']*'|[\d.e+-]+)$", "", str(message))
@@ -1625,7 +1671,7 @@ def plan_import(
     file_format = detect_format(file_name)
     if progress:
         progress("read", 0, 0)
-    sheets, encoding = read_sheets(data, file_format)
+    sheets, encoding = read_sheets(data, file_format, Path(file_name).name)
     validator = Validator(target, file_format, today=today or timezone.localdate(), progress=progress)
     plan = validator.run(sheets)
     plan.encoding = encoding
@@ -1949,11 +1995,29 @@ def import_batch_run(
     Status goes ``queued → running`` (conditional update; raises ValueError when the batch is not
     queued), then to ``invalid`` (errors; report written), ``validated`` (dry run), ``unchanged``
     (nothing to change: "already up to date") or ``committed``; ``failed`` with the message when the
-    database refuses the write. All writes of a commit are in one transaction with the audit entry.
-    Returns the refreshed batch. The garbage collector is paused meanwhile (:func:`gc_paused`).
+    database refuses the write or on any other exception (logged; the message names its type). All
+    writes of a commit are in one transaction with the audit entry. Returns the refreshed batch. The
+    garbage collector is paused meanwhile (:func:`gc_paused`).
     """
     with gc_paused():
-        return _import_batch_run(actor=actor, batch=batch, data=data, today=today, progress=progress)
+        try:
+            return _import_batch_run(actor=actor, batch=batch, data=data, today=today, progress=progress)
+        except Exception as exc:
+            message = _("the import stopped on an unexpected error (%(error)s); nothing was written") % {
+                "error": type(exc).__name__
+            }
+            failed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.FAILED,
+                finished_at=timezone.now(),
+                phase="done",
+                message=message,
+                issues=[Issue("", 0, "", "", message).as_dict()],
+            )
+            if not failed:  # not ours to mark (not queued, or finished meanwhile)
+                raise
+            logger.exception("import %s failed", batch.pk)
+            batch.refresh_from_db()
+            return batch
 
 
 def _import_batch_run(*, actor, batch, data, today, progress) -> ImportBatch:
@@ -2302,7 +2366,7 @@ def plan_workers(*, target: Division, data: bytes, file_name: str, today: dt.dat
 
     today = today or timezone.localdate()
     file_format = detect_format(file_name)
-    sheets, encoding = read_sheets(data, file_format)
+    sheets, encoding = read_sheets(data, file_format, Path(file_name).name)
     plan = Plan(target=target, file_format=file_format, encoding=encoding)
     places = Places(target)
     district_id = target.district_id or target.id
@@ -2445,6 +2509,8 @@ def plan_workers(*, target: Division, data: bytes, file_name: str, today: dt.dat
                 plan.residents.append(row)
     if not plan.sheets:
         plan.issues.append(Issue("", 0, "", "", _("no sheet has a header row with the required columns")))
+    elif not plan.rows and not plan.errors:
+        plan.issues.append(Issue("", 0, "", "", _("the file has no data rows under its header: nothing to import")))
     return plan
 
 

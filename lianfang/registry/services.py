@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -72,9 +73,11 @@ def household_address(placement: Placement, room: str) -> str:
 def household_create(*, actor, node: Division, room: str = "", contact_name: str = "", phone: str = "") -> Household:
     """Create a household at ``node`` (community ... unit) with an optional contact phone.
 
-    Raises ValidationError (phone invalid, node above community level) and IntegrityError when the
-    same room already exists at that node.
+    Raises ValidationError (phone invalid, contact name not a plausible name (:func:`name_problem`),
+    node above community level) and IntegrityError when the same room already exists at that node.
     """
+    if contact_name and (problem := name_problem(contact_name)):
+        raise ValidationError({"contact_name": problem})
     placement = Placement.of(node)
     household = Household(
         district_id=node.district_id,
@@ -116,6 +119,23 @@ class ResidentData:
     warnings: tuple[str, ...] = ()
 
 
+NAME_MAX_LENGTH = Resident._meta.get_field("name").max_length
+_NOT_IN_NAMES = re.compile(r"[<>\x00-\x1f\x7f-\x9f]")  # angle brackets and C0/C1 control characters
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not a plausible person's name (translated), or None when it is.
+
+    A name holds no angle brackets (markup such as ``<img …>``) and no control characters, and fits
+    the model (at most NAME_MAX_LENGTH characters). Used for residents and household contacts.
+    """
+    if len(name) > NAME_MAX_LENGTH:
+        return _("too long: %(n)d characters, at most %(max)d") % {"n": len(name), "max": NAME_MAX_LENGTH}
+    if _NOT_IN_NAMES.search(name):
+        return _("not a plausible name: angle brackets and control characters are not allowed")
+    return None
+
+
 def validate_resident(
     *,
     name: str,
@@ -137,6 +157,8 @@ def validate_resident(
     name = " ".join((name or "").split())
     if not name:
         errors["name"] = _("name is required")
+    elif problem := name_problem(name):
+        errors["name"] = problem
     number = ""
     if document_type == DocumentType.RESIDENT_ID:
         try:

@@ -213,7 +213,7 @@ def test_damaged_spreadsheet_is_a_clear_error(run_import, tmp_path):
     path.write_bytes(b"not a zip file")
     batch = run_import(path)
     assert batch.status == ImportStatus.INVALID
-    assert batch.message.startswith("cannot open the file as xlsx")
+    assert batch.message == "cannot open broken.xlsx as xlsx: the file is damaged or is not really a xlsx file"
 
 
 def test_csv_with_semicolon_free_tabs_and_english_headers(run_import, tmp_path):
@@ -347,6 +347,6 @@ def test_blank_template_round_trip_is_empty(run_import, tmp_path):
     path = tmp_path / "template.xlsx"
     path.write_bytes(buffer.getvalue())
     batch = run_import(path)
-    assert issues(batch) == []
+    assert issues(batch) == [("", 0, "", "", "the file has no data rows under its header: nothing to import")]
     assert batch.counts["rows"] == 0
-    assert batch.status == "unchanged"
+    assert batch.status == "invalid"

@@ -1,0 +1,131 @@
+# ruff: noqa: F811 (pytest fixtures imported from fixtures/importing.py)
+"""Findings of the new-user trial: what an import says when the file is odd, and what it never does."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from lianfang.registry.tests.fixtures.importing import english, issues, registry_snapshot, run_import  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+XIAXIYUAN = "620103001001"
+A1 = "620103198001010013"
+HEADER = "小区,楼栋,单元,房号,姓名,身份证号,户籍地址\n"
+
+
+def write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_field_over_the_csv_limit_is_a_row_error(run_import, tmp_path):
+    before = registry_snapshot()
+    huge = "王" * 200_000  # over the csv module's default 128 KiB field limit
+    path = write(tmp_path, "huge.csv", f"{HEADER}阳光小区,1,1,701,{huge},{A1},\n阳光小区,1,1,702,刘一,{A1},兰州\n")
+    batch = run_import(path)
+    assert batch.status == "invalid", batch.message
+    assert issues(batch) == [
+        ("csv", 2, "姓名 (E)", "王" * 60 + "…", "too long: 200000 characters, at most 60"),
+    ]
+    assert registry_snapshot() == before
+
+
+def test_fields_longer_than_the_model_holds_are_row_errors(run_import, tmp_path):
+    path = write(tmp_path, "long.csv", f"{HEADER}阳光小区,1,1,{'7' * 21},刘一,{A1},{'兰' * 201}\n")
+    batch = run_import(path)
+    assert issues(batch) == [
+        ("csv", 2, "房号 (D)", "7" * 21, "too long: 21 characters, at most 20"),
+        ("csv", 2, "户籍地址 (G)", "兰" * 60 + "…", "too long: 201 characters, at most 200"),
+    ]
+
+
+def test_any_exception_marks_the_batch_failed_and_writes_nothing(run_import, tmp_path, monkeypatch):
+    import csv
+
+    from lianfang.registry import importers
+
+    def broken(**kwargs):
+        raise csv.Error("field larger than field limit (131072)")
+
+    monkeypatch.setattr(importers, "plan_import", broken)
+    before = registry_snapshot()
+    batch = run_import(write(tmp_path, "ok.csv", f"{HEADER}阳光小区,1,1,701,刘一,{A1},\n"))
+    assert batch.status == "failed"
+    assert batch.message == "the import stopped on an unexpected error (Error); nothing was written"
+    assert issues(batch) == [("", 0, "", "", batch.message)]
+    assert registry_snapshot() == before
+
+
+def test_failed_task_shows_on_the_batch_page(
+    client_for, community_staff, population, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from lianfang.registry import importers
+    from lianfang.registry.models import ImportBatch
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(importers, "plan_import", broken)
+    client = client_for(community_staff)
+    data = f"{HEADER}阳光小区,1,1,701,刘一,{A1},\n".encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/registry/io/upload/",
+            {"division": XIAXIYUAN, "file": SimpleUploadedFile("ok.csv", data), "kind": "registry"},
+        )
+    batch = ImportBatch.objects.get()
+    assert batch.status == "failed"
+    body = client.get(f"/registry/io/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "导入因意外错误（RuntimeError）而中止；未写入任何数据" in body
+
+
+def test_header_only_file_is_an_error(run_import, tmp_path):
+    batch = run_import(write(tmp_path, "empty.csv", HEADER))
+    assert batch.status == "invalid"
+    assert issues(batch) == [("", 0, "", "", "the file has no data rows under its header: nothing to import")]
+    assert batch.counts["rows"] == 0
+
+
+def test_fake_spreadsheet_names_the_file(run_import, tmp_path):
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(b"just some text, not a workbook")
+    batch = run_import(path)
+    assert batch.status == "invalid"
+    assert batch.message == "cannot open 名单.xlsx as xlsx: the file is damaged or is not really a xlsx file"
+
+
+def test_markup_and_control_characters_are_not_names(run_import, tmp_path):
+    before = registry_snapshot()
+    text = (
+        "小区,楼栋,单元,房号,姓名,身份证号,户联系人\n"
+        f"阳光小区,1,1,701,<img src=x onerror=alert(1)>王,{A1},\n"
+        "阳光小区,1,1,702,刘一,620103198001010021,<script>alert(1)</script>\n"
+        "阳光小区,1,1,703,张\x07三,62010319800101003X,\n"
+    )
+    batch = run_import(write(tmp_path, "html.csv", text))
+    reason = "not a plausible name: angle brackets and control characters are not allowed"
+    assert issues(batch) == [
+        ("csv", 2, "姓名 (E)", "<img src=x onerror=alert(1)>王", reason),
+        ("csv", 3, "户联系人 (G)", "<script>alert(1)</script>", reason),
+        ("csv", 4, "姓名 (E)", "张\x07三", reason),
+    ]
+    assert registry_snapshot() == before
+
+
+def test_services_refuse_implausible_names(population, english):
+    from django.core.exceptions import ValidationError
+
+    from lianfang.registry.services import household_create, validate_resident
+
+    with pytest.raises(ValidationError) as caught:
+        validate_resident(name="<b>王</b>", document_number=A1)
+    assert caught.value.message_dict == {
+        "name": ["not a plausible name: angle brackets and control characters are not allowed"]
+    }
+    with pytest.raises(ValidationError) as caught:
+        household_create(actor=None, node=population["compound_a"], room="9", contact_name="x" * 61)
+    assert caught.value.message_dict == {"contact_name": ["too long: 61 characters, at most 60"]}
