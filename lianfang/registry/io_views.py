@@ -113,18 +113,24 @@ def enqueue_batch(batch: ImportBatch, actor) -> None:
 @login_required
 def io_index(request):
     """Upload form, the user's recent imports (scoped), template download and export form."""
+    return _index_page(request)
+
+
+def _index_page(request, *, upload_form=None, export_form=None, status: int = 200):
+    """The import/export page, with a bound form (and its errors) when one was refused (status 400)."""
     batches = ImportBatch.objects.visible_to(request.user).select_related("division", "actor")
-    page = Paginator(batches, 20).get_page(request.GET.get("page"))
+    page = Paginator(batches, 20).get_page(request.GET.get("page") if status == 200 else 1)
     return render(
         request,
         "registry/io/index.html",
         {
             "page": page,
-            "upload_form": UploadForm(user=request.user),
-            "export_form": ExportForm(user=request.user),
+            "upload_form": upload_form or UploadForm(user=request.user),
+            "export_form": export_form or ExportForm(user=request.user),
             "can_import": can(request.user, Capability.EDIT_REGISTRY),
             "can_export": can(request.user, Capability.EXPORT),
         },
+        status=status,
     )
 
 
@@ -134,19 +140,7 @@ def io_upload(request):
     """Store the uploaded file as a queued batch and start the background task; → the batch page."""
     form = UploadForm(request.POST, request.FILES, user=request.user)
     if not form.is_valid():
-        batches = ImportBatch.objects.visible_to(request.user).select_related("division", "actor")
-        return render(
-            request,
-            "registry/io/index.html",
-            {
-                "page": Paginator(batches, 20).get_page(1),
-                "upload_form": form,
-                "export_form": ExportForm(user=request.user),
-                "can_import": can(request.user, Capability.EDIT_REGISTRY),
-                "can_export": can(request.user, Capability.EXPORT),
-            },
-            status=400,
-        )
+        return _index_page(request, upload_form=form, status=400)
     target = _target(request.user, form.cleaned_data["division"])
     upload = form.cleaned_data["file"]
     try:
@@ -256,7 +250,7 @@ def io_export(request):
     """Export a division in the template layout; masked unless asked (permission, reason, watermark)."""
     form = ExportForm(request.POST, user=request.user)
     if not form.is_valid():
-        return HttpResponse(str(form.errors), status=400, content_type="text/plain; charset=utf-8")
+        return _index_page(request, export_form=form, status=400)
     target = _target(request.user, form.cleaned_data["division"])
     buffer = io.BytesIO()
     try:
@@ -270,7 +264,9 @@ def io_export(request):
     except PermissionDenied:
         return HttpResponse(status=403)
     except ValidationError as exc:
-        return HttpResponse("; ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+        for message in exc.messages:
+            form.add_error(None, message)
+        return _index_page(request, export_form=form, status=400)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="registry-{target.code}-{stamp}.xlsx"'

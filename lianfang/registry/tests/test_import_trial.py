@@ -129,3 +129,19 @@ def test_services_refuse_implausible_names(population, english):
     with pytest.raises(ValidationError) as caught:
         household_create(actor=None, node=population["compound_a"], room="9", contact_name="x" * 61)
     assert caught.value.message_dict == {"contact_name": ["too long: 61 characters, at most 60"]}
+
+
+def test_export_form_errors_redisplay_the_page(client_for, population, community_staff):
+    client = client_for(community_staff)
+    response = client.post("/registry/io/export/", {"division": XIAXIYUAN, "unmasked": "on"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    body = response.content.decode()
+    assert 'data-testid="upload-form"' in body
+    assert '<ul class="errorlist" id="id_reason_error"><li>导出未脱敏数据必须填写事由</li></ul>' in body
+    assert "&lt;ul" not in body
+    response = client.post("/registry/io/export/", {"division": "620103002001"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "选择一个有效的选项。 620103002001 不在可用的选项中。" in body
+    assert "&lt;ul" not in body
