@@ -45,7 +45,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -2215,6 +2215,49 @@ class RollbackError(ValueError):
     """An import that cannot be rolled back (wrong status, a later import on top, rows in use)."""
 
 
+ROLLBACK_BLOCKERS_SHOWN = 5
+
+
+def _rollback_blockers(created: dict[str, list[list[int]]]) -> list[str]:
+    """What keeps the households and residents of ``created`` (id ranges per table) from being deleted:
+    ``["household 下西园社区 … 701 has 1 service request", …]`` (translated, at most
+    ROLLBACK_BLOCKERS_SHOWN), from every foreign key to them (all PROTECT) whose row the rollback does
+    not delete itself. One query per relation."""
+    from lianfang.workforce.models import ResponsibilityAssignment, Worker  # noqa: PLC0415
+
+    keys = {Household: "household", Resident: "resident", ResponsibilityAssignment: "assignment", Worker: "worker"}
+
+    def within(model, prefix: str = "") -> Q:
+        ranges = Q()
+        for first, last in created.get(keys.get(model, ""), []):
+            ranges |= Q(**{f"{prefix}pk__range": (first, last)})
+        return ranges
+
+    blockers: list[str] = []
+    for model in (Household, Resident):
+        if not created.get(keys[model]):
+            continue
+        for relation in model._meta.related_objects:
+            if relation.many_to_many:
+                continue
+            related, name = relation.related_model, relation.field.name
+            rows = related._base_manager.filter(within(model, f"{name}__"))
+            if created.get(keys.get(related, "")):
+                rows = rows.exclude(within(related))
+            for target_id, n in rows.values_list(name).annotate(n=Count("pk")).order_by(name)[:ROLLBACK_BLOCKERS_SHOWN]:
+                meta = related._meta
+                blockers.append(
+                    _("%(kind)s %(object)s has %(n)d %(what)s")
+                    % {
+                        "kind": model._meta.verbose_name,
+                        "object": model._base_manager.get(pk=target_id),
+                        "n": n,
+                        "what": meta.verbose_name if n == 1 else meta.verbose_name_plural,
+                    }
+                )
+    return blockers[:ROLLBACK_BLOCKERS_SHOWN]
+
+
 def _from_json(model, column: str, value):
     if isinstance(value, dict) and "b64" in value:
         return base64.b64decode(value["b64"])
@@ -2249,6 +2292,11 @@ def import_batch_rollback(*, actor, batch: ImportBatch, reason: str = "") -> Imp
             ):
                 raise RollbackError(_("only an imported batch can be rolled back"))
             created = batch.created_ids or {}
+            blockers = _rollback_blockers(created)
+            if blockers:
+                raise RollbackError(
+                    _("rows created by this import are now used by other records: %s") % "; ".join(blockers)
+                )
             _delete_created(created)
             for model, key in ((Household, "household"), (Resident, "resident")):
                 restores = [

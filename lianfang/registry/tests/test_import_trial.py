@@ -145,3 +145,25 @@ def test_export_form_errors_redisplay_the_page(client_for, population, community
     body = response.content.decode()
     assert "选择一个有效的选项。 620103002001 不在可用的选项中。" in body
     assert "&lt;ul" not in body
+
+
+def test_rollback_names_the_records_that_use_created_rows(run_import, tmp_path, population):
+    from lianfang.registry.importers import RollbackError, import_batch_rollback
+    from lianfang.registry.models import Household
+    from lianfang.registry.services import resident_create, validate_resident
+
+    batch = run_import(write(tmp_path, "one.csv", f"{HEADER}阳光小区,1,1,909,刘一,{A1},\n"))
+    assert batch.status == "committed", batch.message
+    household = Household.objects.get(room="909")
+    data = validate_resident(name="刘二", document_number="620103198001010021")
+    resident_create(actor=None, household=household, data=data)
+    before = registry_snapshot()
+    with pytest.raises(RollbackError) as caught:
+        import_batch_rollback(actor=None, batch=batch)
+    assert str(caught.value) == (
+        "rows created by this import are now used by other records: "
+        "household 下西园社区 阳光小区 1号楼 1单元 909 has 1 resident"
+    )
+    assert registry_snapshot() == before
+    batch.refresh_from_db()
+    assert batch.status == "committed"
