@@ -24,14 +24,15 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.core import audit, bulk, idnumber, pii
-from lianfang.core.scoping import subtree_q
+from lianfang.core.scoping import scope_for, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.registry.models import DocumentType, Household, Resident
 from lianfang.screening import links
@@ -511,7 +512,7 @@ def resolve_id(raw: str, *, name: str = "") -> Person:
     number = _parse_id(raw)
     resident = Resident.objects.filter(id_hash=pii.lookup_hash("id", number)).first()
     if resident is not None:
-        return Person(resident=resident, name=resident.name)
+        return Person(resident=resident, name=resident.name, id_number=number)
     return _unregistered(number, name)
 
 
@@ -636,8 +637,48 @@ def _tube_full(people: int, capacity: int) -> Refused:
     )
 
 
-def _person_view(person: Person) -> dict:
+def pickable_residents(*, user, round_id: int):
+    """Residents a desk of round ``round_id`` may register by their internal id (the desk's name
+    search, kind ``"resident"``): ``Resident.objects.visible_to(user)`` AND in the round's population
+    — a member of the round not removed, or a living resident under one of the round's nodes (arrived
+    since the snapshot; added late when sampled). A queryset; ``user=None`` (the system) sees all."""
+    base = Resident.objects.all() if user is None else Resident.objects.visible_to(user)
+    members = RoundMember.objects.filter(round_id=round_id, removed=False).values("resident_id")
+    under_node = RoundNode.objects.filter(round_id=round_id, code=Substr(OuterRef("path"), 1, Length("code")))
+    return base.filter(Q(pk__in=members) | Q(Exists(under_node), is_deceased=False))
+
+
+def _shows_registry(actor, person: Person) -> bool:
+    """Whether the desk's answer may show registry details (masked name and ID) of ``person``.
+
+    Rule (domain.md §4 "desk"): a person from elsewhere who turns up at a desk is sampled and kept
+    (flagged "outside this round's area"), but the operator learns from the registry only what they
+    may see anyway: the details of residents ``visible_to`` them. For anyone else the answer shows
+    what the operator typed or scanned (the name given, the scanned ID masked), so a desk cannot be
+    used to look up people by ID number, household code or guardian. The system (``actor=None``)
+    sees all."""
     r = person.resident
+    if r is None or actor is None:
+        return True
+    scope = scope_for(actor)
+    if scope.covers_code(r.path):
+        return True
+    if not scope.household_querysets:
+        return False
+    return Resident.objects.visible_to(actor).filter(pk=r.pk).exists()
+
+
+def _person_view(person: Person, registry: bool = True) -> dict:
+    """What the desk's answer says of ``person``: masked ``name`` and ``id``, ``unregistered``,
+    masked ``guardian``; with ``registry=False`` (see :func:`_shows_registry`) no registry detail."""
+    r = person.resident
+    if r is not None and not registry:
+        return {
+            "name": _("(registered outside your area)"),
+            "id": pii.mask_id(person.id_number) if person.id_number else "",
+            "unregistered": False,
+            "guardian": "",
+        }
     return {
         "name": mask_name(person.name) if r is not None or person.name != _("(unregistered)") else person.name,
         "id": r.id_masked if r is not None else pii.mask_id(person.id_number),
@@ -1094,7 +1135,8 @@ def _desk_lookup(key: str, round_id: int, number: str, name: str) -> tuple[bool,
         return seen is not None, open_, _unregistered(number, name)
     resident = Resident(pk=rid, name=rname, household_id=household_id, path=path, id_masked=id_masked)
     resident._state.adding, resident._state.db = False, connection.alias
-    return seen is not None, open_, Person(resident=resident, name=rname, member_id=member_id, member_known=True)
+    person = Person(resident=resident, name=rname, id_number=number, member_id=member_id, member_known=True)
+    return seen is not None, open_, person
 
 
 def _looks_like_id(value: str) -> bool:
@@ -1118,9 +1160,11 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
     elif kind == "scan":
         persons = [person or resolve_id(value, name=str(payload.get("name") or ""))]
     elif kind == "resident":
-        try:
-            resident = Resident.objects.get(pk=int(value))
-        except (ValueError, Resident.DoesNotExist):
+        station = desk or task
+        resident = None
+        if value.isdigit() and len(value) < 19:
+            resident = pickable_residents(user=actor, round_id=station.round_id).filter(pk=int(value)).first()
+        if resident is None:  # unknown, out of the caller's scope or of the round: one answer for all
             raise Refused("not_found", _("no resident %(value)s") % {"value": value}) from None
         persons = [Person(resident=resident, name=resident.name)]
     elif kind == "child":
@@ -1130,15 +1174,15 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
     samples, tube = samples_register(
         actor=actor, persons=persons, tube_key=tube_key, idempotency_key=key, desk=desk, task=task, taken_at=at
     )
-    people = [_person_view(p) for p in persons]
+    people = [_person_view(p, _shows_registry(actor, p)) for p in persons]
     warnings = []
-    for s in samples:
+    for s, shown in zip(samples, people, strict=True):
         if s.unregistered:
             warnings.append(
-                _("%(name)s is not in the registry: kept as unregistered, to verify") % {"name": mask_name(s.name)}
+                _("%(name)s is not in the registry: kept as unregistered, to verify") % {"name": shown["name"]}
             )
         elif s.member_id is None:
-            warnings.append(_("%(name)s lives outside this round's area") % {"name": mask_name(s.name)})
+            warnings.append(_("%(name)s lives outside this round's area") % {"name": shown["name"]})
     return 201, {"status": "ok", "tube": _tube_view(tube), "people": people, "warnings": warnings}
 
 

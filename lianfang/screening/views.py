@@ -381,10 +381,15 @@ def station_submit(request, kind: str, pk: int):
 
 @login_required
 def station_search(request, kind: str, pk: int):
-    """htmx: residents matching a name (or pinyin initials) to pick at the desk (masked ID)."""
-    _station(request, kind, pk)
+    """htmx: residents matching a name (or pinyin initials) to pick at the desk (masked ID): only
+    those the desk may register by pick (services.pickable_residents: in scope and in the round)."""
+    desk, task = _station(request, kind, pk)
     query = request.GET.get("q", "")
-    people = search_residents(user=request.user, query=query).order_by("name", "id")[:20] if query.strip() else []
+    people = []
+    if query.strip():
+        pickable = services.pickable_residents(user=request.user, round_id=(desk or task).round_id)
+        people = search_residents(user=request.user, query=query).filter(pk__in=pickable.values("pk"))
+        people = people.order_by("name", "id")[:20]
     return render(request, "screening/_search.html", {"people": people, "mask": services.mask_name})
 
 
