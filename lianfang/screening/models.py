@@ -959,13 +959,17 @@ class Notice(models.Model):
 
 class SubmissionKey(models.Model):
     """A client-generated idempotency key (幂等键) and the response it produced, so a retry replays the
-    response instead of writing twice. Unique; ``scope`` names the endpoint."""
+    response instead of writing twice. Unique; ``scope`` names the endpoint; ``body_hash`` is the
+    hash of the request it answered (services.body_hash), so a key reused for another request is
+    refused (409 ``key_reused``) instead of replayed."""
 
     key = models.CharField(_("key"), max_length=64, unique=True)
     scope = models.CharField(_("endpoint"), max_length=40)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     status_code = models.PositiveSmallIntegerField(_("status code"))
     response = models.JSONField(_("response"), default=dict)
+    # SHA-256 (hex) of the canonical request body: the same key with another body is refused
+    body_hash = models.CharField(_("request hash"), max_length=64, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

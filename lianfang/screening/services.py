@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -965,15 +967,55 @@ def replayed(key: str) -> SubmissionKey | None:
     return SubmissionKey.objects.filter(key=key).first()
 
 
-def remember(*, key: str, scope: str, user, status_code: int, response: dict) -> SubmissionKey:
-    """Store the outcome of submission ``key`` (unique); a concurrent twin gets the first outcome."""
+def remember(*, key: str, scope: str, user, status_code: int, response: dict, digest: str = "") -> SubmissionKey:
+    """Store the outcome of submission ``key`` (unique) with the request's ``digest``
+    (:func:`body_hash`); a concurrent twin gets the first outcome."""
     try:
         with transaction.atomic():
             return SubmissionKey.objects.create(
-                key=key, scope=scope, user=_actor(user), status_code=status_code, response=response
+                key=key, scope=scope, user=_actor(user), status_code=status_code, response=response, body_hash=digest
             )
     except IntegrityError:
         return SubmissionKey.objects.get(key=key)
+
+
+def body_hash(body) -> str:
+    """SHA-256 (64 hex) of the canonical JSON of a request ``body`` (keys sorted, no spaces,
+    non-JSON values as text): two requests with the same fields and values hash alike."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def key_reused(key: str) -> dict:
+    """The 409 answer for idempotency ``key`` sent again with a different request body."""
+    return {
+        "status": "refused",
+        "code": "key_reused",
+        "message": _(
+            "idempotency key %(key)s was already used for a different submission: a new submission needs a new key"
+        )
+        % {"key": key},
+    }
+
+
+def replay(previous: SubmissionKey, digest: str) -> tuple[int, dict]:
+    """``(status, response)`` answering a retry under a stored key: the stored outcome marked
+    ``"replayed": true`` when the request hashes alike (or the key predates hashing), else 409
+    :func:`key_reused`."""
+    if previous.body_hash and digest and previous.body_hash != digest:
+        return 409, key_reused(previous.key)
+    return previous.status_code, {**previous.response, "replayed": True}
+
+
+_DESK_BODY = ("kind", "value", "tube", "name", "guardian", "at")
+
+
+def desk_body_hash(station, payload: dict) -> str:
+    """:func:`body_hash` of a desk submission: its station and the fields that decide its effect
+    (``kind``, ``value``, ``tube``, ``name``, ``guardian``, ``at``), blanks and missing alike."""
+    body = {f: str(payload.get(f) or "").strip() for f in _DESK_BODY}
+    body["station"] = f"{type(station).__name__}:{station.pk}"
+    return body_hash(body)
 
 
 KEY_RE = re.compile(r"^[A-Za-z0-9\-_:]{8,64}$")
@@ -1009,10 +1051,11 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
     person = person or found
     if round_open is False:
         person = Refused("round_closed", _("round %(name)s is closed") % {"name": station.round.name})
+    digest = desk_body_hash(station, payload)
     if seen:
         previous = replayed(key)
         if previous is not None:
-            return previous.status_code, {**previous.response, "replayed": True}
+            return replay(previous, digest)
     at = None
     if payload.get("at"):
         at = _parse_time(str(payload["at"]))
@@ -1023,7 +1066,9 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
             if isinstance(person, Refused):
                 raise person
             status, response = _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, person)
-            _remember_in_transaction(key=key, scope="desk", user=actor, status_code=status, response=response)
+            _remember_in_transaction(
+                key=key, scope="desk", user=actor, status_code=status, response=response, digest=digest
+            )
     except Refused as exc:
         explain = getattr(exc, "explain", None)
         if explain is not None:  # the transaction is over: say where the person was sampled
@@ -1034,21 +1079,24 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
         # the same submission may have been applied meanwhile by a concurrent retry: replay its outcome
         previous = replayed(key)
         if previous is not None:
-            return previous.status_code, {**previous.response, "replayed": True}
+            return replay(previous, digest)
         response = {"status": "refused", "code": exc.code, "message": exc.messages[0], **exc.detail}
         status = 409
         if exc.code not in ("round_closed", "replayed"):
-            stored = remember(key=key, scope="desk", user=actor, status_code=status, response=response)
+            stored = remember(key=key, scope="desk", user=actor, status_code=status, response=response, digest=digest)
             if stored.response != response:
-                return stored.status_code, {**stored.response, "replayed": True}
+                return replay(stored, digest)
     return status, response
 
 
-def _remember_in_transaction(*, key: str, scope: str, user, status_code: int, response: dict) -> None:
-    """Store the outcome of ``key`` inside the caller's transaction (INSERT … ON CONFLICT DO NOTHING:
-    no savepoint; the sample's own unique key already made this submission the only one)."""
+def _remember_in_transaction(*, key: str, scope: str, user, status_code: int, response: dict, digest: str) -> None:
+    """Store the outcome of ``key`` and the request's ``digest`` inside the caller's transaction
+    (INSERT … ON CONFLICT DO NOTHING: no savepoint; the sample's own unique key already made this
+    submission the only one)."""
     _insert(
-        SubmissionKey(key=key, scope=scope, user=_actor(user), status_code=status_code, response=response),
+        SubmissionKey(
+            key=key, scope=scope, user=_actor(user), status_code=status_code, response=response, body_hash=digest
+        ),
         ignore_conflicts=True,
     )
 

@@ -1,9 +1,10 @@
 """Screening API: rounds, sites, desks, tasks, tubes, samples, results, follow-ups, coverage.
 
 Every list is ``visible_to`` the caller; an out-of-scope id is a 404. Every create needs an
-``Idempotency-Key`` header (8-64 characters): a retry with the same key replays the first response
-and never writes twice. Desk submissions are throttled (429 + Retry-After) and shed (503 +
-Retry-After) under overload, never a 500.
+``Idempotency-Key`` header (8-64 characters): a retry with the same key and body replays the first
+response and never writes twice; the same key with another body is a 409 ``key_reused``. Desk
+submissions are throttled (429 + Retry-After) and shed (503 + Retry-After) under overload, never a
+500.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ IDEMPOTENCY = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
-    description="Client-generated key (8-64 characters); a retry with the same key replays the first response.",
+    description=(
+        "Client-generated key (8-64 characters); a retry with the same key and body replays the first "
+        "response; the same key with another body is refused (409 key_reused)."
+    ),
 )
 
 
@@ -121,8 +125,11 @@ class IdempotentCreateMixin:
         key = request.headers.get("Idempotency-Key", "")
         if not services.KEY_RE.match(key):
             raise exceptions.ValidationError({"Idempotency-Key": "header required: 8-64 letters, digits, - _ :"})
+        digest = services.body_hash(request.data)
         previous = services.replayed(key)
         if previous is not None:
+            if previous.body_hash and previous.body_hash != digest:
+                return Response(services.key_reused(key), status=409)
             return Response(previous.response, status=previous.status_code, headers={"Idempotent-Replayed": "true"})
         try:
             status_code, data = self.perform_idempotent_create(request, key)
@@ -132,7 +139,12 @@ class IdempotentCreateMixin:
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         stored = services.remember(
-            key=key, scope=self.idempotency_scope, user=request.user, status_code=status_code, response=data
+            key=key,
+            scope=self.idempotency_scope,
+            user=request.user,
+            status_code=status_code,
+            response=data,
+            digest=digest,
         )
         return Response(stored.response, status=stored.status_code)
 

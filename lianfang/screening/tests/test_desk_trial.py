@@ -1,0 +1,51 @@
+"""New-user trial findings on the desk API: a reused idempotency key with another body, impossible
+sample times, and the words of refusals (missing barcode, a desk out of scope)."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from lianfang.screening.models import Sample, SubmissionKey
+from lianfang.screening.tests.conftest import key, submit
+
+pytestmark = pytest.mark.django_db
+URL = "api:screening-sample-list"
+
+
+def _post(api, desk, k, **body):
+    body = {"desk": desk.pk, "kind": "scan", "tube": "tube-1", **body}
+    return api.post(reverse(URL), body, format="json", HTTP_IDEMPOTENCY_KEY=k)
+
+
+def test_a_key_reused_with_another_body_is_refused(desk, community_staff, api_for, population):
+    api = api_for(community_staff)
+    k = key()
+    first = _post(api, desk, k, value="620103198501150012")
+    assert first.status_code == 201
+    again = _post(api, desk, k, value="620103198501150012")
+    assert again.status_code == 201 and again.json()["replayed"] is True
+    other = _post(api, desk, k, value="620103198703120022")
+    assert other.status_code == 409
+    assert other.json()["code"] == "key_reused" and k in other.json()["message"]
+    assert not Sample.objects.filter(resident=population["赵丽"]).exists()
+    # the same through the desk page's endpoint and for a stored refusal
+    refused_key = key()
+    assert submit(community_staff, desk, "resident", "99999999", key=refused_key)[0] == 409
+    assert submit(community_staff, desk, "resident", "99999999", key=refused_key)[1]["replayed"] is True
+    status, body = submit(community_staff, desk, "resident", str(population["赵丽"].pk), key=refused_key)
+    assert (status, body["code"]) == (409, "key_reused")
+    assert len(SubmissionKey.objects.get(key=refused_key).body_hash) == 64
+
+
+def test_a_key_reused_for_another_round_body_is_refused(rnd, district_commander, api_for, population):
+    api = api_for(district_commander)
+    k = key()
+    url = reverse("api:screening-site-list")
+    body = {"round": rnd.pk, "name": "二号点", "division": population["compound_a"].code}
+    assert api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=k).status_code == 201
+    replay = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=k)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    other = api.post(url, {**body, "name": "三号点"}, format="json", HTTP_IDEMPOTENCY_KEY=k)
+    assert other.status_code == 409 and other.json()["code"] == "key_reused"
