@@ -1058,9 +1058,10 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
             return replay(previous, digest)
     at = None
     if payload.get("at"):
-        at = _parse_time(str(payload["at"]))
-        if at is None or at > timezone.now() + dt.timedelta(minutes=5):
-            at = None
+        try:
+            at = _sample_time(str(payload["at"]), station.round)
+        except Refused as exc:  # not stored under the key: the desk corrects its clock and retries
+            return 400, {"status": "refused", "code": exc.code, "message": exc.messages[0], **exc.detail}
     try:
         with transaction.atomic():
             if isinstance(person, Refused):
@@ -1241,6 +1242,33 @@ def _looks_like_barcode(value: str) -> bool:
     if _looks_like_id(text):
         return False
     return bool(BARCODE_RE.match(text))
+
+
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def _sample_time(text: str, rnd: TestingRound) -> dt.datetime:
+    """The time ``at`` a desk says a sample was taken (ISO 8601; an offline queue sends it late).
+    Nothing is clamped: a time more than :data:`CLOCK_SKEW` ahead of the server's clock, before the
+    round opened, or unreadable raises Refused(``bad_input``) with ``{"field": "at", "value": text}``."""
+    at = _parse_time(text)
+    detail = {"field": "at", "value": text}
+    if at is None:
+        raise Refused("bad_input", _("sample time “%(value)s” is not a date and time") % {"value": text}, detail)
+    if at > timezone.now() + CLOCK_SKEW:
+        raise Refused(
+            "bad_input",
+            _("sample time “%(value)s” is in the future: check the device's clock") % {"value": text},
+            detail,
+        )
+    if at < rnd.opened_at:
+        raise Refused(
+            "bad_input",
+            _("sample time “%(value)s” is before round %(name)s opened (%(opened)s)")
+            % {"value": text, "name": rnd.name, "opened": timezone.localtime(rnd.opened_at).strftime("%Y-%m-%d %H:%M")},
+            detail,
+        )
+    return at
 
 
 def _parse_time(text: str) -> dt.datetime | None:

@@ -49,3 +49,30 @@ def test_a_key_reused_for_another_round_body_is_refused(rnd, district_commander,
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
     other = api.post(url, {**body, "name": "三号点"}, format="json", HTTP_IDEMPOTENCY_KEY=k)
     assert other.status_code == 409 and other.json()["code"] == "key_reused"
+
+
+@pytest.mark.parametrize("at", ["2099-01-01T00:00:00Z", "1990-01-01T00:00:00Z", "yesterday"])
+def test_impossible_sample_times_are_refused_naming_the_field(at, desk, community_staff, api_for, population):
+    response = _post(api_for(community_staff), desk, key(), value="620103198501150012", at=at)
+    if at == "yesterday":  # DRF's own field validation
+        assert response.status_code == 400 and "at" in response.json()
+        return
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], body["field"]) == ("bad_input", "at")
+    assert dt.datetime.fromisoformat(body["value"]) == dt.datetime.fromisoformat(at)  # as DRF wrote it
+    assert body["value"] in body["message"]
+    assert not Sample.objects.exists()
+
+
+def test_a_sample_time_of_an_offline_queue_is_kept(desk, rnd, community_staff):
+    opened = timezone.now() - dt.timedelta(hours=1)
+    type(rnd).objects.filter(pk=rnd.pk).update(opened_at=opened)
+    desk.round.opened_at = opened
+    at = timezone.now() - dt.timedelta(seconds=30)
+    status, body = submit(community_staff, desk, "scan", "620103198501150012", at=at.isoformat())
+    assert status == 201, body
+    assert Sample.objects.get().taken_at == at.replace(microsecond=at.microsecond)
+    status, body = submit(community_staff, desk, "scan", "620103198703120022", at="not a time")
+    assert (status, body["field"]) == (400, "at")
+    assert "“not a time”" in body["message"]
