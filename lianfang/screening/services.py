@@ -387,7 +387,7 @@ def member_exempt(*, actor, member: RoundMember, exemption: str, note: str = "")
     from lianfang.screening.models import Exemption  # noqa: PLC0415
 
     if exemption and exemption not in Exemption.values:
-        raise ValidationError({"exemption": _("unknown exemption %(value)r") % {"value": exemption}})
+        raise ValidationError({"exemption": _("unknown exemption “%(value)s”") % {"value": exemption}})
     if exemption == Exemption.OTHER and not note.strip():
         raise ValidationError({"exemption_note": _("say why (a note is required for 'other')")})
     _require(actor, Capability.RUN_ROUNDS, member.path)
@@ -435,7 +435,7 @@ def desk_create(*, actor, site: SamplingSite, name: str, mode: str = "", capacit
     elif SamplingDesk.objects.filter(site=site, name=name).exists():
         errors["name"] = _("a desk named %(name)s already exists at this site") % {"name": name}
     if mode and mode not in PoolingMode.values:
-        errors["mode"] = _("unknown pooling mode %(value)r") % {"value": mode}
+        errors["mode"] = _("unknown pooling mode “%(value)s”") % {"value": mode}
     if capacity_per_hour <= 0:
         errors["capacity_per_hour"] = _("must be more than 0, got %(value)s") % {"value": capacity_per_hour}
     if errors:
@@ -502,9 +502,9 @@ def household_from_qr(text: str) -> Household:
         _prefix, pk, sig = text.split(":")
         household = Household.objects.get(pk=int(pk))
     except (ValueError, Household.DoesNotExist):
-        raise Refused("not_found", _("unknown household QR code %(value)r") % {"value": text}) from None
+        raise Refused("not_found", _("unknown household QR code “%(value)s”") % {"value": text}) from None
     if household_qr_payload(household) != text:
-        raise Refused("not_found", _("unknown household QR code %(value)r") % {"value": text})
+        raise Refused("not_found", _("unknown household QR code “%(value)s”") % {"value": text})
     return household
 
 
@@ -522,7 +522,7 @@ def _parse_id(raw: str) -> str:
     try:
         return idnumber.parse(raw).number
     except idnumber.IdNumberError as exc:
-        raise Refused("bad_input", f"{exc}: {raw!r}") from None
+        raise Refused("bad_input", _("%(error)s: “%(value)s”") % {"error": exc, "value": raw}) from None
 
 
 def _unregistered(number: str, name: str) -> Person:
@@ -727,7 +727,7 @@ def samples_register(
     if not persons:
         raise Refused("bad_input", _("nobody to register"))
     if not re.fullmatch(r"[A-Za-z0-9\-_]{4,64}", tube_key or ""):
-        raise Refused("bad_input", _("tube key %(value)r is malformed") % {"value": tube_key})
+        raise Refused("bad_input", _("tube key “%(value)s” is malformed") % {"value": tube_key})
     _require_field_work(actor, station)
     if rnd.status != RoundStatus.OPEN:
         raise Refused("round_closed", _("round %(name)s is closed") % {"name": rnd.name})
@@ -914,8 +914,10 @@ def tube_close(
     station = _station(desk, task)
     at = _now(at)
     barcode = unicodedata.normalize("NFKC", barcode or "").strip().upper()
+    if not barcode:
+        raise Refused("bad_input", _("the tube barcode is missing: scan the tube's barcode"))
     if not BARCODE_RE.match(barcode):
-        raise Refused("bad_input", _("%(value)r is not a tube barcode") % {"value": barcode})
+        raise Refused("bad_input", _("“%(value)s” is not a tube barcode") % {"value": barcode})
     _require_field_work(actor, station)
     tube = Tube.objects.filter(round=station.round, client_key=tube_key).first()
     if tube is None or tube.people == 0:
@@ -1219,7 +1221,7 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
     elif kind == "child":
         persons = [resolve_child(str(payload.get("guardian") or ""), str(payload.get("name") or ""))]
     else:
-        raise Refused("bad_input", _("unknown submission kind %(value)r") % {"value": kind})
+        raise Refused("bad_input", _("unknown submission kind “%(value)s”") % {"value": kind})
     samples, tube = samples_register(
         actor=actor, persons=persons, tube_key=tube_key, idempotency_key=key, desk=desk, task=task, taken_at=at
     )

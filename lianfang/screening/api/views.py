@@ -307,8 +307,8 @@ def _submit(user, v: dict, key: str) -> tuple[int, dict, dict]:
         else:
             desk = None
             task = get_object_or_404(SamplingTask.objects.select_related("round").visible_to(user), pk=v["task"])
-    except Http404 as exc:
-        return 404, {"detail": str(exc)}, {}
+    except Http404:  # DRF's translated "Not found." (never the model's English query message)
+        return 404, {"detail": str(exceptions.NotFound.default_detail)}, {}
     payload = {**v, "key": key, "at": v["at"].isoformat() if v["at"] else None}
     busy = 503, {"status": "busy"}, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if not _desk_slots.acquire(timeout=0.25):

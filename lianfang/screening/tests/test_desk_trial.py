@@ -76,3 +76,24 @@ def test_a_sample_time_of_an_offline_queue_is_kept(desk, rnd, community_staff):
     status, body = submit(community_staff, desk, "scan", "620103198703120022", at="not a time")
     assert (status, body["field"]) == (400, "at")
     assert "“not a time”" in body["message"]
+
+
+def test_refusal_words(desk, community_staff, api_for, population):
+    status, body = submit(community_staff, desk, "close", "", tube="tube-1")
+    assert (status, body["message"]) == (409, "the tube barcode is missing: scan the tube's barcode")
+    assert submit(community_staff, desk, "scan", "620103198501150012", tube="tube-1")[0] == 201
+    status, body = submit(community_staff, desk, "close", "ab", tube="tube-1")
+    assert body["message"] == "“AB” is not a tube barcode"
+    with translation.override("zh-hans"):
+        status, body = submit(community_staff, desk, "close", "", tube="tube-1")
+        assert "''" not in body["message"] and "管码" in body["message"]
+        status, body = submit(community_staff, desk, "scan", "LFH:1:0", tube="tube-1")
+        assert "'" not in body["message"] and "LFH:1:0" in body["message"]
+    missing = api_for(community_staff).post(
+        reverse(URL),
+        {"desk": 999999, "kind": "scan", "value": "x", "tube": "t-1"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key(),
+    )
+    assert missing.status_code == 404
+    assert "SamplingDesk" not in missing.json()["detail"] and missing.json()["detail"] == "未找到。"
