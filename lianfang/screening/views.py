@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, primary_assignment
+from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
 from lianfang.conf import env_int
 from lianfang.divisions.models import Division
 from lianfang.registry.models import Household
@@ -79,6 +79,13 @@ def _busy() -> JsonResponse:
     return response
 
 
+def _page(request, template: str, context: dict) -> HttpResponse:
+    """Render a page with the screening tabs (_tabs.html): ``division_scope`` says whether the
+    division pages (the missed-people list) open for the caller (accounts.selectors.has_division_scope:
+    not for a household representative)."""
+    return render(request, template, {**context, "division_scope": has_division_scope(request.user)})
+
+
 def _home_code(user) -> str:
     assignment = primary_assignment(user)
     return assignment.division.code if assignment else settings.LIANFANG_DISTRICT_CODE
@@ -91,7 +98,7 @@ def _home_code(user) -> str:
 def index(request):
     """Rounds in scope, overdue follow-up steps and overdue results (the district's screening page)."""
     rounds = TestingRound.objects.visible_to(request.user).select_related("district").order_by("-opened_at", "-id")[:50]
-    return render(
+    return _page(
         request,
         "screening/index.html",
         {
@@ -132,7 +139,7 @@ def round_new(request):
         else:
             messages.success(request, _("Round opened: %(n)d people expected") % {"n": rnd.expected_people})
             return redirect("screening:round", pk=rnd.pk)
-    return render(request, "screening/round_new.html", {"form": form, "home_code": _home_code(request.user)})
+    return _page(request, "screening/round_new.html", {"form": form, "home_code": _home_code(request.user)})
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -174,7 +181,7 @@ def round_detail(request, pk: int):
         .annotate(n=Count("id"))
         .order_by()
     )
-    return render(
+    return _page(
         request,
         "screening/round_detail.html",
         {
@@ -243,7 +250,7 @@ def coverage(request, pk: int):
     if (within and not within.isdigit()) or by not in selectors.LEVEL_LENGTHS:
         raise Http404
     rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
-    return render(
+    return _page(
         request,
         "screening/coverage.html",
         {
@@ -296,7 +303,7 @@ def missed_repeatedly(request):
     except ValueError:
         n = services.rules().missed_rounds_window
     rounds, people = selectors.missed_repeatedly(user=request.user, code=division.code, n=n)
-    return render(request, "screening/missed.html", {"division": division, "rounds": rounds, "people": people, "n": n})
+    return _page(request, "screening/missed.html", {"division": division, "rounds": rounds, "people": people, "n": n})
 
 
 @login_required
@@ -312,7 +319,7 @@ def tasks(request, pk: int):
     status = request.GET.get("status", TaskStatus.OPEN)
     if status in TaskStatus.values:
         qs = qs.filter(status=status)
-    return render(request, "screening/tasks.html", {"round": rnd, "tasks": qs[:300], "status": status})
+    return _page(request, "screening/tasks.html", {"round": rnd, "tasks": qs[:300], "status": status})
 
 
 # --------------------------------------------------------------------------------------------- the desk
@@ -447,7 +454,7 @@ def results(request):
         .select_related("tube", "batch")
         .order_by("-created_at", "-id")[:200]
     )
-    return render(
+    return _page(
         request,
         "screening/results.html",
         {
@@ -475,7 +482,7 @@ def follow_ups(request):
         )
         .order_by("status", "-opened_at", "-id")[:200]
     )
-    return render(request, "screening/follow_ups.html", {"follow_ups": qs, "now": timezone.now()})
+    return _page(request, "screening/follow_ups.html", {"follow_ups": qs, "now": timezone.now()})
 
 
 @login_required
@@ -489,7 +496,7 @@ def follow_up_detail(request, pk: int):
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("screening:follow_up", pk=fu.pk)
-    return render(
+    return _page(
         request,
         "screening/follow_up.html",
         {
@@ -529,4 +536,4 @@ def pool_advisor(request):
                 "options": advisor.options(p, r.advisor_pool_sizes),
             }
         )
-    return render(request, "screening/advisor.html", context)
+    return _page(request, "screening/advisor.html", context)

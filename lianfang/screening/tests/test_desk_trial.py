@@ -97,3 +97,18 @@ def test_refusal_words(desk, community_staff, api_for, population):
     )
     assert missing.status_code == 404
     assert "SamplingDesk" not in missing.json()["detail"] and missing.json()["detail"] == "未找到。"
+
+
+def test_missed_people_tab_only_for_division_scope(population, district_commander, client_for):
+    from lianfang.accounts.models import RoleAssignment
+    from lianfang.conftest import _user
+
+    rep = _user("rep")
+    RoleAssignment.objects.create(
+        user=rep, role="household_representative", division=population["compound_a"], starts_on=dt.date(2020, 1, 1)
+    )
+    missed = reverse("screening:missed")
+    page = client_for(rep).get(reverse("screening:index"))
+    assert page.status_code == 200 and f'href="{missed}"' not in page.content.decode()
+    page = client_for(district_commander).get(reverse("screening:index"))
+    assert f'href="{missed}"' in page.content.decode()
