@@ -148,3 +148,14 @@ def test_positive_pool_follow_up_and_tasks_pages(desk, district_commander, login
     page.wait_for_load_state("networkidle")
     assert page.get_by_test_id("tube-count").inner_text() == "0"
     screenshot(page, "screening-task-phone")
+
+
+def test_screening_pages_fit_a_phone_in_english(desk, district_commander, login_page, live_server):
+    """At 390 x 844 in English the sub-nav wraps within the page: no horizontal scrolling."""
+    page = login_page(district_commander)
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    for path in ("/screening/", f"/screening/rounds/{desk.round_id}/", "/screening/results/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    screenshot(page, "screening-results-phone-en")
