@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
+from lianfang.core.scoping import scope_for
 from lianfang.registry import services
 from lianfang.registry.filtersets import ResidentFilterSet
 from lianfang.registry.models import Household, Relation, Resident
@@ -24,16 +25,21 @@ RELATION_ORDER = Case(
 
 @login_required
 def household_detail(request, pk: int):
-    """A household with its members (masked); out of scope → 404."""
+    """A household with its members (masked); out of scope → 404. Breadcrumbs link only the
+    community/compound/building pages the user's scope covers (a household representative sees none)."""
     household = get_object_or_404(
         Household.objects.visible_to(request.user).select_related("community", "compound", "building", "unit"), pk=pk
     )
     members = household.residents.select_related("guardian").order_by(RELATION_ORDER, "birth_date")
+    scope = scope_for(request.user)
+    nodes = (household.community, household.compound, household.building)
+    crumbs = [(node, scope.covers_code(node.code)) for node in nodes if node is not None]
     return render(
         request,
         "registry/household_detail.html",
         {
             "household": household,
+            "crumbs": crumbs,  # (division, linked): only the divisions the user may open are links
             "members": members,
             "can_reveal": can(request.user, Capability.REVEAL_PII, household.path),
         },

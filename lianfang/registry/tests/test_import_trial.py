@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from lianfang.registry.tests.fixtures.importing import english, issues, registry_snapshot, run_import  # noqa: F401
+from lianfang.workforce.tests.conftest import grid, representative  # noqa: F401 (the workforce fixtures)
 
 pytestmark = pytest.mark.django_db
 XIAXIYUAN = "620103001001"
@@ -167,3 +168,20 @@ def test_rollback_names_the_records_that_use_created_rows(run_import, tmp_path, 
     assert registry_snapshot() == before
     batch.refresh_from_db()
     assert batch.status == "committed"
+
+
+def test_household_breadcrumbs_link_only_pages_in_scope(client_for, population, community_staff):
+    household = population["h1"]
+    body = client_for(community_staff).get(f"/registry/households/{household.pk}/").content.decode()
+    assert f'href="/divisions/{household.community.code}/"' in body
+    assert f'href="/divisions/{household.compound.code}/"' in body
+
+
+def test_household_representative_gets_no_dead_breadcrumbs(client_for, representative, grid):
+    household = grid["h1"]
+    client = client_for(representative)
+    response = client.get(f"/registry/households/{household.pk}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "/divisions/" not in body.split('<nav class="crumbs"')[1].split("</nav>")[0]
+    assert f'<span class="muted">{household.compound.short_name}</span>' in body
