@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.assistance.models import OPEN_STATUSES, Category, Channel, Priority, ServiceRequest, Status
-from lianfang.core.scoping import subtree_q
+from lianfang.core.filters import FilterSet, WithinFilter
 
 
-def _within(queryset, name, value):
-    if not value:
-        return queryset
-    if not value.isdigit():
-        raise ValidationError(_("within must be a division code (digits)"))
-    return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, value))
-
-
-class ServiceRequestFilterSet(django_filters.FilterSet):
+class ServiceRequestFilterSet(FilterSet):
     """``within`` (division code), ``status``, ``open`` (new/accepted/in progress), ``overdue`` (open and
     past a deadline now), ``category``, ``priority``, ``channel`` (any intake through it), ``mine``
     (assigned to or offered to the caller), ``household`` (id), ``number`` (exact)."""
 
-    within = django_filters.CharFilter(method=_within, label=_("within division (code)"))
+    within = WithinFilter()
     status = django_filters.ChoiceFilter(choices=Status.choices, label=_("status"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("only open requests"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))

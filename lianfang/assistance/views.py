@@ -58,6 +58,7 @@ from lianfang.assistance.models import (
     TicketEvent,
 )
 from lianfang.core import audit
+from lianfang.core.filters import bad_query_response
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household
@@ -153,7 +154,9 @@ def tickets(request):
         .order_by("-received_at", "-id"),
         request=request,
     )
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page")) if filterset.is_valid() else None
+    if not filterset.is_valid():
+        return bad_query_response(request, filterset.errors)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "assistance/tickets.html", {"filterset": filterset, "page": page, "now": timezone.now()})
 
 

@@ -4,25 +4,16 @@ through ``visible_to``: they can never widen the caller's scope."""
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.scoping import subtree_q
+from lianfang.core.filters import FilterSet, WithinFilter
 from lianfang.fieldops import models as m
 
 
-def _within(queryset, name, value):
-    if not value:
-        return queryset
-    if not value.isdigit():
-        raise ValidationError(_("within must be a division code (digits)"))
-    return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, value))
-
-
-class WithinFilterSet(django_filters.FilterSet):
+class WithinFilterSet(FilterSet):
     """Base: ``within`` (a division code: rows in its subtree)."""
 
-    within = django_filters.CharFilter(method=_within, label=_("within division (code)"))
+    within = WithinFilter()
 
 
 class GateFilterSet(WithinFilterSet):

@@ -23,12 +23,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, primary_assignment
+from lianfang.core.filters import answers_bad_query, bad_query_response, query_code, query_day, query_id
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division
 from lianfang.fieldops import adapters, briefing, filtersets, forms, selectors, services
@@ -70,7 +70,7 @@ def scope_code(request) -> str:
     """The division code a page is about: ``?within=`` when the user sees it, else the user's widest
     assignment, else the installation's district (superusers); ``""`` for a user scoped only to
     households (a household representative: their rows come from ``visible_to`` alone)."""
-    wanted = (request.GET.get("within") or "").strip()
+    wanted = query_code(request.GET, "within")
     scope = scope_for(request.user)
     if wanted.isdigit() and scope.covers_code(wanted):
         return wanted
@@ -111,7 +111,8 @@ def _back(request, fallback: str):
 
 
 def _day(request) -> dt.date:
-    return parse_date(request.GET.get("day") or "") or timezone.localdate()
+    """``?day=`` (ISO date), today when absent; BadQuery (a 400) when it is not a date."""
+    return query_day(request.GET, "day", timezone.localdate())
 
 
 def _replayed(request, key: str, endpoint: str) -> bool:
@@ -176,6 +177,7 @@ def index(request):
 
 
 @login_required
+@answers_bad_query
 def roster(request):
     """Gates of the place with their tier, today's (or ``?day=``) shifts and uncovered hours;
     managers generate the roster, assign guards and add gates."""
@@ -206,7 +208,7 @@ def roster_generate(request):
     """POST: create the roster of ``day`` for the gates under ``within`` (services.duty_roster_generate)."""
     code = scope_code(request) if not request.POST.get("within") else request.POST["within"]
     _division(request, code)
-    day = parse_date(request.POST.get("day") or "") or timezone.localdate()
+    day = query_day(request.POST, "day", timezone.localdate())
     report = _run(request, services.duty_roster_generate, actor=request.user, code=code, day=day)
     if report is not None:
         messages.success(
@@ -363,12 +365,15 @@ def gate(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def passages(request):
     """Entry/exit records of the place (masked), with the shared filters."""
     code = scope_code(request)
     base = PassageRecord.objects.visible_to(request.user).select_related("gate", "resident")
     filterset = filtersets.PassageFilterSet(request.GET, queryset=base.within(code) if code else base)
-    page = _page(request, filterset.qs) if filterset.is_valid() else None
+    if not filterset.is_valid():
+        return bad_query_response(request, filterset.errors)
+    page = _page(request, filterset.qs)
     return render(request, "fieldops/passages.html", {"filterset": filterset, "page": page, "code": code})
 
 
@@ -471,12 +476,15 @@ def patrol_finish(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def people(request):
     """Screened people of the place (masked), filters, and the bulk status request form."""
     code = scope_code(request)
     base = ScreenedPerson.objects.visible_to(request.user).select_related("infection", "household")
     filterset = filtersets.ScreenedPersonFilterSet(request.GET, queryset=base.within(code) if code else base)
-    page = _page(request, filterset.qs) if filterset.is_valid() else None
+    if not filterset.is_valid():
+        return bad_query_response(request, filterset.errors)
+    page = _page(request, filterset.qs)
     pending_bulk = BulkStatusChange.objects.visible_to(request.user).filter(status=ApprovalStatus.PENDING).count()
     return render(
         request,
@@ -646,12 +654,15 @@ def people_import(request):
 
 
 @login_required
+@answers_bad_query
 def transfers(request):
     """People to hand over to the place where they are (transfer-out list, masked)."""
     code = scope_code(request)
     base = TransferOut.objects.visible_to(request.user)
     filterset = filtersets.TransferOutFilterSet(request.GET, queryset=base.within(code) if code else base)
-    page = _page(request, filterset.qs) if filterset.is_valid() else None
+    if not filterset.is_valid():
+        return bad_query_response(request, filterset.errors)
+    page = _page(request, filterset.qs)
     return render(request, "fieldops/transfers.html", {"filterset": filterset, "page": page, **_caps(request, code)})
 
 
@@ -721,6 +732,7 @@ def bulk_decide(request, pk: int, decision: str):
 
 
 @login_required
+@answers_bad_query
 def monitoring(request):
     """Monitored people of the place for a day: checked in or not, abnormal readings; a worker
     records a check-in on someone's behalf."""
@@ -804,6 +816,7 @@ def monitoring_start(request):
 
 
 @login_required
+@answers_bad_query
 def monitoring_cards(request):
     """Printable check-in cards: one QR code per household with someone under monitoring, opening
     the household's check-in page (the household's own QR token, from the assistance app)."""
@@ -1056,6 +1069,7 @@ def channel_toggle(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def alerts(request):
     """Open alerts of the place (``?mine=1``: addressed to me), newest first; acknowledge them."""
     code = scope_code(request)
@@ -1063,7 +1077,9 @@ def alerts(request):
     filterset = filtersets.AlertFilterSet(
         request.GET or {"status": "open"}, queryset=base.within(code) if code else base
     )
-    qs = filterset.qs if filterset.is_valid() else base.none()
+    if not filterset.is_valid():
+        return bad_query_response(request, filterset.errors)
+    qs = filterset.qs
     if request.GET.get("mine"):
         qs = qs.filter(recipient__user=request.user)
     return render(request, "fieldops/alerts.html", {"filterset": filterset, "page": _page(request, qs), "code": code})
@@ -1079,14 +1095,15 @@ def alert_ack(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def briefing_page(request):
     """A team's task list for the day (``?team=&day=``), printable and readable on a phone."""
     from lianfang.workforce.models import Team  # noqa: PLC0415
 
     day = _day(request)
     teams = Team.objects.visible_to(request.user).order_by("path", "name")
-    team_id = request.GET.get("team") or ""
-    team = get_object_or_404(teams, pk=team_id) if team_id.isdigit() else None
+    team_id = query_id(request.GET, "team")
+    team = get_object_or_404(teams, pk=team_id) if team_id else None
     code = team.path if team else scope_code(request)
     result = briefing.daily_briefing(user=request.user, code=code, day=day, team=team) if code else None
     return render(

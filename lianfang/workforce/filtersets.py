@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.filters import CODE_VALIDATOR, FilterSet, IdFilter, WithinFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.workforce.models import (
     Category,
@@ -24,7 +24,7 @@ from lianfang.workforce.models import (
     active_on_q,
 )
 
-CODE = RegexValidator(r"^\d{1,20}$", _("a division code has digits only"))
+CODE = CODE_VALIDATOR
 
 
 def _code(value: str) -> str:
@@ -33,24 +33,17 @@ def _code(value: str) -> str:
     return value
 
 
-def filter_within(queryset, name, value):
-    """Rows whose SCOPE_PATH_FIELD lies in the subtree of division code ``value``."""
-    if not value:
-        return queryset
-    return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, _code(value)))
-
-
 def filter_active_on(queryset, name, value):
     """Rows whose inclusive period contains the date ``value``."""
     return queryset.filter(active_on_q(value)) if value else queryset
 
 
-class WorkerFilterSet(django_filters.FilterSet):
+class WorkerFilterSet(FilterSet):
     """``within`` (base division), ``category`` (any of several), ``q`` (name or pinyin initials),
     ``deployed_within`` with ``on`` (workers with a deployment under that code active on that day — the
     list behind a figure of the workforce sheet), ``has_account``."""
 
-    within = django_filters.CharFilter(method=filter_within, validators=[CODE], label=_("based within division (code)"))
+    within = WithinFilter(label=_("based within division (code)"))
     category = django_filters.MultipleChoiceFilter(
         choices=Category.choices, method="filter_category", label=_("category")
     )
@@ -99,11 +92,11 @@ class WorkerFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class DeploymentFilterSet(django_filters.FilterSet):
+class DeploymentFilterSet(FilterSet):
     """``within`` (deployed under a division code), ``worker`` (id), ``on`` (active on a date)."""
 
-    within = django_filters.CharFilter(method=filter_within, validators=[CODE], label=_("within division (code)"))
-    worker = django_filters.NumberFilter(field_name="worker_id", label=_("worker (id)"))
+    within = WithinFilter(label=_("within division (code)"))
+    worker = IdFilter(field_name="worker_id", label=_("worker (id)"))
     on = django_filters.DateFilter(method=filter_active_on, label=_("active on (date)"))
 
     class Meta:
@@ -111,25 +104,25 @@ class DeploymentFilterSet(django_filters.FilterSet):
         fields = ["within", "worker", "on"]
 
 
-class TeamFilterSet(django_filters.FilterSet):
+class TeamFilterSet(FilterSet):
     """``within`` (based under a division code), ``member`` (worker id)."""
 
-    within = django_filters.CharFilter(method=filter_within, validators=[CODE], label=_("within division (code)"))
-    member = django_filters.NumberFilter(field_name="members", label=_("member (worker id)"))
+    within = WithinFilter(label=_("within division (code)"))
+    member = IdFilter(field_name="members", label=_("member (worker id)"))
 
     class Meta:
         model = Team
         fields = ["within", "member"]
 
 
-class AssignmentFilterSet(django_filters.FilterSet):
+class AssignmentFilterSet(FilterSet):
     """``level`` (1-4), ``within`` (unit under a division code), ``worker`` (id), ``household`` (id),
     ``on`` (active on a date), ``current`` (open-ended: no end date)."""
 
     level = django_filters.ChoiceFilter(choices=ResponsibilityLevel.choices, label=_("level"))
-    within = django_filters.CharFilter(method=filter_within, validators=[CODE], label=_("within division (code)"))
-    worker = django_filters.NumberFilter(field_name="worker_id", label=_("worker (id)"))
-    household = django_filters.NumberFilter(field_name="household_id", label=_("household (id)"))
+    within = WithinFilter(label=_("within division (code)"))
+    worker = IdFilter(field_name="worker_id", label=_("worker (id)"))
+    household = IdFilter(field_name="household_id", label=_("household (id)"))
     on = django_filters.DateFilter(method=filter_active_on, label=_("active on (date)"))
     current = django_filters.BooleanFilter(field_name="ends_on", lookup_expr="isnull", label=_("open-ended"))
 

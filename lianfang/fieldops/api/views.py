@@ -23,7 +23,8 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lianfang.core.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from lianfang.core.filters import query_code, query_day, query_id
 from lianfang.divisions.models import Division
 from lianfang.fieldops import briefing, filtersets, selectors, services
 from lianfang.fieldops import models as m
@@ -63,6 +64,17 @@ def call(fn, **kwargs):
         raise Conflict(exc.messages) from exc
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
+
+
+WITHIN_DEFAULT = "division code; default: the caller's own division (a 404 when the caller has none)"
+
+
+def within_or_own(request) -> str:
+    """``?within=`` (a division code; BadQuery → 400 when not digits), else the caller's own division
+    (as on the pages: their widest assignment, the district for a superuser, ``""`` for none)."""
+    from lianfang.fieldops.views import scope_code  # noqa: PLC0415 (pages import this module's peers)
+
+    return query_code(request.query_params, "within") or scope_code(request)
 
 
 def division_for(request, code: str) -> Division:
@@ -143,18 +155,17 @@ class GateViewSet(ScopedCreateViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("within", OpenApiTypes.STR, required=True),
+            OpenApiParameter("within", OpenApiTypes.STR, required=False, description=WITHIN_DEFAULT),
             OpenApiParameter("day", OpenApiTypes.DATE, required=False),
         ],
         responses=s.GateCoverageSerializer(many=True),
     )
     @action(detail=False, methods=["get"])
     def coverage(self, request):
-        """Uncovered hours per gate on ``day`` (default today) under ``within``."""
-        from django.utils.dateparse import parse_date  # noqa: PLC0415
-
-        code = division_for(request, request.query_params.get("within", "")).code
-        day = parse_date(request.query_params.get("day") or "") or timezone.localdate()
+        """Uncovered hours per gate on ``day`` (default today) under ``within`` (default: the caller's
+        own division)."""
+        code = division_for(request, within_or_own(request)).code
+        day = query_day(request.query_params, "day", timezone.localdate())
         rows = selectors.roster_coverage(user=request.user, code=code, day=day)
         return Response(s.GateCoverageSerializer(rows, many=True).data)
 
@@ -561,12 +572,12 @@ class AlertViewSet(ScopedReadOnlyViewSet):
         )
 
 
-class BriefingView(APIView):
+class BriefingView(BadQueryMixin, APIView):
     """The daily briefing of a place (``within``) or a team (``team``) on ``day`` (default today)."""
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("within", OpenApiTypes.STR, required=False),
+            OpenApiParameter("within", OpenApiTypes.STR, required=False, description=WITHIN_DEFAULT),
             OpenApiParameter("team", OpenApiTypes.INT, required=False),
             OpenApiParameter("day", OpenApiTypes.DATE, required=False),
         ],
@@ -574,14 +585,12 @@ class BriefingView(APIView):
     )
     def get(self, request):
         """The briefing as sections of items (see briefing.daily_briefing)."""
-        from django.utils.dateparse import parse_date  # noqa: PLC0415
-
         from lianfang.workforce.models import Team  # noqa: PLC0415
 
-        day = parse_date(request.query_params.get("day") or "") or timezone.localdate()
-        team_id = request.query_params.get("team") or ""
-        team = get_object_or_404(Team.objects.visible_to(request.user), pk=team_id) if team_id.isdigit() else None
-        code = team.path if team is not None else division_for(request, request.query_params.get("within", "")).code
+        day = query_day(request.query_params, "day", timezone.localdate())
+        team_id = query_id(request.query_params, "team")
+        team = get_object_or_404(Team.objects.visible_to(request.user), pk=team_id) if team_id else None
+        code = team.path if team is not None else division_for(request, within_or_own(request)).code
         result = briefing.daily_briefing(user=request.user, code=code, day=day, team=team)
         data = {"day": result.day, "code": result.code, "total": result.total, "sections": result.sections}
         return Response(s.BriefingSerializer(data).data)

@@ -1,0 +1,177 @@
+"""Shared query-parameter parsing for pages and API: a bad value is a 400 naming the parameter and
+the value, never a 500.
+
+- :class:`WithinFilter`: ``within`` = a division code (1-20 digits; rows in its subtree).
+- :class:`IdFilter`: a row id (a whole number 1 … 2**63 − 1, the range of a 64-bit primary key; a
+  larger number would overflow SQLite's INTEGER and PostgreSQL's bigint).
+- :func:`query_day`: an ISO date (``YYYY-MM-DD``) that exists in the calendar.
+- :exception:`BadQuery` (a ``django.core.exceptions.BadRequest``) and :func:`bad_query_response`:
+  one way for pages and API to answer 400 with the messages.
+
+Use these filters in every FilterSet; check ``filterset.is_valid()`` on pages and answer
+``bad_query_response(request, filterset.errors)`` when it is not (the API's DjangoFilterBackend
+already answers 400 with ``{"<parameter>": ["<message>"]}``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import django_filters
+import django_filters.fields
+from django import forms
+from django.core.exceptions import BadRequest
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.shortcuts import render
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters.utils import label_for_filter
+
+from lianfang.core.scoping import subtree_q
+
+MAX_ID = 2**63 - 1
+"""The largest primary key a 64-bit integer column holds (SQLite INTEGER, PostgreSQL bigint)."""
+
+CODE_VALIDATOR = RegexValidator(
+    r"^\d{1,20}$", gettext_lazy("“%(value)s” is not a division code (1 to 20 digits)"), code="invalid_code"
+)
+
+
+class BadQuery(BadRequest):
+    """A query parameter that cannot be understood. ``errors`` maps parameter name → list of messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def within_method(queryset, name, value):
+    """Filter method: rows whose ``SCOPE_PATH_FIELD`` lies in the subtree of division code ``value``."""
+    if not value:
+        return queryset
+    return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, value))
+
+
+class WithinFilter(django_filters.CharFilter):
+    """``within``: a division code (1-20 digits); rows in its subtree. Anything else makes the form
+    invalid with the message “<value>” is not a division code."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("method", within_method)
+        kwargs.setdefault("label", gettext_lazy("within division (code)"))
+        kwargs.setdefault("validators", [CODE_VALIDATOR])
+        super().__init__(*args, **kwargs)
+
+
+class IdField(forms.IntegerField):
+    """A row id: a whole number 1 … MAX_ID."""
+
+    default_error_messages = {"invalid": gettext_lazy("“%(value)s” is not an id (a whole number)")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.validators = [
+            MinValueValidator(1, gettext_lazy("“%(value)s” is not an id (ids start at 1)")),
+            MaxValueValidator(MAX_ID, gettext_lazy("“%(value)s” is not an id (too large)")),
+        ]
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            message = self.error_messages["invalid"]
+            raise forms.ValidationError(message, code="invalid", params={"value": value}) from exc
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A filter on a row id (``field_name`` e.g. ``"household_id"``), validated by :class:`IdField`."""
+
+    field_class = IdField
+
+
+def query_day(params, name: str = "day", default: dt.date | None = None) -> dt.date | None:
+    """The ISO date ``params[name]`` (``YYYY-MM-DD``), ``default`` when absent or empty.
+
+    Raises BadQuery naming the parameter and value when it is not a date that exists (``2026-13-45``).
+    """
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadQuery({name: [_("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": raw}]}) from None
+
+
+def query_code(params, name: str = "within") -> str:
+    """The division code ``params[name]`` (``""`` when absent or empty); raises BadQuery naming the
+    parameter and value when it is not 1-20 digits."""
+    raw = (params.get(name) or "").strip()
+    if raw:
+        try:
+            CODE_VALIDATOR(raw)
+        except forms.ValidationError as exc:
+            raise BadQuery({name: exc.messages}) from None
+    return raw
+
+
+def query_id(params, name: str) -> int | None:
+    """The row id ``params[name]`` (None when absent or empty); raises BadQuery when not 1 … MAX_ID."""
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return IdField().clean(raw)
+    except forms.ValidationError as exc:
+        raise BadQuery({name: exc.messages}) from None
+
+
+def bad_query_response(request, errors):
+    """A 400 page listing ``errors`` (parameter → messages, e.g. ``filterset.errors``) with a way home."""
+    rows = [(name, " ".join(str(m) for m in messages)) for name, messages in errors.items()]
+    return render(request, "400.html", {"errors": rows}, status=400)
+
+
+def answers_bad_query(view):
+    """Page view decorator: a BadQuery raised inside ``view`` becomes :func:`bad_query_response` (400)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except BadQuery as exc:
+            return bad_query_response(request, exc.errors)
+
+    return wrapper
+
+
+class SafeModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A ModelChoiceField whose look-up of an id past MAX_ID is "not a choice", not an OverflowError."""
+
+    def to_python(self, value):
+        text = str(value or "").strip()
+        if text.isdigit() and int(text) > MAX_ID:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": text}
+            )
+        return super().to_python(value)
+
+
+class FilterSet(django_filters.FilterSet):
+    """Base of every FilterSet: labels of filters generated from model fields follow the language of
+    each request (django-filter caches the first language's label otherwise: "Status:" on a zh page),
+    and a generated foreign-key filter answers "not a choice" for an id past MAX_ID."""
+
+    @classmethod
+    def filter_for_field(cls, field, field_name, lookup_expr=None):
+        filter_ = super().filter_for_field(field, field_name, lookup_expr)
+        if filter_ is None:
+            return None
+        if filter_._label is None:
+            model, expr = cls._meta.model, filter_.lookup_expr
+            filter_._label = lazy(lambda: str(label_for_filter(model, field_name, expr, False)), str)()
+        if isinstance(filter_, django_filters.ModelChoiceFilter):
+            filter_.field_class = SafeModelChoiceField
+        return filter_
