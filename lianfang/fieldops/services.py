@@ -1638,13 +1638,40 @@ def home_monitoring_end(*, actor, monitoring: HomeMonitoring, reason: str) -> Ho
     return monitoring
 
 
+TEMPERATURE_RANGE = (Decimal("34.0"), Decimal("43.0"))
+"""Plausible readings of a body temperature in °C: from below the 35.0 °C of hypothermia to above the
+41.0 °C of hyperpyrexia (超高热, 《诊断学》第9版 发热分度), with a margin for a cold hand or a hot
+forehead; anything outside is a typing error, not a reading."""
+
+
 def _temperature(value) -> Decimal:
+    """A reading in °C rounded to 0.1 (``"37,2"`` accepted); ValidationError on ``temperature`` for
+    text, NaN, infinities or a value outside TEMPERATURE_RANGE."""
+    low, high = TEMPERATURE_RANGE
+    shown = str(value if value is not None else "").strip()
+    if not shown:
+        raise ValidationError(
+            {"temperature": _("a temperature in °C is required (%(low)s–%(high)s)") % {"low": low, "high": high}}
+        )
     try:
-        number = Decimal(str(value).strip().replace(",", ".")).quantize(Decimal("0.1"))
+        number = Decimal(shown.replace(",", "."))
+        if not number.is_finite():
+            raise InvalidOperation
+        number = number.quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
-        raise ValidationError({"temperature": _("a temperature in °C is required, got %(v)r") % {"v": value}}) from None
-    if not Decimal("34.0") <= number <= Decimal("43.0"):
-        raise ValidationError({"temperature": _("%(v)s °C is not a body temperature (34.0–43.0)") % {"v": number}})
+        raise ValidationError(
+            {
+                "temperature": _("“%(v)s” is not a temperature in °C (%(low)s–%(high)s)")
+                % {"v": shown, "low": low, "high": high}
+            }
+        ) from None
+    if not low <= number <= high:
+        raise ValidationError(
+            {
+                "temperature": _("%(v)s °C is not a plausible body temperature (%(low)s–%(high)s °C)")
+                % {"v": number, "low": low, "high": high}
+            }
+        )
     return number
 
 

@@ -5,13 +5,22 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from lianfang.fieldops import selectors, services
 from lianfang.fieldops.models import Alert, AlertKind, DisinfectionSchedule, HealthCheckIn
 from lianfang.fieldops.tests.conftest import at, today
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Requests with Accept-Language: en leave English active in this thread; restore it after."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture
@@ -59,6 +68,26 @@ def test_bad_readings_are_refused_naming_the_value(monitoring, guard, temperatur
             actor=guard.user, monitoring=monitoring, temperature=temperature, symptoms=symptoms
         )
     assert message in str(exc.value)
+    assert HealthCheckIn.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("temperature", "shown"),
+    [("NaN", "“NaN”"), ("Infinity", "“Infinity”"), ("1e999", "“1e999”"), ("80", "80.0"), ("20", "20.0")],
+)
+def test_api_refuses_impossible_temperatures_with_400(monitoring, guard, api_for, temperature, shown):
+    """Not a number, not finite, or outside 34.0–43.0 °C (services.TEMPERATURE_RANGE): 400 naming the
+    value and the range, nothing stored."""
+    response = api_for(guard.user).post(
+        "/api/v1/fieldops/check-ins/",
+        {"monitoring": monitoring.pk, "temperature": temperature},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400, response.content
+    message = " ".join(response.json()["temperature"])
+    assert shown in message and "34.0–43.0" in message
+    assert "''" not in message
     assert HealthCheckIn.objects.count() == 0
 
 
