@@ -185,11 +185,30 @@ def alert_raise(
     return alert, True
 
 
+def alert_may_acknowledge(user, alert: Alert) -> bool:
+    """True when ``user`` may acknowledge ``alert`` (the rule of :func:`alert_acknowledge`)."""
+    if alert.recipient_id is None:
+        return can(user, FIELD, alert.path)
+    return alert.recipient.user_id == getattr(user, "pk", None) or can(user, SETUP, alert.path)
+
+
 def alert_acknowledge(*, actor, alert: Alert) -> Alert:
-    """Mark ``alert`` acknowledged (open → acknowledged) by its recipient or anyone with FIELD_WORK there."""
-    recipient_user = getattr(alert.recipient, "user_id", None) if alert.recipient_id else None
-    if recipient_user != getattr(actor, "pk", None):
-        _require(actor, FIELD, alert.path)
+    """Mark ``alert`` acknowledged (open → acknowledged).
+
+    Who may: an alert addressed to a worker (``recipient``) is acknowledged by that worker, or by
+    whoever directs the workers of its place (MANAGE_WORKFORCE there: community staff, street office,
+    district — they take an alert over when the worker is unreachable); an alert addressed to the
+    place (no recipient) by anyone doing field work there (FIELD_WORK). Anyone else — another
+    volunteer, guard or representative — gets PermissionDenied (a 403): acknowledging tells the
+    system someone is on it, so only the person asked or their supervisor may say so.
+    """
+    if actor is not None and not alert_may_acknowledge(actor, alert):
+        if alert.recipient_id is None:
+            _require(actor, FIELD, alert.path)
+        raise PermissionDenied(
+            _("This alert is addressed to %(worker)s: only they or their supervisor may acknowledge it")
+            % {"worker": alert.recipient}
+        )
     now = timezone.now()
     with transaction.atomic():
         _set_status(

@@ -1082,13 +1082,17 @@ def alerts(request):
     qs = filterset.qs
     if request.GET.get("mine"):
         qs = qs.filter(recipient__user=request.user)
-    return render(request, "fieldops/alerts.html", {"filterset": filterset, "page": _page(request, qs), "code": code})
+    page = _page(request, qs)
+    for alert in page:
+        alert.may_acknowledge = services.alert_may_acknowledge(request.user, alert)
+    return render(request, "fieldops/alerts.html", {"filterset": filterset, "page": page, "code": code})
 
 
 @login_required
 @require_POST
 def alert_ack(request, pk: int):
-    """POST: acknowledge an alert (its recipient or anyone with FIELD_WORK there)."""
+    """POST: acknowledge an alert (see services.alert_acknowledge: its recipient or their supervisor;
+    an alert to the place: anyone with FIELD_WORK there); anyone else gets 403."""
     alert = get_object_or_404(Alert.objects.visible_to(request.user), pk=pk)
     _run(request, services.alert_acknowledge, actor=request.user, alert=alert)
     return _back(request, reverse("fieldops:alerts"))
