@@ -358,7 +358,10 @@ def gate(request, pk: int):
             "recent": recent,
             "tier_key": tier_key,
             "tier_name": tier_name,
-            "form": forms.PassageForm(initial={"direction": "out", "idempotency_key": uuid.uuid4().hex}),
+            # A resident returning home walks in: the defaults agree with each other (trial finding).
+            "form": forms.PassageForm(
+                initial={"direction": "in", "purpose": "return_home", "idempotency_key": uuid.uuid4().hex}
+            ),
             **_caps(request, gate.path),
         },
     )

@@ -25,6 +25,14 @@ def test_schema_says_within_is_optional(api_for, district_commander):
         assert "default" in params["within"]["description"]
 
 
+def test_gate_form_defaults_agree(client_for, community_staff, gates):
+    """Returning home is walking in: the form preselects 进 with 返回住所, never 出 with it."""
+    response = client_for(community_staff).get(f"/fieldops/gates/{gates['north'].pk}/")
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert (form["direction"].value(), form["purpose"].value()) == ("in", "return_home")
+
+
 def test_generated_filter_labels_follow_the_page_language(client_for, community_staff):
     """django-filter caches the first language's label of a generated filter; ours are lazy."""
     client = client_for(community_staff)
