@@ -79,17 +79,42 @@ def _district_overlap_q(field: str, codes) -> Q:
     return q
 
 
+def household_paths(scope) -> list[str]:
+    """Division codes (``Household.path``) of the households a user sees through household-scope
+    providers (a household representative's 10-30 households); ``[]`` for a user without them."""
+    if not scope.household_querysets:
+        return []
+    from lianfang.registry.models import Household  # noqa: PLC0415 (registry depends on zones' app order)
+
+    q = Q()
+    for households in scope.household_querysets:
+        q |= Q(pk__in=households)
+    return sorted(set(Household.objects.filter(q).values_list("path", flat=True)))
+
+
+def ancestor_codes(paths) -> set[str]:
+    """Every division code that is one of ``paths`` or an ancestor of one (by the code lengths)."""
+    return {path[:n] for path in paths for n in sorted(set(CODE_LENGTHS.values())) if n <= len(path)}
+
+
+def _scope_codes(scope) -> list[str]:
+    """The user's division subtrees plus the places of their households (for district overlap)."""
+    return [*scope.codes, *household_paths(scope)]
+
+
 class DistrictOverlapQuerySet(ScopedQuerySet):
     """Rows that belong to a whole district: visible to every user whose scope lies inside the
-    district or contains it (deny by default)."""
+    district or contains it, a household representative included (the district of their households);
+    deny by default."""
 
     def visible_to(self, user):
         scope = scope_for(user)
         if scope.everything:
             return self
-        if scope.is_empty or not scope.codes:
+        codes = _scope_codes(scope)
+        if not codes:
             return self.none()
-        return self.filter(_district_overlap_q(self._path_field(), scope.codes))
+        return self.filter(_district_overlap_q(self._path_field(), codes))
 
 
 class RuleSetQuerySet(DistrictOverlapQuerySet):
@@ -100,9 +125,10 @@ class RuleSetQuerySet(DistrictOverlapQuerySet):
         scope = scope_for(user)
         if scope.everything:
             return self
-        if scope.is_empty or not scope.codes:
+        codes = _scope_codes(scope)
+        if not codes:
             return self.none()
-        return self.filter(Q(district__isnull=True) | _district_overlap_q(self._path_field(), scope.codes))
+        return self.filter(Q(district__isnull=True) | _district_overlap_q(self._path_field(), codes))
 
 
 # Labels of the shipped editions (RuleSet.edition holds the code, stable across languages).
@@ -572,6 +598,21 @@ class ReasonCode(models.TextChoices):
 
 
 class ControlAreaQuerySet(ScopedQuerySet):
+    """Areas under the user's division subtrees; for a user with households (a household
+    representative) also every area, proposals excepted, that covers one of their households — a
+    node at the household's place or above it — so they are told their households are sealed
+    (read-only: changing an area needs MANAGE_ZONES)."""
+
+    def visible_to(self, user):
+        scope = scope_for(user)
+        if scope.everything or not scope.household_querysets:
+            return super().visible_to(user)
+        covering = ControlAreaNode.objects.filter(code__in=ancestor_codes(household_paths(scope))).values("area_id")
+        q = Q(pk__in=covering) & ~Q(status=AreaStatus.PROPOSED)
+        for code in scope.codes:
+            q |= subtree_q(self._path_field(), code)
+        return self.filter(q)
+
     def in_force(self, at: dt.datetime | None = None):
         """Areas in force at instant ``at`` (default now): started, not ended, never a proposal."""
         at = at or timezone.now()
