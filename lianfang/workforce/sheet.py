@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from lianfang.divisions.models import Division, Level
 from lianfang.workforce.models import Category, Deployment, active_on_q
@@ -95,6 +95,31 @@ class StreetBlock:
     communities: list[SheetRow]
 
 
+# The figures of the sheet's sentence, each with its noun in singular and plural ("%(n)s" is the
+# formatted number; Chinese has one form with its measure word).
+_SENTENCE_PHRASES = {
+    "streets": lambda n: ngettext("%(n)s street/town", "%(n)s streets/towns", n),
+    "communities": lambda n: ngettext("%(n)s community/village", "%(n)s communities/villages", n),
+    "community_workers": lambda n: ngettext("%(n)s community worker", "%(n)s community workers", n),
+    "city_cadres": lambda n: ngettext("%(n)s city-level stationed cadre", "%(n)s city-level stationed cadres", n),
+    "district_cadres": lambda n: ngettext(
+        "%(n)s district-level stationed cadre", "%(n)s district-level stationed cadres", n
+    ),
+    "social_work_committee": lambda n: ngettext(
+        "%(n)s social work committee member", "%(n)s social work committee members", n
+    ),
+    "veterans": lambda n: ngettext("%(n)s veteran", "%(n)s veterans", n),
+    "volunteers": lambda n: ngettext("%(n)s volunteer", "%(n)s volunteers", n),
+    "party_members": lambda n: ngettext("%(n)s party member", "%(n)s party members", n),
+    "compounds": lambda n: ngettext("%(n)s compound", "%(n)s compounds", n),
+    "total": lambda n: ngettext("%(n)s person", "%(n)s people", n),
+}
+
+
+def _plural_phrase(key: str, n: int) -> str:
+    return _SENTENCE_PHRASES[key](n)
+
+
 @dataclass
 class WorkforceSheet:
     """The sheet of ``division`` (district, street or community) on ``on``: ``streets`` in code order
@@ -110,22 +135,28 @@ class WorkforceSheet:
         return len(self.streets)
 
     def sentence(self, language: str | None = None) -> str:
-        """The totals as one sentence in ``language`` (``"zh-hans"`` or ``"en"``; default: active)."""
+        """The totals as one sentence in ``language`` (``"zh-hans"`` or ``"en"``; default: active),
+        each figure with its noun in the right plural (``1 street/town``, ``2 streets/towns``)."""
         with translation.override(language or translation.get_language()):
-            values = {key: formats.number_format(n, force_grouping=True) for key, n in self.totals.counts.items()}
+            counts = {
+                **self.totals.counts,
+                "streets": self.streets_count,
+                "communities": self.totals.communities,
+                "compounds": self.totals.compounds,
+            }
+            phrases = {
+                key: _plural_phrase(key, n) % {"n": formats.number_format(n, force_grouping=True)}
+                for key, n in counts.items()
+                if key in _SENTENCE_PHRASES
+            }
             return _(
-                "As of %(date)s, %(district)s had %(streets)s streets/towns and %(communities)s "
-                "communities/villages with %(community_workers)s community workers, %(city_cadres)s city-level "
-                "and %(district_cadres)s district-level stationed cadres, %(social_work_committee)s social work "
-                "committee members, %(veterans)s veterans, %(volunteers)s volunteers and %(party_members)s "
-                "party members at work in %(compounds)s compounds: %(total)s people in all."
+                "As of %(date)s, %(district)s had %(streets)s and %(communities)s with %(community_workers)s, "
+                "%(city_cadres)s, %(district_cadres)s, %(social_work_committee)s, %(veterans)s, %(volunteers)s "
+                "and %(party_members)s at work in %(compounds)s: %(total)s in all."
             ) % {
-                **values,
+                **phrases,
                 "date": formats.date_format(self.on, "DATE_FORMAT"),
                 "district": self.division.short_name,
-                "streets": formats.number_format(self.streets_count, force_grouping=True),
-                "communities": formats.number_format(self.totals.communities, force_grouping=True),
-                "compounds": formats.number_format(self.totals.compounds, force_grouping=True),
             }
 
     def as_dict(self) -> dict:

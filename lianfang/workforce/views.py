@@ -161,8 +161,7 @@ def sheet(request):
             "sheet": data,
             "columns": SHEET_COLUMNS,
             "lines": _sheet_lines(data, day, division),
-            "sentence_zh": data.sentence("zh-hans"),
-            "sentence_en": data.sentence("en"),
+            "sentence": data.sentence(),
         },
     )
 

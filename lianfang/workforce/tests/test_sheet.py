@@ -8,7 +8,9 @@ import json
 import re
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from lianfang.conftest import make_compound
 from lianfang.workforce import services
@@ -109,9 +111,23 @@ def test_sentence_in_both_languages(small_district):
     )
     assert sheet.sentence("en") == (
         "As of March 27, 2022, 七里河区 had 2 streets/towns and 3 communities/villages with 3 community workers, "
-        "1 city-level and 1 district-level stationed cadres, 1 social work committee members, 1 veterans, "
+        "1 city-level stationed cadre, 1 district-level stationed cadre, 1 social work committee member, 1 veteran, "
         "3 volunteers and 3 party members at work in 6 compounds: 10 people in all."
     )
+
+
+def test_sheet_page_says_the_sentence_in_the_page_language_only(small_district, district_commander, client_for):
+    with translation.override(settings.LANGUAGE_CODE):  # the English request leaves English active
+        _sheet_sentences(client_for(district_commander))
+
+
+def _sheet_sentences(client):
+    zh = client.get("/workforce/sheet/", {"code": "620103", "on": D.isoformat()}).content.decode()
+    assert "截至2022年3月27日" in zh and "As of" not in zh
+    en = client.get(
+        "/workforce/sheet/", {"code": "620103", "on": D.isoformat()}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "As of March 27, 2022" in en and "1 veteran," in en and "1 veterans" not in en
 
 
 def test_xlsx_has_the_page_layout(small_district):
