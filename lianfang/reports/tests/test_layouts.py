@@ -192,3 +192,13 @@ def test_records_export_of_personal_data_needs_the_capability(field_scene, clien
     assert client.get(url).status_code == 200
     assert client.get(f"{url}?format=xlsx").status_code == 403
     assert client.get(f"{reverse('reports:records', args=['control_areas'])}?format=xlsx").status_code == 200
+
+
+def test_layouts_page_names_columns_by_label_not_key(client_for, district_commander):
+    """The data-source list shows column labels (住户数 …), never raw keys like strict_households."""
+    response = client_for(district_commander).get("/reports/layouts/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert 'data-key="strict_households"' in text  # the key is kept for layout authors, not shown
+    assert ">strict_households<" not in text and ">community_code<" not in text
+    assert "<code>strict_households</code>" not in text
