@@ -115,6 +115,15 @@ def _day(request) -> dt.date:
     return query_day(request.GET, "day", timezone.localdate())
 
 
+def _pattern_labels(patterns: dict, language: str) -> list[tuple[str, str]]:
+    """``[(key, name)]`` of the rule set's shift patterns, the name in the page language (``name_en``
+    in English, ``name`` otherwise; the key when the rule set gives no name)."""
+    english = (language or "").startswith("en")
+    return [
+        (key, (p.get("name_en") if english else p.get("name")) or p.get("name") or key) for key, p in patterns.items()
+    ]
+
+
 def _replayed(request, key: str, endpoint: str) -> bool:
     """True when this page form (hidden ``idempotency_key``) was already submitted by this user
     (a double tap, a retry on a flaky phone network); records the key otherwise."""
@@ -196,7 +205,7 @@ def roster(request):
             "coverage": coverage,
             "workers": workers,
             "form": forms.GateForm(initial={"division": code}),
-            "patterns": field_rules.in_force(day).shift_patterns,
+            "patterns": _pattern_labels(field_rules.in_force(day).shift_patterns, request.LANGUAGE_CODE),
             **_caps(request, code),
         },
     )

@@ -47,3 +47,8 @@ def test_foreign_key_filter_with_an_id_past_64_bits_is_400(client_for, community
     response = client_for(community_staff).get("/fieldops/passages/", {"gate": "99999999999999999999"})
     assert response.status_code == 400
     assert "gate" in response.content.decode()
+
+
+def test_roster_names_shift_patterns_in_the_page_language(client_for, community_staff):
+    zh = client_for(community_staff).get("/fieldops/roster/").content.decode()
+    assert "三班倒（8小时）" in zh and ">three-8h<" not in zh
