@@ -67,6 +67,7 @@ from lianfang.registry.models import (
     ResidenceStatus,
     Resident,
     Sex,
+    import_summary,
 )
 from lianfang.registry.services import (
     FLAG_FIELDS,
@@ -2052,12 +2053,11 @@ def _import_batch_run(*, actor, batch, data, today, progress) -> ImportBatch:
 
         write_issue_report(batch=batch, data=data, plan=plan)
     if plan.errors:
-        message = _("%(n)d errors: nothing was written; fix the file and import it again") % {"n": len(plan.errors)}
+        message = import_summary(ImportStatus.INVALID, batch.kind, counts)
         return _finish(batch, ImportStatus.INVALID, counts=counts, issues=issues, message=message)
     if batch.kind == ImportKind.WORKERS:
         return _run_workers(batch, plan, actor, counts, issues)
     if not plan.changes_anything:
-        message = _("no changes: all %(n)d rows are already in the registry") % {"n": counts["rows"]}
         previous = (
             ImportBatch.objects.filter(
                 division=batch.division, file_sha256=batch.file_sha256, status=ImportStatus.COMMITTED
@@ -2067,23 +2067,16 @@ def _import_batch_run(*, actor, batch, data, today, progress) -> ImportBatch:
             .first()
         )
         if previous is not None:
-            message += " " + _("(the same file was imported as #%(id)d)") % {"id": previous.pk}
+            counts["same_file_as"] = previous.pk
+        message = import_summary(ImportStatus.UNCHANGED, batch.kind, counts)
         return _finish(batch, ImportStatus.UNCHANGED, counts=counts, issues=issues, message=message)
     if batch.dry_run:
-        message = _("checked: the file can be imported (dry run, nothing written)")
+        message = import_summary(ImportStatus.VALIDATED, batch.kind, counts)
         return _finish(batch, ImportStatus.VALIDATED, counts=counts, issues=issues, message=message)
     try:
         with transaction.atomic():
             counts = commit_plan(plan=plan, batch=batch, progress=progress)
-            message = _(
-                "imported: %(hc)d households and %(rc)d residents created, "
-                "%(hu)d households and %(ru)d residents updated"
-            ) % {
-                "hc": counts["households_created"],
-                "rc": counts["residents_created"],
-                "hu": counts["households_updated"],
-                "ru": counts["residents_updated"],
-            }
+            message = import_summary(ImportStatus.COMMITTED, batch.kind, counts)
             batch = _committed(batch, actor, counts, issues, message)
     except IntegrityError as exc:
         return _finish(batch, ImportStatus.FAILED, counts=counts, issues=issues, message=str(exc)[:500])
@@ -2110,24 +2103,21 @@ def _run_workers(batch: ImportBatch, plan: Plan, actor, counts: dict, issues: li
     """The commit half of import_batch_run for a workers roster (see commit_workers)."""
     new = sum(1 for r in plan.residents if r.existing_id is None or r.level)
     if not new:
-        message = _("no changes: all %(n)d rows are already in the registry") % {"n": counts["rows"]}
+        message = import_summary(ImportStatus.UNCHANGED, batch.kind, counts)
         return _finish(batch, ImportStatus.UNCHANGED, counts=counts, issues=issues, message=message)
     if batch.dry_run:
-        message = _("checked: the file can be imported (dry run, nothing written)")
+        message = import_summary(ImportStatus.VALIDATED, batch.kind, counts)
         return _finish(batch, ImportStatus.VALIDATED, counts=counts, issues=issues, message=message)
     try:
         with transaction.atomic():
             counts = commit_workers(plan=plan, batch=batch, actor=actor)
             if plan.errors:
                 raise _WorkersRefused
-            message = _("imported: %(w)d workers and %(a)d responsibility assignments created") % {
-                "w": counts["workers_created"],
-                "a": counts["assignments_created"],
-            }
+            message = import_summary(ImportStatus.COMMITTED, batch.kind, counts)
             batch = _committed(batch, actor, counts, issues, message)
     except _WorkersRefused:
         counts["errors"] = len(plan.errors)
-        message = _("%(n)d errors: nothing was written; fix the file and import it again") % {"n": len(plan.errors)}
+        message = import_summary(ImportStatus.INVALID, batch.kind, counts)
         return _finish(
             batch, ImportStatus.INVALID, counts=counts, issues=plan.errors[:MAX_STORED_ISSUES], message=message
         )

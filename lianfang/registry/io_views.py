@@ -282,6 +282,9 @@ class ImportBatchSerializer(serializers.ModelSerializer):
     division = serializers.SlugRelatedField(slug_field="code", read_only=True)
     kind = serializers.CharField(read_only=True, help_text="registry (households and residents) or workers")
     report_url = serializers.SerializerMethodField()
+    message = serializers.CharField(
+        source="summary", read_only=True, help_text="The result in one sentence, in the request's language"
+    )
 
     class Meta:
         model = ImportBatch

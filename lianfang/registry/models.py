@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.models import SealedIdMixin, SealedPhoneMixin
@@ -312,9 +313,47 @@ class ImportBatch(models.Model):
         return self.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
     @property
+    def summary(self) -> str:
+        """The result in the viewer's language (:func:`import_summary`), else the stored ``message``."""
+        return import_summary(self.status, self.kind, self.counts) or self.message
+
+    @property
     def phase_display(self) -> str:
         """The phase in words: reading, checking, writing (translated)."""
         return str(IMPORT_PHASES.get(self.phase, self.phase))
+
+
+def import_summary(status: str, kind: str, counts: dict) -> str | None:
+    """The one-sentence result of an import in the active language, from its status and ``counts``
+    (see :class:`ImportBatch`); None when the sentence cannot be made from them (a file that could not
+    be read, a failure: the stored message stands). ``counts["same_file_as"]`` is the id of an earlier
+    import of the same file, for ``unchanged``."""
+    if not counts:
+        return None
+    if status == ImportStatus.INVALID and counts.get("errors"):
+        return gettext("%(n)d errors: nothing was written; fix the file and import it again") % {"n": counts["errors"]}
+    if status == ImportStatus.UNCHANGED:
+        text = gettext("no changes: all %(n)d rows are already in the registry") % {"n": counts.get("rows", 0)}
+        if counts.get("same_file_as"):
+            text += " " + gettext("(the same file was imported as #%(id)d)") % {"id": counts["same_file_as"]}
+        return text
+    if status == ImportStatus.VALIDATED:
+        return gettext("checked: the file can be imported (dry run, nothing written)")
+    if status in (ImportStatus.COMMITTED, ImportStatus.ROLLED_BACK) and kind == ImportKind.WORKERS:
+        return gettext("imported: %(w)d workers and %(a)d responsibility assignments created") % {
+            "w": counts.get("workers_created", 0),
+            "a": counts.get("assignments_created", 0),
+        }
+    if status in (ImportStatus.COMMITTED, ImportStatus.ROLLED_BACK):
+        return gettext(
+            "imported: %(hc)d households and %(rc)d residents created, %(hu)d households and %(ru)d residents updated"
+        ) % {
+            "hc": counts.get("households_created", 0),
+            "rc": counts.get("residents_created", 0),
+            "hu": counts.get("households_updated", 0),
+            "ru": counts.get("residents_updated", 0),
+        }
+    return None
 
 
 class ImportChange(models.Model):

@@ -185,3 +185,22 @@ def test_household_representative_gets_no_dead_breadcrumbs(client_for, represent
     body = response.content.decode()
     assert "/divisions/" not in body.split('<nav class="crumbs"')[1].split("</nav>")[0]
     assert f'<span class="muted">{household.compound.short_name}</span>' in body
+
+
+def test_import_result_is_shown_in_the_viewer_language(
+    client_for, population, community_staff, settings, django_capture_on_commit_callbacks
+):
+    from lianfang.registry.models import ImportBatch
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    client = client_for(community_staff)
+    data = f"{HEADER}阳光小区,1,1,909,刘一,{A1},\n".encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/registry/io/upload/", {"division": XIAXIYUAN, "file": SimpleUploadedFile("one.csv", data)})
+    batch = ImportBatch.objects.get()
+    page = client.get(f"/registry/io/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "imported: 1 households and 1 residents created, 0 households and 0 residents updated" in page
+    page = client.get(f"/registry/io/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已导入：新增 1 户、1 人，更新 0 户、0 人" in page
+    api = client.get(f"/api/v1/registry-imports/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert api["message"] == "imported: 1 households and 1 residents created, 0 households and 0 residents updated"

@@ -75,7 +75,7 @@ class Command(BaseCommand):
             if bar is not None:
                 bar.close()
         counts = batch.counts or {}
-        self.stdout.write(f"import #{batch.pk}: {batch.get_status_display()} — {batch.message}")
+        self.stdout.write(f"import #{batch.pk}: {batch.get_status_display()} — {batch.summary}")
         if counts and "workers_created" in counts:
             self.stdout.write("; ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()))
         elif counts:
