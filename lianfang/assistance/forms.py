@@ -156,7 +156,7 @@ class PlanForm(forms.Form):
     def clean_code(self):
         code = self.cleaned_data["code"].strip()
         if not code.isdigit():
-            raise ValidationError(_("a division code is digits, got %(value)r"), params={"value": code})
+            raise ValidationError(_("a division code is digits, got “%(value)s”"), params={"value": code})
         return code
 
 

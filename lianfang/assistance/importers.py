@@ -62,7 +62,7 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
-        return _("row %(row)s, %(column)s %(value)r: %(message)s") % {
+        return _("row %(row)s, %(column)s “%(value)s”: %(message)s") % {
             "row": self.row,
             "column": self.column,
             "value": self.value,
@@ -120,7 +120,7 @@ def read_rows(data: bytes, file_name: str) -> list[list]:
             text = str(best)
         return list(csv.reader(io.StringIO(text, newline="")))
     if suffix not in ("xlsx", "xls", "ods"):
-        raise FileError(_("unsupported file type %(suffix)r: use .xlsx, .xls, .ods or .csv") % {"suffix": suffix})
+        raise FileError(_("unsupported file type “%(suffix)s”: use .xlsx, .xls, .ods or .csv") % {"suffix": suffix})
     import python_calamine  # noqa: PLC0415
 
     try:

@@ -186,11 +186,11 @@ def _validate_intake(
 ) -> tuple[str, str, str]:
     errors: dict[str, str] = {}
     if category not in Category.values:
-        errors["category"] = _("unknown request category %r") % (category,)
+        errors["category"] = _("unknown request category “%s”") % (category,)
     if channel not in Channel.values:
-        errors["channel"] = _("unknown channel %r") % (channel,)
+        errors["channel"] = _("unknown channel “%s”") % (channel,)
     if filed_by not in FiledBy.values:
-        errors["filed_by"] = _("unknown value %r") % (filed_by,)
+        errors["filed_by"] = _("unknown value “%s”") % (filed_by,)
     text = " ".join(str(description or "").split())
     if not text and category == Category.EMERGENCY_MEDICAL:
         text = str(Category(category).label)
@@ -199,7 +199,7 @@ def _validate_intake(
     elif len(text) > MAX_TEXT:
         errors["description"] = _("at most %(n)d characters, got %(got)d") % {"n": MAX_TEXT, "got": len(text)}
     if resident_urgency not in ("", *Priority.values):
-        errors["resident_urgency"] = _("unknown urgency %r") % (resident_urgency,)
+        errors["resident_urgency"] = _("unknown urgency “%s”") % (resident_urgency,)
     if resident is not None and (resident.household_id != household.pk or resident.is_deceased):
         errors["resident"] = _("%(name)s is not a member of household %(household)s") % {
             "name": resident,
@@ -679,7 +679,7 @@ def service_request_close(*, actor, ticket: ServiceRequest, outcome: str, note: 
     _require_handler(actor, ticket)
     errors = {}
     if outcome not in Outcome.values:
-        errors["outcome"] = _("unknown outcome %r") % (outcome,)
+        errors["outcome"] = _("unknown outcome “%s”") % (outcome,)
     if not (note or "").strip():
         errors["note"] = _("a reason is required to close a request")
     if errors:
@@ -713,7 +713,7 @@ def service_request_triage(*, actor, ticket: ServiceRequest, priority: str, note
     now = _now(at)
     _require_handler(actor, ticket)
     if priority not in Priority.values:
-        raise ValidationError({"priority": _("unknown priority %r") % (priority,)})
+        raise ValidationError({"priority": _("unknown priority “%s”") % (priority,)})
     with transaction.atomic():
         fresh = _fresh(ticket)
         if fresh.status not in OPEN_STATUSES:
@@ -1138,9 +1138,9 @@ def exit_pass_issue(
         elif len(value) > limit:
             errors[name] = _("at most %(n)d characters, got %(got)d") % {"n": limit, "got": len(value)}
     if not isinstance(days, int) or not 1 <= days <= 31:
-        errors["days"] = _("between 1 and 31 windows, got %r") % (days,)
+        errors["days"] = _("between 1 and 31 windows, got “%s”") % (days,)
     if not isinstance(every_days, int) or not 1 <= every_days <= 14:
-        errors["every_days"] = _("every 1 to 14 days, got %r") % (every_days,)
+        errors["every_days"] = _("every 1 to 14 days, got “%s”") % (every_days,)
     if window_start is None or window_end is None or window_end <= window_start:
         errors["window_end"] = _("the window must end after it starts on the same day (%(start)s–%(end)s)") % {
             "start": window_start,
@@ -1239,7 +1239,7 @@ def _decimal(value, name: str, errors: dict, *, positive: bool) -> Decimal | Non
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        errors[name] = _("a number is required, got %r") % (value,)
+        errors[name] = _("a number is required, got “%s”") % (value,)
         return None
     if not number.is_finite() or (number <= 0 if positive else number < 0):
         errors[name] = (_("must be above 0, got %s") if positive else _("cannot be negative, got %s")) % value
@@ -1273,7 +1273,7 @@ def care_medicine_set(
     dose = _decimal(dose_per_day, "dose_per_day", errors, positive=True)
     amount = _decimal(stock, "stock", errors, positive=False)
     if not isinstance(stock_counted_on, dt.date):
-        errors["stock_counted_on"] = _("a date is required, got %r") % (stock_counted_on,)
+        errors["stock_counted_on"] = _("a date is required, got “%s”") % (stock_counted_on,)
     elif stock_counted_on > timezone.localdate():
         errors["stock_counted_on"] = _("the count cannot be in the future (%s)") % stock_counted_on
     if errors:
@@ -1485,7 +1485,7 @@ def check_in_done(
         raise PermissionDenied(_("You may not record this check-in."))
     errors = {}
     if result not in CheckInResult.values:
-        errors["result"] = _("unknown result %r") % (result,)
+        errors["result"] = _("unknown result “%s”") % (result,)
     if result == CheckInResult.NEEDS_HELP and not (note or "").strip():
         errors["note"] = _("say what help is needed")
     if errors:
@@ -1559,7 +1559,7 @@ def supply_plan_create(
     if not name:
         errors["name"] = _("this field is required")
     if not isinstance(day, dt.date):
-        errors["day"] = _("a date is required, got %r") % (day,)
+        errors["day"] = _("a date is required, got “%s”") % (day,)
     if pack_sizes is None:
         pack_sizes = rules.rule_set_in_force(division.district_id, timezone.localdate(now)).pack_sizes
     try:
@@ -1619,7 +1619,7 @@ def supply_delivery_add_tenant(
     if not room:
         errors["room"] = _("this field is required")
     if not isinstance(headcount, int) or not 1 <= headcount <= 30:
-        errors["headcount"] = _("between 1 and 30 people, got %r") % (headcount,)
+        errors["headcount"] = _("between 1 and 30 people, got “%s”") % (headcount,)
     if plan.status != PlanStatus.ACTIVE:
         errors["plan"] = _("the plan is closed")
     if errors:
@@ -1657,7 +1657,7 @@ def supply_delivery_mark(*, actor, delivery: SupplyDelivery, status: str, note: 
         DeliveryStatus.FAILED: [DeliveryStatus.PENDING],
     }
     if status not in allowed:
-        raise ValidationError({"status": _("unknown status %r") % (status,)})
+        raise ValidationError({"status": _("unknown status “%s”") % (status,)})
     if status == DeliveryStatus.FAILED and not (note or "").strip():
         raise ValidationError({"note": _("say why it could not be delivered")})
     with transaction.atomic():

@@ -100,7 +100,7 @@ class ScreeningImportError(ValidationError):
         self.problems = problems
         super().__init__(
             [
-                _("row %(row)d, %(col)s = %(value)r: %(msg)s") % {"row": r, "col": c, "value": v, "msg": m}
+                _("row %(row)d, %(col)s = “%(value)s”: %(msg)s") % {"row": r, "col": c, "value": v, "msg": m}
                 for r, c, v, m in problems[:200]
             ]
         )

@@ -74,12 +74,12 @@ def validate_shift_pattern(key: str, pattern: dict) -> None:
             start, hours = _minutes(item[0]), int(item[1])
         except (ValueError, TypeError, IndexError):
             raise ValidationError(
-                {"shift_patterns": _("pattern %(key)s: bad shift %(shift)r") % {"key": key, "shift": item}}
+                {"shift_patterns": _("pattern %(key)s: bad shift “%(shift)s”") % {"key": key, "shift": item}}
             ) from None
         if not 1 <= hours <= 24:
             raise ValidationError(
                 {
-                    "shift_patterns": _("pattern %(key)s: a shift lasts 1 to 24 hours, got %(h)r")
+                    "shift_patterns": _("pattern %(key)s: a shift lasts 1 to 24 hours, got “%(h)s”")
                     % {"key": key, "h": hours}
                 }
             )
@@ -98,7 +98,7 @@ def validate_field_rule_set(rules: FieldRuleSet) -> None:
         validate_shift_pattern(key, pattern)
     if rules.default_shift_pattern not in patterns:
         raise ValidationError(
-            {"default_shift_pattern": _("unknown shift pattern %(key)r") % {"key": rules.default_shift_pattern}}
+            {"default_shift_pattern": _("unknown shift pattern “%(key)s”") % {"key": rules.default_shift_pattern}}
         )
     purposes = set(Purpose.values)
     for tier, directions in (rules.gate_rules or {}).items():
@@ -120,7 +120,7 @@ def validate_field_rule_set(rules: FieldRuleSet) -> None:
         if not isinstance(entry, dict) or int(entry.get("interval_hours") or 0) < 1 or not entry.get("places"):
             raise ValidationError(
                 {
-                    "disinfection": _("%(tier)s needs interval_hours ≥ 1 and places, got %(v)r")
+                    "disinfection": _("%(tier)s needs interval_hours ≥ 1 and places, got “%(v)s”")
                     % {"tier": tier, "v": entry}
                 }
             )
@@ -136,7 +136,7 @@ def shift_windows(rules: FieldRuleSet, pattern_key: str, day: dt.date) -> list[t
     key = pattern_key or rules.default_shift_pattern
     pattern = (rules.shift_patterns or {}).get(key)
     if pattern is None:
-        raise ValidationError({"shift_pattern": _("unknown shift pattern %(key)r") % {"key": key}})
+        raise ValidationError({"shift_pattern": _("unknown shift pattern “%(key)s”") % {"key": key}})
     midnight = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     windows = []
     for start_text, hours in pattern["shifts"]:

@@ -246,11 +246,11 @@ def gate_create(
     name = _text(name, "name", max_length=80)
     errors = {}
     if kind not in GateKind.values:
-        errors["kind"] = _("unknown gate kind %(v)r") % {"v": kind}
+        errors["kind"] = _("unknown gate kind “%(v)s”") % {"v": kind}
     if shift_pattern and shift_pattern not in (field_rules.in_force().shift_patterns or {}):
-        errors["shift_pattern"] = _("unknown shift pattern %(v)r") % {"v": shift_pattern}
+        errors["shift_pattern"] = _("unknown shift pattern “%(v)s”") % {"v": shift_pattern}
     if not isinstance(guards_per_shift, int) or not 1 <= guards_per_shift <= 20:
-        errors["guards_per_shift"] = _("1 to 20 guards, got %(v)r") % {"v": guards_per_shift}
+        errors["guards_per_shift"] = _("1 to 20 guards, got “%(v)s”") % {"v": guards_per_shift}
     if Gate.objects.filter(division=division, name=name).exists():
         errors["name"] = _("%(d)s already has a gate named %(v)s") % {"d": division.short_name, "v": name}
     if errors:
@@ -703,9 +703,9 @@ def passage_register(
     at = _now(at)
     errors = {}
     if direction not in ("in", "out"):
-        errors["direction"] = _("in or out, got %(v)r") % {"v": direction}
+        errors["direction"] = _("in or out, got “%(v)s”") % {"v": direction}
     if purpose not in Purpose.values:
-        errors["purpose"] = _("unknown purpose %(v)r") % {"v": purpose}
+        errors["purpose"] = _("unknown purpose “%(v)s”") % {"v": purpose}
     visitor_name = _text(visitor_name, "visitor_name", required=False, max_length=60)
     if resident is None and not visitor_name:
         errors["visitor_name"] = _("choose a resident or give the visitor's name")
@@ -983,7 +983,7 @@ def build_person(
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if category not in PersonCategory.values:
-        errors["category"] = _("unknown category %(v)r") % {"v": category}
+        errors["category"] = _("unknown category “%(v)s”") % {"v": category}
     if source_contact is not None and infection is None:
         infection = source_contact.infection
     _check_contact(category, infection, source_contact, last_exposure_on, today, errors)
@@ -1244,14 +1244,14 @@ def screened_person_verify(
 def _validate_status(person: ScreenedPerson, to_status: str, reason_code: str) -> None:
     errors = {}
     if to_status not in PersonStatus.values:
-        errors["to_status"] = _("unknown status %(v)r") % {"v": to_status}
+        errors["to_status"] = _("unknown status “%(v)s”") % {"v": to_status}
     elif to_status not in ALLOWED_TRANSITIONS.get(person.status, ()):
         errors["to_status"] = _("%(a)s cannot become %(b)s") % {
             "a": person.get_status_display(),
             "b": PersonStatus(to_status).label,
         }
     if reason_code not in StatusReason.values:
-        errors["reason_code"] = _("unknown reason code %(v)r") % {"v": reason_code}
+        errors["reason_code"] = _("unknown reason code “%(v)s”") % {"v": reason_code}
     if person.needs_verification and to_status != PersonStatus.TRANSFERRED_OUT:
         errors["to_status"] = _("the location is known to city level only: verify it before setting a status")
     if errors:
@@ -1334,7 +1334,7 @@ def quarantine_test_record(
     """
     result_on = result_on or timezone.localdate()
     if result not in (TestResult.NEGATIVE, TestResult.POSITIVE):
-        raise ValidationError({"result": _("negative or positive, got %(v)r") % {"v": result}})
+        raise ValidationError({"result": _("negative or positive, got “%(v)s”") % {"v": result}})
     if result_on < test.due_on - dt.timedelta(days=1):
         raise ValidationError(
             {"result_on": _("%(d)s is before the test was due (%(due)s)") % {"d": result_on, "due": test.due_on}}
@@ -1473,9 +1473,9 @@ def bulk_status_change_request(
     if not people:
         errors["people"] = _("choose at least one person")
     if to_status not in PersonStatus.values:
-        errors["to_status"] = _("unknown status %(v)r") % {"v": to_status}
+        errors["to_status"] = _("unknown status “%(v)s”") % {"v": to_status}
     if reason_code not in StatusReason.values:
-        errors["reason_code"] = _("unknown reason code %(v)r") % {"v": reason_code}
+        errors["reason_code"] = _("unknown reason code “%(v)s”") % {"v": reason_code}
     if not errors:
         bad = [
             f"#{p.pk} {p.get_status_display()}"
@@ -1720,7 +1720,7 @@ def health_check_in_record(
     if unknown:
         raise ValidationError({"symptoms": _("unknown symptoms %(v)s") % {"v": unknown}})
     if source not in CheckInSource.values:
-        raise ValidationError({"source": _("unknown source %(v)r") % {"v": source}})
+        raise ValidationError({"source": _("unknown source “%(v)s”") % {"v": source}})
     if monitoring.status != MonitoringStatus.ACTIVE or not monitoring.covers(day):
         raise ValidationError({"monitoring": _("%(n)s is not monitored on %(d)s") % {"n": monitoring.name, "d": day}})
     if source == CheckInSource.WORKER or actor is not None:
@@ -1835,7 +1835,7 @@ def disinfection_schedule_create(
     _place(division)
     place = _text(place, "place", max_length=80)
     if not isinstance(interval_hours, int) or not 1 <= interval_hours <= 168:
-        raise ValidationError({"interval_hours": _("1 to 168 hours, got %(v)r") % {"v": interval_hours}})
+        raise ValidationError({"interval_hours": _("1 to 168 hours, got “%(v)s”") % {"v": interval_hours}})
     if DisinfectionSchedule.objects.filter(division=division, place=place).exists():
         raise ValidationError(
             {"place": _("%(p)s of %(d)s is already scheduled") % {"p": place, "d": division.short_name}}
@@ -1944,7 +1944,7 @@ def disinfection_log_record(
         if not Decimal("0") < concentration <= Decimal("10000"):
             raise InvalidOperation
     except (InvalidOperation, ValueError):
-        errors["concentration_mg_l"] = _("a concentration above 0 and up to 10000 mg/L is required, got %(v)r") % {
+        errors["concentration_mg_l"] = _("a concentration above 0 and up to 10000 mg/L is required, got “%(v)s”") % {
             "v": concentration_mg_l
         }
     if done_at > timezone.now() + dt.timedelta(minutes=5):
@@ -2104,10 +2104,10 @@ def channel_create(
     name = _text(name, "name", max_length=80)
     errors = {}
     if kind not in ChannelKind.values:
-        errors["kind"] = _("unknown channel kind %(v)r") % {"v": kind}
+        errors["kind"] = _("unknown channel kind “%(v)s”") % {"v": kind}
     parts = urlsplit((url or "").strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        errors["url"] = _("a webhook URL (http or https) is required, got %(v)r") % {"v": _mask_url(url or "")}
+        errors["url"] = _("a webhook URL (http or https) is required, got “%(v)s”") % {"v": _mask_url(url or "")}
     if errors:
         raise ValidationError(errors)
     _require(actor, SETUP, division.code)

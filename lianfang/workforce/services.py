@@ -47,10 +47,10 @@ UNIT_LEVELS = {
 
 def _check_period(starts_on, ends_on, errors: dict, *, start_field="starts_on", end_field="ends_on") -> None:
     if not isinstance(starts_on, dt.date) or isinstance(starts_on, dt.datetime):
-        errors[start_field] = _("a date is required, got %r") % (starts_on,)
+        errors[start_field] = _("a date is required, got “%s”") % (starts_on,)
         return
     if ends_on is not None and (not isinstance(ends_on, dt.date) or isinstance(ends_on, dt.datetime)):
-        errors[end_field] = _("a date or nothing is required, got %r") % (ends_on,)
+        errors[end_field] = _("a date or nothing is required, got “%s”") % (ends_on,)
     elif ends_on is not None and ends_on < starts_on:
         errors[end_field] = _("ends on %(end)s, before it starts on %(start)s") % {"end": ends_on, "start": starts_on}
 
@@ -83,7 +83,7 @@ def _clean_categories(categories: Iterable[str], errors: dict) -> list[str]:
     values = []
     for value in categories or ():
         if value not in Category.values:
-            errors["categories"] = _("unknown category %r") % (value,)
+            errors["categories"] = _("unknown category “%s”") % (value,)
             return []
         if value not in values:
             values.append(value)
@@ -246,7 +246,7 @@ def deployment_end(*, actor, deployment: Deployment, ends_on: dt.date, reason: s
     errors: dict[str, str] = {}
     _check_period(deployment.starts_on, ends_on, errors, end_field="ends_on")
     if reason not in EndReason.values:
-        errors["reason"] = _("unknown reason code %r") % (reason,)
+        errors["reason"] = _("unknown reason code “%s”") % (reason,)
     if deployment.ends_on is not None and ends_on is not None and ends_on > deployment.ends_on:
         errors["ends_on"] = _("the deployment already ends on %s") % deployment.ends_on
     if errors:
@@ -370,7 +370,7 @@ def assignment_create(
     errors: dict[str, str] = {}
     _check_period(starts_on, ends_on, errors)
     if level not in ResponsibilityLevel.values:
-        raise ValidationError({"level": _("unknown level %r") % (level,)})
+        raise ValidationError({"level": _("unknown level “%s”") % (level,)})
     if errors:
         raise ValidationError(errors)
     rules = _rules(starts_on)
@@ -483,7 +483,7 @@ def assignment_hand_over(
     olds = list(assignments)
     errors: dict[str, object] = {}
     if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
-        raise ValidationError({"on": _("a date is required, got %r") % (on,)})
+        raise ValidationError({"on": _("a date is required, got “%s”") % (on,)})
     if not olds:
         errors["assignments"] = _("nothing to hand over")
     rules = _rules(on)
@@ -555,9 +555,9 @@ def assignment_end(
     olds = list(assignments)
     errors: dict[str, object] = {}
     if reason not in EndReason.values:
-        errors["reason"] = _("unknown reason code %r") % (reason,)
+        errors["reason"] = _("unknown reason code “%s”") % (reason,)
     if not isinstance(ends_on, dt.date) or isinstance(ends_on, dt.datetime):
-        errors["ends_on"] = _("a date is required, got %r") % (ends_on,)
+        errors["ends_on"] = _("a date is required, got “%s”") % (ends_on,)
     else:
         bad = [_unit_label(a) for a in olds if ends_on < a.starts_on or (a.ends_on is not None and ends_on > a.ends_on)]
         if bad:
@@ -601,7 +601,7 @@ class GapFill:
                 division_id=number if kind == "d" else None,
             )
         except (ValueError, IndexError):
-            raise ValidationError({"items": _("malformed proposal item %r") % (token,)}) from None
+            raise ValidationError({"items": _("malformed proposal item “%s”") % (token,)}) from None
 
 
 def gap_fill_confirm(

@@ -319,7 +319,7 @@ def problems(request):
         context["overloaded"] = selectors.overloaded_representatives(user=request.user, code=division.code, on=day)
         context["threshold"] = selectors.GridRuleSet.in_force(day).overload_threshold
     else:
-        return _bad_request(request, ValidationError(_("kind must be outside or overloaded, got %r") % kind))
+        return _bad_request(request, ValidationError(_("kind must be outside or overloaded, got “%s”") % kind))
     return render(request, "workforce/problems.html", context)
 
 

@@ -173,7 +173,7 @@ def _int_list(text: str) -> list[int]:
     try:
         return [int(x) for x in _SPLIT.split(text or "") if x]
     except ValueError as exc:
-        raise forms.ValidationError(_("%(value)r is not a list of whole numbers") % {"value": text}) from exc
+        raise forms.ValidationError(_("“%(value)s” is not a list of whole numbers") % {"value": text}) from exc
 
 
 class RuleSetEditForm(forms.Form):

@@ -305,9 +305,9 @@ def rule_set_copy(*, actor, rule_set: RuleSet, key: str, name: str, name_en: str
     """
     errors = {}
     if not _KEY_RE.match(key or ""):
-        errors["key"] = _("key %(value)r must be 2-60 lower-case letters, digits or hyphens") % {"value": key}
+        errors["key"] = _("key “%(value)s” must be 2-60 lower-case letters, digits or hyphens") % {"value": key}
     elif RuleSet.objects.filter(key=key).exists():
-        errors["key"] = _("key %(value)r is taken") % {"value": key}
+        errors["key"] = _("key “%(value)s” is taken") % {"value": key}
     if not (name or "").strip() or not (name_en or "").strip():
         errors["name"] = _("both names (zh-Hans and English) are required")
     if district.level != Level.DISTRICT:
@@ -350,7 +350,7 @@ def rule_set_copy(*, actor, rule_set: RuleSet, key: str, name: str, name_en: str
 
 def _validate_day_list(value, label: str, period: int | None) -> list[int]:
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise ValidationError({label: _("%(value)r must be a list of day numbers") % {"value": value}})
+        raise ValidationError({label: _("“%(value)s” must be a list of day numbers") % {"value": value}})
     bad = [v for v in value if v < 1 or (period is not None and v > period)]
     if bad:
         raise ValidationError({label: _("day numbers %(bad)s are outside 1..%(n)s") % {"bad": bad, "n": period}})
@@ -411,7 +411,7 @@ def rule_set_update(
     for key, data in tier_values.items():
         tier = tiers.get(key)
         if tier is None:
-            errors.setdefault(f"tiers.{key}", []).append(_("no tier %(key)r in this rule set") % {"key": key})
+            errors.setdefault(f"tiers.{key}", []).append(_("no tier “%(key)s” in this rule set") % {"key": key})
             continue
         apply(tier, TIER_EDITABLE, data, f"tiers.{key}.")
         modes = tier.pooling_modes
@@ -419,7 +419,7 @@ def rule_set_update(
 
         if not isinstance(modes, list) or any(m not in PoolingMode.values for m in modes):
             errors.setdefault(f"tiers.{key}.pooling_modes", []).append(
-                _("unknown pooling mode in %(value)r") % {"value": modes}
+                _("unknown pooling mode in “%(value)s”") % {"value": modes}
             )
     rules = {r.pk: r for r in LiftRule.objects.filter(tier__rule_set=rule_set)}
     for pk, data in rule_values.items():
@@ -546,7 +546,7 @@ def control_area_declare(
             }
         )
     if reason not in AreaReason.values:
-        raise ValidationError({"reason": _("unknown reason %(value)r") % {"value": reason}})
+        raise ValidationError({"reason": _("unknown reason “%(value)s”") % {"value": reason}})
     if reason == AreaReason.INFECTION and infection is None:
         raise ValidationError({"infection": _("a linked infection is required for this reason")})
     if reason == AreaReason.POSITIVE_POOL and not positive_pool_ref.strip():
@@ -911,7 +911,7 @@ def manual_evidence_add(
     errors = {}
     reason = (reason or "").strip()
     if kind not in EvidenceKind.values:
-        errors["kind"] = _("unknown evidence kind %(value)r") % {"value": kind}
+        errors["kind"] = _("unknown evidence kind “%(value)s”") % {"value": kind}
     if not reason:
         errors["reason"] = _("a reason is required")
     today = selectors.local_day()
@@ -1035,7 +1035,7 @@ def infection_record(
                 "start": window_start,
             }
         if place.kind not in PlaceKind.values:
-            errors[f"places.{i}.kind"] = _("unknown kind %(value)r") % {"value": place.kind}
+            errors[f"places.{i}.kind"] = _("unknown kind “%(value)s”") % {"value": place.kind}
         if not place.division.code.startswith(operation.district.code):
             errors[f"places.{i}"] = _("%(node)s is outside the district") % {"node": place.division}
         elif place.division.level < Level.STREET:

@@ -129,11 +129,10 @@ def test_bad_input_names_field_and_value_and_writes_nothing(grid):
         file(grid["h1"], "pizza", description="", phone="12345", resident=grid["李四"], resident_urgency="asap")
     errors = err.value.message_dict
     assert set(errors) == {"category", "description", "phone", "resident", "resident_urgency"}
-    assert (
-        "'pizza'" in errors["category"][0]
-        and "'12345'" in errors["phone"][0]
-        and "'asap'" in errors["resident_urgency"][0]
-    )
+    assert "pizza" in errors["category"][0] and "12345" in errors["phone"][0]
+    assert "asap" in errors["resident_urgency"][0]
+    # quoted as text (“…” / 「…」), not as Python reprs ('pizza')
+    assert "'pizza'" not in errors["category"][0] and "'asap'" not in errors["resident_urgency"][0]
     assert ServiceRequest.objects.count() == 0 and Intake.objects.count() == 0
 
 
