@@ -6,6 +6,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core import idnumber, pii
 from lianfang.core.scoping import subtree_q
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household, ResidenceStatus, Resident
 
@@ -16,6 +17,22 @@ def _within(queryset, name, value):
     if not value.isdigit():
         raise ValidationError(_("within must be a division code (digits)"))
     return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, value))
+
+
+def _valid_id_number(value: str) -> None:
+    """Form validator: ``value`` is a resident ID number (GB 11643-1999); ValidationError naming why."""
+    try:
+        idnumber.parse(value)
+    except idnumber.IdNumberError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def _valid_phone(value: str) -> None:
+    """Form validator: ``value`` is a Chinese phone number (pii.normalize_phone); ValidationError naming why."""
+    try:
+        pii.normalize_phone(value)
+    except pii.PhoneError as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 class HouseholdFilterSet(django_filters.FilterSet):
@@ -31,7 +48,9 @@ class HouseholdFilterSet(django_filters.FilterSet):
 
 
 class ResidentFilterSet(django_filters.FilterSet):
-    """``within``, ``household``, ``flag`` (one vulnerability flag), ``residence_status``, ``q`` (search)."""
+    """``within``, ``household``, ``flag`` (one vulnerability flag), ``residence_status``, ``q`` or ``search``
+    (search_residents), ``id_number`` and ``phone`` (whole numbers, exact, by keyed hash; a malformed
+    one is a form error: 400 in the API)."""
 
     within = django_filters.CharFilter(method=_within, label=_("within division (code)"))
     flag = django_filters.ChoiceFilter(
@@ -41,10 +60,33 @@ class ResidentFilterSet(django_filters.FilterSet):
     # A number, not a choice list: a choice list would enumerate every household in the district.
     household = django_filters.NumberFilter(field_name="household_id", label=_("household (number)"))
     q = django_filters.CharFilter(method="filter_q", label=_("search: name, pinyin initials, ID/phone last 4"))
+    search = django_filters.CharFilter(
+        method="filter_q", label=_("search: name, pinyin initials, ID/phone last 4 (same as q)")
+    )
+    id_number = django_filters.CharFilter(
+        method="filter_id_number",
+        validators=[_valid_id_number],
+        label=_("full resident ID number (exact, matched by its keyed hash)"),
+    )
+    phone = django_filters.CharFilter(
+        method="filter_phone",
+        validators=[_valid_phone],
+        label=_("full mobile or landline number (exact, matched by its keyed hash)"),
+    )
 
     class Meta:
         model = Resident
-        fields = ["within", "household", "flag", "residence_status", "q"]
+        fields = ["within", "household", "flag", "residence_status", "q", "search", "id_number", "phone"]
+
+    def filter_id_number(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(id_hash=pii.lookup_hash("id", idnumber.parse(value).number))
+
+    def filter_phone(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(phone_hash=pii.lookup_hash("phone", pii.normalize_phone(value)))
 
     def filter_flag(self, queryset, name, value):
         return queryset.filter(**{value: True}) if value else queryset

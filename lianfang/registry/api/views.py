@@ -13,7 +13,8 @@ class HouseholdViewSet(ScopedReadOnlyViewSet):
 
 
 class ResidentViewSet(ScopedReadOnlyViewSet):
-    """Residents in the caller's scope (masked). Filters: within, household, flag, residence_status, q."""
+    """Residents in the caller's scope (masked). Filters: within, household, flag, residence_status,
+    q/search, id_number, phone (see ResidentFilterSet)."""
 
     queryset = Resident.objects.order_by("path", "household_id", "id")
     serializer_class = ResidentSerializer

@@ -204,3 +204,26 @@ def test_import_result_is_shown_in_the_viewer_language(
     assert "已导入：新增 1 户、1 人，更新 0 户、0 人" in page
     api = client.get(f"/api/v1/registry-imports/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert api["message"] == "imported: 1 households and 1 residents created, 0 households and 0 residents updated"
+
+
+def test_api_resident_filters_search_id_number_and_phone(client_for, population, community_staff):
+    client = client_for(community_staff)
+
+    def names(query):
+        response = client.get(f"/api/v1/residents/?{query}", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200, response.content
+        return sorted(r["name"] for r in response.json()["results"])
+
+    everyone = names("")
+    assert len(everyone) > 1
+    assert names("search=zs") == ["张三"]
+    assert names("search=李四") == ["李四"]
+    assert names("id_number=11010519491231002x") == ["张三"]
+    assert names("phone=139 1234 5678") == ["李四"]
+    assert names("phone=13700000000") == []
+    response = client.get("/api/v1/residents/?id_number=123", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert list(response.json()) == ["id_number"]
+    response = client.get("/api/v1/residents/?phone=12", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert list(response.json()) == ["phone"]
