@@ -7,16 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core import idnumber, pii
-from lianfang.core.scoping import subtree_q
+from lianfang.core.filters import FilterSet, IdFilter, WithinFilter
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household, ResidenceStatus, Resident
-
-
-def _within(queryset, name, value):
-    if not value:
-        return queryset
-    if not value.isdigit():
-        raise ValidationError(_("within must be a division code (digits)"))
-    return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, value))
 
 
 def _valid_id_number(value: str) -> None:
@@ -35,10 +27,10 @@ def _valid_phone(value: str) -> None:
         raise ValidationError(str(exc)) from exc
 
 
-class HouseholdFilterSet(django_filters.FilterSet):
+class HouseholdFilterSet(FilterSet):
     """``within`` (any ancestor division code), ``community``, ``compound`` (codes)."""
 
-    within = django_filters.CharFilter(method=_within, label=_("within division (code)"))
+    within = WithinFilter()
     community = django_filters.CharFilter(field_name="community__code", label=_("community code"))
     compound = django_filters.CharFilter(field_name="compound__code", label=_("compound code"))
 
@@ -47,18 +39,18 @@ class HouseholdFilterSet(django_filters.FilterSet):
         fields = ["within", "community", "compound"]
 
 
-class ResidentFilterSet(django_filters.FilterSet):
+class ResidentFilterSet(FilterSet):
     """``within``, ``household``, ``flag`` (one vulnerability flag), ``residence_status``, ``q`` or ``search``
     (search_residents), ``id_number`` and ``phone`` (whole numbers, exact, by keyed hash; a malformed
     one is a form error: 400 in the API)."""
 
-    within = django_filters.CharFilter(method=_within, label=_("within division (code)"))
+    within = WithinFilter()
     flag = django_filters.ChoiceFilter(
         choices=[(n, label) for n, label in VULNERABILITY_FLAGS], method="filter_flag", label=_("vulnerability flag")
     )
     residence_status = django_filters.ChoiceFilter(choices=ResidenceStatus.choices, label=_("residence status"))
     # A number, not a choice list: a choice list would enumerate every household in the district.
-    household = django_filters.NumberFilter(field_name="household_id", label=_("household (number)"))
+    household = IdFilter(field_name="household_id", label=_("household (number)"))
     q = django_filters.CharFilter(method="filter_q", label=_("search: name, pinyin initials, ID/phone last 4"))
     search = django_filters.CharFilter(
         method="filter_q", label=_("search: name, pinyin initials, ID/phone last 4 (same as q)")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
+from lianfang.core.filters import bad_query_response
 from lianfang.core.scoping import scope_for
 from lianfang.registry import services
 from lianfang.registry.filtersets import ResidentFilterSet
@@ -98,7 +99,9 @@ def residents(request):
         queryset=Resident.objects.visible_to(request.user).select_related("household").order_by("path", "id"),
         request=request,
     )
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page")) if filterset.is_valid() else None
+    if not filterset.is_valid():
+        return bad_query_response(request, filterset.errors)  # 400 naming the parameter and value
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(request, "registry/residents.html", {"filterset": filterset, "page": page})
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -91,7 +92,8 @@ class ServiceRequestViewSet(
         if resident_id is not None:
             resident = Resident.objects.filter(pk=resident_id, household=household).first()
             if resident is None:
-                raise ValidationError({"resident": [f"{resident_id} is not a member of household {household.pk}"]})
+                message = _("%(name)s is not a member of household %(household)s")
+                raise ValidationError({"resident": [message % {"name": resident_id, "household": household.pk}]})
         try:
             ticket = services.service_request_create(
                 actor=request.user,
