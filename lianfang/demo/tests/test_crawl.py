@@ -14,11 +14,9 @@ USERS = ("commander", "street", "community", "cadre", "grid", "volunteer", "repr
 
 # Links broken in files of other apps (not the demo's to change); the fix is described with each.
 FOREIGN = {
-    "/screening/missed/": "screening/_tabs.html links 'Missed people' for a household representative, "
-    "whose scope has no division: show it only when accounts.selectors.has_division_scope(user)",
-    "/divisions/": "registry/household_detail.html links every breadcrumb (community, compound, building) "
-    "to divisions:detail, which answers 404 above a representative's households: link only the crumbs "
-    "the user's scope covers (core.scoping.scope_for(user).covers_code(code), as divisions/detail does)",
+    "/divisions/": "zones/area detail links the area's divisions, which answer 404 for a household "
+    "representative (who now sees the areas covering their households): link only the divisions the "
+    "user's scope covers (core.scoping.scope_for(user).covers_code(code))",
 }
 # Pages whose English comes from shipped data, not from strings of the code (see the report): the
 # zones rule sets' citations and notes (RuleSet.source, quarantine_source: Chinese with English
