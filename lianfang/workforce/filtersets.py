@@ -7,7 +7,6 @@ contains it, or for workers: deployed on that day together with ``deployed_withi
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
@@ -23,14 +22,6 @@ from lianfang.workforce.models import (
     WorkerCategory,
     active_on_q,
 )
-
-CODE = CODE_VALIDATOR
-
-
-def _code(value: str) -> str:
-    if not value.isdigit():
-        raise ValidationError(_("a division code has digits only"))
-    return value
 
 
 def filter_active_on(queryset, name, value):
@@ -49,7 +40,7 @@ class WorkerFilterSet(FilterSet):
     )
     q = django_filters.CharFilter(method="filter_q", label=_("name or pinyin initials"))
     deployed_within = django_filters.CharFilter(
-        method="filter_deployed", validators=[CODE], label=_("deployed within division (code)")
+        method="filter_deployed", validators=[CODE_VALIDATOR], label=_("deployed within division (code)")
     )
     on = django_filters.DateFilter(method="filter_on", label=_("deployed on (date)"))
     has_account = django_filters.BooleanFilter(field_name="user", lookup_expr="isnull", exclude=True)
@@ -85,7 +76,7 @@ class WorkerFilterSet(FilterSet):
         if code or day:
             deployments = Deployment.objects.filter(worker=OuterRef("pk"))
             if code:
-                deployments = deployments.filter(subtree_q("path", _code(code)))
+                deployments = deployments.filter(subtree_q("path", code))  # validated by CODE_VALIDATOR
             if day:
                 deployments = deployments.filter(active_on_q(day))
             queryset = queryset.filter(Exists(deployments))
