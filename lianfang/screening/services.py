@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
-from lianfang.core import audit, bulk, idnumber, pii
+from lianfang.core import audit, bulk, db, idnumber, pii
 from lianfang.core.scoping import scope_for, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.registry.models import DocumentType, Household, Resident
@@ -615,8 +615,8 @@ def _tube_take(rnd, desk, task, tube_key: str, n: int, household_id: int | None,
     params = [f.get_db_prep_save(getattr(new, f.attname), connection) for f in fields]
     household_rule = 1 if station.mode == PoolingMode.HOUSEHOLD else 0
     params += [n, desk.pk if desk else 0, task.pk if task else 0, n, household_rule, household_id]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    with db.hot_cursor() as cursor:
+        db.execute_hot(cursor, sql, params)
         row = cursor.fetchone()
     if row is not None:
         new.pk, new.people, new.capacity, new.status, new.barcode, new.household_id = row
@@ -1104,35 +1104,13 @@ def _remember_in_transaction(*, key: str, scope: str, user, status_code: int, re
     )
 
 
-_INSERT_SQL: dict[tuple, tuple[str, list]] = {}
+def _insert(obj, *, ignore_conflicts: bool = False) -> None:
+    """One row with a prepared INSERT (core.db.insert_one): the desk's hot path skips the ORM's
+    per-query compilation and, on PostgreSQL, the server's parsing and planning."""
+    db.insert_one(obj, ignore_conflicts=ignore_conflicts)
 
 
-def _insert(obj, *, ignore_conflicts: bool = False, dry: bool = False) -> None:
-    """INSERT one model instance with bound values and set its id: the statement is built once per
-    model and database, so the desk's hot path skips the ORM's per-query compilation. Field
-    defaults and ``auto_now_add`` apply as in ``save()``; raises IntegrityError like the ORM (with
-    ``ignore_conflicts``, a conflicting row is skipped and the id stays None; ``dry``: only build
-    and keep the statement)."""
-    model = type(obj)
-    key = (model, connection.vendor, ignore_conflicts)
-    if key not in _INSERT_SQL:
-        q = connection.ops.quote_name
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(q(f.column) for f in fields)
-        sql = f"INSERT INTO {q(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
-        if ignore_conflicts:
-            sql += " ON CONFLICT DO NOTHING"
-        _INSERT_SQL[key] = (f"{sql} RETURNING {q(model._meta.pk.column)}", fields)
-    if dry:  # only build the statement
-        return
-    sql, fields = _INSERT_SQL[key]
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is not None:
-        obj.pk = row[0]
-        obj._state.adding, obj._state.db = False, connection.alias
+_SCREENED_SQL: dict[str, tuple[str, list]] = {}
 
 
 def _insert_screened(sample: Sample) -> None:
@@ -1140,20 +1118,18 @@ def _insert_screened(sample: Sample) -> None:
     home visit awaited — what _after_samples does for a desk) in ONE statement, a data-modifying CTE,
     one round trip instead of two; sets ``sample.pk``. The member is updated only while it has no
     sample (as _after_samples). Raises IntegrityError like ``_insert`` (the unique indexes decide)."""
-    key = (Sample, "screened", connection.vendor)
-    if key not in _INSERT_SQL:
-        _insert(Sample(), dry=True)
-        insert, fields = _INSERT_SQL[(Sample, connection.vendor, False)]
+    if connection.vendor not in _SCREENED_SQL:
+        insert, fields = db.insert_sql(Sample)
         m = connection.ops.quote_name(RoundMember._meta.db_table)
-        _INSERT_SQL[key] = (
+        _SCREENED_SQL[connection.vendor] = (
             f"WITH s AS ({insert}), u AS (UPDATE {m} SET sample_id = s.id, result = %s, "  # noqa: S608
             f"awaiting_home_visit = false FROM s WHERE {m}.id = %s AND {m}.sample_id IS NULL) SELECT id FROM s",
             fields,
         )
-    sql, fields = _INSERT_SQL[key]
-    params = [f.get_db_prep_save(f.pre_save(sample, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, MemberResult.PENDING, sample.member_id])
+    sql, fields = _SCREENED_SQL[connection.vendor]
+    params = db.insert_values(sample, fields)
+    with db.hot_cursor() as cursor:
+        db.execute_hot(cursor, sql, [*params, MemberResult.PENDING, sample.member_id])
         sample.pk = cursor.fetchone()[0]
     sample._state.adding, sample._state.db = False, connection.alias
 
@@ -1176,8 +1152,8 @@ def _desk_lookup(key: str, round_id: int, number: str, name: str) -> tuple[bool,
             f"LEFT JOIN {r} r ON r.id_hash = %s LEFT JOIN {m} m ON m.round_id = t.id AND m.resident_id = r.id"
         )
     id_hash = pii.lookup_hash("id", number) if number else None
-    with connection.cursor() as cursor:
-        cursor.execute(_DESK_LOOKUP_SQL[connection.vendor], [key, round_id, id_hash])
+    with db.hot_cursor() as cursor:
+        db.execute_hot(cursor, _DESK_LOOKUP_SQL[connection.vendor], [key, round_id, id_hash])
         seen, status, rid, rname, household_id, path, id_masked, member_id = cursor.fetchone()
     open_ = status == RoundStatus.OPEN
     if not number:
