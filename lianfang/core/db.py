@@ -20,9 +20,9 @@ import contextlib
 import time
 from collections.abc import Iterator
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-__all__ = ["execute_hot", "hot_cursor", "insert_one"]
+__all__ = ["execute_hot", "hot_cursor", "insert_one", "instance_from_row"]
 
 _NEVER_BY_COUNT = 1 << 40
 
@@ -85,7 +85,8 @@ def insert_sql(model, *, ignore_conflicts: bool = False) -> tuple[str, list]:
 def insert_values(obj, fields) -> list:
     """The database values of ``obj``'s ``fields`` for an insert: defaults and ``auto_now_add``
     applied as ``save()`` does (``Field.pre_save(obj, add=True)``)."""
-    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    conn = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: one thread-local look-up, not one per field
+    return [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
 
 
 def insert_one(obj, *, ignore_conflicts: bool = False) -> None:
@@ -103,3 +104,16 @@ def insert_one(obj, *, ignore_conflicts: bool = False) -> None:
     if row is not None:
         obj.pk = row[0]
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def instance_from_row(model, row):
+    """A ``model`` instance from ``row``, the values of all its concrete fields in ``_meta`` order
+    (e.g. ``RETURNING`` every column), converted as the ORM converts a query's values (backend and
+    field converters: SQLite's datetimes from text, JSON, ...)."""
+    values = []
+    for field, value in zip(model._meta.concrete_fields, row, strict=True):
+        col = field.get_col(model._meta.db_table)
+        for converter in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
+            value = converter(value, col, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], values)

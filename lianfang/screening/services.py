@@ -919,29 +919,47 @@ def tube_close(
     if not BARCODE_RE.match(barcode):
         raise Refused("bad_input", _("“%(value)s” is not a tube barcode") % {"value": barcode})
     _require_field_work(actor, station)
-    tube = Tube.objects.filter(round=station.round, client_key=tube_key).first()
-    if tube is None or tube.people == 0:
-        raise Refused("empty_tube", _("the tube is empty: register people first"))
-    if tube.status != TubeStatus.OPEN:
-        if tube.barcode == barcode:
-            return tube
-        raise Refused("tube_closed", _("tube %(barcode)s is already closed") % {"barcode": tube.barcode})
-    if Tube.objects.filter(barcode=barcode).exists():
-        raise Refused("barcode_taken", _("barcode %(barcode)s is already used by another tube") % {"barcode": barcode})
     try:
-        with transaction.atomic():
-            changed = Tube.objects.filter(pk=tube.pk, status=TubeStatus.OPEN).update(
-                status=TubeStatus.CLOSED, status_reason=ReasonCode.BARCODE_SCANNED, barcode=barcode, closed_at=at
-            )
-            if changed != 1:
-                raise Refused("tube_closed", _("the tube was closed meanwhile"))
-            tube.refresh_from_db()
-            audit.record(actor=actor, action="screening.tube_close", obj=tube, reason=ReasonCode.BARCODE_SCANNED)
+        with transaction.atomic():  # a savepoint: a barcode taken meanwhile leaves the caller's transaction usable
+            tube = _tube_close_row(station.round_id, tube_key, barcode, at)
+            if tube is not None:
+                audit.record(actor=actor, action="screening.tube_close", obj=tube, reason=ReasonCode.BARCODE_SCANNED)
     except IntegrityError:
         raise Refused(
             "barcode_taken", _("barcode %(barcode)s is already used by another tube") % {"barcode": barcode}
         ) from None
-    return tube
+    if tube is not None:
+        return tube
+    # nothing closed: say why (looked up only now, off the common path)
+    tube = Tube.objects.filter(round_id=station.round_id, client_key=tube_key).first()
+    if tube is None or tube.people == 0:
+        raise Refused("empty_tube", _("the tube is empty: register people first"))
+    if tube.barcode == barcode:
+        return tube  # the same barcode scanned again: already closed with it
+    raise Refused("tube_closed", _("tube %(barcode)s is already closed") % {"barcode": tube.barcode})
+
+
+_TUBE_CLOSE_SQL: dict[str, str] = {}
+
+
+def _tube_close_row(round_id: int, tube_key: str, barcode: str, at: dt.datetime) -> Tube | None:
+    """Close the open, non-empty tube ``tube_key`` of round ``round_id`` with ``barcode`` in ONE
+    prepared statement (UPDATE … RETURNING the row); None when no such tube is open and non-empty.
+    A barcode already on another tube raises IntegrityError (the unique index decides)."""
+    if connection.vendor not in _TUBE_CLOSE_SQL:
+        q = connection.ops.quote_name
+        columns = ", ".join(q(f.column) for f in Tube._meta.concrete_fields)
+        _TUBE_CLOSE_SQL[connection.vendor] = (
+            f"UPDATE {q(Tube._meta.db_table)} SET status = %s, status_reason = %s, barcode = %s, closed_at = %s "  # noqa: S608
+            f"WHERE round_id = %s AND client_key = %s AND status = %s AND people > 0 RETURNING {columns}"
+        )
+    sql = _TUBE_CLOSE_SQL[connection.vendor]
+    closed_at = Tube._meta.get_field("closed_at").get_db_prep_save(at, connection)
+    params = [TubeStatus.CLOSED, ReasonCode.BARCODE_SCANNED, barcode, closed_at, round_id, tube_key, TubeStatus.OPEN]
+    with db.hot_cursor() as cursor:
+        db.execute_hot(cursor, sql, [str(p) if isinstance(p, str) else p for p in params])
+        row = cursor.fetchone()
+    return None if row is None else db.instance_from_row(Tube, row)
 
 
 def tubes_hand_over(*, actor, desk: SamplingDesk, lab: str, barcodes: Sequence[str]) -> dict:
