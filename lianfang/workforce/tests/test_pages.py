@@ -237,3 +237,45 @@ def test_index_for_outsider_shows_nothing(grid, outsider, client_for):
     html = response.content.decode()
     assert "/workforce/grid/household/" not in html and 'data-testid="my-responsibilities"' not in html
     assert "您尚未被分配角色或包保责任。" in html
+
+
+@pytest.mark.parametrize("role", ["community_staff", "stationed_cadre"])
+def test_sheet_units_open_for_community_level_users(grid, role, client_for):
+    """The sheet's "communities" and "compounds" figures open for community staff and stationed cadres
+    of the community (as create_demo_users makes them), with the units counted; the street is not theirs."""
+    from lianfang.conftest import _user
+
+    client = client_for(_user("unit-user", role, grid["xia"].code))
+    expected = {5: ["下西园社区"], 6: ["阳光小区"]}
+    for level, names in expected.items():
+        for code in ("620103001001", grid["compound_a"].code, None):  # a compound code is cut to its community
+            query = {"level": level, **ON, **({"code": code} if code else {})}
+            response = client.get("/workforce/sheet/units/", query)
+            assert response.status_code == 200, (role, level, code)
+            html = response.content.decode()
+            assert f'data-testid="units-count">{len(names)}<' in html
+            table = html.split('data-testid="units"', 1)[1].split("</table>", 1)[0]
+            assert re.findall(r'/divisions/\d+/">([^<]+)<', table) == names
+        assert client.get("/workforce/sheet/units/", {"code": "620103001", "level": level, **ON}).status_code == 404
+    # The sheet links to exactly these lists.
+    sheet = client.get("/workforce/sheet/", ON).content.decode()
+    links = set(re.findall(r'href="(/workforce/sheet/units/[^"]+)"', sheet))
+    assert links == {
+        f"/workforce/sheet/units/?code=620103001001&amp;on={DAY.isoformat()}&amp;level=5",
+        f"/workforce/sheet/units/?code=620103001001&amp;on={DAY.isoformat()}&amp;level=6",
+    }
+
+
+def test_representative_choices_for_street_and_community_users(grid, street_officer, community_staff, client_for):
+    """The hand-over form offers the representatives based in the household's compound, with their load,
+    to a street officer and to the community's staff alike."""
+
+    def options(user, household) -> list[str]:
+        html = client_for(user).get(f"/workforce/grid/household/{household.pk}/").content.decode()
+        select = html.split('<select name="to_worker"', 1)[1].split("</select>", 1)[0]
+        return re.findall(r'<option value="\d+">([^<]+)</option>', select)
+
+    a, b = grid["compound_a"].code, grid["compound_b"].code
+    assert options(street_officer, grid["h1"]) == [f"吴代表 · {a} · 2 户"]
+    assert options(community_staff, grid["h1"]) == [f"吴代表 · {a} · 2 户"]
+    assert options(street_officer, grid["h3"]) == [f"冯代表 · {b} · 0 户"]
