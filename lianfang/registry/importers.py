@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -927,7 +928,7 @@ class Places:
 # there, in chunks; the parent applies the results in file order (households, duplicates, matches).
 PARALLEL_MIN_ROWS = 20_000  # below this a sheet is validated in this process
 PARALLEL_CHUNK = 2_000  # rows per task
-_FORKED: tuple | None = None  # (validator, sheet name, header columns, existing rows) for the children
+_FORKED: tuple | None = None  # (validator, sheet name, header columns, existing rows, language) for the children
 
 
 def parallel_workers(rows: int) -> int:
@@ -947,10 +948,13 @@ def parallel_workers(rows: int) -> int:
 
 
 def _read_chunk(chunk: list[tuple[int, list]]) -> list:
-    """In a forked worker: :meth:`Validator._read_row` of each ``(index, row)`` of ``chunk``."""
-    validator, sheet_name, columns, existing = _FORKED
+    """In a forked worker: :meth:`Validator._read_row` of each ``(index, row)`` of ``chunk``, with the
+    parent's language activated explicitly (a worker the pool replaces later is forked from the pool's
+    own handler thread, which has not activated it)."""
+    validator, sheet_name, columns, existing, language = _FORKED
     read = validator._read_row
-    return [read(sheet_name, columns, index, raw_row, existing) for index, raw_row in chunk]
+    with translation.override(language):
+        return [read(sheet_name, columns, index, raw_row, existing) for index, raw_row in chunk]
 
 
 # Column orders of the bulk insert, shared with the population generator; the row tuples built in
@@ -1311,12 +1315,13 @@ class Validator:
     def _read_parallel(self, sheet: Sheet, columns: tuple, first: int, existing: dict, workers: int):
         """:meth:`_read_row` of every data row of ``sheet`` in ``workers`` forked processes; yields the results
         in file order. The children inherit this validator (places, labels, the database rows loaded) and
-        never touch the database; at most ``2 × workers`` chunks of rows are in flight (memory)."""
+        never touch the database; at most ``2 × workers`` chunks of rows are in flight (memory). The
+        children write their reasons in the language active here."""
         global _FORKED  # noqa: PLW0603 (read by the forked children)
         import collections  # noqa: PLC0415
         import multiprocessing  # noqa: PLC0415
 
-        _FORKED = (self, sheet.name, columns, existing)
+        _FORKED = (self, sheet.name, columns, existing, translation.get_language())
         rows = sheet.data_rows(first)
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -1933,6 +1938,8 @@ def import_batch_create(
     """Record a new import of ``data`` (the file's bytes) into ``target``, status ``queued``; audited.
 
     ``keep_file`` stores the bytes (default storage, ``imports/``) for a background task to read.
+    The active language (the uploader's) is recorded in the audit entry: :func:`import_batch_run`
+    writes the problems and the report in it, whichever language the background worker runs in.
     Raises PermissionDenied without EDIT_REGISTRY on ``target``, ValidationError for a target below
     community or above district level, ImportFileError for an unsupported file type.
     """
@@ -1957,9 +1964,31 @@ def import_batch_create(
             actor=actor,
             action="import_queued",
             obj=batch,
-            detail={"file": batch.file_name, "sha256": batch.file_sha256, "dry_run": dry_run},
+            detail={
+                "file": batch.file_name,
+                "sha256": batch.file_sha256,
+                "dry_run": dry_run,
+                "language": translation.get_language() or settings.LANGUAGE_CODE,
+            },
         )
     return batch
+
+
+def queued_language(batch: ImportBatch) -> str:
+    """The language ``batch`` was queued in (recorded by :func:`import_batch_create`): one of
+    ``settings.LANGUAGES``; the active language for a batch queued before it was recorded."""
+    from lianfang.core.models import AuditEntry  # noqa: PLC0415
+
+    detail = (
+        AuditEntry.objects.filter(
+            action="import_queued", object_type=ImportBatch._meta.label_lower, object_id=str(batch.pk)
+        )
+        .order_by("-id")
+        .values_list("detail", flat=True)
+        .first()
+    )
+    language = (detail or {}).get("language")
+    return language if language in dict(settings.LANGUAGES) else translation.get_language()
 
 
 def _set_progress(batch: ImportBatch, phase: str, done: int, total: int) -> None:
@@ -1990,6 +2019,7 @@ def import_batch_run(
     data: bytes | None = None,
     today: dt.date | None = None,
     progress: ProgressCallback | None = None,
+    language: str | None = None,
 ) -> ImportBatch:
     """Validate the batch's file and, when it has no error and is not a dry run, commit it.
 
@@ -1999,8 +2029,12 @@ def import_batch_run(
     database refuses the write or on any other exception (logged; the message names its type). All
     writes of a commit are in one transaction with the audit entry. Returns the refreshed batch. The
     garbage collector is paused meanwhile (:func:`gc_paused`).
+
+    The problems (``issues``, the report) are written in ``language``, by default the one the batch
+    was queued in (:func:`queued_language`), also by forked validation workers; the result sentence is
+    rendered in the viewer's language (``ImportBatch.summary``).
     """
-    with gc_paused():
+    with gc_paused(), translation.override(language or queued_language(batch)):
         try:
             return _import_batch_run(actor=actor, batch=batch, data=data, today=today, progress=progress)
         except Exception as exc:

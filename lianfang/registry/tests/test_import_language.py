@@ -1,0 +1,171 @@
+# ruff: noqa: F811 (pytest fixtures imported from fixtures/importing.py)
+"""The problems of an import (stored reasons and the XLSX report) are written in the uploader's language,
+whichever language the background worker and the forked validation workers run in."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+
+from lianfang.registry.tests.fixtures.importing import (  # noqa: F401
+    FIXTURES,
+    TODAY,
+    XIAXIYUAN,
+    english,
+    registry_snapshot,
+)
+
+pytestmark = pytest.mark.django_db
+
+OTHER = {"zh-hans": "en", "en": "zh-hans"}
+PROBLEMS_HEADER = {
+    "zh-hans": ("级别", "工作表", "行", "列", "值", "原因"),
+    "en": ("Severity", "Sheet", "Row", "Column", "Value", "Reason"),
+}
+# problems.xlsx: (severity, row, reason) of the report's problem sheet, in each language.
+REASONS = {
+    "zh-hans": [
+        ("错误", 3, "同一人已出现在工作表 problems 第 2 行；请处理重复"),
+        ("错误", 5, "此人已登记在本次导入范围以外的其他住户中，请先办理迁出"),
+        ("错误", 6, "楼栋不存在；最接近的是：1号楼"),
+        ("错误", 7, "校验码不符（GB 11643-1999）"),
+        ("错误", 8, "出生日期 19800230 不存在"),
+        ("错误", 9, "性别 M 与身份证号（F）不符"),
+        ("错误", 10, "不是有效的中国电话号码"),
+        ("错误", 11, "已被 Excel 损坏（第 15 位之后的数字丢失）——请将该列设为文本后重新导出"),
+        ("错误", 12, "小区/村民小组不存在；最接近的是：阳光小区"),
+        ("提示", 1, "已忽略此列：死亡等不可逆状态不能通过导入设置"),
+        ("提示", 1, "未知列，已忽略"),
+    ],
+    "en": [
+        ("error", 3, "the same person is already on sheet problems row 2; resolve the duplicate"),
+        ("error", 5, "this person is already registered in another household outside this import; move them first"),
+        ("error", 6, "unknown building; nearest: 1号楼"),
+        ("error", 7, "check character does not match (GB 11643-1999)"),
+        ("error", 8, "birth date 19800230 does not exist"),
+        ("error", 9, "sex M disagrees with the ID number (F)"),
+        ("error", 10, "not a valid Chinese phone number"),
+        ("error", 11, "corrupted by Excel (digits past the 15th were lost) — re-export the column as text"),
+        ("error", 12, "unknown compound/village group; nearest: 阳光小区"),
+        ("warning", 1, "column ignored: deaths and other irreversible statuses are never set by an import"),
+        ("warning", 1, "unknown column ignored"),
+    ],
+}
+# The Errors column of row 6 (the unknown building) on the copy of the file's sheet.
+ROW6_ERRORS = {"zh-hans": "楼栋 (B): 楼栋不存在；最接近的是：1号楼", "en": "楼栋 (B): unknown building; nearest: 1号楼"}
+WORKER_REASONS = {
+    "zh-hans": [
+        "未知的人员类别：网格长",
+        "不是有效的中国电话号码",
+        "找不到住户：下西园社区 阳光小区 9号楼 1单元 101",
+        "同一人已出现在工作表 workers_problems 第 3 行",
+        "包保层级必须是 1、2、3 或 4",
+    ],
+    "en": [
+        "unknown category 网格长",
+        "not a valid Chinese phone number",
+        "unknown household 下西园社区 阳光小区 9号楼 1单元 101",
+        "the same person is already on sheet workers_problems row 3",
+        "responsibility level must be 1, 2, 3 or 4",
+    ],
+}
+
+
+def report(batch) -> tuple[list[tuple], dict]:
+    """The report's problem sheet as rows and the Errors column of the file's sheet by row number."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(batch.report.path, read_only=True)
+    data, problems = wb.worksheets[0], wb.worksheets[-1]
+    errors = {}
+    for number, row in enumerate(data.iter_rows(values_only=True), start=1):
+        errors[number] = row[-2]
+    return list(problems.iter_rows(values_only=True)), errors
+
+
+def forked(monkeypatch) -> None:
+    """Validate every sheet in two forked workers, two rows per chunk."""
+    from lianfang.registry import importers
+
+    monkeypatch.setattr(importers, "parallel_workers", lambda rows: 2)
+    monkeypatch.setattr(importers, "PARALLEL_CHUNK", 2)
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "forked"])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_report_is_in_the_language_the_import_was_queued_in(
+    language, parallel, population, community_staff, monkeypatch
+):
+    """Queued in one language, run by a worker in the other: reasons and report follow the queue's."""
+    from lianfang.divisions.models import Division
+    from lianfang.registry.importers import import_batch_create, import_batch_run
+
+    if parallel:
+        forked(monkeypatch)
+    before = registry_snapshot()
+    with translation.override(language):
+        batch = import_batch_create(
+            actor=community_staff,
+            target=Division.objects.get(code=XIAXIYUAN),
+            file_name="problems.xlsx",
+            data=(FIXTURES / "problems.xlsx").read_bytes(),
+        )
+    with translation.override(OTHER[language]):
+        batch = import_batch_run(actor=community_staff, batch=batch, today=TODAY)
+    assert batch.status == "invalid"
+    assert registry_snapshot() == before  # all or nothing: the valid rows are not written either
+    rows, errors = report(batch)
+    assert rows[0] == PROBLEMS_HEADER[language]
+    assert [(severity, row, reason) for severity, _sheet, row, _column, _value, reason in rows[1:]] == REASONS[language]
+    assert errors[6] == ROW6_ERRORS[language]
+    stored = [(i["row"], i["reason"]) for i in batch.issues]
+    assert stored == [(row, reason) for _severity, row, reason in REASONS[language]]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_explicit_language_wins(language, english, population, community_staff):
+    from lianfang.divisions.models import Division
+    from lianfang.registry.importers import import_batch_create, import_batch_run
+
+    batch = import_batch_create(  # queued in English
+        actor=community_staff,
+        target=Division.objects.get(code=XIAXIYUAN),
+        file_name="problems.xlsx",
+        data=(FIXTURES / "problems.xlsx").read_bytes(),
+    )
+    batch = import_batch_run(actor=community_staff, batch=batch, today=TODAY, language=language)
+    rows, _errors = report(batch)
+    assert rows[0] == PROBLEMS_HEADER[language]
+    assert rows[3][5] == REASONS[language][2][2]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_workers_roster_problems_follow_the_uploader_on_the_web(
+    language, population, community_staff, client_for, django_capture_on_commit_callbacks
+):
+    """Uploaded from a page in one language, run later by the task worker in the other (as ``db_worker``
+    does, with no request): nothing is written and the report and API problems are in the page's."""
+    from lianfang.registry.models import ImportBatch
+    from lianfang.registry.tasks import run_import_batch
+    from lianfang.workforce.models import ResponsibilityAssignment, Worker
+
+    client = client_for(community_staff)
+    upload = SimpleUploadedFile("workers_problems.xlsx", (FIXTURES / "workers_problems.xlsx").read_bytes())
+    with django_capture_on_commit_callbacks(execute=False):  # the task is not run inside the request
+        response = client.post(
+            "/registry/io/upload/",
+            {"division": XIAXIYUAN, "kind": "workers", "file": upload},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    with translation.override(OTHER[language]):
+        assert run_import_batch.call(batch.pk, community_staff.pk) == "invalid"
+    assert not Worker.objects.exists() and not ResponsibilityAssignment.objects.exists()
+    batch.refresh_from_db()
+    rows, _errors = report(batch)
+    assert rows[0] == PROBLEMS_HEADER[language]
+    assert [row[5] for row in rows[1:]] == WORKER_REASONS[language]
+    api = client.get(f"/api/v1/registry-imports/{batch.pk}/", HTTP_ACCEPT_LANGUAGE=language).json()
+    assert [i["reason"] for i in api["issues"]] == WORKER_REASONS[language]
