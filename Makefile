@@ -49,11 +49,14 @@ demo-data: install
 	$(MANAGE) demo_scenario --code $(DISTRICT) --seed $(SEED)
 
 # Serves the site and runs the background-task worker (imports, exports) beside it; Ctrl-C stops both.
+# Debug stays off (as in production): error pages are the translated ones, never Django's URL list;
+# WhiteNoise serves the collected static files.
 demo: demo-data
+	@$(MANAGE) collectstatic --noinput -v0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; task worker log: var/db_worker.log)"
 	@$(MANAGE) db_worker > var/db_worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	LIANFANG_DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
+	$(MANAGE) runserver $(HOST):$(PORT)
 
 worker: install
 	$(MANAGE) db_worker

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.fieldops.models import (
+    NOTICE_BODY_MAX,
     ChannelKind,
     Direction,
     GateKind,
@@ -161,7 +162,7 @@ class NoticeForm(forms.Form):
     division = forms.CharField(label=_("Community or compound (code)"), max_length=20, required=False)
     control_area = forms.IntegerField(label=_("Control area number"), required=False)
     title = forms.CharField(label=_("Title"), max_length=120)
-    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 6}))
+    body = forms.CharField(label=_("Text"), max_length=NOTICE_BODY_MAX, widget=forms.Textarea(attrs={"rows": 6}))
 
 
 class ChannelForm(forms.Form):

@@ -1045,6 +1045,10 @@ class NoticeStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+NOTICE_BODY_MAX = 5_000
+"""Characters in a notice's text at most: it is read on phones and sent to WeCom/DingTalk group robots."""
+
+
 class Notice(DistrictPathMixin):
     """A notice to residents (宣传引导 / 公告) of a control area, a community or a compound.
 

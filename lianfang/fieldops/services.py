@@ -35,6 +35,7 @@ from lianfang.fieldops import adapters, selectors
 from lianfang.fieldops import rules as field_rules
 from lianfang.fieldops.models import (
     CONTACT_CATEGORIES,
+    NOTICE_BODY_MAX,
     Alert,
     AlertKind,
     AlertStatus,
@@ -2028,13 +2029,18 @@ def check_no_people_named(text: str, path: str) -> None:
 
 
 def notice_create(*, actor, title: str, body: str, division: Division | None = None, control_area=None) -> Notice:
-    """Write a notice (draft) to a control area, a community or a compound. The title and body are
+    """Write a notice (draft) to a control area, a community or a compound. The title has at most
+    120 characters, the body at most ``NOTICE_BODY_MAX`` (models, 5,000). The title and body are
     checked for people's names, ID and phone numbers (:func:`check_no_people_named`). Raises
     ValidationError; PermissionDenied without MANAGE_WORKFORCE at the target."""
     title = _text(title, "title", max_length=120)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("this field is required")})
+    if len(body) > NOTICE_BODY_MAX:  # a notice is read on phones and sent to group robots
+        raise ValidationError(
+            {"body": _("at most %(n)d characters, got %(len)d") % {"n": NOTICE_BODY_MAX, "len": len(body)}}
+        )
     if control_area is not None:
         division = Division.objects.get(code=control_area.path)
     if division is None:

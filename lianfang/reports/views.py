@@ -184,7 +184,8 @@ def daily_page(request):
 @login_required
 def daily_export(request):
     """The daily report as ``?format=xlsx|pdf|json|text`` (``?lang=en`` for English; default: the
-    page's language), watermarked with the user and the time."""
+    page's language), watermarked with the user and the time and audited (services.export_record)
+    like every other export, though it holds aggregates only."""
     try:
         division = division_for(request)
         day = day_for(request)
@@ -200,6 +201,15 @@ def daily_export(request):
     with translation.override(language):
         mark = rendering.watermark(request.user)
     doc = documents.daily_document(report, language=language, watermark=mark)
+    services.export_record(
+        actor=request.user,
+        layout_key="daily-report",
+        source="daily",
+        division=division,
+        day=day,
+        fmt=fmt,
+        rows=sum(len(table.rows) for table in doc.tables),
+    )
     return _respond(doc, fmt, report=report)
 
 

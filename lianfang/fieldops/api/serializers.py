@@ -537,7 +537,7 @@ class NoticeCreateSerializer(Serializer):
     division = DivisionCode(required=False, allow_blank=True, default="")
     control_area = VisiblePK("zones.ControlArea", required=False, allow_null=True, default=None)
     title = serializers.CharField(max_length=120)
-    body = serializers.CharField()
+    body = serializers.CharField(max_length=m.NOTICE_BODY_MAX)
 
 
 class NoticeWithdrawSerializer(Serializer):

@@ -232,3 +232,13 @@ def test_withdrawn_notice(population, community_staff):
     services.notice_withdraw(actor=community_staff, notice=notice, reason="时间调整")
     notice.refresh_from_db()
     assert notice.status == "withdrawn"
+
+
+def test_notice_text_has_a_length_limit(population, community_staff):
+    from lianfang.fieldops.models import NOTICE_BODY_MAX, Notice
+
+    with pytest.raises(ValidationError) as exc:
+        write(community_staff, population, "请下楼采样。" * 1000)  # 6,000 characters
+    assert exc.value.message_dict == {"body": [f"at most {NOTICE_BODY_MAX} characters, got 6000"]}
+    assert not Notice.objects.exists()
+    assert write(community_staff, population, "请" * NOTICE_BODY_MAX).body == "请" * NOTICE_BODY_MAX

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from lianfang.core.models import AuditEntry
 from lianfang.reports import daily, documents, render
 from lianfang.reports.tests.conftest import XIYUAN
 
@@ -88,6 +89,12 @@ def test_export_view_formats(client_for, district_commander, report):
     assert data["population"] == report["population"] and data["testing"]["rounds"][0]["sampled"] == 4
     assert client.get(base + "&format=doc").status_code == 400
     assert client.get(base + "&format=pdf&lang=fr").status_code == 400
+    # every export is audited, the refused ones are not
+    entries = AuditEntry.objects.filter(action="export", object_id="daily-report").order_by("id")
+    assert [(e.actor_id, e.division_code, e.detail["format"], e.detail["day"]) for e in entries] == [
+        (district_commander.pk, XIYUAN, fmt, report["date"]) for fmt in ("xlsx", "pdf", "json")
+    ]
+    assert all(e.detail["rows"] > 0 for e in entries)
 
 
 def test_command_writes_every_format(screening_scene, tmp_path, capsys):
