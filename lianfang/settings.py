@@ -172,6 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("LIANFANG_API_RATE", "6000/min")},
+    "EXCEPTION_HANDLER": "lianfang.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lianfang API",

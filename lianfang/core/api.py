@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, viewsets
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from lianfang.core.filters import BadQuery
+
+
+def exception_handler(exc, context):
+    """DRF's exception handler (settings ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``), except that a
+    Django ``Http404`` answers DRF's translated "Not found." instead of the ORM's English message
+    ("No Household matches the given query."), which also named the model of an out-of-scope id."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    return drf_exception_handler(exc, context)
 
 
 class BadQueryMixin:

@@ -1,0 +1,28 @@
+"""API error answers are translated and never name a model: an out-of-scope or unknown id is DRF's
+"Not found." in the caller's language (new-user trial: "No Household matches the given query.")."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
+def test_out_of_scope_and_unknown_ids_answer_not_found_translated(population, community_staff, api_for):
+    api = api_for(community_staff)
+    other = population["h3"].pk  # 上西园: outside 下西园's staff scope
+    for url in (f"/api/v1/households/{other}/", "/api/v1/households/999999/"):
+        zh = api.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        en = api.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert (zh.status_code, zh.json()) == (404, {"detail": "未找到。"})
+        assert (en.status_code, en.json()) == (404, {"detail": "Not found."})
+    mine = api.get(f"/api/v1/households/{population['h1'].pk}/")
+    assert mine.status_code == 200 and mine.json()["id"] == population["h1"].pk
