@@ -20,6 +20,7 @@ import functools
 
 import django_filters
 import django_filters.fields
+import django_filters.rest_framework
 from django import forms
 from django.core.exceptions import BadRequest
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -159,10 +160,41 @@ class SafeModelChoiceField(django_filters.fields.ModelChoiceField):
         return super().to_python(value)
 
 
+def scoped_choices(queryset, request):
+    """The rows of a choice filter's ``queryset`` that the request's user may see.
+
+    ``queryset`` is a queryset, a callable ``queryset(request)`` (django-filter's convention) or None.
+    When its model's default manager has ``visible_to`` the answer is ``visible_to(request.user)`` —
+    none at all when there is no request or no user (deny by default); a model without access scope
+    (a fixed list such as tiers) is returned unchanged. Returns None for None; raises nothing.
+    """
+    if callable(queryset):
+        queryset = queryset(request)
+    if queryset is None or not hasattr(queryset.model._default_manager, "visible_to"):
+        return queryset
+    user = getattr(request, "user", None)
+    if user is None:
+        return queryset.none()
+    if hasattr(queryset, "visible_to"):
+        return queryset.visible_to(user)
+    return queryset.filter(pk__in=queryset.model._default_manager.visible_to(user).values("pk"))
+
+
 class FilterSet(django_filters.FilterSet):
     """Base of every FilterSet: labels of filters generated from model fields follow the language of
     each request (django-filter caches the first language's label otherwise: "Status:" on a zh page),
-    and a generated foreign-key filter answers "not a choice" for an id past MAX_ID."""
+    a generated foreign-key filter answers "not a choice" for an id past MAX_ID, and every model
+    choice filter (declared or generated, single or multiple) offers and accepts only the rows the
+    request's user may see (:func:`scoped_choices`): another community's row is "not a choice", a
+    400 naming the parameter. Pass ``request=request`` from pages: without it such filters offer
+    nothing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for filter_ in self.filters.values():  # deep copies of the class's filters, one set per instance
+            if isinstance(filter_, django_filters.filters.QuerySetRequestMixin):
+                filter_.queryset = functools.partial(scoped_choices, filter_.queryset)
+                filter_.__dict__.pop("_field", None)  # a form field built before (schema) holds every row
 
     @classmethod
     def filter_for_field(cls, field, field_name, lookup_expr=None):
@@ -175,3 +207,16 @@ class FilterSet(django_filters.FilterSet):
         if isinstance(filter_, django_filters.ModelChoiceFilter):
             filter_.field_class = SafeModelChoiceField
         return filter_
+
+
+class APIFilterSet(FilterSet, django_filters.rest_framework.FilterSet):
+    """:class:`FilterSet` with django-filter's API defaults (``true``/``false`` booleans): the base of
+    the FilterSets :class:`FilterBackend` builds from a view's ``filterset_fields``."""
+
+
+class FilterBackend(django_filters.rest_framework.DjangoFilterBackend):
+    """DjangoFilterBackend whose FilterSets built from ``filterset_fields`` derive from
+    :class:`APIFilterSet`, so their foreign-key filters are scoped like every other (a view's own
+    ``filterset_class`` is used as it is). Bad values answer 400 ``{"<parameter>": ["<message>"]}``."""
+
+    filterset_base = APIFilterSet

@@ -6,6 +6,7 @@ import django_filters
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.filters import FilterSet
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS
 from lianfang.zones import selectors
@@ -16,7 +17,7 @@ _CODE = [
 ]
 
 
-class ControlAreaFilterSet(django_filters.FilterSet):
+class ControlAreaFilterSet(FilterSet):
     """``tier`` (key), ``status``, ``within`` (a node inside the division's subtree), ``covers`` (a
     node at or above the division), ``active_on`` (in force at the end of that day, Asia/Shanghai),
     ``operation`` (id)."""
@@ -50,7 +51,7 @@ class ControlAreaFilterSet(django_filters.FilterSet):
         return queryset.in_force(selectors.instant(value))
 
 
-class InfectionFilterSet(django_filters.FilterSet):
+class InfectionFilterSet(FilterSet):
     """``within`` (residence in the division's subtree), ``detected_after`` / ``detected_before``
     (inclusive days), ``operation`` (id)."""
 
@@ -70,7 +71,7 @@ class InfectionFilterSet(django_filters.FilterSet):
         return queryset.filter(subtree_q("path", value)) if value else queryset
 
 
-class RuleSetFilterSet(django_filters.FilterSet):
+class RuleSetFilterSet(FilterSet):
     """``edition``, ``shipped`` (true: the national sets; false: local variants)."""
 
     shipped = django_filters.BooleanFilter(field_name="is_builtin", label=_("shipped"))
