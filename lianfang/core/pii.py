@@ -14,6 +14,7 @@ import functools
 import hashlib
 import hmac
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -83,6 +84,24 @@ def mask_phone(phone: str) -> str:
     if len(phone) == 11:
         return phone[:3] + "****" + phone[-4:]
     return "*" * max(len(phone) - 4, 0) + phone[-4:]
+
+
+_NUMBER_RUN = re.compile(r"(?<!\d)\d(?:[\d \-]*\d)?[Xx]?(?![\dXx])")
+
+
+def mask_numbers_in(text: object) -> str:
+    """Free text (an import problem's cell value, a note) with every run of 7 or more digits masked,
+    spaces and dashes inside it ignored: 15-18 characters as an ID number (:func:`mask_id`), other
+    lengths as a phone number (:func:`mask_phone`). Full-width digits count too.
+    ``"620103199001010026 王芳"`` → ``"6201**********0026 王芳"``; shorter numbers (rooms, counts) stay."""
+
+    def mask(match: re.Match) -> str:
+        digits = re.sub(r"[ \-]", "", match.group(0))
+        if len(digits) < 7:
+            return match.group(0)
+        return mask_id(digits) if 15 <= len(digits) <= 18 else mask_phone(digits)
+
+    return _NUMBER_RUN.sub(mask, "" if text is None else str(text))
 
 
 class PhoneError(ValueError):

@@ -349,3 +349,35 @@ def report_path(batch: ImportBatch) -> Path | None:
     if not batch.report:
         return None
     return Path(batch.report.path)
+
+
+def report_permitted(user, batch: ImportBatch) -> bool:
+    """Whether ``user`` may download ``batch``'s report. The report holds the uploaded file's rows as
+    they were, ID and phone numbers unmasked, so it needs both REVEAL_PII and EXPORT over the batch's
+    division (a stationed cadre or a grid worker sees the batch, masked, but not the file)."""
+    code = batch.division.code
+    return can(user, Capability.REVEAL_PII, code) and can(user, Capability.EXPORT, code)
+
+
+def report_open(*, actor, batch: ImportBatch):
+    """Open ``batch``'s report for ``actor`` and audit it (action ``export``, the batch, its rows).
+    Raises PermissionDenied unless :func:`report_permitted`; FileNotFoundError when there is no report."""
+    if not report_permitted(actor, batch):
+        raise PermissionDenied(_("the report holds unmasked ID and phone numbers: you may not download it"))
+    if not batch.report:
+        raise FileNotFoundError(f"import {batch.pk} has no report")
+    handle = batch.report.open("rb")
+    audit.record(
+        actor=actor,
+        action="export",
+        obj=batch,
+        reason="import_report",
+        detail={"rows": (batch.counts or {}).get("rows", 0), "unmasked": True, "format": "xlsx"},
+    )
+    return handle
+
+
+def masked_issues(issues: list[dict]) -> list[dict]:
+    """An import's problems as every viewer sees them: each ``value`` with its ID and phone numbers
+    masked (core.pii.mask_numbers_in). The original values are in the report (:func:`report_open`)."""
+    return [{**issue, "value": pii.mask_numbers_in(issue.get("value", ""))} for issue in issues]

@@ -171,7 +171,12 @@ def io_batch(request, pk: int):
     return render(
         request,
         "registry/io/batch.html",
-        {"batch": batch, "can_edit": can(request.user, Capability.EDIT_REGISTRY, batch.division.code)},
+        {
+            "batch": batch,
+            "issues": exporters.masked_issues(batch.issues),
+            "can_edit": can(request.user, Capability.EDIT_REGISTRY, batch.division.code),
+            "can_download_report": exporters.report_permitted(request.user, batch),
+        },
     )
 
 
@@ -189,11 +194,13 @@ def io_batch_progress(request, pk: int):
 @login_required
 @require_GET
 def io_batch_report(request, pk: int):
-    """Download the report (original rows plus Errors/Warnings columns)."""
+    """Download the report (original rows plus Errors/Warnings columns): REVEAL_PII and EXPORT over the
+    batch's division, audited (exporters.report_open); 403 otherwise."""
     batch = _batch(request, pk)
     if not batch.report:
         raise Http404
-    return FileResponse(batch.report.open("rb"), as_attachment=True, filename=f"import-{batch.pk}-report.xlsx")
+    handle = exporters.report_open(actor=request.user, batch=batch)  # PermissionDenied → 403
+    return FileResponse(handle, as_attachment=True, filename=f"import-{batch.pk}-report.xlsx")
 
 
 @login_required
@@ -312,9 +319,15 @@ class ImportBatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_report_url(self, obj) -> str | None:
-        if not obj.report:
+        request = self.context.get("request")
+        if not obj.report or request is None or not exporters.report_permitted(request.user, obj):
             return None
         return reverse("api:registry-import-report", kwargs={"pk": obj.pk})
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["issues"] = exporters.masked_issues(data["issues"] or [])  # the report has the originals
+        return data
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -371,7 +384,9 @@ class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
         except ValidationError as exc:
             raise serializers.ValidationError({"division": exc.messages}) from exc
         batch.refresh_from_db()
-        return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            ImportBatchSerializer(batch, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
 
     @extend_schema(request=RollbackSerializer, responses={200: ImportBatchSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
@@ -385,15 +400,17 @@ class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
             )
         except importers.RollbackError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return Response(ImportBatchSerializer(batch).data)
+        return Response(ImportBatchSerializer(batch, context={"request": request}).data)
 
     @extend_schema(responses={(200, XLSX): OpenApiResponse(description="the report (XLSX)")})
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
+        """The report (XLSX): REVEAL_PII and EXPORT over the batch's division, audited; 403 otherwise."""
         batch = self.get_object()
         if not batch.report:
             raise Http404
-        return FileResponse(batch.report.open("rb"), as_attachment=True, filename=f"import-{batch.pk}-report.xlsx")
+        handle = exporters.report_open(actor=request.user, batch=batch)  # PermissionDenied → 403
+        return FileResponse(handle, as_attachment=True, filename=f"import-{batch.pk}-report.xlsx")
 
 
 def register_navigation() -> None:

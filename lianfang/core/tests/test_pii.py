@@ -48,3 +48,19 @@ def test_normalize_phone(raw, normalized):
 def test_invalid_phone(raw):
     with pytest.raises(pii.PhoneError):
         pii.normalize_phone(raw)
+
+
+@pytest.mark.parametrize(
+    "text,masked",
+    [
+        ("62010319900101000X", "6201**********000X"),
+        ("620103199001010026 王芳", "6201**********0026 王芳"),
+        ("138-1234-5678", "138****5678"),
+        ("６２０１０３１９９００１０１００２６", "６２０１**********００２６"),  # full-width digits
+        ("room 1201, 3 people", "room 1201, 3 people"),
+        (13812345678, "138****5678"),
+        (None, ""),
+    ],
+)
+def test_numbers_in_free_text_are_masked(text, masked):
+    assert pii.mask_numbers_in(text) == masked
