@@ -221,9 +221,12 @@ def area_detail(request, pk: int):
     nodes = [n.division for n in area.nodes.select_related("division").order_by("code")]
     clock = selectors.area_clock(area) if area.status == AreaStatus.ACTIVE else None
     can_manage = can(user, Capability.MANAGE_ZONES, area.path)
+    scope = scope_for(user)
     context = {
         "area": area,
         "nodes": nodes,
+        # (division, linked): link only the division pages the user may open (a representative may not)
+        "places": [(n, scope.covers_code(n.code)) for n in nodes],
         "population": selectors.area_population(area, user=user),
         "clock": clock,
         "events": area.events.select_related("actor", "related_area"),

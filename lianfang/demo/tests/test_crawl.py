@@ -13,11 +13,7 @@ pytestmark = pytest.mark.django_db
 USERS = ("commander", "street", "community", "cadre", "grid", "volunteer", "representative")
 
 # Links broken in files of other apps (not the demo's to change); the fix is described with each.
-FOREIGN = {
-    "/divisions/": "zones/area detail links the area's divisions, which answer 404 for a household "
-    "representative (who now sees the areas covering their households): link only the divisions the "
-    "user's scope covers (core.scoping.scope_for(user).covers_code(code))",
-}
+FOREIGN: dict[str, str] = {}
 # Pages whose English comes from shipped data, not from strings of the code (see the report): the
 # zones rule sets' citations and notes (RuleSet.source, quarantine_source: Chinese with English
 # parts) and the classification evidence of screened people, stored when it was written and quoting

@@ -72,3 +72,22 @@ def test_a_user_without_households_still_sees_nothing(operation, population, out
         district_commander, operation, "sealed", [population["compound_a"]], day=QILIHE_START + dt.timedelta(days=1)
     )
     assert api_for(outsider).get("/api/v1/control-areas/").json()["count"] == 0
+
+
+def test_area_page_links_only_the_places_the_viewer_may_open(
+    operation, population, representative, district_commander, client_for
+):
+    compound = population["compound_a"]
+    sealed = put_in_force(district_commander, operation, "sealed", [compound], day=QILIHE_START + dt.timedelta(days=1))
+    link = f'href="/divisions/{compound.code}/"'
+
+    page = client_for(representative).get(f"/zones/areas/{sealed.pk}/")
+    assert page.status_code == 200
+    assert page.context["places"] == [(compound, False)]
+    places = page.content.decode().split('data-testid="places"')[1].split("</ul>")[0]
+    assert compound.short_name in places and "/divisions/" not in places
+    assert client_for(representative).get(f"/divisions/{compound.code}/").status_code == 404  # why no link
+
+    page = client_for(district_commander).get(f"/zones/areas/{sealed.pk}/")
+    assert page.context["places"] == [(compound, True)]
+    assert link in page.content.decode()
