@@ -17,7 +17,7 @@ from lianfang.core.scoping import scope_for
 from lianfang.registry import services
 from lianfang.registry.filtersets import ResidentFilterSet
 from lianfang.registry.models import Household, Relation, Resident
-from lianfang.registry.selectors import search_residents
+from lianfang.registry.selectors import search_residents, with_control_tiers
 
 RELATION_ORDER = Case(
     *[When(relation=value, then=Value(i)) for i, value in enumerate(Relation.values)], output_field=IntegerField()
@@ -26,11 +26,13 @@ RELATION_ORDER = Case(
 
 @login_required
 def household_detail(request, pk: int):
-    """A household with its members (masked); out of scope → 404. Breadcrumbs link only the
-    community/compound/building pages the user's scope covers (a household representative sees none)."""
+    """A household with its members (masked) and its control tier now; out of scope → 404. Breadcrumbs
+    link only the community/compound/building pages the user's scope covers (a household
+    representative sees none)."""
     household = get_object_or_404(
         Household.objects.visible_to(request.user).select_related("community", "compound", "building", "unit"), pk=pk
     )
+    (household,) = with_control_tiers([household])
     members = household.residents.select_related("guardian").order_by(RELATION_ORDER, "birth_date")
     scope = scope_for(request.user)
     nodes = (household.community, household.compound, household.building)
@@ -107,7 +109,9 @@ def residents(request):
 
 @login_required
 def my_households(request):
-    """The households in the user's scope (for a household representative: their households)."""
+    """The households in the user's scope (for a household representative: their households), each
+    with its control tier now."""
     qs = Household.objects.visible_to(request.user).order_by("path", "room", "id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page.object_list = with_control_tiers(page.object_list)  # each with control_tier (constant queries)
     return render(request, "registry/my_households.html", {"households": page})
