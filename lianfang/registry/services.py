@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -277,3 +278,41 @@ def reveal(*, actor, obj, field: str, reason: str = "") -> str:
         detail={"field": field, "at": timezone.now().isoformat()},
     )
     return value
+
+
+RESIDENT_SEARCH_PARAMS = ("q", "search", "id_number", "phone")
+"""Query parameters of the resident list (page and API) that look people up: a request with any of
+them is a search, audited once by :func:`record_search`."""
+
+_SEPARATED_DIGITS = re.compile(r"(?<=\d)[\s\-]+(?=[\dXx])")
+_NUMBER_RUN = re.compile(r"\d{5,}[Xx]?|\d{4,}[Xx]")
+
+
+def mask_query(text: str) -> str:
+    """``text`` as an audit entry may keep it: every run of 5 or more digits (an ID or phone number,
+    whole or in part, separators such as spaces and dashes ignored) masked — an 11-digit number like
+    a phone (``138****5678``), any other like an ID (``1101**********002X``, ``62****07``). Names,
+    initials and the last 4 digits a search by "ID/phone last 4" uses are kept. Raises nothing."""
+
+    def masked(match: re.Match) -> str:
+        number = match.group(0).upper()
+        return pii.mask_phone(number) if len(number) == 11 and number.isdigit() else pii.mask_id(number)
+
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    return _NUMBER_RUN.sub(masked, _SEPARATED_DIGITS.sub("", text))
+
+
+def record_search(*, actor, params, results: int, where: str):
+    """Audit one look-up of people (action ``registry.search``) when ``params`` (a mapping such as
+    ``request.GET``) has a non-empty :data:`RESIDENT_SEARCH_PARAMS` value; returns the AuditEntry, or
+    None when the request searched nothing. ``detail``: ``query`` (parameter → :func:`mask_query`
+    value, never a whole ID or phone number), ``results`` (rows found) and ``where`` (the page or
+    API answering, e.g. ``"page:registry.search"``). Call it once per request, after the search."""
+    query = {
+        name: mask_query(params.get(name) or "") for name in RESIDENT_SEARCH_PARAMS if (params.get(name) or "").strip()
+    }
+    if not query:
+        return None
+    return audit.record(
+        actor=actor, action="registry.search", detail={"query": query, "results": results, "where": where}
+    )

@@ -84,18 +84,23 @@ def reveal(request, kind: str, pk: int, field: str):
 
 @login_required
 def search(request):
-    """Search residents by name, pinyin initials, last digits of ID or phone, full ID or phone."""
+    """Search residents by name, pinyin initials, last digits of ID or phone, full ID or phone; every
+    search is audited once (services.record_search: masked query and result count)."""
     query = request.GET.get("q", "")
     page = None
     if query.strip():
         qs = search_residents(user=request.user, query=query).order_by("name", "id")
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        services.record_search(
+            actor=request.user, params={"q": query}, results=page.paginator.count, where="page:registry.search"
+        )
     return render(request, "registry/search.html", {"query": query, "page": page})
 
 
 @login_required
 def residents(request):
-    """Resident list with the shared filters (within, flag, residence status, q)."""
+    """Resident list with the shared filters (within, flag, residence status, q/search, id_number,
+    phone); a list that looks people up (q, search, id_number or phone) is audited once."""
     filterset = ResidentFilterSet(
         request.GET,
         queryset=Resident.objects.visible_to(request.user).select_related("household").order_by("path", "id"),
@@ -104,6 +109,9 @@ def residents(request):
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)  # 400 naming the parameter and value
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    services.record_search(
+        actor=request.user, params=request.GET, results=page.paginator.count, where="page:registry.residents"
+    )  # only when q, search, id_number or phone is given
     return render(request, "registry/residents.html", {"filterset": filterset, "page": page})
 
 

@@ -428,11 +428,14 @@ def infection_new(request):
 
 @login_required
 def resident_search(request):
-    """htmx: up to 10 residents in scope matching ``q`` (name, initials, ID/phone last 4), as radios."""
+    """htmx: up to 10 residents in scope matching ``q`` (name, initials, ID/phone last 4), as radios;
+    each search is audited (registry.services.record_search: masked query, residents shown)."""
     from lianfang.registry.selectors import search_residents  # noqa: PLC0415
+    from lianfang.registry.services import record_search  # noqa: PLC0415
 
     query = request.GET.get("q", "").strip()
     found = list(search_residents(user=request.user, query=query).order_by("name", "id")[:10]) if query else []
+    record_search(actor=request.user, params={"q": query}, results=len(found), where="page:zones.resident_search")
     return render(request, "zones/_resident_choices.html", {"found": found, "query": query})
 
 

@@ -173,6 +173,22 @@ def test_resident_search_is_scoped(town, operation, community_staff, other_commu
     assert client_for(other_community_staff).get(reverse("zones:resident_search"), {"q": "张"}).context["found"] == []
 
 
+def test_resident_search_is_audited_with_the_number_masked(town, operation, community_staff, client_for):
+    from lianfang.core.models import AuditEntry
+
+    client = client_for(community_staff)
+    found = client.get(reverse("zones:resident_search"), {"q": "11010519491231002X"}).context["found"]
+    assert [r.name for r in found] == ["张三"]
+    client.get(reverse("zones:resident_search"), {"q": ""})  # nothing searched
+    (entry,) = AuditEntry.objects.filter(action="registry.search")
+    assert entry.actor == community_staff
+    assert entry.detail == {
+        "query": {"q": "1101**********002X"},
+        "results": 1,
+        "where": "page:zones.resident_search",
+    }
+
+
 def test_map_data_colours_by_tier_for_a_day(
     in_force, town, district_commander, client_for, django_assert_max_num_queries
 ):
