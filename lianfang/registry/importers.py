@@ -1938,7 +1938,7 @@ def import_batch_create(
     """Record a new import of ``data`` (the file's bytes) into ``target``, status ``queued``; audited.
 
     ``keep_file`` stores the bytes (default storage, ``imports/``) for a background task to read.
-    The active language (the uploader's) is recorded in the audit entry: :func:`import_batch_run`
+    The active language (the uploader's) is recorded on the batch (``language``): :func:`import_batch_run`
     writes the problems and the report in it, whichever language the background worker runs in.
     Raises PermissionDenied without EDIT_REGISTRY on ``target``, ValidationError for a target below
     community or above district level, ImportFileError for an unsupported file type.
@@ -1956,6 +1956,7 @@ def import_batch_create(
             file_format=file_format,
             dry_run=dry_run,
             kind=kind,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
         )
         if keep_file:
             batch.file.save(f"{batch.file_sha256[:16]}.{file_format}", ContentFile(data), save=False)
@@ -1968,26 +1969,16 @@ def import_batch_create(
                 "file": batch.file_name,
                 "sha256": batch.file_sha256,
                 "dry_run": dry_run,
-                "language": translation.get_language() or settings.LANGUAGE_CODE,
+                "language": batch.language,
             },
         )
     return batch
 
 
 def queued_language(batch: ImportBatch) -> str:
-    """The language ``batch`` was queued in (recorded by :func:`import_batch_create`): one of
-    ``settings.LANGUAGES``; the active language for a batch queued before it was recorded."""
-    from lianfang.core.models import AuditEntry  # noqa: PLC0415
-
-    detail = (
-        AuditEntry.objects.filter(
-            action="import_queued", object_type=ImportBatch._meta.label_lower, object_id=str(batch.pk)
-        )
-        .order_by("-id")
-        .values_list("detail", flat=True)
-        .first()
-    )
-    language = (detail or {}).get("language")
+    """The language ``batch`` was queued in (``batch.language``, recorded by :func:`import_batch_create`):
+    one of ``settings.LANGUAGES``; the active language for a batch queued before it was recorded."""
+    language = batch.language
     return language if language in dict(settings.LANGUAGES) else translation.get_language()
 
 

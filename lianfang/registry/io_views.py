@@ -120,14 +120,19 @@ def _index_page(request, *, upload_form=None, export_form=None, status: int = 20
     """The import/export page, with a bound form (and its errors) when one was refused (status 400)."""
     batches = ImportBatch.objects.visible_to(request.user).select_related("division", "actor")
     page = Paginator(batches, 20).get_page(request.GET.get("page") if status == 200 else 1)
+    upload_form = upload_form or UploadForm(user=request.user)
+    may_edit = can(request.user, Capability.EDIT_REGISTRY)
+    has_targets = bool(upload_form.fields["division"].choices)
     return render(
         request,
         "registry/io/index.html",
         {
             "page": page,
-            "upload_form": upload_form or UploadForm(user=request.user),
+            "upload_form": upload_form,
             "export_form": export_form or ExportForm(user=request.user),
-            "can_import": can(request.user, Capability.EDIT_REGISTRY),
+            "can_import": may_edit and has_targets,
+            # a grid worker edits households of a compound but imports go into a community or above
+            "no_import_target": may_edit and not has_targets,
             "can_export": can(request.user, Capability.EXPORT),
         },
         status=status,

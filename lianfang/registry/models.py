@@ -264,6 +264,12 @@ class ImportBatch(models.Model):
     file_sha256 = models.CharField(_("file SHA-256"), max_length=64, db_index=True)
     file_format = models.CharField(_("file format"), max_length=10, blank=True)
     encoding = models.CharField(_("text encoding"), max_length=20, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        blank=True,
+        help_text=_("The uploader's language: the problems and the report are written in it."),
+    )
     dry_run = models.BooleanField(_("dry run"), default=False)
     kind = models.CharField(_("file contents"), max_length=10, choices=ImportKind.choices, default=ImportKind.REGISTRY)
     status = models.CharField(

@@ -90,3 +90,19 @@ def test_the_report_needs_reveal_and_export_and_every_download_is_audited(
     assert (download.status_code, api_download.status_code) == (200, 200)
     assert b"".join(download.streaming_content)[:2] == b"PK"  # an XLSX
     assert _exports(invalid_batch) == [("staff", "import_report"), ("staff", "import_report")]
+
+
+def test_a_grid_worker_gets_no_empty_upload_form(population, community_staff, client_for):
+    """A grid worker may edit the households of a compound, but rosters go into a community or
+    above: the page says so instead of offering a form with an empty "Import into" list."""
+    from lianfang.accounts.models import RoleAssignment, User
+
+    grid = User.objects.create_user(username="grid", password="x", display_name="grid")
+    RoleAssignment.objects.create(
+        user=grid, role="grid_worker", division=population["compound_a"], starts_on=dt.date(2020, 1, 1)
+    )
+    page = client_for(grid).get("/registry/io/").content.decode()
+    assert 'data-testid="no-import-target"' in page and 'data-testid="upload-form"' not in page
+    staff = client_for(community_staff).get("/registry/io/").content.decode()
+    assert 'data-testid="upload-form"' in staff and 'data-testid="no-import-target"' not in staff
+    assert f'<option value="{XIAXIYUAN}"' in staff
