@@ -36,7 +36,7 @@ MAX_ID = 2**63 - 1
 """The largest primary key a 64-bit integer column holds (SQLite INTEGER, PostgreSQL bigint)."""
 
 CODE_VALIDATOR = RegexValidator(
-    r"^\d{1,20}$", gettext_lazy("“%(value)s” is not a division code (1 to 20 digits)"), code="invalid_code"
+    r"^[0-9]{1,20}\Z", gettext_lazy("“%(value)s” is not a division code (1 to 20 digits)"), code="invalid_code"
 )
 
 

@@ -119,3 +119,21 @@ def test_bad_query_page_is_translated_with_a_way_home(client_for, district_comma
     assert response.status_code == 400
     text = response.content.decode()
     assert "请求有误" in text and "不是日期" in text and "返回我的首页" in text
+
+
+def test_round_coverage_bad_within_is_400_naming_it(population, district_commander, api_for):
+    """screening's coverage action reads ``within`` with core.filters.query_code like every list."""
+    from lianfang.divisions.models import Division
+    from lianfang.screening.services import round_open
+
+    nodes = list(Division.objects.filter(code__in=["620103001001", "620103001002"]))
+    rnd = round_open(actor=district_commander, name="第1轮", nodes=nodes)
+    api = api_for(district_commander)
+    url = f"/api/v1/screening/rounds/{rnd.pk}/coverage/"
+    for bad in ("abc", "62010300１", "-1", HUGE + "1"):
+        response = api.get(url, {"within": bad}, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400, (bad, response.content[:300])
+        assert response.json() == {"within": [f"“{bad}” is not a division code (1 to 20 digits)"]}
+    body = api.get(url, {"within": "620103001001", "by": "compound"}).json()
+    assert body["within"] == "620103001001" and body["totals"]["expected"] == 4
+    assert api.get(url, {"within": "620103001001", "by": "street"}).status_code == 400

@@ -29,6 +29,7 @@ from rest_framework.throttling import UserRateThrottle
 
 from lianfang.conf import env_int, env_str
 from lianfang.core.api import ScopedReadOnlyViewSet
+from lianfang.core.filters import query_code
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division
 from lianfang.screening import selectors, services
@@ -191,10 +192,10 @@ class RoundViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnl
     def coverage(self, request, pk=None):
         """Coverage of the round per community, compound or building under ``within``."""
         rnd = self.get_object()
-        within = request.query_params.get("within", "")
+        within = query_code(request.query_params)  # BadQuery: 400 naming parameter and value
         by = request.query_params.get("by") or selectors.child_level(within or rnd.path)
-        if by not in selectors.LEVEL_LENGTHS or (within and not within.isdigit()):
-            raise exceptions.ValidationError({"by": "community, compound or building; within: digits"})
+        if by not in selectors.LEVEL_LENGTHS:
+            raise exceptions.ValidationError({"by": "community, compound or building"})
         rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
 
         def flat(row):
