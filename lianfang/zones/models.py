@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.scoping import ScopedManager, ScopedQuerySet, scope_for, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Level
+from lianfang.zones.shipped import display_text
 
 DISTRICT_CODE_LENGTH = CODE_LENGTHS[Level.DISTRICT]
 
@@ -220,12 +221,35 @@ class RuleSet(models.Model):
     def audit_division_code(self) -> str:
         return self.district.code if self.district_id else ""
 
+    @property
+    def origin_key(self) -> str:
+        """The key of the shipped set this one is (a copy of, through ``based_on``); its own key when it
+        derives from none."""
+        if not hasattr(self, "_origin_key"):
+            node, seen = self, set()
+            while not node.is_builtin and node.based_on_id and node.pk not in seen:
+                seen.add(node.pk)
+                node = node.based_on
+            self._origin_key = node.key
+        return self._origin_key
+
+    @property
+    def display_source(self) -> str:
+        """The citation people read: the shipped text in the active language while unchanged, else as entered."""
+        return display_text(("rule_set", self.origin_key), self.source)
+
+    @property
+    def display_quarantine_source(self) -> str:
+        """The contact rules' citation people read (see :attr:`display_source`)."""
+        return display_text(("quarantine", self.origin_key), self.quarantine_source)
+
     def quarantine_for(self, kind: str) -> dict:
         """The quarantine rule for ``kind`` (``"close"`` or ``"secondary"``), domain.md §3.
 
         Returns ``{"traced": bool, "centralized_days": int, "home_days": int,
-        "centralized_test_days": [int], "home_test_days": [int], "source": str}``; days are counted
-        from the LAST exposure (day 1 = the day after it). A secondary contact in home isolation has
+        "centralized_test_days": [int], "home_test_days": [int], "source": str}`` (``source`` as people
+        read it, :attr:`display_quarantine_source`); days are counted from the LAST exposure (day 1 =
+        the day after it). A secondary contact in home isolation has
         its days under ``home_days``/``home_test_days``. Raises ValueError for another kind.
         """
         if kind == "close":
@@ -235,7 +259,7 @@ class RuleSet(models.Model):
                 "home_days": self.close_home_days,
                 "centralized_test_days": list(self.close_centralized_test_days),
                 "home_test_days": list(self.close_home_test_days),
-                "source": self.quarantine_source,
+                "source": self.display_quarantine_source,
             }
         if kind == "secondary":
             home = self.secondary_mode == QuarantineMode.HOME
@@ -245,7 +269,7 @@ class RuleSet(models.Model):
                 "home_days": self.secondary_days if home else 0,
                 "centralized_test_days": [] if home else list(self.secondary_test_days),
                 "home_test_days": list(self.secondary_test_days) if home else [],
-                "source": self.quarantine_source,
+                "source": self.display_quarantine_source,
             }
         raise ValueError(f"unknown contact kind {kind!r} (close or secondary)")
 
@@ -307,6 +331,11 @@ class RuleTier(models.Model):
     @property
     def display_measures(self) -> str:
         return self.measures_en if (get_language() or "").startswith("en") else self.measures
+
+    @property
+    def display_source(self) -> str:
+        """The tier's note people read: the shipped text in the active language while unchanged, else as entered."""
+        return display_text(("tier", self.rule_set.origin_key, self.key), self.source)
 
     @property
     def pooling_mode_labels(self) -> list[str]:
@@ -390,6 +419,12 @@ class LiftRule(models.Model):
     def __str__(self) -> str:
         target = self.to_tier.display_name if self.to_tier_id else _("lift")
         return f"{self.tier} → {target}"
+
+    @property
+    def display_source(self) -> str:
+        """The rule as people read it: the shipped text in the active language while unchanged, else as entered."""
+        tier = self.tier
+        return display_text(("lift", tier.rule_set.origin_key, tier.key, self.entered_by), self.source)
 
 
 # --------------------------------------------------------------------------------------------- operations

@@ -52,7 +52,7 @@ def test_8th_era_values():
         "home_days": 7,
         "centralized_test_days": [1, 4, 7, 14],
         "home_test_days": [2, 7],
-        "source": rs.quarantine_source,
+        "source": rs.display_quarantine_source,
     }
     secondary = rs.quarantine_for("secondary")
     assert (secondary["centralized_days"], secondary["centralized_test_days"]) == (7, [1, 4, 7])
