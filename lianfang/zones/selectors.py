@@ -361,6 +361,25 @@ def area_population(area: ControlArea, *, user=None) -> dict[str, int]:
     return population_of([n.code for n in area.nodes.all()], exclude=stricter_node_codes(area), user=user)
 
 
+def area_links(area: ControlArea, successors: Iterable[ControlArea], *, user) -> dict:
+    """What ``area``'s page may link for ``user``: the targets the user can open, computed with the
+    same ``visible_to`` as the target pages (an infection or another area out of view answers 404,
+    e.g. to a household representative, so it shows as plain text).
+
+    Returns ``{"infection": bool, "areas": {area id: bool}}`` for ``area.infection`` and the
+    predecessor and ``successors`` (two queries at most).
+    """
+    ids = [a.pk for a in successors] + ([area.predecessor_id] if area.predecessor_id else [])
+    visible = (
+        set(ControlArea.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    )
+    return {
+        "infection": bool(area.infection_id)
+        and Infection.objects.visible_to(user).filter(pk=area.infection_id).exists(),
+        "areas": {pk: pk in visible for pk in ids},
+    }
+
+
 # --------------------------------------------------------------------------------------------- clocks
 
 

@@ -222,6 +222,8 @@ def area_detail(request, pk: int):
     clock = selectors.area_clock(area) if area.status == AreaStatus.ACTIVE else None
     can_manage = can(user, Capability.MANAGE_ZONES, area.path)
     scope = scope_for(user)
+    successors = list(area.successors.select_related("tier"))
+    links = selectors.area_links(area, successors, user=user)
     context = {
         "area": area,
         "nodes": nodes,
@@ -231,7 +233,10 @@ def area_detail(request, pk: int):
         "clock": clock,
         "events": area.events.select_related("actor", "related_area"),
         "evidence": area.evidence.select_related("entered_by"),
-        "successors": area.successors.select_related("tier"),
+        # (area, linked): link only the areas and the infection the user may open
+        "successors": [(s, links["areas"][s.pk]) for s in successors],
+        "predecessor_linked": links["areas"].get(area.predecessor_id, False),
+        "infection_linked": links["infection"],
         "can_manage": can_manage,
         "can_override": can(user, Capability.OVERRIDE, area.path),
         "too_wide": services.too_wide_nodes(area.tier, [n.code for n in nodes]),

@@ -91,3 +91,27 @@ def test_area_page_links_only_the_places_the_viewer_may_open(
     page = client_for(district_commander).get(f"/zones/areas/{sealed.pk}/")
     assert page.context["places"] == [(compound, True)]
     assert link in page.content.decode()
+
+
+def test_area_page_links_the_infection_only_for_viewers_who_may_open_it(
+    operation, population, representative, community_staff, district_commander, client_for
+):
+    """The infection behind an area is outside a representative's households: plain text, no 404 link."""
+    from lianfang.zones.tests.conftest import infect
+
+    infection = infect(district_commander, operation, day=QILIHE_START, residence=population["compound_a"]).infection
+    sealed = put_in_force(
+        district_commander, operation, "sealed", [population["compound_a"]], day=QILIHE_START, infection=infection
+    )
+    link = f'href="/zones/infections/{infection.pk}/"'
+
+    page = client_for(representative).get(f"/zones/areas/{sealed.pk}/")
+    assert page.status_code == 200
+    assert page.context["infection_linked"] is False
+    assert link not in page.content.decode() and f"#{infection.pk}" in page.content.decode()
+    assert client_for(representative).get(f"/zones/infections/{infection.pk}/").status_code == 404  # why no link
+
+    page = client_for(community_staff).get(f"/zones/areas/{sealed.pk}/")
+    assert page.context["infection_linked"] is True
+    assert link in page.content.decode()
+    assert client_for(community_staff).get(f"/zones/infections/{infection.pk}/").status_code == 200
