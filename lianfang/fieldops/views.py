@@ -382,7 +382,7 @@ def passages(request):
     """Entry/exit records of the place (masked), with the shared filters."""
     code = scope_code(request)
     base = PassageRecord.objects.visible_to(request.user).select_related("gate", "resident")
-    filterset = filtersets.PassageFilterSet(request.GET, queryset=base.within(code) if code else base)
+    filterset = filtersets.PassageFilterSet(request.GET, queryset=base.within(code) if code else base, request=request)
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)
     page = _page(request, filterset.qs)
@@ -493,7 +493,9 @@ def people(request):
     """Screened people of the place (masked), filters, and the bulk status request form."""
     code = scope_code(request)
     base = ScreenedPerson.objects.visible_to(request.user).select_related("infection", "household")
-    filterset = filtersets.ScreenedPersonFilterSet(request.GET, queryset=base.within(code) if code else base)
+    filterset = filtersets.ScreenedPersonFilterSet(
+        request.GET, queryset=base.within(code) if code else base, request=request
+    )
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)
     page = _page(request, filterset.qs)
@@ -671,7 +673,9 @@ def transfers(request):
     """People to hand over to the place where they are (transfer-out list, masked)."""
     code = scope_code(request)
     base = TransferOut.objects.visible_to(request.user)
-    filterset = filtersets.TransferOutFilterSet(request.GET, queryset=base.within(code) if code else base)
+    filterset = filtersets.TransferOutFilterSet(
+        request.GET, queryset=base.within(code) if code else base, request=request
+    )
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)
     page = _page(request, filterset.qs)
@@ -1087,7 +1091,7 @@ def alerts(request):
     code = scope_code(request)
     base = Alert.objects.visible_to(request.user).select_related("recipient", "gate", "household")
     filterset = filtersets.AlertFilterSet(
-        request.GET or {"status": "open"}, queryset=base.within(code) if code else base
+        request.GET or {"status": "open"}, queryset=base.within(code) if code else base, request=request
     )
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)

@@ -155,7 +155,13 @@ def clear() -> None:
 # ----------------------------------------------------------------------------------------- signals
 
 
+READ_ACTIONS = frozenset({"view_pii", "view_token", "export", "registry.search"})
+"""Audit actions that record a read (a reveal, an export, a search): they change no figure."""
+
+
 def _section_of_audit(instance) -> str | None:
+    if instance.action in READ_ACTIONS:
+        return None
     label = instance.object_type or instance.action or ""
     app = label.split(".", 1)[0] if "." in label else ""
     return app if app in WATCHED_APPS else None

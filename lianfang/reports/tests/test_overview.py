@@ -164,3 +164,17 @@ def test_places_navigate_the_hierarchy(everything, client_for, district_commande
     community = client.get(f"{reverse('reports:overview')}?code={XIA}").content.decode()
     _n, _u = _card(community, "residents")
     assert _n == "7"
+
+
+def test_reads_recorded_in_the_audit_log_keep_the_cached_figures(everything, district_commander):
+    """A reveal, an export or a search is audited but changes no figure: the registry section keeps
+    its version; a write recorded there (an import queued) bumps it."""
+    from lianfang.core import audit
+    from lianfang.reports import cache
+
+    before = cache.versions(["registry"])
+    for action in ("view_pii", "export", "registry.search"):
+        audit.record(actor=district_commander, action=action, obj=everything["h3"])
+    assert cache.versions(["registry"]) == before
+    audit.record(actor=district_commander, action="registry.household_update", obj=everything["h3"])
+    assert cache.versions(["registry"]) != before
