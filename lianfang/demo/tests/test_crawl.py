@@ -14,11 +14,9 @@ USERS = ("commander", "street", "community", "cadre", "grid", "volunteer", "repr
 
 # Links broken in files of other apps (not the demo's to change); the fix is described with each.
 FOREIGN: dict[str, str] = {}
-# Pages whose English comes from shipped data, not from strings of the code (see the report): the
-# zones rule sets' citations and notes (RuleSet.source, quarantine_source: Chinese with English
-# parts) and the classification evidence of screened people, stored when it was written and quoting
-# those notes. Translating them needs Chinese versions of the shipped rule-set data.
-ENGLISH_ELSEWHERE = ("/zones/rule-sets/nhc-", "/zones/rule-sets/twenty-measures/", "/fieldops/people/")
+# Pages whose English comes from data outside the code (none left: zones renders the shipped rule
+# sets' notes and citations through gettext, zones.shipped.TEXTS).
+ENGLISH_ELSEWHERE: tuple[str, ...] = ()
 
 
 def _foreign(url: str) -> str | None:
