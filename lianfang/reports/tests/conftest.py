@@ -222,6 +222,10 @@ def requests_scene(scene, district_commander):
 
     day = scene["day"]
     now = timezone.now()
+    # today's ticket lives within today whatever the hour (CI runs past local midnight too): received
+    # up to 3 h ago but not before midnight, then accepted, started and fulfilled in that span
+    start = max(now - dt.timedelta(hours=3), timezone.make_aware(dt.datetime.combine(day, dt.time.min)))
+    span = now - start
     old = asv.service_request_create(
         actor=district_commander,
         household=scene["h1"],
@@ -234,11 +238,11 @@ def requests_scene(scene, district_commander):
         household=scene["h3"],
         category="groceries",
         description="米面",
-        at=now - dt.timedelta(hours=3),
+        at=start,
     )
-    asv.service_request_accept(actor=district_commander, ticket=done, at=now - dt.timedelta(hours=2, minutes=50))
-    asv.service_request_start(actor=district_commander, ticket=done, at=now - dt.timedelta(hours=2, minutes=40))
-    asv.service_request_fulfil(actor=district_commander, ticket=done, at=now - dt.timedelta(minutes=5))
+    asv.service_request_accept(actor=district_commander, ticket=done, at=start + span * 0.05)
+    asv.service_request_start(actor=district_commander, ticket=done, at=start + span * 0.1)
+    asv.service_request_fulfil(actor=district_commander, ticket=done, at=start + span * 0.95)
     fresh = asv.service_request_create(
         actor=district_commander, household=scene["h2"], category="groceries", description="蔬菜", at=now
     )
