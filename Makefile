@@ -61,10 +61,14 @@ demo: demo-data
 worker: install
 	$(MANAGE) db_worker
 
+# The access log leaves out query strings and referrers: a search by ID or phone number
+# (/registry/search/?q=..., /api/v1/residents/?id_number=...) must not land in a log file.
+ACCESS_LOG_FORMAT := %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms
+
 serve: install
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn lianfang.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --worker-class gthread --threads $${WEB_THREADS:-6} --access-logfile -
+	$(VENV)/bin/gunicorn lianfang.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --worker-class gthread --threads $${WEB_THREADS:-6} --access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)'
 
 lint: install
 	$(VENV)/bin/ruff check .
