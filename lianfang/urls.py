@@ -36,3 +36,5 @@ urlpatterns = [
     path("reports/", include("lianfang.reports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "lianfang.core.views.not_found"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.defaults import page_not_found
+from rest_framework.exceptions import NotFound
 
 from lianfang.accounts.roles import Role
 from lianfang.accounts.selectors import primary_assignment
@@ -33,3 +35,11 @@ def healthz(request):
     except Exception:  # noqa: BLE001 (any database failure means unhealthy)
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def not_found(request, exception=None):
+    """The 404 handler (``handler404``): under ``/api/`` the API's JSON ``{"detail": "Not found."}``
+    (translated), so an unknown API route answers like an unknown id; elsewhere the 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return page_not_found(request, exception)

@@ -26,3 +26,14 @@ def test_out_of_scope_and_unknown_ids_answer_not_found_translated(population, co
         assert (en.status_code, en.json()) == (404, {"detail": "Not found."})
     mine = api.get(f"/api/v1/households/{population['h1'].pk}/")
     assert mine.status_code == 200 and mine.json()["id"] == population["h1"].pk
+
+
+def test_an_unknown_api_route_answers_json_and_a_page_route_the_page(population, community_staff, api_for, client):
+    api = api_for(community_staff)
+    zh = api.get("/api/v1/nonexistent/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    en = api.get("/api/v1/nonexistent/", HTTP_ACCEPT_LANGUAGE="en")
+    assert (zh.status_code, zh["Content-Type"], zh.json()) == (404, "application/json", {"detail": "未找到。"})
+    assert (en.status_code, en.json()) == (404, {"detail": "Not found."})
+    page = client.get("/nonexistent/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert "未找到" in page.content.decode() and "URLconf" not in page.content.decode()
