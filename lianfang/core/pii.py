@@ -89,17 +89,18 @@ def mask_phone(phone: str) -> str:
 _NUMBER_RUN = re.compile(r"(?<!\d)\d(?:[\d \-]*\d)?[Xx]?(?![\dXx])")
 
 
-def mask_numbers_in(text: object) -> str:
-    """Free text (an import problem's cell value, a note) with every run of 7 or more digits masked,
-    spaces and dashes inside it ignored: 15-18 characters as an ID number (:func:`mask_id`), other
-    lengths as a phone number (:func:`mask_phone`). Full-width digits count too.
-    ``"620103199001010026 王芳"`` → ``"6201**********0026 王芳"``; shorter numbers (rooms, counts) stay."""
+def mask_numbers_in(text: object, *, shortest: int = 7) -> str:
+    """Free text (an import problem's cell value, a search query) with every run of ``shortest`` or
+    more digits masked, spaces and dashes inside it ignored: 11 digits as a mobile number
+    (:func:`mask_phone`), any other length as an ID number (:func:`mask_id`). Full-width digits count
+    too. ``"620103199001010026 王芳"`` → ``"6201**********0026 王芳"``; shorter numbers (rooms,
+    counts, the last 4 digits a search uses) stay."""
 
     def mask(match: re.Match) -> str:
-        digits = re.sub(r"[ \-]", "", match.group(0))
-        if len(digits) < 7:
+        digits = re.sub(r"[ \-]", "", match.group(0)).upper()
+        if len(digits) < shortest:
             return match.group(0)
-        return mask_id(digits) if 15 <= len(digits) <= 18 else mask_phone(digits)
+        return mask_phone(digits) if len(digits) == 11 and digits.isdigit() else mask_id(digits)
 
     return _NUMBER_RUN.sub(mask, "" if text is None else str(text))
 

@@ -284,22 +284,14 @@ RESIDENT_SEARCH_PARAMS = ("q", "search", "id_number", "phone")
 """Query parameters of the resident list (page and API) that look people up: a request with any of
 them is a search, audited once by :func:`record_search`."""
 
-_SEPARATED_DIGITS = re.compile(r"(?<=\d)[\s\-]+(?=[\dXx])")
-_NUMBER_RUN = re.compile(r"\d{5,}[Xx]?|\d{4,}[Xx]")
-
 
 def mask_query(text: str) -> str:
-    """``text`` as an audit entry may keep it: every run of 5 or more digits (an ID or phone number,
-    whole or in part, separators such as spaces and dashes ignored) masked — an 11-digit number like
-    a phone (``138****5678``), any other like an ID (``1101**********002X``, ``62****07``). Names,
-    initials and the last 4 digits a search by "ID/phone last 4" uses are kept. Raises nothing."""
-
-    def masked(match: re.Match) -> str:
-        number = match.group(0).upper()
-        return pii.mask_phone(number) if len(number) == 11 and number.isdigit() else pii.mask_id(number)
-
-    text = unicodedata.normalize("NFKC", text or "").strip()
-    return _NUMBER_RUN.sub(masked, _SEPARATED_DIGITS.sub("", text))
+    """``text`` as an audit entry may keep it: full-width characters folded (NFKC), then every run of
+    5 or more digits (an ID or phone number, whole or in part, spaces and dashes inside ignored)
+    masked by core.pii.mask_numbers_in — an 11-digit number like a phone (``138****5678``), any other
+    like an ID (``1101**********002X``). Names, initials and the last 4 digits a search by "ID/phone
+    last 4" uses are kept. Raises nothing."""
+    return pii.mask_numbers_in(unicodedata.normalize("NFKC", text or "").strip(), shortest=5)
 
 
 def record_search(*, actor, params, results: int, where: str):
