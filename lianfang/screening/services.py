@@ -773,7 +773,7 @@ def samples_register(
                 _insert_screened(samples[0])  # the desk's common case: sample and member in one statement
             else:
                 if n == 1:
-                    _insert(samples[0])  # without the ORM's query building
+                    db.insert_one(samples[0])  # a prepared INSERT, without the ORM's query building
                 else:
                     Sample.objects.bulk_create(samples)
                 _after_samples(rnd, samples, task, purpose)
@@ -1114,18 +1114,12 @@ def _remember_in_transaction(*, key: str, scope: str, user, status_code: int, re
     """Store the outcome of ``key`` and the request's ``digest`` inside the caller's transaction
     (INSERT … ON CONFLICT DO NOTHING: no savepoint; the sample's own unique key already made this
     submission the only one)."""
-    _insert(
+    db.insert_one(
         SubmissionKey(
             key=key, scope=scope, user=_actor(user), status_code=status_code, response=response, body_hash=digest
         ),
         ignore_conflicts=True,
     )
-
-
-def _insert(obj, *, ignore_conflicts: bool = False) -> None:
-    """One row with a prepared INSERT (core.db.insert_one): the desk's hot path skips the ORM's
-    per-query compilation and, on PostgreSQL, the server's parsing and planning."""
-    db.insert_one(obj, ignore_conflicts=ignore_conflicts)
 
 
 _SCREENED_SQL: dict[str, tuple[str, list]] = {}
@@ -1135,7 +1129,7 @@ def _insert_screened(sample: Sample) -> None:
     """PostgreSQL: INSERT screening ``sample`` and set its member's state (sample, result pending, no
     home visit awaited — what _after_samples does for a desk) in ONE statement, a data-modifying CTE,
     one round trip instead of two; sets ``sample.pk``. The member is updated only while it has no
-    sample (as _after_samples). Raises IntegrityError like ``_insert`` (the unique indexes decide)."""
+    sample (as _after_samples). Raises IntegrityError like ``core.db.insert_one`` (the unique indexes decide)."""
     if connection.vendor not in _SCREENED_SQL:
         insert, fields = db.insert_sql(Sample)
         m = connection.ops.quote_name(RoundMember._meta.db_table)
