@@ -633,20 +633,34 @@ class ReasonCode(models.TextChoices):
 
 
 class ControlAreaQuerySet(ScopedQuerySet):
-    """Areas under the user's division subtrees; for a user with households (a household
-    representative) also every area, proposals excepted, that covers one of their households — a
-    node at the household's place or above it — so they are told their households are sealed
-    (read-only: changing an area needs MANAGE_ZONES)."""
+    """Who sees which control areas (read access only; see :meth:`visible_to`)."""
 
     def visible_to(self, user):
+        """Areas ``user`` may read (deny by default; a superuser sees every area):
+
+        - every area (proposals included) whose ``path`` lies in one of the user's division subtrees;
+        - beyond those subtrees, every area that was or is in force (not a proposal, nor a withdrawn
+          one) with a node that covers a place of the user — a node at or above one of their scope
+          roots (an area declared at the street covers each of its communities; the district's
+          precaution area covers everything), at or above the place of one of their households (a
+          household representative), or inside one of their subtrees (an area over compounds of two
+          communities concerns each community's staff).
+
+        Visibility never grants a change: every write checks the capability at the area's own
+        ``path`` (services ``_require``, views ``can(user, MANAGE_ZONES, area.path)``), so a
+        community's staff read the street's area and cannot change it. Areas of other branches (a
+        sibling street, another community's compound) stay invisible. The covering rows are matched
+        through a subquery on the nodes, so an area counts once whatever the number of its nodes.
+        """
         scope = scope_for(user)
-        if scope.everything or not scope.household_querysets:
-            return super().visible_to(user)
-        covering = ControlAreaNode.objects.filter(code__in=ancestor_codes(household_paths(scope))).values("area_id")
-        q = Q(pk__in=covering) & ~Q(status=AreaStatus.PROPOSED)
+        own = super().visible_to(user)  # the subtrees (everything, or nothing, when so decided)
+        if scope.everything or scope.is_empty:
+            return own
+        touching = Q(code__in=ancestor_codes([*scope.codes, *household_paths(scope)]))
         for code in scope.codes:
-            q |= subtree_q(self._path_field(), code)
-        return self.filter(q)
+            touching |= subtree_q("code", code)
+        covering = ControlAreaNode.objects.filter(touching).values("area_id")
+        return own | self.filter(pk__in=covering, status__in=IN_FORCE_STATUSES)
 
     def in_force(self, at: dt.datetime | None = None):
         """Areas in force at instant ``at`` (default now): started, not ended, never a proposal."""
@@ -660,8 +674,10 @@ class ControlArea(models.Model):
     """A control area (管控区域): division nodes at any level (unit … community, or the whole district
     for the baseline tier) placed under one ``tier`` of the operation's rule set.
 
-    ``path`` is the deepest division containing every node (scoping: a community's staff see the
-    areas inside their community). ``reason`` is a linked ``infection``, a positive pool
+    ``path`` is the deepest division containing every node: the people who may change the area are
+    those with MANAGE_ZONES at ``path`` or above; who may read it is
+    :meth:`ControlAreaQuerySet.visible_to` (the areas inside their subtrees, and those in force that
+    cover or touch their places). ``reason`` is a linked ``infection``, a positive pool
     (``positive_pool_ref``, set by the screening app), an upgrade or downgrade of ``predecessor``, or
     the baseline (the rest of the district). ``effective_from``/``ended_at`` bound the time in force
     (aware UTC). ``lift_due_since`` is set by zone_tick when a lift is due (a proposal to lift).

@@ -54,9 +54,12 @@ def test_control_areas_scoped_and_filtered(areas, district_commander, community_
     assert api.get("/api/v1/control-areas/?active_on=2022-03-27").json()["count"] == 2
     assert api.get("/api/v1/control-areas/?active_on=2022-03-26").json()["count"] == 0
     assert api.get("/api/v1/control-areas/?within=abc").status_code == 400
-    # Community staff see the areas inside their community only; another community sees none.
-    assert api_for(community_staff).get("/api/v1/control-areas/").json()["count"] == 2
-    assert api_for(other_community_staff).get("/api/v1/control-areas/").json()["count"] == 0
+    # Community staff see the areas inside their community and the district's precaution area covering
+    # it (in force); another community sees the precaution area only (not the proposal, not the compound).
+    mine = api_for(community_staff).get("/api/v1/control-areas/").json()
+    assert [a["tier"] for a in mine["results"]] == ["sealed", "controlled", "precaution"]
+    other = api_for(other_community_staff).get("/api/v1/control-areas/").json()
+    assert [a["id"] for a in other["results"]] == [areas["precaution"].pk]
 
 
 def test_control_area_list_query_budget(areas, district_commander, api_for, django_assert_max_num_queries):
