@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.admin import ScopedAdmin
 from lianfang.zones.models import ControlArea, ControlAreaEvent, Infection, ManualEvidence, Operation, RuleSet
@@ -23,8 +24,22 @@ class ReadOnlyScopedAdmin(ScopedAdmin):
 
 @admin.register(RuleSet)
 class RuleSetAdmin(ReadOnlyScopedAdmin):
+    """Rule sets, their citations shown as on the pages (``display_source``: the shipped text in the
+    reader's language while unchanged, an edited text as its author wrote it), never the developer
+    notes migration 0002 stores in ``source`` and ``quarantine_source``."""
+
     list_display = ["key", "name", "edition", "effective_from", "is_builtin", "is_default", "district"]
     list_filter = ["is_builtin", "edition"]
+    exclude = ["source", "quarantine_source"]
+    readonly_fields = ["shown_source", "shown_quarantine_source"]
+
+    @admin.display(description=_("source"))
+    def shown_source(self, obj: RuleSet) -> str:
+        return obj.display_source
+
+    @admin.display(description=_("source of the contact rules"))
+    def shown_quarantine_source(self, obj: RuleSet) -> str:
+        return obj.display_quarantine_source
 
 
 @admin.register(Operation)

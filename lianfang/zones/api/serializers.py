@@ -15,11 +15,24 @@ from lianfang.zones.models import (
     RuleTier,
 )
 
+_SOURCE_HELP = (
+    "The citation as people read it, in the request's language (Accept-Language) while the shipped text is "
+    "unchanged; a text someone changed (a local variant) as its author wrote it."
+)
+
+
+def source_field() -> serializers.CharField:
+    """The ``source`` of a rule set, tier or lifting rule as people read it (``display_source``:
+    :func:`lianfang.zones.shipped.display_text`), never the developer notes migration 0002 stores."""
+    return serializers.CharField(source="display_source", read_only=True, help_text=_SOURCE_HELP)
+
 
 class LiftRuleSerializer(serializers.ModelSerializer):
-    """A lifting rule; ``to_tier`` is the tier key it downgrades to (null: the area lifts)."""
+    """A lifting rule; ``to_tier`` is the tier key it downgrades to (null: the area lifts); ``source``
+    as people read it (see :func:`source_field`)."""
 
     to_tier = serializers.CharField(source="to_tier.key", read_only=True, allow_null=True, default=None)
+    source = source_field()
 
     class Meta:
         model = LiftRule
@@ -39,8 +52,10 @@ class LiftRuleSerializer(serializers.ModelSerializer):
 
 class RuleTierSerializer(serializers.ModelSerializer):
     """A tier with its measures (zh-Hans, English), pooling modes (the first is the default),
-    ``pool_size`` (1, 5, 10, 20, or null for one tube per household) and lifting rules."""
+    ``pool_size`` (1, 5, 10, 20, or null for one tube per household), lifting rules and ``source`` as
+    people read it (see :func:`source_field`)."""
 
+    source = source_field()
     upgrade_to = serializers.CharField(source="upgrade_to.key", read_only=True, allow_null=True, default=None)
     proposal_level = serializers.IntegerField(read_only=True, allow_null=True, help_text="division level 3-8")
     max_node_level = serializers.IntegerField(read_only=True, allow_null=True, help_text="division level 3-8")
@@ -82,8 +97,10 @@ class QuarantineSerializer(serializers.Serializer):
 
 
 class RuleSetSerializer(serializers.ModelSerializer):
-    """A rule set with tiers (strictest first) and quarantine rules for close and secondary contacts."""
+    """A rule set with tiers (strictest first) and quarantine rules for close and secondary contacts;
+    ``source`` (and each quarantine rule's) as people read it (see :func:`source_field`)."""
 
+    source = source_field()
     tiers = RuleTierSerializer(many=True, read_only=True)
     based_on = serializers.SlugRelatedField(slug_field="key", read_only=True)
     district = serializers.SlugRelatedField(slug_field="code", read_only=True)

@@ -100,3 +100,72 @@ def test_a_local_variant_keeps_the_shipped_texts_until_someone_changes_them(qili
         assert variant.display_source == "七里河区指挥部通告第3号"
         assert variant.tiers.get(key="high").display_source == "以楼栋为单位"
         assert variant.display_quarantine_source == str(TEXTS[("quarantine", "nhc-9th")])  # unchanged
+
+
+def _api_texts(body: dict) -> list[str]:
+    """Every citation of a rule-set API body: the set's, each tier's and lifting rule's, the quarantine's."""
+    texts = [body["source"], body["quarantine"]["close"]["source"], body["quarantine"]["secondary"]["source"]]
+    for tier in body["tiers"]:
+        texts.append(tier["source"])
+        texts.extend(rule["source"] for rule in tier["lift_rules"])
+    return texts
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_api_gives_the_texts_people_read(language, qilihe, community_staff, api_for, django_assert_max_num_queries):
+    api = api_for(community_staff)
+    with django_assert_max_num_queries(12):
+        listing = api.get("/api/v1/rule-sets/", HTTP_ACCEPT_LANGUAGE=language)
+    assert listing.status_code == 200 and listing.json()["count"] == 3
+    body = api.get("/api/v1/rule-sets/nhc-9th/", HTTP_ACCEPT_LANGUAGE=language).json()
+    rule_set = RuleSet.objects.get(key="nhc-9th")
+    high = rule_set.tiers.get(key="high")
+    rule = high.lift_rules.get()
+    with translation.override(language):
+        assert body["source"] == rule_set.display_source == str(TEXTS[("rule_set", "nhc-9th")])
+        assert body["tiers"][0]["source"] == str(TEXTS[("tier", "nhc-9th", "high")])
+        assert body["tiers"][0]["lift_rules"][0]["source"] == rule.display_source
+        assert body["quarantine"]["close"]["source"] == str(TEXTS[("quarantine", "nhc-9th")])
+    if language == "zh-hans":
+        assert body["source"].startswith("国务院联防联控机制综合组《新型冠状病毒肺炎防控方案（第九版）》")
+        assert "高风险区连续7天无新增感染者" in body["tiers"][0]["lift_rules"][0]["source"]
+    else:
+        assert body["source"].startswith("State Council Joint Prevention and Control Mechanism")
+        assert body["tiers"][0]["lift_rules"][0]["source"].startswith("9th edition: a high-risk area becomes")
+    for item in listing.json()["results"]:
+        for text in _api_texts(item):
+            assert text and not any(bad in text for bad in NOT_FOR_READERS), (item["key"], text)
+
+
+def test_the_api_shows_an_edited_variant_as_its_author_wrote_it(qilihe, district_commander, api_for):
+    base = RuleSet.objects.get(key="nhc-9th")
+    variant = services.rule_set_copy(
+        actor=district_commander, rule_set=base, key="qilihe-9", name="七里河", name_en="Qilihe", district=qilihe
+    )
+    services.rule_set_update(
+        actor=district_commander,
+        rule_set=variant,
+        values={"source": "七里河区指挥部通告第3号"},
+        tier_values={"high": {"source": "以楼栋为单位"}},
+        reason="本地规定",
+    )
+    for language in ("en", "zh-hans"):
+        body = api_for(district_commander).get("/api/v1/rule-sets/qilihe-9/", HTTP_ACCEPT_LANGUAGE=language).json()
+        assert body["source"] == "七里河区指挥部通告第3号"
+        assert body["tiers"][0]["source"] == "以楼栋为单位"
+        with translation.override(language):  # unchanged texts: the shipped ones, translated
+            assert body["tiers"][1]["source"] == str(TEXTS[("tier", "nhc-9th", "medium")])
+            assert body["quarantine"]["close"]["source"] == str(TEXTS[("quarantine", "nhc-9th")])
+
+
+def test_the_admin_shows_the_texts_people_read(qilihe, client_for, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "pw-long-enough")
+    rule_set = RuleSet.objects.get(key="nhc-8th-era")
+    url = f"/admin/zones/ruleset/{rule_set.pk}/change/"
+    chinese, english = page(client_for(root), url, "zh-hans"), page(client_for(root), url, "en")
+    for bad in NOT_FOR_READERS:
+        assert bad not in chinese and bad not in english
+    with translation.override("zh-hans"):
+        assert rule_set.display_source in chinese and rule_set.display_quarantine_source in chinese
+    with translation.override("en"):
+        assert rule_set.display_source in english and rule_set.display_quarantine_source in english
