@@ -79,23 +79,33 @@ def test_area_page_shows_its_lifting_rule_in_the_page_language(operation, popula
         assert bad not in chinese and bad not in english
 
 
-def test_a_local_variant_keeps_the_shipped_texts_until_someone_changes_them(qilihe, district_commander):
+def copy_9th(district, commander) -> RuleSet:
+    """A local variant ``qilihe-9`` of the 9th edition (the shipped texts copied)."""
     base = RuleSet.objects.get(key="nhc-9th")
-    variant = services.rule_set_copy(
-        actor=district_commander, rule_set=base, key="qilihe-9", name="七里河", name_en="Qilihe", district=qilihe
+    return services.rule_set_copy(
+        actor=commander, rule_set=base, key="qilihe-9", name="七里河", name_en="Qilihe", district=district
     )
-    high = variant.tiers.get(key="high")
-    with translation.override("zh-hans"):
-        assert variant.display_source == base.display_source
-        assert high.display_source.startswith("《新型冠状病毒肺炎防控方案（第九版）》：高风险区原则上以居住小区")
+
+
+def edit_texts(variant: RuleSet, commander) -> RuleSet:
+    """Change the variant's own source and its high tier's note (the author's words), as saved."""
     services.rule_set_update(
-        actor=district_commander,
+        actor=commander,
         rule_set=variant,
         values={"source": "七里河区指挥部通告第3号"},
         tier_values={"high": {"source": "以楼栋为单位"}},
         reason="本地规定",
     )
-    variant = RuleSet.objects.get(pk=variant.pk)
+    return RuleSet.objects.get(pk=variant.pk)
+
+
+def test_a_local_variant_keeps_the_shipped_texts_until_someone_changes_them(qilihe, district_commander):
+    variant = copy_9th(qilihe, district_commander)
+    high = variant.tiers.get(key="high")
+    with translation.override("zh-hans"):
+        assert variant.display_source == RuleSet.objects.get(key="nhc-9th").display_source
+        assert high.display_source.startswith("《新型冠状病毒肺炎防控方案（第九版）》：高风险区原则上以居住小区")
+    variant = edit_texts(variant, district_commander)
     with translation.override("en"):  # what its author wrote, in any language
         assert variant.display_source == "七里河区指挥部通告第3号"
         assert variant.tiers.get(key="high").display_source == "以楼栋为单位"
@@ -138,17 +148,7 @@ def test_the_api_gives_the_texts_people_read(language, qilihe, community_staff, 
 
 
 def test_the_api_shows_an_edited_variant_as_its_author_wrote_it(qilihe, district_commander, api_for):
-    base = RuleSet.objects.get(key="nhc-9th")
-    variant = services.rule_set_copy(
-        actor=district_commander, rule_set=base, key="qilihe-9", name="七里河", name_en="Qilihe", district=qilihe
-    )
-    services.rule_set_update(
-        actor=district_commander,
-        rule_set=variant,
-        values={"source": "七里河区指挥部通告第3号"},
-        tier_values={"high": {"source": "以楼栋为单位"}},
-        reason="本地规定",
-    )
+    edit_texts(copy_9th(qilihe, district_commander), district_commander)
     for language in ("en", "zh-hans"):
         body = api_for(district_commander).get("/api/v1/rule-sets/qilihe-9/", HTTP_ACCEPT_LANGUAGE=language).json()
         assert body["source"] == "七里河区指挥部通告第3号"
