@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 import django_filters
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import FilterSet
+from lianfang.core.filters import CODE_VALIDATOR, FilterSet, WithinFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS
 from lianfang.zones import selectors
 from lianfang.zones.models import AreaStatus, ControlArea, Infection, RuleSet, TierKey
 
-_CODE = [
-    RegexValidator(r"^\d{2,20}$", _("a division code is 2-20 digits")),
-]
-
 
 class ControlAreaFilterSet(FilterSet):
     """``tier`` (key), ``status``, ``within`` (a node inside the division's subtree), ``covers`` (a
     node at or above the division), ``active_on`` (in force at the end of that day, Asia/Shanghai),
-    ``operation`` (id)."""
+    ``operation`` (id). Division codes are ASCII digits (core.filters.CODE_VALIDATOR): anything else,
+    full-width digits included, is a 400 naming the parameter."""
 
     tier = django_filters.ChoiceFilter(field_name="tier__key", choices=TierKey.choices, label=_("tier"))
     status = django_filters.ChoiceFilter(choices=AreaStatus.choices, label=_("status"))
-    within = django_filters.CharFilter(method="filter_within", label=_("within division (code)"), validators=_CODE)
-    covers = django_filters.CharFilter(method="filter_covers", label=_("covering division (code)"), validators=_CODE)
+    within = django_filters.CharFilter(
+        method="filter_within", label=_("within division (code)"), validators=[CODE_VALIDATOR]
+    )
+    covers = django_filters.CharFilter(
+        method="filter_covers", label=_("covering division (code)"), validators=[CODE_VALIDATOR]
+    )
     active_on = django_filters.DateFilter(method="filter_active_on", label=_("in force on (date)"))
 
     class Meta:
@@ -55,7 +55,7 @@ class InfectionFilterSet(FilterSet):
     """``within`` (residence in the division's subtree), ``detected_after`` / ``detected_before``
     (inclusive days), ``operation`` (id)."""
 
-    within = django_filters.CharFilter(method="filter_within", label=_("within division (code)"), validators=_CODE)
+    within = WithinFilter()
     detected_after = django_filters.DateFilter(
         field_name="detected_on", lookup_expr="gte", label=_("detected on or after")
     )
@@ -66,9 +66,6 @@ class InfectionFilterSet(FilterSet):
     class Meta:
         model = Infection
         fields = ["within", "detected_after", "detected_before", "operation"]
-
-    def filter_within(self, queryset, name, value):
-        return queryset.filter(subtree_q("path", value)) if value else queryset
 
 
 class RuleSetFilterSet(FilterSet):

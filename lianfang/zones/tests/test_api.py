@@ -101,3 +101,28 @@ def test_enter_an_infection(town, operation, district_commander, community_staff
     assert api_for(community_staff).post("/api/v1/infections/", payload, format="json").status_code == 403
     assert api_for(district_commander).get("/api/v1/infections/?within=620103001001").json()["count"] == 1
     assert api_for(district_commander).get("/api/v1/infections/?within=620103001002").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/control-areas/?within=６２０１０３",
+        "/api/v1/control-areas/?covers=６２０１０３００１００１",
+        "/api/v1/infections/?within=６２０１０３",
+        "/api/v1/control-areas/?within=62010３",
+        "/api/v1/control-areas/?covers=abc",
+    ],
+)
+def test_a_code_of_full_width_digits_is_a_400_naming_the_parameter(url, areas, district_commander, api_for):
+    response = api_for(district_commander).get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    name, value = url.split("?")[1].split("=")
+    assert response.json() == {name: [f"“{value}” is not a division code (1 to 20 digits)"]}
+
+
+def test_ascii_codes_of_any_level_filter(areas, district_commander, api_for):
+    api = api_for(district_commander)
+    assert api.get("/api/v1/control-areas/?within=6").json()["count"] == 3  # a province code: 1-20 digits
+    assert api.get("/api/v1/control-areas/?covers=620103001001").json()["count"] == 2  # controlled, precaution
+    assert api.get("/api/v1/infections/?within=620103001001").json()["count"] == 1
+    assert api.get("/api/v1/infections/?within=620103001002").json()["count"] == 0
