@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Substr, TruncHour
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from lianfang.core.filters import BadQuery
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.screening.models import (
@@ -348,3 +350,15 @@ def child_level(code: str) -> str:
     if level == Level.COMMUNITY:
         return "compound"
     return "building"
+
+
+def coverage_grouping(params, code: str) -> str:
+    """The coverage grouping a page or API request asks for: ``params["by"]`` (a key of
+    :data:`LEVEL_LENGTHS`), else :func:`child_level` of division ``code`` (``within`` or the round's
+    path). Raises BadQuery (a 400 in the language of the request) naming the bad value and the allowed
+    ones, e.g. ``{"by": ["“street” is not a grouping (allowed: community, compound, building)"]}``."""
+    by = params.get("by") or child_level(code)
+    if by not in LEVEL_LENGTHS:
+        message = _("“%(value)s” is not a grouping (allowed: %(allowed)s)")
+        raise BadQuery({"by": [message % {"value": by, "allowed": ", ".join(LEVEL_LENGTHS)}]})
+    return by

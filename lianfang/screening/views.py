@@ -24,9 +24,11 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
 from lianfang.conf import env_int
+from lianfang.core.filters import answers_bad_query
 from lianfang.divisions.models import Division
 from lianfang.registry.models import Household
 from lianfang.registry.selectors import search_residents
+from lianfang.registry.services import record_search
 from lianfang.screening import advisor, selectors, services
 from lianfang.screening.forms import AdvisorForm, DeskForm, ExemptForm, ResultUploadForm, RoundForm, SiteForm
 from lianfang.screening.importers import read_result_file
@@ -241,14 +243,16 @@ def _round_post(request, rnd: TestingRound):
 
 
 @login_required
+@answers_bad_query
 def coverage(request, pk: int):
     """Coverage of a round by building, compound or community and by responsible person, with the
-    missed people (masked) and their household representative."""
+    missed people (masked) and their household representative. An unknown ``by`` is a 400 page
+    naming the value and the allowed groupings (selectors.coverage_grouping)."""
     rnd = _round(request, pk)
     within = request.GET.get("within", "")
-    by = request.GET.get("by") or selectors.child_level(within or rnd.path)
-    if (within and not within.isdigit()) or by not in selectors.LEVEL_LENGTHS:
+    if within and not within.isdigit():
         raise Http404
+    by = selectors.coverage_grouping(request.GET, within or rnd.path)
     rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
     return _page(
         request,
@@ -388,15 +392,20 @@ def station_submit(request, kind: str, pk: int):
 
 @login_required
 def station_search(request, kind: str, pk: int):
-    """htmx: residents matching a name (or pinyin initials) to pick at the desk (masked ID): only
-    those the desk may register by pick (services.pickable_residents: in scope and in the round)."""
+    """htmx: residents matching a name (or pinyin initials, ID or phone, whole or last digits) to
+    pick at the desk (masked ID): only those the desk may register by pick
+    (services.pickable_residents: in scope and in the round). Each search is audited once
+    (registry.services.record_search: masked query, people shown; where ``page:screening.station_search``)."""
     desk, task = _station(request, kind, pk)
     query = request.GET.get("q", "")
     people = []
     if query.strip():
         pickable = services.pickable_residents(user=request.user, round_id=(desk or task).round_id)
         people = search_residents(user=request.user, query=query).filter(pk__in=pickable.values("pk"))
-        people = people.order_by("name", "id")[:20]
+        people = list(people.order_by("name", "id")[:20])
+        record_search(
+            actor=request.user, params={"q": query}, results=len(people), where="page:screening.station_search"
+        )
     return render(request, "screening/_search.html", {"people": people, "mask": services.mask_name})
 
 

@@ -190,12 +190,11 @@ class RoundViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnl
     )
     @action(detail=True)
     def coverage(self, request, pk=None):
-        """Coverage of the round per community, compound or building under ``within``."""
+        """Coverage of the round per community, compound or building under ``within``; an unknown
+        ``by`` is a 400 ``{"by": ["<message naming the value and the allowed groupings>"]}``."""
         rnd = self.get_object()
         within = query_code(request.query_params)  # BadQuery: 400 naming parameter and value
-        by = request.query_params.get("by") or selectors.child_level(within or rnd.path)
-        if by not in selectors.LEVEL_LENGTHS:
-            raise exceptions.ValidationError({"by": "community, compound or building"})
+        by = selectors.coverage_grouping(request.query_params, within or rnd.path)  # BadQuery: 400, translated
         rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
 
         def flat(row):

@@ -152,3 +152,34 @@ def test_advisor_page_uses_typed_prevalence(client_for, district_commander):
     page = client_for(district_commander).get(reverse("screening:advisor"), {"percent": "1"})
     assert page.context["optimal_k"] == 11
     assert [o.k for o in page.context["options"]] == [5, 10, 20]
+
+
+BAD_BY = {
+    "en": "“street” is not a grouping (allowed: community, compound, building)",
+    "zh-hans": "「street」不是可用的分组方式（可选：community, compound, building）",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_coverage_api_refuses_an_unknown_grouping_in_the_callers_language(rnd, district_commander, api_for, language):
+    from django.urls import reverse
+
+    url = reverse("api:screening-round-coverage", args=[rnd.pk])
+    response = api_for(district_commander).get(url, {"by": "street"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 400
+    assert response.json() == {"by": [BAD_BY[language]]}
+    ok = api_for(district_commander).get(url, {"by": "compound"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert ok.status_code == 200 and ok.json()["by"] == "compound"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_coverage_page_refuses_an_unknown_grouping_in_the_readers_language(
+    rnd, district_commander, client_for, language
+):
+    from django.urls import reverse
+
+    url = reverse("screening:coverage", args=[rnd.pk])
+    response = client_for(district_commander).get(url, {"by": "street"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 400
+    assert f"<li><code>by</code>: {BAD_BY[language]}</li>" in response.content.decode()
+    assert client_for(district_commander).get(url, {"by": "building"}, HTTP_ACCEPT_LANGUAGE=language).status_code == 200
