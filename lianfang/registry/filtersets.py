@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import django_filters
+import django_filters.fields
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core import idnumber, pii
-from lianfang.core.filters import FilterSet, IdFilter, WithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, FilterSet, SafeModelChoiceField, WithinFilter
+from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household, ResidenceStatus, Resident
 
 
@@ -27,12 +32,99 @@ def _valid_phone(value: str) -> None:
         raise ValidationError(str(exc)) from exc
 
 
+class ScopedIdField(SafeModelChoiceField):
+    """A row id typed as a number (no choice list: it would enumerate every household of the district)
+    that must name a row of the field's queryset — the rows the viewer may see (core.filters.FilterSet
+    scopes it). Anything else (another community's row, an id that does not exist, not a number) is
+    the form error “<value>” is not the id of a <model> you may see: a 400 naming the parameter."""
+
+    widget = forms.NumberInput
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model = self.queryset.model._meta.verbose_name if self.queryset is not None else ""
+        # built per request (in its language); ModelChoiceField fills %(value)s with the value asked for
+        self.error_messages["invalid_choice"] = gettext("“%(value)s” is not the id of a %(model)s you may see") % {
+            "value": "%(value)s",
+            "model": model,
+        }
+
+
+class ScopedIdFilter(django_filters.ModelChoiceFilter):
+    """A filter on a row named by its id, accepting only rows the request's user may see.
+
+    ``queryset`` is the model's rows (e.g. ``Household.objects.all()``); the shared FilterSet base narrows
+    it to ``visible_to(user)`` per request (core.filters.scoped_choices), so an id in scope filters as a
+    plain ``<field>=<id>`` did and any other id answers 400 ``{"<parameter>": ["“<id>” is not the id
+    of a household you may see"]}`` in the API (the same 400 page on pages) instead of an empty list."""
+
+    field_class = ScopedIdField
+
+
+def _in_scope_division(level: int):
+    """Choice queryset (``queryset(request)``) for a ``level`` division code filter on households:
+    the divisions of that level the user may see, or that hold a household the user may see (a
+    household representative sees households, not divisions)."""
+
+    def queryset(request):
+        user = getattr(request, "user", None)
+        if user is None:
+            return Division.objects.none()
+        field = "community" if level == Level.COMMUNITY else "compound"
+        held = Household.objects.visible_to(user).values(field)
+        visible = Division.objects.visible_to(user).values("pk")
+        return Division.objects.filter(Q(pk__in=visible) | Q(pk__in=held), level=level)
+
+    return queryset
+
+
+class DivisionCodeField(django_filters.fields.ModelChoiceField):
+    """A division code (1-20 digits) naming a division of the field's queryset; anything else is the
+    form error “<value>” is not the code of a <level> you may see."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *args, level_name="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_messages["invalid_choice"] = gettext("“%(value)s” is not the code of a %(level)s you may see") % {
+            "value": "%(value)s",
+            "level": level_name,
+        }
+
+    def to_python(self, value):
+        text = str(value or "").strip()
+        if text:
+            CODE_VALIDATOR(text)
+        return super().to_python(text)
+
+
+class DivisionCodeFilter(django_filters.ModelChoiceFilter):
+    """``<field>=<division code>`` on households (``community`` or ``compound``), accepting only a
+    division of ``level`` that the user may see or that holds a household the user may see; another
+    community's code or an unknown one is a 400 naming the parameter and the code. Results for a code
+    in scope are those of ``<field>__code=<code>``."""
+
+    field_class = DivisionCodeField
+
+    def __init__(self, *args, level: int, **kwargs):
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("level_name", Level(level).label)  # what the error message calls it
+        super().__init__(*args, queryset=Division.objects.filter(level=level), **kwargs)
+        self.choices_for = _in_scope_division(level)
+
+    def get_queryset(self, request):
+        # Not the FilterSet base's Division.visible_to alone: the community of a representative's
+        # households is not a division they see, yet naming it keeps those households.
+        return self.choices_for(request)
+
+
 class HouseholdFilterSet(FilterSet):
-    """``within`` (any ancestor division code), ``community``, ``compound`` (codes)."""
+    """``within`` (any ancestor division code), ``community``, ``compound`` (codes of a division the
+    user may see, or that holds one of their households; any other code is a 400 naming it)."""
 
     within = WithinFilter()
-    community = django_filters.CharFilter(field_name="community__code", label=_("community code"))
-    compound = django_filters.CharFilter(field_name="compound__code", label=_("compound code"))
+    community = DivisionCodeFilter(level=Level.COMMUNITY, level_name=_("community"), label=_("community code"))
+    compound = DivisionCodeFilter(level=Level.COMPOUND, level_name=_("compound"), label=_("compound code"))
 
     class Meta:
         model = Household
@@ -50,7 +142,7 @@ class ResidentFilterSet(FilterSet):
     )
     residence_status = django_filters.ChoiceFilter(choices=ResidenceStatus.choices, label=_("residence status"))
     # A number, not a choice list: a choice list would enumerate every household in the district.
-    household = IdFilter(field_name="household_id", label=_("household (number)"))
+    household = ScopedIdFilter(queryset=Household.objects.all(), label=_("household (number)"))
     q = django_filters.CharFilter(method="filter_q", label=_("search: name, pinyin initials, ID/phone last 4"))
     search = django_filters.CharFilter(
         method="filter_q", label=_("search: name, pinyin initials, ID/phone last 4 (same as q)")

@@ -10,8 +10,10 @@ import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, FilterSet, IdFilter, WithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, FilterSet, WithinFilter
 from lianfang.core.scoping import subtree_q
+from lianfang.registry.filtersets import ScopedIdFilter
+from lianfang.registry.models import Household
 from lianfang.workforce.models import (
     Category,
     Deployment,
@@ -84,10 +86,11 @@ class WorkerFilterSet(FilterSet):
 
 
 class DeploymentFilterSet(FilterSet):
-    """``within`` (deployed under a division code), ``worker`` (id), ``on`` (active on a date)."""
+    """``within`` (deployed under a division code), ``worker`` (id of a worker the user may see: any
+    other id is a 400 naming it), ``on`` (active on a date)."""
 
     within = WithinFilter(label=_("within division (code)"))
-    worker = IdFilter(field_name="worker_id", label=_("worker (id)"))
+    worker = ScopedIdFilter(queryset=Worker.objects.all(), label=_("worker (id)"))
     on = django_filters.DateFilter(method=filter_active_on, label=_("active on (date)"))
 
     class Meta:
@@ -96,10 +99,11 @@ class DeploymentFilterSet(FilterSet):
 
 
 class TeamFilterSet(FilterSet):
-    """``within`` (based under a division code), ``member`` (worker id)."""
+    """``within`` (based under a division code), ``member`` (id of a worker the user may see: any other
+    id is a 400 naming it)."""
 
     within = WithinFilter(label=_("within division (code)"))
-    member = IdFilter(field_name="members", label=_("member (worker id)"))
+    member = ScopedIdFilter(field_name="members", queryset=Worker.objects.all(), label=_("member (worker id)"))
 
     class Meta:
         model = Team
@@ -108,12 +112,13 @@ class TeamFilterSet(FilterSet):
 
 class AssignmentFilterSet(FilterSet):
     """``level`` (1-4), ``within`` (unit under a division code), ``worker`` (id), ``household`` (id),
-    ``on`` (active on a date), ``current`` (open-ended: no end date)."""
+    ``on`` (active on a date), ``current`` (open-ended: no end date). A worker or household id the user
+    may not see (or that does not exist) is a 400 naming it."""
 
     level = django_filters.ChoiceFilter(choices=ResponsibilityLevel.choices, label=_("level"))
     within = WithinFilter(label=_("within division (code)"))
-    worker = IdFilter(field_name="worker_id", label=_("worker (id)"))
-    household = IdFilter(field_name="household_id", label=_("household (id)"))
+    worker = ScopedIdFilter(queryset=Worker.objects.all(), label=_("worker (id)"))
+    household = ScopedIdFilter(queryset=Household.objects.all(), label=_("household (id)"))
     on = django_filters.DateFilter(method=filter_active_on, label=_("active on (date)"))
     current = django_filters.BooleanFilter(field_name="ends_on", lookup_expr="isnull", label=_("open-ended"))
 
