@@ -37,4 +37,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "lianfang.core.views.bad_request"
 handler404 = "lianfang.core.views.not_found"
