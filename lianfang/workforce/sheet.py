@@ -16,6 +16,10 @@ Counting rules (documented in docs/workforce.md):
 - Communities are those with at least one active deployment on D (the report counted only the
   communities involved: 65 of Qilihe's 141); compounds are the compounds/village groups of those
   communities; streets are the streets of those communities.
+- Every figure counts what the viewer may see (``visible_to``). A viewer who sees only part of the
+  division (a volunteer or grid worker scoped to a compound opens the sheet of its community) gets a
+  sheet whose title and sentence name that part (:attr:`WorkforceSheet.counted_name`: "阳光小区 in
+  下西园社区"), never the whole community, and whose compounds are only those they may see.
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
+from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.workforce.models import Category, Deployment, active_on_q
-from lianfang.workforce.selectors import scoped
+from lianfang.workforce.selectors import SYSTEM, scoped
 
 
 @dataclass(frozen=True)
@@ -123,16 +128,32 @@ def _plural_phrase(key: str, n: int) -> str:
 @dataclass
 class WorkforceSheet:
     """The sheet of ``division`` (district, street or community) on ``on``: ``streets`` in code order
-    and the ``totals`` line (``totals.division`` is ``division``; ``streets_count`` streets involved)."""
+    and the ``totals`` line (``totals.division`` is ``division``; ``streets_count`` streets involved).
+
+    ``parts`` is None when the figures cover the whole division; for a viewer who sees only part of
+    it, the divisions of their scope inside it (code order; empty for a scope of households only)."""
 
     division: Division
     on: dt.date
     streets: list[StreetBlock]
     totals: SheetRow
+    parts: tuple[Division, ...] | None = None
 
     @property
     def streets_count(self) -> int:
         return len(self.streets)
+
+    @property
+    def counted_name(self) -> str:
+        """What the figures cover, in the active language: the division's name (``下西园社区``), or the
+        viewer's part of it (``阳光小区 in 下西园社区``, zh ``下西园社区阳光小区``; ``the part of
+        下西园社区 you may see`` when their scope names no division inside it)."""
+        if self.parts is None:
+            return self.division.short_name
+        if not self.parts:
+            return _("the part of %(division)s you may see") % {"division": self.division.short_name}
+        names = pgettext("list separator", ", ").join(d.short_name for d in self.parts)
+        return _("%(parts)s in %(division)s") % {"parts": names, "division": self.division.short_name}
 
     def sentence(self, language: str | None = None) -> str:
         """The totals as one sentence in ``language`` (``"zh-hans"`` or ``"en"``; default: active),
@@ -156,14 +177,17 @@ class WorkforceSheet:
             ) % {
                 **phrases,
                 "date": formats.date_format(self.on, "DATE_FORMAT"),
-                "district": self.division.short_name,
+                "district": self.counted_name,
             }
 
     def as_dict(self) -> dict:
-        """JSON-ready: ``{"division", "date", "columns", "streets": [{..., "communities": [...]}],
-        "totals", "sentence": {"zh-hans", "en"}}``."""
+        """JSON-ready: ``{"division", "parts", "date", "columns", "streets": [{..., "communities":
+        [...]}], "totals", "sentence": {"zh-hans", "en"}}``; ``parts`` is null for the whole division,
+        else the ``[{"code", "name"}]`` of the viewer's part that the figures count."""
+        parts = self.parts
         return {
             "division": {"code": self.division.code, "name": self.division.short_name},
+            "parts": None if parts is None else [{"code": d.code, "name": d.short_name} for d in parts],
             "date": self.on.isoformat(),
             "columns": ["communities", "compounds", *COLUMN_KEYS],
             "streets": [
@@ -178,9 +202,11 @@ class WorkforceSheet:
 def workforce_sheet(*, user, division: Division, on: dt.date) -> WorkforceSheet:
     """Compute the sheet for ``division`` (district, street/town or community/village) on ``on``.
 
-    ``user`` scopes the deployments counted (selectors.SYSTEM for management commands). Three grouped
-    queries (deployments by community, the divisions named, compounds by community) whatever the size
-    of the district. Raises ValueError for a division below community level.
+    ``user`` scopes the deployments and compounds counted (selectors.SYSTEM for management commands);
+    a user who sees only part of ``division`` gets ``parts`` (see :class:`WorkforceSheet`). Four
+    grouped queries (deployments by community, the divisions named, compounds by community, the
+    user's part) whatever the size of the district. Raises ValueError for a division below
+    community level.
     """
     if division.level > Level.COMMUNITY or division.level < Level.DISTRICT:
         raise ValueError(f"the workforce sheet is for a district, street or community, not {division}")
@@ -202,7 +228,8 @@ def workforce_sheet(*, user, division: Division, on: dt.date) -> WorkforceSheet:
     communities = Division.objects.in_bulk(by_community)
     streets = Division.objects.in_bulk({c.parent_id for c in communities.values()})
     compounds = dict(
-        Division.objects.filter(level=Level.COMPOUND, parent_id__in=by_community)
+        scoped(Division, user)
+        .filter(level=Level.COMPOUND, parent_id__in=by_community)
         .values("parent_id")
         .annotate(n=Count("id"))
         .values_list("parent_id", "n")
@@ -225,18 +252,32 @@ def workforce_sheet(*, user, division: Division, on: dt.date) -> WorkforceSheet:
         on=on,
         streets=sorted(blocks.values(), key=lambda b: b.row.division.code),
         totals=totals,
+        parts=_viewers_part(user, division),
     )
+
+
+def _viewers_part(user, division: Division) -> tuple[Division, ...] | None:
+    """None when ``user`` sees the whole of ``division`` (SYSTEM, or a scope covering it); else the
+    divisions of the user's scope inside it, in code order (empty for a scope of households only)."""
+    if user is SYSTEM:
+        return None
+    scope = scope_for(user)
+    if scope.covers_code(division.code):
+        return None
+    inside = [code for code in scope.codes if code.startswith(division.code)]
+    return tuple(Division.objects.filter(code__in=inside).order_by("code")) if inside else ()
 
 
 def involved_units(*, user, division: Division, on: dt.date, level: int):
     """The communities (``level`` 5) counted by the sheet of ``division`` on ``on``, or their compounds
-    (``level`` 6): the list behind the "communities" and "compounds" figures. A Division queryset."""
+    that ``user`` may see (``level`` 6): the list behind the "communities" and "compounds" figures.
+    A Division queryset."""
     community_ids = (
         scoped(Deployment, user).within(division.code).filter(active_on_q(on)).values("community_id").distinct()
     )
     if level == Level.COMMUNITY:
         return Division.objects.filter(pk__in=community_ids).order_by("code")
-    return Division.objects.filter(level=Level.COMPOUND, parent_id__in=community_ids).order_by("code")
+    return scoped(Division, user).filter(level=Level.COMPOUND, parent_id__in=community_ids).order_by("code")
 
 
 # ------------------------------------------------------------------------------------------- renderers
@@ -263,7 +304,7 @@ def _lines(sheet: WorkforceSheet):
 
 def _title(sheet: WorkforceSheet) -> str:
     return _("Daily workforce sheet — %(division)s — %(date)s") % {
-        "division": sheet.division.short_name,
+        "division": sheet.counted_name,
         "date": sheet.on.isoformat(),
     }
 

@@ -224,7 +224,8 @@ def test_grid_worker_sees_the_sheet_of_their_community_counting_only_their_rows(
     response = client.get("/workforce/sheet/", ON)
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'data-testid="sheet-division">下西园社区<' in html
+    # The heading names what is counted: their compound in the community, not the whole community.
+    assert 'data-testid="sheet-division">下西园社区阳光小区<' in html
     # Only the deployment inside their compound is counted, not the community's two others.
     assert re.search(r'data-testid="cell-620103001001-total-total">1<', html)
     assert client.get("/workforce/sheet/", {"code": "620103001002", **ON}).status_code == 404

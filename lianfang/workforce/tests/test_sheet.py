@@ -211,3 +211,74 @@ def test_sheet_page_scope_and_budget(
     assert client.get("/workforce/sheet/units/", {"code": "620103"}).status_code == 404
     assert client.get("/workforce/sheet/export/", {"code": "620103"}).status_code == 404
     assert client.get("/workforce/sheet/", {"code": "62x"}).status_code == 400
+
+
+def _volunteer_of(compound_name: str):
+    """A signed-in volunteer whose role covers only the compound ``compound_name`` of 下西园社区."""
+    from lianfang.accounts.models import RoleAssignment, User
+    from lianfang.divisions.models import Division
+
+    compound = Division.objects.get(parent__code="620103001001", name=compound_name)
+    user = User.objects.create_user(username="volunteer", password="x", display_name="志愿者")  # noqa: S106
+    RoleAssignment.objects.create(user=user, role="volunteer", division=compound, starts_on=dt.date(2020, 1, 1))
+    return user
+
+
+def test_volunteers_sheet_names_their_part_and_counts_it_secretarys_the_community(
+    small_district, community_staff, client_for
+):
+    """A volunteer of 一号院 opens the sheet of 下西园社区 (their compound's community): the title, page
+    heading and sentence name 一号院 in 下西园社区, and the figures count only 一号院 (三, a grid worker,
+    in its one compound); the community secretary's sheet names 下西园社区 and counts all of it."""
+    from openpyxl import load_workbook
+
+    volunteer = _volunteer_of("一号院")
+    mine = workforce_sheet(user=volunteer, division=_xia(), on=D)
+    assert [d.short_name for d in mine.parts] == ["一号院"]
+    assert _figures(mine.totals) == (1, 1, 1, 0, 0, 0, 0, 0, 0, 1)
+    with translation.override("en"):
+        assert mine.counted_name == "一号院 in 下西园社区"
+        assert mine.sentence().startswith("As of March 27, 2022, 一号院 in 下西园社区 had 1 street/town")
+        assert mine.sentence().endswith("at work in 1 compound: 1 person in all.")
+    with translation.override("zh-hans"):
+        title = load_workbook(io.BytesIO(render_xlsx(mine))).active["A1"].value
+        assert title == "工作力量日报表 — 下西园社区一号院 — 2022-03-27"
+        assert mine.sentence().startswith("截至2022年3月27日，下西园社区一号院1个街道（乡镇）")
+
+    secretary = workforce_sheet(user=community_staff, division=_xia(), on=D)
+    assert secretary.parts is None
+    assert _figures(secretary.totals) == EXPECTED["620103001001"]
+    with translation.override("zh-hans"):
+        assert secretary.counted_name == "下西园社区"
+        title = load_workbook(io.BytesIO(render_xlsx(secretary))).active["A1"].value
+        assert title == "工作力量日报表 — 下西园社区 — 2022-03-27"
+    assert secretary.as_dict()["parts"] is None
+    assert mine.as_dict()["parts"] == [{"code": mine.parts[0].code, "name": "一号院"}]
+
+
+def test_volunteers_sheet_page_and_export(small_district, community_staff, client_for):
+    volunteer = _volunteer_of("一号院")
+    client = client_for(volunteer)
+    page = client.get("/workforce/sheet/", {"on": D.isoformat()}, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert re.search(r'data-testid="sheet-division">一号院 in 下西园社区<', html)
+    assert 'data-testid="sheet-part"' in html
+    assert b'data-testid="cell-620103001001-total-total">1<' in page.content
+    units = client.get("/workforce/sheet/units/", {"code": "620103001001", "on": D.isoformat(), "level": 6})
+    assert re.search(r'data-testid="units-count">1<', units.content.decode())  # the compounds figure's list
+    export = client.get("/workforce/sheet/export/", {"code": "620103001001", "on": D.isoformat()})
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(export.content)).active
+    assert "下西园社区一号院" in ws["A1"].value
+    secretary = client_for(community_staff).get("/workforce/sheet/", {"on": D.isoformat()})
+    html = secretary.content.decode()
+    assert re.search(r'data-testid="sheet-division">下西园社区<', html) and 'data-testid="sheet-part"' not in html
+    assert b'data-testid="cell-620103001001-total-total">3<' in secretary.content
+
+
+def _xia():
+    from lianfang.divisions.models import Division
+
+    return Division.objects.get(code="620103001001")
