@@ -1,4 +1,9 @@
-"""Division browser: district → street → community → compound → building → households."""
+"""Division browser: district → street → community → compound → building → households, each listed
+division and household with its control tier now (zones.selectors).
+
+A listed division carries ``control_tier`` (the strictest tier covering it, None outside every area)
+and ``stricter_inside`` (a stricter tier of an area inside it, else None), as households carry
+``control_tier`` (registry.selectors.with_control_tiers)."""
 
 from __future__ import annotations
 
@@ -9,41 +14,53 @@ from django.shortcuts import get_object_or_404, render
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.registry.models import Household
-from lianfang.registry.selectors import counts_by_child, flag_totals
+from lianfang.registry.selectors import counts_by_child, flag_totals, with_control_tiers
+from lianfang.zones.selectors import tier_of_divisions
+
+
+def with_division_tiers(divisions) -> list[Division]:
+    """``divisions`` as a list, each with ``control_tier`` and ``stricter_inside`` (see the module
+    docstring) from zones.selectors.tier_of_divisions: two queries whatever their number, none for
+    an empty list. Raises nothing."""
+    rows = list(divisions)
+    tiers = tier_of_divisions(d.code for d in rows) if rows else {}
+    for d in rows:
+        d.control_tier, d.stricter_inside = tiers[d.code].tier, tiers[d.code].stricter_inside
+    return rows
 
 
 @login_required
 def index(request):
-    """The top divisions the user may see (their assignment roots; districts for an operator)."""
+    """The top divisions the user may see (their assignment roots; districts for an operator), each
+    with its control tier."""
     scope = scope_for(request.user)
     if scope.everything:
-        roots = Division.objects.filter(level=Level.DISTRICT)
+        roots = list(Division.objects.filter(level=Level.DISTRICT).order_by("code"))
     else:
-        roots = Division.objects.filter(code__in=scope.codes)
-    return render(request, "divisions/index.html", {"roots": roots})
+        roots = list(Division.objects.filter(code__in=scope.codes).order_by("code"))
+    return render(request, "divisions/index.html", {"roots": with_division_tiers(roots)})
 
 
 @login_required
 def detail(request, code: str):
-    """One division: breadcrumbs, children with household/resident counts, and at compound level and
-    below the households (paginated). Out of scope → 404."""
+    """One division: breadcrumbs, its control tier, children with household/resident counts and
+    control tier (``rows``: ``(child, counts)``), and at compound level and below the households
+    (paginated, each with its control tier). Out of scope → 404."""
     division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
     scope = scope_for(request.user)
     crumbs = [(a, scope.covers_code(a.code)) for a in division.ancestors()]
-    children = list(division.children.order_by("code"))
+    division, *children = with_division_tiers([division, *division.children.order_by("code")])
     counts = {}
     if children:
         counts = counts_by_child(user=request.user, parent_code=division.code, child_code_length=len(children[0].code))
-    rows = [(child, counts.get(child.code, {"households": 0, "residents": 0, "vulnerable": 0})) for child in children]
-    totals = {
-        "households": sum(c["households"] for _, c in rows),
-        "residents": sum(c["residents"] for _, c in rows),
-        "vulnerable": sum(c["vulnerable"] for _, c in rows),
-    }
+    empty = {"households": 0, "residents": 0, "vulnerable": 0}
+    rows = [(child, counts.get(child.code, empty)) for child in children]
+    totals = {key: sum(c[key] for _, c in rows) for key in empty}
     households = None
     if division.level >= Level.COMPOUND:
         qs = Household.objects.visible_to(request.user).within(division.code).order_by("path", "room", "id")
         households = Paginator(qs, 50).get_page(request.GET.get("page"))
+        households.object_list = with_control_tiers(households.object_list)  # each with control_tier
     return render(
         request,
         "divisions/detail.html",

@@ -5,9 +5,10 @@ service requests and gates: the tier of a household):
 
 - :func:`current_rule_set` / :func:`current_operation` — what a district runs under.
 - :func:`tier_of_households`, :func:`tier_of_residents`, :func:`tier_of_paths`,
-  :func:`tier_of_division` — the tier in force (a :class:`~lianfang.zones.models.RuleTier`, or None
-  outside every area). Where areas overlap the strictest tier (lowest ``rank``) wins. A whole
-  district costs two small queries for the areas plus one range query over the households.
+  :func:`tier_of_division`, :func:`tier_of_divisions` — the tier in force (a
+  :class:`~lianfang.zones.models.RuleTier`, or None outside every area). Where areas overlap the
+  strictest tier (lowest ``rank``) wins. A whole district costs two small queries for the areas
+  plus one range query over the households.
 - :func:`active_areas` — areas in force in a district.
 - :func:`area_clock` — days since the last infection, countdown, and the lifting conditions with
   their evidence (domain.md §2).
@@ -162,6 +163,12 @@ class TierIndex:
                 best = tier
         return best
 
+    def strictest_inside(self, code: str) -> RuleTier | None:
+        """The strictest tier of the nodes strictly inside ``code`` (a sealed compound in a community);
+        None when no node lies below it."""
+        inside = [tier for node, tier in self._by_code.items() if len(node) > len(code) and node.startswith(code)]
+        return min(inside, key=lambda t: t.rank) if inside else None
+
     def roots(self) -> list[str]:
         """The minimal set of codes whose subtrees hold every node (for range queries)."""
         roots: list[str] = []
@@ -192,6 +199,29 @@ def tier_of_paths(paths: Iterable[str], *, on=None) -> dict[str, RuleTier | None
     """``{path: tier or None}`` for division codes ``paths`` (e.g. households' ``path``); two queries."""
     index = tier_index(on)
     return {path: index.tier_for(path) for path in set(paths)}
+
+
+@dataclass(frozen=True)
+class DivisionTier:
+    """The control tier of one division: ``tier`` the strictest tier covering the whole division (an
+    area node at it or above it; None outside every area) and ``stricter_inside`` the strictest tier
+    of an area strictly inside it when stricter than ``tier`` (a sealed compound in a precaution
+    street), else None."""
+
+    tier: RuleTier | None
+    stricter_inside: RuleTier | None = None
+
+
+def tier_of_divisions(codes: Iterable[str], *, on=None) -> dict[str, DivisionTier]:
+    """``{code: DivisionTier}`` for division ``codes`` (e.g. the children listed on a division page)
+    at ``on`` (default now), from one :func:`tier_index` (two queries whatever the number of codes)."""
+    index = tier_index(on)
+    result = {}
+    for code in set(codes):
+        tier, inside = index.tier_for(code), index.strictest_inside(code)
+        stricter = inside if inside is not None and (tier is None or inside.rank < tier.rank) else None
+        result[code] = DivisionTier(tier=tier, stricter_inside=stricter)
+    return result
 
 
 def _tier_of_rows(model, ids: Iterable[int], on) -> dict[int, RuleTier | None]:

@@ -71,6 +71,27 @@ def test_tier_of_division_and_paths(town, areas):
     assert keys(paths) == {town["unit_b"].code: "precaution", town["compound_c"].code: "controlled"}
 
 
+def test_tier_of_divisions_with_the_stricter_tier_inside(town, areas, django_assert_num_queries):
+    codes = ["6201", "620103", "620103001", "620103001001", town["compound_a"].code, town["unit_b"].code]
+    with django_assert_num_queries(2):
+        found = selectors.tier_of_divisions(codes)
+    summary = {
+        code: (t.tier.key if t.tier else None, t.stricter_inside.key if t.stricter_inside else None)
+        for code, t in found.items()
+    }
+    assert summary == {
+        "6201": (None, "sealed"),  # outside every area, areas inside it
+        "620103": ("precaution", "sealed"),
+        "620103001": ("precaution", "sealed"),
+        "620103001001": ("controlled", "sealed"),  # the community's own tier, a sealed compound inside
+        town["compound_a"].code: ("sealed", None),
+        town["unit_b"].code: ("precaution", None),
+    }
+    assert selectors.tier_of_divisions(["620103"], on=d("2022-03-26")) == {
+        "620103": selectors.DivisionTier(tier=None, stricter_inside=None)
+    }
+
+
 def test_active_areas_and_no_tier_without_areas(town, areas, qilihe):
     assert [a.tier.key for a in selectors.active_areas(qilihe)] == ["sealed", "controlled", "precaution"]
     assert selectors.active_areas("620103", on=d("2022-03-01")) == []
