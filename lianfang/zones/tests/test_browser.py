@@ -96,7 +96,9 @@ def test_community_staff_pages(in_force, community_staff, login_page, live_serve
     page = login_page(community_staff)
     page.goto(f"{live_server.url}/zones/")
     rows = page.get_by_test_id("areas").locator("tr[data-area]")
-    assert rows.count() == 2  # the sealed compound and the controlled community; not the district
+    # the sealed compound and the controlled community, and the district's precaution area covering it
+    assert rows.count() == 3
+    assert page.get_by_test_id("summary").inner_text().count("防范区") == 1
     page.goto(f"{live_server.url}/zones/tiers/")
     table = page.get_by_test_id("tier-table")
     assert table.locator("tr[data-code]").count() == 2  # its two compounds
@@ -105,8 +107,12 @@ def test_community_staff_pages(in_force, community_staff, login_page, live_serve
     page.goto(f"{live_server.url}/zones/rule-sets/")
     page.get_by_test_id("rule-sets").get_by_role("link", name="第九版防控方案（高/中/低风险区）").click()
     assert page.get_by_test_id("tier-high").locator("[data-testid=lift-rule]").count() == 1
+    # the district's area is read, never changed, by the community's staff
     response = page.goto(f"{live_server.url}/zones/areas/{in_force['precaution'].pk}/")
-    assert response.status == 404
+    assert response.status == 200 and page.get_by_test_id("area-status").inner_text() == "生效中"
+    assert page.get_by_test_id("history").locator("tr").count() >= 2
+    for action in ("change", "evidence-form", "approve"):
+        assert page.get_by_test_id(action).count() == 0, action
 
 
 def test_commander_makes_a_local_variant(qilihe, district_commander, login_page, live_server):
