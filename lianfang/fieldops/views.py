@@ -58,6 +58,7 @@ from lianfang.fieldops.models import (
     ScreenedPerson,
     TransferOut,
 )
+from lianfang.registry.services import record_search
 from lianfang.zones.models import TierKey
 
 PAGE_SIZE = 50
@@ -301,7 +302,10 @@ def shift_check_out(request, pk: int):
 @login_required
 def gate(request, pk: int):
     """The gate page: find a resident (ID number, household QR code, name) or take a visitor;
-    direction, purpose, pass; the area's rules decide; the decision and recent passages are shown."""
+    direction, purpose, pass; the area's rules decide; the decision and recent passages are shown.
+    Each look-up (``q``) is audited once (registry.services.record_search, ``page:fieldops.gate``):
+    the query masked, or for a household QR code ``household QR <household id>`` (the token is a
+    credential and never reaches the audit log), and the number of residents shown."""
     gate = get_object_or_404(Gate.objects.visible_to(request.user).select_related("division"), pk=pk)
     query = (request.GET.get("q") or "").strip()
     found, household = [], None
@@ -322,6 +326,8 @@ def gate(request, pk: int):
             from lianfang.registry.selectors import search_residents  # noqa: PLC0415
 
             found = list(search_residents(user=request.user, query=query).order_by("name", "id")[:20])
+        searched = query if household is None else f"household QR {household.pk}"
+        record_search(actor=request.user, params={"q": searched}, results=len(found), where="page:fieldops.gate")
     decision = None
     if request.method == "POST":
         form = forms.PassageForm(request.POST)
@@ -490,7 +496,9 @@ def patrol_finish(request, pk: int):
 @login_required
 @answers_bad_query
 def people(request):
-    """Screened people of the place (masked), filters, and the bulk status request form."""
+    """Screened people of the place (masked), filters, and the bulk status request form. A list
+    filtered by name (``q``) is a look-up of people, audited once (registry.services.record_search,
+    ``page:fieldops.people``: the query masked, the number of people found)."""
     code = scope_code(request)
     base = ScreenedPerson.objects.visible_to(request.user).select_related("infection", "household")
     filterset = filtersets.ScreenedPersonFilterSet(
@@ -499,6 +507,12 @@ def people(request):
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)
     page = _page(request, filterset.qs)
+    record_search(
+        actor=request.user,
+        params={"q": filterset.form.cleaned_data.get("q") or ""},
+        results=page.paginator.count,
+        where="page:fieldops.people",
+    )
     pending_bulk = BulkStatusChange.objects.visible_to(request.user).filter(status=ApprovalStatus.PENDING).count()
     return render(
         request,

@@ -29,6 +29,7 @@ from lianfang.divisions.models import Division
 from lianfang.fieldops import briefing, filtersets, selectors, services
 from lianfang.fieldops import models as m
 from lianfang.fieldops.api import serializers as s
+from lianfang.registry.services import record_search
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -305,12 +306,26 @@ class PassageViewSet(ScopedCreateViewSet):
 class ScreenedPersonViewSet(ScopedCreateViewSet):
     """People found by screening (masked). Create classifies a located contact at once. Actions:
     status (reason code and evidence required), verify (pin a coarse location), history.
-    Filters: within, category, status, needs_verification, infection, q."""
+    Filters: within, category, status, needs_verification, infection, q (name contains: a look-up
+    of people, audited once per request)."""
 
     queryset = m.ScreenedPerson.objects.select_related("rule_set").order_by("-created_at", "-id")
     serializer_class = s.ScreenedPersonSerializer
     create_serializer_class = s.ScreenedPersonCreateSerializer
     filterset_class = filtersets.ScreenedPersonFilterSet
+
+    def list(self, request, *args, **kwargs):
+        """The list; filtered by name (``q``) it is audited once (registry.services.record_search,
+        ``api:fieldops-people``: the query masked, ``count`` people found). A bad filter is a 400
+        before anything is searched or audited."""
+        response = super().list(request, *args, **kwargs)
+        record_search(
+            actor=request.user,
+            params={"q": request.query_params.get("q") or ""},
+            results=response.data["count"],
+            where="api:fieldops-people",
+        )
+        return response
 
     def perform_service_create(self, data):
         data = dict(data)

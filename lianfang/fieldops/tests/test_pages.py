@@ -1,10 +1,12 @@
 """Page flows with the test client: the gate register, rosters, people, import, monitoring, notices."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
 
+from lianfang.core.models import AuditEntry
 from lianfang.fieldops import adapters, services
 from lianfang.fieldops.models import DutyShift, HealthCheckIn, Notice, PassageRecord, ScreenedPerson
 from lianfang.fieldops.tests.conftest import today
@@ -46,6 +48,14 @@ def test_gate_page_finds_a_household_by_its_qr_code(areas, gates, guard, populat
         reverse("fieldops:gate", args=[gates["north"].pk]), {"q": f"https://x/h/{token}/"}
     )
     assert {r.name for r in page.context["found"]} == {"张三", "张小明"}
+    # the look-up is audited once, naming the household: the token (a credential) stays out of the log
+    (entry,) = AuditEntry.objects.filter(action="registry.search")
+    assert entry.detail == {
+        "query": {"q": f"household QR {population['h1'].pk}"},
+        "results": 2,
+        "where": "page:fieldops.gate",
+    }
+    assert token not in json.dumps(entry.detail)
 
 
 def test_roster_page_generates_and_assigns(areas, gates, community_staff, guard, client_for):
