@@ -14,16 +14,16 @@ from django.shortcuts import get_object_or_404, render
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.registry.models import Household
-from lianfang.registry.selectors import counts_by_child, flag_totals, with_control_tiers
-from lianfang.zones.selectors import tier_of_divisions
+from lianfang.registry.selectors import counts_by_child, flag_totals
+from lianfang.zones.selectors import tier_index, tier_of_divisions, tier_of_paths
 
 
-def with_division_tiers(divisions) -> list[Division]:
+def with_division_tiers(divisions, index=None) -> list[Division]:
     """``divisions`` as a list, each with ``control_tier`` and ``stricter_inside`` (see the module
-    docstring) from zones.selectors.tier_of_divisions: two queries whatever their number, none for
-    an empty list. Raises nothing."""
+    docstring) from zones.selectors.tier_of_divisions: two queries whatever their number (none with
+    the ``index`` the caller read, zones.selectors.tier_index), none for an empty list. Raises nothing."""
     rows = list(divisions)
-    tiers = tier_of_divisions(d.code for d in rows) if rows else {}
+    tiers = tier_of_divisions((d.code for d in rows), index=index) if rows else {}
     for d in rows:
         d.control_tier, d.stricter_inside = tiers[d.code].tier, tiers[d.code].stricter_inside
     return rows
@@ -49,7 +49,8 @@ def detail(request, code: str):
     division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
     scope = scope_for(request.user)
     crumbs = [(a, scope.covers_code(a.code)) for a in division.ancestors()]
-    division, *children = with_division_tiers([division, *division.children.order_by("code")])
+    index = tier_index()  # the areas in force, read once for the divisions and the households
+    division, *children = with_division_tiers([division, *division.children.order_by("code")], index)
     counts = {}
     if children:
         counts = counts_by_child(user=request.user, parent_code=division.code, child_code_length=len(children[0].code))
@@ -60,7 +61,10 @@ def detail(request, code: str):
     if division.level >= Level.COMPOUND:
         qs = Household.objects.visible_to(request.user).within(division.code).order_by("path", "room", "id")
         households = Paginator(qs, 50).get_page(request.GET.get("page"))
-        households.object_list = with_control_tiers(households.object_list)  # each with control_tier
+        households.object_list = list(households.object_list)
+        tiers = tier_of_paths((h.path for h in households.object_list), index=index)
+        for h in households.object_list:  # as registry.selectors.with_control_tiers, from the same index
+            h.control_tier = tiers[h.path]
     return render(
         request,
         "divisions/detail.html",

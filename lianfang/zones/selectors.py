@@ -195,9 +195,10 @@ def tier_index(on=None, *, district=None) -> TierIndex:
     return TierIndex((code, tiers[tier_id]) for code, tier_id in pairs)
 
 
-def tier_of_paths(paths: Iterable[str], *, on=None) -> dict[str, RuleTier | None]:
-    """``{path: tier or None}`` for division codes ``paths`` (e.g. households' ``path``); two queries."""
-    index = tier_index(on)
+def tier_of_paths(paths: Iterable[str], *, on=None, index: TierIndex | None = None) -> dict[str, RuleTier | None]:
+    """``{path: tier or None}`` for division codes ``paths`` (e.g. households' ``path``); two queries,
+    none when the caller passes the ``index`` it already read (:func:`tier_index`)."""
+    index = tier_index(on) if index is None else index
     return {path: index.tier_for(path) for path in set(paths)}
 
 
@@ -212,10 +213,11 @@ class DivisionTier:
     stricter_inside: RuleTier | None = None
 
 
-def tier_of_divisions(codes: Iterable[str], *, on=None) -> dict[str, DivisionTier]:
+def tier_of_divisions(codes: Iterable[str], *, on=None, index: TierIndex | None = None) -> dict[str, DivisionTier]:
     """``{code: DivisionTier}`` for division ``codes`` (e.g. the children listed on a division page)
-    at ``on`` (default now), from one :func:`tier_index` (two queries whatever the number of codes)."""
-    index = tier_index(on)
+    at ``on`` (default now), from one :func:`tier_index` (two queries whatever the number of codes;
+    none when the caller passes the ``index`` it already read)."""
+    index = tier_index(on) if index is None else index
     result = {}
     for code in set(codes):
         tier, inside = index.tier_for(code), index.strictest_inside(code)
