@@ -134,28 +134,48 @@ class HouseholdFilterSet(FilterSet):
 class ResidentFilterSet(FilterSet):
     """``within``, ``household``, ``flag`` (one vulnerability flag), ``residence_status``, ``q`` or ``search``
     (search_residents), ``id_number`` and ``phone`` (whole numbers, exact, by keyed hash; a malformed
-    one is a form error: 400 in the API)."""
+    one is a form error: 400 in the API).
 
-    within = WithinFilter()
-    flag = django_filters.ChoiceFilter(
-        choices=[(n, label) for n, label in VULNERABILITY_FLAGS], method="filter_flag", label=_("vulnerability flag")
+    Each filter's ``label`` is what the resident list page shows; its ``help_text`` is the API
+    parameter's description in the schema (drf-spectacular prefers it to the label). The page uses
+    :class:`ResidentPageFilterSet`, which has user-facing help instead and no ``search`` alias."""
+
+    within = WithinFilter(
+        label=_("Area code"),
+        help_text=_("division code (district, street, community, compound, building or unit): residents inside it"),
     )
-    residence_status = django_filters.ChoiceFilter(choices=ResidenceStatus.choices, label=_("residence status"))
+    flag = django_filters.ChoiceFilter(
+        choices=[(n, label) for n, label in VULNERABILITY_FLAGS],
+        method="filter_flag",
+        label=_("Vulnerable group"),
+        help_text=_("vulnerability flag"),
+    )
+    residence_status = django_filters.ChoiceFilter(
+        choices=ResidenceStatus.choices, label=_("Residence status"), help_text=_("residence status")
+    )
     # A number, not a choice list: a choice list would enumerate every household in the district.
-    household = ScopedIdFilter(queryset=Household.objects.all(), label=_("household (number)"))
-    q = django_filters.CharFilter(method="filter_q", label=_("search: name, pinyin initials, ID/phone last 4"))
+    household = ScopedIdFilter(
+        queryset=Household.objects.all(), label=_("Household number"), help_text=_("household (number)")
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label=_("Search"),
+        help_text=_("search: name, pinyin initials, ID/phone last 4"),
+    )
     search = django_filters.CharFilter(
-        method="filter_q", label=_("search: name, pinyin initials, ID/phone last 4 (same as q)")
+        method="filter_q", label=_("Search"), help_text=_("search: name, pinyin initials, ID/phone last 4 (same as q)")
     )
     id_number = django_filters.CharFilter(
         method="filter_id_number",
         validators=[_valid_id_number],
-        label=_("full resident ID number (exact, matched by its keyed hash)"),
+        label=_("ID number"),
+        help_text=_("full resident ID number (exact, matched by its keyed hash)"),
     )
     phone = django_filters.CharFilter(
         method="filter_phone",
         validators=[_valid_phone],
-        label=_("full mobile or landline number (exact, matched by its keyed hash)"),
+        label=_("Phone number"),
+        help_text=_("full mobile or landline number (exact, matched by its keyed hash)"),
     )
 
     class Meta:
@@ -181,3 +201,25 @@ class ResidentFilterSet(FilterSet):
         if not value:
             return queryset
         return queryset.filter(pk__in=search_residents(user=self.request.user, query=value).values("pk"))
+
+
+# What the resident list page says under each filter (the API's descriptions are for developers).
+PAGE_HELP = {
+    "within": _("The code of a street, community or compound, e.g. 620103001001: only the people living there."),
+    "household": _("The number at the end of a household page's address (…/households/123/)."),
+    "q": _("A name, its pinyin initials (wjg for 王建国) or the last 4 digits of an ID or phone number."),
+    "id_number": _("The whole 18-character ID number: finds exactly that person."),
+    "phone": _("The whole mobile or landline number: finds exactly the people with that number."),
+}
+
+
+class ResidentPageFilterSet(ResidentFilterSet):
+    """The resident list page's filters: :class:`ResidentFilterSet` with :data:`PAGE_HELP` under the
+    fields and without ``search`` (the API keeps that alias of ``q``; the page shows one search box, and
+    a ``search`` parameter on the page is ignored)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.filters["search"]
+        for name, item in self.filters.items():
+            item.extra["help_text"] = PAGE_HELP.get(name, "")

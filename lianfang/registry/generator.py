@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pypinyin import Style, pinyin
 
 from lianfang.core import audit, bulk, idnumber, pii
@@ -362,7 +363,7 @@ def _sealed(kind: str, value: str) -> tuple:
 
 
 def _compound_name(rng: random.Random, used: set[str]) -> str:
-    for _ in range(100):
+    for _attempt in range(100):
         name = rng.choice(COMPOUND_PREFIXES) + rng.choice(COMPOUND_SUFFIXES)
         if name not in used:
             used.add(name)
@@ -529,7 +530,7 @@ def _generate_workforce(district, scale, seed, say) -> dict[str, int]:
         from lianfang.workforce.generator import generate_workforce  # noqa: PLC0415 (optional app hook)
     except ImportError:
         return {}
-    say("workforce and responsibility grid")
+    say(_("workforce and responsibility grid"))
     return generate_workforce(district=district, scale=scale, seed=seed) or {}
 
 
@@ -565,7 +566,10 @@ def _generate(district: Division, scale: float, seed: int, today: dt.date, repor
         report.units += sum(1 for n in nodes if n.level == Level.UNIT)
         _write_households(rng, community, district, slots, today, now, used_ids, report)
         if index % 10 == 0 or index == len(communities):
-            say(f"{index}/{len(communities)} communities, {report.residents} residents")
+            say(
+                _("%(done)d/%(total)d communities, %(residents)d residents")
+                % {"done": index, "total": len(communities), "residents": report.residents}
+            )
 
 
 def _write_households(rng, community, district, slots, today, now, used_ids, report) -> None:

@@ -404,6 +404,10 @@ def _parse_date_text(text: str) -> dt.date:
 
 _MOBILE = re.compile(r"^1\d{10}$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
+# How a phone cell may be written: digits, optionally a leading + (a country code), spaces, dashes or dots
+# between the digits and an area code in brackets. A sign, letters or other junk before, inside or after
+# the number are refused (phonenumbers would skip them: ``-13800138000`` and ``tel:138…`` parse).
+_PHONE_SHAPE = re.compile(r"\+?(?:\d|\(\d+\))(?:[\s\-.]*(?:\d|\(\d+\)))*")
 
 
 @functools.cache
@@ -420,14 +424,20 @@ def normalize_phone(raw: object) -> str:
     An 11-digit number starting with 1 is matched against phonenumbers' CN mobile pattern directly
     (under 1 µs, against ~18 µs for a full parse: design.md "Bulk facts");
     tests/test_import_formats.py checks the two agree on random numbers. Anything else goes through
-    core.pii.normalize_phone. Raises pii.PhoneError.
+    core.pii.normalize_phone, once its text has the shape of a phone number (:data:`_PHONE_SHAPE`: a
+    leading sign or junk around the digits is an error). Raises pii.PhoneError.
     """
     if raw.__class__ is str and len(raw) == 11 and raw.isascii() and raw.isdigit():
         text = raw  # the common case: nothing to fold
     else:
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
-        text = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", str(raw)))
+        text = unicodedata.normalize("NFKC", str(raw)).strip()
+        if not _PHONE_SHAPE.fullmatch(text):
+            raise pii.PhoneError(
+                _("not a phone number: digits only (spaces, dashes, brackets and a leading +86 may be used)"), raw
+            )
+        text = _PHONE_SEPARATORS.sub("", text)
         if text.startswith("+86"):
             text = text[3:]
     if _MOBILE.match(text):
@@ -1140,8 +1150,10 @@ class Validator:
         row, else ``(row_no, issues, place_issue_count, household_key, contact_name, household_phone,
         resident)``: ``issues`` are the row's issues so far, the place and room ones first;
         ``household_phone`` is None, ``("masked", text)``, ``("phone", number)`` or ``("error", Issue)``;
-        ``resident`` is None (the row has an error) or ``(ResidentPlan, shown ID value, resident_no row id)``.
-        :meth:`_apply_row` does the rest in file order.
+        ``resident`` is None (no usable ID number and an error) or ``(ResidentPlan or None, shown ID value,
+        resident_no row id, resident_no text, ID hash)``, the ResidentPlan None when the row has an error
+        that refuses the resident but a valid ID number (a later row of the same person is still a
+        duplicate). :meth:`_apply_row` does the rest in file order.
         """
         width = len(raw_row)
         values: dict[str, object] = {}
@@ -1184,7 +1196,9 @@ class Validator:
                 issue(key, _("too long: %(n)d characters, at most %(max)d") % {"n": length, "max": limit})
                 too_long = True
         if too_long:  # the row is refused; its other checks would only repeat the value
-            return row_no, issues, len(issues), None, "", None, None
+            id_too_long = any(i.column == columns.get("id_number") for i in issues)
+            identity = None if id_too_long else self._refused_identity(values, text)
+            return row_no, issues, len(issues), None, "", None, identity
 
         # Household
         room = text.get("room", "")
@@ -1267,29 +1281,32 @@ class Validator:
             resident.ref = self.current
             plan.residents.append(resident)
 
-    def _link_resident(self, plan_row, id_shown, resident_row_id, resident_no, issues, existing) -> ResidentPlan | None:
+    def _link_resident(
+        self, plan_row, id_shown, resident_row_id, resident_no, id_hash, issues, existing
+    ) -> ResidentPlan | None:
         """The same person twice in the file (a conflict), the resident matched in the database, and a
-        resident no. that names another person: issues appended to ``issues``; None when refused."""
+        resident no. that names another person: issues appended to ``issues``; None when refused.
+
+        ``plan_row`` None is a row refused for another error whose ID number (``id_hash``) is valid: it
+        is only checked and remembered as a duplicate, so that the same person on two rows is reported
+        whatever else is wrong with either row."""
         sheet_name, row_no = self.current
         columns = self.labels[sheet_name]
+        if plan_row is None:
+            first = self.seen.get(id_hash)
+            if first is not None:
+                issues.append(self._duplicate_issue(sheet_name, row_no, columns, id_shown, first))
+            else:
+                self.seen[id_hash] = self.current
+            return None
         resident_row = existing["by_id"].get(resident_row_id) if resident_row_id is not None else None
         # Take the shared tuples again (a worker's come back as copies).
         plan_row.flags = self._intern(plan_row.flags)
         plan_row.extra = self._intern(plan_row.extra)
-        id_hash = plan_row.id_hash
         if id_hash:
             first = self.seen.get(id_hash)
             if first is not None:
-                issues.append(
-                    Issue(
-                        sheet_name,
-                        row_no,
-                        columns.get("id_number", ""),
-                        id_shown,
-                        _("the same person is already on sheet %(sheet)s row %(row)d; resolve the duplicate")
-                        % {"sheet": first[0], "row": first[1]},
-                    )
-                )
+                issues.append(self._duplicate_issue(sheet_name, row_no, columns, id_shown, first))
                 return None
             self.seen[id_hash] = self.current
             plan_row.existing = existing["by_hash"].get(id_hash)
@@ -1311,6 +1328,43 @@ class Validator:
         elif resident_row is not None and resident_row["document_type"] == NO_DOCUMENT:
             plan_row.existing = resident_row
         return plan_row
+
+    @staticmethod
+    def _duplicate_issue(sheet_name: str, row_no: int, columns: dict, id_shown: str, first: tuple) -> Issue:
+        """The error of a row naming the person of an earlier row ``first`` (``(sheet, row)``)."""
+        return Issue(
+            sheet_name,
+            row_no,
+            columns.get("id_number", ""),
+            id_shown,
+            _("the same person is already on sheet %(sheet)s row %(row)d; resolve the duplicate")
+            % {"sheet": first[0], "row": first[1]},
+        )
+
+    def _refused_identity(self, values: dict, text: dict, doc_type: str | None = None) -> tuple | None:
+        """``(None, shown ID value, None, "", ID hash)`` for a row refused for another error whose
+        document number is valid (see :meth:`_link_resident`); None when it has no usable number (none,
+        masked, invalid, an unknown document type or a person without a document). ``doc_type`` is the
+        row's document type when already read (else read here without reporting it again)."""
+        raw_id = values.get("id_number", "")
+        shown = cell_text(raw_id)
+        if not shown or _is_masked(shown):
+            return None
+        if doc_type is None:
+            type_text = text.get("document_type", "")
+            doc_type = _value_indexes()["document_type"].get(type_text.lower()) if type_text else RESIDENT_ID
+        if doc_type == RESIDENT_ID:
+            from lianfang.core import idnumber  # noqa: PLC0415
+
+            try:
+                number = idnumber.parse(raw_id, today=self.today).number
+            except idnumber.IdNumberError:
+                return None
+        elif doc_type is None or doc_type == NO_DOCUMENT:
+            return None
+        else:
+            number = "".join(shown.split()).upper()
+        return None, shown, None, "", document_hash(number, doc_type)
 
     def _read_parallel(self, sheet: Sheet, columns: tuple, first: int, existing: dict, workers: int):
         """:meth:`_read_row` of every data row of ``sheet`` in ``workers`` forked processes; yields the results
@@ -1362,7 +1416,8 @@ class Validator:
 
     def _resident(self, values, text, issue, existing) -> tuple | None:
         """The resident half of :meth:`_read_row`: ``(ResidentPlan, shown ID value, resident_no's row id or
-        None, resident_no text)``, or None when the row has an error."""
+        None, resident_no text, ID hash)``; ``(None, shown ID value, None, "", ID hash)`` when the row has
+        an error but a valid ID number (:meth:`_refused_identity`); None otherwise."""
         resident_row = None
         if text.get("resident_no"):
             try:
@@ -1428,7 +1483,9 @@ class Validator:
                     continue  # only a consequence of the bad ID number
                 for message in messages:
                     issue(column, _strip_value(message), value=raw_id if column == "id_number" else None)
-            return None
+            if "document_number" in errors or "document_type" in errors or masked_id:
+                return None
+            return self._refused_identity(values, text, doc_type)
         for warning in data.warnings:
             issue("id_number", warning, "warning", value=raw_id)
         data = Person(data.name, data.document_type, data.document_number, data.sex, data.birth_date, phone)
@@ -1474,6 +1531,7 @@ class Validator:
             cell_text(raw_id),
             resident_row["id"] if resident_row is not None else None,
             text.get("resident_no", ""),
+            id_hash,
         )
 
     def _check_elsewhere(self) -> None:

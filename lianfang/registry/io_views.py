@@ -148,19 +148,16 @@ def io_upload(request):
         return _index_page(request, upload_form=form, status=400)
     target = _target(request.user, form.cleaned_data["division"])
     upload = form.cleaned_data["file"]
-    try:
-        with transaction.atomic():
-            batch = importers.import_batch_create(
-                actor=request.user,
-                target=target,
-                file_name=upload.name,
-                data=upload.read(),
-                dry_run=form.cleaned_data["dry_run"],
-                kind=form.cleaned_data["kind"] or ImportKind.REGISTRY,
-            )
-            enqueue_batch(batch, request.user)
-    except PermissionDenied:
-        return HttpResponse(status=403)
+    with transaction.atomic():  # PermissionDenied → the project's translated 403 page (core's 403.html)
+        batch = importers.import_batch_create(
+            actor=request.user,
+            target=target,
+            file_name=upload.name,
+            data=upload.read(),
+            dry_run=form.cleaned_data["dry_run"],
+            kind=form.cleaned_data["kind"] or ImportKind.REGISTRY,
+        )
+        enqueue_batch(batch, request.user)
     return redirect("registry:io_batch", pk=batch.pk)
 
 
@@ -213,10 +210,8 @@ def io_batch_report(request, pk: int):
 def io_batch_rollback(request, pk: int):
     """Roll a committed import back (EDIT_REGISTRY on its division; reason recorded)."""
     batch = _batch(request, pk)
-    try:
+    try:  # PermissionDenied → the 403 page
         importers.import_batch_rollback(actor=request.user, batch=batch, reason=request.POST.get("reason", ""))
-    except PermissionDenied:
-        return HttpResponse(status=403)
     except importers.RollbackError as exc:
         messages.error(request, str(exc))
     else:
@@ -230,7 +225,7 @@ def io_batch_commit(request, pk: int):
     """Import a file that passed a dry run: the same batch is queued again, this time to write."""
     batch = _batch(request, pk)
     if not can(request.user, Capability.EDIT_REGISTRY, batch.division.code):
-        return HttpResponse(status=403)
+        raise PermissionDenied(_("you may not edit the registry of %s") % batch.division.short_name)
     with transaction.atomic():
         queued = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.VALIDATED).update(
             status=ImportStatus.QUEUED, dry_run=False, phase="", progress_done=0, finished_at=None
@@ -272,9 +267,7 @@ def io_export(request):
             output=buffer,
             unmasked=form.cleaned_data["unmasked"],
             reason=form.cleaned_data["reason"],
-        )
-    except PermissionDenied:
-        return HttpResponse(status=403)
+        )  # PermissionDenied → the 403 page
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)

@@ -171,9 +171,10 @@ def validate_resident(
             if parsed.converted_from_15:
                 warnings.append(_("15-digit number converted to 18 digits"))
             if sex and sex != parsed.sex:
+                labels = dict(Sex.choices)
                 errors["sex"] = _("sex %(given)s disagrees with the ID number (%(derived)s)") % {
-                    "given": sex,
-                    "derived": parsed.sex,
+                    "given": labels.get(sex, sex),
+                    "derived": labels[parsed.sex],
                 }
             if birth_date and birth_date != parsed.birth_date:
                 errors["birth_date"] = _("birth date %(given)s disagrees with the ID number (%(derived)s)") % {

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
@@ -15,7 +17,7 @@ from lianfang.accounts.selectors import can
 from lianfang.core.filters import bad_query_response
 from lianfang.core.scoping import scope_for
 from lianfang.registry import services
-from lianfang.registry.filtersets import ResidentFilterSet
+from lianfang.registry.filtersets import ResidentPageFilterSet
 from lianfang.registry.models import Household, Relation, Resident
 from lianfang.registry.selectors import search_residents, with_control_tiers
 
@@ -74,10 +76,10 @@ def reveal(request, kind: str, pk: int, field: str):
     """
     model = {"resident": Resident, "household": Household}.get(kind)
     if model is None or field not in ("id", "phone") or (model is Household and field == "id"):
-        return HttpResponseBadRequest("unknown field")
+        return HttpResponseBadRequest(_("unknown field"))
     obj = get_object_or_404(model.objects.visible_to(request.user), pk=pk)
     if not can(request.user, Capability.REVEAL_PII, obj.path):
-        return HttpResponse(status=403)
+        raise PermissionDenied(_("you may not see unmasked ID and phone numbers here"))
     value = services.reveal(actor=request.user, obj=obj, field=field, reason=request.POST.get("reason", ""))
     return HttpResponse(format_html('<span class="pii" data-testid="revealed">{}</span>', value))
 
@@ -101,7 +103,7 @@ def search(request):
 def residents(request):
     """Resident list with the shared filters (within, flag, residence status, q/search, id_number,
     phone); a list that looks people up (q, search, id_number or phone) is audited once."""
-    filterset = ResidentFilterSet(
+    filterset = ResidentPageFilterSet(
         request.GET,
         queryset=Resident.objects.visible_to(request.user).select_related("household").order_by("path", "id"),
         request=request,

@@ -98,7 +98,11 @@ def test_same_seed_same_people_and_rerun_does_not_duplicate(qilihe):
 
 @pytest.mark.django_db
 def test_command_reports_skip_on_second_run(qilihe, capsys):
-    call_command("generate_population", "--code", "620103", "--scale", "0.002", "--seed", "1")
-    call_command("generate_population", "--code", "620103", "--scale", "0.002", "--seed", "1")
+    from django.utils import translation
+
+    with translation.override("en"):
+        call_command("generate_population", "--code", "620103", "--scale", "0.002", "--seed", "1")
+    call_command("generate_population", "--code", "620103", "--scale", "0.002", "--seed", "1")  # zh-hans
     out = capsys.readouterr().out
-    assert "Generated 620103" in out and "nothing created" in out
+    assert "Generated 620103 scale 0.002 seed 1:" in out
+    assert "620103 的人口已存在" in out and "未生成任何数据" in out

@@ -143,7 +143,7 @@ def test_problems_are_all_reported_and_nothing_is_written(run_import, population
         (sheet, 6, "楼栋 (B)", "9号楼", "unknown building; nearest: 1号楼"),
         (sheet, 7, "身份证号 (F)", "620103197205050060", "check character does not match (GB 11643-1999)"),
         (sheet, 8, "身份证号 (F)", "620103198002300011", "birth date 19800230 does not exist"),
-        (sheet, 9, "性别 (G)", "男", "sex M disagrees with the ID number (F)"),
+        (sheet, 9, "性别 (G)", "男", "sex Male disagrees with the ID number (Female)"),
         (sheet, 10, "联系电话 (H)", "12345", "not a valid Chinese phone number"),
         (
             sheet,

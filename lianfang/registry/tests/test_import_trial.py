@@ -29,6 +29,8 @@ def test_field_over_the_csv_limit_is_a_row_error(run_import, tmp_path):
     assert batch.status == "invalid", batch.message
     assert issues(batch) == [
         ("csv", 2, "姓名 (E)", "王" * 60 + "…", "too long: 200000 characters, at most 60"),
+        # the refused row still names its person: the second row of the same ID is a duplicate
+        ("csv", 3, "身份证号 (F)", A1, "the same person is already on sheet csv row 2; resolve the duplicate"),
     ]
     assert registry_snapshot() == before
 

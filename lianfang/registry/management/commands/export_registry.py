@@ -2,7 +2,8 @@
 
 Writes the residents of a division in the import template layout (importing it again changes
 nothing). Masked by default; ``--unmasked`` needs ``--user`` (with EXPORT and REVEAL_PII) and
-``--reason``, is watermarked and audited.
+``--reason``, is watermarked and audited. Every message is translated; a file that cannot be written
+is a CommandError naming its path.
 """
 
 from __future__ import annotations
@@ -11,40 +12,57 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lianfang.accounts.models import User
 from lianfang.divisions.models import Division
 from lianfang.registry.exporters import registry_export
+from lianfang.registry.management import error_text, write_error
 
 
 class Command(BaseCommand):
-    help = "Export the residents of a division as XLSX in the import template layout (masked by default)."
+    help = gettext_lazy("Export the residents of a division as XLSX in the import template layout (masked by default).")
 
     def add_arguments(self, parser):
-        parser.add_argument("--community", required=True, help="division code: community, street or district")
-        parser.add_argument("--output", required=True, type=Path, help="the .xlsx file to write")
         parser.add_argument(
-            "--unmasked", action="store_true", help="full ID and phone numbers (needs --user, --reason)"
+            "--community", required=True, help=gettext_lazy("division code: community, street or district")
         )
-        parser.add_argument("--reason", default="", help="why an unmasked export is needed (audited)")
-        parser.add_argument("--user", help="username exporting (default: the system; required with --unmasked)")
+        parser.add_argument("--output", required=True, type=Path, help=gettext_lazy("the .xlsx file to write"))
+        parser.add_argument(
+            "--unmasked",
+            action="store_true",
+            help=gettext_lazy("full ID and phone numbers (needs --user, --reason)"),
+        )
+        parser.add_argument("--reason", default="", help=gettext_lazy("why an unmasked export is needed (audited)"))
+        parser.add_argument(
+            "--user", help=gettext_lazy("username exporting (default: the system; required with --unmasked)")
+        )
 
     def handle(self, *args, community: str, output: Path, unmasked: bool, reason: str, user: str | None, **opts):
         output = Path(output)
         target = Division.objects.filter(code=community).first()
         if target is None:
-            raise CommandError(f"unknown division code {community!r}")
+            raise CommandError(_("unknown division code %(code)s") % {"code": community})
         if output.suffix.lower() != ".xlsx":
-            raise CommandError("--output must be an .xlsx file")
+            raise CommandError(_("--output must be an .xlsx file: %(path)s") % {"path": output})
+        if not output.parent.is_dir() or output.is_dir():
+            raise write_error(output)
         actor = None
         if user:
             actor = User.objects.filter(username=user, is_active=True).first()
             if actor is None:
-                raise CommandError(f"unknown user {user!r}")
+                raise CommandError(_("unknown or inactive user %(user)s") % {"user": user})
         if unmasked and actor is None:
-            raise CommandError("--unmasked needs --user (a user allowed to see unmasked data) and --reason")
+            raise CommandError(_("--unmasked needs --user (a user allowed to see unmasked data) and --reason"))
         try:
             count = registry_export(actor=actor, target=target, output=output, unmasked=unmasked, reason=reason)
+        except OSError as exc:
+            raise write_error(output, exc) from exc
         except (PermissionDenied, ValidationError) as exc:
-            raise CommandError(str(exc)) from exc
-        self.stdout.write(f"{count} residents written to {output}" + (" (unmasked, watermarked)" if unmasked else ""))
+            raise CommandError(error_text(exc)) from exc
+        if unmasked:
+            message = _("%(count)d residents written to %(path)s (unmasked, watermarked)")
+        else:
+            message = _("%(count)d residents written to %(path)s")
+        self.stdout.write(message % {"count": count, "path": output})

@@ -6,25 +6,33 @@ import time
 import tracemalloc
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lianfang.divisions.models import Division
 from lianfang.registry.generator import generate_population
 
 
 class Command(BaseCommand):
-    help = "Generate compounds, buildings, households and residents (and the workforce) for a district."
+    help = gettext_lazy("Generate compounds, buildings, households and residents (and the workforce) for a district.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--code", required=True, help="district code, e.g. 620103")
-        parser.add_argument("--scale", type=float, default=0.1, help="1.0 = about 0.56 M residents (default 0.1)")
+        parser.add_argument("--code", required=True, help=gettext_lazy("district code, e.g. 620103"))
+        parser.add_argument(
+            "--scale", type=float, default=0.1, help=gettext_lazy("1.0 = about 0.56 M residents (default 0.1)")
+        )
         parser.add_argument("--seed", type=int, default=42)
-        parser.add_argument("--measure-memory", action="store_true", help="report peak Python memory (tracemalloc)")
+        parser.add_argument(
+            "--measure-memory", action="store_true", help=gettext_lazy("report peak Python memory (tracemalloc)")
+        )
 
     def handle(self, *args, code, scale, seed, measure_memory, **options):
         try:
             district = Division.objects.get(code=code)
         except Division.DoesNotExist:
-            raise CommandError(f"division {code} is not loaded: run load_divisions --code {code} first") from None
+            raise CommandError(
+                _("division %(code)s is not loaded: run load_divisions --code %(code)s first") % {"code": code}
+            ) from None
         if measure_memory:
             tracemalloc.start()
         started = time.perf_counter()
@@ -36,19 +44,37 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
         extra = ", ".join(f"{k} {v}" for k, v in report.extra.items())
+        figures = {
+            "code": code,
+            "scale": scale,
+            "seed": seed,
+            "compounds": report.compounds,
+            "buildings": report.buildings,
+            "units": report.units,
+            "households": report.households,
+            "residents": report.residents,
+            "seconds": f"{elapsed:.1f}",
+            "extra": extra,
+        }
         if report.skipped:
             self.stdout.write(
-                f"Population of {code} already present ({report.households} households, "
-                f"{report.residents} residents): nothing created. {extra}"
+                _(
+                    "Population of %(code)s already present (%(households)d households, %(residents)d residents): "
+                    "nothing created. %(extra)s"
+                )
+                % figures
             )
         else:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Generated {code} scale {scale} seed {seed}: {report.compounds} compounds, {report.buildings} "
-                    f"buildings, {report.units} units, {report.households} households, {report.residents} residents "
-                    f"in {elapsed:.1f} s. {extra}"
+                    _(
+                        "Generated %(code)s scale %(scale)s seed %(seed)s: %(compounds)d compounds, %(buildings)d "
+                        "buildings, %(units)d units, %(households)d households, %(residents)d residents in "
+                        "%(seconds)s s. %(extra)s"
+                    )
+                    % figures
                 )
             )
         if measure_memory:
-            _, peak = tracemalloc.get_traced_memory()
-            self.stdout.write(f"peak Python memory: {peak / 2**20:.0f} MiB")
+            _current, peak = tracemalloc.get_traced_memory()
+            self.stdout.write(_("peak Python memory: %(mib).0f MiB") % {"mib": peak / 2**20})

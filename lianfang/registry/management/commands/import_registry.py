@@ -2,6 +2,10 @@
 
 Exit status 0 when the file was imported, checked (dry run) or changed nothing; 1 (CommandError)
 when it has errors, printing where the error report is. See docs/import.md.
+
+Every message is translated (the active language: settings.LANGUAGE_CODE unless the shell sets
+another). The problems are printed with their ID and phone numbers masked as the batch page and the
+API show them (exporters.masked_issues); the error report file keeps the originals.
 """
 
 from __future__ import annotations
@@ -10,51 +14,63 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
 from lianfang.accounts.models import User
 from lianfang.divisions.models import Division
+from lianfang.registry.exporters import masked_issues
 from lianfang.registry.importers import ImportFileError, registry_import
+from lianfang.registry.management import error_text, read_error
 from lianfang.registry.models import ImportKind, ImportStatus
 
-PHASES = {"read": "reading", "validate": "validating", "write": "writing"}
+PHASES = {"read": gettext_lazy("reading"), "validate": gettext_lazy("validating"), "write": gettext_lazy("writing")}
+SHOWN_ISSUES = 20
 
 
 class Command(BaseCommand):
-    help = "Import households and residents from .xlsx/.xls/.ods/.csv into a community (or street/district)."
+    help = gettext_lazy(
+        "Import households and residents from .xlsx/.xls/.ods/.csv into a community (or street/district)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--community", required=True, help="division code: community, street or district")
-        parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
         parser.add_argument(
-            "--workers", action="store_true", help="the file is a workers roster with assignments (workforce app)"
+            "--community", required=True, help=gettext_lazy("division code: community, street or district")
         )
-        parser.add_argument("--user", help="username to import as (default: the system)")
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--dry-run", action="store_true", help=gettext_lazy("validate only; write nothing"))
+        parser.add_argument(
+            "--workers",
+            action="store_true",
+            help=gettext_lazy("the file is a workers roster with assignments (workforce app)"),
+        )
+        parser.add_argument("--user", help=gettext_lazy("username to import as (default: the system)"))
+        parser.add_argument("--no-progress", action="store_true", help=gettext_lazy("no progress bar"))
 
     def handle(self, *args, file, community: str, dry_run: bool, user: str | None, no_progress: bool, **opts):
         file = Path(file)
-        if not file.exists():
-            raise CommandError(f"{file}: no such file")
+        if not file.is_file():
+            raise read_error(file)
         target = Division.objects.filter(code=community).first()
         if target is None:
-            raise CommandError(f"unknown division code {community!r}")
+            raise CommandError(_("unknown division code %(code)s") % {"code": community})
         actor = None
         if user:
             actor = User.objects.filter(username=user, is_active=True).first()
             if actor is None:
-                raise CommandError(f"unknown user {user!r}")
+                raise CommandError(_("unknown or inactive user %(user)s") % {"user": user})
         bar = None
 
         def progress(phase: str, done: int, total: int) -> None:
             nonlocal bar
             if no_progress or self.stderr._out is None:
                 return
-            if bar is None or bar.desc != PHASES.get(phase, phase):
+            desc = str(PHASES.get(phase, phase))
+            if bar is None or bar.desc != desc:
                 if bar is not None:
                     bar.close()
-                bar = tqdm(total=total or None, desc=PHASES.get(phase, phase), unit="rows", file=self.stderr._out)
+                bar = tqdm(total=total or None, desc=desc, unit=_("rows"), file=self.stderr._out)
             if total and bar.total != total:
                 bar.total = total
             bar.n = done
@@ -69,28 +85,54 @@ class Command(BaseCommand):
                 progress=progress,
                 kind=ImportKind.WORKERS if opts.get("workers") else ImportKind.REGISTRY,
             )
+        except OSError as exc:
+            raise read_error(file, exc) from exc
         except (ImportFileError, ValidationError, PermissionDenied) as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(error_text(exc)) from exc
         finally:
             if bar is not None:
                 bar.close()
         counts = batch.counts or {}
-        self.stdout.write(f"import #{batch.pk}: {batch.get_status_display()} — {batch.summary}")
+        self.stdout.write(
+            _("import #%(id)d: %(status)s — %(summary)s")
+            % {"id": batch.pk, "status": batch.get_status_display(), "summary": batch.summary}
+        )
         if counts and "workers_created" in counts:
-            self.stdout.write("; ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()))
+            self.stdout.write(
+                _(
+                    "rows %(rows)d; blank rows %(blank_rows)d; workers +%(workers_created)d "
+                    "=%(workers_unchanged)d; assignments +%(assignments_created)d; errors %(errors)d; "
+                    "warnings %(warnings)d"
+                )
+                % {"blank_rows": 0, **counts}
+            )
         elif counts:
             self.stdout.write(
-                "rows {rows}; households +{households_created} ~{households_updated} ={households_unchanged}; "
-                "residents +{residents_created} ~{residents_updated} ={residents_unchanged}; "
-                "errors {errors}; warnings {warnings}".format(**counts)
+                _(
+                    "rows %(rows)d; households +%(households_created)d ~%(households_updated)d "
+                    "=%(households_unchanged)d; residents +%(residents_created)d ~%(residents_updated)d "
+                    "=%(residents_unchanged)d; errors %(errors)d; warnings %(warnings)d"
+                )
+                % counts
             )
-        for issue in batch.issues[:20]:
+        severities = {"error": _("error"), "warning": _("warning")}
+        for issue in masked_issues(batch.issues[:SHOWN_ISSUES]):
             self.stdout.write(
-                f"  {issue['severity']}: {issue['sheet']}!{issue['row']} {issue['column']} "
-                f"{issue['value']!r}: {issue['reason']}"
+                "  "
+                + _("%(severity)s: %(sheet)s!%(row)s %(column)s %(value)r: %(reason)s")
+                % {**issue, "severity": severities.get(issue["severity"], issue["severity"])}
+            )
+        if len(batch.issues) > SHOWN_ISSUES:
+            self.stdout.write(
+                "  " + _("… and %(more)d more problems: see the report") % {"more": len(batch.issues) - SHOWN_ISSUES}
             )
         if batch.report:
-            self.stdout.write(f"report: {batch.report.path}")
+            self.stdout.write(_("report: %(path)s") % {"path": batch.report.path})
         if batch.status in (ImportStatus.INVALID, ImportStatus.FAILED):
-            where = f"; error report: {batch.report.path}" if batch.report else ""
-            raise CommandError(f"{file}: {counts.get('errors', 1)} errors, nothing written{where}")
+            message = _("%(path)s: %(errors)d errors, nothing written") % {
+                "path": file,
+                "errors": counts.get("errors", 1),
+            }
+            if batch.report:
+                message += _("; error report: %(path)s") % {"path": batch.report.path}
+            raise CommandError(message)
