@@ -4,6 +4,7 @@ the value, never a 500.
 - :class:`WithinFilter`: ``within`` = a division code (1-20 digits; rows in its subtree).
 - :class:`IdFilter`: a row id (a whole number 1 … 2**63 − 1, the range of a 64-bit primary key; a
   larger number would overflow SQLite's INTEGER and PostgreSQL's bigint).
+- :class:`DayFilter` / :class:`DayField`: a date whose error names the value.
 - :func:`query_day`: an ISO date (``YYYY-MM-DD``) that exists in the calendar.
 - :exception:`BadQuery` (a ``django.core.exceptions.BadRequest``) and :func:`bad_query_response`:
   one way for pages and API to answer 400 with the messages.
@@ -66,7 +67,19 @@ class WithinFilter(django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
 
-class IdField(forms.IntegerField):
+class NamesTheValue:
+    """Form field mixin: an unparsable value fails with the field's ``invalid`` message formatted with
+    ``%(value)s`` (Django's own parsers raise it without the value)."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            message = self.error_messages["invalid"]
+            raise forms.ValidationError(message, code="invalid", params={"value": value}) from exc
+
+
+class IdField(NamesTheValue, forms.IntegerField):
     """A row id: a whole number 1 … MAX_ID."""
 
     default_error_messages = {"invalid": gettext_lazy("“%(value)s” is not an id (a whole number)")}
@@ -78,12 +91,18 @@ class IdField(forms.IntegerField):
             MaxValueValidator(MAX_ID, gettext_lazy("“%(value)s” is not an id (too large)")),
         ]
 
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except forms.ValidationError as exc:
-            message = self.error_messages["invalid"]
-            raise forms.ValidationError(message, code="invalid", params={"value": value}) from exc
+
+class DayField(NamesTheValue, forms.DateField):
+    """A date (``YYYY-MM-DD``) whose error names the value: “2026-02-30” is not a date (YYYY-MM-DD),
+    not Django's bare "Enter a valid date." (which leaves the reader guessing which input was wrong)."""
+
+    default_error_messages = {"invalid": gettext_lazy("“%(value)s” is not a date (YYYY-MM-DD)")}
+
+
+class DayFilter(django_filters.DateFilter):
+    """A date filter validated by :class:`DayField` (a bad value is a 400 naming it)."""
+
+    field_class = DayField
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -149,7 +168,10 @@ def answers_bad_query(view):
 
 
 class SafeModelChoiceField(django_filters.fields.ModelChoiceField):
-    """A ModelChoiceField whose look-up of an id past MAX_ID is "not a choice", not an OverflowError."""
+    """A ModelChoiceField whose look-up of an id past MAX_ID is "not a choice", not an OverflowError,
+    and whose "not a choice" message names the value (“abc” is not one of the choices)."""
+
+    default_error_messages = {"invalid_choice": gettext_lazy("“%(value)s” is not one of the choices you may pick")}
 
     def to_python(self, value):
         text = str(value or "").strip()

@@ -1,0 +1,75 @@
+"""The runserver request log leaves query strings out (they carry ID and phone numbers), and form
+errors are shown under the fields' translated labels."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django import forms
+from django.utils import translation
+
+from lianfang.core.filters import DayField
+from lianfang.core.forms import error_lines
+from lianfang.core.logfilters import StripQueryString, strip_query
+
+fieldops_label = translation.gettext_lazy  # a label translated in the fieldops catalog (not extracted here)
+
+
+def _runserver_record(request_line: str, status: str = "200", size: str = "512") -> logging.LogRecord:
+    """A record as django.core.servers.basehttp.WSGIRequestHandler.log_message emits it."""
+    return logging.LogRecord(
+        "django.server", logging.INFO, __file__, 1, '"%s" %s %s', (request_line, status, size), None
+    )
+
+
+def test_request_line_loses_its_query_string():
+    record = _runserver_record("GET /registry/search/?q=620103201109028316&page=2 HTTP/1.1")
+    assert StripQueryString().filter(record) is True
+    assert record.getMessage() == '"GET /registry/search/ HTTP/1.1" 200 512'
+
+
+def test_error_lines_and_plain_lines():
+    record = logging.LogRecord(
+        "django.server",
+        logging.ERROR,
+        __file__,
+        1,
+        "code %d, message %s",
+        (400, "Bad request syntax ('GET /x/?phone=13900000005')"),
+        None,
+    )
+    StripQueryString().filter(record)
+    assert record.getMessage() == "code 400, message Bad request syntax ('GET /x/')"
+    assert strip_query('"GET /zones/ HTTP/1.1" 200 10') == '"GET /zones/ HTTP/1.1" 200 10'
+    assert strip_query("POST /a/?x=1 HTTP/1.1") == "POST /a/ HTTP/1.1"
+
+
+def test_settings_wire_the_filter_on_django_server(caplog):
+    logger = logging.getLogger("django.server")
+    assert any(isinstance(f, StripQueryString) for f in logger.filters)
+    logger.propagate = True  # let caplog see it for this test
+    try:
+        with caplog.at_level(logging.INFO, logger="django.server"):
+            logger.info('"%s" %s %s', "GET /registry/search/?q=13900000005 HTTP/1.1", "200", "5")
+    finally:
+        logger.propagate = False
+    assert set(caplog.messages) == {'"GET /registry/search/ HTTP/1.1" 200 5'}
+
+
+class _Passage(forms.Form):
+    direction = forms.ChoiceField(label=fieldops_label("Direction"), choices=[("in", "in")])
+    on = DayField(label="Date")
+
+    def clean(self):
+        raise forms.ValidationError("whole form")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_error_lines_use_labels_and_name_the_value(language):
+    with translation.override(language):
+        form = _Passage({"on": "2026-02-30"})
+        lines = error_lines(form)
+    assert lines[0].startswith(("Direction: ", "方向: "))
+    assert lines[1].startswith("Date: ") and "2026-02-30" in lines[1]
+    assert lines[2] == "whole form" and len(lines) == 3
