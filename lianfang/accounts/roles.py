@@ -32,6 +32,21 @@ class Capability(models.TextChoices):
     FIELD_WORK = "field_work", _("Field work: sampling, gate duty, check-ins")
 
 
+# The same capabilities as a lower-case verb phrase, to sit inside a sentence ("You may not declare and
+# lift control areas in …"); the labels above are list headings.
+CAPABILITY_PHRASES: dict[str, str] = {
+    Capability.REVEAL_PII: _("view unmasked ID and phone numbers"),
+    Capability.EXPORT: _("export personal data"),
+    Capability.EDIT_REGISTRY: _("edit households and residents"),
+    Capability.MANAGE_WORKFORCE: _("manage workers and responsibility assignments"),
+    Capability.MANAGE_ZONES: _("declare and lift control areas"),
+    Capability.OVERRIDE: _("override a refused rule"),
+    Capability.RUN_ROUNDS: _("run testing rounds"),
+    Capability.HANDLE_REQUESTS: _("handle service requests"),
+    Capability.FIELD_WORK: _("do field work"),
+}
+
+
 C = Capability
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.DISTRICT_COMMANDER: frozenset(C.values),

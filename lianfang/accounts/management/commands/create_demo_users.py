@@ -44,8 +44,7 @@ class Command(BaseCommand):
                 actor=None, username=username, display_name=display, password=password, role=role, division=division
             )
             rows.append((username, Role(role).label, division))
-            if role == Role.HOUSEHOLD_REPRESENTATIVE:
-                self._link_representative(user, district)
+            self._link_worker(user, role, district)
         demo_user_ensure(
             actor=None,
             username="admin",
@@ -62,9 +61,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<15} {str(label):<28} {division.short_name} ({division.code})")
         self.stdout.write("")
 
-    def _link_representative(self, user, district):
+    def _link_worker(self, user, role, district):
+        """Link the grid worker, stationed cadre and household representative logins to a generated
+        worker of their division (workforce.generator.link_demo_worker), so their duty pages show something."""
         try:
-            from lianfang.workforce.generator import link_demo_representative  # noqa: PLC0415 (optional app hook)
+            from lianfang.workforce.generator import link_demo_worker  # noqa: PLC0415 (optional app hook)
         except ImportError:
             return
-        link_demo_representative(user=user, district=district)
+        link_demo_worker(user=user, district=district, role=role)
