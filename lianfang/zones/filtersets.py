@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, FilterSet, WithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, WithinFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS
 from lianfang.zones import selectors
@@ -26,7 +26,7 @@ class ControlAreaFilterSet(FilterSet):
     covers = django_filters.CharFilter(
         method="filter_covers", label=_("covering division (code)"), validators=[CODE_VALIDATOR]
     )
-    active_on = django_filters.DateFilter(method="filter_active_on", label=_("in force on (date)"))
+    active_on = DayFilter(method="filter_active_on", label=_("in force on (date)"))
 
     class Meta:
         model = ControlArea
@@ -56,12 +56,8 @@ class InfectionFilterSet(FilterSet):
     (inclusive days), ``operation`` (id)."""
 
     within = WithinFilter()
-    detected_after = django_filters.DateFilter(
-        field_name="detected_on", lookup_expr="gte", label=_("detected on or after")
-    )
-    detected_before = django_filters.DateFilter(
-        field_name="detected_on", lookup_expr="lte", label=_("detected on or before")
-    )
+    detected_after = DayFilter(field_name="detected_on", lookup_expr="gte", label=_("detected on or after"))
+    detected_before = DayFilter(field_name="detected_on", lookup_expr="lte", label=_("detected on or before"))
 
     class Meta:
         model = Infection

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can
+from lianfang.accounts.selectors import require
 from lianfang.core import audit
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.zones import selectors
@@ -75,13 +75,7 @@ class StatusConflict(ValidationError):
 
 def _require(actor, capability: str, code: str) -> None:
     """Raise PermissionDenied unless ``actor`` (None = system) has ``capability`` at ``code``."""
-    if actor is None:
-        return
-    if not can(actor, capability, code):
-        raise PermissionDenied(
-            _("%(user)s may not %(what)s at division %(code)s")
-            % {"user": actor, "what": Capability(capability).label, "code": code}
-        )
+    require(actor, capability, code)
 
 
 def _require_override(actor, code: str, override_reason: str) -> str:

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponseForbidden, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, primary_assignment
+from lianfang.accounts.selectors import can, denied_message, primary_assignment
+from lianfang.core.forms import error_lines
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.zones import forms, selectors, services
@@ -146,7 +147,7 @@ def operation_open(request):
     home = _home_division(request.user)
     form = forms.OperationForm(request.POST, user=request.user)
     if home is None or home.level != Level.DISTRICT:
-        return HttpResponseForbidden()
+        raise PermissionDenied(_("Operations are opened by district staff."))
     if form.is_valid():
         try:
             services.operation_open(
@@ -160,7 +161,7 @@ def operation_open(request):
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _error_text(exc) if isinstance(exc, ValidationError) else str(exc))
     else:
-        messages.error(request, form.errors.as_text())
+        messages.error(request, " ".join(error_lines(form)))
     return redirect("zones:index")
 
 
@@ -181,10 +182,8 @@ def operation_rule_set(request, pk: int):
             messages.success(request, _("Rule set changed."))
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
-        except PermissionDenied:
-            return HttpResponseForbidden()
     else:
-        messages.error(request, form.errors.as_text())
+        messages.error(request, " ".join(error_lines(form)))
     return redirect("zones:index")
 
 
@@ -272,10 +271,10 @@ def _area_action(request, pk: int, make_form, call, success: str):
     ``call(area, cleaned_data)`` through :func:`_run`."""
     area = _area_or_404(request, pk)
     if not can(request.user, Capability.MANAGE_ZONES, area.path):
-        return HttpResponseForbidden()
+        raise PermissionDenied(denied_message(Capability.MANAGE_ZONES, area.path))
     form = make_form(area)
     if not form.is_valid():
-        messages.error(request, form.errors.as_text())
+        messages.error(request, " ".join(error_lines(form)))
         return redirect("zones:area", pk=pk)
     return _run(request, area, lambda: call(area, form.cleaned_data), success)
 
@@ -402,7 +401,7 @@ def infection_new(request):
     """Enter an infection; the proposals it raises are shown on the infection's page."""
     operation = _open_operation(request.user)
     if operation is None or not can(request.user, Capability.MANAGE_ZONES):
-        return HttpResponseForbidden(_("No open operation, or you may not manage control areas."))
+        raise PermissionDenied(_("No open operation, or you may not manage control areas."))
     form = forms.InfectionForm(request.POST or None, user=request.user, initial={"propose": True})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -627,17 +626,15 @@ def rule_set_copy(request, key: str):
     home = _home_division(request.user)
     form = forms.RuleSetCopyForm(request.POST)
     if home is None or home.level != Level.DISTRICT:
-        return HttpResponseForbidden()
+        raise PermissionDenied(_("Local rule sets are made by district staff."))
     if not form.is_valid():
-        messages.error(request, form.errors.as_text())
+        messages.error(request, " ".join(error_lines(form)))
         return redirect("zones:rule_set", key=key)
     try:
         copy = services.rule_set_copy(actor=request.user, rule_set=rule_set, district=home, **form.cleaned_data)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return redirect("zones:rule_set", key=key)
-    except PermissionDenied:
-        return HttpResponseForbidden()
     messages.success(request, _("Local variant created: change its values below."))
     return redirect("zones:rule_set_edit", key=copy.key)
 
@@ -647,9 +644,9 @@ def rule_set_edit(request, key: str):
     """Change the numbers of a local variant (shipped sets are never edited)."""
     rule_set = get_object_or_404(RuleSet.objects.visible_to(request.user).select_related("district"), key=key)
     if rule_set.is_builtin or not rule_set.district_id:
-        return HttpResponseForbidden(_("Shipped rule sets cannot be changed: copy one."))
+        raise PermissionDenied(_("Shipped rule sets cannot be changed: copy one."))
     if not can(request.user, Capability.MANAGE_ZONES, rule_set.district.code):
-        return HttpResponseForbidden()
+        raise PermissionDenied(denied_message(Capability.MANAGE_ZONES, rule_set.district.code))
     form = forms.RuleSetEditForm(request.POST or None, rule_set=rule_set)
     if request.method == "POST" and form.is_valid():
         values, tier_values, rule_values = form.changes()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -68,26 +69,28 @@ class InfectionViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
         user = request.user
         operation = Operation.objects.visible_to(user).filter(pk=v["operation"]).first()
         if operation is None:
-            raise ValidationError({"operation": [f"operation {v['operation']} not found"]})
+            raise ValidationError({"operation": [_("operation %(id)s not found") % {"id": v["operation"]}]})
         resident = household = residence = None
         if v.get("resident"):
             resident = Resident.objects.visible_to(user).filter(pk=v["resident"]).select_related("household").first()
             if resident is None:
-                raise ValidationError({"resident": [f"resident {v['resident']} not found"]})
+                raise ValidationError({"resident": [_("resident %(id)s not found") % {"id": v["resident"]}]})
         if v.get("household"):
             household = Household.objects.visible_to(user).filter(pk=v["household"]).first()
             if household is None:
-                raise ValidationError({"household": [f"household {v['household']} not found"]})
+                raise ValidationError({"household": [_("household %(id)s not found") % {"id": v["household"]}]})
         if v.get("residence"):
             residence = Division.objects.visible_to(user).filter(code=v["residence"]).first()
             if residence is None:
-                raise ValidationError({"residence": [f"division {v['residence']} not found"]})
+                raise ValidationError({"residence": [_("division %(code)s not found") % {"code": v["residence"]}]})
         places = []
         codes = [p["code"] for p in v.get("places", [])]
         by_code = Division.objects.in_bulk(codes, field_name="code")
         for i, place in enumerate(v.get("places", []), start=1):
             if place["code"] not in by_code:
-                raise ValidationError({f"places.{i}.code": [f"division {place['code']} not found"]})
+                raise ValidationError(
+                    {f"places.{i}.code": [_("division %(code)s not found") % {"code": place["code"]}]}
+                )
             places.append(
                 services.PlaceInput(
                     division=by_code[place["code"]], kind=place["kind"], visited_on=place.get("visited_on")
