@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Substr, TruncHour
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
-from lianfang.core.filters import BadQuery
+from lianfang.core.filters import BadQuery, query_code
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.screening.models import (
@@ -74,6 +76,12 @@ class CoverageRow:
 
 
 LEVEL_LENGTHS = {"community": 12, "compound": 15, "building": 18}
+LEVEL_NAMES = {
+    "community": gettext_lazy("community"),
+    "compound": gettext_lazy("compound"),
+    "building": gettext_lazy("building"),
+}
+"""The groupings of :data:`LEVEL_LENGTHS` as a reader calls them (社区, 小区, 楼栋)."""
 
 
 def coverage(
@@ -356,9 +364,30 @@ def coverage_grouping(params, code: str) -> str:
     """The coverage grouping a page or API request asks for: ``params["by"]`` (a key of
     :data:`LEVEL_LENGTHS`), else :func:`child_level` of division ``code`` (``within`` or the round's
     path). Raises BadQuery (a 400 in the language of the request) naming the bad value and the allowed
-    ones, e.g. ``{"by": ["“street” is not a grouping (allowed: community, compound, building)"]}``."""
+    ones by their translated names and parameter values, e.g. ``{"by": ["“street” is not a grouping
+    (allowed: community, compound, building)"]}``, in Chinese 「street」不是可用的分组方式（可选：社区
+    community、小区 compound、楼栋 building）."""
     by = params.get("by") or child_level(code)
     if by not in LEVEL_LENGTHS:
         message = _("“%(value)s” is not a grouping (allowed: %(allowed)s)")
-        raise BadQuery({"by": [message % {"value": by, "allowed": ", ".join(LEVEL_LENGTHS)}]})
+        raise BadQuery({"by": [message % {"value": by, "allowed": grouping_names()}]})
     return by
+
+
+def within_code(user, params, name: str = "within") -> str:
+    """The division code ``params[name]`` a coverage page or API request narrows to (``""`` when
+    absent). Raises BadQuery (400 naming the parameter and value) when it is not 1-20 ASCII digits
+    (core.filters.query_code), and Http404 when no division with that code is visible to ``user``
+    (unknown or out of scope: the same answer, as for an out-of-scope round)."""
+    code = query_code(params, name)
+    if code and not Division.objects.visible_to(user).filter(code=code).exists():
+        raise Http404
+    return code
+
+
+def grouping_names() -> str:
+    """The allowed coverage groupings for a message in the active language: each translated name
+    with its parameter value (``社区 community、小区 compound、楼栋 building``; in English the name is
+    the value: ``community, compound, building``)."""
+    names = [key if str(name) == key else f"{name} {key}" for key, name in LEVEL_NAMES.items()]
+    return pgettext("list separator", ", ").join(names)

@@ -89,6 +89,27 @@ class Refused(ValidationError):
         self.detail = detail or {}
 
 
+class Malformed(Refused):
+    """A desk submission whose input cannot be read (code ``bad_input``): an invalid ID number, a
+    scan that is neither an ID number, a household QR code nor a tube barcode, a malformed barcode,
+    tube key or kind. desk_submit answers it with 400 and does not store it under the key (the same
+    body always gets the same answer), like an unreadable ``at``."""
+
+    def __init__(self, message: str, detail: dict | None = None):
+        super().__init__("bad_input", message, detail)
+
+
+ECHO_LENGTH = 20
+
+
+def echo(value: object) -> str:
+    """``value`` as a desk message may quote it: runs of 7 or more digits masked
+    (core.pii.mask_numbers_in: an ID number as ``6201**********1936``), then cut to
+    :data:`ECHO_LENGTH` characters and "…" (a 100-digit scan is never echoed in full)."""
+    text = pii.mask_numbers_in(value)
+    return text if len(text) <= ECHO_LENGTH else text[:ECHO_LENGTH] + "…"
+
+
 # --------------------------------------------------------------------------------------------- helpers
 
 
@@ -502,9 +523,9 @@ def household_from_qr(text: str) -> Household:
         _prefix, pk, sig = text.split(":")
         household = Household.objects.get(pk=int(pk))
     except (ValueError, Household.DoesNotExist):
-        raise Refused("not_found", _("unknown household QR code “%(value)s”") % {"value": text}) from None
+        raise Refused("not_found", _("unknown household QR code “%(value)s”") % {"value": echo(text)}) from None
     if household_qr_payload(household) != text:
-        raise Refused("not_found", _("unknown household QR code “%(value)s”") % {"value": text})
+        raise Refused("not_found", _("unknown household QR code “%(value)s”") % {"value": echo(text)})
     return household
 
 
@@ -522,7 +543,7 @@ def _parse_id(raw: str) -> str:
     try:
         return idnumber.parse(raw).number
     except idnumber.IdNumberError as exc:
-        raise Refused("bad_input", _("%(error)s: “%(value)s”") % {"error": exc, "value": raw}) from None
+        raise Malformed(_("%(error)s: “%(value)s”") % {"error": exc, "value": echo(raw)}) from None
 
 
 def _unregistered(number: str, name: str) -> Person:
@@ -625,7 +646,7 @@ def _tube_take(rnd, desk, task, tube_key: str, n: int, household_id: int | None,
     if tube.desk_id != (desk.pk if desk else None) or tube.task_id != (task.pk if task else None):
         raise Refused("bad_input", _("tube %(key)s belongs to another desk") % {"key": tube_key})
     if tube.status != TubeStatus.OPEN:
-        raise Refused("tube_closed", _("tube %(barcode)s is already closed") % {"barcode": tube.barcode})
+        raise Refused("tube_closed", _("tube %(barcode)s is already closed") % {"barcode": shown_barcode(tube.barcode)})
     if household_rule and tube.household_id and tube.household_id != household_id:
         raise Refused("household_mismatch", _("a household tube holds one household only"))
     raise _tube_full(tube.people, tube.capacity)
@@ -727,7 +748,7 @@ def samples_register(
     if not persons:
         raise Refused("bad_input", _("nobody to register"))
     if not re.fullmatch(r"[A-Za-z0-9\-_]{4,64}", tube_key or ""):
-        raise Refused("bad_input", _("tube key “%(value)s” is malformed") % {"value": tube_key})
+        raise Malformed(_("tube key “%(value)s” is malformed") % {"value": echo(tube_key)})
     _require_field_work(actor, station)
     if rnd.status != RoundStatus.OPEN:
         raise Refused("round_closed", _("round %(name)s is closed") % {"name": rnd.name})
@@ -915,9 +936,9 @@ def tube_close(
     at = _now(at)
     barcode = unicodedata.normalize("NFKC", barcode or "").strip().upper()
     if not barcode:
-        raise Refused("bad_input", _("the tube barcode is missing: scan the tube's barcode"))
-    if not BARCODE_RE.match(barcode):
-        raise Refused("bad_input", _("“%(value)s” is not a tube barcode") % {"value": barcode})
+        raise Malformed(_("the tube barcode is missing: scan the tube's barcode"))
+    if not is_tube_barcode(barcode):
+        raise Malformed(_("“%(value)s” is not a tube barcode") % {"value": echo(barcode)})
     _require_field_work(actor, station)
     try:
         with transaction.atomic():  # a savepoint: a barcode taken meanwhile leaves the caller's transaction usable
@@ -925,9 +946,8 @@ def tube_close(
             if tube is not None:
                 audit.record(actor=actor, action="screening.tube_close", obj=tube, reason=ReasonCode.BARCODE_SCANNED)
     except IntegrityError:
-        raise Refused(
-            "barcode_taken", _("barcode %(barcode)s is already used by another tube") % {"barcode": barcode}
-        ) from None
+        message = _("barcode %(barcode)s is already used by another tube") % {"barcode": shown_barcode(barcode)}
+        raise Refused("barcode_taken", message) from None
     if tube is not None:
         return tube
     # nothing closed: say why (looked up only now, off the common path)
@@ -936,7 +956,7 @@ def tube_close(
         raise Refused("empty_tube", _("the tube is empty: register people first"))
     if tube.barcode == barcode:
         return tube  # the same barcode scanned again: already closed with it
-    raise Refused("tube_closed", _("tube %(barcode)s is already closed") % {"barcode": tube.barcode})
+    raise Refused("tube_closed", _("tube %(barcode)s is already closed") % {"barcode": shown_barcode(tube.barcode)})
 
 
 _TUBE_CLOSE_SQL: dict[str, str] = {}
@@ -1049,8 +1069,12 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
     (``value``: a resident id picked from a name search), ``"child"`` (``guardian``: the guardian's
     ID, ``name``: the child's name), ``"close"`` (``value``: the barcode) —, ``tube`` (the client key
     of the open tube), optional ``at`` (ISO time the scan was made, for offline queues) and ``name``
-    (for an unregistered person). The outcome, success or refusal, is stored under ``key`` in the
-    same transaction as the write, so a retry replays it and never writes twice.
+    (for an unregistered person). The outcome, success or refusal (409), is stored under ``key`` in
+    the same transaction as the write, so a retry replays it and never writes twice. Input that
+    cannot be read — a malformed key, an unreadable ``at``, an ID number that does not validate, a
+    scan that is neither an ID number, a household QR code nor a tube barcode, a malformed barcode,
+    tube key or kind (:class:`Malformed`) — is a 400 and not stored: the same body always gets the
+    same answer. Values quoted in messages are masked and cut (:func:`echo`).
     """
     key = str(payload.get("key") or "")
     if not KEY_RE.match(key):
@@ -1060,11 +1084,10 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
     tube_key = str(payload.get("tube") or "")
     station = desk or task
     number, person = "", None
-    if kind == "scan" and _looks_like_id(value):
-        try:
+    if kind == "scan":
+        person = _scan_problem(value)  # unreadable: answered 400 below, never stored
+        if person is None and _looks_like_id(value):
             number = _parse_id(value)
-        except Refused as exc:  # a malformed ID number: refused below like any other submission
-            person = exc
     # one look-up: whether the key was seen, whether the round is still open (the desk may come from
     # the API's short memory), and for an ID number the resident and their member id in the round
     seen, round_open, found = _desk_lookup(key, station.round_id, number, str(payload.get("name") or ""))
@@ -1102,6 +1125,8 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
         if previous is not None:
             return replay(previous, digest)
         response = {"status": "refused", "code": exc.code, "message": exc.messages[0], **exc.detail}
+        if isinstance(exc, Malformed):  # unreadable input: 400, not stored (as an unreadable ``at``)
+            return 400, response
         status = 409
         if exc.code not in ("round_closed", "replayed"):
             stored = remember(key=key, scope="desk", user=actor, status_code=status, response=response, digest=digest)
@@ -1189,7 +1214,7 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
         return 200, {
             "status": "closed",
             "tube": _tube_view(tube),
-            "message": _("tube %(b)s closed") % {"b": tube.barcode},
+            "message": _("tube %(b)s closed") % {"b": shown_barcode(tube.barcode)},
         }
     if kind == "scan" and value.upper().startswith(HOUSEHOLD_QR_PREFIX):
         household = household_from_qr(value)
@@ -1204,12 +1229,12 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
         if value.isdigit() and len(value) < 19:
             resident = pickable_residents(user=actor, round_id=station.round_id).filter(pk=int(value)).first()
         if resident is None:  # unknown, out of the caller's scope or of the round: one answer for all
-            raise Refused("not_found", _("no resident %(value)s") % {"value": value}) from None
+            raise Refused("not_found", _("no resident %(value)s") % {"value": echo(value)}) from None
         persons = [Person(resident=resident, name=resident.name)]
     elif kind == "child":
         persons = [resolve_child(str(payload.get("guardian") or ""), str(payload.get("name") or ""))]
     else:
-        raise Refused("bad_input", _("unknown submission kind “%(value)s”") % {"value": kind})
+        raise Malformed(_("unknown submission kind “%(value)s”") % {"value": echo(kind)})
     samples, tube = samples_register(
         actor=actor, persons=persons, tube_key=tube_key, idempotency_key=key, desk=desk, task=task, taken_at=at
     )
@@ -1226,12 +1251,45 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
 
 
 def _looks_like_barcode(value: str) -> bool:
-    text = unicodedata.normalize("NFKC", value).strip().upper()
-    if text.startswith(HOUSEHOLD_QR_PREFIX):
+    """Whether a scanned ``value`` is a tube barcode: ASCII as a scanner types it (full-width digits
+    are someone typing an ID number), not a household QR code, not an ID number (:func:`is_tube_barcode`)."""
+    text = value.strip().upper()
+    if not text.isascii() or text.startswith(HOUSEHOLD_QR_PREFIX) or _looks_like_id(text):
         return False
-    if _looks_like_id(text):
-        return False
-    return bool(BARCODE_RE.match(text))
+    return is_tube_barcode(text)
+
+
+def is_tube_barcode(text: str) -> bool:
+    """Whether ``text`` (upper case) can be a tube barcode: 6-40 letters, digits or dashes
+    (:data:`BARCODE_RE`) and not a bare number of :data:`ID_LIKE_DIGITS` digits or more, which is an
+    ID number mistyped or misread (16 or 17 digits), never a barcode."""
+    return bool(BARCODE_RE.match(text)) and not (text.isdigit() and len(text) >= ID_LIKE_DIGITS)
+
+
+ID_LIKE_DIGITS = 15
+
+
+def shown_barcode(barcode: str) -> str:
+    """A tube barcode as desk messages show it: digit runs as long as an ID number masked."""
+    return pii.mask_numbers_in(barcode, shortest=ID_LIKE_DIGITS)
+
+
+def _scan_problem(value: str) -> Malformed | None:
+    """Why a ``scan`` cannot be read, or None: an ID number that does not validate (GB 11643), or a
+    value that is neither an ID number, a household QR code nor a tube barcode (quoted masked and
+    cut, :func:`echo`)."""
+    if _looks_like_id(value):
+        try:
+            _parse_id(value)
+        except Malformed as exc:
+            return Malformed(exc.messages[0], {"field": "value"})
+        return None
+    if value.upper().startswith(HOUSEHOLD_QR_PREFIX) or _looks_like_barcode(value):
+        return None
+    return Malformed(
+        _("“%(value)s” is not an ID number, a household code or a tube barcode") % {"value": echo(value)},
+        {"field": "value"},
+    )
 
 
 CLOCK_SKEW = dt.timedelta(minutes=5)

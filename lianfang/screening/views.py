@@ -24,8 +24,8 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
 from lianfang.conf import env_int
-from lianfang.core.filters import answers_bad_query
-from lianfang.divisions.models import Division
+from lianfang.core.filters import BadQuery, answers_bad_query
+from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import Household
 from lianfang.registry.selectors import search_residents
 from lianfang.registry.services import record_search
@@ -157,17 +157,17 @@ def _round(request, pk: int) -> TestingRound:
 
 
 @login_required
+@answers_bad_query
 def round_detail(request, pk: int):
-    """A round: progress, coverage by place, sites and desks, tasks; forms to add sites and desks."""
+    """A round: progress, coverage by place, sites and desks, tasks; forms to add sites and desks.
+    A malformed ``within`` is a 400 page naming it, an unknown or out-of-scope one a 404."""
     rnd = _round(request, pk)
     can_run = can(request.user, Capability.RUN_ROUNDS, rnd.path)
     if request.method == "POST":
         if not can_run:
             raise PermissionDenied
         return _round_post(request, rnd)
-    within = request.GET.get("within", "")
-    if within and not within.isdigit():
-        raise Http404
+    within = selectors.within_code(request.user, request.GET)
     by = selectors.child_level(within or rnd.path)
     rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
     sites = (
@@ -249,9 +249,7 @@ def coverage(request, pk: int):
     missed people (masked) and their household representative. An unknown ``by`` is a 400 page
     naming the value and the allowed groupings (selectors.coverage_grouping)."""
     rnd = _round(request, pk)
-    within = request.GET.get("within", "")
-    if within and not within.isdigit():
-        raise Http404
+    within = selectors.within_code(request.user, request.GET)  # 400 page when malformed, 404 out of scope
     by = selectors.coverage_grouping(request.GET, within or rnd.path)
     rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
     return _page(
@@ -298,21 +296,42 @@ def _url(name, *args):
 
 
 @login_required
+@answers_bad_query
 def missed_repeatedly(request):
-    """People missed in one or more of the last N rounds under a division."""
+    """People missed in one or more of the last N rounds under a division. ``n`` (1-20, default the
+    rule set's window) out of range or not a whole number is a 400 page naming it (:func:`_rounds_back`)."""
     code = request.GET.get("code") or _home_code(request.user)
     division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
-    try:
-        n = max(1, min(int(request.GET.get("n") or services.rules().missed_rounds_window), 20))
-    except ValueError:
-        n = services.rules().missed_rounds_window
+    n = _rounds_back(request.GET)
     rounds, people = selectors.missed_repeatedly(user=request.user, code=division.code, n=n)
-    return _page(request, "screening/missed.html", {"division": division, "rounds": rounds, "people": people, "n": n})
+    return _page(
+        request,
+        "screening/missed.html",
+        {"division": division, "rounds": rounds, "people": people, "n": n},
+    )
+
+
+MAX_ROUNDS_BACK = 20
+
+
+def _rounds_back(params) -> int:
+    """``n`` of the missed-people page: how many recent rounds (1 … :data:`MAX_ROUNDS_BACK`), the
+    rule set's ``missed_rounds_window`` when absent. Raises BadQuery naming ``n`` and the value for
+    anything else (``abc``, ``-5``, ``0``, ``21``): never clamped or ignored."""
+    raw = (params.get("n") or "").strip()
+    if not raw:
+        return services.rules().missed_rounds_window
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ROUNDS_BACK):
+        message = _("“%(value)s” is not a number of rounds from 1 to %(most)d")
+        raise BadQuery({"n": [message % {"value": raw, "most": MAX_ROUNDS_BACK}]})
+    return int(raw)
 
 
 @login_required
+@answers_bad_query
 def tasks(request, pk: int):
-    """Open door-to-door tasks of a round (sealed buildings, home visits, re-sampling, retests)."""
+    """Door-to-door tasks of a round (sealed buildings, home visits, re-sampling, retests), open ones
+    unless ``status`` says otherwise; an unknown ``status`` is a 400 page naming it."""
     rnd = _round(request, pk)
     qs = (
         SamplingTask.objects.visible_to(request.user)
@@ -320,9 +339,11 @@ def tasks(request, pk: int):
         .select_related("team", "resident", "household", "division")
         .order_by("status", "due_at", "path", "id")
     )
-    status = request.GET.get("status", TaskStatus.OPEN)
-    if status in TaskStatus.values:
-        qs = qs.filter(status=status)
+    status = request.GET.get("status") or TaskStatus.OPEN
+    if status not in TaskStatus.values:
+        message = _("“%(value)s” is not a task status (allowed: %(allowed)s)")
+        raise BadQuery({"status": [message % {"value": status, "allowed": ", ".join(TaskStatus.values)}]})
+    qs = qs.filter(status=status)
     return _page(request, "screening/tasks.html", {"round": rnd, "tasks": qs[:300], "status": status})
 
 
@@ -335,8 +356,17 @@ def _station(request, kind: str, pk: int):
     if kind == "desk":
         desk = get_object_or_404(SamplingDesk.objects.visible_to(request.user).select_related("site", "round"), pk=pk)
         return desk, None
-    task = get_object_or_404(SamplingTask.objects.visible_to(request.user).select_related("round"), pk=pk)
+    task = get_object_or_404(SamplingTask.objects.visible_to(request.user).select_related("round", "division"), pk=pk)
     return None, task
+
+
+def _place_name(division: Division) -> str:
+    """A place as people name it: the names from the community down, as a household's address
+    (下西园社区 阳光小区 1号楼); a street or district by its own name. One query for the ancestors."""
+    if division.level <= Level.STREET:
+        return division.short_name
+    chain = [d for d in division.ancestors() if d.level >= Level.COMMUNITY]
+    return " ".join(d.short_name for d in [*chain, division])
 
 
 @login_required
@@ -363,6 +393,7 @@ def station(request, kind: str, pk: int):
             "open_tube": open_tube,
             "recent": recent,
             "capacity": services.TUBE_CAPACITY.get(st.mode),
+            "place": _place_name(task.division) if task else "",
             "can_sample": can(request.user, Capability.FIELD_WORK, st.path)
             or can(request.user, Capability.RUN_ROUNDS, st.path),
         },
@@ -374,7 +405,8 @@ def station(request, kind: str, pk: int):
 @shed_load
 def station_submit(request, kind: str, pk: int):
     """One JSON submission from the desk page: ``{"key", "kind", "value", "tube", "at", ...}`` (see
-    services.desk_submit). 201/200 on success, 409 refused (stored, replayed on retry), 403 without
+    services.desk_submit). 201/200 on success, 409 refused (stored, replayed on retry), 400 unreadable
+    (not stored: desk.js drops and reports a 400 as it does a 409), 403 without
     FIELD_WORK, 404 out of scope, 503 + Retry-After when the server sheds load."""
     desk, task = _station(request, kind, pk)
     try:

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -27,9 +28,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can
 from lianfang.conf import env_int, env_str
 from lianfang.core.api import ScopedReadOnlyViewSet
-from lianfang.core.filters import query_code
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division
 from lianfang.screening import selectors, services
@@ -118,14 +120,20 @@ def _visible_desk(user, pk: int) -> SamplingDesk:
 
 
 class IdempotentCreateMixin:
-    """``create`` needs an Idempotency-Key header; the outcome is stored and replayed (services.remember)."""
+    """``create`` needs an Idempotency-Key header; the outcome is stored and replayed (services.remember).
+
+    A caller without ``create_capability`` anywhere (e.g. a grid worker opening a round) gets 403
+    before the header is looked at; the service still checks the capability at the place."""
 
     idempotency_scope = "api"
+    create_capability = Capability.RUN_ROUNDS
 
     def create(self, request, *args, **kwargs):
+        if self.create_capability and not can(request.user, self.create_capability):
+            raise exceptions.PermissionDenied()
         key = request.headers.get("Idempotency-Key", "")
         if not services.KEY_RE.match(key):
-            raise exceptions.ValidationError({"Idempotency-Key": "header required: 8-64 letters, digits, - _ :"})
+            raise exceptions.ValidationError({"Idempotency-Key": _("header required: 8-64 letters, digits, - _ :")})
         digest = services.body_hash(request.data)
         previous = services.replayed(key)
         if previous is not None:
@@ -169,9 +177,8 @@ class RoundViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnl
         codes = data.validated_data["codes"]
         nodes = list(Division.objects.visible_to(request.user).filter(code__in=codes))
         if len(nodes) != len(set(codes)):
-            raise ValidationError(
-                {"codes": "unknown or out of scope: " + ", ".join(sorted(set(codes) - {n.code for n in nodes}))}
-            )
+            missing = ", ".join(sorted(set(codes) - {n.code for n in nodes}))
+            raise ValidationError({"codes": _("unknown or out of scope: %(codes)s") % {"codes": missing}})
         rnd = services.round_open(
             actor=request.user,
             name=data.validated_data["name"],
@@ -191,9 +198,10 @@ class RoundViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnl
     @action(detail=True)
     def coverage(self, request, pk=None):
         """Coverage of the round per community, compound or building under ``within``; an unknown
-        ``by`` is a 400 ``{"by": ["<message naming the value and the allowed groupings>"]}``."""
+        ``by`` is a 400 ``{"by": ["<message naming the value and the allowed groupings>"]}``, a
+        malformed ``within`` a 400 ``{"within": [...]}``, an unknown or out-of-scope one a 404."""
         rnd = self.get_object()
-        within = query_code(request.query_params)  # BadQuery: 400 naming parameter and value
+        within = selectors.within_code(request.user, request.query_params)  # BadQuery 400; Http404 out of scope
         by = selectors.coverage_grouping(request.query_params, within or rnd.path)  # BadQuery: 400, translated
         rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
 
@@ -264,7 +272,9 @@ class TubeViewSet(ScopedReadOnlyViewSet):
 
 class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     """Samples in scope (masked). POST is one desk or task submission (services.desk_submit): the
-    Idempotency-Key header is the submission key. 201/200 applied, 409 refused; 429/503 + Retry-After."""
+    Idempotency-Key header is the submission key. 201/200 applied, 409 refused (stored, replayed),
+    400 unreadable (an invalid ID number, a scan that is no ID, household QR or barcode; not stored);
+    429/503 + Retry-After."""
 
     queryset = Sample.objects.order_by("-taken_at", "-id")
     serializer_class = s.SampleSerializer
@@ -284,7 +294,12 @@ class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     @extend_schema(
         parameters=[IDEMPOTENCY],
         request=s.SampleCreateSerializer,
-        responses={201: s.SubmissionSerializer, 200: s.SubmissionSerializer, 409: s.SubmissionSerializer},
+        responses={
+            201: s.SubmissionSerializer,
+            200: s.SubmissionSerializer,
+            400: s.SubmissionSerializer,
+            409: s.SubmissionSerializer,
+        },
     )
     def create(self, request, *args, **kwargs):
         """The full DRF path, for what the plain view ``sample_submit`` leaves to it (and the schema)."""
@@ -300,7 +315,7 @@ def _submit(user, v: dict, key: str) -> tuple[int, dict, dict]:
     """One validated desk or task submission ``v`` (SampleCreateSerializer's fields) under ``key``:
     the station ``visible_to(user)`` (404 otherwise), a desk slot (503 + Retry-After when none frees,
     views.shed_load), services.desk_submit. Returns ``(HTTP status, body, headers)`` as the API
-    answers them: 201/200/409 from the service, 403/404 ``{"detail": ...}``, 503 ``{"status": "busy"}``."""
+    answers them: 201/200/400/409 from the service, 403/404 ``{"detail": ...}``, 503 ``{"status": "busy"}``."""
     try:
         if v["desk"]:
             desk, task = _visible_desk(user, v["desk"]), None

@@ -121,11 +121,16 @@ def test_retry_with_the_same_key_never_duplicates(desk, district_commander, popu
     again = submit(district_commander, desk, "scan", ZHANG, key=k)
     assert first[0] == again[0] == 201 and again[1]["replayed"] is True
     assert Sample.objects.count() == 1 and SubmissionKey.objects.filter(key=k).count() == 1
-    refused = submit(district_commander, desk, "scan", "bad", key="refused-key-1")
-    assert submit(district_commander, desk, "scan", "bad", key="refused-key-1") == (
+    refused = submit(district_commander, desk, "resident", "99999999", key="refused-key-1")
+    assert refused[0] == 409
+    assert submit(district_commander, desk, "resident", "99999999", key="refused-key-1") == (
         refused[0],
         {**refused[1], "replayed": True},
     )
+    # unreadable input is answered 400 and not stored: the same body gets the same answer again
+    unreadable = submit(district_commander, desk, "scan", "bad", key="refused-key-2")
+    assert submit(district_commander, desk, "scan", "bad", key="refused-key-2") == unreadable
+    assert unreadable[0] == 400 and not SubmissionKey.objects.filter(key="refused-key-2").exists()
 
 
 def test_round_attribution_follows_the_desk_not_the_date(population, district_commander, desk, rnd):

@@ -56,7 +56,7 @@ def test_replay_and_refusals_through_the_api(desk, community_staff, api_for, pop
     assert "阳光小区采样点 · 1号台" in twice.json()["message"]
     assert not Tube.objects.filter(client_key="api-tube-2").exists()
     bad = _post(api, desk, "110105194912310021")  # wrong check digit
-    assert (bad.status_code, bad.json()["code"]) == (409, "bad_input")
+    assert (bad.status_code, bad.json()["code"]) == (400, "bad_input")  # unreadable: 400, not stored
     stranger = _post(api, desk, stranger_id(3))
     assert stranger.status_code == 201 and stranger.json()["people"][0]["unregistered"] is True
     assert Sample.objects.count() == 2 and SubmissionKey.objects.filter(key=k).count() == 1

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from lianfang.conftest import make_compound
 from lianfang.screening.models import Sample
+from lianfang.screening.services import echo
 from lianfang.screening.tests.conftest import key, submit
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def test_resident_pick_outside_scope_or_round_answers_as_unknown(
         k: v for k, v in unknown.json().items() if k != "message"
     }
     pk = str(population["王芳"].pk)
-    assert hidden.json()["message"].replace(pk, "N") == unknown.json()["message"].replace("99999999", "N")
+    assert hidden.json()["message"].replace(echo(pk), "N") == unknown.json()["message"].replace(echo("99999999"), "N")
     commander = api_for(district_commander)  # sees the resident, who is not in the round
     outside = _post(commander, desk, str(elsewhere.pk))
     assert outside.status_code == 409 and outside.json()["code"] == "not_found"

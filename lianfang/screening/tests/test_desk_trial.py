@@ -80,7 +80,7 @@ def test_a_sample_time_of_an_offline_queue_is_kept(desk, rnd, community_staff):
 
 def test_refusal_words(desk, community_staff, api_for, population):
     status, body = submit(community_staff, desk, "close", "", tube="tube-1")
-    assert (status, body["message"]) == (409, "the tube barcode is missing: scan the tube's barcode")
+    assert (status, body["message"]) == (400, "the tube barcode is missing: scan the tube's barcode")
     assert submit(community_staff, desk, "scan", "620103198501150012", tube="tube-1")[0] == 201
     status, body = submit(community_staff, desk, "close", "ab", tube="tube-1")
     assert body["message"] == "“AB” is not a tube barcode"
@@ -112,3 +112,39 @@ def test_missed_people_tab_only_for_division_scope(population, district_commande
     assert page.status_code == 200 and f'href="{missed}"' not in page.content.decode()
     page = client_for(district_commander).get(reverse("screening:index"))
     assert f'href="{missed}"' in page.content.decode()
+
+
+def test_unreadable_scans_are_a_400_quoting_the_value_masked_and_cut(desk, community_staff, api_for, population):
+    """New-user trial: a real ID one digit off was echoed in full in a stored 409; 16 or 17 digits
+    and full-width digits answered "the tube is empty"; a 100-digit value was echoed in full."""
+    api = api_for(community_staff)
+    wrong = _post(api, desk, key(), value="620103198501150013")  # check digit off by one
+    assert wrong.status_code == 400
+    assert wrong.json() == {
+        "status": "refused",
+        "code": "bad_input",
+        "message": "校验码不符（GB 11643-1999）：“6201**********0013”",
+        "field": "value",
+    }
+    answers = {
+        value: _post(api, desk, key(), value=value).json()["message"]
+        for value in ("6201031985011500", "62010319850115001", "６２０１０３", "1" * 100)
+    }
+    assert answers == {
+        "6201031985011500": "“6201********1500”不是身份证号、住户二维码或采样管管码",
+        "62010319850115001": "“6201*********5001”不是身份证号、住户二维码或采样管管码",
+        "６２０１０３": "“６２０１０３”不是身份证号、住户二维码或采样管管码",
+        "1" * 100: "“1111****************…”不是身份证号、住户二维码或采样管管码",
+    }
+    assert not SubmissionKey.objects.exists() and not Sample.objects.exists()
+    with translation.override("en"):
+        status, body = submit(community_staff, desk, "scan", "6201031985011500")
+    not_a_scan = "“6201********1500” is not an ID number, a household code or a tube barcode"
+    assert (status, body["message"]) == (400, not_a_scan)
+    # a full ID in full-width digits still registers (NFKC), and a barcode still closes the tube
+    full_width = _post(api, desk, key(), value="６２０１０３１９８５０１１５００１２")
+    assert full_width.status_code == 201 and full_width.json()["people"][0]["id"] == "6201**********0012"
+    closed = _post(api, desk, key(), value="T-20260001")
+    assert (closed.status_code, closed.json()["message"]) == (200, "采样管 T-20260001 已封管")
+    long_qr = _post(api, desk, key(), value="LFH:" + "9" * 60)
+    assert (long_qr.status_code, long_qr.json()["message"]) == (409, "无法识别的住户二维码“LFH:9999************…”")
