@@ -55,3 +55,16 @@ def test_search_and_language_switch(population, community_staff, login_page, liv
 def test_outsider_sees_no_role_page(outsider, login_page):
     page = login_page(outsider)
     assert page.locator("h1").inner_text() == "未分配角色"
+
+
+def test_resident_list_filters_by_the_labelled_search_box(population, community_staff, login_page, live_server):
+    page = login_page(community_staff)
+    page.goto(f"{live_server.url}/registry/residents/")
+    assert page.get_by_label("住户编号").count() == 1
+    assert page.locator("input[name=search]").count() == 0  # one search box: the API's alias is not shown
+    page.get_by_label("搜索").fill("zs")
+    with page.expect_navigation():
+        page.get_by_role("button", name="筛选").click()
+    assert page.get_by_test_id("residents").get_by_role("link", name="张三").count() == 1
+    assert page.get_by_test_id("residents").get_by_role("link", name="李四").count() == 0
+    screenshot(page, "residents-filtered-phone")
