@@ -28,6 +28,19 @@ class TierInfo:
 NO_TIER = TierInfo()
 
 
+def tier_label(key: str, stored_name: str = "") -> str:
+    """The zone tier ``key`` (zones.TierKey value: sealed, controlled, precaution, high, medium, low) as
+    the reader's language names it (封控区 / Sealed area), like the registry's tier tags. A key zones
+    does not know falls back to ``stored_name`` (the name saved with the record); ``""`` for no tier."""
+    from lianfang.zones.models import TierKey  # noqa: PLC0415
+
+    if not key:
+        return ""
+    if key in TierKey.values:
+        return str(TierKey(key).label)
+    return stored_name or key
+
+
 def tiers_of_households(household_ids: Iterable[int], *, on: dt.datetime | None = None) -> dict[int, TierInfo]:
     """``{household_id: TierInfo}`` of the zone tier in force at ``on`` (default now); NO_TIER outside
     every area. Two or three queries (zones.selectors.tier_of_households)."""

@@ -95,13 +95,26 @@ class StepForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
+NOT_A_HANDOFF_CANDIDATE = _("“%(value)s” is not one of the people this request can be handed off to.")
+
+
 class HandOffForm(forms.Form):
-    to = forms.TypedChoiceField(label=_("Hand off to"), coerce=int)
+    """Offer a ticket to someone else. ``candidates`` are the only users offered and accepted
+    (``selectors.handoff_candidates``); any other ``to`` — not a number, unknown, or a user outside that
+    list — is a field error naming the value. ``cleaned_data["to"]`` is the chosen User."""
+
+    to = forms.TypedChoiceField(
+        label=_("Hand off to"), coerce=int, error_messages={"invalid_choice": NOT_A_HANDOFF_CANDIDATE}
+    )
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.candidates = {u.pk: u for u in candidates}
         self.fields["to"].choices = [(u.pk, str(u)) for u in candidates]
+
+    def clean_to(self):
+        return self.candidates[self.cleaned_data["to"]]
 
 
 class ExitPassForm(forms.Form):

@@ -412,6 +412,14 @@ class ServiceRequest(KeptMixin, models.Model):
         return self.description[:200]
 
     @property
+    def tier_label(self) -> str:
+        """The zone tier at intake in the reader's language (from ``tier_key``; ``tier_name`` keeps the
+        name in the language of the intake and is shown only for a key zones does not know)."""
+        from lianfang.assistance.adapters import tier_label  # noqa: PLC0415
+
+        return tier_label(self.tier_key, self.tier_name)
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

@@ -243,6 +243,36 @@ def timeline(ticket: ServiceRequest, *, public_only: bool = False) -> list[Ticke
     return list(qs)
 
 
+HANDOFF_CANDIDATES_LIMIT = 50
+
+
+def handoff_candidates(ticket: ServiceRequest) -> list:
+    """The accounts ``ticket`` may be handed off to (转交), by display name: active users holding a role
+    with HANDLE_REQUESTS on the ticket's division or one above it today, and the accounts of the
+    responsible people of its household's chain (workforce), less its current assignee, at most
+    HANDOFF_CANDIDATES_LIMIT, each one able to handle it (``services.can_handle``: in their scope).
+
+    The hand-off form offers exactly this list, and the page and the API accept no one else."""
+    from lianfang.accounts.models import RoleAssignment, User  # noqa: PLC0415
+    from lianfang.accounts.roles import ROLE_CAPABILITIES, Capability  # noqa: PLC0415
+    from lianfang.assistance import adapters, services  # noqa: PLC0415
+
+    roles = [role for role, caps in ROLE_CAPABILITIES.items() if Capability.HANDLE_REQUESTS in caps]
+    prefixes = [ticket.path[:n] for n in (2, 4, 6, 9, 12, 15, 18, 20) if n <= len(ticket.path)]
+    today = timezone.localdate()
+    user_ids = set(
+        RoleAssignment.objects.filter(role__in=roles, division__code__in=prefixes, starts_on__lte=today)
+        .exclude(ends_on__lt=today)
+        .values_list("user_id", flat=True)
+    )
+    for _level, assignment in adapters.chain(ticket.household, today):
+        if assignment is not None and assignment.worker.user_id:
+            user_ids.add(assignment.worker.user_id)
+    user_ids.discard(ticket.assignee_id)
+    users = User.objects.filter(pk__in=user_ids, is_active=True).order_by("display_name", "username")
+    return [u for u in users[:HANDOFF_CANDIDATES_LIMIT] if services.can_handle(u, ticket)]
+
+
 def notifications_for(user, *, unread_only: bool = True):
     """Notifications for ``user``: addressed to them, or to no one in particular (an emergency alert to a
     gate duty post) within their scope. Newest first."""

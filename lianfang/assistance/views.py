@@ -23,10 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from lianfang.accounts.models import RoleAssignment
-from lianfang.accounts.roles import ROLE_CAPABILITIES, Capability
+from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, primary_assignment
 from lianfang.assistance import adapters, hooks, importers, selectors, services
 from lianfang.assistance.filtersets import ServiceRequestFilterSet
@@ -95,10 +95,30 @@ def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path)
 
 
-def _error_text(error: Exception) -> str:
+# The fields the services name in their ValidationErrors, as people read them (never the raw key).
+FIELD_LABELS = {
+    "to": gettext_lazy("Hand off to"),
+    "note": gettext_lazy("Note"),
+    "priority": gettext_lazy("Priority"),
+    "outcome": gettext_lazy("Outcome"),
+    "reason": gettext_lazy("Reason"),
+    "status": gettext_lazy("Status"),
+}
+
+
+def _error_text(error: Exception, form=None) -> str:
+    """A refused action as one message line: each field's errors after the field's label (the form's
+    label when ``form`` has the field, else FIELD_LABELS; a field not listed gets no prefix, never its
+    raw key); a StatusConflict's message as it is."""
     if isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
-            return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+            parts = []
+            for key, errors in error.message_dict.items():
+                field = form.fields.get(key) if form is not None else None
+                label = field.label if field is not None and field.label else FIELD_LABELS.get(key)
+                text = " ".join(errors)
+                parts.append(_("%(field)s: %(errors)s") % {"field": label, "errors": text} if label else text)
+            return " ".join(parts)
         return " ".join(error.messages)
     return getattr(error, "message", None) or str(error)
 
@@ -160,32 +180,15 @@ def tickets(request):
     return render(request, "assistance/tickets.html", {"filterset": filterset, "page": page, "now": timezone.now()})
 
 
-def _handoff_candidates(ticket: ServiceRequest):
-    """Accounts that could take the ticket over: roles with HANDLE_REQUESTS over its division, and the
-    accounts of the responsible people of its household's chain."""
-    from lianfang.accounts.models import User  # noqa: PLC0415
-
-    roles = [role for role, caps in ROLE_CAPABILITIES.items() if Capability.HANDLE_REQUESTS in caps]
-    prefixes = [ticket.path[:n] for n in (2, 4, 6, 9, 12, 15, 18, 20) if n <= len(ticket.path)]
-    today = timezone.localdate()
-    user_ids = set(
-        RoleAssignment.objects.filter(role__in=roles, division__code__in=prefixes, starts_on__lte=today)
-        .exclude(ends_on__lt=today)
-        .values_list("user_id", flat=True)
-    )
-    for _level, assignment in adapters.chain(ticket.household, today):
-        if assignment is not None and assignment.worker.user_id:
-            user_ids.add(assignment.worker.user_id)
-    user_ids.discard(ticket.assignee_id)
-    users = User.objects.filter(pk__in=user_ids, is_active=True).order_by("display_name", "username")[:50]
-    return [u for u in users if services.can_handle(u, ticket)]
-
-
 @login_required
 def ticket_detail(request, pk: int):
     """A ticket: its state and clocks, the channels it came through, its full timeline, and the actions
     the viewer may take. The latest test state is shown for information only."""
-    ticket = _visible_ticket(request, pk)
+    return _ticket_page(request, _visible_ticket(request, pk))
+
+
+def _ticket_page(request, ticket: ServiceRequest, *, handoff_form: HandOffForm | None = None, status: int = 200):
+    """Render the ticket page; ``handoff_form`` is a refused hand-off shown again with its errors."""
     handler = services.can_handle(request.user, ticket)
     today = timezone.localdate()
     chain = adapters.chain(ticket.household, today)
@@ -212,9 +215,33 @@ def ticket_detail(request, pk: int):
             close_form=CloseForm(),
             note_form=NoteForm(),
             step_form=StepForm(),
-            handoff_form=HandOffForm(candidates=_handoff_candidates(ticket)),
+            handoff_form=handoff_form or HandOffForm(candidates=selectors.handoff_candidates(ticket)),
         )
-    return render(request, "assistance/ticket.html", context)
+    return render(request, "assistance/ticket.html", context, status=status)
+
+
+def _hand_off(request, ticket: ServiceRequest):
+    """The hand-off action: ``to`` must be one of the people the form offers
+    (``selectors.handoff_candidates``). Anything else — not a number, unknown, or someone not offered —
+    re-renders the page with the form's error naming the value (400), and nothing is offered."""
+    if not services.can_handle(request.user, ticket):
+        raise PermissionDenied(_("You may not handle service request %s.") % ticket)
+    form = HandOffForm(request.POST, candidates=selectors.handoff_candidates(ticket))
+    if form.is_valid():
+        try:
+            services.service_request_hand_off(
+                actor=request.user, ticket=ticket, to=form.cleaned_data["to"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except services.StatusConflict as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("assistance:ticket", pk=ticket.pk)
+        else:
+            offered = {"number": ticket.number, "user": form.cleaned_data["to"]}
+            messages.success(request, _("%(number)s offered to %(user)s.") % offered)
+            return redirect("assistance:ticket", pk=ticket.pk)
+    return _ticket_page(request, ticket, handoff_form=form, status=400)
 
 
 ACTIONS = {"accept", "start", "on_site", "fulfil", "confirm", "close", "triage", "handoff", "note"}
@@ -224,12 +251,16 @@ ACTIONS = {"accept", "start", "on_site", "fulfil", "confirm", "close", "triage",
 @require_POST
 def ticket_action(request, pk: int, action: str):
     """Apply one action to a ticket (POST), then back to the ticket with a message. 404 out of scope;
-    403 without the right; a lost race or a refused step comes back as an error message."""
+    403 without the right; a lost race or a refused step comes back as an error message naming fields by
+    their labels. A refused hand-off re-renders the page with the form's error (400, see _hand_off)."""
     ticket = _visible_ticket(request, pk)
     if action not in ACTIONS:
         raise Http404
+    if action == "handoff":
+        return _hand_off(request, ticket)
     user = request.user
     note = request.POST.get("note", "")
+    form = None
     try:
         if action == "accept":
             services.service_request_accept(actor=user, ticket=ticket)
@@ -252,11 +283,6 @@ def ticket_action(request, pk: int, action: str):
             if not form.is_valid():
                 raise ValidationError(form.errors.as_data())
             services.service_request_triage(actor=user, ticket=ticket, **form.cleaned_data)
-        elif action == "handoff":
-            from lianfang.accounts.models import User  # noqa: PLC0415
-
-            to = User.objects.filter(pk=request.POST.get("to") or 0).first()
-            services.service_request_hand_off(actor=user, ticket=ticket, to=to, note=note)
         elif action == "note":
             services.service_request_note(
                 actor=user, ticket=ticket, note=note, public=request.POST.get("public") in ("on", "true", "1")
@@ -264,7 +290,7 @@ def ticket_action(request, pk: int, action: str):
     except PermissionDenied:
         raise
     except (ValidationError, services.StatusConflict) as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, _error_text(exc, form))
     return redirect("assistance:ticket", pk=ticket.pk)
 
 
@@ -571,14 +597,17 @@ def check_in(request, pk: int):
         services.check_in_done(actor=request.user, task=task, **form.cleaned_data)
         messages.success(request, _("Check-in recorded."))
     except (ValidationError, services.StatusConflict) as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, _error_text(exc, form))
     return redirect("assistance:care")
 
 
 @login_required
 def medicine_new(request):
     """Put a chronic-illness medicine on file (``?household=<id>``), or record a new stock count."""
-    household = get_object_or_404(Household.objects.visible_to(request.user), pk=request.GET.get("household") or 0)
+    household_id = request.GET.get("household") or ""
+    if not household_id.isdigit():
+        raise Http404
+    household = get_object_or_404(Household.objects.visible_to(request.user), pk=household_id)
     members = list(household.residents.filter(is_deceased=False).order_by("birth_date"))
     form = MedicineForm(request.POST or None, members=members)
     if request.method == "POST" and form.is_valid():
@@ -682,7 +711,7 @@ def plan_tenant(request, pk: int):
         )
         messages.success(request, _("Unregistered tenants added to the checklist."))
     except (ValidationError, services.StatusConflict) as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, _error_text(exc, form))
     return redirect("assistance:plan", pk=plan.pk)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
+from lianfang.assistance.forms import NOT_A_HANDOFF_CANDIDATE
 from lianfang.assistance.models import (
     Category,
     Channel,
@@ -131,8 +132,23 @@ class TriageSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
+class HandOffTargetField(serializers.IntegerField):
+    """A user id; a value that is not a whole number is refused with the hand-off message naming it."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            raise serializers.ValidationError(NOT_A_HANDOFF_CANDIDATE % {"value": data}) from None
+
+
 class HandOffSerializer(serializers.Serializer):
-    to = serializers.IntegerField(help_text="user id of the person offered the ticket")
+    """``to``: the user id of one of the people the ticket page offers for a hand-off
+    (``selectors.handoff_candidates``; the view refuses anyone else with a 400 naming the value)."""
+
+    to = HandOffTargetField(
+        help_text="user id of the person offered the ticket: one of those the ticket page offers for a hand-off"
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 

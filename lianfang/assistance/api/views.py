@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -15,7 +16,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from lianfang.accounts.models import User
 from lianfang.assistance import selectors, services
 from lianfang.assistance.api.serializers import (
     CloseSerializer,
@@ -30,6 +30,7 @@ from lianfang.assistance.api.serializers import (
     TriageSerializer,
 )
 from lianfang.assistance.filtersets import ServiceRequestFilterSet
+from lianfang.assistance.forms import NOT_A_HANDOFF_CANDIDATE
 from lianfang.assistance.models import ExitPass, Intake, ServiceRequest, SupplyPlan
 from lianfang.core.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
 from lianfang.registry.models import Household, Resident
@@ -66,8 +67,8 @@ class ServiceRequestViewSet(
     serializer_class = ServiceRequestSerializer
     filterset_class = ServiceRequestFilterSet
 
-    def _act(self, fn, **kwargs):
-        ticket = self.get_object()
+    def _act(self, fn, ticket=None, **kwargs):
+        ticket = ticket or self.get_object()
         try:
             fn(actor=self.request.user, ticket=ticket, **kwargs)
         except DjangoValidationError as exc:
@@ -158,11 +159,19 @@ class ServiceRequestViewSet(
     @extend_schema(request=HandOffSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"], url_path="hand-off")
     def hand_off(self, request, pk=None):
-        """Offer the ticket to another user; it changes hands only when they accept."""
+        """Offer the ticket to another user; it changes hands only when they accept. ``to`` must be one of
+        the people the ticket page offers (``selectors.handoff_candidates``): anyone else is a 400 naming
+        the value; 403 for a caller who may not handle the ticket."""
+        ticket = self.get_object()
+        if not services.can_handle(request.user, ticket):
+            raise PermissionDenied(_("You may not handle service request %s.") % ticket)
         body = HandOffSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        to = User.objects.filter(pk=body.validated_data["to"]).first()
-        return self._act(services.service_request_hand_off, to=to, note=body.validated_data["note"])
+        wanted = body.validated_data["to"]
+        to = next((u for u in selectors.handoff_candidates(ticket) if u.pk == wanted), None)
+        if to is None:
+            raise ValidationError({"to": [NOT_A_HANDOFF_CANDIDATE % {"value": wanted}]})
+        return self._act(services.service_request_hand_off, ticket=ticket, to=to, note=body.validated_data["note"])
 
     @extend_schema(responses=TicketEventSerializer(many=True))
     @action(detail=True, methods=["get"])
