@@ -159,3 +159,22 @@ def test_screening_pages_fit_a_phone_in_english(desk, district_commander, login_
         assert page.locator("html").get_attribute("lang") == "en"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     screenshot(page, "screening-results-phone-en")
+
+
+def test_desk_a_sixteen_digit_scan_is_not_a_tube_barcode(desk, district_commander, login_page, live_server):
+    """A misread ID (16 digits) never closes the open tube: the page sends it as a scan and shows the
+    server's refusal naming what was scanned, masked; the tube keeps its person."""
+    page = login_page(district_commander)
+    page.goto(f"{live_server.url}/screening/desk/{desk.pk}/sample/")
+    scan(page, RESIDENT_IDS[0])
+    wait_counts(page, 0, 1)
+    scan(page, "6201031985011500")
+    page.wait_for_function(
+        "() => /不是身份证号|is not an ID number/.test(document.querySelector('[data-testid=log]').textContent)",
+        timeout=20_000,
+    )
+    log = page.get_by_test_id("log").inner_text()
+    assert "6201031985011500" not in log and "6201********1500" in log
+    assert page.get_by_test_id("tube-count").inner_text() == "1"
+    assert not Tube.objects.filter(status="closed").exists()
+    assert Sample.objects.count() == 1
