@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can
+from lianfang.accounts.selectors import can, require
 from lianfang.core import audit, idnumber, pii
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
@@ -91,10 +91,8 @@ class StatusConflict(ValidationError):
 
 
 def _require(actor, capability: str, code: str) -> None:
-    if actor is None:
-        return
-    if not can(actor, capability, code):
-        raise PermissionDenied(_("%(user)s may not do this at %(code)s") % {"user": actor, "code": code})
+    """Raise PermissionDenied (a sentence naming the capability and the division) unless ``actor`` may."""
+    require(actor, capability, code)
 
 
 def _user(actor):

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, primary_assignment
 from lianfang.core.filters import answers_bad_query, bad_query_response, query_code, query_day, query_id
+from lianfang.core.forms import error_lines
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division
 from lianfang.fieldops import adapters, briefing, filtersets, forms, selectors, services
@@ -249,8 +250,8 @@ def gate_create(request):
         if gate is not None:
             messages.success(request, _("Gate %(name)s added") % {"name": gate.name})
     else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+        for line in error_lines(form):
+            messages.error(request, line)
     return _back(request, reverse("fieldops:roster"))
 
 
@@ -356,8 +357,8 @@ def gate(request, pk: int):
                     note=data["note"],
                 )
         else:
-            for field, errors in form.errors.items():
-                messages.error(request, f"{field}: {' '.join(errors)}")
+            for line in error_lines(form):
+                messages.error(request, line)
     tier_key = selectors.tier_key_of_path(gate.path)
     tier_name = TierKey(tier_key).label if tier_key in TierKey.values else _("Outside every control area")
     recent = PassageRecord.objects.visible_to(request.user).filter(gate=gate).select_related("resident")[:20]
@@ -654,8 +655,8 @@ def person_action(request, pk: int, action: str):
     else:
         raise Http404
     if "form" in locals() and not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+        for line in error_lines(form):
+            messages.error(request, line)
     return redirect("fieldops:person", pk=pk)
 
 
@@ -840,8 +841,8 @@ def monitoring_start(request):
             reason=data["reason"],
         )
     else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+        for line in error_lines(form):
+            messages.error(request, line)
     return _back(request, reverse("fieldops:monitoring"))
 
 

@@ -199,3 +199,12 @@ def test_notice_pages(population, community_staff, client_for, client):
     client.logout()
     public = client.get(reverse("fieldops:notice_public", args=[notice.token]))
     assert public.status_code == 200 and "今晚20:00全员核酸" in public.content.decode()
+
+
+def test_gate_form_errors_name_the_fields_by_their_labels(areas, gates, guard, client_for):
+    client = client_for(guard.user)
+    url = reverse("fieldops:gate", args=[gates["north"].pk])
+    response = client.post(url, {"idempotency_key": "k1"}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("方向: ") for m in shown) and any(m.startswith("事由: ") for m in shown), shown
+    assert not any(m.startswith(("direction:", "purpose:")) for m in shown)
