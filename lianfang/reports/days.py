@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 def today() -> dt.date:
@@ -34,7 +35,7 @@ def as_of(day: dt.date) -> dt.datetime:
     now = timezone.now()
     current = timezone.localdate(now)
     if day > current:
-        raise ValueError(f"{day} is in the future (today is {current})")
+        raise ValueError(_("%(day)s is in the future (today is %(today)s)") % {"day": day, "today": current})
     return now if day == current else end_of(day)
 
 
@@ -45,7 +46,7 @@ def parse(value: str | None, *, default: dt.date | None = None) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError as exc:
-        raise ValueError(f"date {value!r} is not YYYY-MM-DD") from exc
+        raise ValueError(_("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": value}) from exc
 
 
 def span(last: dt.date, days: int) -> list[dt.date]:

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, primary_assignment
+from lianfang.accounts.selectors import can, denied_message, primary_assignment
+from lianfang.core.forms import error_lines
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.reports import daily, days, documents, layouts, overview, services, sources, trends
@@ -233,13 +234,11 @@ def _status_change(request, form_class, change, success: str):
     back to the day's report with its message; 403 without the capability, 400 for a bad form."""
     form = form_class(request.POST)
     if not form.is_valid():
-        return _bad_request(request, [f"{k}: {', '.join(v)}" for k, v in form.errors.items()])
+        return _bad_request(request, error_lines(form))
     division = get_object_or_404(Division.objects.visible_to(request.user), code=form.cleaned_data["code"])
     day = form.cleaned_data["date"]
     try:
         change(division, day, form.cleaned_data)
-    except PermissionDenied:
-        return HttpResponse(status=403)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
@@ -395,7 +394,7 @@ def _export_result(request, result, fmt: str, *, key: str, title: str, issuer: s
     """Export a layout's or a records list's rows as ``fmt``: a source of personal data needs the EXPORT
     capability over the division; the export is audited and watermarked with the user and the time."""
     if not _export_allowed(request.user, result.source, result.division):
-        return HttpResponse(status=403)
+        raise PermissionDenied(denied_message(Capability.EXPORT, result.division.code))
     services.export_record(
         actor=request.user,
         layout_key=key,
@@ -419,10 +418,10 @@ def layout_edit(request, key: str | None = None):
     code = home_code(request.user)
     district = Division.objects.filter(code=code[:6]).first() if code else None
     if district is None or not can(request.user, services.LAYOUT_CAPABILITY, district.code):
-        return HttpResponse(status=403)
+        raise PermissionDenied(_("Report layouts are made by district staff."))
     layout = _layout(request, key) if key else None
     if layout is not None and layout.is_builtin:
-        return HttpResponse(status=403)
+        raise PermissionDenied(_("Shipped layouts cannot be changed: copy one."))
     base = layout
     if base is None and request.GET.get("from"):
         base = _layout(request, request.GET["from"])
@@ -432,8 +431,6 @@ def layout_edit(request, key: str | None = None):
             saved = services.report_layout_save(actor=request.user, district=district, **form.service_kwargs())
         except ValidationError as exc:
             form.add_service_errors(exc)
-        except PermissionDenied:
-            return HttpResponse(status=403)
         else:
             messages.success(request, _("Layout saved."))
             return redirect("reports:layout", key=saved.key)

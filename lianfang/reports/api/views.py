@@ -12,14 +12,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can
+from lianfang.accounts.selectors import can, denied_message
 from lianfang.core.api import ScopedReadOnlyViewSet
 from lianfang.divisions.models import Division, Level
 from lianfang.reports import daily, days, layouts, overview, services, trends
@@ -136,8 +135,6 @@ class DailyCloseView(APIView):
                 day=body.validated_data["date"],
                 note=body.validated_data.get("note", ""),
             )
-        except PermissionDenied:
-            return Response({"detail": "forbidden"}, status=status.HTTP_403_FORBIDDEN)
         except DjangoValidationError as exc:
             raise _drf_error(exc) from None
         return Response(DailyReportSerializer(row).data)
@@ -181,7 +178,7 @@ class ReportLayoutViewSet(ScopedReadOnlyViewSet):
         except LookupError:
             raise NotFound("the layout's data source is not available") from None
         if result.source.personal and not can(request.user, Capability.EXPORT, division.code):
-            return Response({"detail": "forbidden"}, status=status.HTTP_403_FORBIDDEN)
+            raise PermissionDenied(denied_message(Capability.EXPORT, division.code))
         services.export_record(
             actor=request.user,
             layout_key=layout.key,

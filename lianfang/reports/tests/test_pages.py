@@ -70,3 +70,19 @@ def test_admin_lists_go_through_scope(scene, client, district_commander, street_
     officer.user_permissions.add(Permission.objects.get(codename="view_dailyreport"))
     client.force_login(officer)
     assert XIYUAN in client.get("/admin/reports/dailyreport/").content.decode()
+
+
+def test_daily_page_speaks_the_reader_language(scene, client_for, district_commander, community_staff):
+    client = client_for(district_commander)
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    bad = client.get(f"{reverse('reports:daily')}?code={XIYUAN}&date=2026-13-45", **zh)
+    assert bad.status_code == 400
+    assert "「2026-13-45」不是日期（格式为 YYYY-MM-DD）" in bad.content.decode()
+    english = client.get(f"{reverse('reports:daily')}?code={XIYUAN}&date=2026-13-45", HTTP_ACCEPT_LANGUAGE="en")
+    assert "“2026-13-45” is not a date (YYYY-MM-DD)" in english.content.decode()
+    page = client.get(f"{reverse('reports:daily')}?code={XIYUAN}&date={scene['day']}", **zh).content.decode()
+    assert "PDF（英文）</a>" in page and "PDF (English)" not in page
+    refused = client_for(community_staff).post(
+        reverse("reports:daily_close"), {"code": XIA, "date": scene["day"]}, **zh
+    )
+    assert refused.status_code == 403 and "<h1>无权访问</h1>" in refused.content.decode()
