@@ -10,7 +10,7 @@ import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, FilterSet, WithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, WithinFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.registry.filtersets import ScopedIdFilter
 from lianfang.registry.models import Household
@@ -44,7 +44,7 @@ class WorkerFilterSet(FilterSet):
     deployed_within = django_filters.CharFilter(
         method="filter_deployed", validators=[CODE_VALIDATOR], label=_("deployed within division (code)")
     )
-    on = django_filters.DateFilter(method="filter_on", label=_("deployed on (date)"))
+    on = DayFilter(method="filter_on", label=_("deployed on (date)"))
     has_account = django_filters.BooleanFilter(field_name="user", lookup_expr="isnull", exclude=True)
 
     class Meta:
@@ -91,7 +91,7 @@ class DeploymentFilterSet(FilterSet):
 
     within = WithinFilter(label=_("within division (code)"))
     worker = ScopedIdFilter(queryset=Worker.objects.all(), label=_("worker (id)"))
-    on = django_filters.DateFilter(method=filter_active_on, label=_("active on (date)"))
+    on = DayFilter(method=filter_active_on, label=_("active on (date)"))
 
     class Meta:
         model = Deployment
@@ -119,7 +119,7 @@ class AssignmentFilterSet(FilterSet):
     within = WithinFilter(label=_("within division (code)"))
     worker = ScopedIdFilter(queryset=Worker.objects.all(), label=_("worker (id)"))
     household = ScopedIdFilter(queryset=Household.objects.all(), label=_("household (id)"))
-    on = django_filters.DateFilter(method=filter_active_on, label=_("active on (date)"))
+    on = DayFilter(method=filter_active_on, label=_("active on (date)"))
     current = django_filters.BooleanFilter(field_name="ends_on", lookup_expr="isnull", label=_("open-ended"))
 
     class Meta:

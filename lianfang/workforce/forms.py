@@ -5,17 +5,19 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.filters import DayField
+
 
 class DivisionDayForm(forms.Form):
     """``code`` (a division code, digits) and ``on`` (a date, YYYY-MM-DD); both optional."""
 
     code = forms.RegexField(regex=r"^\d{2,20}$", required=False, label=_("Division code"), max_length=20)
-    on = forms.DateField(required=False, label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = DayField(required=False, label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class HandOverForm(forms.Form):
     """Make ``to_worker`` the household's representative from ``on`` (hand-over when someone holds it)."""
 
     to_worker = forms.IntegerField(label=_("New representative"))
-    on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = DayField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)

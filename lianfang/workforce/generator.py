@@ -533,34 +533,56 @@ def _insert(model, rows: list[dict]) -> int:
     return bulk.insert_rows(model, fields, ([row[f] for f in fields] for row in rows))
 
 
-def link_demo_representative(*, user, district: Division) -> None:
-    """Link ``user`` to a generated household representative with active L4 assignments (idempotent).
+# Demo logins linked to a generated worker (create_demo_users): role → (the responsibility level the
+# worker holds, the categories to pick from in order of preference, the field matched against the
+# login's division: where the worker lives, or where their assignment is).
+DEMO_WORKER_ROLES: dict[str, tuple[int, tuple[str, ...], str]] = {
+    "household_representative": (L4, (Category.HOUSEHOLD_REPRESENTATIVE,), "path"),
+    "grid_worker": (L3, (Category.GRID_WORKER, Category.COMMUNITY_STAFF), "assignments__path"),
+    "stationed_cadre": (L2, (Category.DISTRICT_CADRE, Category.CITY_CADRE), "assignments__path"),
+}
 
-    Prefers a representative living in the compound (or community) of the user's role assignment, else
-    the first one of the district by code. Does nothing when the user is already linked or the district
-    has no representative with households. Audited through services.worker_link_user.
+
+def link_demo_worker(*, user, district: Division, role: str) -> Worker | None:
+    """Link the demo login ``user`` (role ``role``, a key of :data:`DEMO_WORKER_ROLES`) to a generated,
+    unlinked worker of the matching category holding active assignments of the role's level, so the
+    login's own pages (我的值守, my households) show something. Idempotent: returns the worker already
+    linked, else the one linked now, or None (role not listed, no such worker in the district).
+
+    Prefers a worker at the login's division, then its community, then its street, then the first of
+    the district by code; categories in the listed order. Audited through services.worker_link_user.
     """
     from lianfang.workforce.services import worker_link_user  # noqa: PLC0415
 
-    if Worker.objects.filter(user=user).exists():
-        return
-    reps = (
+    linked = Worker.objects.filter(user=user).first()
+    if linked is not None or role not in DEMO_WORKER_ROLES:
+        return linked
+    level, categories, match = DEMO_WORKER_ROLES[role]
+    candidates = (
         Worker.objects.filter(
-            district=district,
-            user__isnull=True,
-            categories__category=Category.HOUSEHOLD_REPRESENTATIVE,
-            assignments__level=L4,
-            assignments__ends_on__isnull=True,
+            district=district, user__isnull=True, assignments__level=level, assignments__ends_on__isnull=True
         )
         .distinct()
         .order_by("path", "pk")
     )
     places = [a.division.code for a in user.role_assignments.select_related("division")]
+    prefixes = list(dict.fromkeys(p for code in places for p in (code, code[:12], code[:9])))
     chosen = None
-    for code in places:
-        chosen = reps.filter(path__startswith=code).first()
+    for prefix in prefixes:
+        for category in categories:
+            chosen = candidates.filter(categories__category=category, **{f"{match}__startswith": prefix}).first()
+            if chosen:
+                break
         if chosen:
             break
-    chosen = chosen or reps.first()
-    if chosen is not None:
-        worker_link_user(actor=None, worker=chosen, user=user)
+    chosen = chosen or candidates.filter(categories__category=categories[0]).first()
+    if chosen is None:
+        return None
+    worker_link_user(actor=None, worker=chosen, user=user)
+    return chosen
+
+
+def link_demo_representative(*, user, district: Division) -> None:
+    """Link ``user`` to a generated household representative with active L4 assignments (idempotent);
+    :func:`link_demo_worker` for the household-representative role."""
+    link_demo_worker(user=user, district=district, role="household_representative")

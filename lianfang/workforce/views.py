@@ -9,7 +9,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
+from lianfang.accounts.selectors import can, denied_message, has_division_scope, primary_assignment
 from lianfang.core import audit
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
@@ -87,7 +87,12 @@ def _division_and_day(request, *, max_level: int = Level.UNIT) -> tuple[Division
 
 
 def _bad_request(request, error: ValidationError):
-    return render(request, "workforce/error.html", {"errors": error.messages}, status=400)
+    """A 400 page listing ``error``'s messages, each after the query parameter it is about (``on: …``)."""
+    if hasattr(error, "error_dict"):
+        lines = [f"{name}: {message}" for name, errs in error.message_dict.items() for message in errs]
+    else:
+        lines = error.messages
+    return render(request, "workforce/error.html", {"errors": lines}, status=400)
 
 
 def _page(request, qs):
@@ -334,7 +339,7 @@ def proposal(request):
     can_manage = can(request.user, Capability.MANAGE_WORKFORCE, division.code)
     if request.method == "POST":
         if not can_manage:
-            return HttpResponse(status=403)
+            raise PermissionDenied(denied_message(Capability.MANAGE_WORKFORCE, division.code))
         try:
             items = [services.GapFill.parse(token) for token in request.POST.getlist("item")]
             created = services.gap_fill_confirm(actor=request.user, items=items, on=day, allowed_code=division.code)
@@ -364,7 +369,7 @@ def household_chain(request, pk: int):
     hand_over = HandOverForm(initial={"on": timezone.localdate()})
     if request.method == "POST":
         if not can_manage:
-            return HttpResponse(status=403)
+            raise PermissionDenied(denied_message(Capability.MANAGE_WORKFORCE, household.path))
         hand_over = HandOverForm(request.POST)
         if hand_over.is_valid():
             try:
@@ -484,10 +489,10 @@ def _can_reveal(user, worker: Worker) -> bool:
 def reveal(request, pk: int, field: str):
     """The unmasked phone or ID number of a worker (audited); 404 out of scope, 403 without REVEAL_PII."""
     if field not in ("phone", "id"):
-        return HttpResponseBadRequest("unknown field")
+        return HttpResponseBadRequest(_("unknown field %(field)s: ask for phone or id") % {"field": field})
     worker = get_object_or_404(Worker.objects.visible_to(request.user), pk=pk)
     if not _can_reveal(request.user, worker):
-        return HttpResponse(status=403)
+        raise PermissionDenied(denied_message(Capability.REVEAL_PII, worker.path))
     value = registry_services.reveal(actor=request.user, obj=worker, field=field, reason=request.POST.get("reason", ""))
     return HttpResponse(format_html('<span class="pii" data-testid="revealed">{}</span>', value))
 

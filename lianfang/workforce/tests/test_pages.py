@@ -280,3 +280,20 @@ def test_representative_choices_for_street_and_community_users(grid, street_offi
     assert options(street_officer, grid["h1"]) == [f"吴代表 · {a} · 2 户"]
     assert options(community_staff, grid["h1"]) == [f"吴代表 · {a} · 2 户"]
     assert options(street_officer, grid["h3"]) == [f"冯代表 · {b} · 0 户"]
+
+
+def test_bad_values_and_refusals_are_named_in_the_reader_language(grid, street_officer, representative, client_for):
+    client = client_for(street_officer)
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    bad_day = client.get("/workforce/grid/?on=abc", **zh)
+    assert bad_day.status_code == 400
+    body = bad_day.content.decode()
+    assert "on: 「abc」不是日期（格式为 YYYY-MM-DD）" in body and "输入一个有效的日期" not in body
+    english = client.get("/workforce/grid/?on=abc", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "on: “abc” is not a date (YYYY-MM-DD)" in english
+    unknown = client.post(f"/workforce/workers/{grid['rep_a'].pk}/reveal/name/", **zh)
+    assert unknown.status_code == 400
+    assert unknown.content.decode() == "未知字段 name：只能查看 phone（电话）或 id（证件号码）"
+    refused = client_for(representative).post(f"/workforce/workers/{grid['rep_a'].pk}/reveal/phone/", **zh)
+    page = refused.content.decode()
+    assert refused.status_code == 403 and "<h1>无权访问</h1>" in page and "查看未脱敏的证件号码和电话" in page
