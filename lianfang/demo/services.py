@@ -179,8 +179,8 @@ def _zones(ctx: _Ctx) -> None:
 
 def _workforce(ctx: _Ctx) -> None:
     """The volunteer demo login becomes a registered volunteer of the compound (worker_create), and the
-    guards are that volunteer plus up to six workers deployed to or based in the community, else the
-    street (never its household representatives)."""
+    guards are that volunteer, the workers of the grid and cadre logins (when linked), plus up to six
+    workers deployed to or based in the community, else the street (never its household representatives)."""
     from lianfang.workforce.models import Category, Deployment, Worker  # noqa: PLC0415
     from lianfang.workforce.services import worker_create  # noqa: PLC0415
 
@@ -191,20 +191,22 @@ def _workforce(ctx: _Ctx) -> None:
         base_division=ctx.compound,
         user=ctx.users["volunteer"],
     )
+    # the grid worker and stationed cadre logins' workers (create_demo_users links them) stand guard too
+    logins = list(Worker.objects.filter(user__username__in=("grid", "cadre")).order_by("user__username"))
     pool: list = []
     for code in (ctx.community.code, ctx.street.code):  # the community's own people first
         deployed = Deployment.objects.filter(path__startswith=code, ends_on__isnull=True).values("worker")
         more = (
             Worker.objects.filter(Q(pk__in=deployed) | Q(path__startswith=code))
             .exclude(categories__category=Category.HOUSEHOLD_REPRESENTATIVE)
-            .exclude(pk__in=[volunteer.pk, *(w.pk for w in pool)])
+            .exclude(pk__in=[volunteer.pk, *(w.pk for w in logins), *(w.pk for w in pool)])
             .distinct()
             .order_by("pk")
         )
         pool.extend(more[: 6 - len(pool)])
     if len(pool) < 3:
         raise ScenarioError(f"{ctx.street.code} has {len(pool)} workers: the generated workforce is missing")
-    ctx.state["guards"] = [volunteer, *pool]
+    ctx.state["guards"] = [volunteer, *logins, *pool]
 
 
 # -------------------------------------------------------------------------------------------- screening
@@ -378,8 +380,9 @@ def _requests(ctx: _Ctx) -> None:
 
 
 def _duty(ctx: _Ctx) -> None:
-    """Gates of the sealed compound, yesterday's and today's roster filled, check-ins for the shifts
-    that started, one shift of yesterday nobody checked in to (the tick flags it and alerts)."""
+    """Gates of the sealed compound, yesterday's and today's roster filled (each day's first shifts go to
+    the demo logins' workers, so 我的值守 shows them), check-ins for the shifts that started, one shift
+    of yesterday nobody checked in to (the tick flags it and alerts)."""
     from lianfang.fieldops.models import DutyShift  # noqa: PLC0415
     from lianfang.fieldops.services import (  # noqa: PLC0415
         duty_roster_generate,
@@ -399,9 +402,12 @@ def _duty(ctx: _Ctx) -> None:
     shifts = list(DutyShift.objects.filter(gate__in=gates).order_by("starts_at", "gate_id", "slot"))
     guards = ctx.state["guards"]
     missed_one = False
-    for n, shift in enumerate(shifts):
+    of_day: dict[dt.date, int] = {}
+    for shift in shifts:
         if shift.starts_at > ctx.now + dt.timedelta(hours=8):
             continue  # far ahead: left uncovered for the planner
+        day = timezone.localdate(shift.starts_at)
+        n = of_day[day] = of_day.get(day, -1) + 1  # each day starts with the demo logins' workers
         worker = guards[n % len(guards)]
         duty_shift_assign(actor=staff, shift=shift, worker=worker)
         shift.refresh_from_db()

@@ -86,6 +86,33 @@ def test_field_operations(demo_world):
     assert list(Notice.objects.values_list("status", flat=True)) == ["published"]
 
 
+def test_grid_and_cadre_logins_are_workers_with_shifts_today(demo_world, client):
+    """create_demo_users links the grid worker and stationed cadre logins to a generated worker of their
+    division; the scenario puts them on today's roster, so 我的值守 lists their shifts."""
+    from lianfang.accounts.models import User
+    from lianfang.fieldops.models import DutyShift
+    from lianfang.workforce.models import Worker
+
+    compound = demo_world["report"].compound
+    for username, category, level, place in (
+        ("grid", {"grid_worker", "community_staff"}, 3, compound.code[:12]),
+        ("cadre", {"district_cadre", "city_cadre"}, 2, compound.code[:12]),
+    ):
+        user = User.objects.get(username=username)
+        worker = Worker.objects.get(user=user)
+        assert category & set(worker.categories.values_list("category", flat=True))
+        assert worker.assignments.filter(level=level, ends_on__isnull=True, path__startswith=place[:9]).exists()
+        today = [
+            s
+            for s in DutyShift.objects.filter(worker=worker)
+            if timezone.localdate(s.starts_at) == timezone.localdate()
+        ]
+        assert today, username
+        client.force_login(user)
+        body = client.get("/fieldops/duty/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "尚未关联工作人员" not in body and today[0].gate.name in body
+
+
 def test_daily_report_shows_the_figures(demo_world):
     from lianfang.accounts.models import User
     from lianfang.reports import daily
