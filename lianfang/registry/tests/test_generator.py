@@ -102,7 +102,8 @@ def test_command_reports_skip_on_second_run(qilihe, capsys):
 
     with translation.override("en"):
         call_command("generate_population", "--code", "620103", "--scale", "0.002", "--seed", "1")
-    call_command("generate_population", "--code", "620103", "--scale", "0.002", "--seed", "1")  # zh-hans
+    with translation.override("zh-hans"):
+        call_command("generate_population", "--code", "620103", "--scale", "0.002", "--seed", "1")
     out = capsys.readouterr().out
     assert "Generated 620103 scale 0.002 seed 1:" in out
     assert "620103 的人口已存在" in out and "未生成任何数据" in out

@@ -269,3 +269,21 @@ def test_reveal_refused_shows_the_403_page(cadre, client_for, population):
     response = client.post(f"/registry/reveal/resident/{resident.pk}/id/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
     assert "Not allowed" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("command_name", "description"),
+    [
+        ("import_registry", "从 .xlsx/.xls/.ods/.csv 文件向社区（或街道、区县）导入住户和居民。"),
+        ("export_registry", "按导入模板格式将某区划的居民导出为 XLSX（默认脱敏）。"),
+        ("generate_population", "为一个区县生成小区、楼栋、住户和居民（以及工作人员）。"),
+    ],
+)
+def test_command_help_is_translated(command_name, description):
+    from django.core.management import load_command_class
+
+    with translation.override("zh-hans"):
+        text = load_command_class("lianfang.registry", command_name).create_parser("manage.py", command_name)
+        text = " ".join(text.format_help().split())
+    assert description in text
+    assert "区划代码" in text or "区县代码" in text

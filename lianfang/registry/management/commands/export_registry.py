@@ -13,7 +13,6 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from lianfang.accounts.models import User
 from lianfang.divisions.models import Division
@@ -22,22 +21,20 @@ from lianfang.registry.management import error_text, write_error
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Export the residents of a division as XLSX in the import template layout (masked by default).")
+    @property
+    def help(self) -> str:  # argparse needs a str: translated when the parser is built
+        return _("Export the residents of a division as XLSX in the import template layout (masked by default).")
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--community", required=True, help=gettext_lazy("division code: community, street or district")
-        )
-        parser.add_argument("--output", required=True, type=Path, help=gettext_lazy("the .xlsx file to write"))
+        parser.add_argument("--community", required=True, help=_("division code: community, street or district"))
+        parser.add_argument("--output", required=True, type=Path, help=_("the .xlsx file to write"))
         parser.add_argument(
             "--unmasked",
             action="store_true",
-            help=gettext_lazy("full ID and phone numbers (needs --user, --reason)"),
+            help=_("full ID and phone numbers (needs --user, --reason)"),
         )
-        parser.add_argument("--reason", default="", help=gettext_lazy("why an unmasked export is needed (audited)"))
-        parser.add_argument(
-            "--user", help=gettext_lazy("username exporting (default: the system; required with --unmasked)")
-        )
+        parser.add_argument("--reason", default="", help=_("why an unmasked export is needed (audited)"))
+        parser.add_argument("--user", help=_("username exporting (default: the system; required with --unmasked)"))
 
     def handle(self, *args, community: str, output: Path, unmasked: bool, reason: str, user: str | None, **opts):
         output = Path(output)

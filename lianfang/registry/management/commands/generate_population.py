@@ -7,24 +7,21 @@ import tracemalloc
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from lianfang.divisions.models import Division
 from lianfang.registry.generator import generate_population
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Generate compounds, buildings, households and residents (and the workforce) for a district.")
+    @property
+    def help(self) -> str:  # argparse needs a str: translated when the parser is built
+        return _("Generate compounds, buildings, households and residents (and the workforce) for a district.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--code", required=True, help=gettext_lazy("district code, e.g. 620103"))
-        parser.add_argument(
-            "--scale", type=float, default=0.1, help=gettext_lazy("1.0 = about 0.56 M residents (default 0.1)")
-        )
+        parser.add_argument("--code", required=True, help=_("district code, e.g. 620103"))
+        parser.add_argument("--scale", type=float, default=0.1, help=_("1.0 = about 0.56 M residents (default 0.1)"))
         parser.add_argument("--seed", type=int, default=42)
-        parser.add_argument(
-            "--measure-memory", action="store_true", help=gettext_lazy("report peak Python memory (tracemalloc)")
-        )
+        parser.add_argument("--measure-memory", action="store_true", help=_("report peak Python memory (tracemalloc)"))
 
     def handle(self, *args, code, scale, seed, measure_memory, **options):
         try:

@@ -30,23 +30,21 @@ SHOWN_ISSUES = 20
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Import households and residents from .xlsx/.xls/.ods/.csv into a community (or street/district)."
-    )
+    @property
+    def help(self) -> str:  # argparse needs a str: translated when the parser is built
+        return _("Import households and residents from .xlsx/.xls/.ods/.csv into a community (or street/district).")
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument(
-            "--community", required=True, help=gettext_lazy("division code: community, street or district")
-        )
-        parser.add_argument("--dry-run", action="store_true", help=gettext_lazy("validate only; write nothing"))
+        parser.add_argument("--community", required=True, help=_("division code: community, street or district"))
+        parser.add_argument("--dry-run", action="store_true", help=_("validate only; write nothing"))
         parser.add_argument(
             "--workers",
             action="store_true",
-            help=gettext_lazy("the file is a workers roster with assignments (workforce app)"),
+            help=_("the file is a workers roster with assignments (workforce app)"),
         )
-        parser.add_argument("--user", help=gettext_lazy("username to import as (default: the system)"))
-        parser.add_argument("--no-progress", action="store_true", help=gettext_lazy("no progress bar"))
+        parser.add_argument("--user", help=_("username to import as (default: the system)"))
+        parser.add_argument("--no-progress", action="store_true", help=_("no progress bar"))
 
     def handle(self, *args, file, community: str, dry_run: bool, user: str | None, no_progress: bool, **opts):
         file = Path(file)
