@@ -34,6 +34,7 @@ urlpatterns = [
     path("assistance/", include("lianfang.assistance.urls")),
     path("fieldops/", include("lianfang.fieldops.urls")),
     path("reports/", include("lianfang.reports.urls")),
+    path("audit/", include("lianfang.core.urls")),
     path("admin/", admin.site.urls),
 ]
 

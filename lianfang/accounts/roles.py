@@ -30,6 +30,7 @@ class Capability(models.TextChoices):
     RUN_ROUNDS = "run_rounds", _("Run testing rounds")
     HANDLE_REQUESTS = "handle_requests", _("Accept and fulfil service requests")
     FIELD_WORK = "field_work", _("Field work: sampling, gate duty, check-ins")
+    VIEW_AUDIT = "view_audit", _("Read the audit log")
 
 
 # The same capabilities as a lower-case verb phrase, to sit inside a sentence ("You may not declare and
@@ -44,6 +45,7 @@ CAPABILITY_PHRASES: dict[str, str] = {
     Capability.RUN_ROUNDS: _("run testing rounds"),
     Capability.HANDLE_REQUESTS: _("handle service requests"),
     Capability.FIELD_WORK: _("do field work"),
+    Capability.VIEW_AUDIT: _("read the audit log"),
 }
 
 

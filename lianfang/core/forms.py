@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.forms import Form
 from django.forms.forms import NON_FIELD_ERRORS
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.core.filters import DayField
 
 
 def error_lines(form: Form) -> list[str]:
@@ -19,3 +23,16 @@ def error_lines(form: Form) -> list[str]:
             label = form.fields[name].label or form[name].label
             lines.append(f"{label}: {text}")
     return lines
+
+
+class AuditFilterForm(forms.Form):
+    """Filters of the audit log page: ``action`` (a code; choices are the codes in the reader's log,
+    labelled), ``actor`` (user name or display name contains), ``date`` (the local day, YYYY-MM-DD)."""
+
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    actor = forms.CharField(label=_("By"), required=False, max_length=150)
+    date = DayField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, actions: list[tuple[str, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "—"), *actions]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.scoping import ScopedQuerySet
@@ -57,7 +58,10 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}#{self.object_id}"
+        from lianfang.core.audit_labels import action_label  # noqa: PLC0415
+
+        when = f"{timezone.localtime(self.at):%Y-%m-%d %H:%M:%S}" if self.at else ""  # local, as the lists
+        return f"{when} {action_label(self.action)} {self.object_type}#{self.object_id}".strip()
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

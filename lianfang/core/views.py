@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request as default_bad_request
 from django.views.defaults import page_not_found
 from rest_framework.exceptions import NotFound
 
-from lianfang.accounts.roles import Role
-from lianfang.accounts.selectors import primary_assignment
+from lianfang.accounts.roles import Capability, Role
+from lianfang.accounts.selectors import can, denied_message, primary_assignment
 
 
 @login_required
@@ -71,3 +76,45 @@ def bad_request(request, exception=None):
 
     context = {"detail": detail, "file_limit": megabytes(MAX_UPLOAD_BYTES)}
     return render(request, "413.html", context, status=413)
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@login_required
+def audit_log(request):
+    """The audit log for the command centre: read-only, newest first, 50 a page, only entries whose
+    ``division_code`` lies in the reader's scope (``AuditEntry.objects.visible_to``); needs the
+    VIEW_AUDIT capability (the district commander), else 403. Filters (core.forms.AuditFilterForm):
+    ``action``, ``actor`` (name contains), ``date`` (local day); a bad value is a 400 naming it.
+    Actions are shown by their translated labels (core.audit_labels), times in local time; the
+    entries' detail is stored masked (core.audit), so no full ID or phone number is shown."""
+    from lianfang.core.audit_labels import action_choices, action_label  # noqa: PLC0415
+    from lianfang.core.filters import bad_query_response  # noqa: PLC0415
+    from lianfang.core.forms import AuditFilterForm  # noqa: PLC0415
+    from lianfang.core.models import AuditEntry  # noqa: PLC0415
+
+    if not can(request.user, Capability.VIEW_AUDIT):
+        raise PermissionDenied(denied_message(Capability.VIEW_AUDIT, ""))
+    entries = AuditEntry.objects.visible_to(request.user)
+    codes = entries.order_by().values_list("action", flat=True).distinct()
+    form = AuditFilterForm(request.GET or None, actions=action_choices(codes))
+    if form.is_bound and not form.is_valid():
+        return bad_query_response(request, form.errors)
+    data = form.cleaned_data if form.is_bound else {}
+    if data.get("action"):
+        entries = entries.filter(action=data["action"])
+    if data.get("actor"):
+        who = data["actor"]
+        entries = entries.filter(Q(actor__username__icontains=who) | Q(actor__display_name__icontains=who))
+    if data.get("date"):
+        day = data["date"]
+        start = timezone.make_aware(dt.datetime(day.year, day.month, day.day))
+        entries = entries.filter(
+            at__gte=start, at__lt=timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+        )
+    page = Paginator(entries.select_related("actor").order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [(entry, action_label(entry.action)) for entry in page]
+    return render(request, "core/audit_log.html", {"form": form, "page": page, "rows": rows})

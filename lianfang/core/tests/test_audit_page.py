@@ -1,0 +1,89 @@
+"""The audit log page (/audit/): the commander reads their district's entries with translated action
+labels and local times, filters them, pages through them; other roles get no page and no link."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from lianfang.core import audit
+from lianfang.core.audit_labels import ACTION_LABELS, action_label
+from lianfang.core.models import AuditEntry
+from lianfang.core.navigation import items_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def entries(district_commander, community_staff):
+    """Two entries in 下西园, one in another district (620102), one without a division."""
+    audit.record(actor=community_staff, action="view_pii", division_code="620103001001", detail={"field": "id"})
+    masked = {"q": "6201**********8316"}
+    audit.record(actor=community_staff, action="registry.search", division_code="620103001001", detail=masked)
+    audit.record(actor=district_commander, action="zones.area_lift", division_code="620102001001")
+    audit.record(actor=None, action="load_divisions")
+    return AuditEntry.objects.all()
+
+
+def test_commander_reads_the_district_log_in_chinese(entries, district_commander, client_for):
+    client = client_for(district_commander)
+    page = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200
+    body = page.content.decode()
+    labels = [label for _entry, label in page.context["rows"]]
+    assert labels == ["查询人员", "查看未脱敏的证件号码或电话", "导入区划"]  # the last: the fixture's division load
+    assert "view_pii" not in body.split('data-testid="audit-entries"', 1)[1]
+    assert "6201**********8316" in body and "620103201109028316" not in body
+    local = timezone.localtime(AuditEntry.objects.get(action="view_pii").at)
+    assert f"{local:%Y-%m-%d %H:%M:%S}" in body
+    assert ("/audit/", "审计日志") in [(url, str(label)) for url, label in items_for(district_commander)]
+
+
+def test_filters_and_bad_values(entries, district_commander, community_staff, client_for):
+    client = client_for(district_commander)
+    assert client.get("/audit/?action=view_pii").context["page"].paginator.count == 1
+    assert client.get("/audit/?actor=staff").context["page"].paginator.count == 2
+    assert client.get("/audit/?actor=nobody").context["page"].paginator.count == 0
+    today = timezone.localdate()
+    assert client.get(f"/audit/?date={today}").context["page"].paginator.count == 3  # with the division load
+    assert client.get(f"/audit/?date={today - dt.timedelta(days=1)}").context["page"].paginator.count == 0
+    bad = client.get("/audit/?date=2026-02-30", HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400 and "2026-02-30" in bad.content.decode()
+    assert client.get("/audit/?action=zones.area_lift").status_code == 400  # not in this district's log
+
+
+def test_pages_of_fifty(district_commander, client_for):
+    for n in range(50):  # and the fixture's division load: 51
+        audit.record(actor=district_commander, action="update", division_code="620103", object_id=str(n))
+    client = client_for(district_commander)
+    first = client.get("/audit/")
+    assert len(first.context["rows"]) == 50 and first.context["page"].has_next()
+    assert len(client.get("/audit/?page=2").context["rows"]) == 1
+
+
+def test_other_roles_get_no_page_and_no_link(entries, community_staff, street_officer, client_for):
+    for user in (community_staff, street_officer):
+        response = client_for(user).get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code == 403 and "<h1>无权访问</h1>" in response.content.decode()
+        assert "/audit/" not in [url for url, _label in items_for(user)]
+
+
+def test_every_label_is_translated_and_unknown_codes_fall_back():
+    from django.utils import translation
+
+    with translation.override("en"):
+        english = {code: str(label) for code, label in ACTION_LABELS.items()}
+    with translation.override("zh-hans"):
+        assert [code for code, label in ACTION_LABELS.items() if str(label) == english[code]] == []
+        assert action_label("zones.something_new") == "管控区域: something_new"
+    assert action_label("weird") == "weird"
+
+
+def test_admin_title_is_local_time(entries):
+    from django.utils import translation
+
+    entry = AuditEntry.objects.get(action="view_pii")
+    with timezone.override("Asia/Shanghai"), translation.override("en"):
+        assert str(entry).startswith(f"{timezone.localtime(entry.at):%Y-%m-%d %H:%M:%S} Viewed unmasked")
