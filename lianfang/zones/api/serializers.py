@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -173,7 +174,10 @@ class PlaceInputSerializer(serializers.Serializer):
 
     def validate_kind(self, value: str) -> str:
         if value not in PlaceKind.values:
-            raise serializers.ValidationError(f"{value!r} is not one of {PlaceKind.values}")
+            raise serializers.ValidationError(
+                _("“%(value)s” is not a place kind (%(kinds)s)")
+                % {"value": value, "kinds": ", ".join(PlaceKind.values)}
+            )
         return value
 
 

@@ -105,3 +105,18 @@ def test_bad_filter_values_are_named(district_commander, api_for, query, param, 
     assert en.status_code == 400 and en.json() == {param: [english]}
     zh = api.get(f"/api/v1/control-areas/?{query}", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert zh.status_code == 400 and chinese in zh.json()[param][0] and "有效" not in zh.json()[param][0]
+
+
+def test_unknown_place_kind_is_named(town, operation, district_commander, api_for):
+    payload = {
+        "operation": operation.pk,
+        "household": town["h4"].pk,
+        "person_name": "孙七",
+        "onset_on": "2022-03-27",
+        "places": [{"code": "620103002001", "kind": "cinema"}],
+    }
+    body = api_for(district_commander).post(
+        "/api/v1/infections/", payload, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert body.status_code == 400
+    assert "「cinema」不是地点类型（workplace, visited）" in str(body.json()), body.json()
