@@ -116,5 +116,18 @@ def audit_log(request):
     page = Paginator(entries.select_related("actor").order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = [(entry, action_label(entry.action)) for entry in page]
+    rows = [(entry, action_label(entry.action), _object_label(entry.object_type)) for entry in page]
     return render(request, "core/audit_log.html", {"form": form, "page": page, "rows": rows})
+
+
+def _object_label(object_type: str) -> str:
+    """``"app_label.model"`` as the model's translated name (住户 for registry.household); "" for none,
+    the code itself for a model that no longer exists."""
+    from django.apps import apps  # noqa: PLC0415
+
+    if not object_type:
+        return ""
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
