@@ -76,7 +76,10 @@ def reveal(request, kind: str, pk: int, field: str):
     """
     model = {"resident": Resident, "household": Household}.get(kind)
     if model is None or field not in ("id", "phone") or (model is Household and field == "id"):
-        return HttpResponseBadRequest(_("unknown field"))
+        return HttpResponseBadRequest(
+            _("“%(kind)s %(field)s” cannot be revealed: only a resident's ID or phone and a household's phone")
+            % {"kind": kind, "field": field}
+        )
     obj = get_object_or_404(model.objects.visible_to(request.user), pk=pk)
     if not can(request.user, Capability.REVEAL_PII, obj.path):
         raise PermissionDenied(_("you may not see unmasked ID and phone numbers here"))
