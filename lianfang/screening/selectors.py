@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from lianfang.core.filters import BadQuery, query_code
-from lianfang.core.scoping import subtree_q
+from lianfang.core.scoping import scope_for, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
+from lianfang.registry.models import Household
 from lianfang.screening.models import (
     FollowUpStatus,
     PoolFollowUpStep,
@@ -380,9 +381,24 @@ def within_code(user, params, name: str = "within") -> str:
     (core.filters.query_code), and Http404 when no division with that code is visible to ``user``
     (unknown or out of scope: the same answer, as for an out-of-scope round)."""
     code = query_code(params, name)
-    if code and not Division.objects.visible_to(user).filter(code=code).exists():
+    if code and not reaches(user, code):
         raise Http404
     return code
+
+
+def reaches(user, code: str) -> bool:
+    """Whether division ``code`` holds anything ``user`` may see: a division visible to them, an
+    existing division above one of their scope roots (a grid worker of a compound narrowing a
+    report's drill-down to the community: the rows stay ``visible_to`` them), or, for a household
+    representative, a division holding one of their households. Raises nothing."""
+    if Division.objects.visible_to(user).filter(code=code).exists():
+        return True
+    scope = scope_for(user)
+    if any(root.startswith(code) for root in scope.codes):
+        return Division.objects.filter(code=code).exists()
+    if scope.household_querysets:
+        return Household.objects.visible_to(user).within(code).exists()
+    return False
 
 
 def grouping_names() -> str:

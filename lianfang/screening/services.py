@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can
+from lianfang.accounts.selectors import can, denied_message, require
 from lianfang.core import audit, bulk, db, idnumber, pii
 from lianfang.core.scoping import scope_for, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
@@ -131,14 +131,7 @@ def ensure_shipped_rules() -> None:
     importlib.import_module("lianfang.screening.migrations.0002_shipped_rule_set").load(apps)
 
 
-def _require(actor, capability: str, code: str) -> None:
-    if actor is None:
-        return
-    if not can(actor, capability, code):
-        raise PermissionDenied(
-            _("%(user)s may not %(what)s at division %(code)s")
-            % {"user": actor, "what": Capability(capability).label, "code": code}
-        )
+_require = require  # accounts.selectors.require: the refusal names the place and the capability in words
 
 
 def _actor(actor):
@@ -822,7 +815,7 @@ def _require_field_work(actor, station) -> None:
     if actor is None:
         return
     if not (can(actor, Capability.FIELD_WORK, station.path) or can(actor, Capability.RUN_ROUNDS, station.path)):
-        raise PermissionDenied(_("%(user)s may not sample at %(code)s") % {"user": actor, "code": station.path})
+        raise PermissionDenied(denied_message(Capability.FIELD_WORK, station.path))
 
 
 def _check_duplicates(rnd: TestingRound, keys: Sequence[str]) -> None:

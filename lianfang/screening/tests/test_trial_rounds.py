@@ -88,3 +88,16 @@ def test_coverage_within_out_of_scope_is_404_malformed_400(client_for, api_for, 
     assert bad.status_code == 400 and bad.json() == {"within": ["“abc” is not a division code (1 to 20 digits)"]}
     page = client.get(page_url, {"within": "abc"})
     assert page.status_code == 400 and "<code>within</code>" in page.content.decode()
+
+
+def test_coverage_within_a_division_above_the_callers_scope_counts_their_part(client_for, api_for, population, rnd):
+    """A grid worker of one unit follows a report's drill-down to its community (the demo crawl's link):
+    200, the figures of their own part only; a sibling community stays a 404."""
+    grid = _user("grid-unit-a", "grid_worker", population["unit_a"].code)
+    api_url = reverse("api:screening-round-coverage", args=[rnd.pk])
+    narrowed = api_for(grid).get(api_url, {"within": "620103001001"})
+    assert narrowed.status_code == 200 and narrowed.json()["totals"]["expected"] == 2  # h1's two residents
+    assert (
+        client_for(grid).get(reverse("screening:round", args=[rnd.pk]), {"within": "620103001001"}).status_code == 200
+    )
+    assert api_for(grid).get(api_url, {"within": OTHER_COMMUNITY}).status_code == 404
