@@ -113,6 +113,12 @@ class PhoneError(ValueError):
         self.value = value
 
 
+# How a phone number may be written: digits, optionally a leading + (a country code), spaces, dashes or
+# dots between the digits and an area code in brackets. A sign, letters or other junk before, inside or
+# after the number are refused (phonenumbers would skip them: ``-13800138000`` and ``tel:138…`` parse).
+PHONE_SHAPE = re.compile(r"\+?(?:\d|\(\d+\))(?:[\s\-.]*(?:\d|\(\d+\)))*")
+
+
 @functools.lru_cache(maxsize=65536)
 def normalize_phone(raw: str) -> str:
     """Validate a Chinese mobile or fixed-line number with ``phonenumbers`` (region CN).
@@ -124,6 +130,10 @@ def normalize_phone(raw: str) -> str:
     text = unicodedata.normalize("NFKC", str(raw)).strip()
     if not text:
         raise PhoneError(str(_("phone number is empty")), raw)
+    if not PHONE_SHAPE.fullmatch(text):
+        raise PhoneError(
+            str(_("not a phone number: digits only (spaces, dashes, brackets and a leading +86 may be used)")), raw
+        )
     try:
         parsed = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:

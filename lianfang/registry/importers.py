@@ -404,10 +404,7 @@ def _parse_date_text(text: str) -> dt.date:
 
 _MOBILE = re.compile(r"^1\d{10}$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
-# How a phone cell may be written: digits, optionally a leading + (a country code), spaces, dashes or dots
-# between the digits and an area code in brackets. A sign, letters or other junk before, inside or after
-# the number are refused (phonenumbers would skip them: ``-13800138000`` and ``tel:138…`` parse).
-_PHONE_SHAPE = re.compile(r"\+?(?:\d|\(\d+\))(?:[\s\-.]*(?:\d|\(\d+\)))*")
+_PHONE_SHAPE = pii.PHONE_SHAPE  # how a phone cell may be written (core.pii, as every form checks it)
 
 
 @functools.cache
