@@ -62,13 +62,14 @@ worker: install
 	$(MANAGE) db_worker
 
 # The access log leaves out query strings and referrers: a search by ID or phone number
-# (/registry/search/?q=..., /api/v1/residents/?id_number=...) must not land in a log file.
+# (/registry/search/?q=..., /api/v1/residents/?id_number=...) must not land in a log file; the logger
+# class also hides link tokens (/assistance/r/<token>/...) whatever format is configured.
 ACCESS_LOG_FORMAT := %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms
 
 serve: install
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn lianfang.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --worker-class gthread --threads $${WEB_THREADS:-6} --access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)'
+	$(VENV)/bin/gunicorn lianfang.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --worker-class gthread --threads $${WEB_THREADS:-6} --access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)' --logger-class lianfang.core.gunicorn_logging.ScrubbedLogger
 
 lint: install
 	$(VENV)/bin/ruff check .

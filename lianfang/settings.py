@@ -195,7 +195,8 @@ TASKS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # runserver's request log (make demo) without query strings: searches carry ID and phone numbers.
+    # Request logs (runserver's for make demo, Django's warnings) without query strings (searches carry
+    # ID and phone numbers) and without link tokens (core.logfilters).
     "filters": {"no_query_string": {"()": "lianfang.core.logfilters.StripQueryString"}},
     "formatters": {
         "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
@@ -210,7 +211,10 @@ LOGGING = {
             "filters": ["no_query_string"],
             "level": "INFO",
             "propagate": False,
-        }
+        },
+        # "Not Found: /assistance/r/<token>/" and other request warnings: no query string, no link token
+        "django.request": {"filters": ["no_query_string"]},
+        "django.security": {"filters": ["no_query_string"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LIANFANG_LOG_LEVEL", "INFO")},
 }

@@ -16,9 +16,16 @@ import re
 _QUERY = re.compile(r"(/[^\s?'\"]*)\?[^\s'\"]*")
 
 
+# Paths whose segment after the prefix is a bearer token (a household's link, a pass or a checkpoint
+# code, a notice link): whoever holds the URL can use it, so a log line keeps the route, not the token.
+_TOKEN_PATH = re.compile(r"(/(?:assistance/(?:r|gate)|fieldops/(?:p|h|n))/)[^/\s?'\"]+")
+
+
 def strip_query(text: str) -> str:
-    """``text`` with every URL query string removed: ``"GET /s/?q=620103 HTTP/1.1"`` → ``"GET /s/ HTTP/1.1"``."""
-    return _QUERY.sub(r"\1", text)
+    """``text`` with every URL query string removed and every link token hidden:
+    ``"GET /s/?q=620103 HTTP/1.1"`` → ``"GET /s/ HTTP/1.1"``; ``/assistance/r/dhHyF…/new/`` →
+    ``/assistance/r/***/new/`` (the token routes of assistance and fieldops)."""
+    return _TOKEN_PATH.sub(r"\1***", _QUERY.sub(r"\1", text))
 
 
 class StripQueryString(logging.Filter):

@@ -73,3 +73,40 @@ def test_error_lines_use_labels_and_name_the_value(language):
     assert lines[0].startswith(("Direction: ", "方向: "))
     assert lines[1].startswith("Date: ") and "2026-02-30" in lines[1]
     assert lines[2] == "whole form" and len(lines) == 3
+
+
+def test_gunicorn_access_log_atoms_carry_no_query_and_no_link_token():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from lianfang.core.gunicorn_logging import ScrubbedLogger
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/assistance/r/dhHyFaqzxqU-LLtuNB9fAg/new/?phone=13812345678",
+        "PATH_INFO": "/assistance/r/dhHyFaqzxqU-LLtuNB9fAg/new/",
+        "QUERY_STRING": "phone=13812345678",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": "http://x/registry/search/?q=620103198501150012",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    resp = SimpleNamespace(status="200 OK", sent=10, headers=[])
+    req = SimpleNamespace(headers=[("REFERER", "http://x/fieldops/h/secret-token/")])
+    atoms = ScrubbedLogger(Config()).atoms(resp, req, environ, dt.timedelta(milliseconds=5))
+    assert atoms["r"] == "GET /assistance/r/***/new/ HTTP/1.1"
+    assert atoms["U"] == "/assistance/r/***/new/"
+    assert atoms["q"] == ""
+    assert atoms["f"] == "http://x/registry/search/"
+    assert atoms["{referer}i"] == "http://x/fieldops/h/***/"
+    assert "13812345678" not in str(atoms) and "dhHyF" not in str(atoms) and "secret-token" not in str(atoms)
+
+
+@pytest.mark.django_db
+def test_django_request_warnings_carry_no_link_token(client, caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get("/assistance/r/secret-token-123/", {"q": "620103198501150012"}).status_code == 404
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "django.request")
+    assert "/assistance/r/***/" in logged
+    assert "secret-token-123" not in logged and "620103198501150012" not in logged
