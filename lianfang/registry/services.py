@@ -300,12 +300,20 @@ def record_search(*, actor, params, results: int, where: str):
     ``request.GET``) has a non-empty :data:`RESIDENT_SEARCH_PARAMS` value; returns the AuditEntry, or
     None when the request searched nothing. ``detail``: ``query`` (parameter → :func:`mask_query`
     value, never a whole ID or phone number), ``results`` (rows found) and ``where`` (the page or
-    API answering, e.g. ``"page:registry.search"``). Call it once per request, after the search."""
+    API answering, e.g. ``"page:registry.search"``); ``division_code`` is the searcher's widest
+    assignment (accounts.selectors.primary_assignment), so the entry shows on the audit page of the
+    command centre above them. Call it once per request, after the search."""
     query = {
         name: mask_query(params.get(name) or "") for name in RESIDENT_SEARCH_PARAMS if (params.get(name) or "").strip()
     }
     if not query:
         return None
+    from lianfang.accounts.selectors import primary_assignment  # noqa: PLC0415 (accounts reads the registry)
+
+    assignment = primary_assignment(actor)  # the entry belongs where the searcher works (the audit page's scope)
     return audit.record(
-        actor=actor, action="registry.search", detail={"query": query, "results": results, "where": where}
+        actor=actor,
+        action="registry.search",
+        division_code=assignment.division.code if assignment else "",
+        detail={"query": query, "results": results, "where": where},
     )

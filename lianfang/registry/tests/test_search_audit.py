@@ -94,3 +94,14 @@ def test_out_of_scope_search_counts_nothing(population, other_community_staff, c
     assert page.context["page"].paginator.count == 0
     (entry,) = _searches()
     assert entry.detail["results"] == 0 and entry.detail["query"] == {"q": "138****5678"}
+
+
+def test_a_search_shows_on_the_commanders_audit_page(population, community_staff, district_commander, client_for):
+    """The entry carries the searcher's division, so the command centre's scoped audit page lists it
+    and can filter by it (second new-user trial: searches had no division and never showed)."""
+    client_for(community_staff).get(reverse("registry:residents"), {"q": "张三"})
+    entry = _searches()[-1]
+    assert entry.division_code == "620103001001"
+    page = client_for(district_commander).get(reverse("core:audit_log"), {"action": "registry.search"})
+    assert page.status_code == 200
+    assert [row[0].pk for row in page.context["rows"]] == [entry.pk]
