@@ -212,7 +212,7 @@ def _validate_intake(
         try:
             normalized_phone = pii.normalize_phone(phone)
         except pii.PhoneError as exc:
-            errors["phone"] = f"{exc}: {phone!r}"
+            errors["phone"] = f"{exc}: {pii.quoted(phone)}"
     if partner_ref and not partner_name:
         errors["partner_name"] = _("a partner reference needs the partner's name")
     if len(partner_ref) > 80 or len(partner_name) > 80:

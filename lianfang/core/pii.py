@@ -105,6 +105,14 @@ def mask_numbers_in(text: object, *, shortest: int = 7) -> str:
     return _NUMBER_RUN.sub(mask, "" if text is None else str(text))
 
 
+def quoted(value: object, *, limit: int = 40) -> str:
+    """``value`` as an error message may quote it: in “”, every run of 7 or more digits masked
+    (:func:`mask_numbers_in`: a phone ``138****5678``, an ID ``6201**********0012``) and cut to
+    ``limit`` characters with "…". A form that refuses an ID or phone number never echoes it whole."""
+    text = mask_numbers_in("" if value is None else str(value))
+    return f"“{text[:limit]}…”" if len(text) > limit else f"“{text}”"
+
+
 class PhoneError(ValueError):
     """A value that is not a valid Chinese phone number; ``value`` is the input."""
 

@@ -713,13 +713,13 @@ def passage_register(
         try:
             sealed_id = idnumber.parse(visitor_id).number
         except idnumber.IdNumberError as exc:
-            errors["visitor_id"] = f"{exc}: {visitor_id!r}"
+            errors["visitor_id"] = f"{exc}: {pii.quoted(visitor_id)}"
     sealed_phone = ""
     if visitor_phone and resident is None:
         try:
             sealed_phone = pii.normalize_phone(visitor_phone)
         except pii.PhoneError as exc:
-            errors["visitor_phone"] = f"{exc}: {visitor_phone!r}"
+            errors["visitor_phone"] = f"{exc}: {pii.quoted(visitor_phone)}"
     if errors:
         raise ValidationError(errors)
     _require(actor, FIELD, gate.path)
@@ -857,7 +857,7 @@ def _seal_document(person, id_number: str, document_type: str, errors: dict, fie
         try:
             person.set_id_number(idnumber.parse(id_number).number)
         except idnumber.IdNumberError as exc:
-            errors[field_name] = f"{exc}: {id_number!r}"
+            errors[field_name] = f"{exc}: {pii.quoted(id_number)}"
     else:
         person.set_id_number("".join(str(id_number).split()).upper(), document_type)
 
@@ -868,7 +868,7 @@ def _seal_phone(person, phone: str, errors: dict, field_name: str = "phone") -> 
     try:
         person.set_phone(pii.normalize_phone(phone))
     except pii.PhoneError as exc:
-        errors[field_name] = f"{exc}: {phone!r}"
+        errors[field_name] = f"{exc}: {pii.quoted(phone)}"
 
 
 def _check_contact(category, infection, source_contact, last_exposure_on, today, errors) -> None:

@@ -1712,8 +1712,9 @@ def shown_value(value: object) -> str:
 
 
 def _strip_value(message: str) -> str:
-    """validate_resident appends ``: 'value'`` to some messages; the report has its own value column."""
-    return re.sub(r": (?:'[^']*'|[\d.e+-]+)$", "", str(message))
+    """validate_resident appends ``: “value”`` (core.pii.quoted) to some messages; the report has its
+    own value column."""
+    return re.sub(r": (?:“[^”]*”|'[^']*'|[\d.e+-]+)$", "", str(message))
 
 
 def plan_import(

@@ -95,7 +95,7 @@ def household_create(*, actor, node: Division, room: str = "", contact_name: str
         try:
             household.set_phone(pii.normalize_phone(phone))
         except pii.PhoneError as exc:
-            raise ValidationError({"phone": f"{exc}: {phone!r}"}) from exc
+            raise ValidationError({"phone": f"{exc}: {pii.quoted(phone)}"}) from exc
     with transaction.atomic():
         household.save()
         audit.record(actor=actor, action="create", obj=household)
@@ -165,7 +165,7 @@ def validate_resident(
         try:
             parsed = idnumber.parse(document_number, today=today)
         except idnumber.IdNumberError as exc:
-            errors["document_number"] = f"{exc}: {document_number!r}"
+            errors["document_number"] = f"{exc}: {pii.quoted(document_number)}"
         else:
             number = parsed.number
             if parsed.converted_from_15:
@@ -200,7 +200,7 @@ def validate_resident(
         try:
             normalized_phone = pii.normalize_phone(phone)
         except pii.PhoneError as exc:
-            errors["phone"] = f"{exc}: {phone!r}"
+            errors["phone"] = f"{exc}: {pii.quoted(phone)}"
     if errors:
         raise ValidationError(errors)
     return ResidentData(name, document_type, number, sex, birth_date, normalized_phone, tuple(warnings))

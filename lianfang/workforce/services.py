@@ -127,13 +127,13 @@ def worker_create(
         try:
             normalized_phone = pii.normalize_phone(phone)
         except pii.PhoneError as exc:
-            errors["phone"] = f"{exc}: {phone!r}"
+            errors["phone"] = f"{exc}: {pii.quoted(phone)}"
     number = ""
     if id_number:
         try:
             number = idnumber.parse(id_number).number
         except idnumber.IdNumberError as exc:
-            errors["id_number"] = f"{exc}: {id_number!r}"
+            errors["id_number"] = f"{exc}: {pii.quoted(id_number)}"
     if user is not None and Worker.objects.filter(user=user).exists():
         errors["user"] = _("account %s is already linked to another worker") % user
     if errors:

@@ -64,3 +64,12 @@ def test_invalid_phone(raw):
 )
 def test_numbers_in_free_text_are_masked(text, masked):
     assert pii.mask_numbers_in(text) == masked
+
+
+def test_quoted_masks_numbers_and_cuts():
+    from lianfang.core.pii import quoted
+
+    assert quoted("620103198001010012") == "“6201**********0012”"
+    assert quoted("tel:13800138000") == "“tel:138****8000”"
+    assert quoted("abc") == "“abc”"
+    assert quoted("x" * 50) == "“" + "x" * 40 + "…”"

@@ -164,7 +164,8 @@ def test_bad_input_names_the_field_and_nothing_is_written(areas, gates, guard):
         )
     errors = exc.value.message_dict
     assert set(errors) == {"direction", "visitor_name", "visitor_id"}
-    assert "sideways" in errors["direction"][0] and "11010519491231002Y" in errors["visitor_id"][0]
+    assert "sideways" in errors["direction"][0] and "“1101*********1002Y”" in errors["visitor_id"][0]
+    assert "11010519491231002" not in errors["visitor_id"][0]  # the refused number is quoted masked
     assert PassageRecord.objects.count() == 0
 
 
