@@ -177,10 +177,9 @@ def validate_resident(
                     "derived": labels[parsed.sex],
                 }
             if birth_date and birth_date != parsed.birth_date:
-                errors["birth_date"] = _("birth date %(given)s disagrees with the ID number (%(derived)s)") % {
-                    "given": birth_date,
-                    "derived": parsed.birth_date,
-                }
+                # no dates in the message: the ID's birth date is 8 of its digits, and import problems
+                # are read by people who see the number masked
+                errors["birth_date"] = _("birth date disagrees with the ID number")
             sex, birth_date = parsed.sex, parsed.birth_date
     elif document_type == DocumentType.NONE:
         if document_number:

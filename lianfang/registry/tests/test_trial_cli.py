@@ -287,3 +287,19 @@ def test_command_help_is_translated(command_name, description):
         text = " ".join(text.format_help().split())
     assert description in text
     assert "区划代码" in text or "区县代码" in text
+
+
+def test_birth_date_mismatch_names_no_dates():
+    """The ID's birth date is 8 of its digits: the refusal names neither date (second new-user trial)."""
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from lianfang.registry.services import validate_resident
+
+    expected_by_language = {"en": "birth date disagrees with the ID number", "zh-hans": "出生日期与身份证号不符"}
+    for language, expected in expected_by_language.items():
+        with translation.override(language), pytest.raises(ValidationError) as exc:
+            validate_resident(name="张三", document_number="11010519491231002X", birth_date=dt.date(1950, 1, 1))
+        assert exc.value.message_dict["birth_date"] == [expected]
