@@ -551,14 +551,20 @@ def _decodes(data: bytes, encoding: str) -> bool:
 def detect_encoding(data: bytes) -> str:
     """The text encoding of CSV bytes: ``utf-8-sig``, ``utf-16``, ``utf-8`` or what charset-normalizer finds.
 
-    A UTF-8 or UTF-16 byte-order mark wins; otherwise strict UTF-8; otherwise charset-normalizer
-    chooses among the Chinese encodings (GB18030 covers GBK and GB2312); GB18030 is the fallback.
-    Raises ImportFileError when nothing decodes.
+    A UTF-8 or UTF-16 byte-order mark wins (the whole file must then decode as it says); otherwise
+    strict UTF-8; otherwise charset-normalizer chooses among the Chinese encodings (GB18030 covers GBK
+    and GB2312); GB18030 is the fallback. Raises ImportFileError when nothing decodes.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+    marked = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
+        marked = "utf-16"
+    if marked is not None:  # the mark says which; the rest must agree
+        if not _decodes(data, marked):
+            raise ImportFileError(
+                _("the file starts with a %(encoding)s byte-order mark but is not %(encoding)s text")
+                % {"encoding": "UTF-8" if marked == "utf-8-sig" else "UTF-16"}
+            )
+        return marked
     if _decodes(data, "utf-8"):
         return "utf-8"
     from charset_normalizer import from_bytes  # noqa: PLC0415

@@ -303,3 +303,16 @@ def test_birth_date_mismatch_names_no_dates():
         with translation.override(language), pytest.raises(ValidationError) as exc:
             validate_resident(name="张三", document_number="11010519491231002X", birth_date=dt.date(1950, 1, 1))
         assert exc.value.message_dict["birth_date"] == [expected]
+
+
+def test_a_broken_utf16_file_is_a_file_error_not_a_crash(population, tmp_path, english):
+    """A UTF-16 byte-order mark followed by an odd number of bytes (second new-user trial: a
+    traceback and "stopped on an unexpected error")."""
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"\xff\xfe\x00\x00garbage")
+    out = StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("import_registry", str(path), community=XIAXIYUAN, dry_run=True, stdout=out, stderr=StringIO())
+    text = out.getvalue() + str(raised.value)
+    assert "  error: the file starts with a UTF-16 byte-order mark but is not UTF-16 text\n" in out.getvalue()
+    assert "Traceback" not in text and "UnicodeDecodeError" not in text

@@ -115,10 +115,15 @@ class Command(BaseCommand):
             )
         severities = {"error": _("error"), "warning": _("warning")}
         for issue in masked_issues(batch.issues[:SHOWN_ISSUES]):
+            severity = severities.get(issue["severity"], issue["severity"])
+            if not issue.get("row") and not issue.get("sheet"):  # about the whole file: no place to name
+                line = _("%(severity)s: %(reason)s") % {"severity": severity, "reason": issue["reason"]}
+                self.stdout.write("  " + line)
+                continue
             self.stdout.write(
                 "  "
                 + _("%(severity)s: %(sheet)s!%(row)s %(column)s %(value)r: %(reason)s")
-                % {**issue, "severity": severities.get(issue["severity"], issue["severity"])}
+                % {**issue, "severity": severity}
             )
         if len(batch.issues) > SHOWN_ISSUES:
             self.stdout.write(
