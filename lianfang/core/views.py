@@ -95,7 +95,8 @@ def audit_log(request):
     from lianfang.core.models import AuditEntry  # noqa: PLC0415
 
     if not can(request.user, Capability.VIEW_AUDIT):
-        raise PermissionDenied(denied_message(Capability.VIEW_AUDIT, ""))
+        assignment = primary_assignment(request.user)  # "not in 西园街道", never "not in the whole city"
+        raise PermissionDenied(denied_message(Capability.VIEW_AUDIT, assignment.division.code if assignment else ""))
     entries = AuditEntry.objects.visible_to(request.user)
     codes = entries.order_by().values_list("action", flat=True).distinct()
     form = AuditFilterForm(request.GET or None, actions=action_choices(codes))
