@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core import idnumber, pii
-from lianfang.core.filters import CODE_VALIDATOR, FilterSet, SafeModelChoiceField, WithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, FilterSet, ScopedIdFilter, WithinFilter
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household, ResidenceStatus, Resident
 
@@ -30,35 +30,6 @@ def _valid_phone(value: str) -> None:
         pii.normalize_phone(value)
     except pii.PhoneError as exc:
         raise ValidationError(str(exc)) from exc
-
-
-class ScopedIdField(SafeModelChoiceField):
-    """A row id typed as a number (no choice list: it would enumerate every household of the district)
-    that must name a row of the field's queryset — the rows the viewer may see (core.filters.FilterSet
-    scopes it). Anything else (another community's row, an id that does not exist, not a number) is
-    the form error “<value>” is not the id of a <model> you may see: a 400 naming the parameter."""
-
-    widget = forms.NumberInput
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        model = self.queryset.model._meta.verbose_name if self.queryset is not None else ""
-        # built per request (in its language); ModelChoiceField fills %(value)s with the value asked for
-        self.error_messages["invalid_choice"] = gettext("“%(value)s” is not the id of a %(model)s you may see") % {
-            "value": "%(value)s",
-            "model": model,
-        }
-
-
-class ScopedIdFilter(django_filters.ModelChoiceFilter):
-    """A filter on a row named by its id, accepting only rows the request's user may see.
-
-    ``queryset`` is the model's rows (e.g. ``Household.objects.all()``); the shared FilterSet base narrows
-    it to ``visible_to(user)`` per request (core.filters.scoped_choices), so an id in scope filters as a
-    plain ``<field>=<id>`` did and any other id answers 400 ``{"<parameter>": ["“<id>” is not the id
-    of a household you may see"]}`` in the API (the same 400 page on pages) instead of an empty list."""
-
-    field_class = ScopedIdField
 
 
 def _in_scope_division(level: int):

@@ -10,9 +10,8 @@ import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, WithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, ScopedIdFilter, WithinFilter
 from lianfang.core.scoping import subtree_q
-from lianfang.registry.filtersets import ScopedIdFilter
 from lianfang.registry.models import Household
 from lianfang.workforce.models import (
     Category,
