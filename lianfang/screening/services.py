@@ -131,9 +131,6 @@ def ensure_shipped_rules() -> None:
     importlib.import_module("lianfang.screening.migrations.0002_shipped_rule_set").load(apps)
 
 
-_require = require  # accounts.selectors.require: the refusal names the place and the capability in words
-
-
 def _actor(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
 
@@ -219,7 +216,7 @@ def round_open(
         raise ValidationError(errors)
     codes = _minimal(n.code for n in nodes)
     path = common_path(codes)
-    _require(actor, Capability.RUN_ROUNDS, path)
+    require(actor, Capability.RUN_ROUNDS, path)
     district_code = path[:6]
     district = Division.objects.get(code=district_code)
     screening_rules = rules()
@@ -335,7 +332,7 @@ def _snapshot_members(rnd: TestingRound, codes: Sequence[str], modes: links.Mode
 def round_close(*, actor, round: TestingRound, reason: str = ReasonCode.CLOSED_BY_COMMANDER, at=None) -> TestingRound:
     """Close an open round (conditional update). Raises ValidationError when it is not open."""
     at = _now(at)
-    _require(actor, Capability.RUN_ROUNDS, round.path)
+    require(actor, Capability.RUN_ROUNDS, round.path)
     with transaction.atomic():
         changed = TestingRound.objects.filter(pk=round.pk, status=RoundStatus.OPEN).update(
             status=RoundStatus.CLOSED, status_reason=reason, closed_at=at
@@ -404,7 +401,7 @@ def member_exempt(*, actor, member: RoundMember, exemption: str, note: str = "")
         raise ValidationError({"exemption": _("unknown exemption “%(value)s”") % {"value": exemption}})
     if exemption == Exemption.OTHER and not note.strip():
         raise ValidationError({"exemption_note": _("say why (a note is required for 'other')")})
-    _require(actor, Capability.RUN_ROUNDS, member.path)
+    require(actor, Capability.RUN_ROUNDS, member.path)
     with transaction.atomic():
         if RoundMember.objects.filter(pk=member.pk, result="").update(exemption=exemption, exemption_note=note) != 1:
             raise ValidationError({"exemption": _("this person has already been sampled")})
@@ -430,7 +427,7 @@ def site_create(*, actor, round: TestingRound, name: str, division: Division, pl
         errors["planned_people"] = _("must be 0 or more, got %(value)s") % {"value": planned_people}
     if errors:
         raise ValidationError(errors)
-    _require(actor, Capability.RUN_ROUNDS, division.code)
+    require(actor, Capability.RUN_ROUNDS, division.code)
     with transaction.atomic():
         site = SamplingSite.objects.create(
             round=round, name=name, division=division, path=division.code, planned_people=planned_people
@@ -454,7 +451,7 @@ def desk_create(*, actor, site: SamplingSite, name: str, mode: str = "", capacit
         errors["capacity_per_hour"] = _("must be more than 0, got %(value)s") % {"value": capacity_per_hour}
     if errors:
         raise ValidationError(errors)
-    _require(actor, Capability.RUN_ROUNDS, site.path)
+    require(actor, Capability.RUN_ROUNDS, site.path)
     if not mode:
         try:
             mode = links.mode_index(site.path[:6], fallback=rules().fallback_pooling_mode).mode_for(site.path)
@@ -470,7 +467,7 @@ def desk_create(*, actor, site: SamplingSite, name: str, mode: str = "", capacit
 
 def task_assign(*, actor, task: SamplingTask, team) -> SamplingTask:
     """Assign a sampling task to a workforce team (or None to unassign); RUN_ROUNDS at the task."""
-    _require(actor, Capability.RUN_ROUNDS, task.path)
+    require(actor, Capability.RUN_ROUNDS, task.path)
     with transaction.atomic():
         SamplingTask.objects.filter(pk=task.pk).update(team=team)
         task.team = team
@@ -1366,7 +1363,7 @@ def results_record(
     member's follow-up. ``path`` is the importer's division (RUN_ROUNDS there). Returns the
     ResultImport with ``counts`` (``lines``, ``applied``, ``unchanged``, ``held``).
     """
-    _require(actor, Capability.RUN_ROUNDS, path)
+    require(actor, Capability.RUN_ROUNDS, path)
     now = timezone.now()
     held: list[ResultException] = []
     parsed: list[tuple[ResultLine, str, str, dt.datetime]] = []
@@ -1796,7 +1793,7 @@ def exception_resolve(*, actor, exception: ResultException, note: str) -> Result
     note = (note or "").strip()
     if len(note) < 3:
         raise ValidationError({"resolution": _("say how it was resolved")})
-    _require(actor, Capability.RUN_ROUNDS, exception.path)
+    require(actor, Capability.RUN_ROUNDS, exception.path)
     with transaction.atomic():
         if (
             ResultException.objects.filter(pk=exception.pk, status="held").update(
