@@ -2,21 +2,78 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, viewsets
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from lianfang.core.filters import BadQuery
 
+# json.JSONDecodeError.msg (Python's English) → what is wrong, translated
+_JSON_REASONS = {
+    "Expecting value": gettext_lazy("a value is expected"),
+    "Expecting property name enclosed in double quotes": gettext_lazy("a field name in double quotes is expected"),
+    "Expecting ':' delimiter": gettext_lazy("“:” is expected"),
+    "Expecting ',' delimiter": gettext_lazy("“,” is expected"),
+    "Unterminated string starting at": gettext_lazy("a string starting here is not closed"),
+    "Extra data": gettext_lazy("there is more text after the end of the JSON value"),
+    "Invalid \\escape": gettext_lazy("an invalid escape (\\…)"),
+    "Invalid \\uXXXX escape": gettext_lazy("an invalid escape (\\uXXXX)"),
+    "Invalid control character at": gettext_lazy("a control character inside a string"),
+}
+
+
+def parse_error_message(exc: exceptions.ParseError) -> str:
+    """The translated message for a request body DRF's parsers could not read.
+
+    DRF's parsers raise ParseError with an untranslated English detail ("JSON parse error - Expecting
+    value: line 1 column 10 (char 9)"); the error they caught is ``exc.__context__``. Returns e.g.
+    "The request body is not valid JSON: a value is expected at line 1, column 10." (a
+    json.JSONDecodeError), a message naming the encoding (a UnicodeDecodeError), NaN/Infinity
+    (DRF's strict constants), the multipart form or the charset; any other ParseError keeps its
+    detail if DRF translated it, else a general "The request body cannot be read." message."""
+    cause = exc.__context__
+    detail = str(exc.detail)
+    if isinstance(cause, json.JSONDecodeError):
+        reason = _JSON_REASONS.get(cause.msg, gettext_lazy("the text is not JSON"))
+        return _("The request body is not valid JSON: %(reason)s at line %(line)d, column %(column)d.") % {
+            "reason": reason,
+            "line": cause.lineno,
+            "column": cause.colno,
+        }
+    if isinstance(cause, UnicodeDecodeError):
+        return _("The request body is not valid JSON: it is not text in the encoding %(encoding)s.") % {
+            "encoding": cause.encoding
+        }
+    if detail.startswith("JSON parse error - "):  # drf's strict_constant: NaN, Infinity, -Infinity
+        return _("The request body is not valid JSON: NaN and Infinity are not JSON numbers.")
+    if detail.startswith("Multipart form parse error - "):
+        return _("The request body is not a valid multipart form.")
+    if detail.startswith("Unsupported charset "):
+        return _("The charset “%(charset)s” in the Content-Type header is not supported.") % {
+            "charset": detail.split('"')[1][:40] if detail.count('"') >= 2 else ""
+        }
+    if detail == str(exceptions.ParseError.default_detail):
+        return detail
+    return _("The request body cannot be read.")
+
 
 def exception_handler(exc, context):
-    """DRF's exception handler (settings ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``), except that a
-    Django ``Http404`` answers DRF's translated "Not found." instead of the ORM's English message
-    ("No Household matches the given query."), which also named the model of an out-of-scope id."""
+    """DRF's exception handler (settings ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``), except that:
+
+    - a Django ``Http404`` answers DRF's translated "Not found." instead of the ORM's English message
+      ("No Household matches the given query."), which also named the model of an out-of-scope id;
+    - a body DRF's parsers cannot read (malformed JSON, …) answers 400 ``{"detail": "…"}`` with a
+      translated message naming what is wrong and where (parse_error_message), never DRF's English
+      "JSON parse error - …"."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, exceptions.ParseError):
+        exc = exceptions.ParseError(parse_error_message(exc))
     return drf_exception_handler(exc, context)
 
 

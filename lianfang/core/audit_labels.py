@@ -6,6 +6,8 @@ name and the code, never silently hidden."""
 from __future__ import annotations
 
 from django.apps import apps
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import pgettext_lazy
 
 ACTION_LABELS: dict[str, object] = {
@@ -136,3 +138,196 @@ def action_label(code: str) -> str:
 def action_choices(codes) -> list[tuple[str, str]]:
     """``[(code, label)]`` for ``codes`` (e.g. the codes present in the log), sorted by label."""
     return sorted(((c, action_label(c)) for c in codes), key=lambda pair: pair[1])
+
+
+# The keys of ``AuditEntry.detail`` written by the apps' services (``audit.record(detail=...)``), as
+# short translated nouns (message context "audit detail"). An unlisted key is shown as it is.
+DETAIL_LABELS: dict[str, object] = {
+    "abnormal": pgettext_lazy("audit detail", "Abnormal"),
+    "added": pgettext_lazy("audit detail", "Added"),
+    "all_negative": pgettext_lazy("audit detail", "All negative"),
+    "already": pgettext_lazy("audit detail", "Already recorded"),
+    "applied": pgettext_lazy("audit detail", "Applied"),
+    "assignments_created": pgettext_lazy("audit detail", "Assignments created"),
+    "assignments_l1": pgettext_lazy("audit detail", "Level 1 assignments"),
+    "assignments_l2": pgettext_lazy("audit detail", "Level 2 assignments"),
+    "assignments_l3": pgettext_lazy("audit detail", "Level 3 assignments"),
+    "assignments_l4": pgettext_lazy("audit detail", "Level 4 assignments"),
+    "at": pgettext_lazy("audit detail", "At"),
+    "based_on": pgettext_lazy("audit detail", "Based on"),
+    "batch": pgettext_lazy("audit detail", "Import batch"),
+    "blank_rows": pgettext_lazy("audit detail", "Blank rows"),
+    "categories": pgettext_lazy("audit detail", "Categories"),
+    "category": pgettext_lazy("audit detail", "Category"),
+    "channel": pgettext_lazy("audit detail", "Channel"),
+    "check_in": pgettext_lazy("audit detail", "Check-in"),
+    "cleared": pgettext_lazy("audit detail", "Cleared"),
+    "closed_figures": pgettext_lazy("audit detail", "Figures at closing"),
+    "columns": pgettext_lazy("audit detail", "Columns"),
+    "control_area": pgettext_lazy("audit detail", "Control area"),
+    "counted_on": pgettext_lazy("audit detail", "Counted on"),
+    "created": pgettext_lazy("audit detail", "Created"),
+    "day": pgettext_lazy("audit detail", "Day"),
+    "deadline": pgettext_lazy("audit detail", "Deadline"),
+    "decision": pgettext_lazy("audit detail", "Decision"),
+    "deliveries": pgettext_lazy("audit detail", "Deliveries"),
+    "deployments": pgettext_lazy("audit detail", "Deployments"),
+    "destination": pgettext_lazy("audit detail", "Destination"),
+    "detected_on": pgettext_lazy("audit detail", "Detected on"),
+    "direction": pgettext_lazy("audit detail", "Direction"),
+    "dose_per_day": pgettext_lazy("audit detail", "Dose per day"),
+    "downgrades": pgettext_lazy("audit detail", "Downgrades"),
+    "dry_run": pgettext_lazy("audit detail", "Dry run"),
+    "due_at": pgettext_lazy("audit detail", "Due at"),
+    "duplicates": pgettext_lazy("audit detail", "Duplicates"),
+    "enabled": pgettext_lazy("audit detail", "Enabled"),
+    "ends_at": pgettext_lazy("audit detail", "Ends at"),
+    "errors": pgettext_lazy("audit detail", "Errors"),
+    "evidence": pgettext_lazy("audit detail", "Evidence"),
+    "expected": pgettext_lazy("audit detail", "Expected"),
+    "exposure_updated": pgettext_lazy("audit detail", "Exposure updated"),
+    "failing": pgettext_lazy("audit detail", "Not met"),
+    "field": pgettext_lazy("audit detail", "Field"),
+    "file": pgettext_lazy("audit detail", "File"),
+    "filed_by": pgettext_lazy("audit detail", "Filed by"),
+    "format": pgettext_lazy("audit detail", "Format"),
+    "from": pgettext_lazy("audit detail", "From"),
+    "gap_households": pgettext_lazy("audit detail", "Households without a worker"),
+    "gates": pgettext_lazy("audit detail", "Gates"),
+    "guard": pgettext_lazy("audit detail", "Guard"),
+    "handed": pgettext_lazy("audit detail", "Handed over"),
+    "held": pgettext_lazy("audit detail", "Held"),
+    "hint": pgettext_lazy("audit detail", "Hint"),
+    "households": pgettext_lazy("audit detail", "Households"),
+    "households_created": pgettext_lazy("audit detail", "Households created"),
+    "households_unchanged": pgettext_lazy("audit detail", "Households unchanged"),
+    "households_updated": pgettext_lazy("audit detail", "Households changed"),
+    "inserted": pgettext_lazy("audit detail", "Inserted"),
+    "intake": pgettext_lazy("audit detail", "Intake"),
+    "items": pgettext_lazy("audit detail", "Items"),
+    "key": pgettext_lazy("audit detail", "Key"),
+    "kind": pgettext_lazy("audit detail", "Kind"),
+    "lab": pgettext_lazy("audit detail", "Lab"),
+    "language": pgettext_lazy("audit detail", "Language"),
+    "level": pgettext_lazy("audit detail", "Level"),
+    "lifts_due": pgettext_lazy("audit detail", "Lifts due"),
+    "lines": pgettext_lazy("audit detail", "Lines"),
+    "members": pgettext_lazy("audit detail", "Members"),
+    "missed": pgettext_lazy("audit detail", "Missed"),
+    "missing": pgettext_lazy("audit detail", "Missing"),
+    "mode": pgettext_lazy("audit detail", "Mode"),
+    "monitoring": pgettext_lazy("audit detail", "Monitoring"),
+    "needs_verification": pgettext_lazy("audit detail", "Needs verification"),
+    "nodes": pgettext_lazy("audit detail", "Places"),
+    "note": pgettext_lazy("audit detail", "Note"),
+    "notices": pgettext_lazy("audit detail", "Notices"),
+    "notification": pgettext_lazy("audit detail", "Notification"),
+    "number": pgettext_lazy("audit detail", "Number"),
+    "on": pgettext_lazy("audit detail", "On"),
+    "overloaded_representatives": pgettext_lazy("audit detail", "Overloaded representatives"),
+    "override": pgettext_lazy("audit detail", "Override"),
+    "pass": pgettext_lazy("audit detail", "Pass"),
+    "people": pgettext_lazy("audit detail", "People"),
+    "person": pgettext_lazy("audit detail", "Person"),
+    "places": pgettext_lazy("audit detail", "Places"),
+    "plan": pgettext_lazy("audit detail", "Plan"),
+    "population": pgettext_lazy("audit detail", "Population"),
+    "post": pgettext_lazy("audit detail", "Post"),
+    "precision": pgettext_lazy("audit detail", "Precision"),
+    "priority": pgettext_lazy("audit detail", "Priority"),
+    "public": pgettext_lazy("audit detail", "Public"),
+    "purpose": pgettext_lazy("audit detail", "Purpose"),
+    "query": pgettext_lazy("audit detail", "Search"),
+    "reason": pgettext_lazy("audit detail", "Reason"),
+    "reason_code": pgettext_lazy("audit detail", "Reason code"),
+    "reference": pgettext_lazy("audit detail", "Reference"),
+    "refreshed": pgettext_lazy("audit detail", "Refreshed"),
+    "rejected": pgettext_lazy("audit detail", "Rejected"),
+    "removed": pgettext_lazy("audit detail", "Removed"),
+    "request": pgettext_lazy("audit detail", "Request"),
+    "resident": pgettext_lazy("audit detail", "Resident"),
+    "residents": pgettext_lazy("audit detail", "Residents"),
+    "residents_created": pgettext_lazy("audit detail", "Residents created"),
+    "residents_unchanged": pgettext_lazy("audit detail", "Residents unchanged"),
+    "residents_updated": pgettext_lazy("audit detail", "Residents changed"),
+    "restored": pgettext_lazy("audit detail", "Restored"),
+    "result": pgettext_lazy("audit detail", "Result"),
+    "results": pgettext_lazy("audit detail", "Results"),
+    "role": pgettext_lazy("audit detail", "Role"),
+    "round": pgettext_lazy("audit detail", "Testing round"),
+    "routed_worker": pgettext_lazy("audit detail", "Routed to worker"),
+    "rows": pgettext_lazy("audit detail", "Rows"),
+    "rule_set": pgettext_lazy("audit detail", "Rule set"),
+    "same_file_as": pgettext_lazy("audit detail", "Same file as import"),
+    "scale": pgettext_lazy("audit detail", "Scale"),
+    "schedule": pgettext_lazy("audit detail", "Schedule"),
+    "seed": pgettext_lazy("audit detail", "Seed"),
+    "sha256": pgettext_lazy("audit detail", "File checksum (SHA-256)"),
+    "shift": pgettext_lazy("audit detail", "Duty shift"),
+    "source": pgettext_lazy("audit detail", "Source"),
+    "started_at": pgettext_lazy("audit detail", "Started at"),
+    "starts_at": pgettext_lazy("audit detail", "Starts at"),
+    "stock": pgettext_lazy("audit detail", "Stock"),
+    "successor": pgettext_lazy("audit detail", "Successor"),
+    "symptoms": pgettext_lazy("audit detail", "Symptoms"),
+    "team": pgettext_lazy("audit detail", "Team"),
+    "teams": pgettext_lazy("audit detail", "Teams"),
+    "temperature": pgettext_lazy("audit detail", "Temperature"),
+    "threshold": pgettext_lazy("audit detail", "Threshold"),
+    "ticket": pgettext_lazy("audit detail", "Ticket"),
+    "tier": pgettext_lazy("audit detail", "Tier"),
+    "tightened": pgettext_lazy("audit detail", "Tightened"),
+    "to": pgettext_lazy("audit detail", "To"),
+    "to_name": pgettext_lazy("audit detail", "To (name)"),
+    "transferred_out": pgettext_lazy("audit detail", "Transferred out"),
+    "tube": pgettext_lazy("audit detail", "Tube"),
+    "unchanged": pgettext_lazy("audit detail", "Unchanged"),
+    "unknown": pgettext_lazy("audit detail", "Unknown"),
+    "unmasked": pgettext_lazy("audit detail", "Unmasked"),
+    "unregistered": pgettext_lazy("audit detail", "Unregistered"),
+    "updated": pgettext_lazy("audit detail", "Updated"),
+    "upgrades": pgettext_lazy("audit detail", "Upgrades"),
+    "user": pgettext_lazy("audit detail", "User"),
+    "valid": pgettext_lazy("audit detail", "Valid"),
+    "via": pgettext_lazy("audit detail", "Via"),
+    "warnings": pgettext_lazy("audit detail", "Warnings"),
+    "what": pgettext_lazy("audit detail", "What"),
+    "where": pgettext_lazy("audit detail", "Where"),
+    "windows": pgettext_lazy("audit detail", "Time windows"),
+    "worker": pgettext_lazy("audit detail", "Worker"),
+    "workers": pgettext_lazy("audit detail", "Workers"),
+    "workers_created": pgettext_lazy("audit detail", "Workers created"),
+    "workers_unchanged": pgettext_lazy("audit detail", "Workers unchanged"),
+}
+
+
+def detail_label(key: str) -> str:
+    """The reader's-language label of an audit detail key: ``"at"`` → "时间"; an unlisted key as is."""
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def _detail_value(value) -> str:
+    """One stored detail value as shown: an ISO datetime with an offset (stored in UTC) in local time
+    ``YYYY-MM-DD HH:MM:SS`` (settings.TIME_ZONE); True/False as translated yes/no; None as "—"; a list
+    joined with ", "; a dict as ``key: value`` pairs; anything else as its text (stored values of IDs
+    and phone numbers are already masked, core.audit)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(pgettext_lazy("audit detail", "yes") if value else pgettext_lazy("audit detail", "no"))
+    if isinstance(value, list):
+        return ", ".join(_detail_value(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{detail_label(str(k))}: {_detail_value(v)}" for k, v in value.items())
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+        moment = parse_datetime(value) if value[-6] in "+-" or value.endswith("Z") else None
+        if moment is not None and timezone.is_aware(moment):
+            return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}"
+    return str(value)
+
+
+def detail_items(detail: dict | None) -> list[tuple[str, str]]:
+    """``AuditEntry.detail`` as ``[(label, value)]`` for display, in stored order: keys by their
+    translated labels (DETAIL_LABELS), values formatted by ``_detail_value`` (local times)."""
+    return [(detail_label(str(key)), _detail_value(value)) for key, value in (detail or {}).items()]

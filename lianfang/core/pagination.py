@@ -1,7 +1,8 @@
 """API pagination (kept apart from core.api: DRF imports it while loading its own generics)."""
 
+from django.core.paginator import InvalidPage
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -9,7 +10,10 @@ class StandardPagination(PageNumberPagination):
     """``{"count", "next", "previous", "results"}``; ``?page=N&page_size=M`` (1 ≤ M ≤ 500).
 
     A ``page_size`` that is not a whole number from 1 to 500 is a 400 naming it (``{"page_size":
-    ["…"]}``), never silently replaced by the default or clamped; an unknown ``page`` is DRF's 404."""
+    ["…"]}``), never silently replaced by the default or clamped. A ``page`` that is not a whole
+    number from 1 up (``abc``, ``0``, ``-1``) is a 400 ``{"page": ["…"]}`` naming the value; a
+    page past the last is a 404 ``{"detail": "…"}`` naming the page asked for and the last page
+    (an empty list has one, empty, page 1). ``page=last`` is the last page (DRF's convention)."""
 
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -29,3 +33,43 @@ class StandardPagination(PageNumberPagination):
                 }
             )
         return int(text)
+
+    def get_page_number(self, request, paginator):
+        """The page asked for as an int ≥ 1 (``page`` absent or empty: 1; ``last``: the last page).
+
+        Raises ValidationError (400) ``{"page": [...]}`` naming the value if it is not a whole
+        number from 1 up."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None or raw == "":
+            return 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit() and int(text) >= 1):
+            raise ValidationError(
+                {
+                    self.page_query_param: [
+                        _("“%(value)s” is not a page number (a whole number from 1 up)") % {"value": raw[:40]}
+                    ]
+                }
+            )
+        return int(text)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """DRF's, with the out-of-range page answered as a 404 naming the page and the last page."""
+        self.request = request
+        page_size = self.get_page_size(request)
+        if not page_size:
+            return None
+        paginator = self.django_paginator_class(queryset, page_size)
+        page_number = self.get_page_number(request, paginator)
+        try:
+            self.page = paginator.page(page_number)
+        except InvalidPage:
+            raise NotFound(
+                _("There is no page %(page)d (the “page” parameter): the last page is %(last)d.")
+                % {"page": page_number, "last": paginator.num_pages}
+            ) from None
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return list(self.page)

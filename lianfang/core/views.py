@@ -87,9 +87,11 @@ def audit_log(request):
     ``division_code`` lies in the reader's scope (``AuditEntry.objects.visible_to``); needs the
     VIEW_AUDIT capability (the district commander), else 403. Filters (core.forms.AuditFilterForm):
     ``action``, ``actor`` (name contains), ``date`` (local day); a bad value is a 400 naming it.
-    Actions are shown by their translated labels (core.audit_labels), times in local time; the
-    entries' detail is stored masked (core.audit), so no full ID or phone number is shown."""
-    from lianfang.core.audit_labels import action_choices, action_label  # noqa: PLC0415
+    Actions and the keys of each entry's detail are shown by their translated labels
+    (core.audit_labels), times (the entry's and those in its detail) in local time
+    (settings.TIME_ZONE); the detail is stored masked (core.audit), so no full ID or phone number is
+    shown. ``rows``: ``[(entry, action label, object label, [(detail label, value)])]``."""
+    from lianfang.core.audit_labels import action_choices, action_label, detail_items  # noqa: PLC0415
     from lianfang.core.filters import bad_query_response  # noqa: PLC0415
     from lianfang.core.forms import AuditFilterForm  # noqa: PLC0415
     from lianfang.core.models import AuditEntry  # noqa: PLC0415
@@ -117,7 +119,10 @@ def audit_log(request):
     page = Paginator(entries.select_related("actor").order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = [(entry, action_label(entry.action), _object_label(entry.object_type)) for entry in page]
+    rows = [
+        (entry, action_label(entry.action), _object_label(entry.object_type), detail_items(entry.detail))
+        for entry in page
+    ]
     return render(request, "core/audit_log.html", {"form": form, "page": page, "rows": rows})
 
 

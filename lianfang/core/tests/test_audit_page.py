@@ -32,7 +32,7 @@ def test_commander_reads_the_district_log_in_chinese(entries, district_commander
     page = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 200
     body = page.content.decode()
-    labels = [label for _entry, label, _object in page.context["rows"]]
+    labels = [label for _entry, label, _object, _detail in page.context["rows"]]
     assert labels == ["查询人员", "查看未脱敏的证件号码或电话", "导入区划"]  # the last: the fixture's division load
     assert "view_pii" not in body.split('data-testid="audit-entries"', 1)[1]
     assert "6201**********8316" in body and "620103201109028316" not in body
@@ -90,3 +90,48 @@ def test_admin_title_is_local_time(entries):
     entry = AuditEntry.objects.get(action="view_pii")
     with timezone.override("Asia/Shanghai"), translation.override("en"):
         assert str(entry).startswith(f"{timezone.localtime(entry.at):%Y-%m-%d %H:%M:%S} Viewed unmasked")
+
+
+def test_detail_keys_are_translated_and_its_times_local(district_commander, community_staff, client_for):
+    """Second new-user trial: the detail column showed ``rows: 3; unmasked: False; at:
+    2026-11-29T16:30:00+00:00`` (English keys, UTC)."""
+    at = dt.datetime(2026, 11, 29, 16, 30, tzinfo=dt.UTC)  # 00:30 the next day in Asia/Shanghai
+    detail = {"rows": 3, "unmasked": False, "at": at.isoformat(), "format": "xlsx", "q": "6201**********8316"}
+    audit.record(actor=community_staff, action="export", division_code="620103001001", detail=detail)
+    client = client_for(district_commander)
+    zh = client.get("/audit/?action=export", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    masked = ("q", "6201**********8316")
+    assert [d for *_rest, d in zh.context["rows"]] == [
+        [("行数", "3"), ("未脱敏", "否"), ("时间", "2026-11-30 00:30:00"), ("格式", "xlsx"), masked]
+    ]
+    cell = zh.content.decode().split('data-testid="audit-detail">', 1)[1].split("</small>", 1)[0]
+    assert cell == (
+        "行数: <code>3</code>; 未脱敏: <code>否</code>; 时间: <code>2026-11-30 00:30:00</code>; "
+        "格式: <code>xlsx</code>; q: <code>6201**********8316</code>"
+    )
+    assert "+00:00" not in zh.content.decode() and "620103201109028316" not in zh.content.decode()
+    en = client.get("/audit/?action=export", HTTP_ACCEPT_LANGUAGE="en")
+    assert [d for *_rest, d in en.context["rows"]] == [
+        [("Rows", "3"), ("Unmasked", "no"), ("At", "2026-11-30 00:30:00"), ("Format", "xlsx"), masked]
+    ]
+
+
+def test_every_detail_key_the_apps_write_has_a_label():
+    """Each literal key of ``detail={...}`` passed in the apps' code has a DETAIL_LABELS entry."""
+    import ast
+    from pathlib import Path
+
+    from lianfang.core.audit_labels import DETAIL_LABELS
+
+    root = Path(__file__).resolve().parents[2]
+    keys = set()
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                for kw in node.keywords:
+                    if kw.arg == "detail" and isinstance(kw.value, ast.Dict):
+                        keys |= {k.value for k in kw.value.keys if isinstance(k, ast.Constant)}
+    assert len(keys) > 100
+    assert sorted(keys - DETAIL_LABELS.keys()) == []
