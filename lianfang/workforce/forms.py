@@ -5,13 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import DayField
+from lianfang.core.filters import CODE_VALIDATOR, DayField
 
 
 class DivisionDayForm(forms.Form):
-    """``code`` (a division code, digits) and ``on`` (a date, YYYY-MM-DD); both optional."""
+    """``code`` (a division code: 1-20 ASCII digits) and ``on`` (a date, YYYY-MM-DD); both optional.
+    A bad value is a form error naming it (“62x” is not a division code …)."""
 
-    code = forms.RegexField(regex=r"^\d{2,20}$", required=False, label=_("Division code"), max_length=20)
+    code = forms.CharField(required=False, label=_("Division code"), validators=[CODE_VALIDATOR])
     on = DayField(required=False, label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
 
 

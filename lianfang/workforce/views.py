@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
@@ -93,6 +94,29 @@ def _bad_request(request, error: ValidationError):
     else:
         lines = error.messages
     return render(request, "workforce/error.html", {"errors": lines}, status=400)
+
+
+PROBLEM_KINDS = (
+    ("outside", gettext_lazy("people responsible outside their scope")),
+    ("overloaded", gettext_lazy("overloaded representatives")),
+)
+GAP_LEVELS = tuple((str(value), label) for value, label in LEVELS.choices)
+UNIT_LEVELS = ((str(Level.COMMUNITY), Level.COMMUNITY.label), (str(Level.COMPOUND), Level.COMPOUND.label))
+
+
+def _query_choice(request, name: str, choices, default: str) -> str:
+    """The query parameter ``name`` (``default`` when absent or empty), one of ``choices`` (pairs of
+    value and translated label). Raises ValidationError ``{name: [message]}`` naming the value and the
+    allowed ones in words, e.g. “zz” is not one of the choices: outside (people responsible outside
+    their scope), overloaded (overloaded representatives)."""
+    value = (request.GET.get(name) or "").strip() or default
+    if value in dict(choices):
+        return value
+    allowed = pgettext("list separator", ", ").join(
+        _("%(value)s (%(label)s)") % {"value": key, "label": label} for key, label in choices
+    )
+    message = _("“%(value)s” is not one of the choices: %(allowed)s") % {"value": value[:40], "allowed": allowed}
+    raise ValidationError({name: [message]})
 
 
 def _page(request, qs):
@@ -242,11 +266,7 @@ def sheet_units(request):
     """The communities (``level=5``) or compounds (``level=6``) counted by the sheet of ``code`` on ``on``."""
     try:
         division, day, _form = _division_and_day(request, max_level=Level.COMMUNITY)
-        level = int(request.GET.get("level", Level.COMMUNITY))
-        if level not in (Level.COMMUNITY, Level.COMPOUND):
-            raise ValidationError(_("level must be 5 (communities) or 6 (compounds), got %s") % level)
-    except ValueError:
-        return _bad_request(request, ValidationError(_("level must be a number")))
+        level = int(_query_choice(request, "level", UNIT_LEVELS, str(Level.COMMUNITY)))
     except ValidationError as exc:
         return _bad_request(request, exc)
     units = involved_units(user=request.user, division=division, on=day, level=level).select_related("parent")
@@ -290,11 +310,7 @@ def gaps(request):
     with nobody responsible at level 1-3."""
     try:
         division, day, _form = _division_and_day(request)
-        level = int(request.GET.get("level", LEVELS.L4))
-        if level not in LEVELS.values:
-            raise ValidationError(_("level must be 1, 2, 3 or 4, got %s") % level)
-    except ValueError:
-        return _bad_request(request, ValidationError(_("level must be a number")))
+        level = int(_query_choice(request, "level", GAP_LEVELS, str(LEVELS.L4)))
     except ValidationError as exc:
         return _bad_request(request, exc)
     context = {"division": division, "day": day, "level": LEVELS(level)}
@@ -309,22 +325,21 @@ def gaps(request):
 @login_required
 def problems(request):
     """People responsible outside their scope (``kind=outside``) or overloaded representatives
-    (``kind=overloaded``) under a division on a day."""
+    (``kind=overloaded``) under a division on a day; any other kind is a 400 naming it and the two
+    allowed in words."""
     try:
         division, day, _form = _division_and_day(request)
+        kind = _query_choice(request, "kind", PROBLEM_KINDS, "outside")
     except ValidationError as exc:
         return _bad_request(request, exc)
-    kind = request.GET.get("kind", "outside")
     context = {"division": division, "day": day, "kind": kind}
     if kind == "outside":
         context["assignments"] = _page(
             request, selectors.outside_scope_assignments(user=request.user, code=division.code, on=day)
         )
-    elif kind == "overloaded":
+    else:
         context["overloaded"] = selectors.overloaded_representatives(user=request.user, code=division.code, on=day)
         context["threshold"] = selectors.GridRuleSet.in_force(day).overload_threshold
-    else:
-        return _bad_request(request, ValidationError(_("kind must be outside or overloaded, got “%s”") % kind))
     return render(request, "workforce/problems.html", context)
 
 
@@ -359,12 +374,15 @@ def proposal(request):
 @login_required
 def household_chain(request, pk: int):
     """A household's chain of responsibility (L4 → L1) on a day with phones masked, its L4 history, and
-    (with MANAGE_WORKFORCE) a form to assign or hand over its representative."""
+    (with MANAGE_WORKFORCE) a form to assign or hand over its representative. ``?on=`` (YYYY-MM-DD,
+    default today) that is not a date is a 400 naming it."""
     household = get_object_or_404(
         Household.objects.visible_to(request.user).select_related("community", "compound", "building"), pk=pk
     )
     form = DivisionDayForm(request.GET)
-    day = (form.cleaned_data.get("on") if form.is_valid() else None) or timezone.localdate()
+    if not form.is_valid():
+        return _bad_request(request, ValidationError(form.errors))
+    day = form.cleaned_data["on"] or timezone.localdate()
     can_manage = can(request.user, Capability.MANAGE_WORKFORCE, household.path)
     hand_over = HandOverForm(initial={"on": timezone.localdate()})
     if request.method == "POST":
