@@ -1,7 +1,8 @@
 """Shared query-parameter parsing for pages and API: a bad value is a 400 naming the parameter and
 the value, never a 500.
 
-- :class:`WithinFilter`: ``within`` = a division code (1-20 digits; rows in its subtree).
+- :class:`WithinFilter`: ``within`` = a division code (1-20 digits; rows in its subtree);
+  :class:`ScopedWithinFilter`: the same, and a division the user does not reach is a 400.
 - :class:`IdFilter`: a row id (a whole number 1 … 2**63 − 1, the range of a 64-bit primary key; a
   larger number would overflow SQLite's INTEGER and PostgreSQL's bigint).
 - :class:`DayFilter` / :class:`DayField`: a date whose error names the value.
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.utils import label_for_filter
 
-from lianfang.core.scoping import subtree_q
+from lianfang.core.scoping import reaches, subtree_q
 
 MAX_ID = 2**63 - 1
 """The largest primary key a 64-bit integer column holds (SQLite INTEGER, PostgreSQL bigint)."""
@@ -65,6 +66,38 @@ class WithinFilter(django_filters.CharFilter):
         kwargs.setdefault("label", gettext_lazy("within division (code)"))
         kwargs.setdefault("validators", [CODE_VALIDATOR])
         super().__init__(*args, **kwargs)
+
+
+class ScopedWithinField(forms.CharField):
+    """A division code (1-20 digits) that must name a division holding something ``user`` may see
+    (core.scoping.reaches); ``user`` is set by :class:`ScopedWithinFilter` per request. A malformed
+    value fails with CODE_VALIDATOR's message, an unknown or out-of-scope code with “<value>” is not
+    the code of a division you may see."""
+
+    user = None
+
+    def run_validators(self, value):
+        super().run_validators(value)
+        if value not in self.empty_values and not reaches(self.user, value):
+            raise forms.ValidationError(
+                _("“%(value)s” is not the code of a division you may see"), code="out_of_scope", params={"value": value}
+            )
+
+
+class ScopedWithinFilter(WithinFilter):
+    """``within`` like :class:`WithinFilter`, except that a well-formed code of a division that is
+    unknown or holds nothing the request's user may see is a form error (a 400 ``{"within": ["…"]}``
+    naming the value) instead of an empty list; a code above the user's scope (a compound's grid
+    worker naming its community) filters to their part of it."""
+
+    field_class = ScopedWithinField
+
+    @property
+    def field(self):
+        field = super().field
+        request = getattr(getattr(self, "parent", None), "request", None)
+        field.user = getattr(request, "user", None)
+        return field
 
 
 class NamesTheValue:

@@ -149,3 +149,32 @@ class ScopedQuerySet(models.QuerySet):
 
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+
+def reaches(user, code: str) -> bool:
+    """Whether the division ``code`` holds anything ``user`` may see (the one answer for filters that
+    narrow a list to a division: ``within=``, ``community=``, a report's drill-down).
+
+    True when ``code`` is an existing division and either
+    - it lies inside one of the user's scope roots (a division they see; superusers see all), or
+    - it lies above one of their roots (a grid worker of a compound naming its community: the rows
+      stay ``visible_to`` them, so the answer is their part of it), or
+    - it holds one of the households of the user's household scope (a household representative,
+      whose rows come from their households, not from a division).
+    False for an unknown code, a code outside all of these, an anonymous/inactive user or one
+    without any scope (deny by default). ``code`` is a division code string (1-20 digits: check it
+    with core.filters.CODE_VALIDATOR first for a 400 naming a malformed value). Raises nothing;
+    at most two queries.
+    """
+    from django.apps import apps  # noqa: PLC0415 (models load after this module)
+
+    scope = scope_for(user)
+    if scope.is_empty or not code:
+        return False
+    Division = apps.get_model("divisions", "Division")  # noqa: N806
+    if scope.covers_code(code) or any(root.startswith(code) for root in scope.codes):
+        return Division.objects.filter(code=code).exists()
+    if scope.household_querysets:
+        Household = apps.get_model("registry", "Household")  # noqa: N806
+        return Household.objects.visible_to(user).within(code).exists()
+    return False

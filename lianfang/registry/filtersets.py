@@ -6,12 +6,12 @@ import django_filters
 import django_filters.fields
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core import idnumber, pii
-from lianfang.core.filters import CODE_VALIDATOR, FilterSet, ScopedIdFilter, WithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, FilterSet, ScopedIdFilter, ScopedWithinFilter
+from lianfang.core.scoping import reaches
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household, ResidenceStatus, Resident
 
@@ -32,28 +32,14 @@ def _valid_phone(value: str) -> None:
         raise ValidationError(str(exc)) from exc
 
 
-def _in_scope_division(level: int):
-    """Choice queryset (``queryset(request)``) for a ``level`` division code filter on households:
-    the divisions of that level the user may see, or that hold a household the user may see (a
-    household representative sees households, not divisions)."""
-
-    def queryset(request):
-        user = getattr(request, "user", None)
-        if user is None:
-            return Division.objects.none()
-        field = "community" if level == Level.COMMUNITY else "compound"
-        held = Household.objects.visible_to(user).values(field)
-        visible = Division.objects.visible_to(user).values("pk")
-        return Division.objects.filter(Q(pk__in=visible) | Q(pk__in=held), level=level)
-
-    return queryset
-
-
 class DivisionCodeField(django_filters.fields.ModelChoiceField):
-    """A division code (1-20 digits) naming a division of the field's queryset; anything else is the
-    form error “<value>” is not the code of a <level> you may see."""
+    """A division code (1-20 digits) naming a division of the field's queryset (every division of one
+    level) that holds something ``user`` may see (core.scoping.reaches); anything else is the form
+    error “<value>” is not the code of a <level> you may see. ``user`` is set per request by
+    :class:`DivisionCodeFilter`."""
 
     widget = forms.TextInput
+    user = None
 
     def __init__(self, *args, level_name="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,14 +52,18 @@ class DivisionCodeField(django_filters.fields.ModelChoiceField):
         text = str(value or "").strip()
         if text:
             CODE_VALIDATOR(text)
-        return super().to_python(text)
+        division = super().to_python(text)
+        if division is not None and not reaches(self.user, division.code):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": text})
+        return division
 
 
 class DivisionCodeFilter(django_filters.ModelChoiceFilter):
     """``<field>=<division code>`` on households (``community`` or ``compound``), accepting only a
-    division of ``level`` that the user may see or that holds a household the user may see; another
-    community's code or an unknown one is a 400 naming the parameter and the code. Results for a code
-    in scope are those of ``<field>__code=<code>``."""
+    division of ``level`` that holds something the user may see (core.scoping.reaches: in their
+    scope, above it, or holding one of a representative's households); another community's code or
+    an unknown one is a 400 naming the parameter and the code. Results for a code in scope are those
+    of ``<field>__code=<code>``, still ``visible_to`` the user."""
 
     field_class = DivisionCodeField
 
@@ -81,19 +71,26 @@ class DivisionCodeFilter(django_filters.ModelChoiceFilter):
         kwargs.setdefault("to_field_name", "code")
         kwargs.setdefault("level_name", Level(level).label)  # what the error message calls it
         super().__init__(*args, queryset=Division.objects.filter(level=level), **kwargs)
-        self.choices_for = _in_scope_division(level)
+        self.level = level
 
     def get_queryset(self, request):
-        # Not the FilterSet base's Division.visible_to alone: the community of a representative's
-        # households is not a division they see, yet naming it keeps those households.
-        return self.choices_for(request)
+        # Not the FilterSet base's Division.visible_to: the community of a representative's households
+        # is not a division they see, yet naming it keeps those households (the field checks reaches).
+        return Division.objects.filter(level=self.level)
+
+    @property
+    def field(self):
+        field = super().field
+        request = getattr(getattr(self, "parent", None), "request", None)
+        field.user = getattr(request, "user", None)
+        return field
 
 
 class HouseholdFilterSet(FilterSet):
-    """``within`` (any ancestor division code), ``community``, ``compound`` (codes of a division the
-    user may see, or that holds one of their households; any other code is a 400 naming it)."""
+    """``within`` (any ancestor division code), ``community``, ``compound``: codes of a division that
+    holds something the user may see (core.scoping.reaches); any other code is a 400 naming it."""
 
-    within = WithinFilter()
+    within = ScopedWithinFilter()
     community = DivisionCodeFilter(level=Level.COMMUNITY, level_name=_("community"), label=_("community code"))
     compound = DivisionCodeFilter(level=Level.COMPOUND, level_name=_("compound"), label=_("compound code"))
 
@@ -103,15 +100,16 @@ class HouseholdFilterSet(FilterSet):
 
 
 class ResidentFilterSet(FilterSet):
-    """``within``, ``household``, ``flag`` (one vulnerability flag), ``residence_status``, ``q`` or ``search``
-    (search_residents), ``id_number`` and ``phone`` (whole numbers, exact, by keyed hash; a malformed
+    """``within`` (a division the user reaches, else a 400 naming it), ``household``, ``flag`` (one
+    vulnerability flag), ``residence_status``, ``q`` or ``search`` (search_residents), ``id_number``
+    and ``phone`` (whole numbers, exact, by keyed hash; a malformed
     one is a form error: 400 in the API).
 
     Each filter's ``label`` is what the resident list page shows; its ``help_text`` is the API
     parameter's description in the schema (drf-spectacular prefers it to the label). The page uses
     :class:`ResidentPageFilterSet`, which has user-facing help instead and no ``search`` alias."""
 
-    within = WithinFilter(
+    within = ScopedWithinFilter(
         label=_("Area code"),
         help_text=_("division code (district, street, community, compound, building or unit): residents inside it"),
     )

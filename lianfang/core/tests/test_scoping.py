@@ -65,3 +65,56 @@ def test_audit_log_is_append_only_in_the_database(db):
     if connection.vendor == "postgresql":
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("DELETE FROM core_auditentry WHERE id = %s", [entry.pk])
+
+
+@pytest.mark.django_db
+def test_reaches_answers_whether_a_division_holds_anything_the_user_may_see(
+    population, district_commander, community_staff, outsider
+):
+    """In scope, above a scope root (a compound's grid worker naming its community), a representative's
+    households' divisions: True; another community, an unknown code, no scope: False."""
+    import datetime as dt
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+
+    from lianfang.accounts.models import RoleAssignment, User
+    from lianfang.core.scoping import reaches
+    from lianfang.workforce.services import assignment_create, worker_create
+
+    compound_a = population["compound_a"].code  # 阳光小区 in 下西园 (620103001001)
+    assert [reaches(community_staff, c) for c in ("620103001001", compound_a, population["unit_a"].code)] == [
+        True,
+        True,
+        True,
+    ]
+    assert [reaches(community_staff, c) for c in ("620103001002", population["compound_b"].code)] == [False, False]
+    assert [reaches(community_staff, c) for c in ("620103001", "620103", "62")] == [True, True, True]  # above
+    assert reaches(community_staff, "620103001001999") is False  # unknown, below the root
+    assert reaches(community_staff, "") is False
+    assert reaches(district_commander, "620103001002") is True
+    assert reaches(district_commander, "620102") is False  # another district
+    assert reaches(outsider, "620103001001") is False and reaches(AnonymousUser(), "620103") is False
+
+    grid = User.objects.create_user("grid-a")
+    RoleAssignment.objects.create(
+        user=grid, role="grid_worker", division=population["compound_a"], starts_on=dt.date(2020, 1, 1)
+    )
+    assert [reaches(grid, c) for c in (compound_a, "620103001001", "620103001002", population["compound_b"].code)] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+    rep = User.objects.create_user("rep-a")
+    RoleAssignment.objects.create(
+        user=rep, role="household_representative", division=population["compound_a"], starts_on=dt.date(2020, 1, 1)
+    )
+    worker = worker_create(
+        actor=None, name="赵代表", categories=["household_representative"], base_division=population["unit_a"], user=rep
+    )
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    assignment_create(actor=None, level=4, worker=worker, starts_on=yesterday, households=[population["h1"]])
+    assert [reaches(rep, c) for c in ("620103001001", population["unit_a"].code, "620103001002")] == [True, True, False]
+    assert reaches(rep, population["compound_b"].code) is False

@@ -78,3 +78,51 @@ def test_residents_page_answers_400_for_a_foreign_household(population, communit
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 2
     assert 'type="number" name="household"' in response.content.decode()  # typed, not a list of households
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [HOUSEHOLDS, RESIDENTS, "/registry/residents/"])
+def test_within_another_community_or_an_unknown_code_is_400_naming_it(
+    population, community_staff, api_for, client_for, url
+):
+    """New-user trial: ``within=<another community>`` answered an empty list on the registry APIs."""
+    api = api_for(community_staff) if url.startswith("/api/") else client_for(community_staff)
+    for code in ("620103001002", population["compound_b"].code, "620103001001999", "620102"):
+        en = api.get(url, {"within": code}, HTTP_ACCEPT_LANGUAGE="en")
+        zh = api.get(url, {"within": code}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert (en.status_code, zh.status_code) == (400, 400), code
+        if url.startswith("/api/"):
+            assert en.json() == {"within": [f"“{code}” is not the code of a division you may see"]}
+            assert zh.json() == {"within": [f"“{code}”不是您可查看的区划的代码"]}
+        else:
+            assert f"“{code}” is not the code of a division you may see" in en.content.decode()
+    bad = api.get(url, {"within": "62x"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400 and "“62x” is not a division code" in bad.content.decode()
+
+
+@pytest.mark.django_db
+def test_within_in_scope_and_above_it_keeps_the_callers_rows(population, community_staff, api_for):
+    api = api_for(community_staff)
+    h1, h2 = population["h1"].pk, population["h2"].pk
+    assert _ids(api.get(HOUSEHOLDS, {"within": population["compound_a"].code})) == {h1, h2}
+    assert _ids(api.get(HOUSEHOLDS, {"within": "620103001"})) == {h1, h2}  # the street: their part of it
+    assert _ids(api.get(HOUSEHOLDS, {"within": population["unit_a"].code})) == {h1}
+    assert len(_ids(api.get(RESIDENTS, {"within": "620103001001"}))) == 4
+
+
+@pytest.mark.django_db
+def test_a_grid_worker_names_the_community_of_their_compound(population, api_for):
+    import datetime as dt
+
+    from lianfang.accounts.models import RoleAssignment, User
+
+    grid = User.objects.create_user("grid-a")
+    RoleAssignment.objects.create(
+        user=grid, role="grid_worker", division=population["compound_a"], starts_on=dt.date(2020, 1, 1)
+    )
+    api = api_for(grid)
+    h1, h2 = population["h1"].pk, population["h2"].pk
+    assert _ids(api.get(HOUSEHOLDS, {"community": "620103001001"})) == {h1, h2}
+    assert _ids(api.get(HOUSEHOLDS, {"within": "620103001001"})) == {h1, h2}
+    assert api.get(HOUSEHOLDS, {"community": "620103001002"}).status_code == 400
+    assert api.get(HOUSEHOLDS, {"within": population["compound_b"].code}).status_code == 400

@@ -64,7 +64,9 @@ def test_community_staff_sees_only_their_community(population, community_staff, 
     assert residents["count"] == 4
     assert {r["name"] for r in residents["results"]} == {"张三", "张小明", "李四", "赵丽"}
     # filters cannot widen the scope
-    assert api.get(reverse("api:resident-list"), {"within": "620103001002"}).json()["count"] == 0
+    outside = api.get(reverse("api:resident-list"), {"within": "620103001002"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert outside.status_code == 400  # not an empty list: the parameter and the value are named
+    assert outside.json() == {"within": ["“620103001002” is not the code of a division you may see"]}
     assert api.get(reverse("api:division-list"), {"level": 5}).json()["count"] == 1
 
 
