@@ -84,13 +84,9 @@ class ScopedWithinField(forms.CharField):
             )
 
 
-class ScopedWithinFilter(WithinFilter):
-    """``within`` like :class:`WithinFilter`, except that a well-formed code of a division that is
-    unknown or holds nothing the request's user may see is a form error (a 400 ``{"within": ["…"]}``
-    naming the value) instead of an empty list; a code above the user's scope (a compound's grid
-    worker naming its community) filters to their part of it."""
-
-    field_class = ScopedWithinField
+class GivesFieldTheUser:
+    """Filter mixin: its form field gets ``user`` (the request's user, None without a request) each
+    time the field is built, for fields that check a value against the user's scope."""
 
     @property
     def field(self):
@@ -98,6 +94,15 @@ class ScopedWithinFilter(WithinFilter):
         request = getattr(getattr(self, "parent", None), "request", None)
         field.user = getattr(request, "user", None)
         return field
+
+
+class ScopedWithinFilter(GivesFieldTheUser, WithinFilter):
+    """``within`` like :class:`WithinFilter`, except that a well-formed code of a division that is
+    unknown or holds nothing the request's user may see is a form error (a 400 ``{"within": ["…"]}``
+    naming the value) instead of an empty list; a code above the user's scope (a compound's grid
+    worker naming its community) filters to their part of it."""
+
+    field_class = ScopedWithinField
 
 
 class NamesTheValue:

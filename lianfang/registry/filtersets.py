@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core import idnumber, pii
-from lianfang.core.filters import CODE_VALIDATOR, FilterSet, ScopedIdFilter, ScopedWithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, FilterSet, GivesFieldTheUser, ScopedIdFilter, ScopedWithinFilter
 from lianfang.core.scoping import reaches
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household, ResidenceStatus, Resident
@@ -58,7 +58,7 @@ class DivisionCodeField(django_filters.fields.ModelChoiceField):
         return division
 
 
-class DivisionCodeFilter(django_filters.ModelChoiceFilter):
+class DivisionCodeFilter(GivesFieldTheUser, django_filters.ModelChoiceFilter):
     """``<field>=<division code>`` on households (``community`` or ``compound``), accepting only a
     division of ``level`` that holds something the user may see (core.scoping.reaches: in their
     scope, above it, or holding one of a representative's households); another community's code or
@@ -77,13 +77,6 @@ class DivisionCodeFilter(django_filters.ModelChoiceFilter):
         # Not the FilterSet base's Division.visible_to: the community of a representative's households
         # is not a division they see, yet naming it keeps those households (the field checks reaches).
         return Division.objects.filter(level=self.level)
-
-    @property
-    def field(self):
-        field = super().field
-        request = getattr(getattr(self, "parent", None), "request", None)
-        field.user = getattr(request, "user", None)
-        return field
 
 
 class HouseholdFilterSet(FilterSet):
