@@ -864,7 +864,19 @@ def control_area_upgrade_propose(
 ) -> ControlArea:
     """Propose turning the whole of ``area`` into its tier's ``upgrade_to`` tier after a positive
     inside (8th edition: controlled → sealed, domain.md §2). Idempotent: returns the pending upgrade
-    proposal when there is one. Raises ValidationError when the tier has no upgrade."""
+    proposal when there is one. Raises PermissionDenied (nothing written) unless ``actor`` (None = the
+    system, e.g. the tick) may manage zones at the area (MANAGE_ZONES at ``area.path``);
+    ValidationError when the tier has no upgrade; StatusConflict when the area is not active."""
+    _require(actor, Capability.MANAGE_ZONES, area.path)
+    return _upgrade_propose(actor=actor, area=area, infection=infection, at=at)
+
+
+def _upgrade_propose(
+    *, actor, area: ControlArea, infection: Infection | None = None, at: dt.datetime | None = None
+) -> ControlArea:
+    """:func:`control_area_upgrade_propose` without its permission check: for :func:`infection_record`,
+    whose caller was checked at the residence, the upgrade of an area holding it being a consequence
+    of the infection (as the proposals of :func:`areas_propose_for_infection` are)."""
     at = _now(at)
     if area.tier.upgrade_to_id is None:
         raise ValidationError({"tier": _("a %(tier)s area has no upgrade") % {"tier": area.tier}})
@@ -1073,7 +1085,7 @@ def infection_record(
         result.restarted = [a for a in containing if a.status == AreaStatus.ACTIVE]
         for area in result.restarted:
             if area.tier.upgrade_to_id:
-                result.proposals.append(control_area_upgrade_propose(actor=actor, area=area, infection=infection))
+                result.proposals.append(_upgrade_propose(actor=actor, area=area, infection=infection))
         if result.restarted:
             area_clocks_refresh(areas=result.restarted)
         if propose:

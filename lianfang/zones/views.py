@@ -4,14 +4,12 @@ services.py; a failed rule is shown with its evidence."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +18,9 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
+from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_day
 from lianfang.core.forms import error_lines
-from lianfang.core.scoping import scope_for
+from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.zones import forms, selectors, services
 from lianfang.zones.filtersets import ControlAreaFilterSet, InfectionFilterSet
@@ -67,20 +66,13 @@ def _home_division(user) -> Division | None:
     return assignment.division if assignment else None
 
 
-def _day_param(request, name: str = "day") -> dt.date | None:
-    value = request.GET.get(name, "")
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 # --------------------------------------------------------------------------------------------- index
 
 
 @login_required
 def index(request):
-    """Areas and proposals in the user's scope, with their stored clocks; the operation in force."""
+    """Areas and proposals in the user's scope, with their stored clocks; the operation in force.
+    Filters (ControlAreaFilterSet): a bad value is a 400 page naming the parameter and the value."""
     user = request.user
     operation = _open_operation(user)
     base = (
@@ -90,10 +82,9 @@ def index(request):
         .order_by("tier__rank", "path", "id")
     )
     filterset = ControlAreaFilterSet(request.GET or None, queryset=base, request=request)
-    if request.GET:
-        qs = filterset.qs if filterset.is_valid() else base.none()
-    else:
-        qs = base.filter(status__in=(AreaStatus.ACTIVE, AreaStatus.PROPOSED))
+    if request.GET and not filterset.is_valid():
+        return bad_query_response(request, filterset.errors)  # 400 naming the parameter and the value
+    qs = filterset.qs if request.GET else base.filter(status__in=(AreaStatus.ACTIVE, AreaStatus.PROPOSED))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = selectors.local_day()
     rows = [
@@ -377,11 +368,14 @@ def notice(request, pk: int, event_pk: int):
 
 @login_required
 def infections(request):
-    """Infections in the user's scope (filters: within, detected_after/before)."""
+    """Infections in the user's scope (filters: within, detected_after/before, operation); a bad
+    value is a 400 page naming the parameter and the value."""
     qs = Infection.objects.visible_to(request.user).select_related("residence").order_by("-detected_on", "-id")
     filterset = InfectionFilterSet(request.GET or None, queryset=qs, request=request)
     if request.GET:
-        qs = filterset.qs if filterset.is_valid() else qs.none()
+        if not filterset.is_valid():
+            return bad_query_response(request, filterset.errors)
+        qs = filterset.qs
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     operation = _open_operation(request.user)
     return render(
@@ -501,9 +495,11 @@ def infection_approve(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def map_page(request):
-    """A Leaflet map of the district's schematic shapes coloured by tier, for a chosen day."""
-    day = _day_param(request)
+    """A Leaflet map of the district's schematic shapes coloured by tier, for a chosen day (``?day=``
+    YYYY-MM-DD, default today; anything else is a 400 page naming the parameter and the value)."""
+    day = query_day(request.GET, "day")
     operation = _open_operation(request.user)
     tiers = selectors.tiers_of(operation.rule_set) if operation else []
     at = selectors.instant(day) if day else None
@@ -525,8 +521,12 @@ def map_page(request):
 @login_required
 def map_data(request):
     """GeoJSON of the divisions the user may see (streets, communities, compounds, and deeper area
-    places) with the strictest tier covering each, at the end of ``?day=`` (default now)."""
-    day = _day_param(request)
+    places) with the strictest tier covering each, at the end of ``?day=`` (default now). A day that
+    is not a date answers 400 ``{"day": ["“<value>” is not a date (YYYY-MM-DD)"]}`` (translated)."""
+    try:
+        day = query_day(request.GET, "day")
+    except BadQuery as exc:
+        return JsonResponse(exc.errors, status=400)
     index = selectors.tier_index(day)
     visible = Division.objects.visible_to(request.user).filter(geometry__isnull=False)
     area_codes = [c for c in index.codes if len(c) > 15]
@@ -557,14 +557,20 @@ def map_data(request):
 
 
 @login_required
+@answers_bad_query
 def tiers_page(request):
-    """Households and residents by tier per street or community (``?within=`` a division code)."""
-    code = request.GET.get("within", "")
-    if code:
-        parent = get_object_or_404(Division.objects.visible_to(request.user), code=code)
-    else:
-        parent = _home_division(request.user)
-    day = _day_param(request)
+    """Households and residents by tier per street or community (``?within=`` a division code, default
+    the user's own division) at the end of ``?day=`` (YYYY-MM-DD, default now).
+
+    ``within`` may name a division above the user's scope (a grid worker of a compound following a
+    link to their community, core.scoping.reaches): the table then shows their own part, every
+    figure from ``visible_to``. A division holding nothing of theirs (unknown or another community)
+    is a 404; a ``within`` or ``day`` that cannot be read is a 400 page naming it."""
+    code = query_code(request.GET, "within")
+    if code and not reaches(request.user, code):
+        raise Http404
+    parent = Division.objects.get(code=code) if code else _home_division(request.user)
+    day = query_day(request.GET, "day")
     table = selectors.counts_by_tier(user=request.user, parent=parent, on=day) if parent else None
     crumbs = []
     if parent is not None:

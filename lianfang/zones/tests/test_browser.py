@@ -135,3 +135,17 @@ def test_commander_makes_a_local_variant(qilihe, district_commander, login_page,
     assert "1, 4, 7, 10" in page.get_by_test_id("quarantine").inner_text()
     page.goto(f"{live_server.url}/zones/")
     assert page.get_by_test_id("open-operation").count() == 1
+
+
+def test_grid_worker_follows_a_link_to_their_community(in_force, town, login_page, live_server):
+    from lianfang.conftest import _user
+
+    page = login_page(_user("grid", "grid_worker", town["compound_a"].code))
+    response = page.goto(f"{live_server.url}/zones/tiers/?within=620103001001")
+    assert response.status == 200
+    table = page.get_by_test_id("tier-table")
+    assert table.locator("tr[data-code]").count() == 1  # their own compound, not 幸福小区
+    assert table.locator("[data-total=sealed]").inner_text() == "4"
+    bad = page.goto(f"{live_server.url}/zones/tiers/?day=abc")
+    assert bad.status == 400
+    assert page.get_by_test_id("bad-query").inner_text() == "day: 「abc」不是日期（格式为 YYYY-MM-DD）"

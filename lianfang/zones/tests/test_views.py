@@ -86,7 +86,10 @@ def test_index_lists_areas_with_clocks(in_force, district_commander, client_for,
     assert sealed_row[0].last_infection_on == d("2022-03-27") and sealed_row[1] > 1000  # days since, today
     assert client.get(reverse("zones:index"), {"tier": "sealed"}).context["page"].paginator.count == 1
     assert client.get(reverse("zones:index"), {"active_on": "2022-03-26"}).context["page"].paginator.count == 0
-    assert client.get(reverse("zones:index"), {"within": "x"}).context["page"].paginator.count == 0
+    bad = client.get(reverse("zones:index"), {"within": "x"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400 and bad.context["errors"] == [
+        ("within", "“x” is not a division code (1 to 20 digits)")
+    ]
 
 
 def test_approve_from_the_infection_page(proposals, district_commander, client_for):
