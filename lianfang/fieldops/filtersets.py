@@ -4,10 +4,24 @@ through ``visible_to``: they can never widen the caller's scope."""
 from __future__ import annotations
 
 import django_filters
+import django_filters.fields
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import FilterSet, WithinFilter
+from lianfang.core.filters import DayFilter, FilterSet, NamesTheValue, WithinFilter
 from lianfang.fieldops import models as m
+
+
+class MomentField(NamesTheValue, django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date and time whose error names the value (not Django's bare "Enter a valid
+    date/time.")."""
+
+    default_error_messages = {"invalid": _("“%(value)s” is not a date and time (YYYY-MM-DDTHH:MM)")}
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    """A date-time filter validated by :class:`MomentField` (a bad value is a 400 naming it)."""
+
+    field_class = MomentField
 
 
 class WithinFilterSet(FilterSet):
@@ -25,7 +39,9 @@ class GateFilterSet(WithinFilterSet):
 
 
 class DutyShiftFilterSet(WithinFilterSet):
-    """Filters of duty shifts: ``within`` (division code) and exact fields."""
+    """Filters of duty shifts: ``within`` (division code), ``day`` (YYYY-MM-DD) and exact fields."""
+
+    day = DayFilter(label=_("day"))
 
     class Meta:
         model = m.DutyShift
@@ -51,7 +67,7 @@ class PatrolRoundFilterSet(WithinFilterSet):
 class PassageFilterSet(WithinFilterSet):
     """Filters of entry/exit records (``since``: an ISO datetime): ``within`` (division code) and exact fields."""
 
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", label=_("since"))
+    since = MomentFilter(field_name="at", lookup_expr="gte", label=_("since"))
 
     class Meta:
         model = m.PassageRecord
@@ -69,7 +85,9 @@ class ScreenedPersonFilterSet(WithinFilterSet):
 
 
 class QuarantineTestFilterSet(WithinFilterSet):
-    """Filters of quarantine tests: ``within`` (division code) and exact fields."""
+    """Filters of quarantine tests: ``within`` (division code), ``due_on`` (YYYY-MM-DD) and exact fields."""
+
+    due_on = DayFilter(label=_("due on"))
 
     class Meta:
         model = m.QuarantineTest
@@ -101,7 +119,9 @@ class HomeMonitoringFilterSet(WithinFilterSet):
 
 
 class HealthCheckInFilterSet(WithinFilterSet):
-    """Filters of health check-ins: ``within`` (division code) and exact fields."""
+    """Filters of health check-ins: ``within`` (division code), ``day`` (YYYY-MM-DD) and exact fields."""
+
+    day = DayFilter(label=_("day"))
 
     class Meta:
         model = m.HealthCheckIn

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.fieldops.models import (
     NOTICE_BODY_MAX,
@@ -169,7 +170,7 @@ class ChannelForm(forms.Form):
     """Add a group-robot webhook channel."""
 
     division = forms.CharField(label=_("Division (code)"), max_length=20)
-    name = forms.CharField(label=_("Name"), max_length=80)
+    name = forms.CharField(label=pgettext_lazy("channel", "Name"), max_length=80)
     kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices)
     url = forms.URLField(label=_("Webhook URL"), max_length=500, assume_scheme="https")
     secret = forms.CharField(label=_("Signing secret (DingTalk, optional)"), max_length=200, required=False)

@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, primary_assignment
-from lianfang.core.filters import answers_bad_query, bad_query_response, query_code, query_day, query_id
+from lianfang.accounts.roles import Capability, Role
+from lianfang.accounts.selectors import active_assignments, can, primary_assignment
+from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_day, query_id
 from lianfang.core.forms import error_lines
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division
@@ -117,6 +117,17 @@ def _day(request) -> dt.date:
     return query_day(request.GET, "day", timezone.localdate())
 
 
+def _flag(request, name: str, yes: str, no: str) -> bool:
+    """The on/off query parameter ``name``: ``1``/``true`` → True, absent, ``0``/``false`` → False.
+    Raises BadQuery naming the parameter, the value and the two choices in words (``yes``/``no``:
+    what each means, translated) for anything else."""
+    value = (request.GET.get(name) or "").strip()
+    if value.lower() in ("", "0", "false", "1", "true"):
+        return value.lower() in ("1", "true")
+    message = _("“%(value)s” is not one of the choices: 1 (%(yes)s), 0 (%(no)s)")
+    raise BadQuery({name: [message % {"value": value[:40], "yes": yes, "no": no}]})
+
+
 def _pattern_labels(patterns: dict, language: str) -> list[tuple[str, str]]:
     """``[(key, name)]`` of the rule set's shift patterns, the name in the page language (``name_en``
     in English, ``name`` otherwise; the key when the rule set gives no name)."""
@@ -163,6 +174,7 @@ def qr_svg(url: str, scale: int = 4) -> str:
 
 
 @login_required
+@answers_bad_query
 def index(request):
     """The field-work hub: today's duty of the signed-in worker, open alerts, the day's briefing
     counts for the user's place, and links to every section."""
@@ -215,6 +227,7 @@ def roster(request):
 
 @login_required
 @require_POST
+@answers_bad_query
 def roster_generate(request):
     """POST: create the roster of ``day`` for the gates under ``within`` (services.duty_roster_generate)."""
     code = scope_code(request) if not request.POST.get("within") else request.POST["within"]
@@ -400,6 +413,7 @@ def passages(request):
 
 
 @login_required
+@answers_bad_query
 def checkpoints(request):
     """Checkpoints of the place, with their printable QR codes and recent rounds."""
     code = scope_code(request)
@@ -435,6 +449,7 @@ def checkpoint_create(request):
 
 
 @login_required
+@answers_bad_query
 def checkpoints_print(request):
     """Printable QR cards of the place's active checkpoints (print CSS, one card each)."""
     code = scope_code(request)
@@ -530,6 +545,7 @@ def people(request):
 
 
 @login_required
+@answers_bad_query
 def person_new(request):
     """Add one screened person by hand (contacts are classified at once when located)."""
     code = scope_code(request)
@@ -661,6 +677,7 @@ def person_action(request, pk: int, action: str):
 
 
 @login_required
+@answers_bad_query
 def people_import(request):
     """Upload a screening list; the report lists what was created, duplicated and transferred out."""
     code = scope_code(request)
@@ -732,6 +749,7 @@ def bulk_request(request):
 
 
 @login_required
+@answers_bad_query
 def bulk_changes(request):
     """Bulk status changes: pending ones can be approved or rejected by a second person."""
     code = scope_code(request)
@@ -905,6 +923,7 @@ def resident_check_in(request, token: str):
 
 
 @login_required
+@answers_bad_query
 def disinfection(request):
     """Schedules of the public areas with the last time done, the next due time and overdue ones;
     field workers log a disinfection, managers add or generate schedules."""
@@ -927,6 +946,7 @@ def disinfection(request):
 
 @login_required
 @require_POST
+@answers_bad_query
 def disinfection_action(request, action: str):
     """POST: ``generate`` schedules for sealed and controlled compounds, add a ``schedule``, or ``log`` one done."""
     code = request.POST.get("within") or scope_code(request)
@@ -966,6 +986,7 @@ def disinfection_action(request, action: str):
 
 
 @login_required
+@answers_bad_query
 def notices(request):
     """Notices of the place: drafts, published, withdrawn; write a new one."""
     code = scope_code(request)
@@ -1052,9 +1073,20 @@ def notice_public(request, token: str):
     return render(request, "fieldops/notice_public.html", {"notice": notice})
 
 
+def sees_configuration(user) -> bool:
+    """Whether ``user`` may read how the installation is configured (environment variable names such
+    as ``LIANFANG_WEBHOOKS``): a system operator (superuser) or a district commander. Everyone else
+    reads a plain sentence. Raises nothing."""
+    if user.is_superuser:
+        return True
+    return any(a.role == Role.DISTRICT_COMMANDER for a in active_assignments(user))
+
+
 @login_required
+@answers_bad_query
 def channels(request):
-    """Group-robot webhooks of the place (URLs masked) and whether webhooks are switched on."""
+    """Group-robot webhooks of the place (URLs masked) and whether webhooks are switched on; how to
+    switch them on (the environment variable) only for :func:`sees_configuration`."""
     from lianfang.fieldops.notify import webhooks_enabled  # noqa: PLC0415
 
     code = scope_code(request)
@@ -1082,6 +1114,7 @@ def channels(request):
             "rows": base.within(code) if code else base,
             "form": form,
             "enabled": webhooks_enabled(),
+            "sees_configuration": sees_configuration(request.user),
             **_caps(request, code),
         },
     )
@@ -1102,7 +1135,8 @@ def channel_toggle(request, pk: int):
 @login_required
 @answers_bad_query
 def alerts(request):
-    """Open alerts of the place (``?mine=1``: addressed to me), newest first; acknowledge them."""
+    """Open alerts of the place (``?mine=1``: addressed to me), newest first; acknowledge them. A
+    filter value that cannot be used is a 400 page naming the parameter and the value."""
     code = scope_code(request)
     base = Alert.objects.visible_to(request.user).select_related("recipient", "gate", "household")
     filterset = filtersets.AlertFilterSet(
@@ -1111,12 +1145,13 @@ def alerts(request):
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)
     qs = filterset.qs
-    if request.GET.get("mine"):
+    mine = _flag(request, "mine", _("addressed to me"), _("all"))
+    if mine:
         qs = qs.filter(recipient__user=request.user)
     page = _page(request, qs)
     for alert in page:
         alert.may_acknowledge = services.alert_may_acknowledge(request.user, alert)
-    return render(request, "fieldops/alerts.html", {"filterset": filterset, "page": page, "code": code})
+    return render(request, "fieldops/alerts.html", {"filterset": filterset, "page": page, "code": code, "mine": mine})
 
 
 @login_required

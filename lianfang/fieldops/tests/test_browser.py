@@ -161,3 +161,24 @@ def test_resident_checks_in_by_the_household_qr(population, community_staff, pag
     screenshot(page, "fieldops-resident-check-in-phone")
     check_in = HealthCheckIn.objects.get()
     assert (str(check_in.temperature), check_in.source, check_in.abnormal) == ("36.6", "resident", False)
+
+
+def test_grid_worker_reads_channels_without_settings(population, login_page, live_server, settings):
+    from lianfang.conftest import _user
+
+    settings.LIANFANG_WEBHOOKS = None
+    services.channel_create(
+        actor=None,
+        division=population["compound_a"],
+        name="阳光小区楼长群",
+        kind="wecom",
+        url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcdef123456",
+        is_enabled=True,
+    )
+    page = login_page(_user("grid", "grid_worker", population["compound_a"].code))
+    page.goto(f"{live_server.url}/fieldops/channels/")
+    state = page.get_by_test_id("webhooks-state").inner_text()
+    assert state == "群机器人推送未开启：不会推送任何消息。如需开启，请联系系统管理员。"
+    headings = page.get_by_test_id("channels").locator("thead th").all_inner_texts()
+    assert headings == ["名称", "类型", "区划", "Webhook 地址", "启用"]
+    assert "LIANFANG_WEBHOOKS" not in page.content()
