@@ -30,7 +30,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can
+from lianfang.accounts.selectors import can, denied_message, primary_assignment
 from lianfang.core.api import ScopedViewSetMixin
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import exporters, importers
@@ -251,10 +251,32 @@ def io_template(request):
     return response
 
 
+def _own_place(user) -> str:
+    """The code of ``user``'s widest assignment ("" without one): where a refusal says they may not act."""
+    assignment = primary_assignment(user)
+    return assignment.division.code if assignment else ""
+
+
+def may_import_or_export(user) -> bool:
+    """Whether the import/export page has anything for ``user``: EXPORT somewhere, or EDIT_REGISTRY and
+    a district, street or community in scope to import into (a grid worker of a compound has none).
+    One query at most (the import targets)."""
+    if can(user, Capability.EXPORT):
+        return True
+    return can(user, Capability.EDIT_REGISTRY) and (
+        Division.objects.visible_to(user).filter(level__in=[Level.DISTRICT, Level.STREET, Level.COMMUNITY]).exists()
+    )
+
+
 @login_required
 @require_POST
 def io_export(request):
-    """Export a division in the template layout; masked unless asked (permission, reason, watermark)."""
+    """Export a division in the template layout; masked unless asked (permission, reason, watermark).
+
+    A user without the EXPORT capability anywhere gets the 403 page naming what and where
+    (accounts.selectors.denied_message with their own place), before the form is read."""
+    if not can(request.user, Capability.EXPORT):
+        raise PermissionDenied(denied_message(Capability.EXPORT, _own_place(request.user)))
     form = ExportForm(request.POST, user=request.user)
     if not form.is_valid():
         return _index_page(request, export_form=form, status=400)
@@ -412,7 +434,8 @@ class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
 
 
 def register_navigation() -> None:
-    """Add the Import/export entry to the top bar (called from RegistryConfig.ready)."""
+    """Add the Import/export entry to the top bar (called from RegistryConfig.ready), shown only to a
+    user who may import or export somewhere (:func:`may_import_or_export`)."""
     from lianfang.core.navigation import NavItem, register  # noqa: PLC0415
 
-    register(NavItem("registry:io_index", gettext_lazy("Import/export"), order=25, capability=Capability.EDIT_REGISTRY))
+    register(NavItem("registry:io_index", gettext_lazy("Import/export"), order=25, visible=may_import_or_export))

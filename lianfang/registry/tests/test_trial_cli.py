@@ -316,3 +316,24 @@ def test_a_broken_utf16_file_is_a_file_error_not_a_crash(population, tmp_path, e
     text = out.getvalue() + str(raised.value)
     assert "  error: the file starts with a UTF-16 byte-order mark but is not UTF-16 text\n" in out.getvalue()
     assert "Traceback" not in text and "UnicodeDecodeError" not in text
+
+
+def test_a_volunteers_export_is_the_403_page_naming_what_and_where(population, client_for):
+    """New-user trial: a volunteer's POST /registry/io/export/ answered 400 with no message."""
+    import datetime as dt
+
+    from lianfang.accounts.models import RoleAssignment, User
+
+    volunteer = User.objects.create_user("volunteer")
+    RoleAssignment.objects.create(
+        user=volunteer, role="volunteer", division=population["compound_a"], starts_on=dt.date(2020, 1, 1)
+    )
+    client = client_for(volunteer)
+    en = client.post("/registry/io/export/", {"division": XIAXIYUAN}, HTTP_ACCEPT_LANGUAGE="en")
+    assert en.status_code == 403
+    assert (
+        '<p class="flash error">You may not export personal data in 下西园社区 › 阳光小区.</p>' in en.content.decode()
+    )
+    zh = client.post("/registry/io/export/", {}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.status_code == 403
+    assert '<p class="flash error">您无权在下西园社区 › 阳光小区导出个人信息。</p>' in zh.content.decode()
