@@ -1152,7 +1152,8 @@ class Validator:
         ``header_columns`` are the sheet header's ``(column index, key)`` pairs. Returns None for a blank
         row, else ``(row_no, issues, place_issue_count, household_key, contact_name, household_phone,
         resident)``: ``issues`` are the row's issues so far, the place and room ones first;
-        ``household_phone`` is None, ``("masked", text)``, ``("phone", number)`` or ``("error", Issue)``;
+        ``household_phone`` is None (none, or not a phone number: then an issue of the row, reported
+        even when the row's place or room is wrong), ``("masked", text)`` or ``("phone", number)``;
         ``resident`` is None (no usable ID number and an error) or ``(ResidentPlan or None, shown ID value,
         resident_no row id, resident_no text, ID hash)``, the ResidentPlan None when the row has an error
         that refuses the resident but a valid ID number (a later row of the same person is still a
@@ -1218,17 +1219,17 @@ class Validator:
         if contact and (problem := name_problem(contact)):
             issue("contact_name", problem)
             contact = ""
+        phone_text = text.get("household_phone", "")
+        if phone_text:  # checked on every row, whatever else is wrong with it (its place, its room)
+            if _is_masked(phone_text):
+                household_phone = ("masked", phone_text)
+            else:
+                try:
+                    household_phone = ("phone", normalize_phone(phone_text))
+                except pii.PhoneError as exc:
+                    issue("household_phone", exc)
         if node is not None and room:
             household_key = (node.code, room)
-            phone_text = text.get("household_phone", "")
-            if phone_text:
-                if _is_masked(phone_text):
-                    household_phone = ("masked", phone_text)
-                else:
-                    try:
-                        household_phone = ("phone", normalize_phone(phone_text))
-                    except pii.PhoneError as exc:
-                        household_phone = ("error", make_issue("household_phone", exc))
         # Resident
         resident = self._resident(values, text, issue, existing)
         return row_no, issues, place_issues, household_key, contact, household_phone, resident
@@ -1271,10 +1272,8 @@ class Validator:
                 kind, value = household_phone
                 if kind == "masked":
                     household.phone_masked = value
-                elif kind == "phone":
-                    household.phone = value
                 else:
-                    issues.append(value)
+                    household.phone = value
         issues.extend(read_issues[place_issues:])
         if resident is not None:
             resident = self._link_resident(*resident, issues, existing)

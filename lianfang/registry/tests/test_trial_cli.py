@@ -337,3 +337,24 @@ def test_a_volunteers_export_is_the_403_page_naming_what_and_where(population, c
     zh = client.post("/registry/io/export/", {}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert zh.status_code == 403
     assert '<p class="flash error">您无权在下西园社区 › 阳光小区导出个人信息。</p>' in zh.content.decode()
+
+
+def test_every_bad_field_of_a_row_is_reported(run_import, tmp_path):
+    """New-user trial: a ``tel:…`` household phone was not reported when the same row's compound was
+    unknown (the phone was only read for a row whose household could be placed)."""
+    header = "小区,楼栋,单元,房号,户联系电话,姓名,身份证号,性别,电话\n"
+    rows = (
+        f"无此小区,1,1,901,tel:13800138000,周十,{MAN},男,138x\n"  # unknown compound, both phones bad
+        f"阳光小区,1,1,,tel:13900139000,周十一,620103197505051033,男,\n"  # no room, bad household phone
+        f"阳光小区,1,1,902,13700137000,周十二,620103197505051092,男,\n"
+        f"阳光小区,1,1,902,tel:13700137001,周十三,620103197505051076,男,\n"  # same household, later bad phone
+    )
+    batch = run_import(write(tmp_path, "all.csv", header + rows))
+    assert issues(batch) == [
+        ("csv", 2, "小区 (A)", "无此小区", "unknown compound/village group; nearest: 阳光小区"),
+        ("csv", 2, "户联系电话 (E)", "tel:13800138000", BAD_PHONE),
+        ("csv", 2, "电话 (I)", "138x", BAD_PHONE),
+        ("csv", 3, "房号 (D)", "", "room / house number is required"),
+        ("csv", 3, "户联系电话 (E)", "tel:13900139000", BAD_PHONE),
+        ("csv", 5, "户联系电话 (E)", "tel:13700137001", BAD_PHONE),
+    ]
