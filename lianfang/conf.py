@@ -51,6 +51,40 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from exc
 
 
+# DRF's SimpleRateThrottle.parse_rate reads "<requests>/<period>" and only the period's first letter.
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """Parse a throttle rate ``<requests>/<period>`` as DRF's ``SimpleRateThrottle`` reads it
+    (rest_framework.throttling.parse_rate): a positive base-10 integer, then one of s/sec/second,
+    m/min/minute, h/hour, d/day. Returns the value unchanged; ImproperlyConfigured naming the
+    variable and value otherwise (DRF itself would fail only at the first API request, with a 500)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    count, _, period = value.strip().partition("/")
+    if not (count.isascii() and count.isdigit() and int(count) > 0 and period.strip().lower() in _RATE_PERIODS):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: use <requests>/<period> with a positive whole number and "
+            "a period of s, min, hour or day (e.g. 6000/min)"
+        )
+    return value.strip()
+
+
+def env_code(name: str, default: str, *, lengths: tuple[int, ...] = (6,)) -> str:
+    """Parse an administrative division code (GB/T 2260 / NBS statistical code): ASCII digits of one
+    of ``lengths``. Returns the code; ImproperlyConfigured naming the variable and value otherwise."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    code = value.strip()
+    if not (code.isascii() and code.isdigit() and len(code) in lengths):
+        wanted = " or ".join(str(n) for n in lengths)
+        raise ImproperlyConfigured(f"{name}={value!r} is not a division code of {wanted} digits (e.g. {default})")
+    return code
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """Parse a comma-separated list; blanks are dropped."""
     value = os.environ.get(name)

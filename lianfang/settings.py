@@ -8,7 +8,16 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.conf import decode_key, env_bool, env_int, env_list, env_str, secret_from_env_or_file
+from lianfang.conf import (
+    decode_key,
+    env_bool,
+    env_code,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+    secret_from_env_or_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LIANFANG_VAR_DIR", str(BASE_DIR / "var")))
@@ -32,7 +41,7 @@ if LIANFANG_PII_KEY == LIANFANG_LOOKUP_KEY:
 
 ALLOWED_HOSTS = env_list("LIANFANG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("LIANFANG_CSRF_TRUSTED_ORIGINS", [])
-LIANFANG_DISTRICT_CODE = env_str("LIANFANG_DISTRICT_CODE", "620103")
+LIANFANG_DISTRICT_CODE = env_code("LIANFANG_DISTRICT_CODE", "620103", lengths=(2, 4, 6))
 # Outbound group-robot webhooks (WeCom/DingTalk) for notices: off unless switched on (fieldops.notify).
 LIANFANG_WEBHOOKS = env_bool("LIANFANG_WEBHOOKS", False)
 LIANFANG_PUBLIC_URL = env_str("LIANFANG_PUBLIC_URL", "")  # base URL for links in outbound messages
@@ -174,7 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["lianfang.core.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env_str("LIANFANG_API_RATE", "6000/min")},
+    "DEFAULT_THROTTLE_RATES": {"user": env_rate("LIANFANG_API_RATE", "6000/min")},
     "EXCEPTION_HANDLER": "lianfang.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
