@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, denied_message, primary_assignment
+from lianfang.accounts.selectors import can, denied_message, place_label, primary_assignment
 from lianfang.core.forms import error_lines
-from lianfang.core.scoping import scope_for
+from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.reports import daily, days, documents, layouts, overview, services, sources, trends
 from lianfang.reports import render as rendering
@@ -59,24 +59,31 @@ def home_code(user) -> str:
 
 
 def has_reports(user) -> bool:
-    """True when the reports open for ``user``: a superuser, or a role whose widest division is a
-    district, street/town or community (a compound's grid worker, volunteer or household
-    representative has no report of their own: the navigation hides the entries for them)."""
+    """True when the reports open for ``user``: a superuser, or a role whose home division
+    (:func:`home_code`: their widest one, cut to community level) holds something they may see
+    (core.scoping.reaches) — a compound's grid worker or volunteer reads their community's report cut
+    to their part of it."""
     if user.is_superuser:
         return True
-    assignment = primary_assignment(user)
-    return assignment is not None and assignment.division.level <= Level.COMMUNITY
+    code = home_code(user)
+    return bool(code) and reaches(user, code)
 
 
 def division_for(request, *, param: str = "code") -> Division:
-    """The division asked for (``?code=``, default: the user's own), visible to the user and at district,
-    street/town or community level. Http404 otherwise; BadRequest for a malformed code."""
+    """The division asked for (``?code=``, default: the user's own), at district, street/town or
+    community level and visible to the user — or their own (:func:`home_code`) when it holds
+    something they may see (core.scoping.reaches): a compound's grid worker opens their community,
+    whose figures are then only those of rows ``visible_to`` them. Http404 otherwise; BadRequest for
+    a malformed code."""
     code = (request.GET.get(param) or "").strip() or home_code(request.user)
     if not code:
         raise Http404
     if not code.isdigit() or len(code) > 20:
         raise BadRequest(_("code %(code)s: a division code is digits") % {"code": code})
-    division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
+    visible = Division.objects.visible_to(request.user).filter(code=code)
+    if code == home_code(request.user) and reaches(request.user, code):
+        visible = Division.objects.all()  # their own community, cut to their part of it
+    division = get_object_or_404(visible, code=code)
     if division.level < Level.DISTRICT or division.level > Level.COMMUNITY:
         raise Http404
     return division
@@ -142,6 +149,16 @@ def overview_page(request):
 # ------------------------------------------------------------------------------------------ daily report
 
 
+def _part_label(user, division: Division) -> str:
+    """ "" when ``user`` sees all of ``division``; else the places of it they see, as readers name
+    them (accounts.selectors.place_label, joined by ", "): the report is cut to those."""
+    scope = scope_for(user)
+    if scope.covers_code(division.code):
+        return ""
+    roots = [root for root in scope.codes if root.startswith(division.code)]
+    return ", ".join(place_label(root) for root in roots)
+
+
 @login_required
 def daily_page(request):
     """The daily report as of ``?date=`` for ``?code=``: paragraph and tables with drill-downs, the
@@ -176,6 +193,7 @@ def daily_page(request):
             "reopen_form": ReopenForm(initial={"code": division.code, "date": day}),
             "children": _children(request.user, division),
             "crumbs": _crumbs(request.user, division),
+            "part": _part_label(request.user, division),
             "query": f"code={division.code}&date={day.isoformat()}",
             "place_extra": f"date={day.isoformat()}",
         },

@@ -89,3 +89,30 @@ def test_unknown_source_and_bad_input(scene, client_for, district_commander):
     bad = client.get(f"{reverse('reports:records', args=['positive_pools'])}?state=lost")
     assert bad.status_code == 400 and "lost" in bad.content.decode()
     assert client.get(f"{reverse('reports:overview')}?code={scene['compound_a'].code}").status_code == 404
+
+
+def test_a_grid_worker_reads_the_daily_report_of_their_part(scene, client_for, api_for):
+    """New-user trial: a grid worker (scope: one compound) got 404 on /reports/daily/. They read their
+    community's report cut to their compound, told so; another community stays a 404."""
+    import datetime as dt
+
+    from lianfang.accounts.models import RoleAssignment, User
+    from lianfang.core.navigation import items_for
+
+    grid = User.objects.create_user("grid-a")
+    RoleAssignment.objects.create(
+        user=grid, role="grid_worker", division=scene["compound_a"], starts_on=dt.date(2020, 1, 1)
+    )
+    client = client_for(grid)
+    zh = client.get(reverse("reports:daily"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.status_code == 200 and zh.context["division"].code == XIA
+    name = scene["compound_a"].short_name
+    assert (
+        f'<p class="flash" data-testid="daily-part">这些数字只涵盖下西园社区中您可查看的部分：下西园社区 › {name}。</p>'
+        in (zh.content.decode())
+    )
+    en = client.get(reverse("reports:daily"), HTTP_ACCEPT_LANGUAGE="en")
+    assert f"The figures cover only the part of 下西园社区 you may see: 下西园社区 › {name}." in en.content.decode()
+    assert reverse("reports:daily") in [url for url, _label in items_for(grid)]
+    for code in (SHANG, XIYUAN):
+        assert client.get(f"{reverse('reports:daily')}?code={code}").status_code == 404
