@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 ACTION_LABELS: dict[str, object] = {
     # generic (any app)
@@ -298,6 +298,18 @@ DETAIL_LABELS: dict[str, object] = {
     "workers": pgettext_lazy("audit detail", "Workers"),
     "workers_created": pgettext_lazy("audit detail", "Workers created"),
     "workers_unchanged": pgettext_lazy("audit detail", "Workers unchanged"),
+    "areas": pgettext_lazy("audit detail", "Control areas"),
+    "check_in_readings": pgettext_lazy("audit detail", "Check-in readings"),
+    "check_ins": pgettext_lazy("audit detail", "Check-ins"),
+    "contacts": pgettext_lazy("audit detail", "Contacts"),
+    "disinfections": pgettext_lazy("audit detail", "Disinfections"),
+    "exit_passes": pgettext_lazy("audit detail", "Exit passes"),
+    "missed_check_ins": pgettext_lazy("audit detail", "Missed check-ins"),
+    "patrols": pgettext_lazy("audit detail", "Patrols"),
+    "requests": pgettext_lazy("audit detail", "Service requests"),
+    "samples": pgettext_lazy("audit detail", "Samples"),
+    "shifts": pgettext_lazy("audit detail", "Duty shifts"),
+    "tubes": pgettext_lazy("audit detail", "Tubes"),
 }
 
 
@@ -331,3 +343,10 @@ def detail_items(detail: dict | None) -> list[tuple[str, str]]:
     """``AuditEntry.detail`` as ``[(label, value)]`` for display, in stored order: keys by their
     translated labels (DETAIL_LABELS), values formatted by ``_detail_value`` (local times)."""
     return [(detail_label(str(key)), _detail_value(value)) for key, value in (detail or {}).items()]
+
+
+def labelled_counts(counts: dict) -> str:
+    """Counts as a reader reads them, in the active language: ``{"households": 12, "residents": 40}``
+    → "住户 12，居民 40" / "Households 12, Residents 40" (keys by :func:`detail_label`, in the given
+    order). For the management commands' summaries (make demo)."""
+    return pgettext("list separator", ", ").join(f"{detail_label(str(k))} {v}" for k, v in counts.items())

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lianfang.accounts.models import User
 from lianfang.accounts.selectors import demo_places
@@ -82,6 +84,22 @@ def scenario_present(district: Division) -> bool:
     return Operation.objects.filter(district=district, name=OPERATION_NAME).exists()
 
 
+# What ``say`` calls each step of the scenario (``manage.py demo_scenario -v 2``), by function name.
+STEP_LABELS = {
+    "_zones": gettext_lazy("infection and control areas"),
+    "_workforce": gettext_lazy("workforce"),
+    "_screening": gettext_lazy("testing round"),
+    "_requests": gettext_lazy("service requests"),
+    "_duty": gettext_lazy("gate duty"),
+    "_patrol": gettext_lazy("patrol"),
+    "_contacts": gettext_lazy("contacts"),
+    "_monitoring": gettext_lazy("home monitoring"),
+    "_disinfection": gettext_lazy("disinfection"),
+    "_notice": gettext_lazy("notice"),
+    "_ticks": gettext_lazy("scheduled jobs"),
+}
+
+
 def scenario_run(
     *, district: Division, seed: int = 42, now: dt.datetime | None = None, say: Callable[[str], None] = lambda m: None
 ) -> ScenarioReport:
@@ -98,13 +116,19 @@ def scenario_run(
     places = demo_places(district)
     compound = places["compound"]
     if compound.level != Level.COMPOUND or not Household.objects.filter(path__startswith=compound.code).exists():
-        raise ScenarioError(f"{compound.code} has no generated households: run generate_population first")
+        raise ScenarioError(
+            _("%(code)s has no generated households: run generate_population first") % {"code": compound.code}
+        )
     users = {u.username: u for u in User.objects.filter(username__in=DEMO_USERNAMES)}
     missing = sorted(set(DEMO_USERNAMES) - set(users))
     if missing:
-        raise ScenarioError(f"demo users missing ({', '.join(missing)}): run create_demo_users first")
+        raise ScenarioError(
+            _("demo users missing (%(users)s): run create_demo_users first") % {"users": ", ".join(missing)}
+        )
     if Operation.objects.filter(district=district, status=OperationStatus.OPEN).exists():
-        raise ScenarioError(f"{district.code} already has an open operation not opened by the demo: nothing done")
+        raise ScenarioError(
+            _("%(code)s already has an open operation not opened by the demo: nothing done") % {"code": district.code}
+        )
     now = now or timezone.now()
     ctx = _Ctx(
         district=district,
@@ -133,7 +157,7 @@ def scenario_run(
             _ticks,
         ):
             step(ctx)
-            say(f"{step.__name__.strip('_')}: done")
+            say(_("%(step)s: done") % {"step": STEP_LABELS[step.__name__]})
     return ctx.report
 
 
@@ -205,7 +229,10 @@ def _workforce(ctx: _Ctx) -> None:
         )
         pool.extend(more[: 6 - len(pool)])
     if len(pool) < 3:
-        raise ScenarioError(f"{ctx.street.code} has {len(pool)} workers: the generated workforce is missing")
+        raise ScenarioError(
+            _("%(code)s has %(n)d workers: the generated workforce is missing")
+            % {"code": ctx.street.code, "n": len(pool)}
+        )
     ctx.state["guards"] = [volunteer, *logins, *pool]
 
 

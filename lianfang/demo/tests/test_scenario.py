@@ -135,3 +135,45 @@ def test_second_run_changes_nothing(demo_world):
     call_command("demo_scenario", "--code", "620103", "--seed", "42", stdout=out)
     assert out.getvalue().strip() == "Demo scenario of 620103 already present: nothing changed."
     assert table_counts() == demo_world["counts"]
+
+
+def test_make_demo_commands_speak_the_active_language(demo_world):
+    """New-user trial: ``make demo`` printed English counts and sentences in zh-Hans. Re-run on the
+    demo world, each command says so in Chinese (the default) and in English."""
+    import re
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import translation
+
+    from lianfang.conftest import QILIHE, SHARED_DIVISIONS
+
+    def run(language, *args):
+        out = StringIO()
+        with translation.override(language):
+            call_command(*args, stdout=out)
+        return [line for line in out.getvalue().splitlines() if line.strip()]
+
+    source = ("load_divisions", "--source", str(SHARED_DIVISIONS), "--code", QILIHE)
+    population = ("generate_population", "--code", QILIHE, "--scale", "0.002", "--seed", "7")
+    zh = {
+        "divisions": run("zh-hans", *source),
+        "population": run("zh-hans", *population),
+        "users": run("zh-hans", "create_demo_users", "--code", QILIHE),
+        "scenario": run("zh-hans", "demo_scenario", "--code", QILIHE),
+    }
+    assert zh["divisions"][0].startswith("620103 的区划已是最新：未做任何更改（")
+    assert "社区 " in zh["divisions"][0] and "=" not in zh["divisions"][0]
+    assert zh["population"][-1].startswith("620103 的人口已存在（") and "工作人员" in zh["population"][-1]
+    assert zh["users"][0].startswith("演示登录（所有账号密码：")
+    assert "超级用户（/admin/）" in zh["users"][-1]
+    assert zh["scenario"] == ["620103 的演示场景已存在：未做任何更改。"]
+    english_words = re.compile(r"\b(?!admin\b)[a-z]{4,}\b")  # usernames (commander, street...) stand alone
+    for name, lines in zh.items():
+        for line in lines:
+            if name == "users" and line.startswith("  "):
+                continue  # a login row: username, role label (Chinese), place
+            assert not english_words.search(line.replace("lianfang-demo", "")), (name, line)  # the password
+    assert run("en", "demo_scenario", "--code", QILIHE) == ["Demo scenario of 620103 already present: nothing changed."]
+    assert run("en", *source)[0].startswith("Divisions of 620103 already up to date: nothing changed (")
+    assert run("en", "create_demo_users", "--code", QILIHE)[0].startswith("Demo logins (password for all: ")

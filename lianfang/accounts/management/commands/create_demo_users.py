@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Role
 from lianfang.accounts.selectors import demo_places
@@ -13,17 +14,19 @@ from lianfang.divisions.models import Division, Level
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) one demo user per role in a district and print the logins."
+    @property
+    def help(self) -> str:  # argparse needs a str: translated when the parser is built
+        return _("Create (or refresh) one demo user per role in a district and print the logins.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--code", required=True, help="district code")
+        parser.add_argument("--code", required=True, help=_("district code"))
 
     def handle(self, *args, code, **options):
         password = os.environ.get("LIANFANG_DEMO_PASSWORD", "lianfang-demo")
         try:
             district = Division.objects.get(code=code, level=Level.DISTRICT)
         except Division.DoesNotExist:
-            raise CommandError(f"district {code} is not loaded") from None
+            raise CommandError(_("district %(code)s is not loaded") % {"code": code}) from None
         try:
             places = demo_places(district)
         except LookupError as exc:
@@ -54,9 +57,11 @@ class Command(BaseCommand):
             division=None,
             superuser=True,
         )
-        rows.append(("admin", "superuser (/admin/)", district))
+        rows.append(("admin", _("superuser (/admin/)"), district))
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {password})"))
+        self.stdout.write(
+            self.style.SUCCESS(_("Demo logins (password for all: %(password)s)") % {"password": password})
+        )
         for username, label, division in rows:
             self.stdout.write(f"  {username:<15} {str(label):<28} {division.short_name} ({division.code})")
         self.stdout.write("")

@@ -5,26 +5,32 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
+from lianfang.core.audit_labels import labelled_counts
 from lianfang.demo.services import ScenarioError, scenario_run
 from lianfang.divisions.models import Division, Level
 
 
 class Command(BaseCommand):
-    help = (
-        "Write the demo scenario (an infection, its areas, a testing round, service requests, gate duty, "
-        "contacts, monitoring, disinfection, a notice) through the services; re-run safe."
-    )
+    @property
+    def help(self) -> str:  # argparse needs a str: translated when the parser is built
+        return _(
+            "Write the demo scenario (an infection, its areas, a testing round, service requests, gate duty, "
+            "contacts, monitoring, disinfection, a notice) through the services; re-run safe."
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("--code", required=True, help="district code, e.g. 620103")
-        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--code", required=True, help=_("district code, e.g. 620103"))
+        parser.add_argument("--seed", type=int, default=42, help=_("random seed (default 42)"))
 
     def handle(self, *args, code, seed, **options):
         try:
             district = Division.objects.get(code=code, level=Level.DISTRICT)
         except Division.DoesNotExist:
-            raise CommandError(f"district {code} is not loaded: run load_divisions --code {code} first") from None
+            raise CommandError(
+                _("district %(code)s is not loaded: run load_divisions --code %(code)s first") % {"code": code}
+            ) from None
         started = time.perf_counter()
 
         def say(message: str) -> None:
@@ -36,12 +42,17 @@ class Command(BaseCommand):
         except ScenarioError as exc:
             raise CommandError(str(exc)) from exc
         if not report.created:
-            self.stdout.write(f"Demo scenario of {code} already present: nothing changed.")
+            self.stdout.write(_("Demo scenario of %(code)s already present: nothing changed.") % {"code": code})
             return
-        counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo scenario in {report.compound.short_name} ({report.compound.code}), seed {seed}: {counts} "
-                f"in {time.perf_counter() - started:.1f} s."
+                _("Demo scenario in %(place)s (%(code)s), seed %(seed)s: %(counts)s in %(seconds).1f s.")
+                % {
+                    "place": report.compound.short_name,
+                    "code": report.compound.code,
+                    "seed": seed,
+                    "counts": labelled_counts(report.counts),
+                    "seconds": time.perf_counter() - started,
+                }
             )
         )

@@ -8,6 +8,7 @@ import tracemalloc
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from lianfang.core.audit_labels import labelled_counts
 from lianfang.divisions.models import Division
 from lianfang.registry.generator import generate_population
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--code", required=True, help=_("district code, e.g. 620103"))
         parser.add_argument("--scale", type=float, default=0.1, help=_("1.0 = about 0.56 M residents (default 0.1)"))
-        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--seed", type=int, default=42, help=_("random seed (default 42)"))
         parser.add_argument("--measure-memory", action="store_true", help=_("report peak Python memory (tracemalloc)"))
 
     def handle(self, *args, code, scale, seed, measure_memory, **options):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
-        extra = ", ".join(f"{k} {v}" for k, v in report.extra.items())
+        extra = labelled_counts(report.extra)
         figures = {
             "code": code,
             "scale": scale,
