@@ -340,9 +340,10 @@ def _detail_value(value) -> str:
 
 
 def detail_items(detail: dict | None) -> list[tuple[str, str]]:
-    """``AuditEntry.detail`` as ``[(label, value)]`` for display, in stored order: keys by their
-    translated labels (DETAIL_LABELS), values formatted by ``_detail_value`` (local times)."""
-    return [(detail_label(str(key)), _detail_value(value)) for key, value in (detail or {}).items()]
+    """``AuditEntry.detail`` as ``[(label, value)]`` for display, ordered by key (PostgreSQL's jsonb
+    does not keep the written order, so the same entry reads the same on both databases): keys by
+    their translated labels (DETAIL_LABELS), values formatted by ``_detail_value`` (local times)."""
+    return [(detail_label(str(key)), _detail_value(value)) for key, value in sorted((detail or {}).items())]
 
 
 def labelled_counts(counts: dict) -> str:

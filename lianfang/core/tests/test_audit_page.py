@@ -102,17 +102,17 @@ def test_detail_keys_are_translated_and_its_times_local(district_commander, comm
     zh = client.get("/audit/?action=export", HTTP_ACCEPT_LANGUAGE="zh-hans")
     masked = ("q", "6201**********8316")
     assert [d for *_rest, d in zh.context["rows"]] == [
-        [("行数", "3"), ("未脱敏", "否"), ("时间", "2026-11-30 00:30:00"), ("格式", "xlsx"), masked]
+        [("时间", "2026-11-30 00:30:00"), ("格式", "xlsx"), masked, ("行数", "3"), ("未脱敏", "否")]
     ]
     cell = zh.content.decode().split('data-testid="audit-detail">', 1)[1].split("</small>", 1)[0]
     assert cell == (
-        "行数: <code>3</code>; 未脱敏: <code>否</code>; 时间: <code>2026-11-30 00:30:00</code>; "
-        "格式: <code>xlsx</code>; q: <code>6201**********8316</code>"
+        "时间: <code>2026-11-30 00:30:00</code>; 格式: <code>xlsx</code>; q: <code>6201**********8316</code>; "
+        "行数: <code>3</code>; 未脱敏: <code>否</code>"
     )
     assert "+00:00" not in zh.content.decode() and "620103201109028316" not in zh.content.decode()
     en = client.get("/audit/?action=export", HTTP_ACCEPT_LANGUAGE="en")
     assert [d for *_rest, d in en.context["rows"]] == [
-        [("Rows", "3"), ("Unmasked", "no"), ("At", "2026-11-30 00:30:00"), ("Format", "xlsx"), masked]
+        [("At", "2026-11-30 00:30:00"), ("Format", "xlsx"), masked, ("Rows", "3"), ("Unmasked", "no")]
     ]
 
 
