@@ -3,6 +3,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from lianfang.conftest import SHARED_DIVISIONS
 from lianfang.divisions.models import Division, Kind, Level
@@ -40,7 +41,10 @@ def test_second_run_changes_nothing_and_says_so(capsys):
     before = list(Division.objects.values_list("code", "name", "geometry"))
     call_command("load_divisions", "--source", str(SHARED_DIVISIONS), "--code", "620103")
     out = capsys.readouterr().out
-    assert "nothing changed" in out
+    assert "620103 的区划已是最新：未做任何更改（" in out  # zh-Hans, the default
+    with translation.override("en"):
+        call_command("load_divisions", "--source", str(SHARED_DIVISIONS), "--code", "620103")
+    assert "Divisions of 620103 already up to date: nothing changed (" in capsys.readouterr().out
     assert list(Division.objects.values_list("code", "name", "geometry")) == before
 
 
