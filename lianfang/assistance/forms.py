@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.assistance.models import Category, Channel, CheckInResult, FiledBy, Outcome, Priority
+from lianfang.assistance.selectors import NOT_A_HANDOFF_CANDIDATE
 
 URGENCY_CHOICES = [("", _("Not stated")), *Priority.choices]
 
@@ -95,13 +96,11 @@ class StepForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
-NOT_A_HANDOFF_CANDIDATE = _("“%(value)s” is not one of the people this request can be handed off to.")
-
-
 class HandOffForm(forms.Form):
     """Offer a ticket to someone else. ``candidates`` are the only users offered and accepted
     (``selectors.handoff_candidates``); any other ``to`` — not a number, unknown, or a user outside that
-    list — is a field error naming the value. ``cleaned_data["to"]`` is the chosen User."""
+    list — is a field error naming the value. ``cleaned_data["to"]`` is the chosen User (the service
+    checks it again: services.service_request_hand_off is where the rule lives)."""
 
     to = forms.TypedChoiceField(
         label=_("Hand off to"), coerce=int, error_messages={"invalid_choice": NOT_A_HANDOFF_CANDIDATE}

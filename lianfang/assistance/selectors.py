@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lianfang.assistance.models import (
     OPEN_STATUSES,
@@ -244,6 +245,8 @@ def timeline(ticket: ServiceRequest, *, public_only: bool = False) -> list[Ticke
 
 
 HANDOFF_CANDIDATES_LIMIT = 50
+NOT_A_HANDOFF_CANDIDATE = _("“%(value)s” is not one of the people this request can be handed off to.")
+"""The refusal of a hand-off target outside :func:`handoff_candidates` (services, form and API)."""
 
 
 def handoff_candidates(ticket: ServiceRequest) -> list:
@@ -252,7 +255,8 @@ def handoff_candidates(ticket: ServiceRequest) -> list:
     responsible people of its household's chain (workforce), less its current assignee, at most
     HANDOFF_CANDIDATES_LIMIT, each one able to handle it (``services.can_handle``: in their scope).
 
-    The hand-off form offers exactly this list, and the page and the API accept no one else."""
+    The hand-off form offers exactly this list, and ``services.service_request_hand_off`` accepts no
+    one else (whoever calls it: page, API, another app)."""
     from lianfang.accounts.models import RoleAssignment, User  # noqa: PLC0415
     from lianfang.accounts.roles import ROLE_CAPABILITIES, Capability  # noqa: PLC0415
     from lianfang.assistance import adapters, services  # noqa: PLC0415

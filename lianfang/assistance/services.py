@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
-from lianfang.assistance import adapters, hooks, rules
+from lianfang.assistance import adapters, hooks, rules, selectors
 from lianfang.assistance.models import (
     FINAL_STATUSES,
     LINKABLE_STATUSES,
@@ -540,12 +540,21 @@ def service_request_hand_off(*, actor, ticket: ServiceRequest, to, note: str = "
     """Offer ``ticket`` to user ``to`` (转交). Nothing changes hands until ``to`` accepts it
     (:func:`service_request_accept`): the current assignee stays answerable, and no clock changes.
 
-    ``to`` must be able to handle the ticket (HANDLE_REQUESTS in scope). Raises ValidationError
-    (``to``), StatusConflict (the ticket is fulfilled or final), PermissionDenied."""
+    ``to`` is a User or a user id, and must be one of the people the hand-off form offers
+    (``selectors.handoff_candidates(ticket)``: able to handle the ticket, not its assignee) — the one
+    place this rule lives, for the page, the API and any other caller. Anyone else (None, an unknown
+    id, someone outside that list) raises ValidationError ``{"to": ["“<value>” is not one of the
+    people this request can be handed off to."]}`` (the user by name, an id as given) and writes
+    nothing. Also raises StatusConflict (the ticket is fulfilled or final, or changed meanwhile) and
+    PermissionDenied (the actor may not handle it)."""
     now = _now(at)
     _require_handler(actor, ticket)
-    if to is None or not can_handle(to, ticket):
-        raise ValidationError({"to": _("%s cannot handle this request (no permission in its area)") % (to,)})
+    wanted = getattr(to, "pk", to)
+    target = next((u for u in selectors.handoff_candidates(ticket) if u.pk == wanted), None)
+    if target is None:
+        value = "" if to is None else str(to)[:40]
+        raise ValidationError({"to": [selectors.NOT_A_HANDOFF_CANDIDATE % {"value": value}]})
+    to = target
     with transaction.atomic():
         fresh = _fresh(ticket)
         if fresh.status not in OPEN_STATUSES:

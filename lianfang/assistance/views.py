@@ -58,7 +58,7 @@ from lianfang.assistance.models import (
     TicketEvent,
 )
 from lianfang.core import audit
-from lianfang.core.filters import bad_query_response
+from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_id
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household
@@ -70,13 +70,12 @@ PAGE_SIZE = 50
 
 
 def _area_code(request) -> str:
-    """The division code asked for (``?code=``), default the user's own; 404 when outside their scope."""
-    code = (request.GET.get("code") or "").strip()
+    """The division code asked for (``?code=``), default the user's own. Raises BadQuery (a 400 naming
+    ``code`` and the value) when it is not 1-20 digits, Http404 when it lies outside their scope."""
+    code = query_code(request.GET, "code")
     if not code:
         assignment = primary_assignment(request.user)
         return assignment.division.code if assignment and assignment.grants_subtree else settings.LIANFANG_DISTRICT_CODE
-    if not code.isdigit():
-        raise Http404
     scope = scope_for(request.user)
     if not (scope.everything or scope.covers_code(code) or any(root.startswith(code) for root in scope.codes)):
         raise Http404
@@ -134,14 +133,30 @@ def _visible_ticket(request, pk: int) -> ServiceRequest:
 
 # ------------------------------------------------------------------------------------------ board and lists
 
+DEFAULT_DAYS, MAX_DAYS = 7, 366
+
+
+def _days(params) -> int:
+    """``days`` of the board's median times: a whole number of days 1 … MAX_DAYS, DEFAULT_DAYS when
+    absent or empty. Raises BadQuery naming ``days`` and the value for anything else (``abc``, ``0``,
+    ``9999``): never clamped or ignored."""
+    raw = (params.get("days") or "").strip()
+    if not raw:
+        return DEFAULT_DAYS
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_DAYS):
+        message = _("“%(value)s” is not a number of days from 1 to %(most)d")
+        raise BadQuery({"days": [message % {"value": raw[:40], "most": MAX_DAYS}]})
+    return int(raw)
+
 
 @login_required
+@answers_bad_query
 def index(request):
-    """Open and overdue tickets by community and category, median times, load per assignee."""
+    """Open and overdue tickets by community and category, median times over the last ``days`` days
+    (:func:`_days`), load per assignee. A malformed ``code`` or ``days`` is a 400 page naming it."""
     code = _area_code(request)
     now = timezone.now()
-    days = int(request.GET["days"]) if request.GET.get("days", "").isdigit() else 7
-    days = min(max(days, 1), 366)
+    days = _days(request.GET)
     since = now - dt.timedelta(days=days)
     board = selectors.open_board(user=request.user, code=code, now=now)
     return render(
@@ -350,10 +365,12 @@ def ticket_export(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def new_ticket(request):
     """A staff member (nurse, guard, volunteer) or hotline operator files a need on behalf of a household:
-    ``?household=<id>`` picks it; otherwise ``?q=`` searches households in scope by address."""
-    household_id = request.GET.get("household") or request.POST.get("household")
+    ``?household=<id>`` picks it (not an id: a 400 page naming it; out of scope: 404); otherwise ``?q=``
+    searches households in scope by address."""
+    household_id = query_id(request.GET, "household") or query_id(request.POST, "household")
     households = None
     query = request.GET.get("q", "").strip()
     if not household_id:
@@ -362,8 +379,6 @@ def new_ticket(request):
                 Household.objects.visible_to(request.user).filter(address__contains=query).order_by("path", "room")[:30]
             )
         return render(request, "assistance/new.html", {"households": households, "query": query})
-    if not str(household_id).isdigit():
-        raise Http404
     household = get_object_or_404(Household.objects.visible_to(request.user), pk=household_id)
     members = list(household.residents.filter(is_deceased=False).order_by("birth_date"))
     form = IntakeForm(request.POST or None, members=members)
@@ -435,9 +450,10 @@ def alert_read(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def qr_sheet(request):
     """Printable QR stickers for every household under ``?code=`` (a compound, building or unit): each
-    household's live link, minted where missing (audited)."""
+    household's live link, minted where missing (audited). A malformed ``code`` is a 400 page naming it."""
     code = _area_code(request)
     if len(code) < 15:
         return render(request, "assistance/qr_sheet.html", {"code": code, "too_wide": True})
@@ -602,10 +618,12 @@ def check_in(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def medicine_new(request):
-    """Put a chronic-illness medicine on file (``?household=<id>``), or record a new stock count."""
-    household_id = request.GET.get("household") or ""
-    if not household_id.isdigit():
+    """Put a chronic-illness medicine on file (``?household=<id>``), or record a new stock count. A
+    ``household`` that is not an id is a 400 page naming it; absent or out of scope, a 404."""
+    household_id = query_id(request.GET, "household")
+    if household_id is None:
         raise Http404
     household = get_object_or_404(Household.objects.visible_to(request.user), pk=household_id)
     members = list(household.residents.filter(is_deceased=False).order_by("birth_date"))

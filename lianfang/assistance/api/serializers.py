@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
-from lianfang.assistance.forms import NOT_A_HANDOFF_CANDIDATE
 from lianfang.assistance.models import (
     Category,
     Channel,
@@ -19,6 +18,7 @@ from lianfang.assistance.models import (
     SupplyPlan,
     TicketEvent,
 )
+from lianfang.assistance.selectors import NOT_A_HANDOFF_CANDIDATE
 
 API_CHANNELS = [Channel.STAFF, Channel.HOTLINE, Channel.API, Channel.MONITORING, Channel.PROACTIVE]
 
@@ -144,7 +144,7 @@ class HandOffTargetField(serializers.IntegerField):
 
 class HandOffSerializer(serializers.Serializer):
     """``to``: the user id of one of the people the ticket page offers for a hand-off
-    (``selectors.handoff_candidates``; the view refuses anyone else with a 400 naming the value)."""
+    (``selectors.handoff_candidates``; the service refuses anyone else: a 400 naming the value)."""
 
     to = HandOffTargetField(
         help_text="user id of the person offered the ticket: one of those the ticket page offers for a hand-off"

@@ -30,7 +30,6 @@ from lianfang.assistance.api.serializers import (
     TriageSerializer,
 )
 from lianfang.assistance.filtersets import ServiceRequestFilterSet
-from lianfang.assistance.forms import NOT_A_HANDOFF_CANDIDATE
 from lianfang.assistance.models import ExitPass, Intake, ServiceRequest, SupplyPlan
 from lianfang.core.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
 from lianfang.registry.models import Household, Resident
@@ -160,18 +159,15 @@ class ServiceRequestViewSet(
     @action(detail=True, methods=["post"], url_path="hand-off")
     def hand_off(self, request, pk=None):
         """Offer the ticket to another user; it changes hands only when they accept. ``to`` must be one of
-        the people the ticket page offers (``selectors.handoff_candidates``): anyone else is a 400 naming
-        the value; 403 for a caller who may not handle the ticket."""
+        the people the ticket page offers (``selectors.handoff_candidates``, checked by the service):
+        anyone else is a 400 naming the value; 403 for a caller who may not handle the ticket."""
         ticket = self.get_object()
         if not services.can_handle(request.user, ticket):
             raise PermissionDenied(_("You may not handle service request %s.") % ticket)
         body = HandOffSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        wanted = body.validated_data["to"]
-        to = next((u for u in selectors.handoff_candidates(ticket) if u.pk == wanted), None)
-        if to is None:
-            raise ValidationError({"to": [NOT_A_HANDOFF_CANDIDATE % {"value": wanted}]})
-        return self._act(services.service_request_hand_off, ticket=ticket, to=to, note=body.validated_data["note"])
+        to, note = body.validated_data["to"], body.validated_data["note"]
+        return self._act(services.service_request_hand_off, ticket=ticket, to=to, note=note)
 
     @extend_schema(responses=TicketEventSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -1,7 +1,9 @@
-"""New-user trial findings: the hand-off accepts only the people the form offers (page and API), the
-ticket's zone tier in the reader's language, and refused actions name fields by their labels."""
+"""New-user trial findings: the hand-off accepts only the people the form offers (page, API and the
+service itself), the ticket's zone tier in the reader's language, and refused actions name fields by
+their labels."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -176,7 +178,35 @@ def test_refused_confirm_names_the_service_field_by_its_label(grid, accepted, cl
     assert len(messages) == 1 and messages[0].startswith("备注：") and "note" not in messages[0]
 
 
-@pytest.mark.parametrize("value", ["abc", "", "-1"])
-def test_medicine_form_with_a_household_that_is_not_a_number_is_404(grid, client_for, value):
+@pytest.mark.parametrize(("value", "status"), [("abc", 400), ("", 404), ("-1", 400)])
+def test_medicine_form_without_a_household_is_404_and_with_one_that_is_not_an_id_400(grid, client_for, value, status):
     response = client_for(grid["staff_user"]).get(reverse("assistance:medicine_new"), {"household": value})
-    assert response.status_code == 404
+    assert response.status_code == status  # the 400 names the value (test_bad_queries)
+
+
+# ---- the hand-off rule lives in the service: anyone outside the offered people is refused there
+
+
+@pytest.mark.parametrize("who", ["admin", "assignee", "outsider", "unknown id", "none", "text"])
+def test_service_refuses_a_target_outside_the_offered_people_and_writes_nothing(grid, accepted, admin, outsider, who):
+    to = {
+        "admin": admin,  # may handle anything, but holds no role here: not offered
+        "assignee": grid["staff_user"],  # already holds it: not offered
+        "outsider": outsider,
+        "unknown id": 999999,
+        "none": None,
+        "text": "abc",
+    }[who]
+    offered = {u.pk for u in selectors.handoff_candidates(accepted)}
+    assert getattr(to, "pk", to) not in offered
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        services.service_request_hand_off(actor=grid["staff_user"], ticket=accepted, to=to, note="换人")
+    value = "" if to is None else str(to)
+    assert refused.value.message_dict == {"to": [f"「{value}」不是可以转交此诉求的人员。"]}
+    _nothing_offered(accepted)
+
+
+def test_service_accepts_an_offered_target_as_a_user_or_an_id(grid, accepted):
+    cadre = grid["cadre_user"]
+    ticket = services.service_request_hand_off(actor=grid["staff_user"], ticket=accepted, to=cadre.pk, note="换人")
+    assert ticket.offered_to == cadre and ticket.assignee == grid["staff_user"]
