@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.filters import CODE_VALIDATOR
 from lianfang.screening.models import Exemption, PoolingMode
 
 CODES_HELP = _("Division codes separated by commas or spaces (a street, community, compound, building...)")
@@ -23,7 +24,7 @@ class RoundForm(forms.Form):
 
 class SiteForm(forms.Form):
     name = forms.CharField(label=_("Site name"), max_length=120)
-    code = forms.RegexField(regex=r"^\d{6,20}$", label=_("Place (division code)"), max_length=20)
+    code = forms.CharField(label=_("Place (division code)"), validators=[CODE_VALIDATOR])
     planned_people = forms.IntegerField(label=_("Planned people"), min_value=0, initial=2500)
 
 
@@ -46,5 +47,30 @@ class ExemptForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
+MIN_PERCENT, MAX_PERCENT = 0.001, 50
+
+
+class PercentField(forms.FloatField):
+    """A prevalence in percent, MIN_PERCENT … MAX_PERCENT (a finite number); every error is the one
+    message naming the text typed (“0” is not a percentage from 0.001 to 50), not the parsed float."""
+
+    default_error_messages = {"invalid": _("“%(value)s” is not a percentage from 0.001 to 50")}
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=MIN_PERCENT, max_value=MAX_PERCENT, **kwargs)
+
+    def clean(self, value):
+        if value in self.empty_values:
+            return super().clean(value)
+        try:
+            return super().clean(value)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": str(value)[:40]}
+            ) from exc
+
+
 class AdvisorForm(forms.Form):
-    percent = forms.FloatField(label=_("Prevalence (%)"), min_value=0.001, max_value=50, required=False)
+    """``percent``: a prevalence typed in (optional); a bad value is an error naming it."""
+
+    percent = PercentField(label=_("Prevalence (%)"), required=False)

@@ -405,5 +405,12 @@ def grouping_names() -> str:
     """The allowed coverage groupings for a message in the active language: each translated name
     with its parameter value (``社区 community、小区 compound、楼栋 building``; in English the name is
     the value: ``community, compound, building``)."""
-    names = [key if str(name) == key else f"{name} {key}" for key, name in LEVEL_NAMES.items()]
+    return allowed_names(LEVEL_NAMES.items())
+
+
+def allowed_names(choices) -> str:
+    """The allowed values of a query parameter for a message in the active language: ``choices`` are
+    ``(value, label)`` pairs; each label (translated) is followed by the value to type, unless they
+    read the same (``待办 open、已完成 done、已取消 cancelled``; in English ``open, done, cancelled``)."""
+    names = [key if str(name).lower() == key.lower() else f"{name} {key}" for key, name in choices]
     return pgettext("list separator", ", ").join(names)

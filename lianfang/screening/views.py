@@ -24,7 +24,8 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
 from lianfang.conf import env_int
-from lianfang.core.filters import BadQuery, answers_bad_query
+from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_id
+from lianfang.core.forms import error_lines
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import Household
 from lianfang.registry.selectors import search_residents
@@ -209,7 +210,7 @@ def _round_post(request, rnd: TestingRound):
         if action == "site":
             form = SiteForm(request.POST)
             if not form.is_valid():
-                raise ValidationError(form.errors.as_text())
+                raise ValidationError(error_lines(form))
             division = get_object_or_404(Division.objects.visible_to(request.user), code=form.cleaned_data["code"])
             services.site_create(
                 actor=request.user,
@@ -221,7 +222,7 @@ def _round_post(request, rnd: TestingRound):
         elif action == "desk":
             form = DeskForm(request.POST)
             if not form.is_valid():
-                raise ValidationError(form.errors.as_text())
+                raise ValidationError(error_lines(form))
             site = get_object_or_404(
                 SamplingSite.objects.visible_to(request.user), pk=form.cleaned_data["site"], round=rnd
             )
@@ -298,9 +299,11 @@ def _url(name, *args):
 @login_required
 @answers_bad_query
 def missed_repeatedly(request):
-    """People missed in one or more of the last N rounds under a division. ``n`` (1-20, default the
-    rule set's window) out of range or not a whole number is a 400 page naming it (:func:`_rounds_back`)."""
-    code = request.GET.get("code") or _home_code(request.user)
+    """People missed in one or more of the last N rounds under a division (``code``, default the
+    caller's own). ``n`` (1-20, default the rule set's window) out of range or not a whole number is a
+    400 page naming it (:func:`_rounds_back`), and so is a ``code`` that is not 1-20 digits; an
+    unknown or out-of-scope code is a 404."""
+    code = query_code(request.GET, "code") or _home_code(request.user)
     division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
     n = _rounds_back(request.GET)
     rounds, people = selectors.missed_repeatedly(user=request.user, code=division.code, n=n)
@@ -342,7 +345,8 @@ def tasks(request, pk: int):
     status = request.GET.get("status") or TaskStatus.OPEN
     if status not in TaskStatus.values:
         message = _("“%(value)s” is not a task status (allowed: %(allowed)s)")
-        raise BadQuery({"status": [message % {"value": status, "allowed": ", ".join(TaskStatus.values)}]})
+        allowed = selectors.allowed_names(TaskStatus.choices)  # by their names in the reader's language
+        raise BadQuery({"status": [message % {"value": status[:40], "allowed": allowed}]})
     qs = qs.filter(status=status)
     return _page(request, "screening/tasks.html", {"round": rnd, "tasks": qs[:300], "status": status})
 
@@ -456,13 +460,16 @@ def household_qr(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def results(request):
-    """Upload lab results (CSV/XLSX); held lines; results pending longer than 24 h."""
+    """Upload lab results (CSV/XLSX); held lines; results pending longer than 24 h. Resolving a held
+    line (POST ``resolve``: its id) that is not an id is a 400 page naming it; out of scope, a 404."""
     can_run = can(request.user, Capability.RUN_ROUNDS)
     form = ResultUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and can_run:
-        if request.POST.get("resolve"):
-            exception = get_object_or_404(ResultException.objects.visible_to(request.user), pk=request.POST["resolve"])
+        resolve = query_id(request.POST, "resolve")
+        if resolve is not None:
+            exception = get_object_or_404(ResultException.objects.visible_to(request.user), pk=resolve)
             try:
                 services.exception_resolve(actor=request.user, exception=exception, note=request.POST.get("note", ""))
             except ValidationError as exc:
@@ -527,11 +534,17 @@ def follow_ups(request):
 
 
 @login_required
+@answers_bad_query
 def follow_up_detail(request, pk: int):
-    """A follow-up: members (masked) and their retests, steps with deadlines, notices sent."""
+    """A follow-up: members (masked) and their retests, steps with deadlines, notices sent. Marking a
+    step done (POST ``step``: its id) with a value that is not an id is a 400 page naming it; a step
+    of another follow-up, a 404."""
     fu = get_object_or_404(PoolFollowUp.objects.visible_to(request.user).select_related("tube", "round"), pk=pk)
     if request.method == "POST":
-        step = get_object_or_404(PoolFollowUpStep.objects.filter(follow_up=fu), pk=request.POST.get("step"))
+        step_id = query_id(request.POST, "step")
+        if step_id is None:
+            raise Http404
+        step = get_object_or_404(PoolFollowUpStep.objects.filter(follow_up=fu), pk=step_id)
         try:
             services.follow_up_step_done(actor=request.user, step=step, note=request.POST.get("note", ""))
         except (ValidationError, PermissionDenied) as exc:
@@ -557,12 +570,15 @@ def follow_up_detail(request, pk: int):
 @login_required
 def pool_advisor(request):
     """Dorfman-optimal pool size and, for 5/10/20-in-1, expected tests and temporary isolations per
-    1,000 people at the recent positivity (or a prevalence typed in)."""
+    1,000 people at the recent positivity (or a prevalence typed in: ``percent``; not a number from
+    0.001 to 50 is a 400 page naming it, never silently replaced by the recent positivity)."""
     r = services.rules()
-    recent = advisor.recent_positivity(user=request.user, days=r.positivity_window_days)
     form = AdvisorForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return bad_query_response(request, form.errors)
+    recent = advisor.recent_positivity(user=request.user, days=r.positivity_window_days)
     p = None
-    if form.is_valid() and form.cleaned_data["percent"]:
+    if form.is_bound and form.cleaned_data["percent"]:
         p = form.cleaned_data["percent"] / 100
     elif recent.p is not None:
         p = recent.p

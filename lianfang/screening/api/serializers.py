@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from lianfang.core.filters import CODE_VALIDATOR
 from lianfang.screening.models import (
     LabResult,
     PoolFollowUp,
@@ -43,10 +44,14 @@ class RoundSerializer(serializers.ModelSerializer):
 
 
 class RoundCreateSerializer(serializers.Serializer):
-    """Open a round over division ``codes`` or control area ``control_area``; ``deadline`` optional."""
+    """Open a round over division ``codes`` or control area ``control_area``; ``deadline`` optional.
+    A code that is not 1-20 digits is a 400 naming it: ``{"codes": {"0": ["“abc” is not a division
+    code (1 to 20 digits)"]}}`` (the key is its position in the list)."""
 
     name = serializers.CharField(max_length=120)
-    codes = serializers.ListField(child=serializers.RegexField(r"^\d{6,20}$"), required=False, default=list)
+    codes = serializers.ListField(
+        child=serializers.CharField(validators=[CODE_VALIDATOR]), required=False, default=list
+    )
     control_area = serializers.IntegerField(required=False, allow_null=True, default=None)
     deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
@@ -62,7 +67,7 @@ class SiteSerializer(serializers.ModelSerializer):
 class SiteCreateSerializer(serializers.Serializer):
     round = serializers.IntegerField()
     name = serializers.CharField(max_length=120)
-    division = serializers.RegexField(r"^\d{6,20}$")
+    division = serializers.CharField(validators=[CODE_VALIDATOR])
     planned_people = serializers.IntegerField(min_value=0, default=0)
 
 

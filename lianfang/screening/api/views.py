@@ -30,8 +30,10 @@ from rest_framework.throttling import UserRateThrottle
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
+from lianfang.assistance.filtersets import YesNoFilter
 from lianfang.conf import env_int, env_str
 from lianfang.core.api import ScopedReadOnlyViewSet
+from lianfang.core.filters import APIFilterSet
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division
 from lianfang.screening import selectors, services
@@ -270,6 +272,17 @@ class TubeViewSet(ScopedReadOnlyViewSet):
     filterset_fields = ["round", "desk", "task", "status", "result", "barcode"]
 
 
+class SampleFilterSet(APIFilterSet):
+    """Filters of the samples list: ``round``, ``tube`` (ids in scope), ``purpose`` (a choice) and
+    ``unregistered`` (yes/no: ``true``/``false``/``1``/``0``; anything else is a 400 naming it)."""
+
+    unregistered = YesNoFilter()
+
+    class Meta:
+        model = Sample
+        fields = ["round", "tube", "purpose", "unregistered"]
+
+
 class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     """Samples in scope (masked). POST is one desk or task submission (services.desk_submit): the
     Idempotency-Key header is the submission key. 201/200 applied, 409 refused (stored, replayed),
@@ -278,7 +291,7 @@ class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 
     queryset = Sample.objects.order_by("-taken_at", "-id")
     serializer_class = s.SampleSerializer
-    filterset_fields = ["round", "tube", "purpose", "unregistered"]
+    filterset_class = SampleFilterSet
 
     def get_authenticators(self):
         # the schema shows the usual token scheme (DeskTokenAuthentication takes the same header)
@@ -306,7 +319,7 @@ class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         data = s.SampleCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not data.validated_data["desk"] and not data.validated_data["task"]:
-            raise exceptions.ValidationError({"desk": "give a desk or a task"})
+            raise exceptions.ValidationError({"desk": [_("Give a desk or a task (the id of one of them).")]})
         code, body, headers = _submit(request.user, data.validated_data, request.headers.get("Idempotency-Key", ""))
         return Response(body, status=code, headers=headers)
 
@@ -456,7 +469,7 @@ class LabResultViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedRea
         assignment = primary_assignment(request.user)
         path = assignment.division.code if assignment else (request.user.is_superuser and "62") or ""
         if not path:
-            raise PermissionDenied("no role")
+            raise PermissionDenied(_("You hold no role: results are recorded under your division, and you have none."))
         lines = [
             services.ResultLine(
                 line=i + 1, barcode=ln["barcode"], value=ln["result"], lab=ln["lab"], reported=ln["reported_at"] or ""
