@@ -2,7 +2,8 @@
 
 - :func:`shipped_values` — the rule set shipped by migration 0002 (restored by
   :func:`ensure_field_rule_set` for tests that flush the database).
-- :func:`in_force` — the :class:`~lianfang.fieldops.models.FieldRuleSet` in force on a day.
+- :func:`in_force` — the :class:`~lianfang.fieldops.models.FieldRuleSet` in force on a day;
+  :func:`rules_on` the same for a day someone asked for (a ValidationError naming it when none was).
 - :func:`shift_windows` — the shifts of a pattern that start on a local day, as aware datetimes.
 - :func:`gate_decide` — the decision at a gate for a tier, direction, purpose and pass.
 - :func:`quarantine_plan` — phases and test days of a contact under a zone rule set, counted from
@@ -48,6 +49,24 @@ def in_force(day: dt.date | None = None) -> FieldRuleSet:
     if found is None:
         raise FieldRuleSet.DoesNotExist(f"no field rule set in force on {day}")
     return found
+
+
+def rules_on(day: dt.date, param: str = "day") -> FieldRuleSet:
+    """:func:`in_force` for a day a person or client asked for. Raises ValidationError ``{param:
+    [message]}`` naming the day and that no field rule set was in force then (with the first day one
+    was) — a 400 on pages and in the API, never FieldRuleSet.DoesNotExist (a 500)."""
+    try:
+        return in_force(day)
+    except FieldRuleSet.DoesNotExist:
+        first = FieldRuleSet.objects.order_by("effective_from").values_list("effective_from", flat=True).first()
+        if first is None:
+            message = _("No field rule set was in force on %(day)s.") % {"day": day.isoformat()}
+        else:
+            message = _("No field rule set was in force on %(day)s (the first took effect on %(first)s).") % {
+                "day": day.isoformat(),
+                "first": first.isoformat(),
+            }
+        raise ValidationError({param: [message]}) from None
 
 
 # ------------------------------------------------------------------------------------------ validation

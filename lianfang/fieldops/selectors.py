@@ -141,9 +141,10 @@ def roster_coverage(*, user, code: str, day: dt.date) -> list[GateCoverage]:
     A gate whose tier is in the field rule set's ``duty_tiers`` needs a guard around the clock;
     every hour of the day without an assigned guard (a shift planned, on duty or completed, with a
     worker) is a gap, counted per gate (guards beyond the first do not add coverage). Queries: the
-    gates, the tiers (two), the shifts — four in all, whatever the number of gates.
+    gates, the tiers (two), the shifts — four in all, whatever the number of gates. Raises
+    ValidationError ``{"day": [...]}`` naming the day when no field rule set was in force then.
     """
-    rules = field_rules.in_force(day)
+    rules = field_rules.rules_on(day)
     start, end = field_rules.day_bounds(day)
     gates = list(Gate.objects.visible_to(user).within(code).filter(is_active=True).select_related("division"))
     tiers = tier_keys_of_paths([g.path for g in gates], on=day) if gates else {}

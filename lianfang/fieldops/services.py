@@ -302,7 +302,7 @@ def duty_roster_generate(*, actor, code: str, day: dt.date) -> RosterReport:
     PermissionDenied without MANAGE_WORKFORCE at ``code``.
     """
     _require(actor, SETUP, code)
-    rules = field_rules.in_force(day)
+    rules = field_rules.rules_on(day)
     gates = list(Gate.objects.within(code).filter(is_active=True))
     tiers = selectors.tier_keys_of_paths([g.path for g in gates], on=day) if gates else {}
     report = RosterReport(day=day)
@@ -473,7 +473,11 @@ def duty_missed_flag(*, now: dt.datetime | None = None) -> dict[str, int]:
                 message=shift.gate.name,
                 recipient=selectors.responsible_worker(shift.path, on=timezone.localdate(shift.starts_at)),
                 gate=shift.gate,
-                detail={"shift": shift.pk, "guard": shift.worker.name, "starts_at": shift.starts_at.isoformat()},
+                detail={
+                    "shift": shift.pk,
+                    "guard": shift.worker.name,
+                    "starts_at": timezone.localtime(shift.starts_at).isoformat(),
+                },
                 at=now,
             )
             counts["missed"] += 1
@@ -489,7 +493,11 @@ def duty_missed_flag(*, now: dt.datetime | None = None) -> dict[str, int]:
             message=shift.gate.name,
             recipient=selectors.responsible_worker(shift.path, on=timezone.localdate(shift.starts_at)),
             gate=shift.gate,
-            detail={"shift": shift.pk, "starts_at": shift.starts_at.isoformat(), "ends_at": shift.ends_at.isoformat()},
+            detail={
+                "shift": shift.pk,
+                "starts_at": timezone.localtime(shift.starts_at).isoformat(),
+                "ends_at": timezone.localtime(shift.ends_at).isoformat(),
+            },
             at=now,
         )
         counts["uncovered"] += int(created)
@@ -648,7 +656,11 @@ def patrol_round_finish(
                 dedupe_key=f"patrol:{patrol.pk}",
                 message=", ".join(names)[:300],
                 recipient=selectors.responsible_worker(patrol.path, on=timezone.localdate(at)),
-                detail={"round": patrol.pk, "missed": missed, "started_at": patrol.started_at.isoformat()},
+                detail={
+                    "round": patrol.pk,
+                    "missed": missed,
+                    "started_at": timezone.localtime(patrol.started_at).isoformat(),
+                },
                 at=at,
             )
     patrol.status, patrol.finished_at, patrol.missed = status, at, missed
@@ -1729,7 +1741,7 @@ def health_check_in_record(
         raise ValidationError(
             {"day": _("already checked in today at %(t)s") % {"t": timezone.localtime(first.at).strftime("%H:%M")}}
         )
-    rules = field_rules.in_force(day)
+    rules = field_rules.rules_on(day, "at")
     abnormal = temperature >= rules.fever_threshold or bool(set(symptoms) & set(rules.abnormal_symptoms or []))
     with transaction.atomic():
         try:
@@ -1982,7 +1994,7 @@ def disinfection_overdue_flag(*, now: dt.datetime | None = None) -> int:
             dedupe_key=f"disinfection:{schedule.pk}:{schedule.due_at:%Y%m%d%H%M}",
             message=f"{schedule.division.short_name} {schedule.place}",
             recipient=selectors.responsible_worker(schedule.path, on=timezone.localdate(now)),
-            detail={"schedule": schedule.pk, "due_at": schedule.due_at.isoformat()},
+            detail={"schedule": schedule.pk, "due_at": timezone.localtime(schedule.due_at).isoformat()},
             at=now,
         )
         raised += int(created)

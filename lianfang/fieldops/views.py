@@ -206,6 +206,10 @@ def roster(request):
     managers generate the roster, assign guards and add gates."""
     code = scope_code(request)
     day = _day(request)
+    try:
+        rules = field_rules.rules_on(day)
+    except ValidationError as exc:
+        raise BadQuery(exc.message_dict) from None
     coverage = selectors.roster_coverage(user=request.user, code=code, day=day) if code else []
     from lianfang.workforce.models import Worker  # noqa: PLC0415
 
@@ -219,7 +223,7 @@ def roster(request):
             "coverage": coverage,
             "workers": workers,
             "form": forms.GateForm(initial={"division": code}),
-            "patterns": _pattern_labels(field_rules.in_force(day).shift_patterns, request.LANGUAGE_CODE),
+            "patterns": _pattern_labels(rules.shift_patterns, request.LANGUAGE_CODE),
             **_caps(request, code),
         },
     )

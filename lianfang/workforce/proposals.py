@@ -36,7 +36,7 @@ from lianfang.workforce.models import (
     WorkerCategory,
     active_on_q,
 )
-from lianfang.workforce.selectors import coverage, households_without_representative, worker_loads
+from lianfang.workforce.selectors import coverage, households_without_representative, rules_on, worker_loads
 from lianfang.workforce.services import GapFill
 
 L1, L2, L3, L4 = (ResponsibilityLevel.L1, ResponsibilityLevel.L2, ResponsibilityLevel.L3, ResponsibilityLevel.L4)
@@ -190,9 +190,10 @@ def _propose_units(user, division: Division, day: dt.date, rules: GridRuleSet) -
 
 def propose_gap_fill(*, user, division: Division, on: dt.date | None = None, limit: int = 500) -> list[Proposal]:
     """Proposals for every gap under ``division`` on ``on`` (L1-L3 units first, then up to ``limit``
-    households without a representative, in address order). Reads only; see the module docstring."""
+    households without a representative, in address order). Reads only; see the module docstring.
+    Raises ValidationError ``{"on": [...]}`` when no grid rule set was in force on the day."""
     day = on or timezone.localdate()
-    rules = GridRuleSet.in_force(day)
+    rules = rules_on(day)
     return _propose_units(user, division, day, rules) + _propose_households(user, division, day, rules, limit)
 
 

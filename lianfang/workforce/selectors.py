@@ -13,10 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Length, Substr
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import Household
@@ -42,6 +44,24 @@ def scoped(model, user) -> QuerySet:
 
 def _day(on: dt.date | None) -> dt.date:
     return on or timezone.localdate()
+
+
+def rules_on(day: dt.date, param: str = "on") -> GridRuleSet:
+    """The GridRuleSet in force on ``day``. Raises ValidationError ``{param: [message]}`` naming the day
+    and that no grid rule set was in force then (with the first day one was, when there is one) — a
+    400 on pages and in the API, never GridRuleSet.DoesNotExist."""
+    try:
+        return GridRuleSet.in_force(day)
+    except GridRuleSet.DoesNotExist:
+        first = GridRuleSet.objects.order_by("effective_from").values_list("effective_from", flat=True).first()
+        if first is None:
+            message = _("No grid rule set was in force on %(day)s.") % {"day": day.isoformat()}
+        else:
+            message = _("No grid rule set was in force on %(day)s (the first took effect on %(first)s).") % {
+                "day": day.isoformat(),
+                "first": first.isoformat(),
+            }
+        raise ValidationError({param: [message]}) from None
 
 
 # ---------------------------------------------------------------------------------- chain, in bulk
@@ -213,7 +233,7 @@ def overloaded_representatives(*, user, code: str, on: dt.date | None = None) ->
     """``[(worker, active households)]`` for representatives above the overload threshold of the rule
     set in force on ``on``, most loaded first (households counted under ``code`` only)."""
     day = _day(on)
-    rows = _overloaded(user, code, day, GridRuleSet.in_force(day).overload_threshold)
+    rows = _overloaded(user, code, day, rules_on(day).overload_threshold)
     workers = Worker.objects.in_bulk([r["worker_id"] for r in rows])
     return [(workers[r["worker_id"]], r["n"]) for r in rows]
 
@@ -264,10 +284,10 @@ def coverage(*, user, division: Division, on: dt.date | None = None) -> Coverage
     whatever the size of the district (no per-household loop: a unit or building holds many). Rows
     exist for a district, street or community (its children); the totals always cover the whole
     subtree. The overload threshold is the GridRuleSet in force on the day. Raises
-    GridRuleSet.DoesNotExist when no rule set is in force.
+    ValidationError ``{"on": [...]}`` naming the day when no rule set was in force then (:func:`rules_on`).
     """
     day = _day(on)
-    rules = GridRuleSet.in_force(day)
+    rules = rules_on(day)
     code = division.code
     children = (
         list(Division.objects.filter(parent=division).order_by("code")) if division.level <= Level.COMMUNITY else []

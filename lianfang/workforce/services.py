@@ -33,6 +33,7 @@ from lianfang.workforce.models import (
     Worker,
     WorkerCategory,
 )
+from lianfang.workforce.selectors import rules_on
 
 ONE_DAY = dt.timedelta(days=1)
 FAR_FUTURE = dt.date(9999, 12, 31)
@@ -333,10 +334,7 @@ def _eligible(worker: Worker, level: int, rules: GridRuleSet) -> bool:
 
 
 def _rules(day: dt.date) -> GridRuleSet:
-    try:
-        return GridRuleSet.in_force(day)
-    except GridRuleSet.DoesNotExist:
-        raise ValidationError({"starts_on": _("no grid rule set is in force on %s") % day}) from None
+    return rules_on(day, "starts_on")
 
 
 def _unit_label(assignment: ResponsibilityAssignment) -> str:

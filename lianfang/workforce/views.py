@@ -286,9 +286,9 @@ def coverage(request):
     responsible at each level, people responsible outside their scope, overloaded representatives."""
     try:
         division, day, form = _division_and_day(request)
+        report = selectors.coverage(user=request.user, division=division, on=day)
     except ValidationError as exc:
         return _bad_request(request, exc)
-    report = selectors.coverage(user=request.user, division=division, on=day)
     return render(
         request,
         "workforce/coverage.html",
@@ -338,8 +338,11 @@ def problems(request):
             request, selectors.outside_scope_assignments(user=request.user, code=division.code, on=day)
         )
     else:
+        try:
+            context["threshold"] = selectors.rules_on(day).overload_threshold
+        except ValidationError as exc:
+            return _bad_request(request, exc)
         context["overloaded"] = selectors.overloaded_representatives(user=request.user, code=division.code, on=day)
-        context["threshold"] = selectors.GridRuleSet.in_force(day).overload_threshold
     return render(request, "workforce/problems.html", context)
 
 
@@ -363,7 +366,10 @@ def proposal(request):
             return redirect(f"{reverse('workforce:proposal')}?{_query(code=division.code, on=day.isoformat())}")
         messages.success(request, _("%(n)d assignments created.") % {"n": len(created)})
         return redirect(f"{reverse('workforce:coverage')}?{_query(code=division.code, on=day.isoformat())}")
-    lines = propose_gap_fill(user=request.user, division=division, on=day)
+    try:
+        lines = propose_gap_fill(user=request.user, division=division, on=day)
+    except ValidationError as exc:
+        return _bad_request(request, exc)
     return render(
         request,
         "workforce/proposal.html",

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
 from drf_spectacular.drainage import has_override, set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -28,6 +31,11 @@ def _inline_enums(fields):
         elif isinstance(field, serializers.ListField) and isinstance(field.child, serializers.ChoiceField):
             set_override(field, "field", {"type": "array", "items": _enum(field.child.choices)})
     return fields
+
+
+def local_iso(moment: dt.datetime) -> str:
+    """An aware datetime as ISO 8601 in local time (settings.TIME_ZONE: ``…+08:00``)."""
+    return timezone.localtime(moment).isoformat()
 
 
 class Serializer(serializers.Serializer):
@@ -150,7 +158,7 @@ class GateCoverageSerializer(Serializer):
     gaps = serializers.SerializerMethodField()
 
     def get_gaps(self, obj) -> list[list[str]]:
-        return [[a.isoformat(), b.isoformat()] for a, b in obj.gaps]
+        return [[local_iso(a), local_iso(b)] for a, b in obj.gaps]
 
 
 # ------------------------------------------------------------------------------------------ patrols
@@ -546,8 +554,31 @@ class NoticeWithdrawSerializer(Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class LocalTimesJSONField(serializers.JSONField):
+    """A JSON object whose ISO datetimes with an offset (stored in UTC by older writes) are answered
+    in local time (``+08:00``), like every other datetime of the API; other values as they are."""
+
+    def to_representation(self, value):
+        if isinstance(value, dict):
+            return {key: _local_if_datetime(item) for key, item in value.items()}
+        return value
+
+
+def _local_if_datetime(value):
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            return local_iso(parsed)
+    return value
+
+
 class FieldAlertSerializer(ModelSerializer):
-    """An alert raised by field work, for a named worker."""
+    """An alert raised by field work, for a named worker (``detail`` times in local time)."""
+
+    detail = LocalTimesJSONField(read_only=True)
 
     class Meta:
         model = m.Alert

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet, ScopedViewSetMixin
-from lianfang.core.filters import query_code, query_day, query_id
+from lianfang.core.filters import BadQuery, query_code, query_day, query_id
 from lianfang.divisions.models import Division
 from lianfang.fieldops import briefing, filtersets, selectors, services
 from lianfang.fieldops import models as m
@@ -76,6 +76,21 @@ def within_or_own(request) -> str:
     from lianfang.fieldops.views import scope_code  # noqa: PLC0415 (pages import this module's peers)
 
     return query_code(request.query_params, "within") or scope_code(request)
+
+
+COVERAGE_PARAMETERS = ("within", "day")
+
+
+def refuse_unknown_parameters(request, accepted: tuple[str, ...]) -> None:
+    """Raise BadQuery ``{"<name>": ["…"]}`` for every query parameter not in ``accepted`` (or DRF's
+    ``format``), naming it and the accepted ones — for an endpoint without filters or pages, where an
+    ignored parameter would silently answer something else than was asked."""
+    unknown = [name for name in request.query_params if name not in (*accepted, "format")]
+    if unknown:
+        message = _("“%(name)s” is not a parameter of this endpoint (accepted: %(accepted)s)")
+        raise BadQuery(
+            {name[:40]: [message % {"name": name[:40], "accepted": ", ".join(accepted)}] for name in unknown}
+        )
 
 
 def division_for(request, code: str) -> Division:
@@ -161,10 +176,13 @@ class GateViewSet(ScopedCreateViewSet):
         ],
         responses=s.GateCoverageSerializer(many=True),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def coverage(self, request):
         """Uncovered hours per gate on ``day`` (default today) under ``within`` (default: the caller's
-        own division)."""
+        own division): every gate at once, not paged. Any other query parameter (``page_size``,
+        ``on``, …) is a 400 naming it and the accepted ones; a day with no field rule set in force a
+        400 naming the day."""
+        refuse_unknown_parameters(request, COVERAGE_PARAMETERS)
         code = division_for(request, within_or_own(request)).code
         day = query_day(request.query_params, "day", timezone.localdate())
         rows = selectors.roster_coverage(user=request.user, code=code, day=day)

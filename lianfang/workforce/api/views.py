@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from lianfang.accounts.selectors import primary_assignment
-from lianfang.core.api import ScopedReadOnlyViewSet
+from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet
 from lianfang.divisions.models import Division
 from lianfang.workforce import selectors
 from lianfang.workforce.api.serializers import (
@@ -68,10 +68,11 @@ class AssignmentViewSet(ScopedReadOnlyViewSet):
     filterset_class = AssignmentFilterSet
 
 
-class CoverageView(generics.GenericAPIView):
+class CoverageView(BadQueryMixin, generics.GenericAPIView):
     """Coverage of the responsibility grid under ``code`` (default: the caller's division) on ``on``
     (default: today): households without a representative, units without L1-L3, people outside their
-    scope, overloaded representatives; totals and one row per child division. 404 out of scope."""
+    scope, overloaded representatives; totals and one row per child division. 404 out of scope; 400
+    ``{"on": ["…"]}`` naming the day when no grid rule set was in force then."""
 
     serializer_class = CoverageSerializer
     pagination_class = None
