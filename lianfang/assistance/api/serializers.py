@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -19,6 +20,7 @@ from lianfang.assistance.models import (
     TicketEvent,
 )
 from lianfang.assistance.selectors import NOT_A_HANDOFF_CANDIDATE
+from lianfang.core.filters import IdField
 
 API_CHANNELS = [Channel.STAFF, Channel.HOTLINE, Channel.API, Channel.MONITORING, Channel.PROACTIVE]
 
@@ -89,15 +91,26 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
         return sorted({i.channel for i in obj.intakes.all()})
 
 
+class RowIdField(serializers.IntegerField):
+    """A row id (1 … 2**63 − 1, core.filters.IdField); anything else is refused naming the value
+    (“x” is not an id (a whole number)), not DRF's bare "A valid integer is required."."""
+
+    def to_internal_value(self, data):
+        try:
+            return IdField().clean(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
 class ServiceRequestCreateSerializer(serializers.Serializer):
     """File a need. Send an ``Idempotency-Key`` header to make retries safe: the same key from the same
     user returns the first answer and writes nothing. A need the household already has open links to
     that ticket (``linked`` true, status 200) instead of opening another (status 201)."""
 
-    household = serializers.IntegerField()
+    household = RowIdField()
     category = serializers.ChoiceField(choices=Category.choices)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    resident = serializers.IntegerField(required=False, allow_null=True, default=None)
+    resident = RowIdField(required=False, allow_null=True, default=None)
     resident_urgency = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=10, help_text=f"empty or {_values(Priority.choices)}"
     )

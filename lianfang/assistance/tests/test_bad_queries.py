@@ -102,3 +102,13 @@ def test_household_that_is_not_an_id_is_a_400_naming_it(grid, client_for, name, 
 def test_household_out_of_scope_is_still_a_404(grid, client_for, name):
     h3 = grid["h3"]  # 上西园: not the community staff's
     assert client_for(grid["staff_user"]).get(reverse(name), {"household": h3.pk}, **ZH).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("household", "x", "「x」不是编号（应为整数）"), ("resident", "0", "「0」不是编号（编号从1开始）")],
+)
+def test_api_create_names_a_household_or_resident_that_is_not_an_id(grid, api_for, field, value, message):
+    body = {"household": grid["h1"].pk, "category": "other", field: value}
+    response = api_for(grid["staff_user"]).post("/api/v1/service-requests/", body, format="json", **ZH)
+    assert (response.status_code, response.json()) == (400, {field: [message]})
