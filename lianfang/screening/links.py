@@ -54,11 +54,14 @@ def rule_set_key(district_code: str) -> str:
     return selectors.current_rule_set(district_code).key
 
 
-def control_area_nodes(area_id: int) -> tuple[str, list]:
-    """``(district code, [Division])`` of zones ControlArea ``area_id``; raises LookupError when missing."""
+def control_area_nodes(area_id: int, user) -> tuple[str, list]:
+    """``(district code, [Division])`` of zones ControlArea ``area_id`` as ``user`` may read it
+    (``ControlArea.objects.visible_to``); raises LookupError when it is missing or invisible to them
+    (the same answer, so an id names no place the user cannot see)."""
     from lianfang.zones.models import ControlArea  # noqa: PLC0415
 
-    area = ControlArea.objects.filter(pk=area_id).select_related("operation__district").first()
+    areas = ControlArea.objects.visible_to(user)
+    area = areas.filter(pk=area_id).select_related("operation__district").first()
     if area is None:
         raise LookupError(area_id)
     return area.operation.district.code, [n.division for n in area.nodes.select_related("division")]

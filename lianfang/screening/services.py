@@ -190,7 +190,9 @@ def round_open(
     building, bedridden or disabled residents elsewhere one home-visit task each (domain.md §4, §7).
     ``deadline`` defaults to ``at`` + the rule set's regional round deadline (24 h). Raises
     ValidationError (no name, no nodes, nodes of several districts or above a district, deadline not
-    after ``at``) and PermissionDenied (RUN_ROUNDS at the nodes' common division).
+    after ``at``; ``{"control_area": …}`` for an area that does not exist or that ``actor`` may not
+    read, the same words for both, checked before any permission so the error names no place) and
+    PermissionDenied (RUN_ROUNDS at the nodes' common division).
     """
     at = _now(at)
     errors: dict[str, str] = {}
@@ -200,10 +202,10 @@ def round_open(
     nodes = list(nodes)
     if control_area_id is not None:
         try:
-            _district, nodes = links.control_area_nodes(control_area_id)
+            _district, nodes = links.control_area_nodes(control_area_id, actor)
         except LookupError:
-            errors["control_area_id"] = _("no control area %(id)s") % {"id": control_area_id}
-    if not nodes and "control_area_id" not in errors:
+            errors["control_area"] = _("%(id)s does not exist or is outside your scope") % {"id": control_area_id}
+    if not nodes and "control_area" not in errors:
         errors["nodes"] = _("choose at least one division")
     districts = {n.code[:6] for n in nodes}
     if len(districts) > 1:

@@ -1,0 +1,54 @@
+"""Second new-user trial: an id or code of something the user cannot read is answered exactly like an
+unknown one (a field error naming the value), never with a message naming its place."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+ROUNDS = "api:screening-round-list"
+
+
+@pytest.fixture
+def hidden_area(population, district_commander, qilihe):
+    """A sealed area over 园林小区 (上西园): invisible to 下西园's community staff."""
+    from lianfang.zones.services import control_area_approve, control_area_declare, operation_open
+
+    operation = operation_open(actor=district_commander, district=qilihe, name="处置", started_on=dt.date(2022, 3, 27))
+    sealed = operation.rule_set.tiers.get(key="sealed")
+    area = control_area_declare(
+        actor=district_commander, operation=operation, tier=sealed, nodes=[population["compound_b"]]
+    )
+    control_area_approve(actor=district_commander, area=area)
+    return area
+
+
+def test_round_page_answers_an_invisible_control_area_like_an_unknown_one(client_for, community_staff, hidden_area):
+    from lianfang.screening.models import TestingRound
+
+    client = client_for(community_staff)
+    assert client.get(reverse("api:control-area-detail", args=[hidden_area.pk])).status_code == 404
+    body = {"name": "t", "codes": "620103001001", "deadline": "2026-12-02T10:00"}
+    for area_id in (hidden_area.pk, 999999):
+        page = client.post(
+            reverse("screening:round_new"), {**body, "control_area": area_id}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+        assert page.status_code == 200
+        assert page.context["form"].errors == {"control_area": [f"{area_id} 不存在或不在您的范围内"]}
+        assert "园林小区" not in page.content.decode()
+    assert not TestingRound.objects.exists()
+
+
+def test_round_api_answers_an_invisible_control_area_like_an_unknown_one(api_for, community_staff, hidden_area):
+    api = api_for(community_staff)
+    for n, area_id in enumerate((hidden_area.pk, 999999)):
+        response = api.post(
+            reverse(ROUNDS),
+            {"name": "t", "codes": [], "control_area": area_id},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"round-area-{n:04}",
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+        assert response.status_code == 400
+        assert response.json() == {"control_area": [f"{area_id} 不存在或不在您的范围内"]}
