@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from lianfang.accounts.models import User
 from lianfang.accounts.selectors import demo_places
@@ -86,17 +86,17 @@ def scenario_present(district: Division) -> bool:
 
 # What ``say`` calls each step of the scenario (``manage.py demo_scenario -v 2``), by function name.
 STEP_LABELS = {
-    "_zones": gettext_lazy("infection and control areas"),
-    "_workforce": gettext_lazy("workforce"),
-    "_screening": gettext_lazy("testing round"),
-    "_requests": gettext_lazy("service requests"),
-    "_duty": gettext_lazy("gate duty"),
-    "_patrol": gettext_lazy("patrol"),
-    "_contacts": gettext_lazy("contacts"),
-    "_monitoring": gettext_lazy("home monitoring"),
-    "_disinfection": gettext_lazy("disinfection"),
-    "_notice": gettext_lazy("notice"),
-    "_ticks": gettext_lazy("scheduled jobs"),
+    "_zones": pgettext_lazy("demo step", "infection and control areas"),
+    "_workforce": pgettext_lazy("demo step", "workforce"),
+    "_screening": pgettext_lazy("demo step", "testing round"),
+    "_requests": pgettext_lazy("demo step", "service requests"),
+    "_duty": pgettext_lazy("demo step", "gate duty"),
+    "_patrol": pgettext_lazy("demo step", "patrol"),
+    "_contacts": pgettext_lazy("demo step", "contacts"),
+    "_monitoring": pgettext_lazy("demo step", "home monitoring"),
+    "_disinfection": pgettext_lazy("demo step", "disinfection"),
+    "_notice": pgettext_lazy("demo step", "notice"),
+    "_ticks": pgettext_lazy("demo step", "scheduled jobs"),
 }
 
 

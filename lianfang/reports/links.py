@@ -34,12 +34,15 @@ class Links:
     """The drill-down URLs for division ``code`` as of ``day`` (``today``: whether ``day`` is today,
     when the owning apps' live lists are right)."""
 
-    def __init__(self, code: str, day: dt.date, *, today: bool):
+    def __init__(self, code: str, day: dt.date, *, today: bool, population_code: str | None = ""):
         self.code, self.day, self.today = code, day, today
+        # the division page behind the population figure: ``code`` unless the reader sees only part of
+        # it (their own compound's page), None when they see no division page in it at all
+        self.population_code = code if population_code == "" else population_code
 
     # registry, zones
     def population(self):
-        return url("divisions:detail", self.code)
+        return url("divisions:detail", self.population_code) if self.population_code else None
 
     def tier(self, key: str):
         return url("zones:index", tier=key, within=self.code, active_on=self.day.isoformat())

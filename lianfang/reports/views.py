@@ -62,7 +62,7 @@ def has_reports(user) -> bool:
     """True when the reports open for ``user``: a superuser, or a role whose home division
     (:func:`home_code`: their widest one, cut to community level) holds something they may see
     (core.scoping.reaches) — a compound's grid worker or volunteer reads their community's report cut
-    to their part of it."""
+    to their part of it; a household representative has no report."""
     if user.is_superuser:
         return True
     assignment = primary_assignment(user)
@@ -70,7 +70,9 @@ def has_reports(user) -> bool:
         return False
     if assignment.division.level <= Level.COMMUNITY:  # their own division: no query (every page asks)
         return True
-    return reaches(user, home_code(user))
+    # a compound's grid worker or volunteer (not a household representative: their figures are
+    # their households', and the report's drill-downs lead to community pages they cannot open)
+    return assignment.grants_subtree and reaches(user, home_code(user))
 
 
 def division_for(request, *, param: str = "code") -> Division:
@@ -132,7 +134,7 @@ def overview_page(request):
         return _bad_request(request, [str(exc)])
     data, figures_at = overview.build_tolerant(user=request.user, division=division)
     day = days.today()
-    links = Links(division.code, day, today=True)
+    links = Links(division.code, day, today=True, population_code=_seen_code(request.user, division))
     return render(
         request,
         "reports/overview.html",
@@ -163,6 +165,15 @@ def _part_label(user, division: Division) -> str:
     return ", ".join(place_label(root) for root in roots)
 
 
+def _seen_code(user, division: Division) -> str | None:
+    """The division page of ``division`` the reader may open: its own code when they see all of it,
+    else their first scope root inside it (a grid worker's compound), else None (a representative)."""
+    scope = scope_for(user)
+    if scope.covers_code(division.code):
+        return division.code
+    return next((root for root in scope.codes if root.startswith(division.code)), None)
+
+
 @login_required
 def daily_page(request):
     """The daily report as of ``?date=`` for ``?code=``: paragraph and tables with drill-downs, the
@@ -175,7 +186,9 @@ def daily_page(request):
     report, row = daily.report_for(user=request.user, division=division, day=day)
     language = _language()
     doc = documents.daily_document(
-        report, language=language, links=Links(division.code, day, today=day == days.today())
+        report,
+        language=language,
+        links=Links(division.code, day, today=day == days.today(), population_code=_seen_code(request.user, division)),
     )
     can_close = can(request.user, services.CLOSE_CAPABILITY, division.code)
     blockers = []

@@ -133,7 +133,7 @@ def test_second_run_changes_nothing(demo_world):
 
     out = StringIO()
     call_command("demo_scenario", "--code", "620103", "--seed", "42", stdout=out)
-    assert out.getvalue().strip() == "Demo scenario of 620103 already present: nothing changed."
+    assert out.getvalue().strip() == "620103 的演示场景已存在：未做任何更改。"  # zh-Hans, the default
     assert table_counts() == demo_world["counts"]
 
 
