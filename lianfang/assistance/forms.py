@@ -30,7 +30,13 @@ class IntakeForm(forms.Form):
 
     category = forms.ChoiceField(label=_("What is needed"), choices=Category.choices)
     description = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    resident = forms.TypedChoiceField(label=_("For whom"), required=False, coerce=int, empty_value=None)
+    resident = forms.TypedChoiceField(
+        label=_("For whom"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": _("unknown or out-of-scope resident number: %(value)s")},
+    )
     resident_urgency = forms.ChoiceField(
         label=_("Urgency as the resident says"), choices=URGENCY_CHOICES, required=False
     )
@@ -137,7 +143,11 @@ class ExitPassForm(forms.Form):
 
 
 class MedicineForm(forms.Form):
-    resident = forms.TypedChoiceField(label=_("Resident"), coerce=int)
+    resident = forms.TypedChoiceField(
+        label=_("Resident"),
+        coerce=int,
+        error_messages={"invalid_choice": _("unknown or out-of-scope resident number: %(value)s")},
+    )
     name = forms.CharField(label=_("Medicine"), max_length=80)
     unit = forms.CharField(label=_("Dose unit"), max_length=12, initial="片")
     dose_per_day = forms.DecimalField(label=_("Dose per day"), min_value=0, max_digits=8, decimal_places=2)

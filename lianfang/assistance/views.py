@@ -61,7 +61,7 @@ from lianfang.core import audit
 from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_id
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
-from lianfang.registry.models import VULNERABILITY_FLAGS, Household
+from lianfang.registry.models import VULNERABILITY_FLAGS, Household, Resident
 
 PAGE_SIZE = 50
 
@@ -620,14 +620,29 @@ def check_in(request, pk: int):
 @login_required
 @answers_bad_query
 def medicine_new(request):
-    """Put a chronic-illness medicine on file (``?household=<id>``), or record a new stock count. A
-    ``household`` that is not an id is a 400 page naming it; absent or out of scope, a 404."""
+    """Put a chronic-illness medicine on file (``?household=<id>``, or ``?resident=<id>`` for that
+    resident's household, preselected), or record a new stock count. A ``household`` or ``resident``
+    that is not an id is a 400 page naming it; neither given, or a household out of scope, a 404. A
+    resident unknown or out of scope is the field error “unknown or out-of-scope resident number:
+    <id>” on the page (the same words for both, the typed values kept), never a 404."""
     household_id = query_id(request.GET, "household")
-    if household_id is None:
+    resident_id = query_id(request.GET, "resident")
+    if household_id is None and resident_id is None:
         raise Http404
-    household = get_object_or_404(Household.objects.visible_to(request.user), pk=household_id)
-    members = list(household.residents.filter(is_deceased=False).order_by("birth_date"))
-    form = MedicineForm(request.POST or None, members=members)
+    resident_error = ""
+    if household_id is not None:
+        household = get_object_or_404(Household.objects.visible_to(request.user), pk=household_id)
+    else:
+        found = Resident.objects.visible_to(request.user).filter(pk=resident_id, is_deceased=False).first()
+        household = found.household if found else None
+        if household is None:
+            resident_error = _("unknown or out-of-scope resident number: %(value)s") % {"value": resident_id}
+    members = list(household.residents.filter(is_deceased=False).order_by("birth_date")) if household else []
+    form = MedicineForm(request.POST or None, members=members, initial={"resident": resident_id})
+    if household is None:
+        return render(
+            request, "assistance/medicine_new.html", {"household": None, "form": form, "resident_error": resident_error}
+        )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         wanted = data.pop("resident")
@@ -651,8 +666,12 @@ def plans(request):
     form = PlanForm(request.POST or None, initial={"day": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        division = get_object_or_404(Division.objects.visible_to(request.user), code=data["code"])
+        division = Division.objects.visible_to(request.user).filter(code=data["code"]).first()
         try:
+            if division is None:  # unknown or out of scope: the same words, the input kept
+                raise ValidationError(
+                    {"code": _("unknown or out-of-scope division code: %(value)s") % {"value": data["code"]}}
+                )
             plan = services.supply_plan_create(
                 actor=request.user, division=division, day=data["day"], name=data["name"], contents=data["contents"]
             )
