@@ -127,7 +127,8 @@ def read_rows(data: bytes, file_name: str) -> list[list]:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         return workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
     except (python_calamine.CalamineError, ValueError, OSError, IndexError) as exc:
-        raise FileError(_("cannot open the file as %(format)s: %(error)s") % {"format": suffix, "error": exc}) from exc
+        # the library's own (English) words are not shown: the reader learns which format failed
+        raise FileError(_("the file is not a readable %(format)s file") % {"format": suffix.upper()}) from exc
 
 
 def _key(text: str) -> str:

@@ -38,6 +38,10 @@ def _rows_csv(data: bytes) -> list[list]:
     return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
 
 
+SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an .xls (OLE compound file)
+
+
 def _rows_xlsx(data: bytes) -> list[list]:
     from python_calamine import CalamineWorkbook  # noqa: PLC0415
 
@@ -66,15 +70,17 @@ def _cell_time(value):
 
 
 def read_result_file(data: bytes, file_name: str) -> list[ResultLine]:
-    """Parse ``data`` (``.xlsx`` by name or magic, else CSV) into ResultLine (1-based ``line`` = the
-    file's row number). Raises ValidationError naming the missing column when the header is not found."""
-    is_xlsx = file_name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK"
+    """Parse ``data`` (a spreadsheet — ``.xlsx``/``.xlsm``/``.xls``/``.ods`` by name, or zip/OLE magic —
+    else CSV) into ResultLine (1-based ``line`` = the file's row number). Raises ValidationError
+    ``{"file": …}`` naming the file when it cannot be read (“r.xlsx is not a readable CSV, XLSX, XLS or
+    ODS file”: never the library's own English message) and naming the missing column when the header
+    is not found."""
+    is_sheet = file_name.lower().endswith(SHEET_SUFFIXES) or data[:2] == b"PK" or data[:4] == OLE_MAGIC
     try:
-        rows = _rows_xlsx(data) if is_xlsx else _rows_csv(data)
-    except Exception as exc:  # noqa: BLE001 (any unreadable file)
-        raise ValidationError(
-            {"file": _("cannot read %(name)s: %(error)s") % {"name": file_name, "error": exc}}
-        ) from exc
+        rows = _rows_xlsx(data) if is_sheet else _rows_csv(data)
+    except Exception as exc:  # noqa: BLE001 (any unreadable file: the library's words are not shown)
+        message = _("%(name)s is not a readable CSV, XLSX, XLS or ODS file")
+        raise ValidationError({"file": message % {"name": file_name}}) from exc
     for index, row in enumerate(rows[:5]):
         found = {}
         for col, cell in enumerate(row):

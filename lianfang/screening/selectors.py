@@ -18,9 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from lianfang.core.filters import BadQuery, query_code
-from lianfang.core.scoping import scope_for, subtree_q
+from lianfang.core.scoping import reaches, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
-from lianfang.registry.models import Household
 from lianfang.screening.models import (
     FollowUpStatus,
     PoolFollowUpStep,
@@ -375,30 +374,19 @@ def coverage_grouping(params, code: str) -> str:
     return by
 
 
-def within_code(user, params, name: str = "within") -> str:
+def within_code(user, params, name: str = "within", alias: str | None = None) -> str:
     """The division code ``params[name]`` a coverage page or API request narrows to (``""`` when
-    absent). Raises BadQuery (400 naming the parameter and value) when it is not 1-20 ASCII digits
-    (core.filters.query_code), and Http404 when no division with that code is visible to ``user``
-    (unknown or out of scope: the same answer, as for an out-of-scope round)."""
+    absent; ``params[alias]`` when given and ``name`` is absent: the round's coverage page also reads
+    ``?code=`` as the other coverage pages do). Raises BadQuery (400 naming the parameter and value)
+    when it is not 1-20 ASCII digits (core.filters.query_code), and Http404 when the code reaches
+    nothing ``user`` may see (core.scoping.reaches: unknown or out of scope, the same answer, as for
+    an out-of-scope round)."""
     code = query_code(params, name)
+    if not code and alias:
+        code = query_code(params, alias)
     if code and not reaches(user, code):
         raise Http404
     return code
-
-
-def reaches(user, code: str) -> bool:
-    """Whether division ``code`` holds anything ``user`` may see: a division visible to them, an
-    existing division above one of their scope roots (a grid worker of a compound narrowing a
-    report's drill-down to the community: the rows stay ``visible_to`` them), or, for a household
-    representative, a division holding one of their households. Raises nothing."""
-    if Division.objects.visible_to(user).filter(code=code).exists():
-        return True
-    scope = scope_for(user)
-    if any(root.startswith(code) for root in scope.codes):
-        return Division.objects.filter(code=code).exists()
-    if scope.household_querysets:
-        return Household.objects.visible_to(user).within(code).exists()
-    return False
 
 
 def grouping_names() -> str:

@@ -247,10 +247,12 @@ def _round_post(request, rnd: TestingRound):
 @answers_bad_query
 def coverage(request, pk: int):
     """Coverage of a round by building, compound or community and by responsible person, with the
-    missed people (masked) and their household representative. An unknown ``by`` is a 400 page
-    naming the value and the allowed groupings (selectors.coverage_grouping)."""
+    missed people (masked) and their household representative, under ``?within=`` (or ``?code=``, as on
+    the other coverage pages). An unknown ``by`` is a 400 page naming the value and the allowed
+    groupings (selectors.coverage_grouping); a malformed code a 400 page naming it, an unknown or
+    out-of-scope one a 404 (never silently the user's own area)."""
     rnd = _round(request, pk)
-    within = selectors.within_code(request.user, request.GET)  # 400 page when malformed, 404 out of scope
+    within = selectors.within_code(request.user, request.GET, alias="code")  # 400 malformed, 404 out of scope
     by = selectors.coverage_grouping(request.GET, within or rnd.path)
     rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
     return _page(

@@ -41,3 +41,14 @@ def test_medicine_for_a_resident_out_of_scope_is_a_field_error_naming_the_id(gri
     assert posted.context["form"].errors == {"resident": [f"未知或不在权限范围内的住户编号：{hidden.pk}"]}
     assert 'value="降压药"' in posted.content.decode()
     assert not CareMedicine.objects.exists()
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
+def test_a_corrupt_partner_list_is_named_in_chinese_without_the_library_words(grid, suffix):
+    from django.utils import translation
+
+    from lianfang.assistance.importers import FileError, read_rows
+
+    with translation.override("zh-hans"), pytest.raises(FileError) as caught:
+        read_rows(b"PK\x03\x04 not a workbook", f"list.{suffix}")
+    assert str(caught.value) == f"文件不是可读取的 {suffix.upper()} 文件"

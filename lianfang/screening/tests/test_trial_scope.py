@@ -52,3 +52,27 @@ def test_round_api_answers_an_invisible_control_area_like_an_unknown_one(api_for
         )
         assert response.status_code == 400
         assert response.json() == {"control_area": [f"{area_id} 不存在或不在您的范围内"]}
+
+
+@pytest.mark.parametrize("param", ["code", "within"])
+def test_round_coverage_page_code_out_of_scope_is_404_malformed_400(client_for, community_staff, rnd, param):
+    client = client_for(community_staff)
+    url = reverse("screening:coverage", args=[rnd.pk])
+    assert client.get(url, {param: "620103001002"}).status_code == 404  # 上西园: in the round, not theirs
+    assert client.get(url, {param: "620103001999"}).status_code == 404  # unknown
+    bad = client.get(url, {param: "abc"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert bad.status_code == 400 and f"<code>{param}</code>" in bad.content.decode()
+    own = client.get(url, {param: "620103001001"})
+    assert own.status_code == 200 and own.context["within"] == "620103001001"
+    street = client.get(url)  # no code: the whole round as they see it
+    assert street.status_code == 200 and street.context["within"] == ""
+
+
+@pytest.mark.parametrize("name", ["r.xlsx", "r.xls", "r.ods"])
+def test_a_corrupt_result_file_is_named_in_chinese_without_the_library_words(client_for, district_commander, name):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(district_commander)
+    upload = SimpleUploadedFile(name, b"PK\x03\x04 not a workbook", content_type="application/octet-stream")
+    response = client.post(reverse("screening:results"), {"file": upload, "lab": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert [str(m) for m in response.wsgi_request._messages] == [f"{name} 不是可读取的 CSV、XLSX、XLS 或 ODS 文件"]
