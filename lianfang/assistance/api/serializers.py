@@ -190,12 +190,19 @@ class TicketEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ExitPassWindowSerializer(serializers.Serializer):
+    """One window of an exit pass: ISO 8601 datetimes in local time (+08:00), like every datetime."""
+
+    starts_at = serializers.DateTimeField(read_only=True)
+    ends_at = serializers.DateTimeField(read_only=True)
+
+
 class ExitPassSerializer(serializers.ModelSerializer):
-    """A medical exit pass with its windows (aware UTC datetimes); the QR token is never exposed."""
+    """A medical exit pass with its windows (local time, +08:00); the QR token is never exposed."""
 
     status = serializers.CharField(read_only=True, help_text="active, revoked")
 
-    windows = serializers.SerializerMethodField()
+    windows = ExitPassWindowSerializer(many=True, read_only=True)
 
     class Meta:
         model = ExitPass
@@ -214,9 +221,6 @@ class ExitPassSerializer(serializers.ModelSerializer):
             "windows",
         ]
         read_only_fields = fields
-
-    def get_windows(self, obj) -> list[dict]:
-        return [{"starts_at": w.starts_at, "ends_at": w.ends_at} for w in obj.windows.all()]
 
 
 class SupplyPlanSerializer(serializers.ModelSerializer):

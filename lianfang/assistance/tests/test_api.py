@@ -130,5 +130,11 @@ def test_filters_and_passes_and_plans(grid, api_for, django_assert_max_num_queri
     assert api.get(LIST, {"channel": "qr", "status": "new"}).json()["count"] == 5
     passes = api.get(reverse("api:exit-pass-list")).json()
     assert passes["count"] == 1 and len(passes["results"][0]["windows"]) == 3
+    first = dt.date.today() + dt.timedelta(days=1)
+    assert passes["results"][0]["windows"][0] == {  # local time, like every datetime of the API (never "Z")
+        "starts_at": f"{first.isoformat()}T07:00:00+08:00",
+        "ends_at": f"{first.isoformat()}T12:00:00+08:00",
+    }
+    assert passes["results"][0]["approved_at"].endswith("+08:00")
     plans = api.get(reverse("api:supply-plan-list")).json()
     assert plans["results"][0]["progress"]["total"] == 2

@@ -205,11 +205,22 @@ class ResultExceptionSerializer(serializers.ModelSerializer):
         fields = ["id", "batch", "line", "barcode_text", "value_text", "lab", "reason", "tube", "status", "created_at"]
 
 
+class FollowUpStepSerializer(serializers.Serializer):
+    """One step of a positive pool's follow-up; ``due_at``/``done_at`` in local time (+08:00)."""
+
+    kind = serializers.CharField(read_only=True)
+    due_at = serializers.DateTimeField(read_only=True)
+    done_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    escalated_level = serializers.IntegerField(read_only=True, allow_null=True)
+
+
 class FollowUpSerializer(serializers.ModelSerializer):
+    """A positive pool's follow-up: masked members and its steps; every datetime in local time."""
+
     status = serializers.CharField(read_only=True)
     barcode = serializers.CharField(source="tube.barcode", read_only=True)
     members = serializers.SerializerMethodField()
-    steps = serializers.SerializerMethodField()
+    steps = FollowUpStepSerializer(many=True, read_only=True)
 
     class Meta:
         model = PoolFollowUp
@@ -236,12 +247,6 @@ class FollowUpSerializer(serializers.ModelSerializer):
                 "retest_tube": m.retest_tube_id,
             }
             for m in obj.members.all()
-        ]
-
-    def get_steps(self, obj) -> list[dict]:
-        return [
-            {"kind": s.kind, "due_at": s.due_at, "done_at": s.done_at, "escalated_level": s.escalated_level}
-            for s in obj.steps.all()
         ]
 
 

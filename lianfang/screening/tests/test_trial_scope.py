@@ -76,3 +76,18 @@ def test_a_corrupt_result_file_is_named_in_chinese_without_the_library_words(cli
     upload = SimpleUploadedFile(name, b"PK\x03\x04 not a workbook", content_type="application/octet-stream")
     response = client.post(reverse("screening:results"), {"file": upload, "lab": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert [str(m) for m in response.wsgi_request._messages] == [f"{name} 不是可读取的 CSV、XLSX、XLS 或 ODS 文件"]
+
+
+def test_follow_up_steps_in_the_api_are_in_local_time(api_for, district_commander, desk, population):
+    from lianfang.screening.services import ResultLine, results_record
+    from lianfang.screening.tests.conftest import close, submit
+
+    for number in ("11010519491231002X", "440524188001010014"):
+        assert submit(district_commander, desk, "scan", number, tube="tube-a")[0] == 201
+    assert close(district_commander, desk, "tube-a", "QL0001")[0] == 200
+    line = ResultLine(line=1, barcode="QL0001", value="阳性", lab="兰州检测中心", reported="2026-11-29 10:00")
+    results_record(actor=district_commander, lines=[line], path="620103")
+    body = api_for(district_commander).get(reverse("api:screening-follow-up-list")).json()
+    follow_up = body["results"][0]
+    assert follow_up["opened_at"].endswith("+08:00")
+    assert follow_up["steps"] and all(step["due_at"].endswith("+08:00") for step in follow_up["steps"])
