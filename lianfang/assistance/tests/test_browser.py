@@ -73,6 +73,11 @@ def test_resident_files_through_the_qr_link_worker_accepts_and_fulfils_resident_
 def test_volunteer_files_for_a_household_and_staff_print_qr_links(grid, volunteer, login_page, live_server, page):
     login_page(volunteer)
     page.goto(f"{live_server.url}/assistance/tickets/new/")
+    assert page.get_by_test_id("q-help").is_visible()  # says the search reads the address only
+    page.fill("input[name=q]", "邹娟红")  # a contact's name: not searched, and the answer says so
+    with page.expect_navigation():
+        page.locator("main form[role=search] button").click()
+    assert page.get_by_test_id("household-results").locator("li.muted").is_visible()
     page.fill("input[name=q]", "阳光小区")
     with page.expect_navigation():
         page.locator("main form[role=search] button").click()

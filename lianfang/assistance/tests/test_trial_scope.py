@@ -52,3 +52,17 @@ def test_a_corrupt_partner_list_is_named_in_chinese_without_the_library_words(gr
     with translation.override("zh-hans"), pytest.raises(FileError) as caught:
         read_rows(b"PK\x03\x04 not a workbook", f"list.{suffix}")
     assert str(caught.value) == f"文件不是可读取的 {suffix.upper()} 文件"
+
+
+@pytest.mark.parametrize("query", ["张三", "13812345678"])
+def test_household_search_says_it_reads_the_address_only(grid, client_for, query):
+    client = client_for(grid["staff_user"])
+    url = reverse("assistance:new")
+    help_text = "按地址查找：楼栋、单元、房号（不按姓名或电话查找）。"
+    assert help_text in client.get(url, **ZH).content.decode()
+    page = client.get(url, {"q": query}, **ZH)  # a contact's name or phone: not part of the address
+    body = page.content.decode()
+    assert list(page.context["households"]) == [] and help_text in body
+    assert "您的辖区内没有地址（楼栋、单元、房号）包含该内容的住户；姓名和电话不在查找范围内。" in body
+    found = client.get(url, {"q": "阳光小区"}, **ZH)
+    assert [h.pk for h in found.context["households"]] == [grid["h1"].pk, grid["h2"].pk]
