@@ -211,7 +211,11 @@ def _round_post(request, rnd: TestingRound):
             form = SiteForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(error_lines(form))
-            division = get_object_or_404(Division.objects.visible_to(request.user), code=form.cleaned_data["code"])
+            code = form.cleaned_data["code"]
+            division = Division.objects.visible_to(request.user).filter(code=code).first()
+            if division is None:  # unknown or out of scope: the same words naming the code, never a bare 404
+                unknown = _("unknown or out of scope: %(codes)s") % {"codes": code}
+                raise ValidationError(f"{form.fields['code'].label}: {unknown}")
             services.site_create(
                 actor=request.user,
                 round=rnd,

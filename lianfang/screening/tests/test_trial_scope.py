@@ -91,3 +91,24 @@ def test_follow_up_steps_in_the_api_are_in_local_time(api_for, district_commande
     follow_up = body["results"][0]
     assert follow_up["opened_at"].endswith("+08:00")
     assert follow_up["steps"] and all(step["due_at"].endswith("+08:00") for step in follow_up["steps"])
+
+
+@pytest.mark.parametrize("code", ["620103001002", "620103001999"])
+def test_round_page_site_out_of_scope_or_unknown_names_the_code(
+    client_for, community_staff, district_commander, population, code
+):
+    from django.contrib.messages import get_messages
+
+    from lianfang.divisions.models import Division
+    from lianfang.screening.models import SamplingSite
+    from lianfang.screening.services import round_open
+
+    own = Division.objects.get(code="620103001001")  # 下西园: the staff's community, where they run rounds
+    rnd = round_open(actor=district_commander, name="下西园第1轮", nodes=[own])
+    form = {"action": "site", "name": "点", "code": code, "planned_people": "10"}
+    response = client_for(community_staff).post(
+        reverse("screening:round", args=[rnd.pk]), form, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"位置（区划代码）: 未知或超出权限范围：{code}"]
+    assert not SamplingSite.objects.exists()
