@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.apps import apps
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
+from lianfang.core.filters import CODE_VALIDATOR, MAX_ID, NamesTheValue
+from lianfang.divisions.models import Division
 from lianfang.fieldops.models import (
     NOTICE_BODY_MAX,
     ChannelKind,
@@ -20,13 +23,110 @@ from lianfang.fieldops.models import (
 )
 
 
-class GateForm(forms.Form):
+def division_in_scope(user, code: str) -> Division:
+    """The division ``code`` if ``user`` sees it. Raises ValidationError (code ``invalid_code``) with
+    CODE_VALIDATOR's message for a value that is not 1-20 digits, and (code ``out_of_scope``)
+    “unknown or out-of-scope division code: <value>” for one the user does not see."""
+    code = (code or "").strip()
+    CODE_VALIDATOR(code)
+    found = Division.objects.visible_to(user).filter(code=code).first()
+    if found is None:
+        raise forms.ValidationError(
+            gettext("unknown or out-of-scope division code: %(value)s") % {"value": code}, code="out_of_scope"
+        )
+    return found
+
+
+class DivisionCodeField(forms.CharField):
+    """A division code (1-20 digits) of a division ``user`` sees; cleans to the Division (None when
+    empty). A malformed value fails with CODE_VALIDATOR's message (“abc” is not a division code …),
+    an unknown or out-of-scope one with “unknown or out-of-scope division code: <value>” — a field
+    error, never a 404 that loses what was typed. ``user`` is set by :class:`ScopedForm`."""
+
+    user = None
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+        self.validators.append(CODE_VALIDATOR)
+
+    def clean(self, value):
+        code = super().clean(value)
+        return division_in_scope(self.user, code) if code else None
+
+
+class ScopedRowField(NamesTheValue, forms.IntegerField):
+    """The number (id) of a row of ``model`` (``"app_label.Model"``) that ``user`` sees; cleans to the
+    row (None when empty). Not a number, or a number of no row the user sees, is a field error
+    naming the value (“unknown or out-of-scope household number: 99999”)."""
+
+    default_error_messages = {"invalid": _("“%(value)s” is not a number")}
+    user = None
+
+    def __init__(self, model: str, **kwargs):
+        self.model_label = model
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        pk = super().clean(value)
+        if pk is None:
+            return None
+        model = apps.get_model(self.model_label)
+        found = model.objects.visible_to(self.user).filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
+        if found is None:
+            raise forms.ValidationError(
+                gettext("unknown or out-of-scope %(model)s number: %(value)s")
+                % {"model": model._meta.verbose_name, "value": pk},
+                code="out_of_scope",
+            )
+        return found
+
+
+class ScopedForm(forms.Form):
+    """A form whose :class:`DivisionCodeField` and :class:`ScopedRowField` fields look values up in
+    the scope of ``user`` (keyword argument; no user → nothing is found)."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, DivisionCodeField | ScopedRowField):
+                field.user = user
+
+
+class CountField(NamesTheValue, forms.IntegerField):
+    """A whole number ``low`` … ``high``; a value that is not one, or outside, is a field error naming
+    it (“-5” is not between 1 and 168)."""
+
+    default_error_messages = {"invalid": _("“%(value)s” is not a whole number")}
+
+    def __init__(self, low: int, high: int, **kwargs):
+        self.low, self.high = low, high
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"min": low, "max": high}))
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not self.low <= value <= self.high:
+            raise forms.ValidationError(
+                gettext("“%(value)s” is not between %(low)d and %(high)d")
+                % {"value": value, "low": self.low, "high": self.high},
+                code="out_of_range",
+            )
+
+
+class AmountField(NamesTheValue, forms.DecimalField):
+    """A decimal number (the range is the service's rule); “abc” is not a number names the value."""
+
+    default_error_messages = {"invalid": _("“%(value)s” is not a number")}
+
+
+class GateForm(ScopedForm):
     """Add a gate to a compound or village."""
 
-    division = forms.CharField(label=_("Compound or village (code)"), max_length=20)
-    name = forms.CharField(label=_("Name"), max_length=80)
+    division = DivisionCodeField(label=_("Compound or village (code)"))
+    name = forms.CharField(label=pgettext_lazy("place", "Name"), max_length=80)
     kind = forms.ChoiceField(label=_("Kind"), choices=GateKind.choices, initial=GateKind.MIXED)
-    guards_per_shift = forms.IntegerField(label=_("Guards per shift"), min_value=1, max_value=20, initial=1)
+    guards_per_shift = CountField(1, 20, label=_("Guards per shift"), initial=1)
     shift_pattern = forms.CharField(label=_("Shift pattern"), max_length=40, required=False)
 
 
@@ -44,28 +144,30 @@ class PassageForm(forms.Form):
     idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class CheckpointForm(forms.Form):
+class CheckpointForm(ScopedForm):
     """Add a patrol checkpoint."""
 
-    division = forms.CharField(label=_("Compound or village (code)"), max_length=20)
-    name = forms.CharField(label=_("Name"), max_length=80)
+    division = DivisionCodeField(label=_("Compound or village (code)"))
+    name = forms.CharField(label=pgettext_lazy("place", "Name"), max_length=80)
 
 
-class PersonForm(forms.Form):
+class PersonForm(ScopedForm):
     """Add one screened person by hand."""
 
     category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)
     name = forms.CharField(label=_("Name"), max_length=60)
     id_number = forms.CharField(label=_("ID number"), max_length=20, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
-    division = forms.CharField(label=_("Community or compound (code), if known"), max_length=20, required=False)
-    household = forms.IntegerField(label=_("Household number, if known"), required=False)
+    division = DivisionCodeField(label=_("Community or compound (code), if known"), required=False)
+    household = ScopedRowField("registry.Household", label=_("Household number, if known"), required=False)
     address = forms.CharField(label=_("Address given"), max_length=200, required=False)
     origin = forms.CharField(label=_("Coming from"), max_length=120, required=False)
     arrived_on = forms.DateField(label=_("Arrived on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     risk_area = forms.CharField(label=_("Risk area travelled through"), max_length=200, required=False)
-    infection = forms.IntegerField(label=_("Index case number (close contact)"), required=False)
-    source_contact = forms.IntegerField(label=_("Linked close contact number (secondary contact)"), required=False)
+    infection = ScopedRowField("zones.Infection", label=_("Index case number (close contact)"), required=False)
+    source_contact = ScopedRowField(
+        "fieldops.ScreenedPerson", label=_("Linked close contact number (secondary contact)"), required=False
+    )
     last_exposure_on = forms.DateField(
         label=_("Last exposure"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -79,11 +181,11 @@ class StatusForm(forms.Form):
     evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(ScopedForm):
     """Pin the place of a person known to city level only."""
 
-    household = forms.IntegerField(label=_("Household number"), required=False)
-    division = forms.CharField(label=_("Community or compound (code)"), max_length=20, required=False)
+    household = ScopedRowField("registry.Household", label=_("Household number"), required=False)
+    division = DivisionCodeField(label=_("Community or compound (code)"), required=False)
     evidence = forms.CharField(label=_("How it was verified"), max_length=500)
 
 
@@ -129,23 +231,23 @@ class CheckInForm(forms.Form):
     )
 
 
-class MonitoringForm(forms.Form):
+class MonitoringForm(ScopedForm):
     """Start home health monitoring."""
 
-    household = forms.IntegerField(label=_("Household number"))
-    resident = forms.IntegerField(label=_("Resident number (optional)"), required=False)
+    household = ScopedRowField("registry.Household", label=_("Household number"))
+    resident = ScopedRowField("registry.Resident", label=_("Resident number (optional)"), required=False)
     name = forms.CharField(label=_("Name (when not a registered resident)"), max_length=60, required=False)
     starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(ScopedForm):
     """Add a disinfection schedule."""
 
-    division = forms.CharField(label=_("Compound or village (code)"), max_length=20)
+    division = DivisionCodeField(label=_("Compound or village (code)"))
     place = forms.CharField(label=_("Public area"), max_length=80)
-    interval_hours = forms.IntegerField(label=_("Every (hours)"), min_value=1, max_value=168, initial=24)
+    interval_hours = CountField(1, 168, label=_("Every (hours)"), initial=24)
 
 
 class DisinfectionLogForm(forms.Form):
@@ -153,23 +255,23 @@ class DisinfectionLogForm(forms.Form):
 
     performed_by = forms.CharField(label=_("Done by"), max_length=60)
     agent = forms.CharField(label=_("Agent"), max_length=80, initial="含氯消毒剂")
-    concentration_mg_l = forms.CharField(label=_("Concentration (mg/L)"), max_length=10, initial="500")
+    concentration_mg_l = AmountField(label=_("Concentration (mg/L)"), initial="500")
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
-class NoticeForm(forms.Form):
+class NoticeForm(ScopedForm):
     """Write a notice (draft)."""
 
-    division = forms.CharField(label=_("Community or compound (code)"), max_length=20, required=False)
-    control_area = forms.IntegerField(label=_("Control area number"), required=False)
+    division = DivisionCodeField(label=_("Community or compound (code)"), required=False)
+    control_area = ScopedRowField("zones.ControlArea", label=_("Control area number"), required=False)
     title = forms.CharField(label=_("Title"), max_length=120)
     body = forms.CharField(label=_("Text"), max_length=NOTICE_BODY_MAX, widget=forms.Textarea(attrs={"rows": 6}))
 
 
-class ChannelForm(forms.Form):
+class ChannelForm(ScopedForm):
     """Add a group-robot webhook channel."""
 
-    division = forms.CharField(label=_("Division (code)"), max_length=20)
+    division = DivisionCodeField(label=_("Division (code)"))
     name = forms.CharField(label=pgettext_lazy("channel", "Name"), max_length=80)
     kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices)
     url = forms.URLField(label=_("Webhook URL"), max_length=500, assume_scheme="https")

@@ -25,9 +25,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, require
+from lianfang.accounts.roles import CAPABILITY_PHRASES, Capability
+from lianfang.accounts.selectors import can, place_label, require
 from lianfang.core import audit, idnumber, pii
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
@@ -90,9 +91,31 @@ class StatusConflict(ValidationError):
     """The row's status changed between reading and writing (someone else acted first)."""
 
 
-def _require(actor, capability: str, code: str) -> None:
-    """Raise PermissionDenied (a sentence naming the capability and the division) unless ``actor`` may."""
-    require(actor, capability, code)
+# What a set-up refusal is about, as a phrase inside "You may not … in <place>" (the capability they
+# need, MANAGE_WORKFORCE, is named after it: its own phrase says "manage workers", not gates).
+SETUP_WHAT = {
+    "gate": gettext_lazy("set up gates and their duty rosters"),
+    "shift": gettext_lazy("assign guards or check in or out someone else's shift"),
+    "checkpoint": gettext_lazy("set up patrol checkpoints"),
+    "patrol": gettext_lazy("finish someone else's patrol round"),
+    "disinfection": gettext_lazy("schedule disinfection"),
+    "notice": gettext_lazy("write, publish or withdraw notices"),
+    "channel": gettext_lazy("set up group-robot channels"),
+}
+
+
+def _require(actor, capability: str, code: str, what: str | None = None) -> None:
+    """Raise PermissionDenied (a sentence naming the capability and the division) unless ``actor`` may.
+    With ``what`` (a key of :data:`SETUP_WHAT`) the sentence names what was refused and the
+    capability it needs: "You may not set up patrol checkpoints in <place>: that needs the right to
+    manage workers and responsibility assignments there." """
+    if what is None or actor is None or can(actor, capability, code):
+        require(actor, capability, code)
+        return
+    raise PermissionDenied(
+        _("You may not %(what)s in %(place)s: that needs the right to %(capability)s there.")
+        % {"what": SETUP_WHAT[what], "place": place_label(code), "capability": CAPABILITY_PHRASES[capability]}
+    )
 
 
 def _user(actor):
@@ -254,7 +277,7 @@ def gate_create(
         errors["name"] = _("%(d)s already has a gate named %(v)s") % {"d": division.short_name, "v": name}
     if errors:
         raise ValidationError(errors)
-    _require(actor, SETUP, division.code)
+    _require(actor, SETUP, division.code, what="gate")
     return _create_audited(
         Gate,
         actor=actor,
@@ -272,7 +295,7 @@ def gate_create(
 def gate_set_open(*, actor, gate: Gate, is_open: bool, reason: str) -> Gate:
     """Open or close ``gate`` (a closed gate needs no duty and lets only emergencies through)."""
     reason = _text(reason, "reason")
-    _require(actor, SETUP, gate.path)
+    _require(actor, SETUP, gate.path, what="gate")
     with transaction.atomic():
         Gate.objects.filter(pk=gate.pk).update(is_active=bool(is_open))
         audit.record(
@@ -301,7 +324,7 @@ def duty_roster_generate(*, actor, code: str, day: dt.date) -> RosterReport:
     nothing). Slots start unassigned (uncovered) until :func:`duty_shift_assign`. Raises
     PermissionDenied without MANAGE_WORKFORCE at ``code``.
     """
-    _require(actor, SETUP, code)
+    _require(actor, SETUP, code, what="gate")
     rules = field_rules.rules_on(day)
     gates = list(Gate.objects.within(code).filter(is_active=True))
     tiers = selectors.tier_keys_of_paths([g.path for g in gates], on=day) if gates else {}
@@ -353,7 +376,7 @@ def duty_shift_assign(*, actor, shift: DutyShift, worker) -> DutyShift:
     Refused (ValidationError) when the shift is no longer planned, or the worker already has a
     shift overlapping it. PermissionDenied without MANAGE_WORKFORCE at the gate.
     """
-    _require(actor, SETUP, shift.path)
+    _require(actor, SETUP, shift.path, what="shift")
     if worker is not None:
         clash = (
             DutyShift.objects.filter(worker=worker, starts_at__lt=shift.ends_at, ends_at__gt=shift.starts_at)
@@ -388,7 +411,7 @@ def _may_act_for_shift(actor, shift: DutyShift) -> None:
     worker_user = shift.worker.user_id if shift.worker_id and shift.worker else None
     if worker_user == actor.pk and can(actor, FIELD, shift.path):
         return
-    _require(actor, SETUP, shift.path)
+    _require(actor, SETUP, shift.path, what="shift")
 
 
 def duty_shift_check_in(*, actor, shift: DutyShift, at: dt.datetime | None = None) -> DutyShift:
@@ -556,7 +579,7 @@ def checkpoint_create(*, actor, division: Division, name: str, position: int | N
         raise ValidationError(
             {"name": _("%(d)s already has a checkpoint named %(v)s") % {"d": division.short_name, "v": name}}
         )
-    _require(actor, SETUP, division.code)
+    _require(actor, SETUP, division.code, what="checkpoint")
     if position is None:
         position = (Checkpoint.objects.filter(division=division).count() or 0) + 1
     return _create_audited(
@@ -632,7 +655,7 @@ def patrol_round_finish(
     with the ``missed`` checkpoints flagged and an alert to the place's responsible person."""
     at = _now(at)
     if actor is not None and patrol.started_by_id != actor.pk:
-        _require(actor, SETUP, patrol.path)
+        _require(actor, SETUP, patrol.path, what="patrol")
     scanned = set(patrol.scans.values_list("checkpoint_id", flat=True))
     missed = [pk for pk in patrol.expected if pk not in scanned]
     status = PatrolStatus.INCOMPLETE if missed else PatrolStatus.COMPLETE
@@ -1851,7 +1874,7 @@ def disinfection_schedule_create(
         raise ValidationError(
             {"place": _("%(p)s of %(d)s is already scheduled") % {"p": place, "d": division.short_name}}
         )
-    _require(actor, SETUP, division.code)
+    _require(actor, SETUP, division.code, what="disinfection")
     return _create_audited(
         DisinfectionSchedule,
         actor=actor,
@@ -1873,7 +1896,7 @@ def disinfection_schedules_generate(*, actor, code: str, on=None) -> dict[str, i
     stricter tier's interval. Returns ``{"created": n, "tightened": n, "places": n}``."""
     from lianfang.zones.selectors import tier_index  # noqa: PLC0415
 
-    _require(actor, SETUP, code)
+    _require(actor, SETUP, code, what="disinfection")
     rules = field_rules.in_force()
     per_tier = rules.disinfection or {}
     nodes = [
@@ -2058,7 +2081,7 @@ def notice_create(*, actor, title: str, body: str, division: Division | None = N
     if control_area is None:
         _place(division)
     check_no_people_named(f"{title}\n{body}", division.code)
-    _require(actor, SETUP, division.code)
+    _require(actor, SETUP, division.code, what="notice")
     return _create_audited(
         Notice,
         actor=actor,
@@ -2079,7 +2102,7 @@ def notice_publish(*, actor, notice: Notice) -> Notice:
     ``deliver_notice`` task after the commit."""
     from lianfang.fieldops import notify  # noqa: PLC0415
 
-    _require(actor, SETUP, notice.path)
+    _require(actor, SETUP, notice.path, what="notice")
     now = timezone.now()
     with transaction.atomic():
         _set_status(
@@ -2099,7 +2122,7 @@ def notice_publish(*, actor, notice: Notice) -> Notice:
 def notice_withdraw(*, actor, notice: Notice, reason: str) -> Notice:
     """Withdraw a published notice (its public page then says so)."""
     reason = _text(reason, "reason")
-    _require(actor, SETUP, notice.path)
+    _require(actor, SETUP, notice.path, what="notice")
     with transaction.atomic():
         _set_status(Notice, notice.pk, NoticeStatus.PUBLISHED, status=NoticeStatus.WITHDRAWN)
         audit.record(actor=actor, action="fieldops.notice_withdraw", obj=notice, reason=reason)
@@ -2126,7 +2149,7 @@ def channel_create(
         errors["url"] = _("a webhook URL (http or https) is required, got “%(v)s”") % {"v": _mask_url(url or "")}
     if errors:
         raise ValidationError(errors)
-    _require(actor, SETUP, division.code)
+    _require(actor, SETUP, division.code, what="channel")
     with transaction.atomic():
         channel = NotificationChannel.objects.create(
             district_id=division.district_id or division.pk,
@@ -2150,7 +2173,7 @@ def channel_create(
 
 def channel_set_enabled(*, actor, channel: NotificationChannel, enabled: bool) -> NotificationChannel:
     """Switch a channel on or off."""
-    _require(actor, SETUP, channel.path)
+    _require(actor, SETUP, channel.path, what="channel")
     with transaction.atomic():
         NotificationChannel.objects.filter(pk=channel.pk).update(is_enabled=bool(enabled))
         audit.record(

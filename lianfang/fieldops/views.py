@@ -30,7 +30,7 @@ from lianfang.accounts.roles import Capability, Role
 from lianfang.accounts.selectors import active_assignments, can, primary_assignment
 from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_day, query_id
 from lianfang.core.forms import error_lines
-from lianfang.core.scoping import scope_for
+from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division
 from lianfang.fieldops import adapters, briefing, filtersets, forms, selectors, services
 from lianfang.fieldops import rules as field_rules
@@ -69,14 +69,28 @@ PAGE_SIZE = 50
 
 
 def scope_code(request) -> str:
-    """The division code a page is about: ``?within=`` when the user sees it, else the user's widest
-    assignment, else the installation's district (superusers); ``""`` for a user scoped only to
-    households (a household representative: their rows come from ``visible_to`` alone)."""
-    wanted = query_code(request.GET, "within")
-    scope = scope_for(request.user)
-    if wanted.isdigit() and scope.covers_code(wanted):
-        return wanted
-    assignment = primary_assignment(request.user)
+    """The division code a page is about: ``?within=`` (or ``?code=``, the name other apps' pages use)
+    when it names a division holding something the user may see (core.scoping.reaches), else the
+    user's widest assignment, else the installation's district (superusers); ``""`` for a user
+    scoped only to households (a household representative: their rows come from ``visible_to``).
+
+    Raises BadQuery (a 400 naming parameter and value) for a value that is not a division code and
+    Http404 naming the value for an unknown or out-of-scope one — never silently the user's own place.
+    """
+    for name in ("within", "code"):
+        wanted = query_code(request.GET, name)
+        if wanted:
+            if not reaches(request.user, wanted):
+                raise Http404(_("“%(value)s” is not the code of a division you may see") % {"value": wanted})
+            return wanted
+    return own_code(request.user)
+
+
+def own_code(user) -> str:
+    """The division code of ``user``'s own place: their widest assignment, else the installation's
+    district (superusers), else their first scope root; ``""`` for a user scoped only to households."""
+    scope = scope_for(user)
+    assignment = primary_assignment(user)
     if assignment is not None and assignment.grants_subtree:
         return assignment.division.code
     if scope.everything:
@@ -97,6 +111,13 @@ def _run(request, fn, **kwargs):
         for message in exc.messages:
             messages.error(request, message)
         return None
+
+
+def _form_errors(request, form) -> None:
+    """Each error of the invalid ``form`` as an error message (field label: message naming the value),
+    for forms that post from a list page and return to it."""
+    for line in error_lines(form):
+        messages.error(request, line)
 
 
 def _pk(value) -> int:
@@ -251,14 +272,13 @@ def roster_generate(request):
 @require_POST
 def gate_create(request):
     """POST: add a gate (services.gate_create); errors are shown on the page it came from."""
-    form = forms.GateForm(request.POST)
+    form = forms.GateForm(request.POST, user=request.user)
     if form.is_valid():
-        division = _division(request, form.cleaned_data["division"])
         gate = _run(
             request,
             services.gate_create,
             actor=request.user,
-            division=division,
+            division=form.cleaned_data["division"],
             name=form.cleaned_data["name"],
             kind=form.cleaned_data["kind"],
             guards_per_shift=form.cleaned_data["guards_per_shift"],
@@ -267,8 +287,7 @@ def gate_create(request):
         if gate is not None:
             messages.success(request, _("Gate %(name)s added") % {"name": gate.name})
     else:
-        for line in error_lines(form):
-            messages.error(request, line)
+        _form_errors(request, form)
     return _back(request, reverse("fieldops:roster"))
 
 
@@ -445,10 +464,19 @@ def checkpoints(request):
 @require_POST
 def checkpoint_create(request):
     """POST: add a patrol checkpoint (a fresh QR token) to a compound or village."""
-    form = forms.CheckpointForm(request.POST)
+    form = forms.CheckpointForm(request.POST, user=request.user)
     if form.is_valid():
-        division = _division(request, form.cleaned_data["division"])
-        _run(request, services.checkpoint_create, actor=request.user, division=division, name=form.cleaned_data["name"])
+        checkpoint = _run(
+            request,
+            services.checkpoint_create,
+            actor=request.user,
+            division=form.cleaned_data["division"],
+            name=form.cleaned_data["name"],
+        )
+        if checkpoint is not None:
+            messages.success(request, _("Checkpoint %(name)s added") % {"name": checkpoint.name})
+    else:
+        _form_errors(request, form)
     return _back(request, reverse("fieldops:checkpoints"))
 
 
@@ -553,31 +581,13 @@ def people(request):
 def person_new(request):
     """Add one screened person by hand (contacts are classified at once when located)."""
     code = scope_code(request)
-    form = forms.PersonForm(request.POST or None, initial={"division": code})
+    form = forms.PersonForm(request.POST or None, initial={"division": code}, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         district = Division.objects.filter(code=code[:6], level=3).first()
         if district is None:
             raise PermissionDenied
-        from lianfang.registry.models import Household  # noqa: PLC0415
-        from lianfang.zones.models import Infection  # noqa: PLC0415
-
-        household = (
-            get_object_or_404(Household.objects.visible_to(request.user), pk=data["household"])
-            if data["household"]
-            else None
-        )
-        division = _division(request, data["division"]) if data["division"] and not household else None
-        infection = (
-            get_object_or_404(Infection.objects.visible_to(request.user), pk=data["infection"])
-            if data["infection"]
-            else None
-        )
-        source = (
-            get_object_or_404(ScreenedPerson.objects.visible_to(request.user), pk=data["source_contact"])
-            if data["source_contact"]
-            else None
-        )
+        household = data["household"]
         person = _run(
             request,
             services.screened_person_create,
@@ -588,13 +598,13 @@ def person_new(request):
             id_number=data["id_number"],
             phone=data["phone"],
             household=household,
-            division=division,
+            division=data["division"] if not household else None,
             address=data["address"],
             origin=data["origin"],
             arrived_on=data["arrived_on"],
             risk_area=data["risk_area"],
-            infection=infection,
-            source_contact=source,
+            infection=data["infection"],
+            source_contact=data["source_contact"],
             last_exposure_on=data["last_exposure_on"],
         )
         if person is not None:
@@ -625,7 +635,7 @@ def person(request, pk: int):
             "source_contact": visible.filter(pk=person.source_contact_id).first() if person.source_contact_id else None,
             "secondaries": visible.filter(source_contact=person).order_by("pk"),
             "status_form": forms.StatusForm(),
-            "verify_form": forms.VerifyForm(),
+            "verify_form": forms.VerifyForm(user=request.user),
             "test_form": forms.TestResultForm(),
             "exposure_form": forms.ExposureForm(),
             **_caps(request, person.path),
@@ -643,17 +653,11 @@ def person_action(request, pk: int, action: str):
         if form.is_valid():
             _run(request, services.screened_person_set_status, actor=request.user, person=person, **form.cleaned_data)
     elif action == "verify":
-        form = forms.VerifyForm(request.POST)
+        form = forms.VerifyForm(request.POST, user=request.user)
         if form.is_valid():
-            from lianfang.registry.models import Household  # noqa: PLC0415
-
             data = form.cleaned_data
-            household = (
-                get_object_or_404(Household.objects.visible_to(request.user), pk=data["household"])
-                if data["household"]
-                else None
-            )
-            division = _division(request, data["division"]) if data["division"] and not household else None
+            household = data["household"]
+            division = data["division"] if not household else None
             _run(
                 request,
                 services.screened_person_verify,
@@ -806,7 +810,9 @@ def monitoring(request):
             "day": day,
             "code": code,
             "form": forms.CheckInForm(),
-            "start_form": forms.MonitoringForm(initial={"starts_on": day, "ends_on": day + dt.timedelta(days=6)}),
+            "start_form": forms.MonitoringForm(
+                initial={"starts_on": day, "ends_on": day + dt.timedelta(days=6)}, user=request.user
+            ),
             "missing": sum(1 for m in rows if m.today is None),
             **_caps(request, code),
         },
@@ -840,31 +846,22 @@ def monitoring_check_in(request, pk: int):
 @require_POST
 def monitoring_start(request):
     """POST: start home health monitoring of a resident or a named person of a household."""
-    from lianfang.registry.models import Household, Resident  # noqa: PLC0415
-
-    form = forms.MonitoringForm(request.POST)
+    form = forms.MonitoringForm(request.POST, user=request.user)
     if form.is_valid():
         data = form.cleaned_data
-        household = get_object_or_404(Household.objects.visible_to(request.user), pk=data["household"])
-        resident = (
-            get_object_or_404(Resident.objects.visible_to(request.user), pk=data["resident"])
-            if data["resident"]
-            else None
-        )
         _run(
             request,
             services.home_monitoring_start,
             actor=request.user,
-            household=household,
-            resident=resident,
+            household=data["household"],
+            resident=data["resident"],
             name=data["name"],
             starts_on=data["starts_on"],
             ends_on=data["ends_on"],
             reason=data["reason"],
         )
     else:
-        for line in error_lines(form):
-            messages.error(request, line)
+        _form_errors(request, form)
     return _back(request, reverse("fieldops:monitoring"))
 
 
@@ -942,7 +939,7 @@ def disinfection(request):
             "rows": rows,
             "code": code,
             "log_form": forms.DisinfectionLogForm(initial={"performed_by": getattr(request.user, "display_name", "")}),
-            "schedule_form": forms.ScheduleForm(initial={"division": code}),
+            "schedule_form": forms.ScheduleForm(initial={"division": code}, user=request.user),
             **_caps(request, code),
         },
     )
@@ -960,16 +957,20 @@ def disinfection_action(request, action: str):
         if counts is not None:
             messages.success(request, _("%(n)d schedules created") % {"n": counts["created"]})
     elif action == "schedule":
-        form = forms.ScheduleForm(request.POST)
+        form = forms.ScheduleForm(request.POST, user=request.user)
         if form.is_valid():
-            _run(
+            schedule = _run(
                 request,
                 services.disinfection_schedule_create,
                 actor=request.user,
-                division=_division(request, form.cleaned_data["division"]),
+                division=form.cleaned_data["division"],
                 place=form.cleaned_data["place"],
                 interval_hours=form.cleaned_data["interval_hours"],
             )
+            if schedule is not None:
+                messages.success(request, _("Disinfection of %(place)s scheduled") % {"place": schedule.place})
+        else:
+            _form_errors(request, form)
     elif action == "log":
         schedule = get_object_or_404(
             DisinfectionSchedule.objects.visible_to(request.user), pk=_pk(request.POST.get("schedule"))
@@ -981,6 +982,8 @@ def disinfection_action(request, action: str):
             )
             if log is not None:
                 messages.success(request, _("Disinfection of %(place)s recorded") % {"place": schedule.place})
+        else:
+            _form_errors(request, form)
     else:
         raise Http404
     return _back(request, reverse("fieldops:disinfection"))
@@ -996,15 +999,11 @@ def notices(request):
     code = scope_code(request)
     base = Notice.objects.visible_to(request.user).select_related("division", "control_area")
     rows = base.within(code) if code else base
-    form = forms.NoticeForm(request.POST or None, initial={"division": code})
+    form = forms.NoticeForm(request.POST or None, initial={"division": code}, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        area = None
-        if data["control_area"]:
-            from lianfang.zones.models import ControlArea  # noqa: PLC0415
-
-            area = get_object_or_404(ControlArea.objects.visible_to(request.user), pk=data["control_area"])
-        division = _division(request, data["division"]) if data["division"] and area is None else None
+        area = data["control_area"]
+        division = data["division"] if area is None else None
         notice = _run(
             request,
             services.notice_create,
@@ -1095,14 +1094,14 @@ def channels(request):
 
     code = scope_code(request)
     base = NotificationChannel.objects.visible_to(request.user).select_related("division")
-    form = forms.ChannelForm(request.POST or None, initial={"division": code})
+    form = forms.ChannelForm(request.POST or None, initial={"division": code}, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         channel = _run(
             request,
             services.channel_create,
             actor=request.user,
-            division=_division(request, data["division"]),
+            division=data["division"],
             name=data["name"],
             kind=data["kind"],
             url=data["url"],

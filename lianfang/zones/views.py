@@ -29,6 +29,7 @@ from lianfang.zones.models import (
     AreaStatus,
     ControlArea,
     ControlAreaEvent,
+    ControlAreaNode,
     Infection,
     Operation,
     OperationStatus,
@@ -521,17 +522,27 @@ def map_page(request):
 @login_required
 def map_data(request):
     """GeoJSON of the divisions the user may see (streets, communities, compounds, and deeper area
-    places) with the strictest tier covering each, at the end of ``?day=`` (default now). A day that
-    is not a date answers 400 ``{"day": ["“<value>” is not a date (YYYY-MM-DD)"]}`` (translated)."""
+    places) and the places of the control areas they may read (ControlArea.objects.visible_to: a
+    household representative's district) with the strictest tier covering each, at the end of
+    ``?day=`` (default now). A day that is not a date answers 400
+    ``{"day": ["“<value>” is not a date (YYYY-MM-DD)"]}`` (translated)."""
     try:
         day = query_day(request.GET, "day")
     except BadQuery as exc:
         return JsonResponse(exc.errors, status=400)
     index = selectors.tier_index(day)
-    visible = Division.objects.visible_to(request.user).filter(geometry__isnull=False)
     area_codes = [c for c in index.codes if len(c) > 15]
+    visible = Division.objects.visible_to(request.user).filter(
+        Q(level__in=(Level.STREET, Level.COMMUNITY, Level.COMPOUND)) | Q(code__in=area_codes)
+    )
+    # the places of the areas in force that the user may read (a household representative sees no
+    # division, yet reads the areas of their district: ControlArea.objects.visible_to)
+    readable = ControlAreaNode.objects.filter(
+        area__in=ControlArea.objects.visible_to(request.user).in_force(selectors.instant(day)).values("pk")
+    ).values("code")
     rows = (
-        visible.filter(Q(level__in=(Level.STREET, Level.COMMUNITY, Level.COMPOUND)) | Q(code__in=area_codes))
+        Division.objects.filter(geometry__isnull=False)
+        .filter(Q(pk__in=visible.values("pk")) | Q(code__in=readable))
         .order_by("level", "code")
         .values("code", "short_name", "level", "geometry")
     )

@@ -12,6 +12,7 @@ import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from lianfang.divisions.models import Division
 from lianfang.fieldops import briefing, filtersets, selectors, services
 from lianfang.fieldops import models as m
 from lianfang.fieldops.api import serializers as s
+from lianfang.fieldops.forms import division_in_scope
 from lianfang.registry.services import record_search
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -73,9 +75,9 @@ WITHIN_DEFAULT = "division code; default: the caller's own division (a 404 when 
 def within_or_own(request) -> str:
     """``?within=`` (a division code; BadQuery → 400 when not digits), else the caller's own division
     (as on the pages: their widest assignment, the district for a superuser, ``""`` for none)."""
-    from lianfang.fieldops.views import scope_code  # noqa: PLC0415 (pages import this module's peers)
+    from lianfang.fieldops.views import own_code  # noqa: PLC0415 (pages import this module's peers)
 
-    return query_code(request.query_params, "within") or scope_code(request)
+    return query_code(request.query_params, "within") or own_code(request.user)
 
 
 COVERAGE_PARAMETERS = ("within", "day")
@@ -93,9 +95,16 @@ def refuse_unknown_parameters(request, accepted: tuple[str, ...]) -> None:
         )
 
 
-def division_for(request, code: str) -> Division:
-    """A division the caller sees, else 404."""
-    return get_object_or_404(Division.objects.visible_to(request.user), code=(code or "").strip())
+def division_for(request, code: str, field: str = "division") -> Division:
+    """The division ``code`` the caller sees. Raises a 400 ``{field: ["…"]}`` naming the value when it
+    is not a division code or names one the caller does not see (forms.division_in_scope); a 404
+    when there is no code at all (a caller without a division of their own asked for their own)."""
+    if not (code or "").strip():
+        raise Http404
+    try:
+        return division_in_scope(request.user, code)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({field: exc.messages}) from None
 
 
 class IdempotentCreateMixin:
@@ -108,7 +117,7 @@ class IdempotentCreateMixin:
         """Create through the service, replaying the stored answer for a repeated Idempotency-Key."""
         key = (request.headers.get("Idempotency-Key") or "").strip()
         if len(key) > 80:
-            raise serializers.ValidationError({"Idempotency-Key": _("at most 80 characters")})
+            raise serializers.ValidationError({"Idempotency-Key": [_("at most 80 characters")]})
         if not key:
             return self._create(request)
         digest = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
@@ -183,7 +192,7 @@ class GateViewSet(ScopedCreateViewSet):
         ``on``, …) is a 400 naming it and the accepted ones; a day with no field rule set in force a
         400 naming the day."""
         refuse_unknown_parameters(request, COVERAGE_PARAMETERS)
-        code = division_for(request, within_or_own(request)).code
+        code = division_for(request, within_or_own(request), "within").code
         day = query_day(request.query_params, "day", timezone.localdate())
         rows = selectors.roster_coverage(user=request.user, code=code, day=day)
         return Response(s.GateCoverageSerializer(rows, many=True).data)
@@ -203,7 +212,7 @@ class DutyShiftViewSet(ScopedReadOnlyViewSet):
         """Create the day's slots for the gates of sealed and controlled areas under ``within`` (idempotent)."""
         data = s.RosterGenerateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        code = division_for(request, data.validated_data["within"]).code
+        code = division_for(request, data.validated_data["within"], "within").code
         report = call(services.duty_roster_generate, actor=request.user, code=code, day=data.validated_data["day"])
         return Response(s.RosterReportSerializer(report).data)
 
@@ -353,7 +362,7 @@ class ScreenedPersonViewSet(ScopedCreateViewSet):
         anchor = division.code if division else (place.path if place else self._default_code())
         district = Division.objects.filter(code=anchor[:6], level=3).first()
         if district is None:
-            raise serializers.ValidationError({"division": _("give a household, a resident or a division")})
+            raise serializers.ValidationError({"division": [_("give a household, a resident or a division")]})
         return call(
             services.screened_person_create, actor=self.request.user, district=district, division=division, **data
         )
@@ -435,7 +444,7 @@ class BulkStatusChangeViewSet(ScopedCreateViewSet):
         people = list(m.ScreenedPerson.objects.visible_to(self.request.user).filter(pk__in=ids))
         if len(people) != len(ids):
             missing = sorted(ids - {p.pk for p in people})
-            raise serializers.ValidationError({"people": _("unknown people %(ids)s") % {"ids": missing[:20]}})
+            raise serializers.ValidationError({"people": [_("unknown people %(ids)s") % {"ids": missing[:20]}]})
         return call(
             services.bulk_status_change_request,
             actor=self.request.user,
@@ -623,7 +632,7 @@ class BriefingView(BadQueryMixin, APIView):
         day = query_day(request.query_params, "day", timezone.localdate())
         team_id = query_id(request.query_params, "team")
         team = get_object_or_404(Team.objects.visible_to(request.user), pk=team_id) if team_id else None
-        code = team.path if team is not None else division_for(request, within_or_own(request)).code
+        code = team.path if team is not None else division_for(request, within_or_own(request), "within").code
         result = briefing.daily_briefing(user=request.user, code=code, day=day, team=team)
         data = {"day": result.day, "code": result.code, "total": result.total, "sections": result.sections}
         return Response(s.BriefingSerializer(data).data)

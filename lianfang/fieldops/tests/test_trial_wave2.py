@@ -75,3 +75,191 @@ def test_gate_coverage_and_alert_detail_are_in_local_time(areas, gates, communit
     Alert.objects.filter(pk=alert.pk).update(detail={**alert.detail, "starts_at": "2026-11-30T00:00:00+00:00"})
     detail = api.get(reverse("api:fieldops-alert-detail", args=[alert.pk])).json()["detail"]
     assert detail["starts_at"] == "2026-11-30T08:00:00+08:00"  # a row written in UTC before is answered locally
+
+
+# ------------------------------------------------------------------ forms that dropped what was typed
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_checkpoint_form_names_the_empty_name(population, community_staff, client_for):
+    from lianfang.fieldops.models import Checkpoint
+
+    client = client_for(community_staff)
+    code = population["compound_a"].code
+    response = client.post("/fieldops/checkpoints/new/", {"division": code, "name": ""}, follow=True)
+    assert response.status_code == 200
+    assert "名称: 该字段是必填项。" in _messages(response)
+    assert not Checkpoint.objects.exists()
+    response = client.post("/fieldops/checkpoints/new/", {"division": code, "name": "1号楼"}, follow=True)
+    assert Checkpoint.objects.get().name == "1号楼" and "已添加巡查点 1号楼" in _messages(response)
+
+
+def test_schedule_form_names_the_bad_interval(population, community_staff, client_for):
+    from lianfang.fieldops.models import DisinfectionSchedule
+
+    client = client_for(community_staff)
+    data = {"division": population["compound_a"].code, "place": "", "interval_hours": "-5"}
+    response = client.post("/fieldops/disinfection/schedule/", data, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert _messages(response) == [
+        "Public area: This field is required.",
+        "Every (hours): “-5” is not between 1 and 168",
+    ]
+    data["interval_hours"] = "abc"
+    response = client.post("/fieldops/disinfection/schedule/", data, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Every (hours): “abc” is not a whole number" in _messages(response)
+    assert not DisinfectionSchedule.objects.exists()
+
+
+def test_disinfection_log_form_names_the_bad_concentration(population, community_staff, client_for):
+    from lianfang.fieldops.models import DisinfectionLog
+
+    schedule = services.disinfection_schedule_create(
+        actor=community_staff, division=population["compound_a"], place="垃圾站", interval_hours=24
+    )
+    data = {"schedule": schedule.pk, "performed_by": "老王", "agent": "含氯消毒剂", "concentration_mg_l": "abc"}
+    response = client_for(community_staff).post(
+        "/fieldops/disinfection/log/", data, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert _messages(response) == ["Concentration (mg/L): “abc” is not a number"]
+    assert not DisinfectionLog.objects.exists()
+
+
+# ------------------------------------------------------------ a mistyped or out-of-scope code or number
+
+
+def test_person_form_names_a_bad_or_foreign_division_or_household(population, community_staff, client_for):
+    from lianfang.fieldops.models import ScreenedPerson
+
+    client = client_for(community_staff)
+    base = {"category": "close_contact", "name": "林一"}
+    cases = {
+        "abc": "“abc” is not a division code (1 to 20 digits)",
+        "620103001002": "unknown or out-of-scope division code: 620103001002",
+    }
+    for value, message in cases.items():
+        response = client.post("/fieldops/people/new/", {**base, "division": value}, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        assert response.context["form"].errors == {"division": [message]}
+        assert response.context["form"]["name"].value() == "林一"  # what was typed is kept
+    h3 = population["h3"].pk
+    response = client.post("/fieldops/people/new/", {**base, "household": h3}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["form"].errors == {"household": [f"unknown or out-of-scope household number: {h3}"]}
+    response = client.post("/fieldops/people/new/", {**base, "household": h3})
+    assert response.context["form"].errors == {"household": [f"未知或不在权限范围内的住户编号：{h3}"]}
+    assert not ScreenedPerson.objects.exists()
+
+
+def test_notice_and_monitoring_forms_name_a_foreign_place(population, community_staff, client_for):
+    from lianfang.fieldops.models import HomeMonitoring, Notice
+
+    client = client_for(community_staff)
+    foreign = population["compound_b"].code
+    response = client.post("/fieldops/notices/", {"division": foreign, "title": "通知", "body": "内容"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"division": [f"未知或不在权限范围内的区划代码：{foreign}"]}
+    h3 = population["h3"].pk
+    data = {"household": h3, "name": "王五", "starts_on": "2026-11-30", "ends_on": "2026-12-06"}
+    response = client.post("/fieldops/monitoring/new/", data, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert _messages(response) == [f"Household number: unknown or out-of-scope household number: {h3}"]
+    assert not Notice.objects.exists() and not HomeMonitoring.objects.exists()
+
+
+def test_api_gate_create_names_a_foreign_division(population, community_staff, api_for):
+    api = api_for(community_staff)
+    foreign = population["compound_b"].code
+    response = api.post(reverse("api:fieldops-gate-list"), {"division": foreign, "name": "东门"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"division": [f"未知或不在权限范围内的区划代码：{foreign}"]}
+    response = api.post(reverse("api:fieldops-gate-list"), {"division": "abc", "name": "东门"}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["division"]
+
+
+# ----------------------------------------------------------- a place asked for is never silently one's own
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/fieldops/briefing/?code=620103001002",
+        "/fieldops/roster/?within=620103001002",
+        "/fieldops/checkpoints/print/?code=620103001002",
+        "/fieldops/monitoring/cards/?code=620103001002",
+        "/fieldops/alerts/?within=620103001002",
+        "/fieldops/alerts/?within=620103999999",
+    ],
+)
+def test_a_foreign_or_unknown_place_is_a_404(population, community_staff, client_for, path):
+    assert client_for(community_staff).get(path).status_code == 404
+
+
+def test_a_malformed_place_is_a_400_and_ones_own_is_shown(population, community_staff, client_for):
+    client = client_for(community_staff)
+    response = client.get("/fieldops/briefing/", {"code": "abc"})
+    assert response.status_code == 400 and "abc" in response.content.decode()
+    response = client.get("/fieldops/briefing/", {"code": "620103001001"})
+    assert response.status_code == 200 and response.context["code"] == "620103001001"
+
+
+def test_checkpoint_and_gate_names_are_labelled_as_names_of_places(population, community_staff, client_for):
+    client = client_for(community_staff)
+    assert str(client.get("/fieldops/checkpoints/").context["form"]["name"].label) == "名称"
+    assert str(client.get("/fieldops/roster/").context["form"]["name"].label) == "名称"
+
+
+# ------------------------------------------------------------------------- a refusal names what it needs
+
+NEEDS = "这需要在该处管理工作人员和包保责任的权限。"
+
+
+def test_a_volunteer_refused_set_up_reads_what_and_the_right_it_needs(
+    areas, gates, community_staff, guard, client_for, api_for
+):
+    from lianfang.fieldops.models import DutyShift
+
+    services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
+    shift = DutyShift.objects.filter(gate=gates["north"]).first()  # nobody's yet: not the guard's
+    notice = services.notice_create(actor=community_staff, title="通知", body="内容", division=gates["north"].division)
+    place = "下西园社区 › 阳光小区"
+    client = client_for(guard.user)
+    pages = {
+        f"/fieldops/shifts/{shift.pk}/check-in/": f"您无权在{place}安排值守人员或代他人签到、签退：{NEEDS}",
+        f"/fieldops/notices/{notice.pk}/withdraw/": f"您无权在{place}撰写、发布或撤回通知：{NEEDS}",
+    }
+    for url, sentence in pages.items():
+        response = client.post(url, {"reason": "错发"})
+        assert response.status_code == 403, url
+        assert sentence in response.content.decode(), url
+    response = client.post("/fieldops/disinfection/generate/", {"within": gates["north"].path})
+    assert response.status_code == 403
+    assert f"安排消杀：{NEEDS}" in response.content.decode()
+    api = api_for(guard.user)
+    north = gates["north"].path
+    calls = {
+        reverse("api:fieldops-gate-list"): (
+            {"division": gates["north"].path, "name": "西门"},
+            "设置出入口及其值守排班",
+        ),
+        reverse("api:fieldops-checkpoint-list"): ({"division": north, "name": "1号楼"}, "设置巡查点"),
+        reverse("api:fieldops-notice-withdraw", args=[notice.pk]): ({"reason": "错发"}, "撰写、发布或撤回通知"),
+        reverse("api:fieldops-shift-generate"): (
+            {"within": north, "day": today().isoformat()},
+            "设置出入口及其值守排班",
+        ),
+    }
+    for url, (body, what) in calls.items():
+        response = api.post(url, body, format="json")
+        assert response.status_code == 403, url
+        assert response.json() == {"detail": f"您无权在{place}{what}：{NEEDS}"}, url
+
+
+def test_api_field_errors_are_lists(population, community_staff, api_for):
+    api = api_for(community_staff)
+    body = {"people": [99999], "to_status": "home_monitoring", "reason_code": "other", "evidence": "上海来兰"}
+    response = api.post(reverse("api:fieldops-bulk-list"), body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"people": ["未知人员 [99999]"]}
+    response = api.post(reverse("api:fieldops-bulk-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="k" * 81)
+    assert response.status_code == 400 and isinstance(response.json()["Idempotency-Key"], list)
