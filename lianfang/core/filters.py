@@ -6,6 +6,10 @@ the value, never a 500.
 - :class:`IdFilter`: a row id (a whole number 1 … 2**63 − 1, the range of a 64-bit primary key; a
   larger number would overflow SQLite's INTEGER and PostgreSQL's bigint).
 - :class:`DayFilter` / :class:`DayField`: a date whose error names the value.
+- :class:`YesNoFilter` / :class:`YesNoField`: yes/no (``true``/``false``/``1``/``0``/``yes``/``no``/
+  ``on``/``off``, any case; empty or ``unknown`` = no filter); anything else is a 400 naming the value
+  and the accepted values. Every FilterSet (:class:`FilterSet` and any FilterSet :class:`FilterBackend`
+  uses) applies the same rule to its plain django-filter ``BooleanFilter`` filters.
 - :func:`query_day`: an ISO date (``YYYY-MM-DD``) that exists in the calendar.
 - :exception:`BadQuery` (a ``django.core.exceptions.BadRequest``) and :func:`bad_query_response`:
   one way for pages and API to answer 400 with the messages.
@@ -149,6 +153,60 @@ class IdFilter(django_filters.NumberFilter):
     field_class = IdField
 
 
+YES = frozenset({"true", "1", "yes", "on"})
+NO = frozenset({"false", "0", "no", "off"})
+ANY = frozenset({"", "unknown"})  # absent, or the select's "Unknown" option: no filter
+
+
+class YesNoWidget(forms.NullBooleanSelect):
+    """The yes/no select (Unknown / Yes / No) that hands the typed text to the field as it is
+    (NullBooleanSelect and django-filter's BooleanWidget turn any text they do not know into "no
+    filter", so ``?overdue=zz`` listed everything)."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class YesNoField(forms.NullBooleanField):
+    """A yes/no query value: ``true``/``1``/``yes``/``on`` → True, ``false``/``0``/``no``/``off`` →
+    False (any case, surrounding spaces ignored), absent, empty or ``unknown`` → None (no filter).
+    Anything else raises ValidationError “<value>” is not yes or no (true/false, 1/0, yes/no, on/off)."""
+
+    widget = YesNoWidget
+    default_error_messages = {"invalid": gettext_lazy("“%(value)s” is not yes or no (true/false, 1/0, yes/no, on/off)")}
+
+    def to_python(self, value):
+        if value is None or isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ANY:
+            return None
+        if text in YES or text in NO:
+            return text in YES
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid", params={"value": str(value)[:40]})
+
+    def validate(self, value):
+        """None (no filter) is allowed."""
+
+
+class YesNoFilter(django_filters.BooleanFilter):
+    """A BooleanFilter validated by :class:`YesNoField`: a value other than yes/no/empty makes the
+    FilterSet invalid (pages: ``bad_query_response``; API: 400 ``{"<parameter>": ["…"]}``)."""
+
+    field_class = YesNoField
+
+
+def strict_booleans(filterset) -> None:
+    """Make every plain ``BooleanFilter`` of ``filterset`` (an instance: its filters are its own
+    copies) read its value with :class:`YesNoField` / :class:`YesNoWidget`, so ``?is_active=abc`` is
+    a form error naming the value instead of "no filter". Returns None; raises nothing."""
+    for filter_ in filterset.filters.values():
+        if isinstance(filter_, django_filters.BooleanFilter) and not issubclass(filter_.field_class, YesNoField):
+            filter_.field_class = YesNoField
+            filter_.extra["widget"] = YesNoWidget
+            filter_.__dict__.pop("_field", None)
+
+
 def query_day(params, name: str = "day", default: dt.date | None = None) -> dt.date | None:
     """The ISO date ``params[name]`` (``YYYY-MM-DD``), ``default`` when absent or empty.
 
@@ -284,6 +342,7 @@ class FilterSet(django_filters.FilterSet):
             if isinstance(filter_, django_filters.filters.QuerySetRequestMixin):
                 filter_.queryset = functools.partial(scoped_choices, filter_.queryset)
                 filter_.__dict__.pop("_field", None)  # a form field built before (schema) holds every row
+        strict_booleans(self)
 
     @classmethod
     def filter_for_field(cls, field, field_name, lookup_expr=None):
@@ -306,6 +365,16 @@ class APIFilterSet(FilterSet, django_filters.rest_framework.FilterSet):
 class FilterBackend(django_filters.rest_framework.DjangoFilterBackend):
     """DjangoFilterBackend whose FilterSets built from ``filterset_fields`` derive from
     :class:`APIFilterSet`, so their foreign-key filters are scoped like every other (a view's own
-    ``filterset_class`` is used as it is). Bad values answer 400 ``{"<parameter>": ["<message>"]}``."""
+    ``filterset_class`` is used as it is, except that its BooleanFilters are strict yes/no). Bad values
+    answer 400 ``{"<parameter>": ["<message>"]}``."""
 
     filterset_base = APIFilterSet
+
+    def get_filterset(self, request, queryset, view):
+        """The view's FilterSet (None without one), its plain BooleanFilters made strict
+        (:func:`strict_booleans`) even when the view's ``filterset_class`` does not derive from
+        :class:`FilterSet`."""
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            strict_booleans(filterset)
+        return filterset
