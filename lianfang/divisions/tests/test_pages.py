@@ -75,3 +75,22 @@ def test_the_index_shows_the_roots_tiers(areas_in_force, district_commander, oth
     assert [(d.code, d.control_tier.key, d.stricter_inside.key) for d in roots] == [("620103", "precaution", "sealed")]
     roots = client_for(other_community_staff).get(reverse("divisions:index")).context["roots"]
     assert [(d.code, d.control_tier.key, d.stricter_inside) for d in roots] == [("620103001002", "controlled", None)]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("parent", "abc"), ("parent", "99999999999999999999"), ("within", "99999999999999999999"), ("within", "abc")],
+)
+def test_divisions_api_bad_parent_or_within_is_400_naming_the_value(api_for, district_commander, name, value):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        response = api_for(district_commander).get("/api/v1/divisions/", {name: value}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content[:300]
+    assert list(response.json()) == [name]
+    assert f"“{value}”" in response.json()[name][0]
+
+
+def test_divisions_api_parent_in_scope_lists_its_children(api_for, district_commander):
+    body = api_for(district_commander).get("/api/v1/divisions/", {"parent": "620103001"}).json()
+    assert body["count"] > 0 and {row["parent"] for row in body["results"]} == {"620103001"}
