@@ -1,58 +1,15 @@
-"""One FilterSet per listed model, shared by the pages, the API and the exports; and
-:class:`YesNoFilter`, a yes/no filter that refuses anything else (screening's API uses it too)."""
+"""One FilterSet per listed model, shared by the pages, the API and the exports (yes/no filters are
+core.filters.YesNoFilter: anything but yes/no/empty is a 400 naming parameter and value)."""
 
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.assistance.models import OPEN_STATUSES, Category, Channel, Priority, ServiceRequest, Status
-from lianfang.core.filters import FilterSet, WithinFilter
-
-YES = frozenset({"true", "1", "yes", "on"})
-NO = frozenset({"false", "0", "no", "off"})
-ANY = frozenset({"", "unknown"})  # absent, or the select's "Unknown" option: no filter
-
-
-class YesNoWidget(forms.NullBooleanSelect):
-    """The yes/no select (Unknown / Yes / No) that hands the typed text to the field as it is
-    (NullBooleanSelect and django-filter's BooleanWidget turn any text they do not know into "no
-    filter", so ``?overdue=zz`` listed everything)."""
-
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)
-
-
-class YesNoField(forms.NullBooleanField):
-    """A yes/no query value: ``true``/``1``/``yes``/``on`` → True, ``false``/``0``/``no``/``off`` →
-    False (any case), absent, empty or ``unknown`` → None (no filter). Anything else is the error
-    “<value>” is not yes or no (…), a 400 naming the parameter and the value."""
-
-    widget = YesNoWidget
-    default_error_messages = {"invalid": _("“%(value)s” is not yes or no (true, false, 1 or 0)")}
-
-    def to_python(self, value):
-        if value is None or isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ANY:
-            return None
-        if text in YES or text in NO:
-            return text in YES
-        raise forms.ValidationError(self.error_messages["invalid"], code="invalid", params={"value": str(value)[:40]})
-
-    def validate(self, value):
-        """None (no filter) is allowed."""
-
-
-class YesNoFilter(django_filters.BooleanFilter):
-    """A BooleanFilter validated by :class:`YesNoField`: a value other than yes/no/empty makes the
-    FilterSet invalid (pages: ``bad_query_response``; API: 400 ``{"<parameter>": ["…"]}``)."""
-
-    field_class = YesNoField
+from lianfang.core.filters import FilterSet, WithinFilter, YesNoFilter
 
 
 class ServiceRequestFilterSet(FilterSet):

@@ -55,10 +55,10 @@ def test_malformed_area_code_is_a_400_naming_it_and_out_of_scope_a_404(grid, cli
 
 
 @pytest.mark.parametrize("name", ["open", "overdue", "mine"])
-@pytest.mark.parametrize("value", ["zz", "maybe", "2x", "yes please"])
+@pytest.mark.parametrize("value", ["abc", "zz", "maybe", "2x", "yes please"])
 def test_ticket_yes_no_filters_refuse_anything_else(grid, ticket, client_for, api_for, name, value):
     page = client_for(grid["staff_user"]).get(reverse("assistance:tickets"), {name: value}, **ZH)
-    message = f"「{value}」不是“是”或“否”（可用 true、false、1 或 0）"
+    message = f"“{value}”不是“是”或“否”（可用 true/false、1/0、yes/no、on/off）"
     assert bad_query(page) == [f"{name}: {message}"]
     api = api_for(grid["staff_user"]).get("/api/v1/service-requests/", {name: value}, **ZH)
     assert (api.status_code, api.json()) == (400, {name: [message]})

@@ -30,10 +30,9 @@ from rest_framework.throttling import UserRateThrottle
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
-from lianfang.assistance.filtersets import YesNoFilter
 from lianfang.conf import env_int, env_str
 from lianfang.core.api import ScopedReadOnlyViewSet
-from lianfang.core.filters import APIFilterSet
+from lianfang.core.filters import APIFilterSet, YesNoFilter
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division
 from lianfang.screening import selectors, services

@@ -39,13 +39,13 @@ def test_advisor_percent_in_range_is_used(client_for, district_commander):
     assert response.status_code == 200 and response.context["p"] == 0.02
 
 
-@pytest.mark.parametrize("value", ["zz", "maybe"])
+@pytest.mark.parametrize("value", ["abc", "zz", "maybe"])
 def test_samples_api_unregistered_refuses_anything_but_yes_or_no(api_for, district_commander, desk, value):
     api = api_for(district_commander)
     response = api.get(reverse("api:screening-sample-list"), {"unregistered": value}, **ZH)
     assert (response.status_code, response.json()) == (
         400,
-        {"unregistered": [f"「{value}」不是“是”或“否”（可用 true、false、1 或 0）"]},
+        {"unregistered": [f"“{value}”不是“是”或“否”（可用 true/false、1/0、yes/no、on/off）"]},
     )
 
 
