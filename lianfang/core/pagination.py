@@ -1,6 +1,7 @@
 """API pagination (kept apart from core.api: DRF imports it while loading its own generics)."""
 
-from django.core.paginator import InvalidPage
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -73,3 +74,34 @@ class StandardPagination(PageNumberPagination):
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True
         return list(self.page)
+
+
+class PageNotFound(Http404):
+    """A page number past the last page of a list page; core.views.not_found shows its message."""
+
+
+def page_of(request, object_list, per_page: int, name: str = "page"):
+    """The Django ``Page`` of ``object_list`` (``per_page`` rows a page) that ``request.GET[name]`` asks for.
+
+    Absent or empty: page 1; ``last``: the last page. A value that is not a whole number from 1 up
+    raises core.filters.BadQuery (400 page naming the parameter and value); a page past the last
+    raises :class:`PageNotFound` (404 page naming the page asked for and the last page), like the
+    API's :class:`StandardPagination` — never silently page 1 or the last page."""
+    from lianfang.core.filters import BadQuery  # noqa: PLC0415 (filters imports the apps' scoping)
+
+    paginator = Paginator(object_list, per_page)
+    raw = request.GET.get(name) or ""
+    text = raw.strip()
+    if not text:
+        return paginator.page(1)
+    if text == "last":
+        return paginator.page(paginator.num_pages)
+    if not (text.isascii() and text.isdigit() and int(text) >= 1):
+        raise BadQuery({name: [_("“%(value)s” is not a page number (a whole number from 1 up)") % {"value": raw[:40]}]})
+    try:
+        return paginator.page(int(text))
+    except InvalidPage:
+        raise PageNotFound(
+            _("There is no page %(page)d (the “page” parameter): the last page is %(last)d.")
+            % {"page": int(text), "last": paginator.num_pages}
+        ) from None

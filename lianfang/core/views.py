@@ -7,7 +7,6 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
@@ -20,6 +19,8 @@ from rest_framework.exceptions import NotFound
 
 from lianfang.accounts.roles import Capability, Role
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
+from lianfang.core.filters import BadQuery, bad_query_response
+from lianfang.core.pagination import PageNotFound, page_of
 
 
 @login_required
@@ -51,6 +52,8 @@ def not_found(request, exception=None):
     (translated), so an unknown API route answers like an unknown id; elsewhere the 404 page."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    if isinstance(exception, PageNotFound):  # names the page asked for and the last page
+        return render(request, "404.html", {"message": str(exception)}, status=404)
     return page_not_found(request, exception)
 
 
@@ -65,6 +68,8 @@ def bad_request(request, exception=None):
     under ``/api/`` JSON ``{"detail": "..."}``, elsewhere the 413 page, which also says that files
     go through the registry import upload (its own limit, registry.io_views.MAX_UPLOAD_BYTES: file
     contents do not count toward the 2.5 MB). Any other bad request is Django's 400 page."""
+    if isinstance(exception, BadQuery):
+        return bad_query_response(request, exception.errors)
     if not isinstance(exception, RequestDataTooBig):
         return default_bad_request(request, exception)
     detail = _("The request is larger than the %(limit)s limit: send less at once.") % {
@@ -116,9 +121,7 @@ def audit_log(request):
         entries = entries.filter(
             at__gte=start, at__lt=timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
         )
-    page = Paginator(entries.select_related("actor").order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_of(request, entries.select_related("actor").order_by("-at", "-id"), AUDIT_PAGE_SIZE)
     rows = [
         (entry, action_label(entry.action), _object_label(entry.object_type), detail_items(entry.detail))
         for entry in page

@@ -8,9 +8,9 @@ and ``stricter_inside`` (a stricter tier of an area inside it, else None), as ho
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
+from lianfang.core.pagination import page_of
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.registry.models import Household
@@ -60,7 +60,7 @@ def detail(request, code: str):
     households = None
     if division.level >= Level.COMPOUND:
         qs = Household.objects.visible_to(request.user).within(division.code).order_by("path", "room", "id")
-        households = Paginator(qs, 50).get_page(request.GET.get("page"))
+        households = page_of(request, qs, 50)
         households.object_list = list(households.object_list)
         tiers = tier_of_paths((h.path for h in households.object_list), index=index)
         for h in households.object_list:  # as registry.selectors.with_control_tiers, from the same index

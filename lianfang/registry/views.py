@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.core.filters import bad_query_response
+from lianfang.core.pagination import page_of
 from lianfang.core.scoping import scope_for
 from lianfang.registry import services
 from lianfang.registry.filtersets import ResidentPageFilterSet
@@ -95,7 +95,7 @@ def search(request):
     page = None
     if query.strip():
         qs = search_residents(user=request.user, query=query).order_by("name", "id")
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        page = page_of(request, qs, 50)
         services.record_search(
             actor=request.user, params={"q": query}, results=page.paginator.count, where="page:registry.search"
         )
@@ -113,7 +113,7 @@ def residents(request):
     )
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)  # 400 naming the parameter and value
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = page_of(request, filterset.qs, 50)
     services.record_search(
         actor=request.user, params=request.GET, results=page.paginator.count, where="page:registry.residents"
     )  # only when q, search, id_number or phone is given
@@ -125,6 +125,6 @@ def my_households(request):
     """The households in the user's scope (for a household representative: their households), each
     with its control tier now."""
     qs = Household.objects.visible_to(request.user).order_by("path", "room", "id")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = page_of(request, qs, 50)
     page.object_list = with_control_tiers(page.object_list)  # each with control_tier (constant queries)
     return render(request, "registry/my_households.html", {"households": page})
