@@ -7,7 +7,7 @@ import django_filters
 import django_filters.fields
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import DayFilter, FilterSet, NamesTheValue, WithinFilter
+from lianfang.core.filters import DayFilter, FilterSet, NamesTheValue, ScopedWithinFilter
 from lianfang.fieldops import models as m
 
 
@@ -27,7 +27,7 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
 class WithinFilterSet(FilterSet):
     """Base: ``within`` (a division code: rows in its subtree)."""
 
-    within = WithinFilter()
+    within = ScopedWithinFilter()
 
 
 class GateFilterSet(WithinFilterSet):

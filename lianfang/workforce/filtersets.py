@@ -10,7 +10,7 @@ import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, ScopedIdFilter, WithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, ScopedIdFilter, ScopedWithinFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.registry.models import Household
 from lianfang.workforce.models import (
@@ -35,7 +35,7 @@ class WorkerFilterSet(FilterSet):
     ``deployed_within`` with ``on`` (workers with a deployment under that code active on that day — the
     list behind a figure of the workforce sheet), ``has_account``."""
 
-    within = WithinFilter(label=_("based within division (code)"))
+    within = ScopedWithinFilter(label=_("based within division (code)"))
     category = django_filters.MultipleChoiceFilter(
         choices=Category.choices, method="filter_category", label=_("category")
     )
@@ -88,7 +88,7 @@ class DeploymentFilterSet(FilterSet):
     """``within`` (deployed under a division code), ``worker`` (id of a worker the user may see: any
     other id is a 400 naming it), ``on`` (active on a date)."""
 
-    within = WithinFilter(label=_("within division (code)"))
+    within = ScopedWithinFilter(label=_("within division (code)"))
     worker = ScopedIdFilter(queryset=Worker.objects.all(), label=_("worker (id)"))
     on = DayFilter(method=filter_active_on, label=_("active on (date)"))
 
@@ -101,7 +101,7 @@ class TeamFilterSet(FilterSet):
     """``within`` (based under a division code), ``member`` (id of a worker the user may see: any other
     id is a 400 naming it)."""
 
-    within = WithinFilter(label=_("within division (code)"))
+    within = ScopedWithinFilter(label=_("within division (code)"))
     member = ScopedIdFilter(field_name="members", queryset=Worker.objects.all(), label=_("member (worker id)"))
 
     class Meta:
@@ -115,7 +115,7 @@ class AssignmentFilterSet(FilterSet):
     may not see (or that does not exist) is a 400 naming it."""
 
     level = django_filters.ChoiceFilter(choices=ResponsibilityLevel.choices, label=_("level"))
-    within = WithinFilter(label=_("within division (code)"))
+    within = ScopedWithinFilter(label=_("within division (code)"))
     worker = ScopedIdFilter(queryset=Worker.objects.all(), label=_("worker (id)"))
     household = ScopedIdFilter(queryset=Household.objects.all(), label=_("household (id)"))
     on = DayFilter(method=filter_active_on, label=_("active on (date)"))

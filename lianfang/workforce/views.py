@@ -240,7 +240,8 @@ def _sheet_lines(data, day: dt.date, division: Division) -> list[dict]:
 
 @login_required
 def sheet_export(request):
-    """The sheet as XLSX in the page's layout (counts only, no personal data); audited as an export."""
+    """The sheet as XLSX in the page's layout (counts only, no personal data); audited as
+    ``workforce.sheet_export`` (a sheet of counts downloaded), never as ``export`` (personal data)."""
     try:
         division, day, _form = _division_and_day(request, max_level=Level.COMMUNITY)
     except ValidationError as exc:
@@ -248,7 +249,7 @@ def sheet_export(request):
     data = workforce_sheet(user=request.user, division=division, on=day)
     audit.record(
         actor=request.user,
-        action="export",
+        action="workforce.sheet_export",  # counts only: not "export" (exported personal data)
         object_type="workforce.sheet",
         object_id=division.code,
         division_code=division.code,
@@ -473,10 +474,21 @@ def _workers_qs(user):
 
 @login_required
 def workers(request):
-    """Workers in scope with the shared filters (category, within, deployed_within + on, q)."""
-    return _filtered_list(
-        request, WorkerFilterSet, _workers_qs(request.user), "workforce/workers.html", categories=Category.choices
+    """Workers in scope with the shared filters (category, within, deployed_within + on, q). Filtered
+    by name (``q``: rows with masked phones) it is a people search, audited once
+    (registry.services.record_search, ``page:workforce.workers``: the query masked, the number found)."""
+    filterset = WorkerFilterSet(request.GET, queryset=_workers_qs(request.user), request=request)
+    if not filterset.is_valid():
+        return _bad_request(request, ValidationError(filterset.errors))
+    page = _page(request, filterset.qs)
+    registry_services.record_search(
+        actor=request.user,
+        params={"q": request.GET.get("q") or ""},
+        results=page.paginator.count,
+        where="page:workforce.workers",
     )
+    context = {"filterset": filterset, "page": page, "categories": Category.choices}
+    return render(request, "workforce/workers.html", context)
 
 
 @login_required

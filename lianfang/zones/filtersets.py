@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, WithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, ScopedWithinFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS
 from lianfang.zones import selectors
@@ -20,9 +20,7 @@ class ControlAreaFilterSet(FilterSet):
 
     tier = django_filters.ChoiceFilter(field_name="tier__key", choices=TierKey.choices, label=_("tier"))
     status = django_filters.ChoiceFilter(choices=AreaStatus.choices, label=_("status"))
-    within = django_filters.CharFilter(
-        method="filter_within", label=_("within division (code)"), validators=[CODE_VALIDATOR]
-    )
+    within = ScopedWithinFilter(method="filter_within", label=_("within division (code)"))
     covers = django_filters.CharFilter(
         method="filter_covers", label=_("covering division (code)"), validators=[CODE_VALIDATOR]
     )
@@ -55,7 +53,7 @@ class InfectionFilterSet(FilterSet):
     """``within`` (residence in the division's subtree), ``detected_after`` / ``detected_before``
     (inclusive days), ``operation`` (id)."""
 
-    within = WithinFilter()
+    within = ScopedWithinFilter()
     detected_after = DayFilter(field_name="detected_on", lookup_expr="gte", label=_("detected on or after"))
     detected_before = DayFilter(field_name="detected_on", lookup_expr="lte", label=_("detected on or before"))
 

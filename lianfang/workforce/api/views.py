@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from lianfang.accounts.selectors import primary_assignment
 from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet
 from lianfang.divisions.models import Division
+from lianfang.registry.services import record_search
 from lianfang.workforce import selectors
 from lianfang.workforce.api.serializers import (
     AssignmentSerializer,
@@ -39,6 +40,19 @@ class WorkerViewSet(ScopedReadOnlyViewSet):
     )
     serializer_class = WorkerSerializer
     filterset_class = WorkerFilterSet
+
+    def list(self, request, *args, **kwargs):
+        """The list; filtered by name (``q``) it is a people search, audited once
+        (registry.services.record_search, ``api:workforce-workers``: the query masked, ``count``
+        workers found). A bad filter is a 400 before anything is searched or audited."""
+        response = super().list(request, *args, **kwargs)
+        record_search(
+            actor=request.user,
+            params={"q": request.query_params.get("q") or ""},
+            results=response.data["count"],
+            where="api:workforce-workers",
+        )
+        return response
 
 
 class TeamViewSet(ScopedReadOnlyViewSet):

@@ -122,7 +122,8 @@ def test_a_code_of_full_width_digits_is_a_400_naming_the_parameter(url, areas, d
 
 def test_ascii_codes_of_any_level_filter(areas, district_commander, api_for):
     api = api_for(district_commander)
-    assert api.get("/api/v1/control-areas/?within=6").json()["count"] == 3  # a province code: 1-20 digits
+    assert api.get("/api/v1/control-areas/?within=62").json()["count"] == 3  # the province: 1-20 digits
+    assert api.get("/api/v1/control-areas/?within=6").status_code == 400  # no division: not an empty list
     assert api.get("/api/v1/control-areas/?covers=620103001001").json()["count"] == 2  # controlled, precaution
     assert api.get("/api/v1/infections/?within=620103001001").json()["count"] == 1
     assert api.get("/api/v1/infections/?within=620103001002").json()["count"] == 0
