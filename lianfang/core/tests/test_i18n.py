@@ -46,8 +46,11 @@ def test_catalogue_complete(app):
     assert fuzzy == [], f"fuzzy in {app.name}: {fuzzy[:10]}"
     mo_path = po_path.with_suffix(".mo")
     assert mo_path.exists(), f"{mo_path} missing: run `make messages`"
-    mo = {e.msgid: e.msgstr for e in polib.mofile(str(mo_path))}
-    stale = [e.msgid for e in po.translated_entries() if not e.msgid_plural and mo.get(e.msgid) != e.msgstr]
+    # keyed by (context, msgid): "Name" of a place (名称) and of a person (姓名) are two entries
+    mo = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(mo_path))}
+    stale = [
+        e.msgid for e in po.translated_entries() if not e.msgid_plural and mo.get((e.msgctxt, e.msgid)) != e.msgstr
+    ]
     assert stale == [], f".mo of {app.name} is out of date: run `make messages`"
 
 
