@@ -45,6 +45,8 @@ ACTION_LABELS: dict[str, object] = {
     # registry
     "registry.search": pgettext_lazy("audit action", "Searched people"),
     "registry.household_update": pgettext_lazy("audit action", "Household changed"),
+    # workforce
+    "workforce.sheet_export": pgettext_lazy("audit action", "Workforce sheet downloaded (counts only)"),
     # zones
     "zones.operation_open": pgettext_lazy("audit action", "Operation opened"),
     "zones.operation_close": pgettext_lazy("audit action", "Operation closed"),

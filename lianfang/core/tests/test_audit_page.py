@@ -84,6 +84,16 @@ def test_every_label_is_translated_and_unknown_codes_fall_back():
     assert action_label("weird") == "weird"
 
 
+def test_the_workforce_sheet_download_is_not_labelled_a_personal_data_export():
+    """The sheet holds counts only (workforce.views); its entry must not read 导出个人信息."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert action_label("workforce.sheet_export") == "下载了工作力量统计表（仅计数，无个人信息）"
+    with translation.override("en"):
+        assert action_label("workforce.sheet_export") == "Workforce sheet downloaded (counts only)"
+
+
 def test_admin_title_is_local_time(entries):
     from django.utils import translation
 
