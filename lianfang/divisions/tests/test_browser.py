@@ -32,3 +32,17 @@ def test_community_staff_see_the_tiers_down_to_the_households(
     with page.expect_navigation():
         page.get_by_test_id("division-tier").get_by_test_id("stricter-inside").click()
     assert "/zones/" in page.url and page.locator("[data-testid=areas] tr[data-area]").count() == 1
+
+
+def test_the_breadcrumbs_wrap_on_a_phone(population, district_commander, login_page, live_server):
+    """Trial: as the commander, a unit's page scrolled sideways at phone width — Pico lays a <nav> out
+    as one flex row that never wraps, and the crumbs (province › city › district › street › community ›
+    compound › building › unit) are wider than 375 px."""
+    page = login_page(district_commander)
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{live_server.url}/divisions/620103001001001/")
+    crumbs = page.locator("nav.crumbs")
+    assert crumbs.locator("a, span").count() >= 5
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the phone page scrolls sideways ({width}px)"
+    screenshot(page, "divisions-breadcrumbs-phone")
