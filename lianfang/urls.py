@@ -40,3 +40,4 @@ urlpatterns = [
 
 handler400 = "lianfang.core.views.bad_request"
 handler404 = "lianfang.core.views.not_found"
+handler500 = "lianfang.core.views.server_error"

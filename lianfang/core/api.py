@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, viewsets
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from lianfang.core.fielderrors import field_kind, value_message
 from lianfang.core.filters import BadQuery
 
 # json.JSONDecodeError.msg (Python's English) → what is wrong, translated
@@ -62,6 +63,46 @@ def parse_error_message(exc: exceptions.ParseError) -> str:
     return _("The request body cannot be read.")
 
 
+def _serializer_fields(context) -> dict:
+    """The fields of the serializer the view validates with (``{}`` when it has none or cannot build one)."""
+    view = context.get("view")
+    getter = getattr(view, "get_serializer", None)
+    if getter is None:
+        return {}
+    try:
+        return dict(getter().fields)
+    except Exception:  # noqa: BLE001 (a view whose serializer needs more context: stock messages stay)
+        return {}
+
+
+_LIMIT_CODES = ("max_length", "min_length", "max_value", "min_value")
+
+
+def field_errors(detail: dict, context) -> dict:
+    """A ValidationError's ``{field: [ErrorDetail, ...]}`` with each error that refuses a submitted
+    value reworded to quote it (core.fielderrors.value_message: "“abc” 不是整数。", "“…” 有 25 个字符，
+    最多 20 个。"; ID and phone numbers masked); the field is the key. Other errors, nested ones and
+    form-wide ones are kept as they are."""
+    request = context.get("request")
+    data = getattr(request, "data", None)
+    fields = _serializer_fields(context)
+    result = {}
+    for name, errors in detail.items():
+        if not isinstance(errors, list) or not hasattr(data, "get") or name not in fields:
+            result[name] = errors
+            continue
+        field = fields[name]
+        value = data.get(name)
+        reworded = []
+        for error in errors:
+            code = getattr(error, "code", "") or ""
+            limit = getattr(field, code, None) if code in _LIMIT_CODES else None
+            message = value_message(code, value=value, kind=field_kind(field), limit=limit)
+            reworded.append(exceptions.ErrorDetail(message, code=code) if message else error)
+        result[name] = reworded
+    return result
+
+
 def exception_handler(exc, context):
     """DRF's exception handler (settings ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``), except that:
 
@@ -69,11 +110,23 @@ def exception_handler(exc, context):
       ("No Household matches the given query."), which also named the model of an out-of-scope id;
     - a body DRF's parsers cannot read (malformed JSON, …) answers 400 ``{"detail": "…"}`` with a
       translated message naming what is wrong and where (parse_error_message), never DRF's English
-      "JSON parse error - …"."""
+      "JSON parse error - …";
+    - a refused CSRF token (session authentication) answers 403 with core.views.csrf_failure_message
+      (reload the page and send again), never DRF's English "CSRF Failed: …";
+    - a field error refusing a submitted value quotes the value (:func:`field_errors`).
+
+    Any other exception is not handled (None): Django's handler500 (core.views.server_error) answers
+    ``{"detail": "..."}`` with status 500."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, exceptions.ParseError):
         exc = exceptions.ParseError(parse_error_message(exc))
+    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        from lianfang.core.views import csrf_failure_message  # noqa: PLC0415 (views import the apps)
+
+        exc = exceptions.PermissionDenied(csrf_failure_message(), code="csrf")
+    elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+        exc = exceptions.ValidationError(field_errors(exc.detail, context))
     return drf_exception_handler(exc, context)
 
 

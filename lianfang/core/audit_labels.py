@@ -315,6 +315,47 @@ DETAIL_LABELS: dict[str, object] = {
 }
 
 
+# Codes some services store in AuditEntry.reason instead of a reader's written reason.
+REASON_LABELS: dict[str, object] = {
+    "import_report": pgettext_lazy("audit reason", "Import error report downloaded"),
+    "positive_pool": pgettext_lazy("audit reason", "Positive pooled sample"),
+    "acknowledged": pgettext_lazy("audit reason", "Alert acknowledged"),
+    "no_check_in": pgettext_lazy("audit reason", "No check-in"),
+    "revoked": pgettext_lazy("audit reason", "Revoked"),
+    "closed": pgettext_lazy("audit reason", "Closed"),
+}
+
+
+def reason_label(reason: str) -> str:
+    """``AuditEntry.reason`` as shown: a reason code (REASON_LABELS, e.g. ``import_report`` → "下载导入
+    问题报告") by its translated label, a reason a person wrote as written."""
+    label = REASON_LABELS.get(reason)
+    return str(label) if label is not None else reason
+
+
+def object_names(entries) -> dict[tuple[str, str], str]:
+    """``{(object_type, object_id): name}`` for the entries whose object is a division (one query),
+    ``object_id`` its primary key (a service's record) or its code (the division load):
+    ``"西园街道 (620103001)"`` (short name and code), so the page never reads "区划 #19". Objects of
+    other types are not named (their ``#id`` is shown; a resident's name is personal data)."""
+    from django.db.models import Q  # noqa: PLC0415
+
+    ids = {e.object_id for e in entries if e.object_type == "divisions.division" and e.object_id.isdigit()}
+    if not ids:
+        return {}
+    division = apps.get_model("divisions.division")
+    rows = division.objects.filter(Q(pk__in=[int(i) for i in ids if len(i) <= 18]) | Q(code__in=ids))
+    by_pk, by_code = {}, {}
+    for pk, short_name, code in rows.values_list("pk", "short_name", "code"):
+        by_pk[str(pk)] = by_code[code] = f"{short_name} ({code})"
+    names = {}
+    for object_id in ids:
+        name = by_pk.get(object_id) or by_code.get(object_id)
+        if name:
+            names[("divisions.division", object_id)] = name
+    return names
+
+
 def detail_label(key: str) -> str:
     """The reader's-language label of an audit detail key: ``"at"`` → "时间"; an unlisted key as is."""
     label = DETAIL_LABELS.get(key)

@@ -7,22 +7,38 @@ from django.forms import Form
 from django.forms.forms import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.fielderrors import field_kind, value_message
 from lianfang.core.filters import DayField
 
 
 def error_lines(form: Form) -> list[str]:
     """A bound, invalid ``form``'s errors as lines a reader understands: ``"<field label>: <messages>"``
     with the field's translated label (never its code name such as ``direction``), and the form-wide
-    errors on their own. Empty for a valid or unbound form. Example: ``["方向: 这个字段是必填项。"]``."""
+    errors on their own. Empty for a valid or unbound form. An error that refuses a submitted value
+    (too long, out of range, not a whole number / number / date, not a choice, taken) quotes the
+    value (core.fielderrors.value_message; ID and phone numbers masked). Examples:
+    ``["方向: 这个字段是必填项。"]``, ``["人数: “abc” 不是整数。"]``."""
     lines = []
-    for name, messages in form.errors.items():
-        text = " ".join(str(m) for m in messages)
+    for name, errors in form.errors.as_data().items():
         if name == NON_FIELD_ERRORS or name not in form.fields:
-            lines.append(text)
-        else:
-            label = form.fields[name].label or form[name].label
-            lines.append(f"{label}: {text}")
+            lines.append(" ".join(" ".join(e.messages) for e in errors))
+            continue
+        field = form.fields[name]
+        value = form[name].data if form.is_bound else None
+        texts = [_field_message(field, error, value) for error in errors]
+        label = field.label or form[name].label
+        lines.append(f"{label}: {' '.join(texts)}")
     return lines
+
+
+def _field_message(field, error, value) -> str:
+    """One field error's text: the value-naming message when its code is one core words, else the stock one."""
+    params = error.params or {}
+    limit = params.get("limit_value")
+    if limit is None and error.code in ("max_value", "min_value"):
+        limit = getattr(field, error.code, None)
+    message = value_message(error.code or "", value=value, kind=field_kind(field), limit=limit)
+    return message or " ".join(error.messages)
 
 
 class AuditFilterForm(forms.Form):

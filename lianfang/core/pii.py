@@ -105,6 +105,45 @@ def mask_numbers_in(text: object, *, shortest: int = 7) -> str:
     return _NUMBER_RUN.sub(mask, "" if text is None else str(text))
 
 
+def id_or_phone_shaped(digits: str) -> bool:
+    """Whether a run of digits (spaces and dashes removed, an ID's final X kept) has the shape of an ID
+    or phone number: 15 digits, or 18 with a final digit or X (GB 11643 identity card); 11 digits
+    starting with 1 (a mobile); 10 to 12 digits starting with 0 (a fixed line with its area code);
+    7 or 8 digits not starting with 0 (a fixed line without it). A household or room number
+    (``12345``), a year, a count are not."""
+    body = digits[:-1] if digits[-1:] in "Xx" else digits
+    if not body.isdigit():
+        return False
+    if digits[-1:] in "Xx":
+        return len(digits) == 18
+    n = len(digits)
+    if n in (15, 18):
+        return True
+    if n == 11 and digits.startswith("1"):
+        return True
+    if digits.startswith("0"):
+        return 10 <= n <= 12
+    return n in (7, 8)
+
+
+def mask_id_and_phone_shapes(text: object) -> str:
+    """Free text (a search query kept in the audit log) with every run of digits shaped like an ID or
+    phone number (:func:`id_or_phone_shaped`, spaces and dashes inside ignored, full-width digits
+    folded by the caller) masked: a mobile as ``138****5678``, a fixed line keeping its last 4
+    digits, an ID as ``1101**********002X``. Other numbers stay: ``"12345"`` (a household number)
+    → ``"12345"``."""
+
+    def mask(match: re.Match) -> str:
+        digits = re.sub(r"[ \-]", "", match.group(0)).upper()
+        if not id_or_phone_shaped(digits):
+            return match.group(0)
+        if len(digits) in (15, 18):
+            return mask_id(digits)
+        return mask_phone(digits)
+
+    return _NUMBER_RUN.sub(mask, "" if text is None else str(text))
+
+
 def quoted(value: object, *, limit: int = 40) -> str:
     """``value`` as an error message may quote it: in “”, every run of 7 or more digits masked
     (:func:`mask_numbers_in`: a phone ``138****5678``, an ID ``6201**********0012``) and cut to

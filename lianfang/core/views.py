@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request as default_bad_request
 from django.views.defaults import page_not_found
+from django.views.defaults import server_error as default_server_error
 from rest_framework.exceptions import NotFound
 
 from lianfang.accounts.roles import Capability, Role
@@ -83,6 +84,42 @@ def bad_request(request, exception=None):
     return render(request, "413.html", context, status=413)
 
 
+def server_error_message() -> str:
+    """The translated message of a server error (the 500 page's sentence, the API's ``detail``)."""
+    return _("Something went wrong on our side and the error has been logged. Try again in a moment.")
+
+
+def server_error(request):
+    """The 500 handler (``handler500``): under ``/api/`` JSON ``{"detail": "<translated message>"}``
+    (an unhandled exception in an API view reaches here too: DRF re-raises what its exception handler
+    does not know), elsewhere the translated 500 page. If the page itself cannot be rendered (its
+    context processors need the database that just failed), Django's plain 500 template."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": server_error_message()}, status=500)
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:  # noqa: BLE001 (the error page must not fail in turn)
+        return default_server_error(request)
+
+
+def csrf_failure_message() -> str:
+    """What a refused form or API call (a stale or missing CSRF token) tells the reader."""
+    return _(
+        "The page was open too long or you signed in again elsewhere, so this form is no longer valid: "
+        "reload the page and send it again."
+    )
+
+
+def csrf_failure(request, reason: str = ""):
+    """The CSRF failure view (settings ``CSRF_FAILURE_VIEW``), status 403: under ``/api/`` JSON
+    ``{"detail": ...}``, elsewhere the site's translated error page telling the reader to reload the
+    page and send again (never Django's unstyled English page). ``reason`` (Django's English
+    diagnosis, e.g. "CSRF token from POST incorrect.") is not shown."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": csrf_failure_message()}, status=403)
+    return render(request, "csrf_failure.html", {"message": csrf_failure_message()}, status=403)
+
+
 AUDIT_PAGE_SIZE = 50
 
 
@@ -95,8 +132,16 @@ def audit_log(request):
     Actions and the keys of each entry's detail are shown by their translated labels
     (core.audit_labels), times (the entry's and those in its detail) in local time
     (settings.TIME_ZONE); the detail is stored masked (core.audit), so no full ID or phone number is
-    shown. ``rows``: ``[(entry, action label, object label, [(detail label, value)])]``."""
-    from lianfang.core.audit_labels import action_choices, action_label, detail_items  # noqa: PLC0415
+    shown; a division object is named with its code (core.audit_labels.object_names), a reason code
+    such as ``import_report`` by its label (reason_label). ``rows``: ``[(entry, action label, object
+    label, object name or "", reason, [(detail label, value)])]``."""
+    from lianfang.core.audit_labels import (  # noqa: PLC0415
+        action_choices,
+        action_label,
+        detail_items,
+        object_names,
+        reason_label,
+    )
     from lianfang.core.filters import bad_query_response  # noqa: PLC0415
     from lianfang.core.forms import AuditFilterForm  # noqa: PLC0415
     from lianfang.core.models import AuditEntry  # noqa: PLC0415
@@ -122,8 +167,16 @@ def audit_log(request):
             at__gte=start, at__lt=timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
         )
     page = page_of(request, entries.select_related("actor").order_by("-at", "-id"), AUDIT_PAGE_SIZE)
+    names = object_names(page)
     rows = [
-        (entry, action_label(entry.action), _object_label(entry.object_type), detail_items(entry.detail))
+        (
+            entry,
+            action_label(entry.action),
+            _object_label(entry.object_type),
+            names.get((entry.object_type, entry.object_id), ""),
+            reason_label(entry.reason),
+            detail_items(entry.detail),
+        )
         for entry in page
     ]
     return render(request, "core/audit_log.html", {"form": form, "page": page, "rows": rows})

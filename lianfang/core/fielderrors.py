@@ -1,0 +1,132 @@
+"""Field error messages a reader understands, in one place for the API and the pages.
+
+Django's and DRF's stock messages never name the value refused ("Ensure this value has at most 20
+characters (it has 25).", "A valid integer is required.") and Django's zh-Hans catalogue calls the
+value a "变量". :func:`value_message` rewrites an error by its code (``max_length``, ``min_length``,
+``max_value``, ``min_value``, ``invalid`` of a whole-number, number or date field,
+``invalid_choice``, ``unique``) into a sentence quoting the submitted value (core.pii.quoted: ID and
+phone numbers masked). The API's exception handler (core.api) and the pages' form helper
+(core.forms.error_lines) both call it; the field is named by the API's key and by the form line's
+label. Errors without a value to quote (``required``, ``blank``, ``null``) keep their stock message,
+which core's locale catalogue words plainly (:data:`DJANGO_MSGIDS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
+
+from lianfang.core import pii
+
+# Django's msgids that core's catalogue (lianfang/core/locale) words plainly ("该值"/"此项", never
+# "变量"): listed here so makemessages keeps them. Core comes before Django's own catalogue (the
+# lowest), so its wording wins; an app earlier in INSTALLED_APPS (rest_framework) wins over core for
+# a msgid both hold ("This field is required.").
+DJANGO_MSGIDS = (
+    gettext_noop("This field is required."),
+    gettext_noop("This field cannot be null."),
+    gettext_noop("This field cannot be blank."),
+    gettext_noop("Enter a whole number."),
+    gettext_noop("Enter a number."),
+    gettext_noop("Enter a valid date."),
+    gettext_noop("Ensure this value is less than or equal to %(limit_value)s."),
+    gettext_noop("Ensure this value is greater than or equal to %(limit_value)s."),
+    gettext_noop("Select a valid choice. %(value)s is not one of the available choices."),
+    gettext_noop("Value %(value)r is not a valid choice."),
+    gettext_noop("%(model_name)s with this %(field_label)s already exists."),
+    gettext_noop("“%(value)s” value must be an integer."),
+)
+
+
+def _django_plural_msgids() -> None:  # pragma: no cover (only read by makemessages)
+    ngettext(
+        "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+        1,
+    )
+    ngettext(
+        "Ensure this value has at least %(limit_value)d character (it has %(show_value)d).",
+        "Ensure this value has at least %(limit_value)d characters (it has %(show_value)d).",
+        1,
+    )
+
+
+def field_kind(field) -> str:
+    """``"integer"``, ``"number"``, ``"date"`` or ``""`` for a Django form field or a DRF serializer
+    field (what an ``invalid`` error of it means)."""
+    from django import forms  # noqa: PLC0415
+    from rest_framework import serializers  # noqa: PLC0415
+
+    if isinstance(field, forms.IntegerField | serializers.IntegerField):
+        return "integer"
+    if isinstance(field, forms.FloatField | forms.DecimalField | serializers.FloatField | serializers.DecimalField):
+        return "number"
+    if isinstance(field, forms.DateTimeField | serializers.DateTimeField):
+        return ""
+    if isinstance(field, forms.DateField | serializers.DateField):
+        return "date"
+    return ""
+
+
+_DATE_LIKE = re.compile(r"\d{1,4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
+
+
+def _limit(value) -> str:
+    if isinstance(value, decimal.Decimal | float):
+        return f"{value:g}" if isinstance(value, float) else str(value.normalize())
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def value_message(code: str, *, value, kind: str = "", limit=None) -> str | None:
+    """The message for an error of ``code`` on a submitted ``value`` (a str, number, …; None: not
+    known), or None when the stock message should stay (no value, or a code not listed). ``kind``:
+    :func:`field_kind` of the field; ``limit``: the field's length or value bound. Examples (zh-Hans):
+    ``value_message("max_length", value="x" * 25, limit=20)`` → "“xxxx…” 有 25 个字符，最多 20 个。";
+    ``value_message("invalid", value="abc", kind="integer")`` → "“abc” 不是整数。"."""
+    if value is None or isinstance(value, list | dict):
+        return None
+    shown = pii.quoted(value)
+    if kind == "date" and _DATE_LIKE.fullmatch(str(value).strip()):
+        shown = f"“{str(value).strip()}”"  # a mistyped date is no phone number: shown as typed
+    if code in ("max_length", "min_length") and limit is not None:
+        length = len(str(value))
+        if code == "max_length":
+            text = ngettext(
+                "%(value)s has %(length)d characters; at most %(limit)d is allowed.",
+                "%(value)s has %(length)d characters; at most %(limit)d are allowed.",
+                int(limit),
+            )
+        else:
+            text = ngettext(
+                "%(value)s has %(length)d characters; at least %(limit)d is needed.",
+                "%(value)s has %(length)d characters; at least %(limit)d are needed.",
+                int(limit),
+            )
+        return text % {"value": shown, "length": length, "limit": int(limit)}
+    if code == "max_value" and limit is not None:
+        return _("%(value)s is more than %(limit)s, the largest value allowed.") % {
+            "value": shown,
+            "limit": _limit(limit),
+        }
+    if code == "min_value" and limit is not None:
+        return _("%(value)s is less than %(limit)s, the smallest value allowed.") % {
+            "value": shown,
+            "limit": _limit(limit),
+        }
+    if code == "invalid" and kind == "integer":
+        return _("%(value)s is not a whole number.") % {"value": shown}
+    if code == "invalid" and kind == "number":
+        return _("%(value)s is not a number.") % {"value": shown}
+    if code == "invalid" and kind == "date":
+        return _("%(value)s is not a date (write it as YYYY-MM-DD, e.g. 2026-03-01).") % {"value": shown}
+    if code == "invalid_choice":
+        return _("%(value)s is not one of the choices.") % {"value": shown}
+    if code == "unique":
+        return _("%(value)s is already taken: it must be unique.") % {"value": shown}
+    return None
