@@ -243,6 +243,27 @@ def watermark_text(actor, when) -> str:
     }
 
 
+def watermarked_instructions(mark: str, text: str) -> str:
+    """The first row of an unmasked export: the watermark, then the instructions, joined with the
+    active language's punctuation ("…禁止转发。填写说明：…" in Chinese, "…do not forward. Instructions: …"
+    in English)."""
+    return _("%(watermark)s. %(instructions)s") % {"watermark": mark, "instructions": text}
+
+
+def _watermark_workbook(wb, mark: str, actor) -> None:
+    """Put the watermark where deleting the first row does not remove it: the centre of every sheet's
+    page header and footer (odd, even and first pages: printed and shown in page layout) and the
+    document properties (title, description; creator: the user)."""
+    for sheet in wb.worksheets:
+        for part in (sheet.oddHeader, sheet.oddFooter, sheet.evenHeader, sheet.evenFooter):
+            part.center.text = mark
+        for part in (sheet.firstHeader, sheet.firstFooter):
+            part.center.text = mark
+    wb.properties.title = mark
+    wb.properties.description = mark
+    wb.properties.creator = str(actor) if actor is not None else "lianfang"
+
+
 def registry_export(*, actor, target: Division, output, unmasked: bool = False, reason: str = "") -> int:
     """Write the residents of ``target`` visible to ``actor`` to ``output`` (path or binary file) as XLSX.
 
@@ -258,11 +279,8 @@ def registry_export(*, actor, target: Division, output, unmasked: bool = False, 
     top = instructions()
     if unmasked:
         mark = watermark_text(actor, now)
-        top = f"{mark}. {top}"
-        ws.oddHeader.center.text = mark
-        ws.oddFooter.center.text = mark
-        wb.properties.title = mark
-        wb.properties.creator = str(actor) if actor is not None else "lianfang"
+        top = watermarked_instructions(mark, top)
+        _watermark_workbook(wb, mark, actor)
     ws.append([top])
     ws.append(_header_cells(ws))
     count = 0

@@ -1193,16 +1193,16 @@ class Validator:
         def issue(key, reason, severity="error", value=None):
             issues.append(make_issue(key, reason, severity, value))
 
-        too_long = False
+        too_long: set[str] = set()
         for key, limit in self.length_limits:
             length = len(text[key])
             if length > limit:
                 issue(key, _("too long: %(n)d characters, at most %(max)d") % {"n": length, "max": limit})
-                too_long = True
-        if too_long:  # the row is refused; its other checks would only repeat the value
-            id_too_long = any(i.column == columns.get("id_number") for i in issues)
-            identity = None if id_too_long else self._refused_identity(values, text)
-            return row_no, issues, len(issues), None, "", None, identity
+                too_long.add(key)
+                # the other checks run on the cut value (cheap whatever the cell holds); what they
+                # say about this column is dropped below: it would only repeat the value
+                text[key] = values[key] = text[key][:limit]
+        length_issues = len(issues)
 
         # Household
         room = text.get("room", "")
@@ -1232,6 +1232,11 @@ class Validator:
             household_key = (node.code, room)
         # Resident
         resident = self._resident(values, text, issue, existing)
+        if too_long:  # the row is refused, and every other bad field of it reported (new-user trial)
+            long_columns = {columns.get(key, "") for key in too_long}
+            issues[length_issues:] = [i for i in issues[length_issues:] if i.column not in long_columns]
+            identity = None if "id_number" in too_long else self._refused_identity(values, text)
+            return row_no, issues, len(issues), None, "", None, identity
         return row_no, issues, place_issues, household_key, contact, household_phone, resident
 
     def _apply_row(self, sheet_name: str, read: tuple, existing: dict) -> None:

@@ -31,6 +31,7 @@ from rest_framework.response import Response
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
+from lianfang.core import pii
 from lianfang.core.api import ScopedViewSetMixin
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import exporters, importers
@@ -360,7 +361,9 @@ class ImportUploadSerializer(serializers.Serializer):
 
     def validate_kind(self, value: str) -> str:
         if value not in ImportKind.values:
-            raise serializers.ValidationError(_("use registry or workers"))
+            raise serializers.ValidationError(
+                _("%(value)s is not an import kind: use registry or workers") % {"value": pii.quoted(value)}
+            )
         return value
 
     file = serializers.FileField()
@@ -373,7 +376,9 @@ class RollbackSerializer(serializers.Serializer):
 
 class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Registry imports in the caller's scope. ``POST`` a file to start one (runs in the background,
-    202); poll it; ``rollback`` a committed one; download its ``report``."""
+    202); poll it; ``rollback`` a committed one; download its ``report``. A refused upload is 400
+    ``{field: [message, ...]}`` (``division``, ``kind``, ``file``), each message naming the value
+    given (e.g. the division code not found in the caller's area)."""
 
     queryset = ImportBatch.objects.select_related("division").order_by("-created_at", "-id")
     serializer_class = ImportBatchSerializer
@@ -384,9 +389,11 @@ class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
     def create(self, request, *args, **kwargs):
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        target = Division.objects.visible_to(request.user).filter(code=upload.validated_data["division"]).first()
+        code = upload.validated_data["division"]
+        target = Division.objects.visible_to(request.user).filter(code=code).first()
         if target is None:
-            raise serializers.ValidationError({"division": _("unknown division or outside your scope")})
+            message = _("no division with the code %(code)s in your area (a community, street or district code)")
+            raise serializers.ValidationError({"division": [message % {"code": f"“{code}”"}]})  # a code, not PII
         file = upload.validated_data["file"]
         try:
             with transaction.atomic():
@@ -400,7 +407,7 @@ class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
                 )
                 enqueue_batch(batch, request.user)
         except importers.ImportFileError as exc:
-            raise serializers.ValidationError({"file": str(exc)}) from exc
+            raise serializers.ValidationError({"file": [str(exc)]}) from exc
         except ValidationError as exc:
             raise serializers.ValidationError({"division": exc.messages}) from exc
         batch.refresh_from_db()

@@ -287,11 +287,12 @@ them is a search, audited once by :func:`record_search`."""
 
 def mask_query(text: str) -> str:
     """``text`` as an audit entry may keep it: full-width characters folded (NFKC), then every run of
-    5 or more digits (an ID or phone number, whole or in part, spaces and dashes inside ignored)
-    masked by core.pii.mask_numbers_in — an 11-digit number like a phone (``138****5678``), any other
-    like an ID (``1101**********002X``). Names, initials and the last 4 digits a search by "ID/phone
-    last 4" uses are kept. Raises nothing."""
-    return pii.mask_numbers_in(unicodedata.normalize("NFKC", text or "").strip(), shortest=5)
+    digits shaped like an ID or phone number (spaces and dashes inside ignored) masked by
+    core.pii.mask_id_and_phone_shapes — 15/18 characters like an ID (``1101**********002X``), an
+    11-digit mobile (``138****5678``), a fixed line (its last 4 digits kept). Names, initials, the
+    last 4 digits a search by "ID/phone last 4" uses and household numbers (``12345``) are kept as
+    typed. Raises nothing."""
+    return pii.mask_id_and_phone_shapes(unicodedata.normalize("NFKC", text or "").strip())
 
 
 def record_search(*, actor, params, results: int, where: str):

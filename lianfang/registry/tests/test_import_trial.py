@@ -146,7 +146,7 @@ def test_export_form_errors_redisplay_the_page(client_for, population, community
     response = client.post("/registry/io/export/", {"division": "620103002001"})
     assert response.status_code == 400
     body = response.content.decode()
-    assert "选择一个有效的选项。 620103002001 不在可用的选项中。" in body
+    assert "620103002001 不是可选的值，请从选项中选择。" in body  # core's wording of Django's message
     assert "&lt;ul" not in body
 
 
