@@ -26,3 +26,25 @@ def test_commander_filters_the_audit_log(district_commander, community_staff, lo
     assert page.get_by_test_id("audit-action").all_inner_texts() == ["查看未脱敏的证件号码或电话"]
     assert page.get_by_test_id("audit-count").inner_text() == "1"
     screenshot(page, "core-audit-log-phone")
+
+
+def test_commander_reads_an_export_entry_with_translated_labels(district_commander, login_page, live_server):
+    """Third new-user trial: the export row names its division (not "区划 #19"), its reason code by
+    label (not ``import_report``) and its detail by translated keys and values."""
+    from lianfang.core import audit
+    from lianfang.divisions.models import Division
+
+    division = Division.objects.get(code="620103001001")
+    detail = {"rows": 3, "unmasked": True, "format": "xlsx"}
+    audit.record(actor=district_commander, action="export", obj=division, reason="import_report", detail=detail)
+    page = login_page(district_commander)
+    page.goto(f"{live_server.url}/audit/?action=export")
+    assert page.get_by_test_id("audit-action").all_inner_texts() == ["导出个人信息"]
+    assert page.get_by_test_id("audit-object").all_inner_texts() == [f"区划 {division.short_name} (620103001001)"]
+    assert page.get_by_test_id("audit-reason").all_inner_texts() == ["下载导入问题报告"]
+    assert page.get_by_test_id("audit-detail").all_inner_texts() == ["格式: xlsx; 行数: 3; 未脱敏: 是"]
+    assert (
+        "import_report" not in page.content()
+        and f"#{division.pk}" not in page.get_by_test_id("audit-object").inner_text()
+    )
+    screenshot(page, "core-audit-log-export-row")
