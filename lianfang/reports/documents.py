@@ -25,16 +25,19 @@ def _not_available() -> str:
     return _("Not available: this part of Lianfang is not installed yet.")
 
 
-def daily_document(report: dict, *, language: str, watermark: str = "", links=None) -> Document:
+def daily_document(report: dict, *, language: str, watermark: str = "", links=None, part: str = "") -> Document:
     """The daily report ``report`` as a Document in ``language`` (``zh-hans`` or ``en``): the paragraph,
     then key figures, control areas by tier, the areas, the workforce sheet, testing, requests and
-    personnel screening. ``links`` (a reports.links.Links) adds drill-down URLs for the HTML page."""
+    personnel screening. ``links`` (a reports.links.Links) adds drill-down URLs for the HTML page.
+    ``part`` (views._part_label: ``"下西园社区 › 阳光小区"``) names the part of the division a reader
+    sees when the report is cut to it (a grid worker's compound): the title and the reporting unit
+    then name that part, not the whole division (``"下西园社区 › 阳光小区疫情防控工作日报"``)."""
     with translation.override(language):
         day = dt.date.fromisoformat(report["date"])
-        division = report["division"]
+        unit = part or report["division"]["name"]
         doc = Document(
-            title=_("Daily report of %(division)s") % {"division": division["name"]},
-            unit=division["name"],
+            title=_("Daily report of %(division)s") % {"division": unit},
+            unit=unit,
             day=day,
             language=language,
             paragraphs=[report["paragraph"][language]],

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.filters import CODE_VALIDATOR, DayField
 from lianfang.reports import sources
 from lianfang.reports.models import ReasonCode
 
@@ -15,16 +16,16 @@ from lianfang.reports.models import ReasonCode
 class CloseForm(forms.Form):
     """Close ``code``'s report of ``date`` with an optional ``note``."""
 
-    code = forms.RegexField(regex=r"^\d{6,12}$", widget=forms.HiddenInput)
-    date = forms.DateField(widget=forms.HiddenInput)
+    code = forms.CharField(label=_("Division code"), validators=[CODE_VALIDATOR], widget=forms.HiddenInput)
+    date = DayField(label=_("Date"), widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
 
 
 class ReopenForm(forms.Form):
     """Reopen ``code``'s report of ``date`` for a ``reason`` with a ``note``."""
 
-    code = forms.RegexField(regex=r"^\d{6,12}$", widget=forms.HiddenInput)
-    date = forms.DateField(widget=forms.HiddenInput)
+    code = forms.CharField(label=_("Division code"), validators=[CODE_VALIDATOR], widget=forms.HiddenInput)
+    date = DayField(label=_("Date"), widget=forms.HiddenInput)
     reason = forms.ChoiceField(
         label=_("Reason"),
         choices=[

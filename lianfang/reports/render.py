@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -106,6 +107,23 @@ def cell_text(value, kind: str = "text") -> str:
     if isinstance(value, int | float):
         return formats.number_format(value, force_grouping=True)
     return str(value)
+
+
+def _json_value(value):
+    """``json.dumps``' fallback: an aware datetime in local time with its offset
+    (settings.TIME_ZONE: ``2022-03-27T10:05:00+08:00``), a naive one and a date in ISO form, anything
+    else as text."""
+    if isinstance(value, dt.datetime):
+        return (timezone.localtime(value) if timezone.is_aware(value) else value).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def to_json(payload) -> str:
+    """``payload`` (a report dict or a list of records) as indented UTF-8 JSON text, times in local
+    time with their offset (:func:`_json_value`), like the other apps' exports."""
+    return json.dumps(payload, ensure_ascii=False, indent=2, default=_json_value)
 
 
 def unit_line(doc: Document) -> str:

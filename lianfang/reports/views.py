@@ -7,8 +7,6 @@ and sources); a division out of the user's scope answers 404.
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -73,6 +71,33 @@ def has_reports(user) -> bool:
     # a compound's grid worker or volunteer (not a household representative: their figures are
     # their households', and the report's drill-downs lead to community pages they cannot open)
     return assignment.grants_subtree and reaches(user, home_code(user))
+
+
+def layouts_refusal(user) -> str:
+    """Why report layouts (list, run, export, edit; page and API) do not open for ``user``, in the
+    active language, or "" when they do. Layouts are the forms an office files for a whole community,
+    street/town or district (卫健委日报, 公安返乡人员名单): they open for a superuser and for a role
+    assigned to a whole division at community level or above (district commander, street/town
+    officer, community staff, stationed cadre). A grid worker or volunteer (one compound: their daily
+    report is cut to it) and a household representative file no such form: the reports tabs do not
+    offer them the link and a direct visit answers 403 with this sentence. A user without any role is
+    not refused here: like on every reports page, their scope holds nothing (an empty list, 404s)."""
+    if user.is_superuser:
+        return ""
+    assignment = primary_assignment(user)
+    if assignment is None or (assignment.grants_subtree and assignment.division.level <= Level.COMMUNITY):
+        return ""
+    return _(
+        "Report layouts are the forms a community, street/town or district office files for its whole area; "
+        "your role does not file them."
+    )
+
+
+def require_layouts(user) -> None:
+    """Raise PermissionDenied(:func:`layouts_refusal`) unless report layouts open for ``user``."""
+    reason = layouts_refusal(user)
+    if reason:
+        raise PermissionDenied(reason)
 
 
 def division_for(request, *, param: str = "code") -> Division:
@@ -185,10 +210,12 @@ def daily_page(request):
         return _bad_request(request, [str(exc)])
     report, row = daily.report_for(user=request.user, division=division, day=day)
     language = _language()
+    part = _part_label(request.user, division)
     doc = documents.daily_document(
         report,
         language=language,
         links=Links(division.code, day, today=day == days.today(), population_code=_seen_code(request.user, division)),
+        part=part,
     )
     can_close = can(request.user, services.CLOSE_CAPABILITY, division.code)
     blockers = []
@@ -210,7 +237,7 @@ def daily_page(request):
             "reopen_form": ReopenForm(initial={"code": division.code, "date": day}),
             "children": _children(request.user, division),
             "crumbs": _crumbs(request.user, division),
-            "part": _part_label(request.user, division),
+            "part": part,
             "query": f"code={division.code}&date={day.isoformat()}",
             "place_extra": f"date={day.isoformat()}",
         },
@@ -221,7 +248,8 @@ def daily_page(request):
 def daily_export(request):
     """The daily report as ``?format=xlsx|pdf|json|text`` (``?lang=en`` for English; default: the
     page's language), watermarked with the user and the time and audited (services.export_record)
-    like every other export, though it holds aggregates only."""
+    like every other export, though it holds aggregates only. A reader who sees only part of the
+    division (a grid worker's compound) exports a document titled with that part (JSON: ``part``)."""
     try:
         division = division_for(request)
         day = day_for(request)
@@ -236,7 +264,10 @@ def daily_export(request):
     report, _row = daily.report_for(user=request.user, division=division, day=day)
     with translation.override(language):
         mark = rendering.watermark(request.user)
-    doc = documents.daily_document(report, language=language, watermark=mark)
+        part = _part_label(request.user, division)
+    doc = documents.daily_document(report, language=language, watermark=mark, part=part)
+    if part:
+        report = {**report, "part": part}  # the JSON names the part too
     services.export_record(
         actor=request.user,
         layout_key="daily-report",
@@ -252,8 +283,7 @@ def daily_export(request):
 def _respond(doc: rendering.Document, fmt: str, *, report: dict | None = None, records: list | None = None):
     if fmt == "json":
         payload = report if report is not None else records
-        body = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
-        return HttpResponse(body, content_type=FORMATS["json"])
+        return HttpResponse(rendering.to_json(payload), content_type=FORMATS["json"])
     if fmt == "text":
         return HttpResponse(rendering.to_text(doc), content_type=FORMATS["text"])
     content = rendering.to_xlsx(doc) if fmt == "xlsx" else rendering.to_pdf(doc)
@@ -349,7 +379,9 @@ def trends_page(request):
 
 @login_required
 def layouts_page(request):
-    """The report layouts the user may use: the shipped ones and their district's own."""
+    """The report layouts the user may use: the shipped ones and their district's own (403 for a role
+    that files no form, :func:`layouts_refusal`)."""
+    require_layouts(request.user)
     ensure_shipped()
     rows = ReportLayout.objects.visible_to(request.user).select_related("district").order_by("-is_builtin", "key")
     code = home_code(request.user)
@@ -366,6 +398,7 @@ def layouts_page(request):
 
 
 def _layout(request, key: str) -> ReportLayout:
+    require_layouts(request.user)
     return get_object_or_404(ReportLayout.objects.visible_to(request.user).select_related("district"), key=key)
 
 
@@ -450,6 +483,7 @@ def _export_result(request, result, fmt: str, *, key: str, title: str, issuer: s
 @login_required
 def layout_edit(request, key: str | None = None):
     """Create a local layout (optionally copying ``?from=KEY``) or change one of the district's own."""
+    require_layouts(request.user)
     code = home_code(request.user)
     district = Division.objects.filter(code=code[:6]).first() if code else None
     if district is None or not can(request.user, services.LAYOUT_CAPABILITY, district.code):

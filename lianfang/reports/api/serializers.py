@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from lianfang.core.filters import CODE_VALIDATOR
 from lianfang.reports.models import DailyReport, ReportLayout
 
 
@@ -54,7 +55,7 @@ class DailyReportDetailSerializer(DailyReportSerializer):
 class DivisionDaySerializer(serializers.Serializer):
     """``code`` (a division code; default: the caller's own) and ``date`` (YYYY-MM-DD; default today)."""
 
-    code = serializers.RegexField(r"^\d{6,12}$", required=False)
+    code = serializers.CharField(required=False, validators=[CODE_VALIDATOR], help_text="division code (digits)")
     date = serializers.DateField(required=False)
 
 
@@ -65,7 +66,7 @@ class TrendQuerySerializer(DivisionDaySerializer):
 class DailyCloseSerializer(serializers.Serializer):
     """Close ``code``'s report of ``date`` with an optional ``note``."""
 
-    code = serializers.RegexField(r"^\d{6,12}$")
+    code = serializers.CharField(validators=[CODE_VALIDATOR], help_text="division code (digits)")
     date = serializers.DateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 

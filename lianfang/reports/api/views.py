@@ -10,8 +10,10 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -35,7 +37,7 @@ from lianfang.reports.links import Links
 from lianfang.reports.models import DailyReport, ReportLayout
 from lianfang.reports.render import cell_text
 from lianfang.reports.shipped import ensure_shipped
-from lianfang.reports.views import home_code
+from lianfang.reports.views import home_code, layouts_refusal
 
 CODE = OpenApiParameter("code", str, description="division code (district, street/town, community); default: yours")
 DATE = OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD (default: today, Asia/Shanghai)")
@@ -56,7 +58,7 @@ def _division_day(request, serializer_class=DivisionDaySerializer, *, with_day: 
         raise NotFound
     day = query.validated_data.get("date") or days.today()
     if with_day and day > days.today():
-        raise ValidationError({"date": f"{day} is in the future"})
+        raise ValidationError({"date": [_("date %(day)s is in the future") % {"day": day.isoformat()}]})
     return division, day, query.validated_data
 
 
@@ -156,11 +158,19 @@ class TrendsView(APIView):
 
 
 class ReportLayoutViewSet(ScopedReadOnlyViewSet):
-    """Report layouts the caller may use (shipped, and their district's own), by key; ``rows`` runs one."""
+    """Report layouts the caller may use (shipped, and their district's own), by key; ``rows`` runs one.
+    403 naming the reason for a role that files no form (a grid worker, volunteer or household
+    representative: reports.views.layouts_refusal), as on the pages."""
 
     queryset = ReportLayout.objects.select_related("district").order_by("-is_builtin", "key")
     serializer_class = ReportLayoutSerializer
     lookup_field = "key"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        reason = layouts_refusal(request.user)
+        if reason:
+            raise exceptions.PermissionDenied(reason)
 
     def get_queryset(self):
         ensure_shipped()

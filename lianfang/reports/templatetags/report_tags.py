@@ -71,3 +71,12 @@ def get_item(sequence, index):
         return sequence[index]
     except (IndexError, TypeError, KeyError):
         return None
+
+
+@register.filter
+def opens_layouts(user) -> bool:
+    """True when report layouts open for ``user`` (reports.views.layouts_refusal): the tabs offer the
+    link only then."""
+    from lianfang.reports.views import layouts_refusal  # noqa: PLC0415 (views load the templatetags' app)
+
+    return not layouts_refusal(user)

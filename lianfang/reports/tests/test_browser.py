@@ -84,3 +84,38 @@ def test_a_new_layout_from_the_form_and_the_closed_days(everything_live, login_p
     page.goto(f"{live_server.url}/reports/daily/closed/")
     assert "西园街道" in page.inner_text("[data-testid=daily-list]")
     screenshot(page, "reports-closed-days-phone")
+
+
+def test_a_grid_worker_reads_and_exports_their_part(everything_live, login_page, live_server):
+    """Fourth new-user trial: a grid worker's daily report (their compound's part of the community)
+    says which part, offers no report layouts (an office tool: 403 naming the reason when typed in)
+    and its XLSX is titled with the part, not with the community."""
+    import io
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    from lianfang.conftest import _user
+
+    compound = everything_live["compound_a"]
+    grid = _user("grid-browser", "grid_worker", compound.code)
+    part = f"下西园社区 › {compound.short_name}"
+    page = login_page(grid)
+    page.goto(f"{live_server.url}/reports/daily/")
+    assert page.inner_text("h1") == f"{part}疫情防控工作日报"
+    assert page.inner_text("[data-testid=daily-division]") == "下西园社区"
+    assert part in page.inner_text("[data-testid=daily-part]")
+    tabs = page.inner_text("[data-testid=report-tabs]")
+    assert "日报" in tabs and "报表样式" not in tabs
+    assert page.locator("[data-testid=close-form]").count() == 0  # closing the day is the office's
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1, f"the phone page scrolls sideways ({width}px)"
+    screenshot(page, "reports-daily-grid-worker-phone")
+    with page.expect_download() as download:
+        page.click("[data-testid=export-xlsx]")
+    assert download.value.suggested_filename.startswith(f"{part}疫情防控工作日报-")
+    workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert workbook.worksheets[0].cell(1, 1).value == f"{part}疫情防控工作日报"
+    response = page.goto(f"{live_server.url}/reports/layouts/")
+    assert response.status == 403
+    assert "您的角色不填报这些表格" in page.inner_text("main")
