@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -82,11 +81,17 @@ class ServiceRequestViewSet(
         parameters=[IDEMPOTENCY],
     )
     def create(self, request, *args, **kwargs):
-        """File a need for a household in scope (201 new; 200 linked to an open ticket or replayed)."""
+        """File a need for a household in scope (201 new; 200 linked to an open ticket or replayed). A
+        household id that is unknown or outside the caller's scope is a 400 ``{"household": ["<id>
+        不存在或不在您的范围内"]}`` (the same words for both, so ids cannot be probed)."""
         data = ServiceRequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        household = get_object_or_404(Household.objects.visible_to(request.user), pk=values.pop("household"))
+        household_id = values.pop("household")
+        household = Household.objects.visible_to(request.user).filter(pk=household_id).first()
+        if household is None:  # unknown and out of scope answer alike: ids cannot be probed
+            message = _("%(id)s does not exist or is outside your scope") % {"id": household_id}
+            raise ValidationError({"household": [message]})
         resident_id = values.pop("resident")
         resident = None
         if resident_id is not None:

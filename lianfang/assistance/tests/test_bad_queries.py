@@ -112,3 +112,21 @@ def test_api_create_names_a_household_or_resident_that_is_not_an_id(grid, api_fo
     body = {"household": grid["h1"].pk, "category": "other", field: value}
     response = api_for(grid["staff_user"]).post("/api/v1/service-requests/", body, format="json", **ZH)
     assert (response.status_code, response.json()) == (400, {field: [message]})
+
+
+def test_api_create_for_a_household_out_of_scope_or_unknown_is_the_same_400(grid, api_for):
+    """Fourth new-user trial: another community's household answered 404, an unknown id 400 would
+    not have: both are now a field error on ``household`` naming the id, in the same words."""
+    from lianfang.assistance.models import ServiceRequest
+
+    api = api_for(grid["staff_user"])
+    h3 = grid["h3"].pk  # 上西园: not the community staff's
+    for household in (h3, 9_999_999):
+        body = {"household": household, "category": "other", "description": "修门"}
+        response = api.post("/api/v1/service-requests/", body, format="json", **ZH)
+        assert (response.status_code, response.json()) == (400, {"household": [f"{household} 不存在或不在您的范围内"]})
+    english = api.post(
+        "/api/v1/service-requests/", {"household": h3, "category": "other"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.json() == {"household": [f"{h3} does not exist or is outside your scope"]}
+    assert not ServiceRequest.objects.exists()
