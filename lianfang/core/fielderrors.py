@@ -83,6 +83,24 @@ def _limit(value) -> str:
     return str(value)
 
 
+def _consistent(code: str, value, limit) -> bool:
+    """Whether ``limit`` explains an error of ``code`` on ``value`` (a too-long value is longer than it,
+    a too-large one larger); True for the codes without a limit."""
+    if code not in ("max_length", "min_length", "max_value", "min_value"):
+        return True
+    if limit is None:
+        return False
+    try:
+        if code == "max_length":
+            return len(str(value)) > int(limit)
+        if code == "min_length":
+            return len(str(value)) < int(limit)
+        number, bound = decimal.Decimal(str(value).strip()), decimal.Decimal(str(limit))
+    except (ValueError, TypeError, ArithmeticError):
+        return False
+    return number > bound if code == "max_value" else number < bound
+
+
 def value_message(code: str, *, value, kind: str = "", limit=None) -> str | None:
     """The message for an error of ``code`` on a submitted ``value`` (a str, number, …; None: not
     known), or None when the stock message should stay (no value, or a code not listed). ``kind``:
@@ -94,6 +112,8 @@ def value_message(code: str, *, value, kind: str = "", limit=None) -> str | None
     shown = pii.quoted(value)
     if kind == "date" and _DATE_LIKE.fullmatch(str(value).strip()):
         shown = f"“{str(value).strip()}”"  # a mistyped date is no phone number: shown as typed
+    if not _consistent(code, value, limit):
+        return None  # the limit is another field's (a view validating with another serializer)
     if code in ("max_length", "min_length") and limit is not None:
         length = len(str(value))
         if code == "max_length":

@@ -222,3 +222,15 @@ def test_core_catalogue_wins_over_djangos_for_the_stock_messages():
         assert caught.value.messages == ["该值最多 3 个字符（现有 4 个）。"]
         bad = forms.IntegerField().error_messages["invalid"]
         assert str(bad) == "请填写整数。" and "变量" not in str(bad)
+
+
+def test_a_limit_that_does_not_explain_the_error_keeps_the_stock_message():
+    """A view validating with another serializer than its own: a field of the same name whose limit
+    does not explain the error is not quoted (the stock message stays)."""
+    from lianfang.core.fielderrors import value_message
+
+    with translation.override("en"):
+        assert value_message("max_length", value="abc", limit=5) is None
+        assert value_message("max_value", value="abc", limit=10) is None
+        assert value_message("min_value", value="0", limit=1) == "“0” is less than 1, the smallest value allowed."
+        assert value_message("required", value="") is None
