@@ -30,6 +30,7 @@ from lianfang.accounts.roles import Capability, Role
 from lianfang.accounts.selectors import active_assignments, can, primary_assignment
 from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_day, query_id
 from lianfang.core.forms import error_lines
+from lianfang.core.pagination import PageNotFound
 from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division
 from lianfang.fieldops import adapters, briefing, filtersets, forms, selectors, services
@@ -68,6 +69,12 @@ PAGE_SIZE = 50
 # --------------------------------------------------------------------------------------------- helpers
 
 
+class NotFoundWithReason(PageNotFound):
+    """A 404 whose message (translated, naming the value) the reader sees: the project's 404 handler
+    (core.views.not_found) renders the message of a core.pagination.PageNotFound on the translated 404
+    page, where a plain ``Http404(message)`` shows only the generic sentence."""
+
+
 def scope_code(request) -> str:
     """The division code a page is about: ``?within=`` (or ``?code=``, the name other apps' pages use)
     when it names a division holding something the user may see (core.scoping.reaches), else the
@@ -81,7 +88,7 @@ def scope_code(request) -> str:
         wanted = query_code(request.GET, name)
         if wanted:
             if not reaches(request.user, wanted):
-                raise Http404(_("“%(value)s” is not the code of a division you may see") % {"value": wanted})
+                raise NotFoundWithReason(_("“%(value)s” is not the code of a division you may see") % {"value": wanted})
             return wanted
     return own_code(request.user)
 
@@ -745,7 +752,10 @@ def bulk_request(request):
     ids = [int(v) for v in request.POST.getlist("people") if v.isdigit()]
     chosen = list(ScreenedPerson.objects.visible_to(request.user).filter(pk__in=ids))
     if len(chosen) != len(set(ids)):
-        raise Http404
+        missing = sorted(set(ids) - {p.pk for p in chosen})
+        raise NotFoundWithReason(
+            _("%(id)s does not exist or is outside your scope") % {"id": ", ".join(map(str, missing))}
+        )
     if form.is_valid():
         change = _run(
             request, services.bulk_status_change_request, actor=request.user, people=chosen, **form.cleaned_data
@@ -893,7 +903,9 @@ def resident_check_in(request, token: str):
     revoked token is a 404."""
     household = adapters.household_for_token(token)
     if household is None:
-        raise Http404
+        raise NotFoundWithReason(
+            _("This check-in code is unknown or no longer valid: ask your grid worker for the household's new code.")
+        )
     day = timezone.localdate()
     if request.method == "POST":
         monitoring = get_object_or_404(
