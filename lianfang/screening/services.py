@@ -37,7 +37,7 @@ from lianfang.core import audit, bulk, db, idnumber, pii
 from lianfang.core.scoping import scope_for, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.registry.models import DocumentType, Household, Resident
-from lianfang.screening import links
+from lianfang.screening import deskpath, links
 from lianfang.screening.models import (
     DOOR_TO_DOOR_MODES,
     TUBE_CAPACITY,
@@ -608,6 +608,20 @@ def _tube_take(rnd, desk, task, tube_key: str, n: int, household_id: int | None,
     from the row (its other fields are the station's, ``opened_at`` this submission's time). Raises
     Refused ``tube_full``, ``tube_closed``, ``household_mismatch`` or ``bad_input`` (the tube belongs
     to another station), found by a second look only when refused."""
+    new, sql, params = _tube_take_statement(rnd, desk, task, tube_key, n, household_id, at)
+    with db.hot_cursor() as cursor:
+        db.execute_hot(cursor, sql, params)
+        row = cursor.fetchone()
+    if row is not None:
+        new.pk, new.people, new.capacity, new.status, new.barcode, new.household_id = row
+        return new
+    raise _tube_refusal(rnd, desk, task, tube_key, household_id)
+
+
+def _tube_take_statement(rnd, desk, task, tube_key: str, n: int, household_id: int | None, at) -> tuple:
+    """``(unsaved Tube, sql, params)``: the tube upsert of :func:`_tube_take` (``_tube_take_sql``)
+    and its parameters for ``n`` people into ``tube_key``. Raises Refused ``tube_full`` when ``n``
+    alone exceeds the station's capacity."""
     station = desk or task
     capacity = TUBE_CAPACITY.get(station.mode)
     if capacity is not None and n > capacity:
@@ -628,20 +642,22 @@ def _tube_take(rnd, desk, task, tube_key: str, n: int, household_id: int | None,
     params = [f.get_db_prep_save(getattr(new, f.attname), connection) for f in fields]
     household_rule = 1 if station.mode == PoolingMode.HOUSEHOLD else 0
     params += [n, desk.pk if desk else 0, task.pk if task else 0, n, household_rule, household_id]
-    with db.hot_cursor() as cursor:
-        db.execute_hot(cursor, sql, params)
-        row = cursor.fetchone()
-    if row is not None:
-        new.pk, new.people, new.capacity, new.status, new.barcode, new.household_id = row
-        return new
+    return new, sql, params
+
+
+def _tube_refusal(rnd, desk, task, tube_key: str, household_id: int | None) -> Refused:
+    """Why the tube upsert took nobody (a second look at the tube, only when refused): Refused
+    ``bad_input`` (another station's tube), ``tube_closed``, ``household_mismatch`` or ``tube_full``."""
+    station = desk or task
     tube = Tube.objects.get(round=rnd, client_key=tube_key)
     if tube.desk_id != (desk.pk if desk else None) or tube.task_id != (task.pk if task else None):
-        raise Refused("bad_input", _("tube %(key)s belongs to another desk") % {"key": tube_key})
+        return Refused("bad_input", _("tube %(key)s belongs to another desk") % {"key": tube_key})
     if tube.status != TubeStatus.OPEN:
-        raise Refused("tube_closed", _("tube %(barcode)s is already closed") % {"barcode": shown_barcode(tube.barcode)})
-    if household_rule and tube.household_id and tube.household_id != household_id:
-        raise Refused("household_mismatch", _("a household tube holds one household only"))
-    raise _tube_full(tube.people, tube.capacity)
+        closed = _("tube %(barcode)s is already closed") % {"barcode": shown_barcode(tube.barcode)}
+        return Refused("tube_closed", closed)
+    if station.mode == PoolingMode.HOUSEHOLD and tube.household_id and tube.household_id != household_id:
+        return Refused("household_mismatch", _("a household tube holds one household only"))
+    return _tube_full(tube.people, tube.capacity)
 
 
 def _tube_full(people: int, capacity: int) -> Refused:
@@ -734,6 +750,39 @@ def samples_register(
     round's snapshot (arrived since) is added to the open round. Raises Refused, ValidationError,
     PermissionDenied (FIELD_WORK at the station).
     """
+    station, rnd, at, purpose, households = _registration_checks(actor, persons, tube_key, desk, task, taken_at)
+    n = len(persons)
+    try:
+        with transaction.atomic(savepoint=False):  # all or nothing with the caller's transaction
+            tube = _tube_take(rnd, desk, task, tube_key, n, next(iter(households), None), at)
+            members = _members_for(rnd, persons)
+            samples = _samples_for(actor, persons, rnd, tube, station, members, purpose, at, idempotency_key)
+            # the unique indexes decide: one screening sample per person and round, one per key
+            if n == 1 and task is None and purpose == SamplePurpose.SCREENING and connection.vendor == "postgresql":
+                _insert_screened(samples[0])  # sample and member in one statement
+            else:
+                if n == 1:
+                    db.insert_one(samples[0])  # a prepared INSERT, without the ORM's query building
+                else:
+                    Sample.objects.bulk_create(samples)
+                _after_samples(rnd, samples, task, purpose)
+            audit.record(
+                actor=actor,
+                action="screening.sample",
+                obj=tube,
+                reason=ReasonCode.SAMPLED,
+                detail=_sampled_detail(samples, idempotency_key),
+            )
+    except IntegrityError as exc:
+        raise _sample_refusal(exc, rnd, persons) from None
+    return samples, tube
+
+
+def _registration_checks(actor, persons, tube_key, desk, task, taken_at) -> tuple:
+    """The checks of :func:`samples_register` before anything is written, in its order: somebody to
+    register, a well-formed tube key, FIELD_WORK (or RUN_ROUNDS) at the station, the round open, no
+    person twice, a household tube's one household. Returns ``(station, round, time taken,
+    purpose, {household ids})``; raises Refused, Malformed, PermissionDenied."""
     station = _station(desk, task)
     rnd = station.round
     at = _now(taken_at)
@@ -754,60 +803,57 @@ def samples_register(
             raise Refused("household_mismatch", _("a household tube holds one household only"))
         if not households:
             raise Refused("household_mismatch", _("a household tube holds registered household members"))
+    return station, rnd, at, purpose, households
+
+
+def _samples_for(actor, persons, rnd, tube, station, members, purpose, at, idempotency_key) -> list[Sample]:
+    """The unsaved Sample of each of ``persons`` swabbed into ``tube`` (None: set later) at ``at``;
+    ``members`` maps resident ids to their member ids in the round. Several people under one key
+    get ``key:0``, ``key:1``, …"""
     n = len(persons)
-    try:
-        with transaction.atomic(savepoint=False):  # all or nothing with the caller's transaction
-            tube = _tube_take(rnd, desk, task, tube_key, n, next(iter(households), None), at)
-            members = _members_for(rnd, persons)
-            samples = []
-            for i, person in enumerate(persons):
-                r = person.resident
-                sample = Sample(
-                    round=rnd,
-                    tube=tube,
-                    member_id=members.get(r.pk) if r is not None else None,
-                    resident=r,
-                    household_id=r.household_id if r is not None else None,
-                    guardian=person.guardian,
-                    path=r.path if r is not None else station.path,
-                    person_key=person.key,
-                    purpose=purpose,
-                    name=person.name[:60],
-                    unregistered=r is None,
-                    taken_at=at,
-                    taken_by=_actor(actor),
-                    idempotency_key=idempotency_key if n == 1 else f"{idempotency_key}:{i}",
-                )
-                if r is None and person.id_number:
-                    sample.set_id_number(person.id_number, person.document_type)
-                samples.append(sample)
-            # the unique indexes decide: one screening sample per person and round, one per key
-            if n == 1 and task is None and purpose == SamplePurpose.SCREENING and connection.vendor == "postgresql":
-                _insert_screened(samples[0])  # the desk's common case: sample and member in one statement
-            else:
-                if n == 1:
-                    db.insert_one(samples[0])  # a prepared INSERT, without the ORM's query building
-                else:
-                    Sample.objects.bulk_create(samples)
-                _after_samples(rnd, samples, task, purpose)
-            audit.record(
-                actor=actor,
-                action="screening.sample",
-                obj=tube,
-                reason=ReasonCode.SAMPLED,
-                detail={"people": n, "key": idempotency_key, "unregistered": sum(1 for s in samples if s.unregistered)},
-            )
-    except IntegrityError as exc:
-        if "sample_one_screening_per_person" in str(exc) or "person_key" in str(exc):
-            refused = Refused("duplicate", _("already sampled in this round"))
-            refused.explain = lambda: _check_duplicates(rnd, [p.key for p in persons])
-            if not connection.in_atomic_block:  # rolled back already: say where the person was sampled
-                refused.explain()
-            raise refused from None
-        if "idempotency_key" in str(exc) or "sample_idempotency" in str(exc):
-            raise Refused("replayed", _("this submission was already recorded")) from None
-        raise
-    return samples, tube
+    samples = []
+    for i, person in enumerate(persons):
+        r = person.resident
+        sample = Sample(
+            round=rnd,
+            tube=tube,
+            member_id=members.get(r.pk) if r is not None else None,
+            resident=r,
+            household_id=r.household_id if r is not None else None,
+            guardian=person.guardian,
+            path=r.path if r is not None else station.path,
+            person_key=person.key,
+            purpose=purpose,
+            name=person.name[:60],
+            unregistered=r is None,
+            taken_at=at,
+            taken_by=_actor(actor),
+            idempotency_key=idempotency_key if n == 1 else f"{idempotency_key}:{i}",
+        )
+        if r is None and person.id_number:
+            sample.set_id_number(person.id_number, person.document_type)
+        samples.append(sample)
+    return samples
+
+
+def _sampled_detail(samples: Sequence[Sample], idempotency_key: str) -> dict:
+    """The detail of a ``screening.sample`` audit entry: people, the submission key, unregistered."""
+    return {"people": len(samples), "key": idempotency_key, "unregistered": sum(1 for s in samples if s.unregistered)}
+
+
+def _sample_refusal(exc: IntegrityError, rnd, persons) -> Refused:
+    """The Refused for a unique index that refused a sample: ``duplicate`` (the person is already
+    sampled in the round; ``explain`` says where, run at once when no transaction is open any more)
+    or ``replayed`` (the submission key was already used). Re-raises ``exc`` for any other constraint."""
+    if "sample_one_screening_per_person" in str(exc) or "person_key" in str(exc):
+        refused = Refused("duplicate", _("already sampled in this round"))
+        refused.explain = lambda: _check_duplicates(rnd, [p.key for p in persons])
+        if not connection.in_atomic_block:  # rolled back already: say where the person was sampled
+            refused.explain()
+        return refused
+    if "idempotency_key" in str(exc) or "sample_idempotency" in str(exc):
+        return Refused("replayed", _("this submission was already recorded"))
+    raise exc
 
 
 def _require_field_work(actor, station) -> None:
@@ -1098,13 +1144,16 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
         except Refused as exc:  # not stored under the key: the desk corrects its clock and retries
             return 400, {"status": "refused", "code": exc.code, "message": exc.messages[0], **exc.detail}
     try:
-        with transaction.atomic():
-            if isinstance(person, Refused):
-                raise person
-            status, response = _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, person)
-            _remember_in_transaction(
-                key=key, scope="desk", user=actor, status_code=status, response=response, digest=digest
-            )
+        if isinstance(person, Refused):
+            raise person
+        if _one_statement(desk, task, kind, person):
+            status, response = _desk_register_one(actor, desk, person, tube_key, key, at, digest)
+        else:
+            with transaction.atomic():
+                status, response = _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, person)
+                _remember_in_transaction(
+                    key=key, scope="desk", user=actor, status_code=status, response=response, digest=digest
+                )
     except Refused as exc:
         explain = getattr(exc, "explain", None)
         if explain is not None:  # the transaction is over: say where the person was sampled
@@ -1230,6 +1279,13 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
     samples, tube = samples_register(
         actor=actor, persons=persons, tube_key=tube_key, idempotency_key=key, desk=desk, task=task, taken_at=at
     )
+    return 201, _registered_answer(actor, persons, samples, tube)
+
+
+def _registered_answer(actor, persons, samples, tube: Tube | None) -> dict:
+    """The desk's 201 answer for ``persons`` swabbed as ``samples`` into ``tube``: ``status``,
+    ``tube`` (:func:`_tube_view`; None when the caller fills it in), ``people`` (masked,
+    :func:`_person_view`) and ``warnings`` (unregistered, kept to verify; outside the round's area)."""
     people = [_person_view(p, _shows_registry(actor, p)) for p in persons]
     warnings = []
     for s, shown in zip(samples, people, strict=True):
@@ -1239,7 +1295,67 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
             )
         elif s.member_id is None:
             warnings.append(_("%(name)s lives outside this round's area") % {"name": shown["name"]})
-    return 201, {"status": "ok", "tube": _tube_view(tube), "people": people, "warnings": warnings}
+    shown_tube = _tube_view(tube) if tube is not None else None
+    return {"status": "ok", "tube": shown_tube, "people": people, "warnings": warnings}
+
+
+def _one_statement(desk, task, kind, person) -> bool:
+    """Whether a desk submission is the usual registration :func:`_desk_register_one` writes in one
+    statement (deskpath): PostgreSQL outside any transaction, a desk (not a task), a scanned ID number
+    already looked up (:func:`_desk_lookup`) whose person is unregistered or a member of the round."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and desk is not None
+        and task is None
+        and kind == "scan"
+        and isinstance(person, Person)
+        and person.member_known
+        and (person.resident is None or person.member_id is not None)
+    )
+
+
+def _desk_register_one(actor, desk, person: Person, tube_key: str, key: str, at, digest: str) -> tuple[int, dict]:
+    """The usual registration (:func:`_one_statement`) as one statement (``deskpath.register``):
+    the same checks as :func:`samples_register` (:func:`_registration_checks`), then tube, sample,
+    member, audit entry and stored outcome together. Returns ``(201, answer)``; raises Refused as
+    :func:`samples_register` does (the tube's refusal, ``duplicate``, ``replayed``)."""
+    persons = [person]
+    station, rnd, at, purpose, households = _registration_checks(actor, persons, tube_key, desk, None, at)
+    household_id = next(iter(households), None)
+    tube, tube_sql, tube_params = _tube_take_statement(rnd, desk, None, tube_key, 1, household_id, at)
+    members = {person.resident.pk: person.member_id} if person.resident is not None else {}
+    sample = _samples_for(actor, persons, rnd, None, station, members, purpose, at, key)[0]
+    answer = _registered_answer(actor, persons, [sample], None)
+    entry = audit.prepare(
+        actor=actor,
+        action="screening.sample",
+        obj=tube,
+        reason=ReasonCode.SAMPLED,
+        detail=_sampled_detail([sample], key),
+    )
+    outcome = SubmissionKey(
+        key=key, scope="desk", user=_actor(actor), status_code=201, response=answer, body_hash=digest
+    )
+    try:
+        row = deskpath.register(
+            tube_sql=tube_sql,
+            tube_params=tube_params,
+            sample=sample,
+            member_result=MemberResult.PENDING,
+            entry=entry,
+            outcome=outcome,
+            tube_static={"key": tube_key, "mode": tube.mode},
+        )
+    except IntegrityError as exc:
+        raise _sample_refusal(exc, rnd, persons) from None
+    if row is None:
+        raise _tube_refusal(rnd, desk, None, tube_key, household_id)
+    tube.pk, tube.people, tube.capacity, tube.status, tube.barcode, tube.household_id = row[:6]
+    entry.object_id = str(tube.pk)
+    audit.announce(entry)
+    answer["tube"] = _tube_view(tube)
+    return 201, answer
 
 
 def _looks_like_barcode(value: str) -> bool:
