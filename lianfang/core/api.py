@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, viewsets
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from lianfang.core.fielderrors import field_kind, value_message
+from lianfang.core.fielderrors import field_kind, is_stock_api_error, value_message
 from lianfang.core.filters import BadQuery
 
 # json.JSONDecodeError.msg (Python's English) → what is wrong, translated
@@ -111,6 +111,8 @@ def field_errors(detail: dict, context) -> dict:
             limit = getattr(field, code, None) if code in _LIMIT_CODES else None
             message = None
             if _is_stock(field, code, error):  # a view's own message ("4 不存在…", code "invalid") stays
+                message = None
+            if isinstance(error, str) and is_stock_api_error(field, code, str(error)):  # a validate_* message stays
                 message = value_message(code, value=value, kind=field_kind(field), limit=limit)
             reworded.append(exceptions.ErrorDetail(message, code=code) if message else error)
         result[name] = reworded

@@ -61,10 +61,11 @@ def field_kind(field) -> str:
     from django import forms  # noqa: PLC0415
     from rest_framework import serializers  # noqa: PLC0415
 
-    if isinstance(field, forms.IntegerField | serializers.IntegerField):
-        return "integer"
+    # before IntegerField: Django's FloatField and DecimalField are IntegerField subclasses
     if isinstance(field, forms.FloatField | forms.DecimalField | serializers.FloatField | serializers.DecimalField):
         return "number"
+    if isinstance(field, forms.IntegerField | serializers.IntegerField):
+        return "integer"
     if isinstance(field, forms.DateTimeField | serializers.DateTimeField):
         return ""
     if isinstance(field, forms.DateField | serializers.DateField):
@@ -73,6 +74,42 @@ def field_kind(field) -> str:
 
 
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
+
+
+def _class_default(field, code: str) -> str:
+    """The stock message template of ``code`` for ``field``'s class (the ``default_error_messages`` of
+    Django's or DRF's classes along the MRO; an app's own field class words its own), "" for none."""
+    for klass in type(field).__mro__:
+        if not klass.__module__.startswith(("django.", "rest_framework.")):
+            continue
+        message = getattr(klass, "default_error_messages", {}).get(code)
+        if message is not None:
+            return str(message)
+    return ""
+
+
+def is_stock_form_error(field, error) -> bool:
+    """Whether a Django form ``error`` (a ValidationError with ``code``) is the stock message of its
+    field class or of one of its validators, not an app's own (a custom ``error_messages`` entry or a
+    ``clean_*`` message): only a stock message is reworded."""
+    template = str(error.message)
+    if template == _class_default(field, error.code or ""):
+        return True
+    return any(getattr(v, "code", None) == error.code and str(v.message) == template for v in field.validators)
+
+
+def is_stock_api_error(field, code: str, text: str) -> bool:
+    """Whether a DRF error ``text`` of ``code`` is the stock message of ``field``'s class (formatted
+    with any parameters) or of DRF's UniqueValidator, not a serializer's own ``validate_*`` message."""
+    if code == "unique":
+        from rest_framework.validators import UniqueValidator  # noqa: PLC0415
+
+        return text == str(UniqueValidator.message)
+    template = _class_default(field, code)
+    if not template or str(field.error_messages.get(code, "")) != template:
+        return False
+    pattern = re.sub(r"\\\{\w+\\\}", ".*", re.escape(template))
+    return re.fullmatch(pattern, text, flags=re.DOTALL) is not None
 
 
 def _limit(value) -> str:

@@ -7,7 +7,7 @@ from django.forms import Form
 from django.forms.forms import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.fielderrors import field_kind, value_message
+from lianfang.core.fielderrors import field_kind, is_stock_form_error, value_message
 from lianfang.core.filters import DayField
 
 
@@ -37,7 +37,9 @@ def _field_message(field, error, value) -> str:
     limit = params.get("limit_value")
     if limit is None and error.code in ("max_value", "min_value"):
         limit = getattr(field, error.code, None)
-    message = value_message(error.code or "", value=value, kind=field_kind(field), limit=limit)
+    message = None
+    if is_stock_form_error(field, error):  # an app's own message is kept as it is
+        message = value_message(error.code or "", value=value, kind=field_kind(field), limit=limit)
     return message or " ".join(error.messages)
 
 

@@ -234,3 +234,20 @@ def test_a_limit_that_does_not_explain_the_error_keeps_the_stock_message():
         assert value_message("max_value", value="abc", limit=10) is None
         assert value_message("min_value", value="0", limit=1) == "“0” is less than 1, the smallest value allowed."
         assert value_message("required", value="") is None
+
+
+class OwnMessagesForm(forms.Form):
+    amount = forms.DecimalField(label="Amount")
+    hours = forms.IntegerField(label="Hours", error_messages={"invalid": "own message"})
+
+    def clean_amount(self):
+        raise forms.ValidationError("amount refused by the app", code="invalid")
+
+
+def test_an_apps_own_messages_are_kept_and_a_decimal_is_a_number():
+    with translation.override("en"):
+        assert error_lines(OwnMessagesForm({"amount": "1", "hours": "x"})) == [
+            "Amount: amount refused by the app",
+            "Hours: own message",
+        ]
+        assert error_lines(OwnMessagesForm({"amount": "abc", "hours": "1"})) == ["Amount: “abc” is not a number."]
