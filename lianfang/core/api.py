@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -79,24 +78,16 @@ def _serializer_fields(context) -> dict:
 _LIMIT_CODES = ("max_length", "min_length", "max_value", "min_value")
 
 
-def _is_stock(field, code: str, error) -> bool:
-    """Whether ``error`` is ``field``'s own stock message for ``code`` (DRF's ``error_messages``,
-    placeholders such as ``{max_length}`` matching anything), not a message a serializer's or view's
-    validation raised under the same code (a ``ValidationError`` raised by hand has code ``invalid``)."""
-    template = getattr(field, "error_messages", {}).get(code)
-    if template is None:
-        return False
-    pattern = re.sub(r"\\\{\w+\\\}", ".*", re.escape(str(template)))
-    return re.fullmatch(pattern, str(error), re.DOTALL) is not None
-
-
 def field_errors(detail: dict, context) -> dict:
     """A ValidationError's ``{field: [ErrorDetail, ...]}`` with each error that refuses a submitted
     value reworded to quote it (core.fielderrors.value_message: "“abc” 不是整数。", "“…” 有 25 个字符，
     最多 20 个。"; ID and phone numbers masked); the field is the key. Other errors, nested ones and
     form-wide ones are kept as they are."""
     request = context.get("request")
-    data = getattr(request, "data", None)
+    try:
+        data = getattr(request, "data", None)
+    except exceptions.APIException:  # a body the parsers refuse, met only now (a header was checked first)
+        data = None
     fields = _serializer_fields(context)
     result = {}
     for name, errors in detail.items():
@@ -110,8 +101,6 @@ def field_errors(detail: dict, context) -> dict:
             code = getattr(error, "code", "") or ""
             limit = getattr(field, code, None) if code in _LIMIT_CODES else None
             message = None
-            if _is_stock(field, code, error):  # a view's own message ("4 不存在…", code "invalid") stays
-                message = None
             if isinstance(error, str) and is_stock_api_error(field, code, str(error)):  # a validate_* message stays
                 message = value_message(code, value=value, kind=field_kind(field), limit=limit)
             reworded.append(exceptions.ErrorDetail(message, code=code) if message else error)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.core.filters import CODE_VALIDATOR
 from lianfang.screening.models import Exemption, PoolingMode
@@ -11,13 +13,27 @@ from lianfang.screening.models import Exemption, PoolingMode
 CODES_HELP = _("Division codes separated by commas or spaces (a street, community, compound, building...)")
 
 
+class NamedDateTimeField(forms.DateTimeField):
+    """A date and time field whose error quotes what was typed: "“2026-02-30T10:00” is not a date and
+    time (YYYY-MM-DD HH:MM)" instead of Django's "Enter a valid date/time." (which names no value
+    and, for 30 February, suggests the format is at fault)."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise ValidationError(
+                _("“%(value)s” is not a date and time (YYYY-MM-DD HH:MM)."), code="invalid", params={"value": value}
+            ) from None
+
+
 class RoundForm(forms.Form):
     """Open a round over division codes or a control area, with an optional deadline."""
 
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("round", "Name"), max_length=120)
     codes = forms.CharField(label=_("Places"), required=False, help_text=CODES_HELP, max_length=2000)
     control_area = forms.IntegerField(label=_("Or control area number"), required=False, min_value=1)
-    deadline = forms.DateTimeField(
+    deadline = NamedDateTimeField(
         label=_("Deadline"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 

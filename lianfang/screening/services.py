@@ -131,6 +131,12 @@ def ensure_shipped_rules() -> None:
     importlib.import_module("lianfang.screening.migrations.0002_shipped_rule_set").load(apps)
 
 
+def out_of_reach(value) -> str:
+    """ "<value> 不存在或不在您的范围内": the one answer for an id or code that is unknown or that the
+    caller may not see (the same words for both, so ids cannot be probed)."""
+    return _("%(id)s does not exist or is outside your scope") % {"id": value}
+
+
 def _actor(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
 
@@ -204,7 +210,7 @@ def round_open(
         try:
             _district, nodes = links.control_area_nodes(control_area_id, actor)
         except LookupError:
-            errors["control_area"] = _("%(id)s does not exist or is outside your scope") % {"id": control_area_id}
+            errors["control_area"] = out_of_reach(control_area_id)
     if not nodes and "control_area" not in errors:
         errors["nodes"] = _("choose at least one division")
     districts = {n.code[:6] for n in nodes}

@@ -121,15 +121,15 @@ def round_new(request):
     if not can(request.user, Capability.RUN_ROUNDS):
         raise PermissionDenied
     form = RoundForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        codes = [c for c in form.cleaned_data["codes"].replace(",", " ").replace("，", " ").split() if c]
+    if request.method == "POST":
+        # the places are checked whatever else is wrong, so every bad field is named at once
+        codes = [c for c in request.POST.get("codes", "").replace(",", " ").replace("，", " ").split() if c]
         nodes = list(Division.objects.visible_to(request.user).filter(code__in=codes))
         missing = set(codes) - {n.code for n in nodes}
+        if missing:
+            form.add_error("codes", _("unknown or out of scope: %(codes)s") % {"codes": ", ".join(sorted(missing))})
+    if request.method == "POST" and form.is_valid():
         try:
-            if missing:
-                raise ValidationError(
-                    {"codes": _("unknown or out of scope: %(codes)s") % {"codes": ", ".join(sorted(missing))}}
-                )
             rnd = services.round_open(
                 actor=request.user,
                 name=form.cleaned_data["name"],
@@ -227,9 +227,10 @@ def _round_post(request, rnd: TestingRound):
             form = DeskForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(error_lines(form))
-            site = get_object_or_404(
-                SamplingSite.objects.visible_to(request.user), pk=form.cleaned_data["site"], round=rnd
-            )
+            site = SamplingSite.objects.visible_to(request.user).filter(pk=form.cleaned_data["site"], round=rnd).first()
+            if site is None:  # unknown, out of scope or another round's: named, never a bare 404
+                label = _("Sampling site")
+                raise ValidationError(f"{label}: {services.out_of_reach(form.cleaned_data['site'])}")
             services.desk_create(
                 actor=request.user,
                 site=site,
@@ -242,6 +243,10 @@ def _round_post(request, rnd: TestingRound):
         elif action == "sync":
             result = services.round_members_sync(actor=request.user, round=rnd)
             messages.info(request, _("Added %(added)d, removed %(removed)d") % result)
+        else:
+            raise ValidationError(
+                _("Unknown action “%(value)s”: nothing was changed.") % {"value": services.echo(action or "")}
+            )
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     return redirect("screening:round", pk=rnd.pk)

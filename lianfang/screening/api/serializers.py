@@ -193,7 +193,7 @@ class ResultLineSerializer(serializers.Serializer):
 
 class ResultBatchSerializer(serializers.Serializer):
     lab = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
-    lines = ResultLineSerializer(many=True)
+    lines = ResultLineSerializer(many=True, allow_empty=False)  # an empty batch would record an empty import
 
 
 class ResultExceptionSerializer(serializers.ModelSerializer):

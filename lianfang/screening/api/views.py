@@ -212,6 +212,16 @@ class RoundViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnl
         return Response({"by": by, "within": within, "totals": flat(totals), "rows": [flat(r) for r in rows]})
 
 
+def _field_object(queryset, field: str, **lookup):
+    """The one object of ``queryset`` (already ``visible_to`` the caller) matching ``lookup``, else a
+    400 ``{field: ["<value> 不存在或不在您的范围内"]}`` — unknown and out of scope answered alike, so
+    ids cannot be probed, and never a bare 404 for a value in the body."""
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        raise exceptions.ValidationError({field: [services.out_of_reach(next(iter(lookup.values())))]})
+    return found
+
+
 class SiteViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     queryset = SamplingSite.objects.select_related("division").order_by("path", "name")
     serializer_class = s.SiteSerializer
@@ -224,8 +234,9 @@ class SiteViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnly
     def perform_idempotent_create(self, request, key):
         data = s.SiteCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rnd = get_object_or_404(TestingRound.objects.visible_to(request.user), pk=data.validated_data["round"])
-        division = get_object_or_404(Division.objects.visible_to(request.user), code=data.validated_data["division"])
+        v = data.validated_data
+        rnd = _field_object(TestingRound.objects.visible_to(request.user), "round", pk=v["round"])
+        division = _field_object(Division.objects.visible_to(request.user), "division", code=v["division"])
         site = services.site_create(
             actor=request.user,
             round=rnd,
@@ -248,7 +259,7 @@ class DeskViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnly
     def perform_idempotent_create(self, request, key):
         data = s.DeskCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        site = get_object_or_404(SamplingSite.objects.visible_to(request.user), pk=data.validated_data["site"])
+        site = _field_object(SamplingSite.objects.visible_to(request.user), "site", pk=data.validated_data["site"])
         desk = services.desk_create(
             actor=request.user,
             site=site,
@@ -334,8 +345,9 @@ def _submit(user, v: dict, key: str) -> tuple[int, dict, dict]:
         else:
             desk = None
             task = get_object_or_404(SamplingTask.objects.select_related("round").visible_to(user), pk=v["task"])
-    except Http404:  # DRF's translated "Not found." (never the model's English query message)
-        return 404, {"detail": str(exceptions.NotFound.default_detail)}, {}
+    except Http404:  # unknown and out of scope alike, naming the id: a field error, never the model's name
+        name = "desk" if v["desk"] else "task"
+        return 400, {name: [services.out_of_reach(v[name])]}, {}
     payload = {**v, "key": key, "at": v["at"].isoformat() if v["at"] else None}
     busy = 503, {"status": "busy"}, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if not _desk_slots.acquire(timeout=0.25):

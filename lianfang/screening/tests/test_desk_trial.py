@@ -95,8 +95,8 @@ def test_refusal_words(desk, community_staff, api_for, population):
         format="json",
         HTTP_IDEMPOTENCY_KEY=key(),
     )
-    assert missing.status_code == 404
-    assert "SamplingDesk" not in missing.json()["detail"] and missing.json()["detail"] == "未找到。"
+    assert missing.status_code == 400  # a field error naming the id, never the model's name
+    assert missing.json() == {"desk": ["999999 不存在或不在您的范围内"]}
 
 
 def test_missed_people_tab_only_for_division_scope(population, district_commander, client_for):
