@@ -6,7 +6,6 @@ fields, a search for a household number is audited as typed."""
 
 from __future__ import annotations
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
