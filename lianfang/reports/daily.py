@@ -198,9 +198,9 @@ def section_testing(*, user, division: Division, day: dt.date) -> dict:
                     "id": rnd.pk,
                     "name": rnd.name,
                     "status": rnd.status,
-                    "opened_at": rnd.opened_at.isoformat(),
-                    "deadline": rnd.deadline.isoformat(),
-                    "closed_at": rnd.closed_at.isoformat() if rnd.closed_at else None,
+                    "opened_at": timezone.localtime(rnd.opened_at).isoformat(),
+                    "deadline": timezone.localtime(rnd.deadline).isoformat(),
+                    "closed_at": timezone.localtime(rnd.closed_at).isoformat() if rnd.closed_at else None,
                     **{k: int(v) for k, v in totals["counts"].items()},
                     "percent": totals["percent"],
                 }
@@ -443,7 +443,7 @@ def build(*, user, division: Division, day: dt.date) -> dict:
         "version": REPORT_VERSION,
         "division": {"code": division.code, "name": division.short_name, "level": division.level},
         "date": day.isoformat(),
-        "generated_at": timezone.now().isoformat(),
+        "generated_at": timezone.localtime().isoformat(),
     }
     tiers = section_tiers(user=user, division=division, day=day)
     report["population"] = tiers["population"]
@@ -458,17 +458,33 @@ def build(*, user, division: Division, day: dt.date) -> dict:
     return json_ready(report)
 
 
-def json_ready(data: dict) -> dict:
-    """``data`` with dates and times as ISO strings (what JSON, the API and a frozen snapshot hold), so a
-    live report and a closed one look the same."""
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+class LocalTimeEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder writing an aware datetime in local time (settings.TIME_ZONE, Asia/Shanghai)
+    with its offset and microseconds (``2026-11-30T09:00:00.123456+08:00``), as the API's serializers
+    do — never in UTC."""
+
+    def default(self, o):
+        if isinstance(o, dt.datetime) and timezone.is_aware(o):
+            return timezone.localtime(o).isoformat()
+        return super().default(o)
+
+
+def json_ready(data):
+    """``data`` with dates and times as ISO strings, times in local time with their offset
+    (:class:`LocalTimeEncoder`): what JSON, the API and a frozen snapshot hold, so a live report and a
+    closed one look the same."""
+    return json.loads(json.dumps(data, cls=LocalTimeEncoder))
 
 
 def report_for(*, user, division: Division, day: dt.date) -> tuple[dict, object]:
     """``(report dict, DailyReport row or None)``: the frozen snapshot when the day is closed, else
-    the live report. The row is looked up within ``user``'s scope."""
-    from lianfang.reports.models import DailyReport  # noqa: PLC0415
+    the live report. The row is looked up within ``user``'s scope. A day's report is read under the
+    report rule set in force on it: ValidationError ``{"date": [...]}`` naming the day and the first
+    day one was in force when there is none (ReportRuleSet.in_force; a 400 on the pages, the exports
+    and the API), before anything is computed (a day as early as 0001-01-01 has no instant to count to)."""
+    from lianfang.reports.models import DailyReport, ReportRuleSet  # noqa: PLC0415
 
+    ReportRuleSet.in_force(day)
     row = DailyReport.objects.visible_to(user).filter(division=division, day=day).first()
     if row is not None and row.is_closed and row.snapshot:
         return row.snapshot, row

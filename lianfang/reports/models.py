@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.scoping import ScopedManager, ScopedQuerySet, scope_for, subtree_q
@@ -59,9 +60,12 @@ class ReportRuleSet(models.Model):
         return self.name
 
     @classmethod
-    def in_force(cls, day: dt.date) -> ReportRuleSet:
+    def in_force(cls, day: dt.date, param: str = "date") -> ReportRuleSet:
         """The rule set in force on ``day``; installs the shipped set when the table is empty (a
-        flushed test database). Raises ReportRuleSet.DoesNotExist when none has started by ``day``."""
+        flushed test database). Raises ValidationError ``{param: [message]}`` naming the day and that
+        no report rule set was in force then (with the first day one was, when there is one) — a 400
+        on the pages and in the API (reports.views, reports.api.views), never a DoesNotExist (a 500).
+        Same rule as workforce.selectors.rules_on and fieldops.rules.rules_on."""
         found = cls.objects.filter(effective_from__lte=day).order_by("-effective_from", "key").first()
         if found is None and not cls.objects.exists():
             from lianfang.reports.shipped import ensure_shipped  # noqa: PLC0415
@@ -69,7 +73,14 @@ class ReportRuleSet(models.Model):
             ensure_shipped()
             found = cls.objects.filter(effective_from__lte=day).order_by("-effective_from", "key").first()
         if found is None:
-            raise cls.DoesNotExist(f"no report rule set in force on {day}")
+            first = cls.objects.order_by("effective_from").values_list("effective_from", flat=True).first()
+            if first is None:
+                message = gettext("No report rule set was in force on %(day)s.") % {"day": day.isoformat()}
+            else:
+                message = gettext(
+                    "No report rule set was in force on %(day)s (the first took effect on %(first)s)."
+                ) % {"day": day.isoformat(), "first": first.isoformat()}
+            raise ValidationError({param: [message]})
         return found
 
 

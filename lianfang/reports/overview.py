@@ -42,7 +42,7 @@ def section_round(*, user, division: Division, day) -> dict:
                 "id": rnd.pk,
                 "name": rnd.name,
                 "status": rnd.status,
-                "deadline": rnd.deadline.isoformat(),
+                "deadline": timezone.localtime(rnd.deadline).isoformat(),
                 **{k: int(v) for k, v in totals["counts"].items()},
                 "percent": totals["percent"],
             },

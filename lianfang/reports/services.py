@@ -44,7 +44,9 @@ def close_blockers(*, user, division: Division, day: dt.date, at: dt.datetime | 
     """The positive pools under ``division`` resulted by the end of ``day`` that lack follow-up at
     ``at`` (default now), per the report rule set in force on ``day``: without a follow-up
     (``close_requires_follow_up``) or with an open follow-up whose next step is past its deadline
-    (``close_blocks_on_overdue_steps``). Empty when the screening app is not installed."""
+    (``close_blocks_on_overdue_steps``). Empty when the screening app is not installed. Raises
+    ValidationError ``{"date": [...]}`` naming ``day`` when no report rule set was in force on it
+    (ReportRuleSet.in_force)."""
     rules = ReportRuleSet.in_force(day)
     at = at or timezone.now()
     try:
@@ -78,7 +80,12 @@ def _require_close(actor, division: Division) -> None:
         )
 
 
-def _check_day(division: Division, day: dt.date) -> None:
+def check_day(division: Division, day: dt.date) -> ReportRuleSet:
+    """The report rule set under which ``division``'s report of ``day`` may be closed or reopened.
+    Raises ValidationError ``{"division": [...]}`` for a division below community level, ``{"date":
+    [...]}`` naming the day when it is in the future or no report rule set was in force on it
+    (ReportRuleSet.in_force). ``date`` is the field of the API and of the forms; the pages answer
+    these errors with a 400 before any change (reports.views._status_change)."""
     if division.level < Level.DISTRICT or division.level > Level.COMMUNITY:
         raise ValidationError(
             {
@@ -88,8 +95,9 @@ def _check_day(division: Division, day: dt.date) -> None:
         )
     if day > days.today():
         raise ValidationError(
-            {"day": _("%(day)s is in the future: a day can be closed once it has begun") % {"day": day}}
+            {"date": _("%(day)s is in the future: a day can be closed once it has begun") % {"day": day.isoformat()}}
         )
+    return ReportRuleSet.in_force(day)
 
 
 def daily_report_close(*, actor, division: Division, day: dt.date, note: str = "") -> DailyReport:
@@ -99,12 +107,12 @@ def daily_report_close(*, actor, division: Division, day: dt.date, note: str = "
     Refused (ValidationError naming the tubes) while a positive pool lacks follow-up
     (:func:`close_blockers`; the report rule set, Lianfang issue 9: "a day's report can only be closed
     when no positive pool lacks follow-up"); PermissionDenied without the command capability over the
-    division; ValidationError for a day in the future, a division below community level, or a day
-    already closed. Conditional update open → closed with reason ``closed``; audited.
+    division; ValidationError (``{"division": …}`` or ``{"date": …}``, :func:`check_day`) for a day in
+    the future or before any report rule set, a division below community level, or a day already
+    closed. Conditional update open → closed with reason ``closed``; audited.
     """
     _require_close(actor, division)
-    _check_day(division, day)
-    rules = ReportRuleSet.in_force(day)
+    rules = check_day(division, day)
     blockers = close_blockers(user=actor, division=division, day=day)
     if blockers:
         listed = ", ".join(
@@ -113,7 +121,7 @@ def daily_report_close(*, actor, division: Division, day: dt.date, note: str = "
         )
         raise ValidationError(
             {
-                "day": _("%(n)d positive pools lack follow-up: %(tubes)s%(more)s")
+                "date": _("%(n)d positive pools lack follow-up: %(tubes)s%(more)s")
                 % {"n": len(blockers), "tubes": listed, "more": "…" if len(blockers) > 10 else ""}
             }
         )
@@ -133,7 +141,7 @@ def daily_report_close(*, actor, division: Division, day: dt.date, note: str = "
             note=note[:2000],
         )
         if changed != 1:
-            raise ValidationError({"day": _("the report of %(day)s is already closed") % {"day": day}})
+            raise ValidationError({"date": _("the report of %(day)s is already closed") % {"day": day.isoformat()}})
         report.refresh_from_db()
         audit.record(
             actor=actor,
@@ -167,7 +175,7 @@ def daily_report_reopen(*, actor, report: DailyReport, reason: str, note: str) -
             status=ReportStatus.OPEN, status_reason=reason, note=note.strip()[:2000]
         )
         if changed != 1:
-            raise ValidationError({"day": _("the report of %(day)s is not closed") % {"day": report.day}})
+            raise ValidationError({"date": _("the report of %(day)s is not closed") % {"day": report.day.isoformat()}})
         report.refresh_from_db()
         audit.record(
             actor=actor,

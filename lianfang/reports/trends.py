@@ -23,14 +23,19 @@ from lianfang.reports.sources import optional
 MAX_DAYS = 120
 
 
-def days_param(value: str | None, last: dt.date) -> int:
-    """The number of days asked for (default: the report rule set's ``trend_days``); ValueError naming a
-    value that is not a whole number between 2 and MAX_DAYS."""
-    if not value:
-        return ReportRuleSet.in_force(last).trend_days
-    if not value.isdigit() or not 2 <= int(value) <= MAX_DAYS:
-        raise ValueError(_("days %(value)s: a whole number from 2 to %(max)d") % {"value": value, "max": MAX_DAYS})
-    return int(value)
+def days_param(value: str | int | None, last: dt.date) -> int:
+    """The number of days of the trends ending ``last``: ``value`` (a whole number from 2 to MAX_DAYS,
+    as text from a page's query or a validated int from the API), or the report rule set's
+    ``trend_days`` when empty. Raises ValidationError ``{"date": [...]}`` naming ``last`` when no
+    report rule set was in force on it (ReportRuleSet.in_force: the trends of a day are read under its
+    rule set, with or without ``days``), then ValueError naming a ``value`` that is not such a number."""
+    rules = ReportRuleSet.in_force(last)
+    if value is None or value == "":
+        return rules.trend_days
+    text = str(value)
+    if not text.isdigit() or not 2 <= int(text) <= MAX_DAYS:
+        raise ValueError(_("days %(value)s: a whole number from 2 to %(max)d") % {"value": text, "max": MAX_DAYS})
+    return int(text)
 
 
 def _infections(user, division: Division, dates: list[dt.date]) -> list[int] | None:

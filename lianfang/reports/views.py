@@ -208,7 +208,10 @@ def daily_page(request):
         day = day_for(request)
     except BadRequest as exc:
         return _bad_request(request, [str(exc)])
-    report, row = daily.report_for(user=request.user, division=division, day=day)
+    try:
+        report, row = daily.report_for(user=request.user, division=division, day=day)
+    except ValidationError as exc:  # no report rule set in force on the day
+        return _bad_request(request, exc.messages)
     language = _language()
     part = _part_label(request.user, division)
     doc = documents.daily_document(
@@ -261,7 +264,10 @@ def daily_export(request):
     language = request.GET.get("lang") or _language()
     if language not in daily.LANGUAGES:
         return _bad_request(request, [_("lang %(l)s: use zh-hans or en") % {"l": language}])
-    report, _row = daily.report_for(user=request.user, division=division, day=day)
+    try:
+        report, _row = daily.report_for(user=request.user, division=division, day=day)
+    except ValidationError as exc:  # no report rule set in force on the day
+        return _bad_request(request, exc.messages)
     with translation.override(language):
         mark = rendering.watermark(request.user)
         part = _part_label(request.user, division)
@@ -296,12 +302,18 @@ def _respond(doc: rendering.Document, fmt: str, *, report: dict | None = None, r
 
 def _status_change(request, form_class, change, success: str):
     """Validate ``form_class`` from POST, run ``change(division, day, data)`` (a service call) and go
-    back to the day's report with its message; 403 without the capability, 400 for a bad form."""
+    back to the day's report with its message; 403 without the capability, 400 for a bad form or a
+    day no report can be closed on (services.check_day: in the future, before any report rule set,
+    or a division below community level — the day's page would refuse it too)."""
     form = form_class(request.POST)
     if not form.is_valid():
         return _bad_request(request, error_lines(form))
     division = get_object_or_404(Division.objects.visible_to(request.user), code=form.cleaned_data["code"])
     day = form.cleaned_data["date"]
+    try:
+        services.check_day(division, day)
+    except ValidationError as exc:
+        return _bad_request(request, exc.messages)
     try:
         change(division, day, form.cleaned_data)
     except ValidationError as exc:
@@ -358,6 +370,8 @@ def trends_page(request):
         n = trends.days_param(request.GET.get("days"), last)
     except (BadRequest, ValueError) as exc:
         return _bad_request(request, [str(exc)])
+    except ValidationError as exc:  # no report rule set in force on the day
+        return _bad_request(request, exc.messages)
     data = trends.build(user=request.user, division=division, last=last, n_days=n)
     return render(
         request,
@@ -536,16 +550,19 @@ def records_page(request, source: str):
         return render(
             request, "reports/records.html", {"source": src, "division": division, "day": day, "result": None}
         )
-    result = layouts.run_spec(
-        source=src,
-        columns=columns,
-        filters=filters,
-        order_by="",
-        totals=False,
-        user=request.user,
-        division=division,
-        day=day,
-    )
+    try:
+        result = layouts.run_spec(
+            source=src,
+            columns=columns,
+            filters=filters,
+            order_by="",
+            totals=False,
+            user=request.user,
+            division=division,
+            day=day,
+        )
+    except ValidationError as exc:  # a source app's refusal of the day (fieldops: no field rule set in force)
+        return _bad_request(request, exc.messages)
     if fmt:
         with translation.override(_language()):
             title = str(src.label)

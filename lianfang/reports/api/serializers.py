@@ -52,14 +52,23 @@ class DailyReportDetailSerializer(DailyReportSerializer):
         fields = [*DailyReportSerializer.Meta.fields, "snapshot"]
 
 
-class DivisionDaySerializer(serializers.Serializer):
-    """``code`` (a division code; default: the caller's own) and ``date`` (YYYY-MM-DD; default today)."""
+class DivisionSerializer(serializers.Serializer):
+    """``code`` (a division code; default: the caller's own): the query of the overview, which is always
+    of now. Its fields are the only query parameters the endpoint accepts (reports.api.views)."""
 
     code = serializers.CharField(required=False, validators=[CODE_VALIDATOR], help_text="division code (digits)")
+
+
+class DivisionDaySerializer(DivisionSerializer):
+    """``code`` (a division code; default: the caller's own) and ``date`` (YYYY-MM-DD; default today)."""
+
     date = serializers.DateField(required=False)
 
 
 class TrendQuerySerializer(DivisionDaySerializer):
+    """``code`` and ``date`` as :class:`DivisionDaySerializer`, and ``days`` (2-120; default: the
+    report rule set's ``trend_days``)."""
+
     days = serializers.IntegerField(required=False, min_value=2, max_value=120)
 
 

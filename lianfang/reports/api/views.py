@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message
-from lianfang.core.api import ScopedReadOnlyViewSet
+from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet
 from lianfang.divisions.models import Division, Level
 from lianfang.reports import daily, days, layouts, overview, services, trends
 from lianfang.reports.api.serializers import (
@@ -29,6 +29,7 @@ from lianfang.reports.api.serializers import (
     DailyReportDetailSerializer,
     DailyReportSerializer,
     DivisionDaySerializer,
+    DivisionSerializer,
     LayoutRowsSerializer,
     ReportLayoutSerializer,
     TrendQuerySerializer,
@@ -47,8 +48,27 @@ def _drf_error(exc: DjangoValidationError) -> ValidationError:
     return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
 
 
-def _division_day(request, serializer_class=DivisionDaySerializer, *, with_day: bool = True):
+def refuse_unknown_parameters(request, accepted) -> None:
+    """Raise a 400 ``{"<name>": ["…"]}`` for every query parameter not in ``accepted`` (nor DRF's
+    ``format``), naming it and the accepted ones: these endpoints have no filters or pages, and an
+    ignored parameter (``?date=`` on the overview, ``?day=`` on the trends) would silently answer
+    something else than was asked. The same rule and wording as fieldops' endpoints."""
+    accepted = tuple(accepted)
+    unknown = [name for name in request.query_params if name not in (*accepted, "format")]
+    if unknown:
+        message = _("“%(name)s” is not a parameter of this endpoint (accepted: %(accepted)s)")
+        raise ValidationError(
+            {name[:40]: [message % {"name": name[:40], "accepted": ", ".join(accepted)}] for name in unknown}
+        )
+
+
+def _division_day(request, serializer_class=DivisionDaySerializer):
+    """``(division, day, validated query)`` of a read endpoint whose query parameters are the fields
+    of ``serializer_class`` (any other is a 400, :func:`refuse_unknown_parameters`): ``code`` (default:
+    the caller's own; 404 out of scope or outside district…community level) and ``date`` (default
+    today; a 400 naming a future one). ``day`` is today when the serializer has no ``date``."""
     query = serializer_class(data=request.query_params)
+    refuse_unknown_parameters(request, query.fields)
     query.is_valid(raise_exception=True)
     code = query.validated_data.get("code") or home_code(request.user)
     if not code:
@@ -57,7 +77,7 @@ def _division_day(request, serializer_class=DivisionDaySerializer, *, with_day: 
     if division.level < Level.DISTRICT or division.level > Level.COMMUNITY:
         raise NotFound
     day = query.validated_data.get("date") or days.today()
-    if with_day and day > days.today():
+    if day > days.today():
         raise ValidationError({"date": [_("date %(day)s is in the future") % {"day": day.isoformat()}]})
     return division, day, query.validated_data
 
@@ -83,24 +103,27 @@ def overview_links(data: dict, links: Links) -> dict:
     return result
 
 
-class OverviewView(APIView):
+class OverviewView(BadQueryMixin, APIView):
     """The command overview now: areas by tier with households and residents, the current round,
     positive pools awaiting follow-up (overdue first), requests open and overdue, gates uncovered,
     workforce deployed today; ``links`` gives the drill-down of each number. Figures may be up to
-    LIANFANG_REPORTS_STALE_SECONDS (15 s) behind the last write; ``figures_at`` is the oldest one's time."""
+    LIANFANG_REPORTS_STALE_SECONDS (15 s) behind the last write; ``figures_at`` is the oldest one's time.
+    Always of now: ``code`` is its only query parameter (``?date=`` is a 400 naming it; the daily
+    report is the figures as of a day). Times in local time with their offset."""
 
     @extend_schema(operation_id="reports_overview", parameters=[CODE], responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        division, day, _data = _division_day(request, with_day=False)
+        division, day, _data = _division_day(request, DivisionSerializer)
         data, figures_at = overview.build_tolerant(user=request.user, division=division)
-        links = overview_links(data, Links(division.code, days.today(), today=True))
-        return Response({**data, "figures_at": figures_at, "links": links})
+        links = overview_links(data, Links(division.code, day, today=True))
+        return Response(daily.json_ready({**data, "figures_at": figures_at, "links": links}))
 
 
-class DailyView(APIView):
+class DailyView(BadQueryMixin, APIView):
     """The daily report as of ``date``: every section and the paragraph (zh-Hans and English);
     ``status`` open or closed (closed: the frozen figures) and, while open, the positive pools that keep
-    the day from closing (``blockers``)."""
+    the day from closing (``blockers``). 400 ``{"date": [...]}`` for a future day or one before any
+    report rule set (ReportRuleSet.in_force); times in local time with their offset."""
 
     @extend_schema(operation_id="reports_daily", parameters=[CODE, DATE], responses=OpenApiTypes.OBJECT)
     def get(self, request):
@@ -109,21 +132,30 @@ class DailyView(APIView):
         closed = bool(row and row.is_closed)
         blockers = [] if closed else services.close_blockers(user=request.user, division=division, day=day)
         return Response(
-            {
-                "status": "closed" if closed else "open",
-                "closed_at": row.closed_at if closed else None,
-                "blockers": [
-                    {"tube": b.barcode, "path": b.path, "reason": b.reason, "follow_up": b.follow_up_id, "due": b.due}
-                    for b in blockers
-                ],
-                "report": report,
-            }
+            daily.json_ready(
+                {
+                    "status": "closed" if closed else "open",
+                    "closed_at": row.closed_at if closed else None,
+                    "blockers": [
+                        {
+                            "tube": b.barcode,
+                            "path": b.path,
+                            "reason": b.reason,
+                            "follow_up": b.follow_up_id,
+                            "due": b.due,
+                        }
+                        for b in blockers
+                    ],
+                    "report": report,
+                }
+            )
         )
 
 
 class DailyCloseView(APIView):
-    """Close a day's report (freeze its figures). 400 naming the positive pools that lack follow-up;
-    403 without the command capability over the division; 404 out of scope."""
+    """Close a day's report (freeze its figures). 400 ``{"date": [...]}`` naming the positive pools that
+    lack follow-up, a future day, a day before any report rule set or a day already closed; 403 without
+    the command capability over the division; 404 out of scope."""
 
     @extend_schema(operation_id="reports_daily_close", request=DailyCloseSerializer, responses=DailyReportSerializer)
     def post(self, request):
@@ -142,9 +174,10 @@ class DailyCloseView(APIView):
         return Response(DailyReportSerializer(row).data)
 
 
-class TrendsView(APIView):
+class TrendsView(BadQueryMixin, APIView):
     """Series over the ``days`` days ending ``date``: infections, areas by tier, round coverage, requests
-    open and overdue, workforce deployed."""
+    open and overdue, workforce deployed. 400 naming a parameter other than ``code``, ``date`` and
+    ``days``, a future date, or (without ``days``) a date before any report rule set."""
 
     @extend_schema(
         operation_id="reports_trends",
@@ -153,7 +186,7 @@ class TrendsView(APIView):
     )
     def get(self, request):
         division, day, data = _division_day(request, TrendQuerySerializer)
-        n = data.get("days") or trends.days_param(None, day)
+        n = trends.days_param(data.get("days"), day)
         return Response(trends.build(user=request.user, division=division, last=day, n_days=n))
 
 

@@ -57,6 +57,8 @@ class Command(BaseCommand):
             report, _row = daily.report_for(user=user, division=division, day=day)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        except ValidationError as exc:  # no report rule set in force on the day
+            raise CommandError(f"--date: {'; '.join(exc.messages)}") from None
         fmt, language = options["format"], options["lang"]
         if fmt == "json":
             self._write(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n", options["output"])
