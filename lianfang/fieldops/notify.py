@@ -13,6 +13,10 @@ Pluggable and off by default:
   query parameters). Both answer ``{"errcode": 0, "errmsg": "ok"}`` on success.
 - Payloads carry the notice's title, text, place and public link — never a person's name (notices
   are checked when written, services.check_no_people_named).
+- Only public addresses are posted to: a channel URL whose host resolves to a loopback, private,
+  link-local (cloud metadata, 169.254.x.x), reserved or multicast address is refused at delivery
+  (:func:`address_refusal`), so a channel cannot turn the server into a probe of its own network
+  (SSRF). ``LIANFANG_WEBHOOK_PRIVATE=1`` allows them, for a robot inside an intranet.
 
 Delivery runs in the ``deliver_notice`` task (django-tasks, enqueued after the commit).
 """
@@ -22,8 +26,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -73,7 +79,44 @@ class Result:
     detail: str
 
 
+def private_addresses_allowed() -> bool:
+    """True when webhooks may go to non-public addresses (settings or environment
+    ``LIANFANG_WEBHOOK_PRIVATE``: an intranet robot; the tests' local fake robot)."""
+    value = getattr(settings, "LIANFANG_WEBHOOK_PRIVATE", None)
+    if value is None:
+        value = os.environ.get("LIANFANG_WEBHOOK_PRIVATE", "0")
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def address_refusal(url: str) -> str | None:
+    """Why ``url`` must not be posted to, or None: its host resolves (``socket.getaddrinfo``) to an
+    address that is not globally routable (``ipaddress`` ``is_global`` False: loopback, private,
+    link-local, reserved, multicast...) while :func:`private_addresses_allowed` is off. A host that
+    does not resolve is left to the request (it fails there). The check is made just before each
+    request; a name that changes its address between the check and the connection is not caught."""
+    if private_addresses_allowed():
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if not parts.hostname:
+        return "refused: no host"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError):
+        return None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global:
+            return (
+                f"refused: {parts.hostname} is not a public address ({address}); LIANFANG_WEBHOOK_PRIVATE=1 allows it"
+            )
+    return None
+
+
 def _post_json(url: str, payload: dict) -> Result:
+    refusal = address_refusal(url)
+    if refusal is not None:
+        return Result(False, refusal[:300])
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(  # noqa: S310 (URL scheme checked when the channel is created)
         url, data=data, headers={"Content-Type": "application/json; charset=utf-8"}, method="POST"

@@ -62,6 +62,12 @@ class FakeRobot:
         self.server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def local_robot_allowed(settings):
+    """The fake robot listens on 127.0.0.1, which webhooks refuse by default (test_webhook_addresses.py)."""
+    settings.LIANFANG_WEBHOOK_PRIVATE = True
+
+
 @pytest.fixture
 def robot():
     with FakeRobot() as fake:
