@@ -21,6 +21,7 @@ from lianfang.fieldops.models import (
     Symptom,
     TestResult,
 )
+from lianfang.zones.days import validate_usable_day
 
 
 def division_in_scope(user, code: str) -> Division:
@@ -162,14 +163,22 @@ class PersonForm(ScopedForm):
     household = ScopedRowField("registry.Household", label=_("Household number, if known"), required=False)
     address = forms.CharField(label=_("Address given"), max_length=200, required=False)
     origin = forms.CharField(label=_("Coming from"), max_length=120, required=False)
-    arrived_on = forms.DateField(label=_("Arrived on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    arrived_on = forms.DateField(
+        validators=[validate_usable_day],
+        label=_("Arrived on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     risk_area = forms.CharField(label=_("Risk area travelled through"), max_length=200, required=False)
     infection = ScopedRowField("zones.Infection", label=_("Index case number (close contact)"), required=False)
     source_contact = ScopedRowField(
         "fieldops.ScreenedPerson", label=_("Linked close contact number (secondary contact)"), required=False
     )
     last_exposure_on = forms.DateField(
-        label=_("Last exposure"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        validators=[validate_usable_day],
+        label=_("Last exposure"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
@@ -196,14 +205,21 @@ class TestResultForm(forms.Form):
         label=_("Result"),
         choices=[(TestResult.NEGATIVE, TestResult.NEGATIVE.label), (TestResult.POSITIVE, TestResult.POSITIVE.label)],
     )
-    result_on = forms.DateField(label=_("Result on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    result_on = forms.DateField(
+        validators=[validate_usable_day],
+        label=_("Result on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     sample_ref = forms.CharField(label=_("Sample or tube"), max_length=60, required=False)
 
 
 class ExposureForm(forms.Form):
     """Record another exposure of a contact."""
 
-    exposure_on = forms.DateField(label=_("Exposure day"), widget=forms.DateInput(attrs={"type": "date"}))
+    exposure_on = forms.DateField(
+        validators=[validate_usable_day], label=_("Exposure day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     evidence = forms.CharField(label=_("Evidence"), max_length=500)
 
 
@@ -225,7 +241,9 @@ class BulkForm(forms.Form):
 class CheckInForm(forms.Form):
     """A daily health check-in (temperature in °C, symptoms)."""
 
-    temperature = forms.CharField(label=_("Temperature (°C)"), max_length=5)
+    # Parsed and range-checked by services.health_check_in_record (its message names the value);
+    # the form only bounds the text's length.
+    temperature = forms.CharField(label=_("Temperature (°C)"), max_length=40, required=False)
     symptoms = forms.MultipleChoiceField(
         label=_("Symptoms"), choices=Symptom.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -237,8 +255,12 @@ class MonitoringForm(ScopedForm):
     household = ScopedRowField("registry.Household", label=_("Household number"))
     resident = ScopedRowField("registry.Resident", label=_("Resident number (optional)"), required=False)
     name = forms.CharField(label=_("Name (when not a registered resident)"), max_length=60, required=False)
-    starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        validators=[validate_usable_day], label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        validators=[validate_usable_day], label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 

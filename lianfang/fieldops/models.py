@@ -20,6 +20,7 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -145,7 +146,9 @@ class Gate(DistrictPathMixin):
     name = models.CharField(_("name"), max_length=80)
     kind = models.CharField(_("kind"), max_length=12, choices=GateKind.choices, default=GateKind.MIXED)
     shift_pattern = models.CharField(_("shift pattern"), max_length=40, blank=True)
-    guards_per_shift = models.PositiveSmallIntegerField(_("guards per shift"), default=1)
+    guards_per_shift = models.PositiveSmallIntegerField(
+        _("guards per shift"), default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
     is_active = models.BooleanField(_("open"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -983,7 +986,9 @@ class DisinfectionSchedule(DistrictPathMixin):
         "divisions.Division", verbose_name=_("compound or village"), on_delete=models.PROTECT, related_name="+"
     )
     place = models.CharField(_("public area"), max_length=80)
-    interval_hours = models.PositiveSmallIntegerField(_("every (hours)"))
+    interval_hours = models.PositiveSmallIntegerField(
+        _("every (hours)"), validators=[MinValueValidator(1), MaxValueValidator(168)]
+    )
     tier_key = models.CharField(_("generated for tier"), max_length=16, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -1628,6 +1628,36 @@ def transfer_out_hand_over(*, actor, transfer: TransferOut, note: str = "") -> T
 # ============================================================================================ home monitoring
 
 
+MONITORING_MAX_DAYS = 14
+"""The longest home health monitoring started by hand, in days (inclusive): twice the longest home
+period of the shipped rules (/work/shared/docs/domain.md: 8th edition 7 d home monitoring after
+centralized isolation, 9th edition 3 d, 7 d home isolation of secondary contacts)."""
+MONITORING_START_WINDOW = dt.timedelta(days=365)
+"""A monitoring starts at most a year before or after today (Asia/Shanghai)."""
+
+
+def _monitoring_period_errors(starts_on: dt.date, ends_on: dt.date) -> dict[str, str]:
+    """Field → message for a home monitoring period that is not plausible: a start more than a year
+    from today, an end before the start, or longer than MONITORING_MAX_DAYS days. Each message names
+    the value."""
+    today = timezone.localdate()
+    errors = {}
+    if starts_on < today - MONITORING_START_WINDOW:
+        errors["starts_on"] = _("“%(v)s” is more than a year before today (%(t)s)") % {"v": starts_on, "t": today}
+    elif starts_on > today + MONITORING_START_WINDOW:
+        errors["starts_on"] = _("“%(v)s” is more than a year after today (%(t)s)") % {"v": starts_on, "t": today}
+    if ends_on < starts_on:
+        errors["ends_on"] = _("ends on %(e)s, before it starts on %(s)s") % {"e": ends_on, "s": starts_on}
+    elif (ends_on - starts_on).days + 1 > MONITORING_MAX_DAYS:
+        errors["ends_on"] = _("“%(e)s” makes %(n)d days of home health monitoring from %(s)s; at most %(max)d days") % {
+            "e": ends_on,
+            "n": (ends_on - starts_on).days + 1,
+            "s": starts_on,
+            "max": MONITORING_MAX_DAYS,
+        }
+    return errors
+
+
 def home_monitoring_start(
     *,
     actor,
@@ -1639,14 +1669,13 @@ def home_monitoring_start(
     reason: str = "",
 ) -> HomeMonitoring:
     """Put a resident (or a named person staying in ``household``) under home health monitoring
-    from ``starts_on`` to ``ends_on`` (inclusive). Raises ValidationError; PermissionDenied without
-    FIELD_WORK at the household."""
-    errors = {}
+    from ``starts_on`` to ``ends_on`` (inclusive). Raises ValidationError (a period that is not
+    plausible, see _monitoring_period_errors; a resident of another household or already
+    monitored); PermissionDenied without FIELD_WORK at the household."""
+    errors = _monitoring_period_errors(starts_on, ends_on)
     if resident is not None and resident.household_id != household.pk:
         errors["resident"] = _("%(r)s does not live in this household") % {"r": resident}
     name = resident.name if resident is not None else _text(name, "name", max_length=60)
-    if ends_on < starts_on:
-        errors["ends_on"] = _("ends on %(e)s, before it starts on %(s)s") % {"e": ends_on, "s": starts_on}
     if (
         resident is not None
         and HomeMonitoring.objects.filter(

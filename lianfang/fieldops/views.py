@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability, Role
 from lianfang.accounts.selectors import active_assignments, can, primary_assignment
-from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_day, query_id
+from lianfang.core.filters import MAX_ID, BadQuery, answers_bad_query, bad_query_response, query_code, query_id
 from lianfang.core.forms import error_lines
 from lianfang.core.pagination import PageNotFound
 from lianfang.core.scoping import reaches, scope_for
@@ -61,6 +61,7 @@ from lianfang.fieldops.models import (
     TransferOut,
 )
 from lianfang.registry.services import record_search
+from lianfang.zones.days import query_day
 from lianfang.zones.models import TierKey
 
 PAGE_SIZE = 50
@@ -131,6 +132,20 @@ def _pk(value) -> int:
     """A primary key from a form value; 0 (matches nothing) for anything that is not digits."""
     text = str(value or "").strip()
     return int(text) if text.isdigit() else 0
+
+
+def _posted_row(request, queryset, name: str):
+    """The row of ``queryset`` whose id is the POST field ``name``.
+
+    Raises BadQuery (a 400 page, with :func:`answers_bad_query`) naming the field and the value —
+    ``{"schedule": ["abc 不存在或不在您的范围内"]}`` — when the value is empty, not a number, or
+    not the id of a row of ``queryset`` (the caller's scope)."""
+    text = str(request.POST.get(name) or "").strip()
+    pk = int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else 0
+    found = queryset.filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
+    if found is None:
+        raise BadQuery({name: [_("%(id)s does not exist or is outside your scope") % {"id": text[:40] or "“”"}]})
+    return found
 
 
 def _back(request, fallback: str):
@@ -300,13 +315,15 @@ def gate_create(request):
 
 @login_required
 @require_POST
+@answers_bad_query
 def shift_assign(request, pk: int):
-    """POST: put a guard (``worker`` id, blank to free the slot) on a planned shift."""
+    """POST: put a guard (``worker`` id, blank to free the slot) on a planned shift. A ``worker`` that
+    is not the id of a worker the user sees is a 400 naming the value (nothing changes)."""
     from lianfang.workforce.models import Worker  # noqa: PLC0415
 
     shift = get_object_or_404(DutyShift.objects.visible_to(request.user), pk=pk)
-    worker_id = request.POST.get("worker") or ""
-    worker = get_object_or_404(Worker.objects.visible_to(request.user), pk=worker_id) if worker_id.isdigit() else None
+    worker_id = (request.POST.get("worker") or "").strip()
+    worker = _posted_row(request, Worker.objects.visible_to(request.user), "worker") if worker_id else None
     _run(request, services.duty_shift_assign, actor=request.user, shift=shift, worker=worker)
     return _back(request, reverse("fieldops:roster"))
 
@@ -652,6 +669,7 @@ def person(request, pk: int):
 
 @login_required
 @require_POST
+@answers_bad_query
 def person_action(request, pk: int, action: str):
     """POST endpoints of the person page: ``status``, ``verify``, ``exposure``, ``test`` (``test`` = id)."""
     person = get_object_or_404(ScreenedPerson.objects.visible_to(request.user), pk=pk)
@@ -679,7 +697,7 @@ def person_action(request, pk: int, action: str):
         if form.is_valid():
             _run(request, services.contact_exposure_record, actor=request.user, person=person, **form.cleaned_data)
     elif action == "test":
-        test = get_object_or_404(QuarantineTest.objects.filter(person=person), pk=_pk(request.POST.get("test")))
+        test = _posted_row(request, QuarantineTest.objects.filter(person=person), "test")
         form = forms.TestResultForm(request.POST)
         if form.is_valid():
             _run(request, services.quarantine_test_record, actor=request.user, test=test, **form.cleaned_data)
@@ -832,23 +850,27 @@ def monitoring(request):
 @login_required
 @require_POST
 def monitoring_check_in(request, pk: int):
-    """A worker records today's check-in for a monitored person."""
+    """A worker records today's check-in for a monitored person. A reading the service refuses
+    (empty, not a number, outside the plausible range) or an invalid form is a 400 page naming the
+    field and the value; nothing is saved."""
     monitoring = get_object_or_404(HomeMonitoring.objects.visible_to(request.user), pk=pk)
     form = forms.CheckInForm(request.POST)
-    if form.is_valid():
-        check_in = _run(
-            request,
-            services.health_check_in_record,
+    if not form.is_valid():
+        return bad_query_response(request, form.errors)
+    try:
+        check_in = services.health_check_in_record(
             actor=request.user,
             monitoring=monitoring,
             temperature=form.cleaned_data["temperature"],
             symptoms=form.cleaned_data["symptoms"],
             source="worker",
         )
-        if check_in is not None and check_in.abnormal:
-            messages.error(
-                request, _("Abnormal reading for %(name)s: a medical request was raised") % {"name": monitoring.name}
-            )
+    except ValidationError as exc:
+        return bad_query_response(request, exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages})
+    if check_in.abnormal:
+        messages.error(
+            request, _("Abnormal reading for %(name)s: a medical request was raised") % {"name": monitoring.name}
+        )
     return _back(request, reverse("fieldops:monitoring"))
 
 
@@ -984,9 +1006,7 @@ def disinfection_action(request, action: str):
         else:
             _form_errors(request, form)
     elif action == "log":
-        schedule = get_object_or_404(
-            DisinfectionSchedule.objects.visible_to(request.user), pk=_pk(request.POST.get("schedule"))
-        )
+        schedule = _posted_row(request, DisinfectionSchedule.objects.visible_to(request.user), "schedule")
         form = forms.DisinfectionLogForm(request.POST)
         if form.is_valid():
             log = _run(

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.divisions.models import Division
+from lianfang.zones.days import validate_usable_day
 from lianfang.zones.models import EvidenceKind, LiftRule, PlaceKind, RuleSet
 
 _SPLIT = re.compile(r"[\s,，、;；]+")
@@ -34,7 +35,9 @@ class OperationForm(forms.Form):
 
     name = forms.CharField(label=_("Operation name"), max_length=120)
     rule_set = forms.ModelChoiceField(label=_("Rule set"), queryset=RuleSet.objects.none(), empty_label=None)
-    started_on = forms.DateField(label=_("Started on"), widget=forms.DateInput(attrs={"type": "date"}))
+    started_on = forms.DateField(
+        validators=[validate_usable_day], label=_("Started on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,9 +64,17 @@ class InfectionForm(forms.Form):
         required=False,
         help_text=_("unit, building, compound or community code; not needed when a resident is chosen"),
     )
-    onset_on = forms.DateField(label=_("Symptom onset"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    onset_on = forms.DateField(
+        validators=[validate_usable_day],
+        label=_("Symptom onset"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     positive_sample_on = forms.DateField(
-        label=_("Positive sample taken"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        validators=[validate_usable_day],
+        label=_("Positive sample taken"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     workplace_codes = forms.CharField(label=_("Workplaces (division codes)"), required=False)
     visited_codes = forms.CharField(label=_("Places visited in the window (division codes)"), required=False)
@@ -156,7 +167,10 @@ class NodesForm(forms.Form):
 class EvidenceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Evidence"), choices=EvidenceKind.choices)
     day = forms.DateField(
-        label=_("Day (round day, or the last exposure)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        validators=[validate_usable_day],
+        label=_("Day (round day, or the last exposure)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     all_negative = forms.BooleanField(label=_("All negative"), required=False)
     people = forms.IntegerField(label=_("People"), required=False, min_value=0)

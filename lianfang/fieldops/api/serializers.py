@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from lianfang.fieldops import models as m
+from lianfang.zones.days import validate_usable_day
 
 
 def _enum(choices) -> dict:
@@ -128,13 +129,17 @@ class RosterGenerateSerializer(Serializer):
     """Input: the place (``within`` code) and ``day`` of a roster."""
 
     within = DivisionCode()
-    day = serializers.DateField()
+    day = serializers.DateField(
+        validators=[validate_usable_day],
+    )
 
 
 class RosterReportSerializer(Serializer):
     """What a roster generation did."""
 
-    day = serializers.DateField()
+    day = serializers.DateField(
+        validators=[validate_usable_day],
+    )
     created = serializers.IntegerField()
     gates = serializers.IntegerField()
     skipped = serializers.IntegerField()
@@ -318,11 +323,13 @@ class ScreenedPersonCreateSerializer(Serializer):
     division = DivisionCode(required=False, allow_blank=True, default="")
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     origin = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    arrived_on = serializers.DateField(required=False, allow_null=True, default=None)
+    arrived_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True, default=None)
     risk_area = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     infection = VisiblePK("zones.Infection", required=False, allow_null=True, default=None)
     source_contact = VisiblePK(m.ScreenedPerson, required=False, allow_null=True, default=None)
-    last_exposure_on = serializers.DateField(required=False, allow_null=True, default=None)
+    last_exposure_on = serializers.DateField(
+        validators=[validate_usable_day], required=False, allow_null=True, default=None
+    )
 
 
 class PersonStatusInputSerializer(Serializer):
@@ -371,7 +378,7 @@ class QuarantineTestResultSerializer(Serializer):
     """Input: a test result (negative or positive), its day and the sample."""
 
     result = serializers.ChoiceField(choices=[m.TestResult.NEGATIVE, m.TestResult.POSITIVE])
-    result_on = serializers.DateField(required=False, allow_null=True, default=None)
+    result_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True, default=None)
     sample_ref = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
 
 
@@ -452,8 +459,12 @@ class HomeMonitoringCreateSerializer(Serializer):
     household = VisiblePK("registry.Household")
     resident = VisiblePK("registry.Resident", required=False, allow_null=True, default=None)
     name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    starts_on = serializers.DateField(
+        validators=[validate_usable_day],
+    )
+    ends_on = serializers.DateField(
+        validators=[validate_usable_day],
+    )
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -620,7 +631,9 @@ class BriefingSectionSerializer(Serializer):
 class BriefingSerializer(Serializer):
     """A day's briefing for a place or a team."""
 
-    day = serializers.DateField()
+    day = serializers.DateField(
+        validators=[validate_usable_day],
+    )
     code = serializers.CharField()
     total = serializers.IntegerField()
     sections = BriefingSectionSerializer(many=True)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from lianfang.zones.days import validate_usable_day
 from lianfang.zones.models import (
     ControlArea,
     Infection,
@@ -170,7 +171,7 @@ class InfectionSerializer(serializers.ModelSerializer):
 class PlaceInputSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=20)
     kind = serializers.CharField(default=PlaceKind.VISITED, help_text="workplace or visited")
-    visited_on = serializers.DateField(required=False, allow_null=True)
+    visited_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True)
 
     def validate_kind(self, value: str) -> str:
         if value not in PlaceKind.values:
@@ -191,8 +192,8 @@ class InfectionCreateSerializer(serializers.Serializer):
     household = serializers.IntegerField(required=False, allow_null=True)
     residence = serializers.CharField(required=False, allow_blank=True, max_length=20)
     person_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
-    onset_on = serializers.DateField(required=False, allow_null=True)
-    positive_sample_on = serializers.DateField(required=False, allow_null=True)
+    onset_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True)
+    positive_sample_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True)
     places = PlaceInputSerializer(many=True, required=False)
     note = serializers.CharField(required=False, allow_blank=True)
     propose = serializers.BooleanField(default=True)
@@ -258,11 +259,15 @@ class ConditionSerializer(serializers.Serializer):
 class ClockSerializer(serializers.Serializer):
     """An area's live clock: days since the last infection, countdown and each lifting condition."""
 
-    today = serializers.DateField()
-    base_on = serializers.DateField()
-    last_infection_on = serializers.DateField(allow_null=True)
+    today = serializers.DateField(
+        validators=[validate_usable_day],
+    )
+    base_on = serializers.DateField(
+        validators=[validate_usable_day],
+    )
+    last_infection_on = serializers.DateField(validators=[validate_usable_day], allow_null=True)
     days_since_last_infection = serializers.IntegerField(allow_null=True)
-    earliest_on = serializers.DateField(allow_null=True)
+    earliest_on = serializers.DateField(validators=[validate_usable_day], allow_null=True)
     days_to_go = serializers.IntegerField(allow_null=True)
     target_tier = serializers.CharField(allow_null=True)
     ready = serializers.BooleanField()
