@@ -54,6 +54,21 @@ class BadQuery(BadRequest):
         self.errors = errors
 
 
+def refuse_unknown_parameters(request, accepted) -> None:
+    """Raise BadQuery ``{"<name>": ["…"]}`` for every query parameter of ``request`` (a DRF request)
+    not in ``accepted`` (names; DRF's ``format`` is always accepted), naming it and the accepted
+    ones — for an endpoint without filters or pages, where an ignored parameter (``?date=`` on an
+    endpoint that is always "now") would silently answer something else than was asked. A view
+    answers it as a 400 through core.api.BadQueryMixin. Names are cut to 40 characters."""
+    accepted = tuple(accepted)
+    unknown = [name for name in request.query_params if name not in (*accepted, "format")]
+    if unknown:
+        message = _("“%(name)s” is not a parameter of this endpoint (accepted: %(accepted)s)")
+        raise BadQuery(
+            {name[:40]: [message % {"name": name[:40], "accepted": ", ".join(accepted)}] for name in unknown}
+        )
+
+
 def within_method(queryset, name, value):
     """Filter method: rows whose ``SCOPE_PATH_FIELD`` lies in the subtree of division code ``value``."""
     if not value:

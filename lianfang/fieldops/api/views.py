@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet, ScopedViewSetMixin
-from lianfang.core.filters import BadQuery, query_code, query_id
+from lianfang.core.filters import query_code, query_id, refuse_unknown_parameters
 from lianfang.divisions.models import Division
 from lianfang.fieldops import briefing, filtersets, selectors, services
 from lianfang.fieldops import models as m
@@ -82,18 +82,6 @@ def within_or_own(request) -> str:
 
 
 COVERAGE_PARAMETERS = ("within", "day")
-
-
-def refuse_unknown_parameters(request, accepted: tuple[str, ...]) -> None:
-    """Raise BadQuery ``{"<name>": ["…"]}`` for every query parameter not in ``accepted`` (or DRF's
-    ``format``), naming it and the accepted ones — for an endpoint without filters or pages, where an
-    ignored parameter would silently answer something else than was asked."""
-    unknown = [name for name in request.query_params if name not in (*accepted, "format")]
-    if unknown:
-        message = _("“%(name)s” is not a parameter of this endpoint (accepted: %(accepted)s)")
-        raise BadQuery(
-            {name[:40]: [message % {"name": name[:40], "accepted": ", ".join(accepted)}] for name in unknown}
-        )
 
 
 def division_for(request, code: str, field: str = "division") -> Division:

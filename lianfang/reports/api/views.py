@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message
 from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet
+from lianfang.core.filters import refuse_unknown_parameters
 from lianfang.divisions.models import Division, Level
 from lianfang.reports import daily, days, layouts, overview, services, trends
 from lianfang.reports.api.serializers import (
@@ -46,20 +47,6 @@ DATE = OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD (defa
 
 def _drf_error(exc: DjangoValidationError) -> ValidationError:
     return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
-
-
-def refuse_unknown_parameters(request, accepted) -> None:
-    """Raise a 400 ``{"<name>": ["…"]}`` for every query parameter not in ``accepted`` (nor DRF's
-    ``format``), naming it and the accepted ones: these endpoints have no filters or pages, and an
-    ignored parameter (``?date=`` on the overview, ``?day=`` on the trends) would silently answer
-    something else than was asked. The same rule and wording as fieldops' endpoints."""
-    accepted = tuple(accepted)
-    unknown = [name for name in request.query_params if name not in (*accepted, "format")]
-    if unknown:
-        message = _("“%(name)s” is not a parameter of this endpoint (accepted: %(accepted)s)")
-        raise ValidationError(
-            {name[:40]: [message % {"name": name[:40], "accepted": ", ".join(accepted)}] for name in unknown}
-        )
 
 
 def _division_day(request, serializer_class=DivisionDaySerializer):
