@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, has_division_scope, primary_assignment
 from lianfang.core import audit
+from lianfang.core.forms import error_lines
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import services as registry_services
@@ -426,6 +427,8 @@ def household_chain(request, pk: int):
             )
             .order_by("path", "name")[:200]
         )
+        places = dict(Division.objects.filter(code__in={w.path for w in candidates}).values_list("code", "name"))
+        candidates = [(w, places.get(w.path, w.path)) for w in candidates]
     return render(
         request,
         "workforce/household_chain.html",
@@ -437,6 +440,7 @@ def household_chain(request, pk: int):
             "can_manage": can_manage,
             "can_reveal": can(request.user, Capability.REVEAL_PII, household.path),
             "hand_over": hand_over,
+            "hand_over_errors": error_lines(hand_over),
             "candidates": candidates,
         },
         status=400 if hand_over.errors else 200,

@@ -276,7 +276,7 @@ def test_representative_choices_for_street_and_community_users(grid, street_offi
         select = html.split('<select name="to_worker"', 1)[1].split("</select>", 1)[0]
         return re.findall(r'<option value="\d+">([^<]+)</option>', select)
 
-    a, b = grid["compound_a"].code, grid["compound_b"].code
+    a, b = grid["compound_a"].name, grid["compound_b"].name  # place names, never codes (fourth trial)
     assert options(street_officer, grid["h1"]) == [f"吴代表 · {a} · 2 户"]
     assert options(community_staff, grid["h1"]) == [f"吴代表 · {a} · 2 户"]
     assert options(street_officer, grid["h3"]) == [f"冯代表 · {b} · 0 户"]
@@ -297,3 +297,18 @@ def test_bad_values_and_refusals_are_named_in_the_reader_language(grid, street_o
     refused = client_for(representative).post(f"/workforce/workers/{grid['rep_a'].pk}/reveal/phone/", **zh)
     page = refused.content.decode()
     assert refused.status_code == 403 and "<h1>无权访问</h1>" in page and "查看未脱敏的证件号码和电话" in page
+
+
+def test_hand_over_form_names_a_bad_day_and_the_picker_names_places(grid, other_community_staff, client_for):
+    """Fourth new-user trial: ``on=2026-02-30`` answered a 400 page without its message (only
+    form-wide errors were shown), and the picker showed each representative's division code."""
+    url = f"/workforce/grid/household/{grid['h3'].pk}/"
+    client = client_for(other_community_staff)
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    place = grid["rep_b"].path
+    assert f"冯代表 · {grid['compound_b'].name} · " in page and f"· {place} ·" not in page
+    response = client.post(url, {"to_worker": grid["rep_b"].pk, "on": "2026-02-30"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    flash = re.search(r'<div class="flash error" role="alert"><p>([^<]*)</p>', response.content.decode()).group(1)
+    assert flash == "起始日期: 「2026-02-30」不是日期（格式为 YYYY-MM-DD）"
+    assert not ResponsibilityAssignment.objects.filter(household=grid["h3"], level=4).exists()
