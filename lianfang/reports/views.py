@@ -441,6 +441,8 @@ def layout_page(request, key: str):
             "query": f"code={division.code}&date={day.isoformat()}",
             "can_edit": not layout.is_builtin
             and can(request.user, services.LAYOUT_CAPABILITY, layout.audit_division_code),
+            # a list of people is exported only with EXPORT over the division: no links that answer 403
+            "can_export": result is not None and _export_allowed(request.user, result.source, division),
         },
     )
 

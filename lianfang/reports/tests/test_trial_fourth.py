@@ -154,3 +154,19 @@ def test_staff_exports_keep_the_division_title(scene, client_for, community_staf
     assert first.cell(1, 1).value == "下西园社区疫情防控工作日报"
     data = client_for(community_staff).get(f"{reverse('reports:daily_export')}?code={XIA}&format=json").json()
     assert "part" not in data
+
+
+def test_a_cadre_sees_no_export_links_for_a_list_of_people(scene, client_for, community_staff):
+    """A stationed cadre (no EXPORT) was offered XLSX/PDF/text links on the police returnee list that
+    all answered 403; the page now says why instead. Community staff (EXPORT) keep the links."""
+    from lianfang.divisions.models import Division
+
+    cadre = _grid_worker(Division.objects.get(code=XIA), username="cadre-a", role="stationed_cadre")
+    url = reverse("reports:layout", args=["police-returnee-list"]) + f"?code={XIA}"
+    page = client_for(cadre).get(url, **ZH)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="layout-xlsx"' not in html and "format=pdf" not in html
+    assert "此名单列有人员：导出需要本辖区导出个人信息的权限。" in html
+    staff = client_for(community_staff).get(url, **ZH).content.decode()
+    assert 'data-testid="layout-xlsx"' in staff and "layout-no-export" not in staff
