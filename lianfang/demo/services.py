@@ -267,10 +267,15 @@ def _screening(ctx: _Ctx) -> None:
     serial = ctx.rng.randrange(100000, 900000)
     closed: list[str] = []
     step = dt.timedelta(minutes=1)
+    # the desk tubes are spread over the round's morning so that every one was closed before the
+    # lab reported (an hour ago) and none lies ahead of the clock, however many people the compound has
+    first = opened + dt.timedelta(minutes=20)
+    tubes = max(1, (len(take) + 9) // 10)
+    spacing = min(step * 10, (ctx.ago(minutes=90) - first) / tubes)
     for i in range(0, len(take), 10):
         desk = desks[(i // 10) % 2]
         key = f"demo-{rnd.pk}-d{desk.pk}-{i // 10:04d}"
-        taken = opened + dt.timedelta(minutes=20) + step * i
+        taken = first + spacing * (i // 10)
         samples_register(
             actor=officer,
             persons=[Person(resident=r, name=r.name) for r in take[i : i + 10]],
@@ -280,7 +285,7 @@ def _screening(ctx: _Ctx) -> None:
             taken_at=taken,
         )
         barcode = f"QLH{serial + i // 10:07d}"
-        tube_close(actor=officer, desk=desk, tube_key=key, barcode=barcode, at=taken + step * 10)
+        tube_close(actor=officer, desk=desk, tube_key=key, barcode=barcode, at=taken + spacing)
         closed.append(barcode)
     ctx.count("samples", len(take))
     # door to door in the sealed compound: the first building's first households, tubed by the

@@ -48,6 +48,18 @@ def test_round_with_positive_pool_invalid_tube_and_door_to_door(demo_world):
     assert 0 < sampled < rnd.expected_people  # some people missed
 
 
+def test_the_round_timeline_is_in_order_and_in_the_past(demo_world):
+    """Fourth new-user trial: at district scale the desk tubes ran hours past "now" and results were
+    reported before their tubes closed. Sampling and closes lie in the past, results after closes."""
+    from lianfang.screening.models import LabResult, Sample, Tube
+
+    now = timezone.now()
+    assert Sample.objects.filter(taken_at__gt=now).count() == 0
+    assert Tube.objects.filter(closed_at__gt=now).count() == 0
+    for result in LabResult.objects.select_related("tube"):
+        assert result.tube.closed_at <= result.reported_at, result.tube.barcode
+
+
 def test_requests_in_every_status_with_overdue_emergency_and_pass(demo_world):
     from lianfang.assistance.models import ExitPass, ServiceRequest, Status
 
