@@ -80,7 +80,7 @@ def test_channels_table_headings(channel, grid_worker, community_staff, client_f
     assert "<th>Name</th><th>Kind</th><th>Division</th><th>Webhook URL</th><th>Enabled</th>" in english
     assert "Switch off</button>" in english  # community staff may switch it
     form = client_for(community_staff).get("/fieldops/channels/", **ZH).content.decode()
-    assert '<label for="id_name">名称:</label>' in form
+    assert '<label for="id_name">名称：</label>' in form
 
 
 @pytest.mark.parametrize(

@@ -225,7 +225,7 @@ def test_resident_list_filters_have_user_facing_labels(population, community_sta
         assert developer_wording not in html
     assert "The whole 18-character ID number: finds exactly that person." in html
     zh = client.get("/registry/residents/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "（同 q）" not in zh and "密钥" not in zh and '<label for="id_household">住户编号:</label>' in zh
+    assert "（同 q）" not in zh and "密钥" not in zh and '<label for="id_household">住户编号：</label>' in zh
 
 
 def test_api_keeps_search_and_its_descriptions(population, community_staff, api_for):
