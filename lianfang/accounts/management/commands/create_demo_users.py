@@ -6,11 +6,31 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from wcwidth import wcswidth
 
 from lianfang.accounts.roles import Role
 from lianfang.accounts.selectors import demo_places
 from lianfang.accounts.services import demo_user_ensure
 from lianfang.divisions.models import Division, Level
+
+
+def login_table(rows: list[tuple[str, ...]], indent: str = "  ", gap: int = 2) -> list[str]:
+    """``rows`` of text cells as lines whose columns line up on a terminal: each cell but the last is
+    padded to its column's widest cell counted in display columns (wcwidth.wcswidth: a Chinese
+    character takes two, so str.ljust would misalign "网格员" against "commander"). No trailing spaces.
+    Raises ValueError for a cell holding a control character (wcswidth answers -1 for it)."""
+    widths = [0] * max((len(row) for row in rows), default=0)
+    for row in rows:
+        for index, cell in enumerate(row):
+            width = wcswidth(cell)
+            if width < 0:
+                raise ValueError(f"cell {cell!r} holds a control character")
+            widths[index] = max(widths[index], width)
+    lines = []
+    for row in rows:
+        cells = [cell + " " * (widths[i] - wcswidth(cell) + gap) for i, cell in enumerate(row[:-1])]
+        lines.append((indent + "".join(cells) + (row[-1] if row else "")).rstrip())
+    return lines
 
 
 class Command(BaseCommand):
@@ -62,8 +82,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(_("Demo logins (password for all: %(password)s)") % {"password": password})
         )
-        for username, label, division in rows:
-            self.stdout.write(f"  {username:<15} {str(label):<28} {division.short_name} ({division.code})")
+        for line in login_table([(u, str(label), f"{d.short_name} ({d.code})") for u, label, d in rows]):
+            self.stdout.write(line)
         self.stdout.write("")
 
     def _link_worker(self, user, role, district):
