@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -12,7 +13,7 @@ from rest_framework import exceptions, viewsets
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from lianfang.core.fielderrors import field_kind, is_stock_api_error, value_message
-from lianfang.core.filters import BadQuery
+from lianfang.core.filters import MAX_ID, BadQuery
 
 # json.JSONDecodeError.msg (Python's English) → what is wrong, translated
 _JSON_REASONS = {
@@ -140,8 +141,11 @@ class BadQueryMixin:
 
     ``BadQuery`` (core.filters) becomes ``{"<parameter>": ["<message>"]}``; a Django ValidationError
     raised while filtering (an app's own filter method) becomes ``{"detail": [...]}``; an
-    OverflowError (a number too large for the database driver, e.g. an id past 2**63 − 1 on SQLite)
-    becomes ``{"detail": "..."}``. All with status 400.
+    OverflowError (a number too large for the database driver, e.g. an id past 2**63 − 1 in an
+    ``__in`` look-up on SQLite) becomes ``{"<parameter>": ["“…” is more than 9223372036854775807, …"]}``
+    naming each parameter holding such a number (:func:`overflowing_parameters`), else
+    ``{"detail": "a number in the query is too large"}`` (the exception itself names no parameter).
+    All with status 400.
     """
 
     def handle_exception(self, exc):
@@ -150,8 +154,37 @@ class BadQueryMixin:
         elif isinstance(exc, DjangoValidationError):
             exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
         elif isinstance(exc, OverflowError):
-            exc = exceptions.ValidationError({"detail": _("a number in the query is too large")})
+            errors = overflowing_parameters(self.request.query_params, getattr(self, "kwargs", None) or {})
+            exc = exceptions.ValidationError(errors or {"detail": _("a number in the query is too large")})
         return super().handle_exception(exc)
+
+
+_WHOLE_NUMBER = re.compile(r"\s*-?\d+\s*")
+
+
+def overflowing_parameters(query, url_kwargs) -> dict[str, list[str]]:
+    """The parameters that can explain an OverflowError: each query parameter (``query``, a QueryDict)
+    or URL part (``url_kwargs``, the view's ``kwargs``) whose value, or one item of its comma-separated
+    list, is a whole number outside a 64-bit integer (−2**63 … 2**63 − 1: SQLite's INTEGER, PostgreSQL's
+    bigint; the database driver overflows past it), as ``{"<name>": ["<message>"]}`` with
+    core.fielderrors.value_message's "“…” is more than 9223372036854775807, the largest value allowed."
+    (the value quoted by core.pii.quoted: runs of 7+ digits masked). Empty when no value is such a
+    number: the overflow came from elsewhere (e.g. date arithmetic on a number in range), and the
+    caller keeps its message without a name."""
+    values = [(name, value) for name in query for value in query.getlist(name)]
+    values += [(name, value) for name, value in url_kwargs.items() if isinstance(value, str)]
+    errors: dict[str, list[str]] = {}
+    for name, value in values:
+        for item in str(value).split(","):
+            if not _WHOLE_NUMBER.fullmatch(item):
+                continue
+            number = int(item)
+            if -MAX_ID - 1 <= number <= MAX_ID:
+                continue
+            code, limit = ("max_value", MAX_ID) if number > 0 else ("min_value", -MAX_ID - 1)
+            message = value_message(code, value=item.strip(), kind="integer", limit=limit)
+            errors.setdefault(name, []).append(message)
+    return errors
 
 
 class ScopedViewSetMixin(BadQueryMixin):
