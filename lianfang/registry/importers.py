@@ -960,14 +960,117 @@ def parallel_workers(rows: int) -> int:
     return min(cpus, 4)
 
 
-def _read_chunk(chunk: list[tuple[int, list]]) -> list:
-    """In a forked worker: :meth:`Validator._read_row` of each ``(index, row)`` of ``chunk``, with the
-    parent's language activated explicitly (a worker the pool replaces later is forked from the pool's
-    own handler thread, which has not activated it)."""
+_CELL_END, _ROW_END = "\x1f", "\x1e"  # ASCII unit and record separators
+
+
+def _packed(chunk: list[tuple[int, list]]) -> tuple | list:
+    """A chunk of consecutive ``(index, row)`` for a worker: ``(first index, text)`` with the cells joined
+    by the unit separator and the rows by the record separator when every cell is text without those
+    characters (every CSV row), which pickles ~10× faster than the lists; else the chunk itself."""
+    try:
+        text = _ROW_END.join([_CELL_END.join(row) for _index, row in chunk])
+    except TypeError:  # a cell that is not text (spreadsheets: numbers, dates, empty cells)
+        return chunk
+    if text.count(_ROW_END) != len(chunk) - 1 or text.count(_CELL_END) != sum(len(r) - 1 for _i, r in chunk if r):
+        return chunk  # a cell holds a separator itself
+    return (chunk[0][0], text)
+
+
+def _unpacked(packed: tuple | list) -> Iterator[tuple[int, list]]:
+    """Inverse of :func:`_packed` (an empty row comes back as one empty cell: blank either way)."""
+    if isinstance(packed, list):
+        return iter(packed)
+    first, text = packed
+    return enumerate((line.split(_CELL_END) for line in text.split(_ROW_END)), start=first)
+
+
+def _read_chunk(chunk: tuple | list) -> list:
+    """In a forked worker: :meth:`Validator._read_row` of each ``(index, row)`` of the :func:`_packed`
+    ``chunk``, with the parent's language activated explicitly (a worker the pool replaces later is
+    forked from the pool's own handler thread, which has not activated it)."""
+    chunk = _unpacked(chunk)
     validator, sheet_name, columns, existing, language = _FORKED
     read = validator._read_row
     with translation.override(language):
-        return [read(sheet_name, columns, index, raw_row, existing) for index, raw_row in chunk]
+        return [_flat_read(read(sheet_name, columns, index, raw_row, existing)) for index, raw_row in chunk]
+
+
+def _flat_read(read: tuple | None) -> tuple | None:
+    """A :meth:`Validator._read_row` result with its ResidentPlan and Person spread into plain values (and
+    the birth date as an ordinal), so the hand-over to the parent pickles ~5× faster (measured in
+    docs/benchmarks.md "Import"). :func:`_unflat_read` gives back an equal result."""
+    if read is None:
+        return None
+    resident = read[6]
+    if resident is None or resident[0] is None:
+        return read
+    plan = resident[0]
+    d = plan.data
+    birth = d.birth_date.toordinal() if d.birth_date is not None else None
+    flat = (d.name, d.document_type, d.document_number, d.sex, birth, d.phone, plan.id_hash, plan.extra)
+    return (*read[:6], (*flat, plan.flags, plan.guardian, plan.phone_masked, *resident[1:]))
+
+
+def _unflat_read(read: tuple | None) -> tuple | None:
+    """Inverse of :func:`_flat_read` (in the parent)."""
+    if read is None:
+        return None
+    resident = read[6]
+    if resident is None or len(resident) == 5:
+        return read
+    name, doc_type, number, sex, birth, phone, id_hash, extra, flags, guardian, phone_masked = resident[:11]
+    if birth is not None:
+        birth = dt.date.fromordinal(birth)
+    plan = ResidentPlan(None, None, Person(name, doc_type, number, sex, birth, phone), id_hash, extra, flags, guardian)
+    plan.phone_masked = phone_masked
+    return (*read[:6], (plan, *resident[11:]))
+
+
+@contextlib.contextmanager
+def _forked_rows(streams: tuple[Iterator[tuple], ...], progress, total: int) -> Iterator[list[Iterator[tuple]]]:
+    """The row ``streams`` built in a forked child while this process inserts them: gives one iterator per
+    stream, to consume fully and in order. The child inherits the plan, never touches the database and
+    sends chunks of :data:`PARALLEL_CHUNK` rows through a pipe, so building and sealing the next chunk
+    (pinyin, AES-GCM, HMAC: ~12 µs a row) overlaps the insert of this one. ``progress("write", n,
+    total)`` is called here as the last stream's rows arrive. Raises RuntimeError when the child fails;
+    the child is stopped on leaving the block, whatever happened."""
+    import multiprocessing  # noqa: PLC0415
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def child() -> None:
+        receiver.close()
+        try:
+            for rows in streams:
+                for chunk in iter(lambda rows=rows: list(itertools.islice(rows, PARALLEL_CHUNK)), []):
+                    sender.send(chunk)
+                sender.send(None)
+        except BaseException as exc:  # noqa: BLE001 (reported to the parent, which raises)
+            sender.send(("failed", repr(exc)))
+        sender.close()
+
+    def stream(report: bool) -> Iterator[tuple]:
+        done = 0
+        while (chunk := receiver.recv()) is not None:
+            if isinstance(chunk, tuple):
+                raise RuntimeError(f"building the rows failed: {chunk[1]}")
+            done += len(chunk)
+            if report and progress and (done - len(chunk)) // PROGRESS_EVERY != done // PROGRESS_EVERY:
+                progress("write", min(done, total), total)
+            yield from chunk
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    sender.close()
+    try:
+        yield [stream(index == len(streams) - 1) for index in range(len(streams))]
+    finally:
+        receiver.close()
+        process.join(timeout=5)
+        if process.is_alive():
+            process.terminate()
+            process.join()
 
 
 # Column orders of the bulk insert, shared with the population generator; the row tuples built in
@@ -1392,12 +1495,21 @@ class Validator:
                         chunk = list(itertools.islice(rows, PARALLEL_CHUNK))
                         if not chunk:
                             break
-                        pending.append(pool.apply_async(_read_chunk, (chunk,)))
+                        pending.append(pool.apply_async(_read_chunk, (_packed(chunk),)))
                     if not pending:
                         break
-                    yield from pending.popleft().get()
+                    yield from map(self._shared, pending.popleft().get())
         finally:
             _FORKED = None
+
+    def _shared(self, flat: tuple | None) -> tuple | None:
+        """A worker's flattened result (:func:`_flat_read`) as :meth:`_read_row` gives it, its extra-field and
+        flag tuples shared with the rows before (:meth:`_intern`: memory at 0.5 M rows)."""
+        read = _unflat_read(flat)
+        if read is not None and read[6] is not None and read[6][0] is not None:
+            plan = read[6][0]
+            plan.extra, plan.flags = self._intern(plan.extra), self._intern(plan.flags)
+        return read
 
     def _parse_flags(self, flag_texts: tuple[str, ...]) -> tuple[tuple[tuple[str, bool], ...], tuple[str, ...]]:
         """``(((flag, bool), ...), (bad flag column, ...))`` for the texts of the sheet's flag columns."""
@@ -1915,9 +2027,15 @@ def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | 
     if progress:
         progress("write", 0, len(plan.residents))
     tune_bulk_session()
-    households, residents = new_rows(plan, progress)
-    bulk.insert_rows(Household, HOUSEHOLD_FIELDS, households)
-    bulk.insert_rows(Resident, RESIDENT_FIELDS, residents)
+    forked = parallel_workers(len(plan.residents)) > 0  # a big plan and a second core
+    households, residents = new_rows(plan, None if forked else progress)
+    if forked:  # the rows are built and sealed in a child while this process inserts
+        with _forked_rows((households, residents), progress, len(plan.residents)) as (households, residents):
+            bulk.insert_rows(Household, HOUSEHOLD_FIELDS, households)
+            bulk.insert_rows(Resident, RESIDENT_FIELDS, residents)
+    else:
+        bulk.insert_rows(Household, HOUSEHOLD_FIELDS, households)
+        bulk.insert_rows(Resident, RESIDENT_FIELDS, residents)
     # Updates, with the previous values kept for rollback.
     changes: list[ImportChange] = []
     household_updates, resident_updates = [], []
