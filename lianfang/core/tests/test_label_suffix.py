@@ -11,6 +11,14 @@ from lianfang.assistance.forms import ResidentIntakeForm
 from lianfang.core.forms import AuditFilterForm
 
 
+@pytest.fixture(autouse=True)
+def _thread_language_kept():
+    """A request activates its language in the test's thread (LocaleMiddleware) and leaves it there;
+    put back the one found, so a later module's fixtures (demo's world) do not run in English."""
+    with translation.override(translation.get_language()):
+        yield
+
+
 def test_a_rendered_page_labels_end_with_the_language_colon(population, community_staff, client_for):
     """The resident list's filter form (rendered by Django's label_tag) on the real page, in both languages."""
     client = client_for(community_staff)

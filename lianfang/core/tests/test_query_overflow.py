@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.urls import path
+from django.utils import translation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.test import APIClient
@@ -45,6 +46,14 @@ urlpatterns = [
     path("api/v1/overflow/", OverflowApi.as_view()),
     path("api/v1/overflow/<str:number>/", OverflowApi.as_view()),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _thread_language_kept():
+    """A request activates its language in the test's thread (LocaleMiddleware) and leaves it there;
+    put back the one found, so a later module's fixtures (demo's world) do not run in English."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 def _get(url, language="en", **params):
