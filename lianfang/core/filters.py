@@ -5,12 +5,14 @@ the value, never a 500.
   :class:`ScopedWithinFilter`: the same, and a division the user does not reach is a 400.
 - :class:`IdFilter`: a row id (a whole number 1 … 2**63 − 1, the range of a 64-bit primary key; a
   larger number would overflow SQLite's INTEGER and PostgreSQL's bigint).
-- :class:`DayFilter` / :class:`DayField`: a date whose error names the value.
+- :class:`DayFilter` / :class:`DayField`: a date whose error names the value, within the usable
+  range :data:`FIRST_DAY` … :data:`LAST_DAY` (:func:`validate_usable_day`, also for forms and
+  serializers' own date fields).
 - :class:`YesNoFilter` / :class:`YesNoField`: yes/no (``true``/``false``/``1``/``0``/``yes``/``no``/
   ``on``/``off``, any case; empty or ``unknown`` = no filter); anything else is a 400 naming the value
   and the accepted values. Every FilterSet (:class:`FilterSet` and any FilterSet :class:`FilterBackend`
   uses) applies the same rule to its plain django-filter ``BooleanFilter`` filters.
-- :func:`query_day`: an ISO date (``YYYY-MM-DD``) that exists in the calendar.
+- :func:`query_day`: an ISO date (``YYYY-MM-DD``) that exists in the calendar and lies in the usable range.
 - :exception:`BadQuery` (a ``django.core.exceptions.BadRequest``) and :func:`bad_query_response`:
   one way for pages and API to answer 400 with the messages.
 
@@ -28,7 +30,7 @@ import django_filters
 import django_filters.fields
 import django_filters.rest_framework
 from django import forms
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.shortcuts import render
 from django.utils.functional import lazy
@@ -41,9 +43,38 @@ from lianfang.core.scoping import reaches, subtree_q
 MAX_ID = 2**63 - 1
 """The largest primary key a 64-bit integer column holds (SQLite INTEGER, PostgreSQL bigint)."""
 
+FIRST_DAY = dt.date(2, 1, 1)
+"""The earliest day accepted (a year after ``date.min``, so that ``day − 1 year`` still computes)."""
+LAST_DAY = dt.date(9998, 12, 31)
+"""The latest day accepted (a year before ``date.max``, so that ``day + 1 year`` still computes)."""
+
+OUT_OF_RANGE = gettext_lazy("“%(value)s” is outside the usable date range (%(first)s to %(last)s)")
+
 CODE_VALIDATOR = RegexValidator(
     r"^[0-9]{1,20}\Z", gettext_lazy("“%(value)s” is not a division code (1 to 20 digits)"), code="invalid_code"
 )
+
+
+def validate_usable_day(value: dt.date | None) -> None:
+    """Django validator (form and DRF serializer fields): raise ValidationError (code
+    ``out_of_range``) naming ``value`` when it lies outside FIRST_DAY … LAST_DAY — “9999-12-31” is
+    outside the usable date range (0002-01-01 to 9998-12-31). A datetime is checked by its date; None
+    passes (the field's ``required`` decides).
+
+    Why: a day is turned into instants (the last microsecond of the day = next midnight − 1 µs,
+    Asia/Shanghai) and shifted by rule periods (14 days of monitoring, a year of history, a report's
+    trend of up to 120 days), so a calendar-valid day at the edge of Python's range (``9999-12-31``,
+    ``0001-01-01``) overflowed into a 500 OverflowError; a year of margin on either side keeps every
+    such shift computable."""
+    if value is None:
+        return
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(
+            OUT_OF_RANGE,
+            code="out_of_range",
+            params={"value": day.isoformat(), "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
 
 
 class BadQuery(BadRequest):
@@ -151,13 +182,16 @@ class IdField(NamesTheValue, forms.IntegerField):
 
 class DayField(NamesTheValue, forms.DateField):
     """A date (``YYYY-MM-DD``) whose error names the value: “2026-02-30” is not a date (YYYY-MM-DD),
-    not Django's bare "Enter a valid date." (which leaves the reader guessing which input was wrong)."""
+    not Django's bare "Enter a valid date." (which leaves the reader guessing which input was wrong);
+    a day outside FIRST_DAY … LAST_DAY fails :func:`validate_usable_day` (also naming the value)."""
 
     default_error_messages = {"invalid": gettext_lazy("“%(value)s” is not a date (YYYY-MM-DD)")}
+    default_validators = [validate_usable_day]
 
 
 class DayFilter(django_filters.DateFilter):
-    """A date filter validated by :class:`DayField` (a bad value is a 400 naming it)."""
+    """A date filter validated by :class:`DayField` (a malformed day or one outside FIRST_DAY …
+    LAST_DAY is a 400 naming it)."""
 
     field_class = DayField
 
@@ -225,15 +259,22 @@ def strict_booleans(filterset) -> None:
 def query_day(params, name: str = "day", default: dt.date | None = None) -> dt.date | None:
     """The ISO date ``params[name]`` (``YYYY-MM-DD``), ``default`` when absent or empty.
 
-    Raises BadQuery naming the parameter and value when it is not a date that exists (``2026-13-45``).
+    Raises BadQuery naming the parameter and value when it is not a date that exists (``2026-13-45``)
+    or lies outside FIRST_DAY … LAST_DAY (``9999-12-31``, :func:`validate_usable_day`); ``default``
+    is returned as it is.
     """
     raw = (params.get(name) or "").strip()
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise BadQuery({name: [_("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": raw}]}) from None
+    try:
+        validate_usable_day(day)
+    except ValidationError as exc:
+        raise BadQuery({name: [str(m) for m in exc.messages]}) from None
+    return day
 
 
 def query_code(params, name: str = "within") -> str:

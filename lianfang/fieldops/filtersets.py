@@ -7,9 +7,8 @@ import django_filters
 import django_filters.fields
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import FilterSet, NamesTheValue, ScopedWithinFilter
+from lianfang.core.filters import DayFilter, FilterSet, NamesTheValue, ScopedWithinFilter
 from lianfang.fieldops import models as m
-from lianfang.zones.days import UsableDayFilter
 
 
 class MomentField(NamesTheValue, django_filters.fields.IsoDateTimeField):
@@ -42,7 +41,7 @@ class GateFilterSet(WithinFilterSet):
 class DutyShiftFilterSet(WithinFilterSet):
     """Filters of duty shifts: ``within`` (division code), ``day`` (YYYY-MM-DD) and exact fields."""
 
-    day = UsableDayFilter(label=_("day"))
+    day = DayFilter(label=_("day"))
 
     class Meta:
         model = m.DutyShift
@@ -88,7 +87,7 @@ class ScreenedPersonFilterSet(WithinFilterSet):
 class QuarantineTestFilterSet(WithinFilterSet):
     """Filters of quarantine tests: ``within`` (division code), ``due_on`` (YYYY-MM-DD) and exact fields."""
 
-    due_on = UsableDayFilter(label=_("due on"))
+    due_on = DayFilter(label=_("due on"))
 
     class Meta:
         model = m.QuarantineTest
@@ -122,7 +121,7 @@ class HomeMonitoringFilterSet(WithinFilterSet):
 class HealthCheckInFilterSet(WithinFilterSet):
     """Filters of health check-ins: ``within`` (division code), ``day`` (YYYY-MM-DD) and exact fields."""
 
-    day = UsableDayFilter(label=_("day"))
+    day = DayFilter(label=_("day"))
 
     class Meta:
         model = m.HealthCheckIn

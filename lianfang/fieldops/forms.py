@@ -7,7 +7,7 @@ from django.apps import apps
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, MAX_ID, NamesTheValue
+from lianfang.core.filters import CODE_VALIDATOR, MAX_ID, NamesTheValue, validate_usable_day
 from lianfang.divisions.models import Division
 from lianfang.fieldops.models import (
     NOTICE_BODY_MAX,
@@ -21,7 +21,6 @@ from lianfang.fieldops.models import (
     Symptom,
     TestResult,
 )
-from lianfang.zones.days import validate_usable_day
 
 
 def division_in_scope(user, code: str) -> Division:

@@ -28,7 +28,15 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability, Role
 from lianfang.accounts.selectors import active_assignments, can, primary_assignment
-from lianfang.core.filters import MAX_ID, BadQuery, answers_bad_query, bad_query_response, query_code, query_id
+from lianfang.core.filters import (
+    MAX_ID,
+    BadQuery,
+    answers_bad_query,
+    bad_query_response,
+    query_code,
+    query_day,
+    query_id,
+)
 from lianfang.core.forms import error_lines
 from lianfang.core.pagination import PageNotFound
 from lianfang.core.scoping import reaches, scope_for
@@ -61,7 +69,6 @@ from lianfang.fieldops.models import (
     TransferOut,
 )
 from lianfang.registry.services import record_search
-from lianfang.zones.days import query_day
 from lianfang.zones.models import TierKey
 
 PAGE_SIZE = 50

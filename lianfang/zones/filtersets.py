@@ -5,11 +5,10 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, FilterSet, ScopedWithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, ScopedWithinFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS
 from lianfang.zones import selectors
-from lianfang.zones.days import UsableDayFilter
 from lianfang.zones.models import AreaStatus, ControlArea, Infection, RuleSet, TierKey
 
 
@@ -25,7 +24,7 @@ class ControlAreaFilterSet(FilterSet):
     covers = django_filters.CharFilter(
         method="filter_covers", label=_("covering division (code)"), validators=[CODE_VALIDATOR]
     )
-    active_on = UsableDayFilter(method="filter_active_on", label=_("in force on (date)"))
+    active_on = DayFilter(method="filter_active_on", label=_("in force on (date)"))
 
     class Meta:
         model = ControlArea
@@ -55,8 +54,8 @@ class InfectionFilterSet(FilterSet):
     (inclusive days), ``operation`` (id)."""
 
     within = ScopedWithinFilter()
-    detected_after = UsableDayFilter(field_name="detected_on", lookup_expr="gte", label=_("detected on or after"))
-    detected_before = UsableDayFilter(field_name="detected_on", lookup_expr="lte", label=_("detected on or before"))
+    detected_after = DayFilter(field_name="detected_on", lookup_expr="gte", label=_("detected on or after"))
+    detected_before = DayFilter(field_name="detected_on", lookup_expr="lte", label=_("detected on or before"))
 
     class Meta:
         model = Infection

@@ -7,8 +7,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.filters import validate_usable_day
 from lianfang.divisions.models import Division
-from lianfang.zones.days import validate_usable_day
 from lianfang.zones.models import EvidenceKind, LiftRule, PlaceKind, RuleSet
 
 _SPLIT = re.compile(r"[\s,，、;；]+")

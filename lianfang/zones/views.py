@@ -18,12 +18,11 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
-from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code
+from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_day
 from lianfang.core.forms import error_lines
 from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.zones import forms, selectors, services
-from lianfang.zones.days import query_day
 from lianfang.zones.filtersets import ControlAreaFilterSet, InfectionFilterSet
 from lianfang.zones.models import (
     NOTICE_EVENTS,

@@ -11,8 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from lianfang.core.filters import validate_usable_day
 from lianfang.fieldops import models as m
-from lianfang.zones.days import validate_usable_day
 
 
 def _enum(choices) -> dict:

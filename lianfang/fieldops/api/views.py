@@ -25,14 +25,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet, ScopedViewSetMixin
-from lianfang.core.filters import query_code, query_id, refuse_unknown_parameters
+from lianfang.core.filters import query_code, query_day, query_id, refuse_unknown_parameters
 from lianfang.divisions.models import Division
 from lianfang.fieldops import briefing, filtersets, selectors, services
 from lianfang.fieldops import models as m
 from lianfang.fieldops.api import serializers as s
 from lianfang.fieldops.forms import division_in_scope
 from lianfang.registry.services import record_search
-from lianfang.zones.days import query_day
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",

@@ -1,5 +1,5 @@
 """A calendar-valid day at the edge of Python's range (9999-12-31, 0001-01-01) is a 400 naming the
-parameter and the value on pages, forms and the API, never a 500 OverflowError (zones.days)."""
+parameter and the value on pages, forms and the API, never a 500 OverflowError (core.filters.validate_usable_day)."""
 
 from __future__ import annotations
 

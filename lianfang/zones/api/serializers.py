@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from lianfang.zones.days import validate_usable_day
+from lianfang.core.filters import validate_usable_day
 from lianfang.zones.models import (
     ControlArea,
     Infection,
