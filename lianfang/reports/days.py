@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from lianfang.core.filters import validate_usable_day
 
 
 def today() -> dt.date:
@@ -40,13 +43,20 @@ def as_of(day: dt.date) -> dt.datetime:
 
 
 def parse(value: str | None, *, default: dt.date | None = None) -> dt.date:
-    """``YYYY-MM-DD`` → date; empty → ``default`` (today when None). Raises ValueError naming the value."""
+    """``YYYY-MM-DD`` → date; empty → ``default`` (today when None). Raises ValueError naming the value
+    when it is not a date or lies outside core's usable range 0002-01-01 … 9998-12-31
+    (core.filters.validate_usable_day: the report's day arithmetic would overflow)."""
     if not value:
         return default or today()
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError as exc:
         raise ValueError(_("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": value}) from exc
+    try:
+        validate_usable_day(day)
+    except ValidationError as exc:
+        raise ValueError(" ".join(exc.messages)) from None
+    return day
 
 
 def span(last: dt.date, days: int) -> list[dt.date]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from lianfang.core.filters import CODE_VALIDATOR
+from lianfang.core.filters import CODE_VALIDATOR, validate_usable_day
 from lianfang.reports.models import DailyReport, ReportLayout
 
 
@@ -60,9 +60,10 @@ class DivisionSerializer(serializers.Serializer):
 
 
 class DivisionDaySerializer(DivisionSerializer):
-    """``code`` (a division code; default: the caller's own) and ``date`` (YYYY-MM-DD; default today)."""
+    """``code`` (a division code; default: the caller's own) and ``date`` (YYYY-MM-DD; default today;
+    0002-01-01 … 9998-12-31, core.filters.validate_usable_day)."""
 
-    date = serializers.DateField(required=False)
+    date = serializers.DateField(required=False, validators=[validate_usable_day])
 
 
 class TrendQuerySerializer(DivisionDaySerializer):
@@ -73,10 +74,11 @@ class TrendQuerySerializer(DivisionDaySerializer):
 
 
 class DailyCloseSerializer(serializers.Serializer):
-    """Close ``code``'s report of ``date`` with an optional ``note``."""
+    """Close ``code``'s report of ``date`` (0002-01-01 … 9998-12-31, core.filters.validate_usable_day)
+    with an optional ``note``."""
 
     code = serializers.CharField(validators=[CODE_VALIDATOR], help_text="division code (digits)")
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[validate_usable_day])
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
