@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianfang.assistance.models import Category, Channel, CheckInResult, FiledBy, Outcome, Priority
 from lianfang.assistance.selectors import NOT_A_HANDOFF_CANDIDATE
+from lianfang.core.filters import validate_usable_day
 
 URGENCY_CHOICES = [("", _("Not stated")), *Priority.choices]
 
@@ -130,7 +131,11 @@ class ExitPassForm(forms.Form):
     purpose = forms.CharField(label=_("Purpose"), max_length=120)
     vehicle = forms.CharField(label=_("Vehicle"), max_length=60)
     companion = forms.CharField(label=_("Companion"), max_length=60, required=False)
-    first_day = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    first_day = forms.DateField(
+        validators=[validate_usable_day],
+        label=_("First day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     days = forms.IntegerField(label=_("Number of trips"), min_value=1, max_value=31, initial=1)
     every_days = forms.IntegerField(label=_("Every (days)"), min_value=1, max_value=14, initial=1)
     window_start = forms.TimeField(label=_("Out from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
@@ -153,7 +158,9 @@ class MedicineForm(forms.Form):
     dose_per_day = forms.DecimalField(label=_("Dose per day"), min_value=0, max_digits=8, decimal_places=2)
     stock = forms.DecimalField(label=_("Stock on hand"), min_value=0, max_digits=10, decimal_places=2)
     stock_counted_on = forms.DateField(
-        label=_("Counted on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        validators=[validate_usable_day],
+        label=_("Counted on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
@@ -171,7 +178,11 @@ class CheckInForm(forms.Form):
 
 class PlanForm(forms.Form):
     code = forms.CharField(label=_("Area (division code)"), max_length=20)
-    day = forms.DateField(label=_("Delivery day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    day = forms.DateField(
+        validators=[validate_usable_day],
+        label=_("Delivery day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     name = forms.CharField(label=_("Plan name"), max_length=120)
     contents = forms.CharField(label=_("Contents"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
