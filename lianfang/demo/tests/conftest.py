@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import translation
 
 SCALE, SEED = 0.01, 42
 
@@ -15,6 +16,7 @@ def demo_world(django_db_setup, django_db_blocker):
     """``{"district", "report", "counts"}``: the scenario's report and the table counts right after it.
 
     Each test runs inside its own savepoint (pytest-django's ``db``) within this module's transaction.
+    Built in zh-Hans, as ``make demo`` builds it, whatever language an earlier test left active.
     """
     from lianfang.conftest import QILIHE, SHARED_DIVISIONS
     from lianfang.demo.services import scenario_run
@@ -22,7 +24,7 @@ def demo_world(django_db_setup, django_db_blocker):
     from lianfang.divisions.services import load_divisions
     from lianfang.registry.generator import generate_population
 
-    with django_db_blocker.unblock(), transaction.atomic():
+    with django_db_blocker.unblock(), transaction.atomic(), translation.override("zh-hans"):
         _shipped_rules()
         if not Division.objects.filter(code=QILIHE).exists():
             load_divisions(actor=None, source=SHARED_DIVISIONS, code=QILIHE)
