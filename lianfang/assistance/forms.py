@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from lianfang.assistance.models import Category, Channel, CheckInResult, FiledBy, Outcome, Priority
 from lianfang.assistance.selectors import NOT_A_HANDOFF_CANDIDATE
 from lianfang.core.filters import validate_usable_day
+from lianfang.core.forms import DayInput
 
 URGENCY_CHOICES = [("", _("Not stated")), *Priority.choices]
 
@@ -134,7 +135,7 @@ class ExitPassForm(forms.Form):
     first_day = forms.DateField(
         validators=[validate_usable_day],
         label=_("First day"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DayInput(),
     )
     days = forms.IntegerField(label=_("Number of trips"), min_value=1, max_value=31, initial=1)
     every_days = forms.IntegerField(label=_("Every (days)"), min_value=1, max_value=14, initial=1)
@@ -160,7 +161,7 @@ class MedicineForm(forms.Form):
     stock_counted_on = forms.DateField(
         validators=[validate_usable_day],
         label=_("Counted on"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DayInput(),
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
@@ -181,7 +182,7 @@ class PlanForm(forms.Form):
     day = forms.DateField(
         validators=[validate_usable_day],
         label=_("Delivery day"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DayInput(),
     )
     name = forms.CharField(label=_("Plan name"), max_length=120)
     contents = forms.CharField(label=_("Contents"), widget=forms.Textarea(attrs={"rows": 2}), required=False)

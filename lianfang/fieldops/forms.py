@@ -8,6 +8,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.filters import CODE_VALIDATOR, MAX_ID, NamesTheValue, validate_usable_day
+from lianfang.core.forms import DayInput
 from lianfang.divisions.models import Division
 from lianfang.fieldops.models import (
     NOTICE_BODY_MAX,
@@ -166,7 +167,7 @@ class PersonForm(ScopedForm):
         validators=[validate_usable_day],
         label=_("Arrived on"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     risk_area = forms.CharField(label=_("Risk area travelled through"), max_length=200, required=False)
     infection = ScopedRowField("zones.Infection", label=_("Index case number (close contact)"), required=False)
@@ -177,7 +178,7 @@ class PersonForm(ScopedForm):
         validators=[validate_usable_day],
         label=_("Last exposure"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
 
 
@@ -208,7 +209,7 @@ class TestResultForm(forms.Form):
         validators=[validate_usable_day],
         label=_("Result on"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     sample_ref = forms.CharField(label=_("Sample or tube"), max_length=60, required=False)
 
@@ -216,9 +217,7 @@ class TestResultForm(forms.Form):
 class ExposureForm(forms.Form):
     """Record another exposure of a contact."""
 
-    exposure_on = forms.DateField(
-        validators=[validate_usable_day], label=_("Exposure day"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    exposure_on = forms.DateField(validators=[validate_usable_day], label=_("Exposure day"), widget=DayInput())
     evidence = forms.CharField(label=_("Evidence"), max_length=500)
 
 
@@ -254,12 +253,8 @@ class MonitoringForm(ScopedForm):
     household = ScopedRowField("registry.Household", label=_("Household number"))
     resident = ScopedRowField("registry.Resident", label=_("Resident number (optional)"), required=False)
     name = forms.CharField(label=_("Name (when not a registered resident)"), max_length=60, required=False)
-    starts_on = forms.DateField(
-        validators=[validate_usable_day], label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    ends_on = forms.DateField(
-        validators=[validate_usable_day], label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(validators=[validate_usable_day], label=_("Starts on"), widget=DayInput())
+    ends_on = forms.DateField(validators=[validate_usable_day], label=_("Ends on"), widget=DayInput())
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lianfang.core.filters import CODE_VALIDATOR
+from lianfang.core.forms import MomentInput
 from lianfang.screening.models import Exemption, PoolingMode
 
 CODES_HELP = _("Division codes separated by commas or spaces (a street, community, compound, building...)")
@@ -33,9 +34,7 @@ class RoundForm(forms.Form):
     name = forms.CharField(label=pgettext_lazy("round", "Name"), max_length=120)
     codes = forms.CharField(label=_("Places"), required=False, help_text=CODES_HELP, max_length=2000)
     control_area = forms.IntegerField(label=_("Or control area number"), required=False, min_value=1)
-    deadline = NamedDateTimeField(
-        label=_("Deadline"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    deadline = NamedDateTimeField(label=_("Deadline"), required=False, widget=MomentInput())
 
 
 class SiteForm(forms.Form):

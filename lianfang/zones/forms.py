@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.filters import validate_usable_day
+from lianfang.core.forms import DayInput, MomentInput
 from lianfang.divisions.models import Division
 from lianfang.zones.models import EvidenceKind, LiftRule, PlaceKind, RuleSet
 
@@ -35,9 +36,7 @@ class OperationForm(forms.Form):
 
     name = forms.CharField(label=_("Operation name"), max_length=120)
     rule_set = forms.ModelChoiceField(label=_("Rule set"), queryset=RuleSet.objects.none(), empty_label=None)
-    started_on = forms.DateField(
-        validators=[validate_usable_day], label=_("Started on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    started_on = forms.DateField(validators=[validate_usable_day], label=_("Started on"), widget=DayInput())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,13 +67,13 @@ class InfectionForm(forms.Form):
         validators=[validate_usable_day],
         label=_("Symptom onset"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     positive_sample_on = forms.DateField(
         validators=[validate_usable_day],
         label=_("Positive sample taken"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     workplace_codes = forms.CharField(label=_("Workplaces (division codes)"), required=False)
     visited_codes = forms.CharField(label=_("Places visited in the window (division codes)"), required=False)
@@ -116,7 +115,7 @@ class ApproveForm(forms.Form):
     effective_from = forms.DateTimeField(
         label=_("In force from (empty: now)"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=MomentInput(),
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
     override_reason = forms.CharField(
@@ -170,7 +169,7 @@ class EvidenceForm(forms.Form):
         validators=[validate_usable_day],
         label=_("Day (round day, or the last exposure)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     all_negative = forms.BooleanField(label=_("All negative"), required=False)
     people = forms.IntegerField(label=_("People"), required=False, min_value=0)

@@ -182,3 +182,16 @@ def test_grid_worker_reads_channels_without_settings(population, login_page, liv
     headings = page.get_by_test_id("channels").locator("thead th").all_inner_texts()
     assert headings == ["名称", "类型", "区划", "Webhook 地址", "启用"]
     assert "LIANFANG_WEBHOOKS" not in page.content()
+
+
+def test_new_monitoring_form_shows_its_dates(population, community_staff, login_page, live_server):
+    """The date inputs of the new home-monitoring form show today and today + 6 in zh-Hans: the
+    browser takes their ISO value (core.forms.DayInput), where zh-Hans' ``2026/11/30`` left them empty."""
+    page = login_page(community_staff)
+    page.goto(f"{live_server.url}/fieldops/monitoring/")
+    assert page.evaluate("document.documentElement.lang").lower().startswith("zh")
+    starts_on = page.locator("input[type=date][name=starts_on]")
+    ends_on = page.locator("input[type=date][name=ends_on]")
+    assert starts_on.input_value() == today().isoformat()
+    assert ends_on.input_value() == (today() + dt.timedelta(days=6)).isoformat()
+    assert starts_on.evaluate("input => input.valueAsDate !== null")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from lianfang.zones import services
 from lianfang.zones.models import AreaStatus, ControlArea, Infection, RuleSet
@@ -282,3 +285,15 @@ def test_rule_set_editions_and_pooling_modes_are_translated(qilihe, district_com
     detail = text(client.get(reverse("zones:rule_set", args=["nhc-8th-era"]), HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "第八版时期" in detail and '<span class="tag">10合1混采</span>' in detail
     assert '<span class="tag">pool_10</span>' not in detail
+
+
+def test_evidence_form_day_is_iso_in_zh_hans(in_force, district_commander, client_for):
+    """The evidence form's ``day`` is an ``<input type="date">`` filled with today in Asia/Shanghai
+    as ``YYYY-MM-DD`` in every language (core.forms.DayInput): zh-Hans' ``2026/11/30`` is refused by
+    the browser, which showed the field empty."""
+    today = timezone.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    client = client_for(district_commander)
+    for language in ("zh-hans", "en"):
+        body = text(client.get(f"/zones/areas/{in_force['sealed'].pk}/", HTTP_ACCEPT_LANGUAGE=language))
+        assert f'<input type="date" name="day" value="{today.isoformat()}"' in body, language
+        assert today.strftime("%Y/%m/%d") not in body, language
