@@ -8,6 +8,8 @@ the value, never a 500.
 - :class:`DayFilter` / :class:`DayField`: a date whose error names the value, within the usable
   range :data:`FIRST_DAY` … :data:`LAST_DAY` (:func:`validate_usable_day`, also for forms and
   serializers' own date fields).
+- :class:`MomentFilter` / :class:`MomentField`: an ISO date and time whose error names the value,
+  its day within the same usable range.
 - :class:`YesNoFilter` / :class:`YesNoField`: yes/no (``true``/``false``/``1``/``0``/``yes``/``no``/
   ``on``/``off``, any case; empty or ``unknown`` = no filter); anything else is a 400 naming the value
   and the accepted values. Every FilterSet (:class:`FilterSet` and any FilterSet :class:`FilterBackend`
@@ -194,6 +196,35 @@ class DayFilter(django_filters.DateFilter):
     LAST_DAY is a 400 naming it)."""
 
     field_class = DayField
+
+
+class MomentField(NamesTheValue, django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date and time (``2026-11-30T08:00``, with or without seconds and offset; a naive
+    one is read in the current time zone, Asia/Shanghai) whose error names the value: “yesterday” is
+    not a date and time (YYYY-MM-DDTHH:MM), not Django's bare "Enter a valid date/time.". A moment
+    whose day (as written, in its own offset) lies outside FIRST_DAY … LAST_DAY fails with code
+    ``out_of_range`` naming the value as typed: “0001-01-01T00:00:00” is outside the usable date range
+    (0002-01-01 to 9998-12-31) — the same rule as :func:`validate_usable_day`, because such an
+    instant overflowed into a 500 (page) or a nameless 400 (API) when turned into UTC for the query."""
+
+    default_error_messages = {"invalid": gettext_lazy("“%(value)s” is not a date and time (YYYY-MM-DDTHH:MM)")}
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None and not FIRST_DAY <= moment.date() <= LAST_DAY:
+            raise ValidationError(
+                OUT_OF_RANGE,
+                code="out_of_range",
+                params={"value": str(value).strip(), "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+            )
+        return moment
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    """A date-time filter validated by :class:`MomentField` (a malformed moment or one whose day is
+    outside FIRST_DAY … LAST_DAY is a 400 naming the parameter and the value)."""
+
+    field_class = MomentField
 
 
 class IdFilter(django_filters.NumberFilter):

@@ -7,21 +7,8 @@ import django_filters
 import django_filters.fields
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import DayFilter, FilterSet, NamesTheValue, ScopedWithinFilter
+from lianfang.core.filters import DayFilter, FilterSet, MomentFilter, ScopedWithinFilter
 from lianfang.fieldops import models as m
-
-
-class MomentField(NamesTheValue, django_filters.fields.IsoDateTimeField):
-    """An ISO 8601 date and time whose error names the value (not Django's bare "Enter a valid
-    date/time.")."""
-
-    default_error_messages = {"invalid": _("“%(value)s” is not a date and time (YYYY-MM-DDTHH:MM)")}
-
-
-class MomentFilter(django_filters.IsoDateTimeFilter):
-    """A date-time filter validated by :class:`MomentField` (a bad value is a 400 naming it)."""
-
-    field_class = MomentField
 
 
 class WithinFilterSet(FilterSet):
