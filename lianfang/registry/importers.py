@@ -960,6 +960,18 @@ def parallel_workers(rows: int) -> int:
     return min(cpus, 4)
 
 
+def _default_signals() -> None:
+    """In a forked child: SIGTERM, SIGINT and SIGQUIT back to their defaults. The parent may be a
+    process that catches them to finish its current job first (django-tasks' ``db_worker`` does): a
+    child inheriting that handler ignores the SIGTERM of ``Pool.terminate`` and the parent then waits
+    for it forever (an import of 25,000 rows queued from the web page hung so, new-user trial)."""
+    import signal  # noqa: PLC0415
+
+    for name in ("SIGTERM", "SIGINT", "SIGQUIT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
 _CELL_END, _ROW_END = "\x1f", "\x1e"  # ASCII unit and record separators
 
 
@@ -1040,6 +1052,7 @@ def _forked_rows(streams: tuple[Iterator[tuple], ...], progress, total: int) -> 
     receiver, sender = context.Pipe(duplex=False)
 
     def child() -> None:
+        _default_signals()
         receiver.close()
         try:
             for rows in streams:
@@ -1151,6 +1164,7 @@ class Validator:
                 continue
             plan.sheets.append(sheet.name)
             plan.header_rows[sheet.name] = header.first_data_row
+            total -= header.first_data_row  # the progress counts data rows (25,000, not 25,001)
             self.labels[sheet.name] = {
                 key: f"{header.texts[col]} ({_column_letter(col)})" for col, key in header.keys.items()
             }
@@ -1487,20 +1501,23 @@ class Validator:
 
         _FORKED = (self, sheet.name, columns, existing, translation.get_language())
         rows = sheet.data_rows(first)
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_default_signals)
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                pending = collections.deque()
-                while True:
-                    while len(pending) < 2 * workers:
-                        chunk = list(itertools.islice(rows, PARALLEL_CHUNK))
-                        if not chunk:
-                            break
-                        pending.append(pool.apply_async(_read_chunk, (_packed(chunk),)))
-                    if not pending:
+            pending = collections.deque()
+            while True:
+                while len(pending) < 2 * workers:
+                    chunk = list(itertools.islice(rows, PARALLEL_CHUNK))
+                    if not chunk:
                         break
-                    yield from map(self._shared, pending.popleft().get())
+                    pending.append(pool.apply_async(_read_chunk, (_packed(chunk),)))
+                if not pending:
+                    break
+                yield from map(self._shared, pending.popleft().get())
+            pool.close()  # the workers leave on their own once the queue is empty
+            pool.join()
         finally:
             _FORKED = None
+            pool.terminate()  # on an error or an abandoned generator (SIGTERM: see _default_signals)
 
     def _shared(self, flat: tuple | None) -> tuple | None:
         """A worker's flattened result (:func:`_flat_read`) as :meth:`_read_row` gives it, its extra-field and

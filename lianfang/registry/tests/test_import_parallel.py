@@ -161,3 +161,51 @@ def test_rows_built_in_a_forked_child_are_the_rows_built_here(run_import, monkey
     assert new > 3  # more residents than one chunk
     assert states[0] == states[1]
     assert written == [("write", new, new), ("write", new, new)]
+
+
+@pytest.mark.parametrize("worker_fails", [False, True])
+def test_forked_import_ends_under_a_process_that_catches_sigterm(worker_fails, run_import, tmp_path, monkeypatch):
+    """django-tasks' db_worker catches SIGTERM to finish its task first; forked children inheriting that
+    handler ignored Pool.terminate's SIGTERM and an import queued from the web page hung for ever
+    (new-user trial). Now the pool is closed and joined when all went well, and the children restore
+    the default handlers, so terminating them after a worker's error works too: the import ends."""
+    import datetime as dt
+    import faulthandler
+    import signal
+
+    from lianfang.core import idnumber
+    from lianfang.registry import importers
+    from lianfang.registry.models import ImportStatus
+
+    body = "".join(
+        f"阳光小区,1号楼,1单元,{600 + n},,,居民{n},{idnumber.make('620103', dt.date(1991, 3, 3), 11 + n)},,,户主,\n"
+        for n in range(6)
+    )
+    path = tmp_path / "new.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    monkeypatch.setattr(importers, "parallel_workers", lambda rows: 2)
+    monkeypatch.setattr(importers, "PARALLEL_CHUNK", 2)
+    if worker_fails:  # a worker raising on row 5: the parent re-raises and terminates the pool
+        read_row = importers.Validator._read_row
+
+        def failing(self, sheet_name, columns, index, raw_row, existing):
+            if index == 4:
+                raise RuntimeError("worker failed")
+            return read_row(self, sheet_name, columns, index, raw_row, existing)
+
+        monkeypatch.setattr(importers.Validator, "_read_row", failing)
+    caught = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: caught.append(signum))
+    faulthandler.dump_traceback_later(120, exit=True)  # a hang fails the run instead of blocking it
+    try:
+        batch = run_import(path)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGTERM, previous)
+    assert caught == []  # the parent itself was never signalled
+    if worker_fails:
+        assert batch.status == ImportStatus.FAILED
+        assert batch.message == "the import stopped on an unexpected error (RuntimeError); nothing was written"
+    else:
+        assert batch.status == ImportStatus.COMMITTED, batch.issues
+        assert batch.counts["residents_created"] == 6
