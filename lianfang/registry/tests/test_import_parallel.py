@@ -43,6 +43,22 @@ def plans(target, data: bytes, file_name: str, monkeypatch):
     return serial, parallel
 
 
+def new_people_csv(tmp_path, *, rooms_from: int, count: int):
+    """A CSV of ``count`` new people 居民0… (valid ID numbers), each heading a new room of 阳光小区."""
+    import datetime as dt
+
+    from lianfang.core import idnumber
+
+    born = dt.date(1990, 2, 2)
+    body = "".join(
+        f"阳光小区,1号楼,1单元,{rooms_from + n},,,居民{n},{idnumber.make('620103', born, 11 + n)},,,户主,\n"
+        for n in range(count)
+    )
+    path = tmp_path / "new.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
 def summary(plan) -> tuple:
     return (
         plan.counts(),
@@ -79,18 +95,10 @@ def test_forked_validation_gives_the_serial_plan_for_conflicts(population, engli
 
 
 def test_forked_import_commits_what_the_serial_import_commits(run_import, tmp_path, monkeypatch):
-    import datetime as dt
-
-    from lianfang.core import idnumber
     from lianfang.registry import importers
     from lianfang.registry.models import ImportStatus
 
-    body = "".join(
-        f"阳光小区,1号楼,1单元,{500 + n},,,居民{n},{idnumber.make('620103', dt.date(1990, 2, 2), 11 + n)},,,户主,\n"
-        for n in range(3)
-    )
-    path = tmp_path / "new.csv"
-    path.write_text(HEADER + body, encoding="utf-8")
+    path = new_people_csv(tmp_path, rooms_from=500, count=3)
     monkeypatch.setattr(importers, "parallel_workers", lambda rows: 2)
     monkeypatch.setattr(importers, "PARALLEL_CHUNK", 1)
     batch = run_import(path)
@@ -169,20 +177,13 @@ def test_forked_import_ends_under_a_process_that_catches_sigterm(worker_fails, r
     handler ignored Pool.terminate's SIGTERM and an import queued from the web page hung for ever
     (new-user trial). Now the pool is closed and joined when all went well, and the children restore
     the default handlers, so terminating them after a worker's error works too: the import ends."""
-    import datetime as dt
     import faulthandler
     import signal
 
-    from lianfang.core import idnumber
     from lianfang.registry import importers
     from lianfang.registry.models import ImportStatus
 
-    body = "".join(
-        f"阳光小区,1号楼,1单元,{600 + n},,,居民{n},{idnumber.make('620103', dt.date(1991, 3, 3), 11 + n)},,,户主,\n"
-        for n in range(6)
-    )
-    path = tmp_path / "new.csv"
-    path.write_text(HEADER + body, encoding="utf-8")
+    path = new_people_csv(tmp_path, rooms_from=600, count=6)
     monkeypatch.setattr(importers, "parallel_workers", lambda rows: 2)
     monkeypatch.setattr(importers, "PARALLEL_CHUNK", 2)
     if worker_fails:  # a worker raising on row 5: the parent re-raises and terminates the pool
