@@ -1,0 +1,178 @@
+"""Registry import: validation alone, in this process against forked workers, and the cost of their hand-over.
+
+    .venv/bin/python bench/import_validation.py --files /tmp/bench_files [--rows 20000]
+
+Needs the files of ``bench/import_registry.py --files DIR`` (roster.csv, layout.json). On a fresh SQLite
+copy of "divisions + layout, no people" it runs, each in its own process:
+
+1. ``plan_import`` of the whole roster with validation in this process (``serial``) and with the forked
+   workers (``forked``): wall seconds, the parent's CPU seconds and the workers' CPU seconds
+   (``getrusage``), and the 1-minute load average after each;
+2. the hand-over of the first ``--rows`` rows between the parent and a worker, per row: pickling the rows
+   as lists and the results as objects (what the workers used to receive and return) against the packed
+   rows (``importers._packed``) and flat results (``importers._flat_read`` / ``_unflat_read``) — the
+   parent's share (send + receive) and the worker's share, in µs.
+
+On two cores the forked path pays off only when the parent's share is small: compare the parent's CPU
+to the serial CPU, and measure on an idle machine (the wall times move with the load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PYTHON, ROOT  # noqa: E402
+from import_registry import DISTRICT, Database  # noqa: E402
+
+
+def _setup():
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+
+
+def worker_plan(path: Path, mode: str) -> dict:
+    """plan_import of ``path``: wall, parent CPU and the workers' CPU seconds."""
+    _setup()
+    import resource
+
+    from lianfang.divisions.models import Division
+    from lianfang.registry import importers
+
+    if mode == "serial":
+        importers.PARALLEL_MIN_ROWS = 10**12
+    district = Division.objects.get(code=DISTRICT)
+    data = path.read_bytes()
+    started = time.perf_counter()
+    with importers.gc_paused():
+        plan = importers.plan_import(target=district, data=data, file_name=path.name)
+    wall = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "rows": plan.rows,
+        "errors": len(plan.errors),
+        "wall": wall,
+        "parent": own.ru_utime + own.ru_stime,
+        "workers": children.ru_utime + children.ru_stime,
+    }
+
+
+def worker_handover(path: Path, rows: int) -> dict:
+    """µs per row of each side of the hand-over, the old way (objects) and the new (plain values)."""
+    _setup()
+    import datetime as dt
+    import itertools
+    import pickle
+
+    from lianfang.divisions.models import Division
+    from lianfang.registry import importers
+
+    district = Division.objects.get(code=DISTRICT)
+    sheets, _encoding = importers.read_sheets(path.read_bytes(), "csv", path.name)
+    sheet = sheets[0]
+    header = importers.find_header(sheet.rows)
+    validator = importers.Validator(district, "csv", today=dt.date.today(), progress=None)
+    validator.labels[sheet.name] = {
+        key: f"{header.texts[col]} ({importers._column_letter(col)})" for col, key in header.keys.items()
+    }
+    columns = tuple(header.keys.items())
+    validator.flag_columns = tuple(n for n in importers.FLAG_FIELDS if n in header.keys.values())
+    validator.length_limits = tuple((k, importers.MAX_LENGTHS.get(k, importers.MAX_CELL_CHARS)) for _c, k in columns)
+    existing = validator._load_existing()
+    chunk = list(itertools.islice(sheet.data_rows(header.first_data_row), rows))
+    reads = [validator._read_row(sheet.name, columns, index, row, existing) for index, row in chunk]
+
+    def per_row(func) -> float:
+        started = time.perf_counter()
+        result = func()
+        per_row.last = result
+        return (time.perf_counter() - started) / len(chunk) * 1e6
+
+    old_send = per_row(lambda: pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+    old_unsend = per_row(lambda: pickle.loads(per_row.last))
+    old_return = per_row(lambda: pickle.dumps(reads, protocol=pickle.HIGHEST_PROTOCOL))
+    old_receive = per_row(lambda: pickle.loads(per_row.last))
+    new_send = per_row(lambda: pickle.dumps(importers._packed(chunk), protocol=pickle.HIGHEST_PROTOCOL))
+    new_unsend = per_row(lambda: list(importers._unpacked(pickle.loads(per_row.last))))
+    new_return = per_row(
+        lambda: pickle.dumps([importers._flat_read(r) for r in reads], protocol=pickle.HIGHEST_PROTOCOL)
+    )
+    new_receive = per_row(lambda: [validator._shared(r) for r in pickle.loads(per_row.last)])
+    validate = per_row(lambda: [validator._read_row(sheet.name, columns, i, r, existing) for i, r in chunk])
+    return {
+        "rows": len(chunk),
+        "validate": validate,
+        "old": {"parent": old_send + old_receive, "worker": old_unsend + old_return},
+        "new": {"parent": new_send + new_receive, "worker": new_unsend + new_return},
+    }
+
+
+def run_worker(env: dict, *args: str) -> dict:
+    proc = subprocess.run(
+        [PYTHON, __file__, "--worker", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"worker {args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(db: Database, *args: str) -> dict:
+    """One measurement in its own process on a fresh copy of ``db``."""
+    from _common import cleanup
+
+    env, folder = db.fresh()
+    try:
+        return run_worker(env, *args)
+    finally:
+        cleanup(folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=Path, help="the folder of bench/import_registry.py --files")
+    parser.add_argument("--rows", type=int, default=20_000, help="rows of the hand-over measurement")
+    parser.add_argument("--worker", nargs="+")
+    args = parser.parse_args()
+    if args.worker:
+        name, *rest = args.worker
+        measurements = {"plan": lambda: worker_plan(Path(rest[0]), rest[1])}
+        measurements["handover"] = lambda: worker_handover(Path(rest[0]), int(rest[1]))
+        result = measurements[name]()
+        print(json.dumps(result))
+        return
+    if args.files is None:
+        parser.error("--files is required (the folder of bench/import_registry.py --files)")
+    roster = args.files / "roster.csv"
+    if not roster.exists():
+        raise SystemExit(f"{roster} is missing: run bench/import_registry.py --files {args.files} first")
+    db = Database("SQLite", args.files, None)
+    try:
+        print("validation of the whole roster (plan_import, SQLite, no people yet)")
+        print(f"  {'mode':<8}{'rows':>10}{'wall s':>9}{'parent CPU s':>14}{'workers CPU s':>15}{'load':>6}")
+        for mode in ("serial", "forked", "serial", "forked"):
+            r = measure(db, "plan", str(roster), mode)
+            print(
+                f"  {mode:<8}{r['rows']:>10,}{r['wall']:>9.1f}{r['parent']:>14.1f}{r['workers']:>15.1f}"
+                f"{os.getloadavg()[0]:>6.1f}",
+                flush=True,
+            )
+        h = measure(db, "handover", str(roster), str(args.rows))
+        print(f"\nhand-over of {h['rows']:,} rows, µs a row (validating a row: {h['validate']:.1f} µs)")
+        for way, title in (("old", "lists and objects (before)"), ("new", "packed rows, flat results")):
+            print(f"  {title:<28} parent {h[way]['parent']:5.1f}   worker {h[way]['worker']:5.1f}")
+    finally:
+        db.close()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianfang.settings")
+    main()
