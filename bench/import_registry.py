@@ -294,6 +294,23 @@ def worker_iex(path: Path, limit: int) -> dict:
 # --- orchestration ----------------------------------------------------------------------------------
 
 
+def ensure_files(files: Path, scale: float) -> dict:
+    """Generate roster.csv, roster.xlsx and layout.json in ``files`` unless they are there already
+    (Qilihe population at ``scale``, seed 42); returns ``{"rows", "households"}`` of the roster."""
+    files.mkdir(parents=True, exist_ok=True)
+    if not (files / "layout.json").exists():
+        env, source = scratch_env(None)
+        try:
+            manage(env, "migrate", "--noinput", "-v0")
+            manage(env, "load_divisions", "--code", DISTRICT)
+            manage(env, "generate_population", "--code", DISTRICT, "--scale", str(scale), "--seed", "42")
+            made = run_worker(env, "export", str(files))
+            (files / "made.json").write_text(json.dumps(made))
+        finally:
+            cleanup(source)
+    return json.loads((files / "made.json").read_text())
+
+
 def run_worker(env: dict, *args: str) -> dict:
     proc = subprocess.run(
         [PYTHON, __file__, "--worker", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
@@ -377,16 +394,9 @@ def main() -> None:
 
     env, source = scratch_env(None)
     files = args.files or Path(str(source) + "-files")
-    files.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
-        if not (files / "layout.json").exists():
-            manage(env, "migrate", "--noinput", "-v0")
-            manage(env, "load_divisions", "--code", DISTRICT)
-            manage(env, "generate_population", "--code", DISTRICT, "--scale", str(args.scale), "--seed", "42")
-            made = run_worker(env, "export", str(files))
-            (files / "made.json").write_text(json.dumps(made))
-        made = json.loads((files / "made.json").read_text())
+        made = ensure_files(files, args.scale)
         csv_mib = (files / "roster.csv").stat().st_size / 2**20
         xlsx_mib = (files / "roster.xlsx").stat().st_size / 2**20
         print(

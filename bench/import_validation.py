@@ -1,8 +1,9 @@
 """Registry import: validation alone, in this process against forked workers, and the cost of their hand-over.
 
-    .venv/bin/python bench/import_validation.py --files /tmp/bench_files [--rows 20000]
+    .venv/bin/python bench/import_validation.py [--files /tmp/bench_files] [--scale 1] [--rows 20000]
 
-Needs the files of ``bench/import_registry.py --files DIR`` (roster.csv, layout.json). On a fresh SQLite
+Uses the files of ``bench/import_registry.py --files DIR`` (roster.csv, layout.json), generating them
+there (or in a temporary folder) when they are missing. On a fresh SQLite
 copy of "divisions + layout, no people" it runs, each in its own process:
 
 1. ``plan_import`` of the whole roster with validation in this process (``serial``) and with the forked
@@ -22,14 +23,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PYTHON, ROOT  # noqa: E402
-from import_registry import DISTRICT, Database  # noqa: E402
+from import_registry import DISTRICT, Database, ensure_files  # noqa: E402
 
 
 def _setup():
@@ -138,7 +141,8 @@ def measure(db: Database, *args: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", type=Path, help="the folder of bench/import_registry.py --files")
+    parser.add_argument("--files", type=Path, help="folder of the generated files (import_registry.py --files)")
+    parser.add_argument("--scale", type=float, default=1.0, help="population scale when the files are generated")
     parser.add_argument("--rows", type=int, default=20_000, help="rows of the hand-over measurement")
     parser.add_argument("--worker", nargs="+")
     args = parser.parse_args()
@@ -149,12 +153,10 @@ def main() -> None:
         result = measurements[name]()
         print(json.dumps(result))
         return
-    if args.files is None:
-        parser.error("--files is required (the folder of bench/import_registry.py --files)")
-    roster = args.files / "roster.csv"
-    if not roster.exists():
-        raise SystemExit(f"{roster} is missing: run bench/import_registry.py --files {args.files} first")
-    db = Database("SQLite", args.files, None)
+    files = args.files or Path(tempfile.mkdtemp(prefix="lianfang-bench-files-"))
+    ensure_files(files, args.scale)
+    roster = files / "roster.csv"
+    db = Database("SQLite", files, None)
     try:
         print("validation of the whole roster (plan_import, SQLite, no people yet)")
         print(f"  {'mode':<8}{'rows':>10}{'wall s':>9}{'parent CPU s':>14}{'workers CPU s':>15}{'load':>6}")
@@ -171,6 +173,8 @@ def main() -> None:
             print(f"  {title:<28} parent {h[way]['parent']:5.1f}   worker {h[way]['worker']:5.1f}")
     finally:
         db.close()
+        if not args.files:
+            shutil.rmtree(files, ignore_errors=True)
 
 
 if __name__ == "__main__":
