@@ -85,7 +85,7 @@ test-sqlite: install system-deps
 test-pg: install system-deps
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
-	@psql "$(PG_URL)" -tAc 'select 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres lianfang
+	@psql "$(PG_URL)" -tAc 'select 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres $(notdir $(PG_URL))
 	DATABASE_URL=$(PG_URL) LIANFANG_PLAIN_STATIC=1 $(VENV)/bin/pytest --create-db -q
 
 # Extract every app's strings into lianfang/<app>/locale/zh_Hans (msgids are English), then compile.
