@@ -311,9 +311,10 @@ def ensure_files(files: Path, scale: float) -> dict:
     return json.loads((files / "made.json").read_text())
 
 
-def run_worker(env: dict, *args: str) -> dict:
+def run_worker(env: dict, *args: str, script: str = __file__) -> dict:
+    """Run ``script --worker args`` in a subprocess with ``env``; its last output line is JSON."""
     proc = subprocess.run(
-        [PYTHON, __file__, "--worker", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+        [PYTHON, script, "--worker", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         raise SystemExit(f"worker {args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")

@@ -24,15 +24,14 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PYTHON, ROOT  # noqa: E402
-from import_registry import DISTRICT, Database, ensure_files  # noqa: E402
+from _common import ROOT  # noqa: E402
+from import_registry import DISTRICT, Database, ensure_files, run_worker  # noqa: E402
 
 
 def _setup():
@@ -119,22 +118,13 @@ def worker_handover(path: Path, rows: int) -> dict:
     }
 
 
-def run_worker(env: dict, *args: str) -> dict:
-    proc = subprocess.run(
-        [PYTHON, __file__, "--worker", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"worker {args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def measure(db: Database, *args: str) -> dict:
     """One measurement in its own process on a fresh copy of ``db``."""
     from _common import cleanup
 
     env, folder = db.fresh()
     try:
-        return run_worker(env, *args)
+        return run_worker(env, *args, script=__file__)
     finally:
         cleanup(folder)
 
