@@ -72,11 +72,16 @@ def validate_usable_day(value: dt.date | None) -> None:
         return
     day = value.date() if isinstance(value, dt.datetime) else value
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError(
-            OUT_OF_RANGE,
-            code="out_of_range",
-            params={"value": day.isoformat(), "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
-        )
+        raise out_of_range(day.isoformat())
+
+
+def out_of_range(shown: str) -> ValidationError:
+    """The ValidationError (code ``out_of_range``) of a day outside FIRST_DAY … LAST_DAY, naming ``shown``."""
+    return ValidationError(
+        OUT_OF_RANGE,
+        code="out_of_range",
+        params={"value": shown, "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+    )
 
 
 class BadQuery(BadRequest):
@@ -212,11 +217,7 @@ class MomentField(NamesTheValue, django_filters.fields.IsoDateTimeField):
     def to_python(self, value):
         moment = super().to_python(value)
         if moment is not None and not FIRST_DAY <= moment.date() <= LAST_DAY:
-            raise ValidationError(
-                OUT_OF_RANGE,
-                code="out_of_range",
-                params={"value": str(value).strip(), "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
-            )
+            raise out_of_range(str(value).strip())
         return moment
 
 

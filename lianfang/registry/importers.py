@@ -978,7 +978,8 @@ _CELL_END, _ROW_END = "\x1f", "\x1e"  # ASCII unit and record separators
 def _packed(chunk: list[tuple[int, list]]) -> tuple | list:
     """A chunk of consecutive ``(index, row)`` for a worker: ``(first index, text)`` with the cells joined
     by the unit separator and the rows by the record separator when every cell is text without those
-    characters (every CSV row), which pickles ~10× faster than the lists; else the chunk itself."""
+    characters (every CSV row), which is cheaper to pickle than the lists (bench/import_validation.py);
+    else the chunk itself."""
     try:
         text = _ROW_END.join([_CELL_END.join(row) for _index, row in chunk])
     except TypeError:  # a cell that is not text (spreadsheets: numbers, dates, empty cells)
@@ -1009,7 +1010,7 @@ def _read_chunk(chunk: tuple | list) -> list:
 
 def _flat_read(read: tuple | None) -> tuple | None:
     """A :meth:`Validator._read_row` result with its ResidentPlan and Person spread into plain values (and
-    the birth date as an ordinal), so the hand-over to the parent pickles ~5× faster (measured in
+    the birth date as an ordinal), cheaper to pickle and rebuild than the objects (bench/import_validation.py,
     docs/benchmarks.md "Import"). :func:`_unflat_read` gives back an equal result."""
     if read is None:
         return None
@@ -2045,12 +2046,10 @@ def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | 
         progress("write", 0, len(plan.residents))
     tune_bulk_session()
     forked = parallel_workers(len(plan.residents)) > 0  # a big plan and a second core
-    households, residents = new_rows(plan, None if forked else progress)
-    if forked:  # the rows are built and sealed in a child while this process inserts
-        with _forked_rows((households, residents), progress, len(plan.residents)) as (households, residents):
-            bulk.insert_rows(Household, HOUSEHOLD_FIELDS, households)
-            bulk.insert_rows(Resident, RESIDENT_FIELDS, residents)
-    else:
+    rows = new_rows(plan, None if forked else progress)
+    # with a second core the rows are built and sealed in a child while this process inserts
+    building = _forked_rows(rows, progress, len(plan.residents)) if forked else contextlib.nullcontext(rows)
+    with building as (households, residents):
         bulk.insert_rows(Household, HOUSEHOLD_FIELDS, households)
         bulk.insert_rows(Resident, RESIDENT_FIELDS, residents)
     # Updates, with the previous values kept for rollback.
