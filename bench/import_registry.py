@@ -179,9 +179,30 @@ def worker_import(path: Path, serial: bool = False) -> dict:
         importers.PARALLEL_MIN_ROWS = 10**12
 
     district = Division.objects.get(code=DISTRICT)
+    starts: dict[str, float] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        starts.setdefault(phase, time.perf_counter())
+        if phase == "write" and done == total > 0:  # the rows are written: the commit and the batch's record follow
+            starts.setdefault("commit", time.perf_counter())
+
     with _Clock() as clock:
-        batch = registry_import(actor=None, target=district, path=path)
-    return clock.result(rows=batch.counts.get("rows", 0), status=batch.status)
+        begun = time.perf_counter()
+        batch = registry_import(actor=None, target=district, path=path, progress=progress)
+        ended = time.perf_counter()
+    phases = phase_seconds(begun, starts, ended)
+    return clock.result(rows=batch.counts.get("rows", 0), status=batch.status, phases=phases)
+
+
+def phase_seconds(begun: float, starts: dict[str, float], ended: float) -> dict[str, float]:
+    """Wall seconds of each phase from ``starts`` (phase → perf_counter of its first progress report,
+    in the order reported): ``{"before": s, "<phase>": s, …}``, each phase lasting until the next one
+    starts and the last until ``ended``; ``before`` is reading the file up to the first report."""
+    marks = sorted(starts.items(), key=lambda item: item[1])
+    seconds = {"before": (marks[0][1] if marks else ended) - begun}
+    for (phase, at), following in zip(marks, [m[1] for m in marks[1:]] + [ended], strict=True):
+        seconds[phase] = following - at
+    return seconds
 
 
 def worker_floor(path: Path) -> dict:
@@ -212,7 +233,10 @@ def worker_floor(path: Path) -> dict:
             with _Clock() as clock:
                 bulk.insert_rows(Household, HOUSEHOLD_FIELDS, households)
                 bulk.insert_rows(Resident, RESIDENT_FIELDS, residents)
-    return clock.result(rows=len(residents))
+            committing = time.perf_counter()
+    # the transaction's commit (on SQLite in WAL mode with it the automatic checkpoint that copies the
+    # new pages into the database file), which the importer's figure includes: reported apart
+    return clock.result(rows=len(residents), phases={"commit": time.perf_counter() - committing})
 
 
 def worker_iex(path: Path, limit: int) -> dict:
@@ -434,6 +458,8 @@ def main() -> None:
                         f"{r['peak']:>10,}{r['child']:>7,}{os.getloadavg()[0]:>6.1f}"
                     )
                     print(f"  {title:<34}{figures}{status}", flush=True)
+                    if r.get("phases"):
+                        print("    phases (wall s): " + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items()))
             finally:
                 db.close()
             floor_rate = results["floor"]["rows"] / results["floor"]["seconds"]
