@@ -1,4 +1,5 @@
-"""Registry export (导出), the import template, and the import error report, all as XLSX (openpyxl).
+"""Registry export (导出) as XLSX (openpyxl) or CSV, the import template, and the import error report
+(XLSX).
 
 The export uses the template layout (lianfang.registry.importers.TEMPLATE_COLUMNS): row 1 carries
 the instructions (and, for an unmasked export, the watermark), row 2 the headers, data from row 3.
@@ -13,6 +14,7 @@ properties) and audited (design.md "Personal data").
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -264,40 +266,96 @@ def _watermark_workbook(wb, mark: str, actor) -> None:
     wb.properties.creator = str(actor) if actor is not None else "lianfang"
 
 
-def registry_export(*, actor, target: Division, output, unmasked: bool = False, reason: str = "") -> int:
-    """Write the residents of ``target`` visible to ``actor`` to ``output`` (path or binary file) as XLSX.
+EXPORT_FORMATS = ("xlsx", "csv")
+"""The formats :func:`registry_export` writes (the export form's and ``export_registry --output``'s choices)."""
+
+# CSV has no cell types: a text starting with "=+-@" would be a live formula when Excel opens the file.
+# Its first character is written full-width instead (＝＋－＠): a spreadsheet shows it as text, and the
+# importer's NFKC folding (importers.cell_text) turns it back, so an exported CSV imports unchanged.
+CSV_FORMULA_GUARD = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in FORMULA_STARTS})
+
+
+def _csv_cell(value) -> str:
+    """``value`` as a CSV field: text, a formula-like start made full-width (:data:`CSV_FORMULA_GUARD`)."""
+    text = "" if value is None else str(value)
+    if text[:1] in FORMULA_STARTS:
+        return text[0].translate(CSV_FORMULA_GUARD) + text[1:]
+    return text
+
+
+def _write_csv(output, top: str, rows: Iterator[list]) -> int:
+    """Write the template layout as CSV to ``output`` (a path or a binary file object): UTF-8 with a
+    BOM (Excel then reads the Chinese text right), the ``top`` row (instructions, or the watermark and
+    the instructions), the headers, one row per resident. Returns the number of rows written."""
+    handle = open(output, "w", encoding="utf-8-sig", newline="") if isinstance(output, str | Path) else None  # noqa: SIM115
+    stream = handle or io.TextIOWrapper(output, encoding="utf-8-sig", newline="", write_through=True)
+    count = 0
+    try:
+        writer = csv.writer(stream)
+        writer.writerow([top])
+        writer.writerow(headers())
+        for row in rows:
+            writer.writerow([_csv_cell(value) for value in row])
+            count += 1
+    finally:
+        if handle is not None:
+            handle.close()
+        else:
+            stream.flush()
+            stream.detach()  # the caller's binary file stays open
+    return count
+
+
+def registry_export(
+    *, actor, target: Division, output, unmasked: bool = False, reason: str = "", file_format: str = "xlsx"
+) -> int:
+    """Write the residents of ``target`` visible to ``actor`` to ``output`` (path or binary file) in the
+    template layout, as XLSX or (``file_format="csv"``) as CSV in UTF-8 with a BOM.
 
     ``actor=None`` is the system (command line without a user) and sees everything. Masked unless
     ``unmasked``; unmasked needs EXPORT and REVEAL_PII on ``target`` and a ``reason``, and is
-    watermarked. Audited (action ``export``) with the row count. Returns the number of residents
-    written. Raises PermissionDenied or ValidationError (no reason).
+    watermarked (XLSX: the first row, every page header and footer, the document properties; CSV: the
+    first row). Audited (action ``export``) with the row count and the format. Returns the number of
+    residents written. Raises PermissionDenied, ValidationError (no reason) or ValueError (a format
+    not in :data:`EXPORT_FORMATS`).
     """
+    if file_format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {file_format!r}: use xlsx or csv")
     _check_export(actor, target, unmasked, reason)
     now = timezone.now()
+    top = instructions()
+    mark = watermark_text(actor, now) if unmasked else ""
+    if unmasked:
+        top = watermarked_instructions(mark, top)
+    rows = export_rows(actor=actor, target=target, unmasked=unmasked)
+    count = _write_csv(output, top, rows) if file_format == "csv" else _write_xlsx(output, top, mark, actor, rows)
+    audit.record(
+        actor=actor,
+        action="export",
+        obj=target,
+        reason=reason,
+        detail={"rows": count, "unmasked": unmasked, "at": now.isoformat(), "format": file_format},
+    )
+    return count
+
+
+def _write_xlsx(output, top: str, mark: str, actor, rows: Iterator[list]) -> int:
+    """Write the template layout as XLSX (ID and phone cells as Text, formula-like text as text); a
+    non-empty ``mark`` watermarks the workbook (:func:`_watermark_workbook`). Returns the rows written."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Residents"))
-    top = instructions()
-    if unmasked:
-        mark = watermark_text(actor, now)
-        top = watermarked_instructions(mark, top)
+    if mark:
         _watermark_workbook(wb, mark, actor)
     ws.append([top])
     ws.append(_header_cells(ws))
     count = 0
-    for row in export_rows(actor=actor, target=target, unmasked=unmasked):
+    for row in rows:
         for index, value in enumerate(row):
             if index in TEXT_COLUMNS or (isinstance(value, str) and value[:1] in FORMULA_STARTS):
                 row[index] = _text_cell(ws, value)
         ws.append(row)
         count += 1
     wb.save(output)
-    audit.record(
-        actor=actor,
-        action="export",
-        obj=target,
-        reason=reason,
-        detail={"rows": count, "unmasked": unmasked, "at": now.isoformat(), "format": "xlsx"},
-    )
     return count
 
 

@@ -444,6 +444,19 @@ def normalize_phone(raw: object) -> str:
     return pii.normalize_phone(text)
 
 
+def folded_from_full_width(raw: object, folded: str) -> bool:
+    """Whether the text cell ``raw`` became ``folded`` by NFKC (:func:`cell_text`) turning full-width
+    characters into ordinary ones (``"１３８００１３８０００"`` → ``"13800138000"``), not just by losing
+    spaces around it. The importer asks only when ``raw is not folded``: NFKC and ``str.strip`` return
+    the very same string when they change nothing, so an ordinary cell costs one identity test."""
+    return raw.__class__ is str and raw.strip() != folded
+
+
+def full_width_warning() -> str:
+    """The reason of the warning on an ID or phone number typed with full-width characters (translated)."""
+    return _("full-width characters were converted to ordinary (half-width) ones; check the number")
+
+
 @functools.lru_cache(maxsize=65_536)
 def name_initials(name: str) -> str:
     """Pinyin initials for search, computed as the population generator does (one cached character at a
@@ -1304,12 +1317,13 @@ class Validator:
         columns = self.labels[sheet_name]
         issues: list[Issue] = []
 
-        def make_issue(key, reason, severity="error", value=None):
+        def make_issue(key, reason, severity="error", value=None, as_typed=False):
             shown = values.get(key, "") if value is None else value
-            return Issue(sheet_name, row_no, columns.get(key, ""), shown_value(shown), str(reason), severity)
+            shown = typed_value(shown) if as_typed else shown_value(shown)
+            return Issue(sheet_name, row_no, columns.get(key, ""), shown, str(reason), severity)
 
-        def issue(key, reason, severity="error", value=None):
-            issues.append(make_issue(key, reason, severity, value))
+        def issue(key, reason, severity="error", value=None, as_typed=False):
+            issues.append(make_issue(key, reason, severity, value, as_typed))
 
         too_long: set[str] = set()
         for key, limit in self.length_limits:
@@ -1346,6 +1360,10 @@ class Validator:
                     household_phone = ("phone", normalize_phone(phone_text))
                 except pii.PhoneError as exc:
                     issue("household_phone", exc)
+                else:
+                    raw_phone = values["household_phone"]
+                    if raw_phone is not phone_text and folded_from_full_width(raw_phone, phone_text):
+                        issue("household_phone", full_width_warning(), "warning", as_typed=True)
         if node is not None and room:
             household_key = (node.code, room)
         # Resident
@@ -1586,6 +1604,10 @@ class Validator:
                     phone = normalize_phone(phone_text)
                 except pii.PhoneError as exc:
                     issue("phone", exc)
+                else:
+                    raw_phone = values["phone"]
+                    if raw_phone is not phone_text and folded_from_full_width(raw_phone, phone_text):
+                        issue("phone", full_width_warning(), "warning", as_typed=True)
         masked_id = bool(id_text) and _is_masked(id_text)
         try:
             if masked_id:
@@ -1625,6 +1647,8 @@ class Validator:
             return self._refused_identity(values, text, doc_type)
         for warning in data.warnings:
             issue("id_number", warning, "warning", value=raw_id)
+        if raw_id is not text.get("id_number") and folded_from_full_width(raw_id, text.get("id_number", "")):
+            issue("id_number", full_width_warning(), "warning", as_typed=True)
         data = Person(data.name, data.document_type, data.document_number, data.sex, data.birth_date, phone)
         extra = {}
         if "relation" in values:
@@ -1657,6 +1681,9 @@ class Validator:
                 except idnumber.IdNumberError as exc:
                     issue("guardian_id", exc)
                     return None
+                raw_guardian = values["guardian_id"]
+                if raw_guardian is not guardian_text and folded_from_full_width(raw_guardian, guardian_text):
+                    issue("guardian_id", full_width_warning(), "warning", as_typed=True)
         id_hash = document_hash(data.document_number, data.document_type) if data.document_number else ""
         if masked_id:
             id_hash = resident_row["id_hash"]
@@ -1849,6 +1876,13 @@ def shown_value(value: object) -> str:
     if len(text) > SHOWN_VALUE_CHARS:
         return text[:SHOWN_VALUE_CHARS] + "…"
     return text
+
+
+def typed_value(value: object) -> str:
+    """``value`` as the file holds it (not folded by NFKC, unlike :func:`shown_value`), stripped and cut
+    at SHOWN_VALUE_CHARS characters: the value of a warning about what the folding changed."""
+    text = str(value).strip()
+    return text[:SHOWN_VALUE_CHARS] + "…" if len(text) > SHOWN_VALUE_CHARS else text
 
 
 def _strip_value(message: str) -> str:
@@ -2426,6 +2460,29 @@ def _delete_created(created: dict[str, list[list[int]]]) -> None:
                 )
 
 
+# The tables of ``ImportBatch.created_ids`` by the audit detail keys that name them (core.audit_labels
+# DETAIL_LABELS: "住户", "居民", "人员", "包保关系（新建）"), in this order.
+ROLLBACK_REMOVED_KEYS = {
+    "household": "households",
+    "resident": "residents",
+    "worker": "workers",
+    "assignment": "assignments_created",
+}
+
+
+def rollback_detail(created: dict[str, list[list[int]]], restored: int) -> dict:
+    """The audit detail of a rollback: ``{"removed": {"residents": 5, "households": 2}, "restored": 3}``,
+    the rows deleted per table of ``created`` (id ranges, ``ImportBatch.created_ids``; a registry
+    import's two tables always named, 0 included) and the rows whose values were put back. Every key
+    has a translated label on the audit page (移除: 居民: 5; 住户: 2), never a table's code name."""
+    tables = [key for key in ROLLBACK_REMOVED_KEYS if key in created] or ["household", "resident"]
+    removed = {
+        ROLLBACK_REMOVED_KEYS[key]: sum(last - first + 1 for first, last in created.get(key, [])) for key in tables
+    }
+    # in PostgreSQL jsonb's key order (shorter first, then by bytes), so the entry reads the same on both databases
+    return {"removed": dict(sorted(removed.items(), key=lambda item: (len(item[0]), item[0]))), "restored": restored}
+
+
 class RollbackError(ValueError):
     """An import that cannot be rolled back (wrong status, a later import on top, rows in use)."""
 
@@ -2482,7 +2539,8 @@ def _from_json(model, column: str, value):
 def import_batch_rollback(*, actor, batch: ImportBatch, reason: str = "") -> ImportBatch:
     """Undo a committed import as a unit: delete the rows it created, restore the values it changed.
 
-    Reason code ``rollback`` with the free-text ``reason`` in the audit entry. Raises
+    Audited (action ``import_rollback``): the free-text ``reason`` (``rollback`` when none is given),
+    the rows removed and restored (:func:`rollback_detail`). Raises
     PermissionDenied without EDIT_REGISTRY on the batch's division, RollbackError when the batch is
     not ``committed``, when a later committed import of the same division exists (roll that back
     first), or when created rows are now referenced by other records. One transaction.
@@ -2527,7 +2585,7 @@ def import_batch_rollback(*, actor, batch: ImportBatch, reason: str = "") -> Imp
                 action="import_rollback",
                 obj=batch,
                 reason=reason or "rollback",
-                detail={"reason_code": "rollback", "created": created, "restored": batch.changes.count()},
+                detail=rollback_detail(created, batch.changes.count()),
             )
     except IntegrityError as exc:
         raise RollbackError(_("rows created by this import are now used by other records: %s") % exc) from exc

@@ -38,6 +38,7 @@ from lianfang.registry import exporters, importers
 from lianfang.registry.models import ImportBatch, ImportKind, ImportStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_CONTENT_TYPES = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
@@ -68,7 +69,8 @@ class UploadForm(forms.Form):
         label=gettext_lazy("The file holds"), choices=ImportKind.choices, initial=ImportKind.REGISTRY, required=False
     )
     file = forms.FileField(label=gettext_lazy("Roster file (.xlsx, .xls, .ods, .csv)"))
-    dry_run = forms.BooleanField(label=gettext_lazy("Check only (dry run): write nothing"), required=False)
+    # the label ends without a colon: the form adds one (core.forms.LABEL_SUFFIX, "：" in zh-Hans)
+    dry_run = forms.BooleanField(label=gettext_lazy("Check only (dry run, nothing is written)"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -86,13 +88,24 @@ class UploadForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    """Export: division, unmasked (needs a reason)."""
+    """Export: division, file format (XLSX or CSV, exporters.EXPORT_FORMATS), unmasked (needs a reason).
+
+    Its fields' ids start with ``export_`` (``id_export_division``): the upload form on the same page
+    has a ``division`` field too, and an id names one element."""
 
     division = forms.ChoiceField(label=gettext_lazy("Division"))
+    format = forms.ChoiceField(
+        label=gettext_lazy("File format"),
+        choices=[("xlsx", gettext_lazy("Excel workbook (.xlsx)")), ("csv", gettext_lazy("CSV, UTF-8 (.csv)"))],
+        initial="xlsx",
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("“%(value)s” is not an export format: use xlsx or csv")},
+    )
     unmasked = forms.BooleanField(label=gettext_lazy("Unmasked ID and phone numbers"), required=False)
     reason = forms.CharField(label=gettext_lazy("Reason (required for unmasked)"), required=False, max_length=300)
 
     def __init__(self, *args, user, **kwargs):
+        kwargs.setdefault("auto_id", "id_export_%s")
         super().__init__(*args, **kwargs)
         self.fields["division"].choices = target_choices(user)
 
@@ -101,6 +114,13 @@ class ExportForm(forms.Form):
         if data.get("unmasked") and not (data.get("reason") or "").strip():
             self.add_error("reason", _("an unmasked export needs a reason"))
         return data
+
+
+class RollbackForm(forms.Form):
+    """Roll an import back: the reason (required on the page, kept in the audit entry); its label gets
+    the language's colon like every form's (core.forms.LABEL_SUFFIX)."""
+
+    reason = forms.CharField(label=gettext_lazy("Reason for rolling back"), max_length=300)
 
 
 def enqueue_batch(batch: ImportBatch, actor) -> None:
@@ -179,6 +199,7 @@ def io_batch(request, pk: int):
             "issues": exporters.masked_issues(batch.issues),
             "can_edit": can(request.user, Capability.EDIT_REGISTRY, batch.division.code),
             "can_download_report": exporters.report_permitted(request.user, batch),
+            "rollback_form": RollbackForm(),
         },
     )
 
@@ -272,7 +293,8 @@ def may_import_or_export(user) -> bool:
 @login_required
 @require_POST
 def io_export(request):
-    """Export a division in the template layout; masked unless asked (permission, reason, watermark).
+    """Export a division in the template layout as XLSX or CSV (``format``; a value other than ``xlsx``
+    or ``csv`` is a 400 naming it); masked unless asked (permission, reason, watermark).
 
     A user without the EXPORT capability anywhere gets the 403 page naming what and where
     (accounts.selectors.denied_message with their own place), before the form is read."""
@@ -282,6 +304,7 @@ def io_export(request):
     if not form.is_valid():
         return _index_page(request, export_form=form, status=400)
     target = _target(request.user, form.cleaned_data["division"])
+    file_format = form.cleaned_data["format"] or "xlsx"
     buffer = io.BytesIO()
     try:
         exporters.registry_export(
@@ -290,14 +313,15 @@ def io_export(request):
             output=buffer,
             unmasked=form.cleaned_data["unmasked"],
             reason=form.cleaned_data["reason"],
+            file_format=file_format,
         )  # PermissionDenied → the 403 page
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
         return _index_page(request, export_form=form, status=400)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="registry-{target.code}-{stamp}.xlsx"'
+    response = HttpResponse(buffer.getvalue(), content_type=EXPORT_CONTENT_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="registry-{target.code}-{stamp}.{file_format}"'
     return response
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -19,12 +20,14 @@ pytestmark = pytest.mark.django_db
 XIAXIYUAN = "620103001001"
 
 
-def export(tmp_path, actor=None, code=XIAXIYUAN, **kwargs):
+def export(tmp_path, actor=None, code=XIAXIYUAN, file_format="xlsx", **kwargs):
     from lianfang.divisions.models import Division
     from lianfang.registry.exporters import registry_export
 
-    path = tmp_path / f"export-{code}-{kwargs.get('unmasked', False)}.xlsx"
-    count = registry_export(actor=actor, target=Division.objects.get(code=code), output=path, **kwargs)
+    path = tmp_path / f"export-{code}-{kwargs.get('unmasked', False)}.{file_format}"
+    count = registry_export(
+        actor=actor, target=Division.objects.get(code=code), output=path, file_format=file_format, **kwargs
+    )
     return path, count
 
 
@@ -78,13 +81,14 @@ def test_masked_export_layout(tmp_path, population, english, community_staff):
     assert "11010519491231002X" not in str(rows)
 
 
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
 @pytest.mark.parametrize("unmasked", [False, True])
-def test_export_then_import_is_a_no_op(tmp_path, population, run_import, district_commander, unmasked):
+def test_export_then_import_is_a_no_op(tmp_path, population, run_import, district_commander, unmasked, file_format):
     from lianfang.registry.models import ImportStatus
 
     before = registry_snapshot()
     kwargs = {"unmasked": True, "reason": "round trip"} if unmasked else {}
-    path, count = export(tmp_path, actor=district_commander, code="620103001", **kwargs)
+    path, count = export(tmp_path, actor=district_commander, code="620103001", file_format=file_format, **kwargs)
     assert count == 7
     batch = run_import(path, code="620103001")
     assert issues(batch) == []
@@ -111,8 +115,9 @@ def test_exported_file_edited_then_imported_updates(tmp_path, population, run_im
     assert Resident.objects.get(name="李四").phone_plain() == "13900000000"
 
 
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
 def test_unmasked_export_needs_permission_reason_and_is_watermarked(
-    tmp_path, population, english, community_staff, district_commander
+    tmp_path, population, english, community_staff, district_commander, file_format
 ):
     from django.contrib.auth.models import AnonymousUser  # noqa: F401
     from django.core.exceptions import PermissionDenied, ValidationError
@@ -121,20 +126,26 @@ def test_unmasked_export_needs_permission_reason_and_is_watermarked(
     from lianfang.core.models import AuditEntry
 
     with pytest.raises(ValidationError):
-        export(tmp_path, actor=community_staff, unmasked=True)
+        export(tmp_path, actor=community_staff, unmasked=True, file_format=file_format)
     with pytest.raises(PermissionDenied):  # outside their community
-        export(tmp_path, actor=community_staff, code="620103001002", unmasked=True, reason="x")
+        export(tmp_path, actor=community_staff, code="620103001002", unmasked=True, reason="x", file_format=file_format)
     cadre = RoleAssignment.objects.get(user=community_staff)
     cadre.role = "stationed_cadre"  # no EXPORT, no REVEAL_PII
     cadre.save()
     community_staff._lianfang_assignments = None
     community_staff._lianfang_scope = None
     with pytest.raises(PermissionDenied):
-        export(tmp_path, actor=community_staff)
-    path, count = export(tmp_path, actor=district_commander, unmasked=True, reason="hospital transfer list")
-    ws, rows = sheet_rows(path)
+        export(tmp_path, actor=community_staff, file_format=file_format)
+    path, count = export(
+        tmp_path, actor=district_commander, unmasked=True, reason="hospital transfer list", file_format=file_format
+    )
+    if file_format == "csv":  # the watermark is the first row's (tests/test_export_csv.py)
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    else:
+        ws, rows = sheet_rows(path)
+        assert "confidential, do not forward" in ws.oddHeader.center.text
     assert rows[0][0].startswith("Unmasked export by commander at ")
-    assert "confidential, do not forward" in ws.oddHeader.center.text
+    assert "confidential, do not forward. Instructions: one row per resident" in rows[0][0]
     assert "11010519491231002X" in str(rows)
     assert "13812345678" in str(rows)
     entry = AuditEntry.objects.filter(action="export").latest("id")
@@ -142,6 +153,7 @@ def test_unmasked_export_needs_permission_reason_and_is_watermarked(
     assert entry.reason == "hospital transfer list"
     assert entry.detail["unmasked"] is True
     assert entry.detail["rows"] == count == 4
+    assert entry.detail["format"] == file_format
     assert entry.division_code == XIAXIYUAN
 
 

@@ -106,8 +106,11 @@ def test_fullwidth_digits_lowercase_x_and_15_digit_numbers(run_import):
 
     batch = run_import("fullwidth.ods")
     assert issues(batch) == []
-    assert issues(batch, "warning") == [
-        ("fullwidth", 4, "身份证号 (F)", "620103500101002", "15-digit number converted to 18 digits")
+    full_width = "full-width characters were converted to ordinary (half-width) ones; check the number"
+    assert issues(batch, "warning") == [  # full-width values named as typed (new-user trial)
+        ("fullwidth", 2, "联系电话 (H)", "１３８００００００01", full_width),
+        ("fullwidth", 2, "身份证号 (F)", "６２０１０３１９８００１０１００１３", full_width),
+        ("fullwidth", 4, "身份证号 (F)", "620103500101002", "15-digit number converted to 18 digits"),
     ]
     liu = Resident.objects.get(name="刘一")
     assert liu.id_number_plain() == A1

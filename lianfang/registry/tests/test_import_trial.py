@@ -141,7 +141,7 @@ def test_export_form_errors_redisplay_the_page(client_for, population, community
     assert response["Content-Type"] == "text/html; charset=utf-8"
     body = response.content.decode()
     assert 'data-testid="upload-form"' in body
-    assert '<ul class="errorlist" id="id_reason_error"><li>导出未脱敏数据必须填写事由</li></ul>' in body
+    assert '<ul class="errorlist" id="id_export_reason_error"><li>导出未脱敏数据必须填写事由</li></ul>' in body
     assert "&lt;ul" not in body
     response = client.post("/registry/io/export/", {"division": "620103002001"})
     assert response.status_code == 400

@@ -275,7 +275,7 @@ def test_reveal_refused_shows_the_403_page(cadre, client_for, population):
     ("command_name", "description"),
     [
         ("import_registry", "从 .xlsx/.xls/.ods/.csv 文件向社区（或街道、区县）导入住户和居民。"),
-        ("export_registry", "按导入模板格式将某区划的居民导出为 XLSX（默认脱敏）。"),
+        ("export_registry", "按导入模板格式将某区划的居民导出为 XLSX 或 CSV（默认脱敏）。"),
         ("generate_population", "为一个区县生成小区、楼栋、住户和居民（以及工作人员）。"),
     ],
 )

@@ -1,8 +1,9 @@
-"""``manage.py export_registry --community CODE --output FILE.xlsx [--unmasked --reason R --user NAME]``.
+"""``manage.py export_registry --community CODE --output FILE.xlsx|.csv [--unmasked --reason R --user NAME]``.
 
 Writes the residents of a division in the import template layout (importing it again changes
-nothing). Masked by default; ``--unmasked`` needs ``--user`` (with EXPORT and REVEAL_PII) and
-``--reason``, is watermarked and audited. Every message is translated; a file that cannot be written
+nothing), as XLSX or, for an ``--output`` ending in ``.csv``, as CSV in UTF-8 with a BOM. Masked by
+default; ``--unmasked`` needs ``--user`` (with EXPORT and REVEAL_PII) and ``--reason``, is
+watermarked and audited. Every message is translated; a file that cannot be written
 is a CommandError naming its path.
 """
 
@@ -16,18 +17,18 @@ from django.utils.translation import gettext as _
 
 from lianfang.accounts.models import User
 from lianfang.divisions.models import Division
-from lianfang.registry.exporters import registry_export
+from lianfang.registry.exporters import EXPORT_FORMATS, registry_export
 from lianfang.registry.management import error_text, write_error
 
 
 class Command(BaseCommand):
     @property
     def help(self) -> str:  # argparse needs a str: translated when the parser is built
-        return _("Export the residents of a division as XLSX in the import template layout (masked by default).")
+        return _("Export the residents of a division as XLSX or CSV in the import template layout (masked by default).")
 
     def add_arguments(self, parser):
         parser.add_argument("--community", required=True, help=_("division code: community, street or district"))
-        parser.add_argument("--output", required=True, type=Path, help=_("the .xlsx file to write"))
+        parser.add_argument("--output", required=True, type=Path, help=_("the .xlsx or .csv file to write"))
         parser.add_argument(
             "--unmasked",
             action="store_true",
@@ -41,8 +42,9 @@ class Command(BaseCommand):
         target = Division.objects.filter(code=community).first()
         if target is None:
             raise CommandError(_("unknown division code %(code)s") % {"code": community})
-        if output.suffix.lower() != ".xlsx":
-            raise CommandError(_("--output must be an .xlsx file: %(path)s") % {"path": output})
+        file_format = output.suffix.lower().lstrip(".")
+        if file_format not in EXPORT_FORMATS:
+            raise CommandError(_("--output must be an .xlsx or .csv file: %(path)s") % {"path": output})
         if not output.parent.is_dir() or output.is_dir():
             raise write_error(output)
         actor = None
@@ -53,7 +55,9 @@ class Command(BaseCommand):
         if unmasked and actor is None:
             raise CommandError(_("--unmasked needs --user (a user allowed to see unmasked data) and --reason"))
         try:
-            count = registry_export(actor=actor, target=target, output=output, unmasked=unmasked, reason=reason)
+            count = registry_export(
+                actor=actor, target=target, output=output, unmasked=unmasked, reason=reason, file_format=file_format
+            )
         except OSError as exc:
             raise write_error(output, exc) from exc
         except (PermissionDenied, ValidationError) as exc:

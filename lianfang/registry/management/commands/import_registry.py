@@ -29,6 +29,35 @@ PHASES = {"read": gettext_lazy("reading"), "validate": gettext_lazy("validating"
 SHOWN_ISSUES = 20
 
 
+def shown_line(batch, counts: dict) -> str:
+    """The line under the listed problems when not all of them are listed: how many of how many were
+    shown (the first SHOWN_ISSUES, errors first), the file's errors and warnings in all (``counts``; the
+    batch keeps only the first importers.MAX_STORED_ISSUES problems), and that the report lists every
+    one (its path is the next line). "" when every problem was listed."""
+    errors = counts.get("errors", sum(1 for i in batch.issues if i["severity"] == "error"))
+    warnings = counts.get("warnings", sum(1 for i in batch.issues if i["severity"] == "warning"))
+    shown = min(len(batch.issues), SHOWN_ISSUES)
+    total = max(errors + warnings, len(batch.issues))
+    if total <= shown:
+        return ""
+    values = {"shown": shown, "total": total, "errors": errors, "warnings": warnings}
+    if batch.report:
+        return (
+            _(
+                "… only the first %(shown)d of the %(total)d problems are listed above (%(errors)d errors and "
+                "%(warnings)d warnings in all); the report below lists every one"
+            )
+            % values
+        )
+    return (
+        _(
+            "… only the first %(shown)d of the %(total)d problems are listed above (%(errors)d errors and "
+            "%(warnings)d warnings in all)"
+        )
+        % values
+    )
+
+
 class Command(BaseCommand):
     @property
     def help(self) -> str:  # argparse needs a str: translated when the parser is built
@@ -125,10 +154,8 @@ class Command(BaseCommand):
                 + _("%(severity)s: %(sheet)s!%(row)s %(column)s %(value)r: %(reason)s")
                 % {**issue, "severity": severity}
             )
-        if len(batch.issues) > SHOWN_ISSUES:
-            self.stdout.write(
-                "  " + _("… and %(more)d more problems: see the report") % {"more": len(batch.issues) - SHOWN_ISSUES}
-            )
+        if line := shown_line(batch, counts):
+            self.stdout.write("  " + line)
         if batch.report:
             self.stdout.write(_("report: %(path)s") % {"path": batch.report.path})
         if batch.status in (ImportStatus.INVALID, ImportStatus.FAILED):
