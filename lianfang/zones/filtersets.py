@@ -18,13 +18,13 @@ class ControlAreaFilterSet(FilterSet):
     ``operation`` (id). Division codes are ASCII digits (core.filters.CODE_VALIDATOR): anything else,
     full-width digits included, is a 400 naming the parameter."""
 
-    tier = django_filters.ChoiceFilter(field_name="tier__key", choices=TierKey.choices, label=_("tier"))
-    status = django_filters.ChoiceFilter(choices=AreaStatus.choices, label=_("status"))
-    within = ScopedWithinFilter(method="filter_within", label=_("within division (code)"))
+    tier = django_filters.ChoiceFilter(field_name="tier__key", choices=TierKey.choices, label=_("Tier"))
+    status = django_filters.ChoiceFilter(choices=AreaStatus.choices, label=_("Status"))
+    within = ScopedWithinFilter(method="filter_within", label=_("Within division (code)"))
     covers = django_filters.CharFilter(
-        method="filter_covers", label=_("covering division (code)"), validators=[CODE_VALIDATOR]
+        method="filter_covers", label=_("Covering division (code)"), validators=[CODE_VALIDATOR]
     )
-    active_on = DayFilter(method="filter_active_on", label=_("in force on (date)"))
+    active_on = DayFilter(method="filter_active_on", label=_("In force on (date)"))
 
     class Meta:
         model = ControlArea
@@ -53,9 +53,9 @@ class InfectionFilterSet(FilterSet):
     """``within`` (residence in the division's subtree), ``detected_after`` / ``detected_before``
     (inclusive days), ``operation`` (id)."""
 
-    within = ScopedWithinFilter()
-    detected_after = DayFilter(field_name="detected_on", lookup_expr="gte", label=_("detected on or after"))
-    detected_before = DayFilter(field_name="detected_on", lookup_expr="lte", label=_("detected on or before"))
+    within = ScopedWithinFilter(label=_("Within division (code)"))
+    detected_after = DayFilter(field_name="detected_on", lookup_expr="gte", label=_("Detected on or after"))
+    detected_before = DayFilter(field_name="detected_on", lookup_expr="lte", label=_("Detected on or before"))
 
     class Meta:
         model = Infection
@@ -65,7 +65,7 @@ class InfectionFilterSet(FilterSet):
 class RuleSetFilterSet(FilterSet):
     """``edition``, ``shipped`` (true: the national sets; false: local variants)."""
 
-    shipped = django_filters.BooleanFilter(field_name="is_builtin", label=_("shipped"))
+    shipped = django_filters.BooleanFilter(field_name="is_builtin", label=_("Shipped"))
 
     class Meta:
         model = RuleSet

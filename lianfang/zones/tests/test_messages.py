@@ -119,4 +119,4 @@ def test_unknown_place_kind_is_named(town, operation, district_commander, api_fo
         "/api/v1/infections/", payload, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert body.status_code == 400
-    assert "「cinema」不是地点类型（workplace, visited）" in str(body.json()), body.json()
+    assert "“cinema”不是地点类型（workplace, visited）" in str(body.json()), body.json()
