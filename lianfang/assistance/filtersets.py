@@ -20,14 +20,14 @@ class ServiceRequestFilterSet(FilterSet):
     FilterSet invalid, naming the parameter and the value."""
 
     within = WithinFilter()
-    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("status"))
-    open = YesNoFilter(method="filter_open", label=_("only open requests"))
-    overdue = YesNoFilter(method="filter_overdue", label=_("overdue"))
-    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("category"))
-    priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("priority"))
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, method="filter_channel", label=_("channel"))
-    mine = YesNoFilter(method="filter_mine", label=_("mine"))
-    number = django_filters.CharFilter(field_name="number", label=_("number"))
+    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("Status"))
+    open = YesNoFilter(method="filter_open", label=_("Only open requests"))
+    overdue = YesNoFilter(method="filter_overdue", label=_("Overdue"))
+    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("Priority"))
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, method="filter_channel", label=_("Channel"))
+    mine = YesNoFilter(method="filter_mine", label=_("Mine"))
+    number = django_filters.CharFilter(field_name="number", label=_("Number"))
 
     class Meta:
         model = ServiceRequest
