@@ -365,7 +365,7 @@ def coverage_grouping(params, code: str) -> str:
     :data:`LEVEL_LENGTHS`), else :func:`child_level` of division ``code`` (``within`` or the round's
     path). Raises BadQuery (a 400 in the language of the request) naming the bad value and the allowed
     ones by their translated names and parameter values, e.g. ``{"by": ["“street” is not a grouping
-    (allowed: community, compound, building)"]}``, in Chinese 「street」不是可用的分组方式（可选：社区
+    (allowed: community, compound, building)"]}``, in Chinese “street”不是可用的分组方式（可选：社区
     community、小区 compound、楼栋 building）."""
     by = params.get("by") or child_level(code)
     if by not in LEVEL_LENGTHS:

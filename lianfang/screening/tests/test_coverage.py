@@ -156,7 +156,7 @@ def test_advisor_page_uses_typed_prevalence(client_for, district_commander):
 
 BAD_BY = {
     "en": "“street” is not a grouping (allowed: community, compound, building)",
-    "zh-hans": "「street」不是可用的分组方式（可选：社区 community、小区 compound、楼栋 building）",
+    "zh-hans": "“street”不是可用的分组方式（可选：社区 community、小区 compound、楼栋 building）",
 }
 
 

@@ -40,7 +40,9 @@ def test_missed_page_labels_n_and_refuses_bad_values(client_for, community_staff
     url = reverse("screening:missed")
     page = client.get(url, {"n": "2"})
     assert page.status_code == 200 and page.context["n"] == 2
-    assert '<label>Last N rounds <input type="number" name="n" value="2"' in page.content.decode()
+    assert '<label>Last N rounds: <input type="number" name="n" value="2"' in page.content.decode()
+    zh = client.get(url, {"n": "2"}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<label>最近 N 轮： <input type="number" name="n" value="2"' in zh  # one full-width colon ends the label
     for bad in ("abc", "-5", "0", "21"):
         response = client.get(url, {"n": bad})
         assert response.status_code == 400
