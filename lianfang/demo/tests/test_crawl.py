@@ -17,6 +17,17 @@ FOREIGN: dict[str, str] = {}
 # Pages whose English comes from data outside the code (none left: zones renders the shipped rule
 # sets' notes and citations through gettext, zones.shipped.TEXTS).
 ENGLISH_ELSEWHERE: tuple[str, ...] = ()
+# Pages checked for zh-Hans punctuation (crawler.punctuation_faults): "/" is the divisions page a
+# staff login lands on. Registry's, fieldops' and the audit log's pages belong to other apps.
+PUNCTUATION_CHECKED = (
+    "/divisions/",
+    "/workforce/",
+    "/zones/",
+    "/screening/",
+    "/assistance/",
+    "/reports/",
+    "/accounts/",
+)
 
 
 def _foreign(url: str) -> str | None:
@@ -57,3 +68,14 @@ def test_no_broken_links_in_other_apps(crawls, username):
 def test_zh_hans_pages_have_no_english(crawls, username):
     english = {url: words for url, words in crawls[username].english.items() if not url.startswith(ENGLISH_ELSEWHERE)}
     assert english == {}
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_zh_hans_pages_use_chinese_punctuation(crawls, username):
+    """Labels end with one "：", no ASCII colon next to Chinese, quotes are “…” (docs: zh-Hans punctuation)."""
+    faults = {
+        url: found
+        for url, found in crawls[username].punctuation.items()
+        if url == "/" or url.startswith(PUNCTUATION_CHECKED)
+    }
+    assert faults == {}
