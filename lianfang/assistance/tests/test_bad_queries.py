@@ -34,7 +34,7 @@ def ticket(grid):
 def test_board_days_out_of_range_or_not_a_number_is_a_400_naming_it(grid, client_for, value):
     client = client_for(grid["staff_user"])
     lines = bad_query(client.get(reverse("assistance:index"), {"days": value}, **ZH))
-    assert lines == [f"days: “{value}”不是 1 到 366 之间的天数"]
+    assert lines == [f"days: 「{value}」不是 1 到 366 之间的天数"]
     english = client.get(reverse("assistance:index"), {"days": value}, HTTP_ACCEPT_LANGUAGE="en")
     assert bad_query(english) == [f"days: “{value}” is not a number of days from 1 to 366"]
 
@@ -50,7 +50,7 @@ def test_board_days_in_range_is_used(grid, client_for, value, shown):
 def test_malformed_area_code_is_a_400_naming_it_and_out_of_scope_a_404(grid, client_for, name):
     client = client_for(grid["staff_user"])
     lines = bad_query(client.get(reverse(name), {"code": "abc"}, **ZH))
-    assert lines == ["code: 「abc」不是区划代码（应为1至20位数字）"]
+    assert lines == ["code: “abc”不是区划代码（应为1至20位数字）"]
     assert client.get(reverse(name), {"code": "620103001002"}, **ZH).status_code == 404  # 上西园: not theirs
 
 
@@ -88,9 +88,9 @@ def test_ticket_yes_no_filters_still_filter(grid, ticket, client_for, api_for, q
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("abc", "「abc」不是编号（应为整数）"),
-        ("0", "「0」不是编号（编号从1开始）"),
-        ("99999999999999999999", "「99999999999999999999」不是编号（数值过大）"),
+        ("abc", "“abc”不是编号（应为整数）"),
+        ("0", "“0”不是编号（编号从1开始）"),
+        ("99999999999999999999", "“99999999999999999999”不是编号（数值过大）"),
     ],
 )
 def test_household_that_is_not_an_id_is_a_400_naming_it(grid, client_for, name, value, message):
@@ -106,7 +106,7 @@ def test_household_out_of_scope_is_still_a_404(grid, client_for, name):
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("household", "x", "「x」不是编号（应为整数）"), ("resident", "0", "「0」不是编号（编号从1开始）")],
+    [("household", "x", "“x”不是编号（应为整数）"), ("resident", "0", "“0”不是编号（编号从1开始）")],
 )
 def test_api_create_names_a_household_or_resident_that_is_not_an_id(grid, api_for, field, value, message):
     body = {"household": grid["h1"].pk, "category": "other", field: value}

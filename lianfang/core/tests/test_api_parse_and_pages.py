@@ -88,7 +88,7 @@ def test_a_page_that_is_not_a_number_is_a_400_naming_page_and_value(population, 
     for url in ("/api/v1/households/", "/api/v1/residents/", "/api/v1/divisions/"):
         zh = api.get(url, {"page": value}, HTTP_ACCEPT_LANGUAGE="zh-hans")
         en = api.get(url, {"page": value}, HTTP_ACCEPT_LANGUAGE="en")
-        assert (zh.status_code, zh.json()) == (400, {"page": [f"「{value}」不是页码（应为从 1 起的整数）"]})
+        assert (zh.status_code, zh.json()) == (400, {"page": [f"“{value}”不是页码（应为从 1 起的整数）"]})
         assert (en.status_code, en.json()) == (
             400,
             {"page": [f"“{value}” is not a page number (a whole number from 1 up)"]},

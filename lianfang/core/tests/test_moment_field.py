@@ -54,4 +54,4 @@ def test_a_malformed_moment_names_the_value():
     with translation.override("zh-hans"):
         with pytest.raises(forms.ValidationError) as exc:
             MomentField().clean("yesterday")
-        assert exc.value.messages == ["「yesterday」不是日期时间（格式为 YYYY-MM-DDTHH:MM）"]
+        assert exc.value.messages == ["“yesterday”不是日期时间（格式为 YYYY-MM-DDTHH:MM）"]

@@ -77,7 +77,7 @@ def test_daily_page_speaks_the_reader_language(scene, client_for, district_comma
     zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
     bad = client.get(f"{reverse('reports:daily')}?code={XIYUAN}&date=2026-13-45", **zh)
     assert bad.status_code == 400
-    assert "「2026-13-45」不是日期（格式为 YYYY-MM-DD）" in bad.content.decode()
+    assert "“2026-13-45”不是日期（格式为 YYYY-MM-DD）" in bad.content.decode()
     english = client.get(f"{reverse('reports:daily')}?code={XIYUAN}&date=2026-13-45", HTTP_ACCEPT_LANGUAGE="en")
     assert "“2026-13-45” is not a date (YYYY-MM-DD)" in english.content.decode()
     page = client.get(f"{reverse('reports:daily')}?code={XIYUAN}&date={scene['day']}", **zh).content.decode()

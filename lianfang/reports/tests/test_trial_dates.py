@@ -205,7 +205,7 @@ def test_api_refuses_a_parameter_it_does_not_take(api_for, district_commander, u
     api = api_for(district_commander)
     response = api.get(url, **ZH)
     assert response.status_code == 400
-    assert response.json() == {name: [f"「{name}」不是此接口的参数（可用：{accepted}）"]}
+    assert response.json() == {name: [f"“{name}”不是此接口的参数（可用：{accepted}）"]}
     english = api.get(url, **EN)
     assert english.json() == {name: [f"“{name}” is not a parameter of this endpoint (accepted: {accepted})"]}
 

@@ -34,7 +34,7 @@ def test_daily_close_page_names_field_and_value_in_chinese(client_for, district_
     )
     assert response.status_code == 400
     errors = response.context["errors"]
-    assert errors[0] == "区划代码: 「abc」不是区划代码（应为1至20位数字）"
+    assert errors[0] == "区划代码: “abc”不是区划代码（应为1至20位数字）"
     assert errors[1].startswith("日期: ") and len(errors) == 2  # the date's wording is core.filters.DayField's
     text = response.content.decode()
     assert "Code:" not in text and "Date:" not in text
@@ -49,12 +49,12 @@ def test_api_daily_close_code_error_names_the_value(api_for, district_commander)
     api = api_for(district_commander)
     response = api.post("/api/v1/reports/daily/close/", {"code": "62x", "date": "2026-01-01"}, format="json", **ZH)
     assert response.status_code == 400
-    assert response.json() == {"code": ["「62x」不是区划代码（应为1至20位数字）"]}
+    assert response.json() == {"code": ["“62x”不是区划代码（应为1至20位数字）"]}
     english = api.post("/api/v1/reports/daily/close/", {"code": "62x", "date": "2026-01-01"}, format="json", **EN)
     assert english.json() == {"code": ["“62x” is not a division code (1 to 20 digits)"]}
     # the same rule on the read endpoints' ?code=
     read = api.get("/api/v1/reports/daily/?code=abc", **ZH)
-    assert read.status_code == 400 and read.json() == {"code": ["「abc」不是区划代码（应为1至20位数字）"]}
+    assert read.status_code == 400 and read.json() == {"code": ["“abc”不是区划代码（应为1至20位数字）"]}
 
 
 def test_api_future_date_is_translated(api_for, district_commander):

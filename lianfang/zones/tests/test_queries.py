@@ -51,31 +51,31 @@ def bad_query_items(response) -> list[str]:
         (
             "zones:tiers",
             {"day": "abc"},
-            "<code>day</code>: 「abc」不是日期（格式为 YYYY-MM-DD）",
+            "<code>day</code>: “abc”不是日期（格式为 YYYY-MM-DD）",
             "<code>day</code>: “abc” is not a date (YYYY-MM-DD)",
         ),
         (
             "zones:map",
             {"day": "2022-02-30"},
-            "<code>day</code>: 「2022-02-30」不是日期（格式为 YYYY-MM-DD）",
+            "<code>day</code>: “2022-02-30”不是日期（格式为 YYYY-MM-DD）",
             "<code>day</code>: “2022-02-30” is not a date (YYYY-MM-DD)",
         ),
         (
             "zones:index",
             {"active_on": "yesterday"},
-            "<code>active_on</code>: 「yesterday」不是日期（格式为 YYYY-MM-DD）",
+            "<code>active_on</code>: “yesterday”不是日期（格式为 YYYY-MM-DD）",
             "<code>active_on</code>: “yesterday” is not a date (YYYY-MM-DD)",
         ),
         (
             "zones:infections",
             {"detected_after": "2022-13-01"},
-            "<code>detected_after</code>: 「2022-13-01」不是日期（格式为 YYYY-MM-DD）",
+            "<code>detected_after</code>: “2022-13-01”不是日期（格式为 YYYY-MM-DD）",
             "<code>detected_after</code>: “2022-13-01” is not a date (YYYY-MM-DD)",
         ),
         (
             "zones:tiers",
             {"within": "62x"},
-            "<code>within</code>: 「62x」不是区划代码（应为1至20位数字）",
+            "<code>within</code>: “62x”不是区划代码（应为1至20位数字）",
             "<code>within</code>: “62x” is not a division code (1 to 20 digits)",
         ),
     ],
@@ -106,7 +106,7 @@ def test_map_data_answers_400_json_for_a_bad_day(in_force, district_commander, c
     client = client_for(district_commander)
     response = client.get(reverse("zones:map_data"), {"day": "2022-3-28x"}, **ZH)
     assert response.status_code == 400
-    assert response.json() == {"day": ["「2022-3-28x」不是日期（格式为 YYYY-MM-DD）"]}
+    assert response.json() == {"day": ["“2022-3-28x”不是日期（格式为 YYYY-MM-DD）"]}
     response = client.get(reverse("zones:map_data"), {"day": "2022-3-28x"}, **EN)
     assert response.json() == {"day": ["“2022-3-28x” is not a date (YYYY-MM-DD)"]}
 
