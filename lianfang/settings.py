@@ -48,7 +48,12 @@ LIANFANG_PUBLIC_URL = env_str("LIANFANG_PUBLIC_URL", "")  # base URL for links i
 # How long the command overview may serve a cached section after a write (reports.cache).
 LIANFANG_REPORTS_STALE_SECONDS = env_int("LIANFANG_REPORTS_STALE_SECONDS", 15)
 
+# lianfang.core comes first: Django merges the apps' catalogues so that an earlier app's translation wins
+# (django.utils.translation.trans_real.DjangoTranslation), and core's catalogue words the third-party
+# msgids it shares in plain Chinese ("This field is required." → 此项必填。, DRF said 该字段是必填项。;
+# "Action" → 操作, the admin said 动作). Core ships no template, static file or command another app has.
 INSTALLED_APPS = [
+    "lianfang.core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -64,7 +69,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
-    "lianfang.core",
     "lianfang.accounts",
     "lianfang.divisions",
     "lianfang.registry",

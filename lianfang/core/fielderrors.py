@@ -24,8 +24,8 @@ from lianfang.core import pii
 
 # Django's msgids that core's catalogue (lianfang/core/locale) words plainly ("该值"/"此项", never
 # "变量"): listed here so makemessages keeps them. Core comes before Django's own catalogue (the
-# lowest), so its wording wins; an app earlier in INSTALLED_APPS (rest_framework) wins over core for
-# a msgid both hold ("This field is required.").
+# lowest) and is the first of INSTALLED_APPS, so its wording wins over every app's too (DRF's
+# "This field is required." reads 此项必填。, not 该字段是必填项。).
 DJANGO_MSGIDS = (
     gettext_noop("This field is required."),
     gettext_noop("This field cannot be null."),

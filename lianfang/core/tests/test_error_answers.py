@@ -189,7 +189,7 @@ def test_form_error_lines_name_the_field_and_the_value():
         "Count: “0” 小于允许的最小值 1。",
         "Day: “abc” 不是有效日期（请写成 年-月-日，如 2026-03-01）。",
         "Colour: “green” 不是可选的值。",
-        "Note: 该字段是必填项。",  # rest_framework's catalogue (earlier in INSTALLED_APPS) holds this msgid
+        "Note: 此项必填。",  # core's catalogue (first of INSTALLED_APPS) wins over rest_framework's
     ]
     assert en == [
         "Name: “6201**********002X” has 18 characters; at most 5 are allowed.",
@@ -251,3 +251,21 @@ def test_an_apps_own_messages_are_kept_and_a_decimal_is_a_number():
             "Hours: own message",
         ]
         assert error_lines(OwnMessagesForm({"amount": "abc", "hours": "1"})) == ["Amount: “abc” is not a number."]
+
+
+def test_cores_catalogue_wins_over_the_third_party_apps():
+    """lianfang.core is the first of INSTALLED_APPS, so its catalogue wins for the msgids it shares
+    with DRF ("This field is required.") and the admin ("Action"): an API body missing a field reads
+    core's 此项必填。, not DRF's 该字段是必填项。."""
+    assert settings.INSTALLED_APPS[0] == "lianfang.core"
+    with translation.override("zh-hans"):
+        assert translation.gettext("This field is required.") == "此项必填。"
+        assert translation.gettext("Action") == "操作"
+
+
+def test_a_missing_body_field_is_cores_required_message(population, community_staff, api_for):
+    body = {"household": population["h1"].pk, "starts_on": "2026-11-30"}
+    response = api_for(community_staff).post(
+        "/api/v1/fieldops/monitoring/", body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert (response.status_code, response.json()) == (400, {"ends_on": ["此项必填。"]})
