@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.forms import Form
 from django.forms.forms import NON_FIELD_ERRORS
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from lianfang.core.fielderrors import field_kind, is_stock_form_error, value_message
 from lianfang.core.filters import DayField
@@ -18,6 +18,16 @@ from lianfang.core.filters import DayField
 # "") keeps it. Marked here only so that makemessages keeps the msgid.
 # Translators: the suffix after every form field's label; zh-Hans uses the full-width colon.
 LABEL_SUFFIX = gettext_noop(":")
+
+# Translators: one line naming a field and what is wrong with it (or its value); zh-Hans uses the
+# full-width colon without a space: "人数：“abc” 不是整数。".
+FIELD_LINE = gettext_noop("%(field)s: %(message)s")
+
+
+def field_line(field, message) -> str:
+    """``"<field>: <message>"`` in the active language (zh-Hans: ``"<field>：<message>"``) through
+    core's catalogue (:data:`FIELD_LINE`); the pieces are used as they are (escape them for HTML)."""
+    return gettext(FIELD_LINE) % {"field": field, "message": message}
 
 
 class DayInput(forms.DateInput):
@@ -47,10 +57,11 @@ class MomentInput(forms.DateTimeInput):
 def error_lines(form: Form) -> list[str]:
     """A bound, invalid ``form``'s errors as lines a reader understands: ``"<field label>: <messages>"``
     with the field's translated label (never its code name such as ``direction``), and the form-wide
-    errors on their own. Empty for a valid or unbound form. An error that refuses a submitted value
-    (too long, out of range, not a whole number / number / date, not a choice, taken) quotes the
-    value (core.fielderrors.value_message; ID and phone numbers masked). Examples:
-    ``["方向: 这个字段是必填项。"]``, ``["人数: “abc” 不是整数。"]``."""
+    errors on their own, joined by :func:`field_line` (full-width "：" in zh-Hans). Empty for a valid
+    or unbound form. An error that refuses a submitted value (too long, out of range, not a whole
+    number / number / date, not a choice, taken) quotes the value (core.fielderrors.value_message; ID
+    and phone numbers masked). Examples: ``["方向：此项必填。"]``, ``["人数：“abc” 不是整数。"]``; in
+    English ``["Direction: This field is required."]``."""
     lines = []
     for name, errors in form.errors.as_data().items():
         if name == NON_FIELD_ERRORS or name not in form.fields:
@@ -60,7 +71,7 @@ def error_lines(form: Form) -> list[str]:
         value = form[name].data if form.is_bound else None
         texts = [_field_message(field, error, value) for error in errors]
         label = field.label or form[name].label
-        lines.append(f"{label}: {' '.join(texts)}")
+        lines.append(field_line(label, " ".join(texts)))
     return lines
 
 

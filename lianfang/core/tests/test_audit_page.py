@@ -116,8 +116,8 @@ def test_detail_keys_are_translated_and_its_times_local(district_commander, comm
     ]
     cell = zh.content.decode().split('data-testid="audit-detail">', 1)[1].split("</small>", 1)[0]
     assert cell == (
-        "时间: <code>2026-11-30 00:30:00</code>; 格式: <code>xlsx</code>; q: <code>6201**********8316</code>; "
-        "行数: <code>3</code>; 未脱敏: <code>否</code>"
+        "时间：<code>2026-11-30 00:30:00</code>；格式：<code>xlsx</code>；q：<code>6201**********8316</code>；"
+        "行数：<code>3</code>；未脱敏：<code>否</code>"
     )
     assert "+00:00" not in zh.content.decode() and "620103201109028316" not in zh.content.decode()
     en = client.get("/audit/?action=export", HTTP_ACCEPT_LANGUAGE="en")
@@ -145,3 +145,27 @@ def test_every_detail_key_the_apps_write_has_a_label():
                         keys |= {k.value for k in kw.value.keys if isinstance(k, ast.Constant)}
     assert len(keys) > 100
     assert sorted(keys - DETAIL_LABELS.keys()) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "detail"),
+    [
+        ("zh-hans", ["操作：", "操作人：", "日期："], "字段：<code>id</code>"),
+        ("en", ["Action:", "By:", "Date:"], "Field: <code>id</code>"),
+    ],
+)
+def test_filter_labels_and_details_use_the_languages_colon(
+    entries, district_commander, client_for, language, labels, detail
+):
+    """Fourth new-user trial: the filter labels had no colon and the details an ASCII ": " on the zh
+    page; both go through core's catalogue (the form's label suffix, "%(field)s: %(message)s")."""
+    from django.utils import translation
+
+    body = client_for(district_commander).get("/audit/?action=view_pii", HTTP_ACCEPT_LANGUAGE=language)
+    translation.activate("zh-hans")  # LocaleMiddleware leaves the request's language active
+    html = body.content.decode()
+    form = html.split('data-testid="audit-filter">', 1)[1].split("</form>", 1)[0]
+    shown = [part.split("<", 1)[0].strip() for part in form.split("<label>")[1:]]
+    assert shown == labels
+    cell = html.split('data-testid="audit-detail">', 1)[1].split("</small>", 1)[0]
+    assert cell == detail

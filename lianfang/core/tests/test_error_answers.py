@@ -185,11 +185,11 @@ def test_form_error_lines_name_the_field_and_the_value():
     with translation.override("en"):
         en = error_lines(SampleForm(data))
     assert zh == [
-        "Name: “6201**********002X” 有 18 个字符，最多 5 个。",
-        "Count: “0” 小于允许的最小值 1。",
-        "Day: “abc” 不是有效日期（请写成 年-月-日，如 2026-03-01）。",
-        "Colour: “green” 不是可选的值。",
-        "Note: 此项必填。",  # core's catalogue (first of INSTALLED_APPS) wins over rest_framework's
+        "Name：“6201**********002X” 有 18 个字符，最多 5 个。",
+        "Count：“0” 小于允许的最小值 1。",
+        "Day：“abc” 不是有效日期（请写成 年-月-日，如 2026-03-01）。",
+        "Colour：“green” 不是可选的值。",
+        "Note：此项必填。",  # core's catalogue (first of INSTALLED_APPS) wins over rest_framework's
     ]
     assert en == [
         "Name: “6201**********002X” has 18 characters; at most 5 are allowed.",
@@ -199,7 +199,7 @@ def test_form_error_lines_name_the_field_and_the_value():
         "Note: This field is required.",
     ]
     with translation.override("zh-hans"):
-        assert error_lines(SampleForm({"name": "a", "count": "x", "note": "n"})) == ["Count: “x” 不是整数。"]
+        assert error_lines(SampleForm({"name": "a", "count": "x", "note": "n"})) == ["Count：“x” 不是整数。"]
 
 
 def test_core_catalogue_wins_over_djangos_for_the_stock_messages():

@@ -208,5 +208,5 @@ def test_gate_form_errors_name_the_fields_by_their_labels(areas, gates, guard, c
     url = reverse("fieldops:gate", args=[gates["north"].pk])
     response = client.post(url, {"idempotency_key": "k1"}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
     shown = [str(m) for m in response.context["messages"]]
-    assert any(m.startswith("方向: ") for m in shown) and any(m.startswith("事由: ") for m in shown), shown
+    assert any(m.startswith("方向：") for m in shown) and any(m.startswith("事由：") for m in shown), shown
     assert not any(m.startswith(("direction:", "purpose:")) for m in shown)

@@ -91,7 +91,7 @@ def test_checkpoint_form_names_the_empty_name(population, community_staff, clien
     code = population["compound_a"].code
     response = client.post("/fieldops/checkpoints/new/", {"division": code, "name": ""}, follow=True)
     assert response.status_code == 200
-    assert "名称: 此项必填。" in _messages(response)
+    assert "名称：此项必填。" in _messages(response)
     assert not Checkpoint.objects.exists()
     response = client.post("/fieldops/checkpoints/new/", {"division": code, "name": "1号楼"}, follow=True)
     assert Checkpoint.objects.get().name == "1号楼" and "已添加巡查点 1号楼" in _messages(response)

@@ -34,8 +34,8 @@ def test_daily_close_page_names_field_and_value_in_chinese(client_for, district_
     )
     assert response.status_code == 400
     errors = response.context["errors"]
-    assert errors[0] == "区划代码: “abc”不是区划代码（应为1至20位数字）"
-    assert errors[1].startswith("日期: ") and len(errors) == 2  # the date's wording is core.filters.DayField's
+    assert errors[0] == "区划代码：“abc”不是区划代码（应为1至20位数字）"
+    assert errors[1].startswith("日期：") and len(errors) == 2  # the date's wording is core.filters.DayField's
     text = response.content.decode()
     assert "Code:" not in text and "Date:" not in text
     english = client_for(district_commander).post(reverse("reports:daily_close"), {"code": "abc", "date": ""}, **EN)

@@ -87,7 +87,7 @@ def test_round_page_site_form_error_names_the_field_by_its_label_and_the_value(c
     form = {"action": "site", "name": "点", "code": "abc", "planned_people": "10"}
     response = client.post(reverse("screening:round", args=[rnd.pk]), form, **ZH)
     assert response.status_code == 302
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"位置（区划代码）: {NOT_A_CODE}"]
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"位置（区划代码）：{NOT_A_CODE}"]
 
 
 def test_resolving_a_held_result_that_is_not_an_id_is_a_400_naming_it(client_for, district_commander):

@@ -310,5 +310,5 @@ def test_hand_over_form_names_a_bad_day_and_the_picker_names_places(grid, other_
     response = client.post(url, {"to_worker": grid["rep_b"].pk, "on": "2026-02-30"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 400
     flash = re.search(r'<div class="flash error" role="alert"><p>([^<]*)</p>', response.content.decode()).group(1)
-    assert flash == "起始日期: “2026-02-30”不是日期（格式为 YYYY-MM-DD）"
+    assert flash == "起始日期：“2026-02-30”不是日期（格式为 YYYY-MM-DD）"
     assert not ResponsibilityAssignment.objects.filter(household=grid["h3"], level=4).exists()
