@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianfang.assistance.models import Category, Channel, CheckInResult, FiledBy, Outcome, Priority
 from lianfang.assistance.selectors import NOT_A_HANDOFF_CANDIDATE
-from lianfang.core.filters import validate_usable_day
-from lianfang.core.forms import DayInput
+from lianfang.core.filters import DayField
 
 URGENCY_CHOICES = [("", _("Not stated")), *Priority.choices]
 
@@ -132,11 +131,7 @@ class ExitPassForm(forms.Form):
     purpose = forms.CharField(label=_("Purpose"), max_length=120)
     vehicle = forms.CharField(label=_("Vehicle"), max_length=60)
     companion = forms.CharField(label=_("Companion"), max_length=60, required=False)
-    first_day = forms.DateField(
-        validators=[validate_usable_day],
-        label=_("First day"),
-        widget=DayInput(),
-    )
+    first_day = DayField(label=_("First day"))
     days = forms.IntegerField(label=_("Number of trips"), min_value=1, max_value=31, initial=1)
     every_days = forms.IntegerField(label=_("Every (days)"), min_value=1, max_value=14, initial=1)
     window_start = forms.TimeField(label=_("Out from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
@@ -158,11 +153,7 @@ class MedicineForm(forms.Form):
     unit = forms.CharField(label=_("Dose unit"), max_length=12, initial="片")
     dose_per_day = forms.DecimalField(label=_("Dose per day"), min_value=0, max_digits=8, decimal_places=2)
     stock = forms.DecimalField(label=_("Stock on hand"), min_value=0, max_digits=10, decimal_places=2)
-    stock_counted_on = forms.DateField(
-        validators=[validate_usable_day],
-        label=_("Counted on"),
-        widget=DayInput(),
-    )
+    stock_counted_on = DayField(label=_("Counted on"))
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, members=(), **kwargs):
@@ -179,11 +170,7 @@ class CheckInForm(forms.Form):
 
 class PlanForm(forms.Form):
     code = forms.CharField(label=_("Area (division code)"), max_length=20)
-    day = forms.DateField(
-        validators=[validate_usable_day],
-        label=_("Delivery day"),
-        widget=DayInput(),
-    )
+    day = DayField(label=_("Delivery day"))
     name = forms.CharField(label=_("Plan name"), max_length=120)
     contents = forms.CharField(label=_("Contents"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

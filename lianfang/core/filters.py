@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy
 from django_filters.utils import label_for_filter
 
 from lianfang.core.scoping import reaches, subtree_q
+from lianfang.core.widgets import DayInput, MomentInput
 
 MAX_ID = 2**63 - 1
 """The largest primary key a 64-bit integer column holds (SQLite INTEGER, PostgreSQL bigint)."""
@@ -190,8 +191,11 @@ class IdField(NamesTheValue, forms.IntegerField):
 class DayField(NamesTheValue, forms.DateField):
     """A date (``YYYY-MM-DD``) whose error names the value: “2026-02-30” is not a date (YYYY-MM-DD),
     not Django's bare "Enter a valid date." (which leaves the reader guessing which input was wrong);
-    a day outside FIRST_DAY … LAST_DAY fails :func:`validate_usable_day` (also naming the value)."""
+    a day outside FIRST_DAY … LAST_DAY fails :func:`validate_usable_day` (also naming the value).
+    The field of every day in query forms and POST forms alike; its widget (core.widgets.DayInput)
+    writes the value as ``YYYY-MM-DD`` in every language."""
 
+    widget = DayInput
     default_error_messages = {"invalid": gettext_lazy("“%(value)s” is not a date (YYYY-MM-DD)")}
     default_validators = [validate_usable_day]
 
@@ -210,8 +214,11 @@ class MomentField(NamesTheValue, django_filters.fields.IsoDateTimeField):
     whose day (as written, in its own offset) lies outside FIRST_DAY … LAST_DAY fails with code
     ``out_of_range`` naming the value as typed: “0001-01-01T00:00:00” is outside the usable date range
     (0002-01-01 to 9998-12-31) — the same rule as :func:`validate_usable_day`, because such an
-    instant overflowed into a 500 (page) or a nameless 400 (API) when turned into UTC for the query."""
+    instant overflowed into a 500 (page) or a nameless 400 (API) when turned into UTC for the query.
+    The field of every date and time in query forms and POST forms alike; its widget
+    (core.widgets.MomentInput) writes the value as ``YYYY-MM-DDTHH:MM`` in every language."""
 
+    widget = MomentInput
     default_error_messages = {"invalid": gettext_lazy("“%(value)s” is not a date and time (YYYY-MM-DDTHH:MM)")}
 
     def to_python(self, value):

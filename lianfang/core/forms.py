@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.fielderrors import field_kind, is_stock_form_error, value_message
 from lianfang.core.filters import DayField
+from lianfang.core.widgets import DayInput, MomentInput
+
+__all__ = ["DayInput", "MomentInput", "error_lines", "field_line"]  # the widgets live in core.widgets
 
 # The suffix after a form field's label: Django's forms ask for gettext(":") (BaseForm.__init__), and Django's own
 # zh_Hans catalogue answers the ASCII ":". Core's catalogue answers the full-width "：" and wins, since Django merges
@@ -28,30 +31,6 @@ def field_line(field, message) -> str:
     """``"<field>: <message>"`` in the active language (zh-Hans: ``"<field>：<message>"``) through
     core's catalogue (:data:`FIELD_LINE`); the pieces are used as they are (escape them for HTML)."""
     return gettext(FIELD_LINE) % {"field": field, "message": message}
-
-
-class DayInput(forms.DateInput):
-    """The ``<input type="date">`` widget of every day field: its value is always ISO ``YYYY-MM-DD``
-    (``2026-11-30``), whatever the language. Django's DateInput otherwise formats with the active
-    language's first DATE_INPUT_FORMATS (zh-Hans: ``2026/11/30``), which a browser's date input
-    rejects (HTML's "valid date string" is ``YYYY-MM-DD``) and shows empty. ``attrs`` as DateInput's."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None, format="%Y-%m-%d"):
-        super().__init__(attrs, format=format)
-
-
-class MomentInput(forms.DateTimeInput):
-    """The ``<input type="datetime-local">`` widget of every date-and-time field: its value is always
-    ``YYYY-MM-DDTHH:MM`` (local time of the request, as the field prepares it), whatever the language
-    (HTML's "valid normalized local date and time string"; zh-Hans' DATETIME_INPUT_FORMATS would give
-    ``2026/11/30 10:00``, which the browser shows empty). ``attrs`` as DateTimeInput's."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None, format="%Y-%m-%dT%H:%M"):
-        super().__init__(attrs, format=format)
 
 
 def error_lines(form: Form) -> list[str]:
@@ -93,7 +72,7 @@ class AuditFilterForm(forms.Form):
 
     action = forms.ChoiceField(label=_("Action"), required=False)
     actor = forms.CharField(label=_("By"), required=False, max_length=150)
-    date = DayField(label=_("Date"), required=False, widget=DayInput())
+    date = DayField(label=_("Date"), required=False)
 
     def __init__(self, *args, actions: list[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,8 +7,7 @@ from django.apps import apps
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, MAX_ID, NamesTheValue, validate_usable_day
-from lianfang.core.forms import DayInput
+from lianfang.core.filters import CODE_VALIDATOR, MAX_ID, DayField, NamesTheValue
 from lianfang.divisions.models import Division
 from lianfang.fieldops.models import (
     NOTICE_BODY_MAX,
@@ -163,23 +162,13 @@ class PersonForm(ScopedForm):
     household = ScopedRowField("registry.Household", label=_("Household number, if known"), required=False)
     address = forms.CharField(label=_("Address given"), max_length=200, required=False)
     origin = forms.CharField(label=_("Coming from"), max_length=120, required=False)
-    arrived_on = forms.DateField(
-        validators=[validate_usable_day],
-        label=_("Arrived on"),
-        required=False,
-        widget=DayInput(),
-    )
+    arrived_on = DayField(label=_("Arrived on"), required=False)
     risk_area = forms.CharField(label=_("Risk area travelled through"), max_length=200, required=False)
     infection = ScopedRowField("zones.Infection", label=_("Index case number (close contact)"), required=False)
     source_contact = ScopedRowField(
         "fieldops.ScreenedPerson", label=_("Linked close contact number (secondary contact)"), required=False
     )
-    last_exposure_on = forms.DateField(
-        validators=[validate_usable_day],
-        label=_("Last exposure"),
-        required=False,
-        widget=DayInput(),
-    )
+    last_exposure_on = DayField(label=_("Last exposure"), required=False)
 
 
 class StatusForm(forms.Form):
@@ -205,19 +194,14 @@ class TestResultForm(forms.Form):
         label=_("Result"),
         choices=[(TestResult.NEGATIVE, TestResult.NEGATIVE.label), (TestResult.POSITIVE, TestResult.POSITIVE.label)],
     )
-    result_on = forms.DateField(
-        validators=[validate_usable_day],
-        label=_("Result on"),
-        required=False,
-        widget=DayInput(),
-    )
+    result_on = DayField(label=_("Result on"), required=False)
     sample_ref = forms.CharField(label=_("Sample or tube"), max_length=60, required=False)
 
 
 class ExposureForm(forms.Form):
     """Record another exposure of a contact."""
 
-    exposure_on = forms.DateField(validators=[validate_usable_day], label=_("Exposure day"), widget=DayInput())
+    exposure_on = DayField(label=_("Exposure day"))
     evidence = forms.CharField(label=_("Evidence"), max_length=500)
 
 
@@ -253,8 +237,8 @@ class MonitoringForm(ScopedForm):
     household = ScopedRowField("registry.Household", label=_("Household number"))
     resident = ScopedRowField("registry.Resident", label=_("Resident number (optional)"), required=False)
     name = forms.CharField(label=_("Name (when not a registered resident)"), max_length=60, required=False)
-    starts_on = forms.DateField(validators=[validate_usable_day], label=_("Starts on"), widget=DayInput())
-    ends_on = forms.DateField(validators=[validate_usable_day], label=_("Ends on"), widget=DayInput())
+    starts_on = DayField(label=_("Starts on"))
+    ends_on = DayField(label=_("Ends on"))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from lianfang.core.filters import CODE_VALIDATOR
-from lianfang.core.forms import MomentInput
+from lianfang.core.filters import CODE_VALIDATOR, MomentField
 from lianfang.screening.models import Exemption, PoolingMode
 
 CODES_HELP = _("Division codes separated by commas or spaces (a street, community, compound, building...)")
 
 
-class NamedDateTimeField(forms.DateTimeField):
+class NamedDateTimeField(MomentField):
     """A date and time field whose error quotes what was typed: "“2026-02-30T10:00” is not a date and
     time (YYYY-MM-DD HH:MM)" instead of Django's "Enter a valid date/time." (which names no value
-    and, for 30 February, suggests the format is at fault)."""
+    and, for 30 February, suggests the format is at fault); a day outside core's usable range is
+    refused naming the value (core.filters.MomentField)."""
 
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except ValidationError:
-            raise ValidationError(
-                _("“%(value)s” is not a date and time (YYYY-MM-DD HH:MM)."), code="invalid", params={"value": value}
-            ) from None
+    default_error_messages = {"invalid": _("“%(value)s” is not a date and time (YYYY-MM-DD HH:MM).")}
 
 
 class RoundForm(forms.Form):
@@ -34,7 +27,7 @@ class RoundForm(forms.Form):
     name = forms.CharField(label=pgettext_lazy("round", "Name"), max_length=120)
     codes = forms.CharField(label=_("Places"), required=False, help_text=CODES_HELP, max_length=2000)
     control_area = forms.IntegerField(label=_("Or control area number"), required=False, min_value=1)
-    deadline = NamedDateTimeField(label=_("Deadline"), required=False, widget=MomentInput())
+    deadline = NamedDateTimeField(label=_("Deadline"), required=False)
 
 
 class SiteForm(forms.Form):

@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import validate_usable_day
-from lianfang.core.forms import DayInput, MomentInput
+from lianfang.core.filters import DayField, MomentField
 from lianfang.divisions.models import Division
 from lianfang.zones.models import EvidenceKind, LiftRule, PlaceKind, RuleSet
 
@@ -37,7 +35,7 @@ class OperationForm(forms.Form):
 
     name = forms.CharField(label=_("Operation name"), max_length=120)
     rule_set = forms.ModelChoiceField(label=_("Rule set"), queryset=RuleSet.objects.none(), empty_label=None)
-    started_on = forms.DateField(validators=[validate_usable_day], label=_("Started on"), widget=DayInput())
+    started_on = DayField(label=_("Started on"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,18 +62,8 @@ class InfectionForm(forms.Form):
         required=False,
         help_text=_("unit, building, compound or community code; not needed when a resident is chosen"),
     )
-    onset_on = forms.DateField(
-        validators=[validate_usable_day],
-        label=_("Symptom onset"),
-        required=False,
-        widget=DayInput(),
-    )
-    positive_sample_on = forms.DateField(
-        validators=[validate_usable_day],
-        label=_("Positive sample taken"),
-        required=False,
-        widget=DayInput(),
-    )
+    onset_on = DayField(label=_("Symptom onset"), required=False)
+    positive_sample_on = DayField(label=_("Positive sample taken"), required=False)
     workplace_codes = forms.CharField(label=_("Workplaces (division codes)"), required=False)
     visited_codes = forms.CharField(label=_("Places visited in the window (division codes)"), required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -113,10 +101,9 @@ class InfectionForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    effective_from = forms.DateTimeField(
+    effective_from = MomentField(
         label=_("In force from (empty: now)"),
         required=False,
-        widget=MomentInput(),
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
     override_reason = forms.CharField(
@@ -166,11 +153,9 @@ class NodesForm(forms.Form):
 
 class EvidenceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Evidence"), choices=EvidenceKind.choices)
-    day = forms.DateField(
-        validators=[validate_usable_day],
+    day = DayField(
         label=_("Day (round day, or the last exposure)"),
         required=False,
-        widget=DayInput(),
     )
     all_negative = forms.BooleanField(label=_("All negative"), required=False)
     people = forms.IntegerField(label=_("People"), required=False, min_value=0)
@@ -224,12 +209,12 @@ class RuleSetEditForm(forms.Form):
         self.tiers = list(rule_set.tiers.order_by("rank"))
         for tier in self.tiers:
             self.fields[f"tier__{tier.key}__pooling_modes"] = forms.CharField(
-                label=_tier_label(tier.display_name, tier._meta.get_field("pooling_modes").verbose_name),
+                label=f"{tier.display_name}: {tier._meta.get_field('pooling_modes').verbose_name}",
                 initial=", ".join(tier.pooling_modes),
                 required=False,
             )
             self.fields[f"tier__{tier.key}__first_screening_hours"] = forms.IntegerField(
-                label=_tier_label(tier.display_name, tier._meta.get_field("first_screening_hours").verbose_name),
+                label=f"{tier.display_name}: {tier._meta.get_field('first_screening_hours').verbose_name}",
                 required=False,
                 min_value=1,
                 initial=tier.first_screening_hours,
@@ -240,7 +225,8 @@ class RuleSetEditForm(forms.Form):
         for rule in self.rules:
             for name in self.RULE_INT:
                 self.fields[f"rule__{rule.pk}__{name}"] = forms.IntegerField(
-                    label=_rule_label(rule, rule._meta.get_field(name).verbose_name),
+                    label=f"{rule.tier.display_name} ({rule.get_entered_by_display()}): "
+                    f"{rule._meta.get_field(name).verbose_name}",
                     required=False,
                     min_value=0,
                     initial=getattr(rule, name),
@@ -266,21 +252,3 @@ class RuleSetEditForm(forms.Form):
             rule.pk: {name: data.get(f"rule__{rule.pk}__{name}") for name in self.RULE_INT} for rule in self.rules
         }
         return values, tier_values, rule_values
-
-
-def _tier_label(tier: str, field: str) -> str:
-    """A tier's field label on the rule set form in the active language: ``"<tier>：<field>"`` in
-    zh-Hans (full-width colon), ``"High-risk area: pooling modes"`` in English."""
-    # Translators: a rule set form label, a tier's name and one of its fields; zh-Hans uses the full-width colon.
-    return gettext("%(tier)s: %(field)s") % {"tier": tier, "field": field}
-
-
-def _rule_label(rule: LiftRule, field: str) -> str:
-    """A lifting rule's field label on the rule set form in the active language: ``"<tier>（<entered
-    by>）：<field>"`` in zh-Hans, ``"High-risk area (Any): days without a new infection"`` in English."""
-    # Translators: a rule set form label, a tier, who enters the rule and one of its fields.
-    return gettext("%(tier)s (%(by)s): %(field)s") % {
-        "tier": rule.tier.display_name,
-        "by": rule.get_entered_by_display(),
-        "field": field,
-    }
