@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.filters import DayField, MomentField
@@ -209,12 +210,12 @@ class RuleSetEditForm(forms.Form):
         self.tiers = list(rule_set.tiers.order_by("rank"))
         for tier in self.tiers:
             self.fields[f"tier__{tier.key}__pooling_modes"] = forms.CharField(
-                label=f"{tier.display_name}: {tier._meta.get_field('pooling_modes').verbose_name}",
+                label=_tier_label(tier.display_name, tier._meta.get_field("pooling_modes").verbose_name),
                 initial=", ".join(tier.pooling_modes),
                 required=False,
             )
             self.fields[f"tier__{tier.key}__first_screening_hours"] = forms.IntegerField(
-                label=f"{tier.display_name}: {tier._meta.get_field('first_screening_hours').verbose_name}",
+                label=_tier_label(tier.display_name, tier._meta.get_field("first_screening_hours").verbose_name),
                 required=False,
                 min_value=1,
                 initial=tier.first_screening_hours,
@@ -225,8 +226,7 @@ class RuleSetEditForm(forms.Form):
         for rule in self.rules:
             for name in self.RULE_INT:
                 self.fields[f"rule__{rule.pk}__{name}"] = forms.IntegerField(
-                    label=f"{rule.tier.display_name} ({rule.get_entered_by_display()}): "
-                    f"{rule._meta.get_field(name).verbose_name}",
+                    label=_rule_label(rule, rule._meta.get_field(name).verbose_name),
                     required=False,
                     min_value=0,
                     initial=getattr(rule, name),
@@ -252,3 +252,21 @@ class RuleSetEditForm(forms.Form):
             rule.pk: {name: data.get(f"rule__{rule.pk}__{name}") for name in self.RULE_INT} for rule in self.rules
         }
         return values, tier_values, rule_values
+
+
+def _tier_label(tier: str, field: str) -> str:
+    """A tier's field label on the rule set form in the active language: ``"<tier>：<field>"`` in
+    zh-Hans (full-width colon), ``"High-risk area: pooling modes"`` in English."""
+    # Translators: a rule set form label, a tier's name and one of its fields; zh-Hans uses the full-width colon.
+    return gettext("%(tier)s: %(field)s") % {"tier": tier, "field": field}
+
+
+def _rule_label(rule: LiftRule, field: str) -> str:
+    """A lifting rule's field label on the rule set form in the active language: ``"<tier>（<entered
+    by>）：<field>"`` in zh-Hans, ``"High-risk area (Any): days without a new infection"`` in English."""
+    # Translators: a rule set form label, a tier, who enters the rule and one of its fields.
+    return gettext("%(tier)s (%(by)s): %(field)s") % {
+        "tier": rule.tier.display_name,
+        "by": rule.get_entered_by_display(),
+        "field": field,
+    }
