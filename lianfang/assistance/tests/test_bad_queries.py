@@ -34,7 +34,7 @@ def ticket(grid):
 def test_board_days_out_of_range_or_not_a_number_is_a_400_naming_it(grid, client_for, value):
     client = client_for(grid["staff_user"])
     lines = bad_query(client.get(reverse("assistance:index"), {"days": value}, **ZH))
-    assert lines == [f"days: 「{value}」不是 1 到 366 之间的天数"]
+    assert lines == [f"days: “{value}”不是 1 到 366 之间的天数"]
     english = client.get(reverse("assistance:index"), {"days": value}, HTTP_ACCEPT_LANGUAGE="en")
     assert bad_query(english) == [f"days: “{value}” is not a number of days from 1 to 366"]
 

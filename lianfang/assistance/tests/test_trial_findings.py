@@ -54,7 +54,7 @@ def test_page_hand_off_refuses_anyone_the_form_does_not_offer(grid, accepted, ad
     )
     assert response.status_code == 400
     form = response.context["handoff_form"]
-    expected = "此项必填。" if to == "" else f"「{to}」不是可以转交此诉求的人员。"
+    expected = "此项必填。" if to == "" else f"“{to}”不是可以转交此诉求的人员。"
     assert form.errors["to"] == [expected]
     body = response.content.decode()
     assert expected in body and 'data-testid="handoff"' in body and "<details open" in body
@@ -112,7 +112,7 @@ def test_api_hand_off_refuses_anyone_the_form_does_not_offer(grid, accepted, adm
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert response.status_code == 400
-    assert response.json() == {"to": [f"「{to}」不是可以转交此诉求的人员。"]}
+    assert response.json() == {"to": [f"“{to}”不是可以转交此诉求的人员。"]}
     _nothing_offered(accepted)
 
 
@@ -202,7 +202,7 @@ def test_service_refuses_a_target_outside_the_offered_people_and_writes_nothing(
     with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
         services.service_request_hand_off(actor=grid["staff_user"], ticket=accepted, to=to, note="换人")
     value = "" if to is None else str(to)
-    assert refused.value.message_dict == {"to": [f"「{value}」不是可以转交此诉求的人员。"]}
+    assert refused.value.message_dict == {"to": [f"“{value}”不是可以转交此诉求的人员。"]}
     _nothing_offered(accepted)
 
 

@@ -31,7 +31,7 @@ def test_unknown_task_status_lists_the_allowed_ones_by_their_chinese_names(clien
 @pytest.mark.parametrize("value", ["abc", "0", "50.5", "-1", "nan"])
 def test_advisor_percent_out_of_range_or_not_a_number_is_a_400_naming_it(client_for, district_commander, value):
     response = client_for(district_commander).get(reverse("screening:advisor"), {"percent": value}, **ZH)
-    assert bad_query(response) == [f"percent: 「{value}」不是 0.001 到 50 之间的百分比"]
+    assert bad_query(response) == [f"percent: “{value}”不是 0.001 到 50 之间的百分比"]
 
 
 def test_advisor_percent_in_range_is_used(client_for, district_commander):
