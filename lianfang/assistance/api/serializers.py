@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -20,7 +19,7 @@ from lianfang.assistance.models import (
     TicketEvent,
 )
 from lianfang.assistance.selectors import NOT_A_HANDOFF_CANDIDATE
-from lianfang.core.filters import IdField
+from lianfang.core.serializers import RowIdField
 
 API_CHANNELS = [Channel.STAFF, Channel.HOTLINE, Channel.API, Channel.MONITORING, Channel.PROACTIVE]
 
@@ -91,17 +90,6 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
         return sorted({i.channel for i in obj.intakes.all()})
 
 
-class RowIdField(serializers.IntegerField):
-    """A row id (1 … 2**63 − 1, core.filters.IdField); anything else is refused naming the value
-    (“x” is not an id (a whole number)), not DRF's bare "A valid integer is required."."""
-
-    def to_internal_value(self, data):
-        try:
-            return IdField().clean(data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from None
-
-
 class ServiceRequestCreateSerializer(serializers.Serializer):
     """File a need. Send an ``Idempotency-Key`` header to make retries safe: the same key from the same
     user returns the first answer and writes nothing. A need the household already has open links to
@@ -145,8 +133,9 @@ class TriageSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
-class HandOffTargetField(serializers.IntegerField):
-    """A user id; a value that is not a whole number is refused with the hand-off message naming it."""
+class HandOffTargetField(RowIdField):
+    """A user id; a value that is not an id (core.serializers.RowIdField: not a whole number, below 1,
+    past 2**63 − 1) is refused with the hand-off message naming it."""
 
     def to_internal_value(self, data):
         try:

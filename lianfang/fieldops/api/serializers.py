@@ -7,11 +7,9 @@ import datetime as dt
 
 from django.utils import timezone
 from drf_spectacular.drainage import has_override, set_override
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from lianfang.core.filters import validate_usable_day
+from lianfang.core.serializers import RowIdField, UsableDateField, UsableDateTimeField, VisiblePK
 from lianfang.fieldops import models as m
 
 
@@ -51,23 +49,6 @@ class ModelSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         return _inline_enums(super().get_fields())
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisiblePK(serializers.PrimaryKeyRelatedField):
-    """A primary key resolved through ``Model.objects.visible_to(request.user)``: a row out of the
-    caller's scope is "does not exist", exactly like one that does not."""
-
-    def __init__(self, model, **kwargs):
-        self.model = model  # a model class or an "app_label.Model" label, resolved when used
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        from django.apps import apps  # noqa: PLC0415
-
-        model = apps.get_model(self.model) if isinstance(self.model, str) else self.model
-        request = self.context.get("request")
-        return model.objects.visible_to(request.user if request else None)
 
 
 class DivisionCode(serializers.CharField):
@@ -129,17 +110,13 @@ class RosterGenerateSerializer(Serializer):
     """Input: the place (``within`` code) and ``day`` of a roster."""
 
     within = DivisionCode()
-    day = serializers.DateField(
-        validators=[validate_usable_day],
-    )
+    day = UsableDateField()
 
 
 class RosterReportSerializer(Serializer):
     """What a roster generation did."""
 
-    day = serializers.DateField(
-        validators=[validate_usable_day],
-    )
+    day = UsableDateField()
     created = serializers.IntegerField()
     gates = serializers.IntegerField()
     skipped = serializers.IntegerField()
@@ -149,7 +126,7 @@ class RosterReportSerializer(Serializer):
 class ShiftAssignSerializer(Serializer):
     """Input: the worker id (null frees the slot)."""
 
-    worker = serializers.IntegerField(allow_null=True)
+    worker = RowIdField(allow_null=True)
 
 
 class GateCoverageSerializer(Serializer):
@@ -323,13 +300,11 @@ class ScreenedPersonCreateSerializer(Serializer):
     division = DivisionCode(required=False, allow_blank=True, default="")
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     origin = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    arrived_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True, default=None)
+    arrived_on = UsableDateField(required=False, allow_null=True, default=None)
     risk_area = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     infection = VisiblePK("zones.Infection", required=False, allow_null=True, default=None)
     source_contact = VisiblePK(m.ScreenedPerson, required=False, allow_null=True, default=None)
-    last_exposure_on = serializers.DateField(
-        validators=[validate_usable_day], required=False, allow_null=True, default=None
-    )
+    last_exposure_on = UsableDateField(required=False, allow_null=True, default=None)
 
 
 class PersonStatusInputSerializer(Serializer):
@@ -378,7 +353,7 @@ class QuarantineTestResultSerializer(Serializer):
     """Input: a test result (negative or positive), its day and the sample."""
 
     result = serializers.ChoiceField(choices=[m.TestResult.NEGATIVE, m.TestResult.POSITIVE])
-    result_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True, default=None)
+    result_on = UsableDateField(required=False, allow_null=True, default=None)
     sample_ref = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
 
 
@@ -407,7 +382,7 @@ class BulkStatusChangeSerializer(ModelSerializer):
 class BulkCreateSerializer(Serializer):
     """Input: the people (ids), the new status, its reason code and the evidence."""
 
-    people = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=5000)
+    people = serializers.ListField(child=RowIdField(), min_length=1, max_length=5000)
     to_status = serializers.ChoiceField(choices=m.PersonStatus.choices)
     reason_code = serializers.ChoiceField(choices=m.StatusReason.choices)
     evidence = serializers.CharField(max_length=2000)
@@ -459,12 +434,8 @@ class HomeMonitoringCreateSerializer(Serializer):
     household = VisiblePK("registry.Household")
     resident = VisiblePK("registry.Resident", required=False, allow_null=True, default=None)
     name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    starts_on = serializers.DateField(
-        validators=[validate_usable_day],
-    )
-    ends_on = serializers.DateField(
-        validators=[validate_usable_day],
-    )
+    starts_on = UsableDateField()
+    ends_on = UsableDateField()
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -533,7 +504,7 @@ class DisinfectionLogCreateSerializer(Serializer):
     performed_by = serializers.CharField(max_length=60)
     agent = serializers.CharField(max_length=80)
     concentration_mg_l = serializers.DecimalField(max_digits=7, decimal_places=1)
-    done_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    done_at = UsableDateTimeField(required=False, allow_null=True, default=None)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -631,9 +602,7 @@ class BriefingSectionSerializer(Serializer):
 class BriefingSerializer(Serializer):
     """A day's briefing for a place or a team."""
 
-    day = serializers.DateField(
-        validators=[validate_usable_day],
-    )
+    day = UsableDateField()
     code = serializers.CharField()
     total = serializers.IntegerField()
     sections = BriefingSectionSerializer(many=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from lianfang.core.filters import CODE_VALIDATOR, validate_usable_day
+from lianfang.core.filters import CODE_VALIDATOR
+from lianfang.core.serializers import UsableDateField
 from lianfang.reports.models import DailyReport, ReportLayout
 
 
@@ -63,7 +64,7 @@ class DivisionDaySerializer(DivisionSerializer):
     """``code`` (a division code; default: the caller's own) and ``date`` (YYYY-MM-DD; default today;
     0002-01-01 … 9998-12-31, core.filters.validate_usable_day)."""
 
-    date = serializers.DateField(required=False, validators=[validate_usable_day])
+    date = UsableDateField(required=False)
 
 
 class TrendQuerySerializer(DivisionDaySerializer):
@@ -78,7 +79,7 @@ class DailyCloseSerializer(serializers.Serializer):
     with an optional ``note``."""
 
     code = serializers.CharField(validators=[CODE_VALIDATOR], help_text="division code (digits)")
-    date = serializers.DateField(validators=[validate_usable_day])
+    date = UsableDateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
@@ -88,7 +89,7 @@ class LayoutRowsSerializer(serializers.Serializer):
 
     layout = serializers.CharField()
     code = serializers.CharField()
-    date = serializers.DateField()
+    date = UsableDateField()
     columns = serializers.ListField(child=serializers.DictField())
     rows = serializers.ListField(child=serializers.ListField())
     totals = serializers.ListField(allow_null=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from lianfang.core.filters import CODE_VALIDATOR
+from lianfang.core.serializers import RowIdField, UsableDateTimeField
 from lianfang.screening.models import (
     LabResult,
     PoolFollowUp,
@@ -52,8 +53,8 @@ class RoundCreateSerializer(serializers.Serializer):
     codes = serializers.ListField(
         child=serializers.CharField(validators=[CODE_VALIDATOR]), required=False, default=list
     )
-    control_area = serializers.IntegerField(required=False, allow_null=True, default=None)
-    deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    control_area = RowIdField(required=False, allow_null=True, default=None)
+    deadline = UsableDateTimeField(required=False, allow_null=True, default=None)
 
 
 class SiteSerializer(serializers.ModelSerializer):
@@ -65,7 +66,7 @@ class SiteSerializer(serializers.ModelSerializer):
 
 
 class SiteCreateSerializer(serializers.Serializer):
-    round = serializers.IntegerField()
+    round = RowIdField()
     name = serializers.CharField(max_length=120)
     division = serializers.CharField(validators=[CODE_VALIDATOR])
     planned_people = serializers.IntegerField(min_value=0, default=0)
@@ -80,7 +81,7 @@ class DeskSerializer(serializers.ModelSerializer):
 
 
 class DeskCreateSerializer(serializers.Serializer):
-    site = serializers.IntegerField()
+    site = RowIdField()
     name = serializers.CharField(max_length=60)
     mode = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
     capacity_per_hour = serializers.IntegerField(min_value=1, default=60)
@@ -165,14 +166,14 @@ class SampleSerializer(serializers.ModelSerializer):
 class SampleCreateSerializer(serializers.Serializer):
     """One desk or task submission (services.desk_submit): ``kind`` scan / resident / child / close."""
 
-    desk = serializers.IntegerField(required=False, allow_null=True, default=None)
-    task = serializers.IntegerField(required=False, allow_null=True, default=None)
+    desk = RowIdField(required=False, allow_null=True, default=None)
+    task = RowIdField(required=False, allow_null=True, default=None)
     kind = serializers.RegexField(r"^(scan|resident|child|close)$")
     value = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     tube = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     guardian = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    at = UsableDateTimeField(required=False, allow_null=True, default=None)
 
 
 class LabResultSerializer(serializers.ModelSerializer):
@@ -188,7 +189,7 @@ class ResultLineSerializer(serializers.Serializer):
     barcode = serializers.CharField(max_length=200)
     result = serializers.CharField(max_length=40)
     lab = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
-    reported_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    reported_at = UsableDateTimeField(required=False, allow_null=True, default=None)
 
 
 class ResultBatchSerializer(serializers.Serializer):

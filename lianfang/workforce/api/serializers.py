@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from lianfang.core.serializers import UsableDateField
 from lianfang.workforce.models import Deployment, ResponsibilityAssignment, Team, Worker
 
 
@@ -119,7 +120,7 @@ class CoverageSerializer(serializers.Serializer):
 
     code = serializers.CharField()
     name = serializers.CharField()
-    date = serializers.DateField()
+    date = UsableDateField()
     rule_set = serializers.CharField()
     overload_threshold = serializers.IntegerField()
     totals = CoverageCountsSerializer()

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from lianfang.core.filters import validate_usable_day
+from lianfang.core.serializers import RowIdField, UsableDateField
 from lianfang.zones.models import (
     ControlArea,
     Infection,
@@ -171,7 +171,7 @@ class InfectionSerializer(serializers.ModelSerializer):
 class PlaceInputSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=20)
     kind = serializers.CharField(default=PlaceKind.VISITED, help_text="workplace or visited")
-    visited_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True)
+    visited_on = UsableDateField(required=False, allow_null=True)
 
     def validate_kind(self, value: str) -> str:
         if value not in PlaceKind.values:
@@ -187,13 +187,13 @@ class InfectionCreateSerializer(serializers.Serializer):
     ``residence`` division code; at least one of the dates; optional ``places``; ``propose`` (default
     true) proposes the areas the rule set implies."""
 
-    operation = serializers.IntegerField()
-    resident = serializers.IntegerField(required=False, allow_null=True)
-    household = serializers.IntegerField(required=False, allow_null=True)
+    operation = RowIdField()
+    resident = RowIdField(required=False, allow_null=True)
+    household = RowIdField(required=False, allow_null=True)
     residence = serializers.CharField(required=False, allow_blank=True, max_length=20)
     person_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
-    onset_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True)
-    positive_sample_on = serializers.DateField(validators=[validate_usable_day], required=False, allow_null=True)
+    onset_on = UsableDateField(required=False, allow_null=True)
+    positive_sample_on = UsableDateField(required=False, allow_null=True)
     places = PlaceInputSerializer(many=True, required=False)
     note = serializers.CharField(required=False, allow_blank=True)
     propose = serializers.BooleanField(default=True)
@@ -259,15 +259,11 @@ class ConditionSerializer(serializers.Serializer):
 class ClockSerializer(serializers.Serializer):
     """An area's live clock: days since the last infection, countdown and each lifting condition."""
 
-    today = serializers.DateField(
-        validators=[validate_usable_day],
-    )
-    base_on = serializers.DateField(
-        validators=[validate_usable_day],
-    )
-    last_infection_on = serializers.DateField(validators=[validate_usable_day], allow_null=True)
+    today = UsableDateField()
+    base_on = UsableDateField()
+    last_infection_on = UsableDateField(allow_null=True)
     days_since_last_infection = serializers.IntegerField(allow_null=True)
-    earliest_on = serializers.DateField(validators=[validate_usable_day], allow_null=True)
+    earliest_on = UsableDateField(allow_null=True)
     days_to_go = serializers.IntegerField(allow_null=True)
     target_tier = serializers.CharField(allow_null=True)
     ready = serializers.BooleanField()
