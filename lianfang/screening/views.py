@@ -25,7 +25,7 @@ from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
 from lianfang.conf import env_int
 from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_id
-from lianfang.core.forms import error_lines
+from lianfang.core.forms import error_lines, field_line
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import Household
 from lianfang.registry.selectors import search_residents
@@ -215,7 +215,7 @@ def _round_post(request, rnd: TestingRound):
             division = Division.objects.visible_to(request.user).filter(code=code).first()
             if division is None:  # unknown or out of scope: the same words naming the code, never a bare 404
                 unknown = _("unknown or out of scope: %(codes)s") % {"codes": code}
-                raise ValidationError(f"{form.fields['code'].label}: {unknown}")
+                raise ValidationError(field_line(form.fields["code"].label, unknown))
             services.site_create(
                 actor=request.user,
                 round=rnd,
@@ -230,7 +230,7 @@ def _round_post(request, rnd: TestingRound):
             site = SamplingSite.objects.visible_to(request.user).filter(pk=form.cleaned_data["site"], round=rnd).first()
             if site is None:  # unknown, out of scope or another round's: named, never a bare 404
                 label = _("Sampling site")
-                raise ValidationError(f"{label}: {services.out_of_reach(form.cleaned_data['site'])}")
+                raise ValidationError(field_line(label, services.out_of_reach(form.cleaned_data["site"])))
             services.desk_create(
                 actor=request.user,
                 site=site,

@@ -84,7 +84,7 @@ def test_round_page_names_an_unknown_action_and_an_unknown_site(client_for, dist
     assert [str(m) for m in get_messages(bogus.wsgi_request)] == ["未知的操作“bogus”：未做任何更改。"]
     desk = client.post(url, {"action": "desk", "site": "99999", "name": "台", "capacity_per_hour": "60"}, **ZH)
     assert desk.status_code == 302
-    assert [str(m) for m in get_messages(desk.wsgi_request)][-1] == "采样点: 99999 不存在或不在您的范围内"
+    assert [str(m) for m in get_messages(desk.wsgi_request)][-1] == "采样点：99999 不存在或不在您的范围内"
     assert not SamplingDesk.objects.exists()
 
 

@@ -110,5 +110,5 @@ def test_round_page_site_out_of_scope_or_unknown_names_the_code(
         reverse("screening:round", args=[rnd.pk]), form, HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert response.status_code == 302
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"位置（区划代码）: 未知或超出权限范围：{code}"]
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"位置（区划代码）：未知或超出权限范围：{code}"]
     assert not SamplingSite.objects.exists()
