@@ -32,6 +32,7 @@ ASCII_WHITELIST = frozenset(
         "English",
         "XLSX",
         "xlsx",
+        "Excel",
         "CSV",
         "csv",
         "JSON",
