@@ -124,14 +124,17 @@ ACTION_LABELS: dict[str, object] = {
 
 def action_label(code: str) -> str:
     """The reader's-language label of an audit action code: ``"view_pii"`` → "Viewed unmasked ID or
-    phone number"; an unlisted ``"<app>.<verb>"`` → "<app's name>: <verb>"; else the code itself."""
+    phone number"; an unlisted ``"<app>.<verb>"`` → "<app's name>: <verb>" (core.forms.field_line: "管控区域：
+    <verb>" in zh-Hans); else the code itself."""
+    from lianfang.core.forms import field_line  # noqa: PLC0415 (forms imports models, which import this)
+
     label = ACTION_LABELS.get(code)
     if label is not None:
         return str(label)
     app_label, _dot, verb = code.partition(".")
     if verb:
         try:
-            return f"{apps.get_app_config(app_label).verbose_name}: {verb}"
+            return field_line(apps.get_app_config(app_label).verbose_name, verb)
         except LookupError:
             pass
     return code
@@ -323,6 +326,8 @@ REASON_LABELS: dict[str, object] = {
     "no_check_in": pgettext_lazy("audit reason", "No check-in"),
     "revoked": pgettext_lazy("audit reason", "Revoked"),
     "closed": pgettext_lazy("audit reason", "Closed"),
+    "rollback": pgettext_lazy("audit reason", "Import rolled back (no reason given)"),
+    "lifted": pgettext_lazy("audit reason", "Exemption lifted"),
 }
 
 

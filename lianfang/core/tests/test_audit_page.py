@@ -80,8 +80,26 @@ def test_every_label_is_translated_and_unknown_codes_fall_back():
         english = {code: str(label) for code, label in ACTION_LABELS.items()}
     with translation.override("zh-hans"):
         assert [code for code, label in ACTION_LABELS.items() if str(label) == english[code]] == []
-        assert action_label("zones.something_new") == "管控区域: something_new"
+        assert action_label("zones.something_new") == "管控区域：something_new"
+    with translation.override("en"):
+        assert action_label("zones.something_new") == "Control areas: something_new"
     assert action_label("weird") == "weird"
+
+
+def test_reason_codes_the_services_write_are_labelled():
+    """A rollback without a reason and a lifted exemption record a code (registry.importers,
+    screening.services), shown by its label, never the bare English code."""
+    from django.utils import translation
+
+    from lianfang.core.audit_labels import reason_label
+
+    with translation.override("zh-hans"):
+        assert reason_label("rollback") == "撤销导入（未填写事由）"
+        assert reason_label("lifted") == "解除免检"
+        assert reason_label("录入有误") == "录入有误"
+    with translation.override("en"):
+        assert reason_label("rollback") == "Import rolled back (no reason given)"
+        assert reason_label("lifted") == "Exemption lifted"
 
 
 def test_the_workforce_sheet_download_is_not_labelled_a_personal_data_export():
