@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, has_division_scope, primary_assignment
 from lianfang.core import audit
-from lianfang.core.forms import error_lines
+from lianfang.core.forms import error_lines, field_line
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import services as registry_services
@@ -89,9 +89,10 @@ def _division_and_day(request, *, max_level: int = Level.UNIT) -> tuple[Division
 
 
 def _bad_request(request, error: ValidationError):
-    """A 400 page listing ``error``'s messages, each after the query parameter it is about (``on: …``)."""
+    """A 400 page listing ``error``'s messages, each after the query parameter it is about (``on: …``;
+    zh-Hans ``on：…``, core.forms.field_line)."""
     if hasattr(error, "error_dict"):
-        lines = [f"{name}: {message}" for name, errs in error.message_dict.items() for message in errs]
+        lines = [field_line(name, message) for name, errs in error.message_dict.items() for message in errs]
     else:
         lines = error.messages
     return render(request, "workforce/error.html", {"errors": lines}, status=400)

@@ -48,7 +48,7 @@ def test_missed_page_labels_n_and_refuses_bad_values(client_for, community_staff
         assert response.status_code == 400
         assert f"<li><code>n</code>: “{bad}” is not a number of rounds from 1 to 20</li>" in response.content.decode()
     zh = client.get(url, {"n": "-5"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert "<li><code>n</code>: “-5”不是 1 到 20 之间的轮次数</li>" in zh.content.decode()
+    assert "<li><code>n</code>：“-5”不是 1 到 20 之间的轮次数</li>" in zh.content.decode()
     assert client.get(url).context["n"] == 3  # the rule set's window when absent
 
 

@@ -23,7 +23,7 @@ def errors(response) -> list[str]:
 def test_problems_kind_names_the_value_and_the_choices_in_words(grid, street_officer, client_for):
     client = client_for(street_officer)
     assert errors(client.get("/workforce/grid/problems/?kind=zz", **ZH)) == [
-        "kind: “zz”不是可选的值，可选：outside（跨范围包保的责任人）、overloaded（超负荷联户代表）"
+        "kind：“zz”不是可选的值，可选：outside（跨范围包保的责任人）、overloaded（超负荷联户代表）"
     ]
     assert errors(client.get("/workforce/grid/problems/?kind=zz", **EN)) == [
         "kind: “zz” is not one of the choices: outside (people responsible outside their scope), "
@@ -41,10 +41,10 @@ def test_gap_and_unit_levels_name_the_value_and_the_levels(grid, street_officer,
         "4 (L4 household representative → households)"
     ]
     assert errors(client.get("/workforce/grid/gaps/?level=9", **ZH))[0].startswith(
-        "level: “9”不是可选的值，可选：1（一级：街道（乡镇）领导班子成员 → 社区/村）、2（"
+        "level：“9”不是可选的值，可选：1（一级：街道（乡镇）领导班子成员 → 社区/村）、2（"
     )
     assert errors(client.get("/workforce/sheet/units/?level=7", **ZH)) == [
-        "level: “7”不是可选的值，可选：5（社区/村）、6（小区/村民小组）"
+        "level：“7”不是可选的值，可选：5（社区/村）、6（小区/村民小组）"
     ]
     assert errors(client.get("/workforce/sheet/units/?level=compounds", **EN)) == [
         "level: “compounds” is not one of the choices: 5 (Community/village), 6 (Compound/village group)"
@@ -54,7 +54,7 @@ def test_gap_and_unit_levels_name_the_value_and_the_levels(grid, street_officer,
 
 def test_division_code_names_the_value(grid, street_officer, client_for, api_for):
     client = client_for(street_officer)
-    assert errors(client.get("/workforce/grid/?code=62x", **ZH)) == ["code: “62x”不是区划代码（应为1至20位数字）"]
+    assert errors(client.get("/workforce/grid/?code=62x", **ZH)) == ["code：“62x”不是区划代码（应为1至20位数字）"]
     # full-width digits are not a code either (they used to pass the form and answer 404)
     assert errors(client.get("/workforce/sheet/?code=６２０１０３", **EN)) == [
         "code: “６２０１０３” is not a division code (1 to 20 digits)"
@@ -68,5 +68,5 @@ def test_household_chain_day_that_is_not_a_date_is_a_400(grid, community_staff, 
     client = client_for(community_staff)
     url = f"/workforce/grid/household/{grid['h1'].pk}/"
     assert errors(client.get(f"{url}?on=2022-02-30", **EN)) == ["on: “2022-02-30” is not a date (YYYY-MM-DD)"]
-    assert errors(client.get(f"{url}?on=abc", **ZH)) == ["on: “abc”不是日期（格式为 YYYY-MM-DD）"]
+    assert errors(client.get(f"{url}?on=abc", **ZH)) == ["on：“abc”不是日期（格式为 YYYY-MM-DD）"]
     assert client.get(f"{url}?on=2022-03-27").context["day"].isoformat() == "2022-03-27"
