@@ -2436,26 +2436,38 @@ def registry_import(
     return import_batch_run(actor=actor, batch=batch, data=data, today=today, progress=progress)
 
 
+def _goes_with_household(relation) -> bool:
+    """Whether the rows of ``relation`` (one of Household's reverse relations) are only an attribute of
+    their household that a rollback deletes with it — a model that sets ``GOES_WITH_HOUSEHOLD = True``,
+    such as assistance.HouseholdToken (the printed QR link) — rather than a record that blocks it."""
+    return not relation.many_to_many and getattr(relation.related_model, "GOES_WITH_HOUSEHOLD", False)
+
+
 def _delete_created(created: dict[str, list[list[int]]]) -> None:
-    """Delete the rows of ``created`` (id ranges per table) in dependency order, by raw ranges."""
+    """Delete the rows of ``created`` (id ranges per table) in dependency order, by raw ranges; the
+    rows that go with the households (:func:`_goes_with_household`) just before the households."""
     from lianfang.workforce.models import ResponsibilityAssignment, Worker, WorkerCategory  # noqa: PLC0415
 
+    # (model, key of ``created``, column holding those ids, extra condition)
+    with_households = [
+        (relation.related_model, "household", relation.field.column, "")
+        for relation in Household._meta.related_objects
+        if _goes_with_household(relation)
+    ]
     steps = [
-        (Resident, "resident", "guardian_id IS NOT NULL"),  # wards first: guardian is a PROTECT self-reference
-        (Resident, "resident", ""),
-        (Household, "household", ""),
-        (ResponsibilityAssignment, "assignment", ""),
-        (WorkerCategory, "worker", "worker"),  # the categories of created workers (CASCADE is Django's, not SQL's)
-        (Worker, "worker", ""),
+        (Resident, "resident", "id", " AND guardian_id IS NOT NULL"),  # wards first: a PROTECT self-reference
+        (Resident, "resident", "id", ""),
+        *with_households,
+        (Household, "household", "id", ""),
+        (ResponsibilityAssignment, "assignment", "id", ""),
+        (WorkerCategory, "worker", "worker_id", ""),  # the created workers' categories (CASCADE is Django's, not SQL's)
+        (Worker, "worker", "id", ""),
     ]
     with connection.cursor() as cursor:
-        for model, key, condition in steps:
-            table = model._meta.db_table
-            column = "worker_id" if condition == "worker" else "id"
-            extra = f" AND {condition}" if condition and condition != "worker" else ""
+        for model, key, column, extra in steps:
             for first, last in created.get(key, []):
                 cursor.execute(
-                    f'DELETE FROM "{table}" WHERE "{column}" BETWEEN %s AND %s{extra}',  # noqa: S608
+                    f'DELETE FROM "{model._meta.db_table}" WHERE "{column}" BETWEEN %s AND %s{extra}',  # noqa: S608
                     [first, last],
                 )
 
@@ -2510,7 +2522,7 @@ def _rollback_blockers(created: dict[str, list[list[int]]]) -> list[str]:
         if not created.get(keys[model]):
             continue
         for relation in model._meta.related_objects:
-            if relation.many_to_many:
+            if relation.many_to_many or _goes_with_household(relation):
                 continue
             related, name = relation.related_model, relation.field.name
             rows = related._base_manager.filter(within(model, f"{name}__"))

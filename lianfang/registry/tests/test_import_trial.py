@@ -172,6 +172,32 @@ def test_rollback_names_the_records_that_use_created_rows(run_import, tmp_path, 
     assert batch.status == "committed"
 
 
+def test_rollback_deletes_the_qr_tokens_of_the_households_it_removes(run_import, tmp_path, population, community_staff):
+    """Trial 6: printing the QR sheet (/assistance/qr/) issues a token for every household on it, and the
+    rollback of the import that created them was then refused ("仍被 1 条住户二维码令牌记录引用"). A
+    token is only the household's printed link: it goes with the household (GOES_WITH_HOUSEHOLD)."""
+    from lianfang.assistance import services as assistance
+    from lianfang.assistance.models import HouseholdToken
+    from lianfang.registry.importers import import_batch_rollback
+    from lianfang.registry.models import Household
+
+    before = registry_snapshot()
+    kept = assistance.household_token_issue(actor=community_staff, household=population["h1"])[0]
+    batch = run_import(write(tmp_path, "one.csv", f"{HEADER}阳光小区,1,1,909,刘一,{A1},\n"))
+    assert batch.status == "committed", batch.message
+    household = Household.objects.get(room="909")
+    assistance.household_tokens_ensure(actor=community_staff, households=[household])  # the QR sheet
+    assistance.household_token_issue(actor=community_staff, household=household)  # reissued: one revoked
+    assert HouseholdToken.objects.filter(household=household).count() == 2
+
+    import_batch_rollback(actor=community_staff, batch=batch, reason="录错了社区")
+
+    batch.refresh_from_db()
+    assert batch.status == "rolled_back"
+    assert registry_snapshot() == before
+    assert list(HouseholdToken.objects.values_list("pk", flat=True)) == [kept.pk]  # another household's stays
+
+
 def test_household_breadcrumbs_link_only_pages_in_scope(client_for, population, community_staff):
     household = population["h1"]
     body = client_for(community_staff).get(f"/registry/households/{household.pk}/").content.decode()
