@@ -66,3 +66,14 @@ def test_detail_shows_the_tier_in_english_too(areas, population, community_staff
     tier = page.content.decode().split('data-testid="control-tier"')[1].split("</p>")[0]
     assert "Control tier" in tier and 'data-tier="sealed"' in tier
     assert page.context["household"].control_tier.name_en in tier
+
+
+def test_detail_separates_labels_and_values_with_the_languages_colon(areas, population, community_staff, client_for):
+    """Trial 6: the household page read "管控等级: 封控区" and "联系人: …" (an ASCII colon in zh-Hans)."""
+    client = client_for(community_staff)
+    url = reverse("registry:household", args=[population["h1"].pk])
+    zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<p data-testid="control-tier">管控等级：<span class="tag" data-tier="sealed">' in zh
+    assert f"联系人：{population['h1'].contact_name or '—'} · " in zh
+    en = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<p data-testid="control-tier">Control tier: <span class="tag" data-tier="sealed">' in en
