@@ -211,7 +211,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     # Request logs (runserver's for make demo, Django's warnings) without query strings (searches carry
     # ID and phone numbers) and without link tokens (core.logfilters).
-    "filters": {"no_query_string": {"()": "lianfang.core.logfilters.StripQueryString"}},
+    "filters": {
+        "no_query_string": {"()": "lianfang.core.logfilters.StripQueryString"},
+        "no_client_error_traceback": {"()": "lianfang.core.logfilters.NoClientErrorTraceback"},
+    },
     "formatters": {
         "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
     },
@@ -227,7 +230,8 @@ LOGGING = {
             "propagate": False,
         },
         # "Not Found: /assistance/r/<token>/" and other request warnings: no query string, no link token
-        "django.request": {"filters": ["no_query_string"]},
+        # a refused request (403, 400) is one warning line, not a stack trace (core.logfilters)
+        "django.request": {"filters": ["no_query_string", "no_client_error_traceback"]},
         "django.security": {"filters": ["no_query_string"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LIANFANG_LOG_LEVEL", "INFO")},

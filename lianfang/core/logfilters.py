@@ -44,3 +44,18 @@ class StripQueryString(logging.Filter):
         elif isinstance(record.args, dict):
             record.args = {k: strip_query(v) if isinstance(v, str) else v for k, v in record.args.items()}
         return True
+
+
+class NoClientErrorTraceback(logging.Filter):
+    """Drop the traceback from a ``django.request`` record of a 4xx answer; never drops a record.
+
+    Django logs a refused request (``PermissionDenied`` → 403, ``SuspiciousOperation`` → 400) as a
+    warning with the exception attached (django/utils/log.py ``log_response(exception=…)``), so every
+    403 printed a full stack trace in ``make demo``'s console though nothing went wrong on the server.
+    The one-line warning ("Forbidden (Permission denied): /registry/io/") stays; 5xx keep theirs.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if 400 <= getattr(record, "status_code", 500) < 500:
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -111,3 +111,16 @@ def test_django_request_warnings_carry_no_link_token(client, caplog):
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "django.request")
     assert "/assistance/r/***/" in logged
     assert "secret-token-123" not in logged and "620103198501150012" not in logged
+
+
+@pytest.mark.django_db
+def test_a_refused_request_is_one_warning_line_without_a_traceback(community_staff, client_for, caplog):
+    """Trial 6: every 403 printed a full stack trace in make demo's console (Django attaches the
+    PermissionDenied to its warning); core.logfilters.NoClientErrorTraceback keeps the line only."""
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client_for(community_staff).get("/audit/").status_code == 403
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in records] == [
+        ("WARNING", "Forbidden (Permission denied): /audit/", None)
+    ]
+    assert "Traceback" not in caplog.text
