@@ -178,3 +178,100 @@ def test_desk_a_sixteen_digit_scan_is_not_a_tube_barcode(desk, district_commande
     assert page.get_by_test_id("tube-count").inner_text() == "1"
     assert not Tube.objects.filter(status="closed").exists()
     assert Sample.objects.count() == 1
+
+
+def wait_log(page, pattern):
+    page.wait_for_function(
+        "(p) => new RegExp(p).test(document.querySelector('[data-testid=log]').textContent)",
+        arg=pattern,
+        timeout=20_000,
+    )
+
+
+TAKEN = "已被其他采样管使用|already used by another tube"
+
+
+@pytest.fixture
+def taken_barcode(desk, district_commander):
+    """QLTAKEN01, the barcode of another tube of the desk (closed with one person)."""
+    from lianfang.screening.tests.conftest import close, submit
+
+    assert submit(district_commander, desk, "scan", RESIDENT_IDS[1], tube="tube-other")[0] == 201
+    assert close(district_commander, desk, "tube-other", "QLTAKEN01")[0] == 200
+    return "QLTAKEN01"
+
+
+def test_desk_a_barcode_of_another_tube_keeps_the_tube_open(
+    desk, district_commander, taken_barcode, login_page, live_server
+):
+    """The new-user trial: one person scanned, the tube closed with a barcode another tube has. The
+    server refuses (409); the page shows its message, never '已封管', and keeps the tube open with its
+    person, so the next barcode closes that same tube with that person in it."""
+    page = login_page(district_commander)
+    page.goto(f"{live_server.url}/screening/desk/{desk.pk}/sample/")
+    scan(page, RESIDENT_IDS[0])
+    wait_counts(page, 0, 1)
+    assert page.get_by_test_id("tube-count").inner_text() == "1"
+    closed_before = page.get_by_test_id("closed-tubes").inner_text()  # the other tube, from the server
+    scan(page, taken_barcode)
+    wait_counts(page, 0, 2)
+    wait_log(page, TAKEN)
+    log = page.get_by_test_id("log").inner_text()
+    assert "已封管" not in log and "Tube closed" not in log
+    assert "采样管仍未封管" in log or "still open" in log
+    assert page.get_by_test_id("tube-count").inner_text() == "1"
+    assert page.get_by_test_id("tube-closing").inner_text() == ""
+    assert page.get_by_test_id("closed-tubes").inner_text() == closed_before == "QLTAKEN01 · 1"
+    open_tube = Tube.objects.get(status="open")
+    assert open_tube.people == 1
+    screenshot(page, "screening-desk-barcode-taken")
+
+    scan(page, "QLFRESH01")
+    wait_counts(page, 0, 3)
+    wait_log(page, "已封管|closed")
+    assert page.get_by_test_id("tube-count").inner_text() == "0"
+    assert "QLFRESH01 · 1" in page.get_by_test_id("closed-tubes").inner_text()
+    open_tube.refresh_from_db()
+    assert (open_tube.status, open_tube.barcode, open_tube.people) == ("closed", "QLFRESH01", 1)
+    sample = Sample.objects.get(tube=open_tube)
+    assert sample.resident.id_masked.endswith("002X")
+    assert not Tube.objects.filter(status="open").exists()
+
+
+def test_desk_an_offline_close_refused_later_reopens_its_tube(
+    desk, district_commander, taken_barcode, login_page, live_server
+):
+    """Offline, a close is queued and the next person goes into a new tube; when the server later
+    refuses the close (barcode of another tube), the page re-opens the first tube with its person and
+    shows the refusal; another barcode closes it, and the page goes back to the newer tube."""
+    page = login_page(district_commander)
+    page.goto(f"{live_server.url}/screening/desk/{desk.pk}/sample/")
+    scan(page, RESIDENT_IDS[0])
+    wait_counts(page, 0, 1)
+    page.context.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    scan(page, taken_barcode)
+    page.wait_for_function("() => document.querySelector('[data-testid=tube-count]').textContent === '0'")
+    scan(page, RESIDENT_IDS[2])
+    page.wait_for_function("() => document.querySelector('[data-testid=queue-count]').textContent === '2'")
+    assert page.get_by_test_id("tube-count").inner_text() == "1"
+    assert "已封管" not in page.get_by_test_id("log").inner_text()
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_counts(page, 0, 3)
+    wait_log(page, TAKEN)
+    assert "已封管" not in page.get_by_test_id("log").inner_text()
+    assert page.get_by_test_id("tube-count").inner_text() == "1"
+    assert page.get_by_test_id("tube-people").inner_text().strip().endswith("002X")
+    assert sorted(Tube.objects.filter(status="open").values_list("people", flat=True)) == [1, 1]
+
+    scan(page, "QLFRESH02")
+    wait_counts(page, 0, 4)
+    first = Tube.objects.get(barcode="QLFRESH02")
+    assert (first.status, first.people) == ("closed", 1)
+    assert Sample.objects.get(tube=first).resident.id_masked.endswith("002X")
+    # back to the newer tube, still open with its person
+    assert page.get_by_test_id("tube-count").inner_text() == "1"
+    assert page.get_by_test_id("tube-people").inner_text().strip().endswith("0012")
+    assert Tube.objects.get(status="open").people == 1
