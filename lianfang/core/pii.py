@@ -105,43 +105,42 @@ def mask_numbers_in(text: object, *, shortest: int = 7) -> str:
     return _NUMBER_RUN.sub(mask, "" if text is None else str(text))
 
 
-def id_or_phone_shaped(digits: str) -> bool:
-    """Whether a run of digits (spaces and dashes removed, an ID's final X kept) has the shape of an ID
-    or phone number: 15 digits, or 18 with a final digit or X (GB 11643 identity card); 11 digits
-    starting with 1 (a mobile); 10 to 12 digits starting with 0 (a fixed line with its area code);
-    7 or 8 digits not starting with 0 (a fixed line without it). A household or room number
-    (``12345``), a year, a count are not."""
-    body = digits[:-1] if digits[-1:] in "Xx" else digits
-    if not body.isdigit():
-        return False
-    if digits[-1:] in "Xx":
-        return len(digits) == 18
-    n = len(digits)
-    if n in (15, 18):
-        return True
-    if n == 11 and digits.startswith("1"):
-        return True
-    if digits.startswith("0"):
-        return 10 <= n <= 12
-    return n in (7, 8)
+# A number as a search box may hold it: an optional ``+`` (``+86``; ``0086`` is a run of digits itself),
+# then digits with spaces, dashes, dots, slashes or brackets between them, then an optional final X
+# (an ID's check character), whatever letters or signs stand before or after it.
+_QUERY_RUN = re.compile(r"\+?(?<!\d)\d(?:[\d \-./()]*\d)?(?:[ \-]?[Xx])?(?![\d])")
+_CHINA_PREFIX = re.compile(r"^(?:00)?86(?=1\d{10}$)")
+
+QUERY_LOG_LIMIT = 100
+"""The most characters of one search query the audit log keeps (:func:`mask_id_and_phone_shapes`)."""
 
 
-def mask_id_and_phone_shapes(text: object) -> str:
-    """Free text (a search query kept in the audit log) with every run of digits shaped like an ID or
-    phone number (:func:`id_or_phone_shaped`, spaces and dashes inside ignored, full-width digits
-    folded by the caller) masked: a mobile as ``138****5678``, a fixed line keeping its last 4
-    digits, an ID as ``1101**********002X``. Other numbers stay: ``"12345"`` (a household number)
-    → ``"12345"``."""
+def mask_id_and_phone_shapes(text: object, *, shortest: int = 7, limit: int = QUERY_LOG_LIMIT) -> str:
+    """Free text (a search query kept in the audit log) with every run of ``shortest`` or more digits
+    masked whatever stands around it (full-width digits folded by the caller): spaces, dashes, dots,
+    slashes and brackets inside the run are ignored, a final x/X and a leading ``+86``/``0086``
+    belong to it. A mobile (11 digits starting with 1, after the country code) reads ``138****5678``
+    (``+86138****5678`` with its prefix); a fixed line (starting with 0, up to 12 digits) keeps its
+    last 4 digits; any other run (an ID number of 15, 17 or 18 characters, a 5000-digit paste) is
+    masked as an ID (:func:`mask_id`: its first and last 4 kept). Shorter numbers stay as typed
+    (``"户 123456"``, the last 4 digits a search uses). The result is cut to ``limit`` characters
+    (the last one "…"). Raises nothing."""
 
     def mask(match: re.Match) -> str:
-        digits = re.sub(r"[ \-]", "", match.group(0)).upper()
-        if not id_or_phone_shaped(digits):
-            return match.group(0)
-        if len(digits) in (15, 18):
-            return mask_id(digits)
-        return mask_phone(digits)
+        run = match.group(0)
+        digits = re.sub(r"[^\dXx]", "", run).upper()
+        if sum(c.isdigit() for c in digits) < shortest:
+            return run
+        national = _CHINA_PREFIX.sub("", digits) if run[:1] == "+" or run[:2] == "00" or len(digits) == 13 else digits
+        prefix = "+86" if national != digits else ""
+        if national.isdigit() and len(national) == 11 and national.startswith("1"):
+            return prefix + mask_phone(national)
+        if national.isdigit() and national.startswith("0") and len(national) <= 12:
+            return mask_phone(national)
+        return mask_id(digits)
 
-    return _NUMBER_RUN.sub(mask, "" if text is None else str(text))
+    masked = _QUERY_RUN.sub(mask, "" if text is None else str(text))
+    return masked if len(masked) <= limit else masked[: limit - 1] + "…"
 
 
 def quoted(value: object, *, limit: int = 40) -> str:

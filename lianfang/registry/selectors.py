@@ -72,7 +72,8 @@ def search_residents(*, user, query: str):
     """Residents in ``user``'s scope matching ``query``.
 
     Interprets the query as: a full 18/15-character ID number (exact, via the keyed hash); an
-    11-digit phone (exact, via hash); 4 digits or 3 digits + X (last characters of the ID, or the
+    phone number as core.pii.normalize_phone reads it (``138 1234 5678``, ``+86-138-1234-5678``,
+    ``0931-8123456``; exact, via hash); 4 digits or 3 digits + X (last characters of the ID, or the
     phone's last 4); Latin letters (pinyin initials prefix, e.g. ``zs`` for 张三); otherwise a name
     substring. Returns a queryset (unordered beyond the model default).
     """
@@ -88,8 +89,11 @@ def search_residents(*, user, query: str):
         except idnumber.IdNumberError:
             return base.none()
         return base.filter(id_hash=pii.lookup_hash("id", number))
-    if text.isdigit() and len(text) == 11:
-        return base.filter(phone_hash=pii.lookup_hash("phone", text))
+    if pii.PHONE_SHAPE.fullmatch(text) and sum(c.isdigit() for c in text) >= 7:
+        try:  # as stored: the same normaliser as the registry's writes (+86, spaces, dashes, fixed lines)
+            return base.filter(phone_hash=pii.lookup_hash("phone", pii.normalize_phone(text)))
+        except pii.PhoneError:
+            pass
     if re.fullmatch(r"\d{4}|\d{3}[Xx]", text):
         last4 = text.upper()
         return base.filter(Q(id_last4=last4) | Q(phone_last4=last4))
