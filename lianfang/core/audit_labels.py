@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 ACTION_LABELS: dict[str, object] = {
     # generic (any app)
@@ -398,4 +398,6 @@ def labelled_counts(counts: dict) -> str:
     """Counts as a reader reads them, in the active language: ``{"households": 12, "residents": 40}``
     → "住户 12，居民 40" / "Households 12, Residents 40" (keys by :func:`detail_label`, in the given
     order). For the management commands' summaries (make demo)."""
-    return pgettext("list separator", ", ").join(f"{detail_label(str(k))} {v}" for k, v in counts.items())
+    from lianfang.core.forms import listing  # noqa: PLC0415 (forms imports models, which import this)
+
+    return listing(f"{detail_label(str(k))} {v}" for k, v in counts.items())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.forms import Form
 from django.forms.forms import NON_FIELD_ERRORS
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.fielderrors import field_kind, is_stock_form_error, value_message
@@ -31,6 +31,12 @@ def field_line(field, message) -> str:
     """``"<field>: <message>"`` in the active language (zh-Hans: ``"<field>：<message>"``) through
     core's catalogue (:data:`FIELD_LINE`); the pieces are used as they are (escape them for HTML)."""
     return gettext(FIELD_LINE) % {"field": field, "message": message}
+
+
+def listing(items) -> str:
+    """``items`` as one line in the active language: ``"西站家园、下西园社区"`` in zh-Hans (the
+    enumeration comma 、), ``"A, B"`` in English (core's catalogue, context "list separator")."""
+    return pgettext("list separator", ", ").join(str(item) for item in items)
 
 
 def error_lines(form: Form) -> list[str]:

@@ -15,9 +15,10 @@ from django.db.models.functions import Substr, TruncHour
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 
 from lianfang.core.filters import BadQuery, query_code
+from lianfang.core.forms import listing
 from lianfang.core.scoping import reaches, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.screening.models import (
@@ -401,4 +402,4 @@ def allowed_names(choices) -> str:
     ``(value, label)`` pairs; each label (translated) is followed by the value to type, unless they
     read the same (``待办 open、已完成 done、已取消 cancelled``; in English ``open, done, cancelled``)."""
     names = [key if str(name).lower() == key.lower() else f"{name} {key}" for key, name in choices]
-    return pgettext("list separator", ", ").join(names)
+    return listing(names)

@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext
 
+from lianfang.core.forms import listing
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.workforce.models import Category, Deployment, active_on_q
@@ -152,7 +153,7 @@ class WorkforceSheet:
             return self.division.short_name
         if not self.parts:
             return _("the part of %(division)s you may see") % {"division": self.division.short_name}
-        names = pgettext("list separator", ", ").join(d.short_name for d in self.parts)
+        names = listing(d.short_name for d in self.parts)
         return _("%(parts)s in %(division)s") % {"parts": names, "division": self.division.short_name}
 
     def sentence(self, language: str | None = None) -> str:

@@ -19,13 +19,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, has_division_scope, primary_assignment
 from lianfang.core import audit
-from lianfang.core.forms import error_lines, field_line
+from lianfang.core.forms import error_lines, field_line, listing
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import services as registry_services
@@ -114,9 +114,7 @@ def _query_choice(request, name: str, choices, default: str) -> str:
     value = (request.GET.get(name) or "").strip() or default
     if value in dict(choices):
         return value
-    allowed = pgettext("list separator", ", ").join(
-        _("%(value)s (%(label)s)") % {"value": key, "label": label} for key, label in choices
-    )
+    allowed = listing(_("%(value)s (%(label)s)") % {"value": key, "label": label} for key, label in choices)
     message = _("“%(value)s” is not one of the choices: %(allowed)s") % {"value": value[:40], "allowed": allowed}
     raise ValidationError({name: [message]})
 

@@ -29,6 +29,7 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lianfang.core.forms import listing
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division
 from lianfang.zones import evidence
@@ -554,7 +555,7 @@ def _round_condition(area, rule: LiftRule, codes, base: dt.date, today: dt.date)
     if rule.round_within_days is not None:
         lower = max(lower, today - dt.timedelta(days=rule.round_within_days))
         parts.append(_("within the %(n)d days before") % {"n": rule.round_within_days})
-    label = _("An all-negative whole-area round %(when)s") % {"when": ", ".join(parts)}
+    label = _("An all-negative whole-area round %(when)s") % {"when": listing(parts)}
     found = evidence.last_round(area=area, codes=codes, until=today)
     if found is None:
         return Condition("round", label, None, _("no whole-area round on record (unknown)"))
@@ -625,5 +626,5 @@ def _stricter_condition(area: ControlArea, at: dt.datetime) -> Condition:
     label = _("Every stricter area of the district has lifted")
     if not others:
         return Condition("stricter_lifted", label, True, _("no stricter area in force"))
-    text = _("still in force: %(names)s") % {"names": ", ".join(others[:5]) + ("…" if len(others) > 5 else "")}
+    text = _("still in force: %(names)s") % {"names": listing(others[:5]) + ("…" if len(others) > 5 else "")}
     return Condition("stricter_lifted", label, False, text)

@@ -124,3 +124,18 @@ def test_a_refused_request_is_one_warning_line_without_a_traceback(community_sta
         ("WARNING", "Forbidden (Permission denied): /audit/", None)
     ]
     assert "Traceback" not in caplog.text
+
+
+def test_listing_joins_with_the_languages_separator():
+    """Trial 6: "仍在生效：西站家园, 下西园社区" (an ASCII comma between Chinese names)."""
+    from django.template import Context, Template
+
+    from lianfang.core.forms import listing
+
+    template = Template("{% load core_text %}{{ names|listing }}")
+    with translation.override("zh-hans"):
+        assert listing(["西站家园", "下西园社区"]) == "西站家园、下西园社区"
+        assert template.render(Context({"names": [1, 4, 7]})) == "1、4、7"
+    with translation.override("en"):
+        assert listing(["A", "B"]) == "A, B"
+        assert template.render(Context({"names": ["<b>", "c"]})) == "&lt;b&gt;, c"

@@ -132,7 +132,7 @@ def test_commander_makes_a_local_variant(qilihe, district_commander, login_page,
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     assert page.get_by_test_id("rule-set-name").inner_text() == "七里河区2022年本地规则"
-    assert "1, 4, 7, 10" in page.get_by_test_id("quarantine").inner_text()
+    assert "1、4、7、10" in page.get_by_test_id("quarantine").inner_text()
     page.goto(f"{live_server.url}/zones/")
     assert page.get_by_test_id("open-operation").count() == 1
 

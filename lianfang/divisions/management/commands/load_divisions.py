@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
+from lianfang.core.forms import listing
 from lianfang.divisions.models import Kind
 from lianfang.divisions.services import DivisionDataError, UnknownDivisionCode, load_divisions
 
@@ -30,9 +30,7 @@ class Command(BaseCommand):
             report = load_divisions(actor=None, source=Path(source), code=code.strip())
         except (DivisionDataError, UnknownDivisionCode) as exc:
             raise CommandError(str(exc)) from exc
-        kinds = pgettext("list separator", ", ").join(
-            f"{Kind(k).label if k in Kind.values else k} {n}" for k, n in sorted(report.by_kind.items())
-        )
+        kinds = listing(f"{Kind(k).label if k in Kind.values else k} {n}" for k, n in sorted(report.by_kind.items()))
         figures = {
             "code": code,
             "created": report.created,
