@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -86,7 +87,8 @@ class CoverageView(BadQueryMixin, generics.GenericAPIView):
     """Coverage of the responsibility grid under ``code`` (default: the caller's division) on ``on``
     (default: today): households without a representative, units without L1-L3, people outside their
     scope, overloaded representatives; totals and one row per child division. 404 out of scope; 400
-    ``{"on": ["…"]}`` naming the day when no grid rule set was in force then."""
+    ``{"on": ["…"]}`` naming the day when it is still to come (as the reports) or no grid rule set
+    was in force then."""
 
     serializer_class = CoverageSerializer
     pagination_class = None
@@ -107,7 +109,8 @@ class CoverageView(BadQueryMixin, generics.GenericAPIView):
             assignment.division.code if assignment else settings.LIANFANG_DISTRICT_CODE
         )
         division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
-        report = selectors.coverage(
-            user=request.user, division=division, on=form.cleaned_data["on"] or timezone.localdate()
-        )
+        day = form.cleaned_data["on"] or timezone.localdate()
+        if day > timezone.localdate():  # as the reports refuse a day to come (reports.api.views)
+            raise ValidationError({"on": [_("date %(day)s is in the future") % {"day": day.isoformat()}]})
+        report = selectors.coverage(user=request.user, division=division, on=day)
         return Response(CoverageSerializer(CoverageSerializer.from_report(report)).data)
