@@ -87,6 +87,7 @@ def mask_phone(phone: str) -> str:
 
 
 _NUMBER_RUN = re.compile(r"(?<!\d)\d(?:[\d \-]*\d)?[Xx]?(?![\dXx])")
+_DAY_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")  # a date as typed, not an ID or phone number
 
 
 def mask_numbers_in(text: object, *, shortest: int = 7) -> str:
@@ -94,9 +95,12 @@ def mask_numbers_in(text: object, *, shortest: int = 7) -> str:
     more digits masked, spaces and dashes inside it ignored: 11 digits as a mobile number
     (:func:`mask_phone`), any other length as an ID number (:func:`mask_id`). Full-width digits count
     too. ``"620103199001010026 王芳"`` → ``"6201**********0026 王芳"``; shorter numbers (rooms,
-    counts, the last 4 digits a search uses) stay."""
+    counts, the last 4 digits a search uses) and dates written ``YYYY-MM-DD`` (a birth date the import
+    refused: ``"9999-12-31"``, not ``"99****31"``) stay."""
 
     def mask(match: re.Match) -> str:
+        if _DAY_SHAPE.fullmatch(match.group(0)):
+            return match.group(0)
         digits = re.sub(r"[ \-]", "", match.group(0)).upper()
         if len(digits) < shortest:
             return match.group(0)
