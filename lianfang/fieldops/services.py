@@ -957,8 +957,9 @@ def screened_person_create(
     ``last_exposure_on`` (not in the future, not before the index case's contact window) and its
     link: a close contact to its ``infection`` (index case), a secondary contact to the
     ``source_contact`` (a close contact; its infection is inherited). A person already listed in
-    the district with the same document is refused (naming the record). Raises ValidationError
-    naming the field and value; PermissionDenied without EDIT_REGISTRY at the location.
+    the district with the same document is refused (naming the record), and so is an
+    ``arrived_on`` in the future. Raises ValidationError naming the field and value;
+    PermissionDenied without EDIT_REGISTRY at the location.
     """
     person = build_person(
         district=district,
@@ -1021,6 +1022,8 @@ def build_person(
     if source_contact is not None and infection is None:
         infection = source_contact.infection
     _check_contact(category, infection, source_contact, last_exposure_on, today, errors)
+    if arrived_on is not None and arrived_on > today:
+        errors["arrived_on"] = _("%(d)s is in the future") % {"d": arrived_on}
     location = locate(district=district, resident=resident, household=household, division=division)
     person = ScreenedPerson(
         district=district,

@@ -128,6 +128,18 @@ def _run(request, fn, **kwargs):
         return None
 
 
+def _run_on_form(form, fn, **kwargs):
+    """Call a service for ``form``; a ValidationError's messages become the form's errors at the fields
+    they name (shown next to the field with its label, the rest above the form). Returns None then."""
+    try:
+        return fn(**kwargs)
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+        for field, field_messages in errors.items():
+            form.add_error(field if field in form.fields else None, field_messages)
+        return None
+
+
 def _form_errors(request, form) -> None:
     """Each error of the invalid ``form`` as an error message (field label: message naming the value),
     for forms that post from a list page and return to it."""
@@ -619,8 +631,8 @@ def person_new(request):
         if district is None:
             raise PermissionDenied
         household = data["household"]
-        person = _run(
-            request,
+        person = _run_on_form(
+            form,
             services.screened_person_create,
             actor=request.user,
             district=district,
