@@ -158,6 +158,7 @@ def test_resident_checks_in_by_the_household_qr(population, community_staff, pag
     card.get_by_test_id("temperature").fill("36.6")
     card.get_by_test_id("submit-check-in").click()
     assert page.get_by_test_id("done").is_visible()
+    assert page.get_by_test_id("done").inner_text() == "今天已打卡：36.6 °C"  # the language's colon (trial 6)
     screenshot(page, "fieldops-resident-check-in-phone")
     check_in = HealthCheckIn.objects.get()
     assert (str(check_in.temperature), check_in.source, check_in.abnormal) == ("36.6", "resident", False)
