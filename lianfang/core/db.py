@@ -9,6 +9,12 @@ same transaction) with server-side binding, whose statements psycopg prepares on
 
 Database errors are raised as Django's (``django.db.IntegrityError`` …) in both cases.
 
+The cursor is psycopg's ``RawCursor``, and :func:`execute_hot` turns each statement's ``%s``
+placeholders into ``$1 … $n`` once per process (:func:`raw_sql`). psycopg's ordinary cursor parses
+the ``%s`` of every statement it runs again unless the statement is short (≤ 4,096 bytes) with few
+parameters (≤ 50): the desk's one-statement registration (screening.deskpath) has more, and parsing
+it took ~14 % of a gunicorn worker's CPU at peak (py-spy, docs/benchmarks.md "Sampling desk").
+
 Caveat (PostgreSQL): a prepared statement outlives a schema change made by another session; after a
 migration, connections opened before it may fail those statements once ("cached plan must not change
 result type") — restart the web processes after migrating, as a deploy does anyway.
@@ -17,21 +23,44 @@ result type") — restart the web processes after migrating, as a deploy does an
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 import time
 from collections.abc import Iterator
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-__all__ = ["execute_hot", "hot_cursor", "insert_one", "instance_from_row"]
+__all__ = ["execute_hot", "hot_cursor", "insert_one", "instance_from_row", "raw_sql"]
 
 _NEVER_BY_COUNT = 1 << 40
+_PLACEHOLDER = re.compile(r"%.?", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=256)
+def raw_sql(sql: str) -> bytes:
+    """``sql`` with ``%s`` placeholders (``%%`` a literal ``%``, as DB-API ``format`` style) as
+    PostgreSQL's own ``$1 … $n`` form, UTF-8 encoded, for a psycopg ``RawCursor``. Cached: hot
+    statements are a few fixed strings. Raises ValueError on any other ``%`` sequence (``%(name)s``
+    included), naming it, rather than sending SQL whose parameters would not line up."""
+    count = 0
+
+    def number(match: re.Match) -> str:
+        nonlocal count
+        if match.group() == "%%":
+            return "%"
+        if match.group() != "%s":
+            raise ValueError(f"only %s placeholders and %% are allowed in a hot statement, not {match.group()!r}")
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(number, sql).encode()
 
 
 @contextlib.contextmanager
 def hot_cursor() -> Iterator:
     """A cursor for a statement run many times with different values (see the module docstring):
-    PostgreSQL → ``psycopg.Cursor`` (server-side binding) on the current connection; else Django's
-    cursor. Errors come out as Django's database exceptions. Use with :func:`execute_hot`."""
+    PostgreSQL → ``psycopg.RawCursor`` (server-side binding, ``$n`` placeholders) on the current
+    connection; else Django's cursor. Errors come out as Django's database exceptions. Use with :func:`execute_hot`."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor
@@ -44,22 +73,24 @@ def hot_cursor() -> Iterator:
         # Django turns psycopg's automatic preparing off (None also refuses prepare=True); a huge
         # threshold keeps it off for everything else while prepare=True prepares these statements
         pg.prepare_threshold = _NEVER_BY_COUNT
-    with connection.wrap_database_errors, psycopg.Cursor(pg) as cursor:
+    with connection.wrap_database_errors, psycopg.RawCursor(pg) as cursor:
         yield cursor
 
 
 def execute_hot(cursor, sql: str, params) -> None:
-    """Run ``sql`` (``%s`` placeholders) with ``params`` on a :func:`hot_cursor`: prepared on
-    PostgreSQL (once per connection and statement), an ordinary execute elsewhere."""
+    """Run ``sql`` (``%s`` placeholders) with ``params`` (a sequence) on a :func:`hot_cursor`:
+    prepared on PostgreSQL (once per connection and statement; placeholders converted once per
+    process by :func:`raw_sql`), an ordinary execute elsewhere."""
     if connection.vendor != "postgresql":
         cursor.execute(sql, params)  # Django's cursor: logged by Django when queries are logged
         return
+    raw = raw_sql(sql)
     if not connection.queries_logged:
-        cursor.execute(sql, params, prepare=True)
+        cursor.execute(raw, params, prepare=True)
         return
     start = time.monotonic()  # DEBUG or CaptureQueriesContext: logged as Django's debug cursor does
     try:
-        cursor.execute(sql, params, prepare=True)
+        cursor.execute(raw, params, prepare=True)
     finally:
         connection.queries_log.append({"sql": sql, "params": params, "time": f"{time.monotonic() - start:.3f}"})
 
