@@ -13,8 +13,9 @@ import json
 import re
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -31,6 +33,7 @@ from rest_framework.throttling import UserRateThrottle
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.conf import env_int, env_str
+from lianfang.core import db
 from lianfang.core.api import ScopedReadOnlyViewSet
 from lianfang.core.filters import APIFilterSet, YesNoFilter
 from lianfang.core.scoping import scope_for
@@ -73,31 +76,58 @@ class DeskThrottle(UserRateThrottle):
 
 
 class DeskTokenAuthentication(TokenAuthentication):
-    """Token authentication for desk submissions that keeps, per server process and for
-    ``LIANFANG_DESK_AUTH_SECONDS`` (default 10 s; 0 turns it off), the user a token named with the
-    user's role assignments and scope already loaded (core.scoping caches them on the user object).
+    """Token authentication for desk submissions that keeps, per server process, the user a token
+    named with the user's role assignments and scope already loaded (core.scoping caches them on the
+    user object), on two clocks:
+
+    - ``seconds`` (``LIANFANG_DESK_AUTH_SECONDS``, default 10; 0 turns all of this off): at least
+      this often the token is checked again by one prepared statement (the token still exists, for
+      the same user, who is still active) — a deleted token or a deactivated user is refused within
+      that many seconds;
+    - ``scope_seconds`` (``LIANFANG_DESK_SCOPE_SECONDS``, default 60, never less than ``seconds``):
+      this often the token, the user, the role assignments and the scope are loaded afresh, with the
+      desks the user sees (``_visible_desk``) — a changed role takes effect within that many seconds.
 
     At peak a desk submits every few seconds; loading the token, the user, the role assignments and
-    the household scope again for each scan was half the server's work per registration. The cost:
-    a deleted token, a deactivated user or a changed role takes effect on this endpoint within that
-    many seconds. Raises AuthenticationFailed like TokenAuthentication.
+    the household scope again for each scan was half the server's work per registration, and with
+    100 desks over 3 server processes, reloading them every 10 s still cost a few percent
+    (docs/benchmarks.md "Sampling desk"). Raises AuthenticationFailed like TokenAuthentication.
     """
 
     seconds = env_int("LIANFANG_DESK_AUTH_SECONDS", 10)
-    _known: dict[str, tuple[float, object, object]] = {}
+    scope_seconds = env_int("LIANFANG_DESK_SCOPE_SECONDS", 60)
+    # token key -> [checked until, loaded until, user, token] (time.monotonic() seconds)
+    _known: dict[str, list] = {}
 
     def authenticate_credentials(self, key):
         now = time.monotonic()
         hit = self._known.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1], hit[2]
+        if hit is not None and now < hit[1]:
+            if now < hit[0]:
+                return hit[2], hit[3]
+            if _token_still_valid(key, hit[2].pk):
+                hit[0] = now + self.seconds
+                return hit[2], hit[3]
         user, token = super().authenticate_credentials(key)
         scope_for(user)  # role assignments and scope, cached on the user object
         if self.seconds > 0:
             if len(self._known) > 10_000:  # a bound on memory; entries expire anyway
                 self._known.clear()
-            self._known[key] = (now + self.seconds, user, token)
+            self._known[key] = [now + self.seconds, now + max(self.scope_seconds, self.seconds), user, token]
         return user, token
+
+
+def _token_still_valid(key: str, user_id: int) -> bool:
+    """Whether token ``key`` still exists for user ``user_id`` and that user is still active: one
+    prepared statement on the primary keys (core.db.execute_hot)."""
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT 1 FROM {q(Token._meta.db_table)} t JOIN {q(get_user_model()._meta.db_table)} u "  # noqa: S608
+        f"ON u.id = t.user_id WHERE t.{q('key')} = %s AND t.user_id = %s AND u.is_active"
+    )
+    with db.hot_cursor() as cursor:
+        db.execute_hot(cursor, sql, [key, user_id])
+        return cursor.fetchone() is not None
 
 
 _desks: dict[tuple[int, int], tuple[float, SamplingDesk]] = {}
@@ -105,9 +135,9 @@ _desks: dict[tuple[int, int], tuple[float, SamplingDesk]] = {}
 
 def _visible_desk(user, pk: int) -> SamplingDesk:
     """Desk ``pk`` with its round, from ``SamplingDesk.objects.visible_to(user)`` (Http404 when out of
-    scope), remembered per server process for as long as the token's user
-    (DeskTokenAuthentication.seconds): desks do not move, and whether the round is still open is read
-    afresh with every submission (services._desk_lookup)."""
+    scope), remembered per server process for as long as the token's scope
+    (DeskTokenAuthentication.scope_seconds): desks do not move, and whether the round is still open is
+    read afresh with every submission (services._desk_lookup)."""
     now = time.monotonic()
     hit = _desks.get((user.pk, pk))
     if hit is not None and hit[0] > now:
@@ -116,7 +146,8 @@ def _visible_desk(user, pk: int) -> SamplingDesk:
     if DeskTokenAuthentication.seconds > 0:
         if len(_desks) > 10_000:
             _desks.clear()
-        _desks[(user.pk, pk)] = (now + DeskTokenAuthentication.seconds, desk)
+        seconds = max(DeskTokenAuthentication.scope_seconds, DeskTokenAuthentication.seconds)
+        _desks[(user.pk, pk)] = (now + seconds, desk)
     return desk
 
 

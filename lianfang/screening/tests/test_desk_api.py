@@ -74,6 +74,75 @@ def test_a_deleted_token_is_refused_when_the_memory_is_off(desk, community_staff
     assert _post(api, desk, "440524188001010014").status_code == 401
 
 
+class _Clock:
+    """Stands in for the ``time`` module of screening.api.views: ``monotonic()`` is ``now``."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from lianfang.screening.api import views
+
+    monkeypatch.setattr(views.DeskTokenAuthentication, "seconds", 10)
+    monkeypatch.setattr(views.DeskTokenAuthentication, "scope_seconds", 60)
+    c = _Clock()
+    monkeypatch.setattr(views, "time", c)
+    return c
+
+
+def _auth_statements(queries) -> list[str]:
+    return [q["sql"] for q in queries if "authtoken_token" in q["sql"] or "accounts_roleassignment" in q["sql"]]
+
+
+def test_the_token_is_checked_by_one_statement_after_ten_seconds(desk, community_staff, api_for, population, clock):
+    from rest_framework.authtoken.models import Token
+
+    api = api_for(community_staff)
+    assert _post(api, desk, "11010519491231002X").status_code == 201
+    clock.now += 5
+    with CaptureQueriesContext(connection) as within:
+        assert _post(api, desk, "440524188001010014").status_code == 201
+    assert _auth_statements(within.captured_queries) == []  # remembered: nothing asked
+    clock.now += 6  # 11 s after loading: the token is checked, the scope is still the one loaded
+    with CaptureQueriesContext(connection) as checked:
+        assert _post(api, desk, stranger_id(1)).status_code == 201
+    auth = _auth_statements(checked.captured_queries)
+    assert len(auth) == 1 and auth[0].startswith("SELECT 1 FROM") and "is_active" in auth[0]
+    Token.objects.filter(user=community_staff).delete()
+    assert _post(api, desk, stranger_id(2)).status_code == 201  # within 10 s of the last check
+    clock.now += 10
+    assert _post(api, desk, stranger_id(3)).status_code == 401
+    assert Sample.objects.count() == 4
+
+
+def test_a_deactivated_user_is_refused_after_ten_seconds(desk, community_staff, api_for, population, clock):
+    api = api_for(community_staff)
+    assert _post(api, desk, "11010519491231002X").status_code == 201
+    type(community_staff).objects.filter(pk=community_staff.pk).update(is_active=False)
+    clock.now += 11
+    assert _post(api, desk, "440524188001010014").status_code == 401
+    assert Sample.objects.count() == 1
+
+
+def test_a_removed_role_takes_effect_after_sixty_seconds(desk, community_staff, api_for, population, clock):
+    from lianfang.accounts.models import RoleAssignment
+
+    api = api_for(community_staff)
+    assert _post(api, desk, "11010519491231002X").status_code == 201
+    RoleAssignment.objects.filter(user=community_staff).delete()
+    clock.now += 30  # token checked again (still valid), the role assignments and desk still the ones loaded
+    assert _post(api, desk, "440524188001010014").status_code == 201
+    clock.now += 31  # 61 s: everything loaded afresh, the desk is out of reach
+    refused = _post(api, desk, stranger_id(1))
+    assert refused.status_code == 400 and list(refused.json()) == ["desk"]
+    assert Sample.objects.count() == 2
+
+
 def test_a_closed_round_is_refused_even_with_the_desk_remembered(desk, rnd, community_staff, api_for, population):
     from lianfang.screening.services import round_close
 
