@@ -39,6 +39,16 @@ def listing(items) -> str:
     return pgettext("list separator", ", ").join(str(item) for item in items)
 
 
+def bracketed(text, note) -> str:
+    """``"<text> (<note>)"`` in the active language (zh-Hans: ``"<text>（<note>）"``, no space) through
+    core's catalogue (context "a text followed by a note in brackets"); the pieces are used as they
+    are (escape them for HTML). ``text=""`` gives the bracketed note alone, with English's leading space."""
+    # Translators: a text followed by a note in brackets ("Members (3)", "Chaoyang (110105001)"); zh-Hans
+    # uses the full-width brackets without a space: "家庭成员（3）". With an empty text it is the note alone
+    # after some markup (" (L2)" / "（L2）").
+    return pgettext("a text followed by a note in brackets", "%(text)s (%(note)s)") % {"text": text, "note": note}
+
+
 def error_lines(form: Form) -> list[str]:
     """A bound, invalid ``form``'s errors as lines a reader understands: ``"<field label>: <messages>"``
     with the field's translated label (never its code name such as ``direction``), and the form-wide

@@ -24,3 +24,28 @@ def listing(values) -> str:
     """``{{ values|listing }}``: the items joined by the language's list separator (core.forms.listing:
     "1、4、7" in zh-Hans, "1, 4, 7" in English); autoescaped like any string."""
     return forms.listing(values)
+
+
+@register.filter
+def in_brackets(note) -> str:
+    """``{{ note|in_brackets }}``: the note in the language's brackets, to follow a text or markup
+    (core.forms.bracketed): ``"（3）"`` in zh-Hans, ``" (3)"`` in English; the note escaped unless safe.
+    Returns safe HTML."""
+    return mark_safe(forms.bracketed("", conditional_escape(note)))  # noqa: S308
+
+
+class _InBracketsNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        return in_brackets(mark_safe(self.nodelist.render(context)))  # noqa: S308 (rendered by the template engine)
+
+
+@register.tag
+def inbrackets(parser, token):
+    """``{% inbrackets %}…{% endinbrackets %}``: like :func:`in_brackets` for a note that holds markup
+    (a link, ``<code>``); the content is rendered (and autoescaped) by the template as usual."""
+    nodelist = parser.parse(("endinbrackets",))
+    parser.delete_first_token()
+    return _InBracketsNode(nodelist)

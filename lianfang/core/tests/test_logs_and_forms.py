@@ -139,3 +139,22 @@ def test_listing_joins_with_the_languages_separator():
     with translation.override("en"):
         assert listing(["A", "B"]) == "A, B"
         assert template.render(Context({"names": ["<b>", "c"]})) == "&lt;b&gt;, c"
+
+
+def test_a_note_in_brackets_follows_the_languages_punctuation():
+    """Trial 7: "家庭成员 (1)" (ASCII brackets and a space after Chinese); zh-Hans writes "家庭成员（1）"."""
+    from django.template import Context, Template
+
+    from lianfang.core.forms import bracketed
+
+    template = Template(
+        "{% load core_text %}{{ label }}{{ n|in_brackets }} · "
+        "<b>x</b>{% inbrackets %}<a>L{{ n }}</a>{% endinbrackets %}"
+    )
+    context = {"label": "<i>", "n": 2}
+    with translation.override("zh-hans"):
+        assert bracketed("朝阳社区", "620103") == "朝阳社区（620103）"
+        assert template.render(Context(context)) == "&lt;i&gt;（2） · <b>x</b>（<a>L2</a>）"
+    with translation.override("en"):
+        assert bracketed("Members", 3) == "Members (3)"
+        assert template.render(Context(context)) == "&lt;i&gt; (2) · <b>x</b> (<a>L2</a>)"
