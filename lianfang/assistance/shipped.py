@@ -12,12 +12,13 @@ SHIPPED_CODES = ("qilihe-2022",)
 
 
 def ensure_shipped_rule_sets() -> None:
-    """Create the shipped service rule sets when missing, with the values frozen in migration 0002."""
+    """Create the shipped service rule sets when missing, with the values frozen in migration 0002 and
+    the name of migration 0004."""
     from django.apps import apps  # noqa: PLC0415
 
     from lianfang.assistance.models import SlaRuleSet  # noqa: PLC0415
 
     if SlaRuleSet.objects.filter(code__in=SHIPPED_CODES, is_builtin=True).count() == len(SHIPPED_CODES):
         return
-    migration = importlib.import_module("lianfang.assistance.migrations.0002_shipped_rule_set")
-    migration.load(apps)
+    importlib.import_module("lianfang.assistance.migrations.0002_shipped_rule_set").load(apps)
+    importlib.import_module("lianfang.assistance.migrations.0004_shipped_rule_set_name_brackets").rename(apps)

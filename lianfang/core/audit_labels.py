@@ -341,9 +341,12 @@ def reason_label(reason: str) -> str:
 def object_names(entries) -> dict[tuple[str, str], str]:
     """``{(object_type, object_id): name}`` for the entries whose object is a division (one query),
     ``object_id`` its primary key (a service's record) or its code (the division load):
-    ``"西园街道 (620103001)"`` (short name and code), so the page never reads "区划 #19". Objects of
+    ``"西园街道（620103001）"`` (short name and code in the language's brackets, core.forms.bracketed;
+    ``"西园街道 (620103001)"`` in English), so the page never reads "区划 #19". Objects of
     other types are not named (their ``#id`` is shown; a resident's name is personal data)."""
     from django.db.models import Q  # noqa: PLC0415
+
+    from lianfang.core.forms import bracketed  # noqa: PLC0415 (forms imports models, which import this)
 
     ids = {e.object_id for e in entries if e.object_type == "divisions.division" and e.object_id.isdigit()}
     if not ids:
@@ -352,7 +355,7 @@ def object_names(entries) -> dict[tuple[str, str], str]:
     rows = division.objects.filter(Q(pk__in=[int(i) for i in ids if len(i) <= 18]) | Q(code__in=ids))
     by_pk, by_code = {}, {}
     for pk, short_name, code in rows.values_list("pk", "short_name", "code"):
-        by_pk[str(pk)] = by_code[code] = f"{short_name} ({code})"
+        by_pk[str(pk)] = by_code[code] = bracketed(short_name, code)
     names = {}
     for object_id in ids:
         name = by_pk.get(object_id) or by_code.get(object_id)

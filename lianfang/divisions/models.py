@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.forms import bracketed
 from lianfang.core.scoping import ScopedManager
 
 
@@ -96,7 +97,7 @@ class Division(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.short_name} ({self.code})"
+        return bracketed(self.short_name, self.code)
 
     @property
     def audit_division_code(self) -> str:

@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from lianfang.core.forms import bracketed
 from lianfang.core.models import SealedIdMixin, SealedPhoneMixin
 from lianfang.core.scoping import ScopedManager
 
@@ -602,7 +603,7 @@ class ScreenedPerson(SealedIdMixin, SealedPhoneMixin, DistrictPathMixin):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_category_display()})"
+        return bracketed(self.name, self.get_category_display())
 
     @property
     def is_contact(self) -> bool:

@@ -54,6 +54,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.core import audit, bulk, pii
+from lianfang.core.forms import bracketed
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import generator
 from lianfang.registry.models import (
@@ -1180,7 +1181,7 @@ class Validator:
             plan.header_rows[sheet.name] = header.first_data_row
             total -= header.first_data_row  # the progress counts data rows (25,000, not 25,001)
             self.labels[sheet.name] = {
-                key: f"{header.texts[col]} ({_column_letter(col)})" for col, key in header.keys.items()
+                key: bracketed(header.texts[col], _column_letter(col)) for col, key in header.keys.items()
             }
             if not self._check_header(sheet, header):
                 continue
@@ -1253,7 +1254,7 @@ class Validator:
             else:
                 reason = _("unknown column ignored")
             self.plan.issues.append(
-                Issue(sheet.name, header.first_data_row, f"{text} ({letter})", "", reason, "warning")
+                Issue(sheet.name, header.first_data_row, bracketed(text, letter), "", reason, "warning")
             )
         return ok
 
@@ -2720,7 +2721,7 @@ def plan_workers(*, target: Division, data: bytes, file_name: str, today: dt.dat
             continue
         plan.sheets.append(sheet.name)
         plan.header_rows[sheet.name] = header.first_data_row
-        labels = {key: f"{header.texts[col]} ({_column_letter(col)})" for col, key in header.keys.items()}
+        labels = {key: bracketed(header.texts[col], _column_letter(col)) for col, key in header.keys.items()}
         for key in WORKER_REQUIRED:
             if key not in labels:
                 label = str(next(c.label for c in WORKER_COLUMNS if c.key == key))

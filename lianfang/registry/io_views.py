@@ -33,6 +33,7 @@ from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
 from lianfang.core import pii
 from lianfang.core.api import ScopedViewSetMixin
+from lianfang.core.forms import bracketed
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import exporters, importers
 from lianfang.registry.models import ImportBatch, ImportKind, ImportStatus
@@ -50,7 +51,7 @@ def target_choices(user) -> list[tuple[str, str]]:
         .order_by("code")
         .only("code", "short_name", "level")
     )
-    return [(d.code, f"{'　' * (d.level - Level.DISTRICT)}{d.short_name} ({d.code})") for d in qs]
+    return [(d.code, bracketed(f"{'　' * (d.level - Level.DISTRICT)}{d.short_name}", d.code)) for d in qs]
 
 
 def _target(user, code: str) -> Division:

@@ -7,6 +7,7 @@ import json
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.core.filters import CODE_VALIDATOR, DayField
 from lianfang.reports import sources
@@ -44,7 +45,7 @@ class LayoutForm(forms.Form):
     """A report layout: a data source, its columns (one per line: ``field`` or ``field | 标题 | Heading``),
     filters (JSON object), order and the form's titles."""
 
-    key = forms.SlugField(label=_("Key"), max_length=60)
+    key = forms.SlugField(label=pgettext_lazy("code name", "Key"), max_length=60)
     name = forms.CharField(label=_("Name (zh-Hans)"), max_length=120)
     name_en = forms.CharField(label=_("Name (English)"), max_length=120)
     form_title = forms.CharField(label=_("Form title (zh-Hans)"), max_length=200)
@@ -57,7 +58,7 @@ class LayoutForm(forms.Form):
         help_text=_("One per line: a field key, optionally followed by | heading in Chinese | heading in English."),
     )
     filters = forms.CharField(
-        label=_("Filters"),
+        label=pgettext_lazy("report layout", "Filters"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         help_text=_('A JSON object, e.g. {"category": ["inflow"], "arrived_from": "day-13"}.'),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.core import audit
+from lianfang.core.forms import bracketed, listing
 from lianfang.divisions.models import Division, Level
 from lianfang.reports import daily, days, layouts, sources
 from lianfang.reports.models import DailyReport, ReasonCode, ReportLayout, ReportRuleSet, ReportStatus
@@ -115,8 +116,8 @@ def daily_report_close(*, actor, division: Division, day: dt.date, note: str = "
     rules = check_day(division, day)
     blockers = close_blockers(user=actor, division=division, day=day)
     if blockers:
-        listed = ", ".join(
-            f"{b.barcode or b.tube_id} ({_('no follow-up') if b.reason == 'missing' else _('step overdue')})"
+        listed = listing(
+            bracketed(b.barcode or b.tube_id, _("no follow-up") if b.reason == "missing" else _("step overdue"))
             for b in blockers[:10]
         )
         raise ValidationError(

@@ -11,7 +11,7 @@ import datetime as dt
 
 QILIHE_2022 = {
     "code": "qilihe-2022",
-    "name": "四级包保 (七里河 2022)",
+    "name": "四级包保（七里河 2022）",
     "source": (
         "Qilihe district operation, Lanzhou, March 2022: L1 street/town leadership → community; "
         "L2 cadre → community or compound; L3 community staff → compound; L4 household representative "

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.filters import DayField, MomentField
+from lianfang.core.forms import bracketed
 from lianfang.divisions.models import Division
 from lianfang.zones.models import EvidenceKind, LiftRule, PlaceKind, RuleSet
 
@@ -139,7 +140,7 @@ class NodesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["nodes"].choices = [
-            (d.code, f"{d.short_name} · {d.get_level_display()} ({d.code})") for d in candidates
+            (d.code, bracketed(f"{d.short_name} · {d.get_level_display()}", d.code)) for d in candidates
         ]
 
     def clean(self):
@@ -164,7 +165,7 @@ class EvidenceForm(forms.Form):
 
 
 class RuleSetCopyForm(forms.Form):
-    key = forms.SlugField(label=_("Key"), max_length=60)
+    key = forms.SlugField(label=pgettext_lazy("code name", "Key"), max_length=60)
     name = forms.CharField(label=_("Name (zh-Hans)"), max_length=120)
     name_en = forms.CharField(label=_("Name (English)"), max_length=120)
 

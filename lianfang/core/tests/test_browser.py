@@ -40,7 +40,7 @@ def test_commander_reads_an_export_entry_with_translated_labels(district_command
     page = login_page(district_commander)
     page.goto(f"{live_server.url}/audit/?action=export")
     assert page.get_by_test_id("audit-action").all_inner_texts() == ["导出个人信息"]
-    assert page.get_by_test_id("audit-object").all_inner_texts() == [f"区划 {division.short_name} (620103001001)"]
+    assert page.get_by_test_id("audit-object").all_inner_texts() == [f"区划 {division.short_name}（620103001001）"]
     assert page.get_by_test_id("audit-reason").all_inner_texts() == ["下载导入问题报告"]
     assert page.get_by_test_id("audit-detail").all_inner_texts() == ["格式：xlsx；行数：3；未脱敏：是"]
     assert (

@@ -58,6 +58,8 @@ ASCII_WHITELIST = frozenset(
         "XLS",
         "xls",
         "GBK",
+        "tsv",
+        "txt",
         "Webhook",
         "LIANFANG_WEBHOOKS",
         "Dorfman",
@@ -68,11 +70,13 @@ JSON_RE = re.compile(r"\{[^{}]*\}")
 WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_'.-]*")
 # zh-Hans punctuation (docs: the full-width "：" after a label, Chinese quotes “…”): an ASCII colon
 # next to a Chinese character ("现行封控区: 3", "L1: 张三"), a doubled colon ("截至：："), corner
-# brackets or straight quotes against a Chinese character.
+# brackets or straight quotes against a Chinese character, ASCII round brackets against a Chinese
+# character ("家庭成员 (1)"; zh-Hans writes "家庭成员（1）", core.forms.bracketed).
 CJK = "\u3400-\u9fff\uff01-\uff5e\u3001-\u303f"
 ASCII_COLON_RE = re.compile(f"[{CJK}][ \u00a0]*:(?!//)|:[ \u00a0]*[{CJK}]")
 DOUBLE_COLON_RE = re.compile("[:：][ \u00a0]*[:：]")
 WRONG_QUOTES_RE = re.compile(f'[「」]|"[{CJK}]|[{CJK}]"')
+ASCII_BRACKET_RE = re.compile(f"[{CJK}][ \u00a0]*[()]|[()][ \u00a0]*[{CJK}]")
 # Form controls: a <label>'s own text is the one before its first control.
 CONTROLS = ("input", "select", "textarea")
 
@@ -169,12 +173,13 @@ def labels_of_pages(client, pages: dict[str, str], language: str) -> dict[str, l
 
 def punctuation_faults(texts: list[str], labels: list[str]) -> list[str]:
     """What a zh-Hans page shows against its punctuation rules: an ASCII colon next to Chinese, a
-    doubled colon, 「」 or straight quotes against Chinese (in ``texts``); a label not ending with
-    exactly one "：" (``labels``; a question ending with "？" or "?" keeps its own mark)."""
+    doubled colon, 「」 or straight quotes or ASCII round brackets against Chinese (in ``texts``); a
+    label not ending with exactly one "：" (``labels``; a question ending with "？" or "?" keeps its
+    own mark)."""
     faults = []
     for text in texts:
         text = JSON_RE.sub(" ", text)
-        for regex in (ASCII_COLON_RE, DOUBLE_COLON_RE, WRONG_QUOTES_RE):
+        for regex in (ASCII_COLON_RE, DOUBLE_COLON_RE, WRONG_QUOTES_RE, ASCII_BRACKET_RE):
             faults += [f"text {text.strip()!r}" for _m in regex.finditer(text)][:1]
     for label in labels:
         if label.endswith(("？", "?")):

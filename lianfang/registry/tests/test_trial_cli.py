@@ -108,7 +108,7 @@ def test_exporting_onto_a_directory_names_it(population, tmp_path, english):
             "unknown division code 999",
             "import into a community/village, street/town or district, not 阳光小区 (620103001001001)",
         ),
-        ("zh-hans", "未知的区划代码 999", "请导入到社区/村、街道/乡镇或区县，而不是阳光小区 (620103001001001)"),
+        ("zh-hans", "未知的区划代码 999", "请导入到社区/村、街道/乡镇或区县，而不是阳光小区（620103001001001）"),
     ],
 )
 def test_command_messages_are_translated_text(population, tmp_path, language, unknown, below):
@@ -187,7 +187,7 @@ def test_sex_mismatch_names_the_sexes_in_chinese(population, tmp_path):
     path = write(tmp_path, "sex.csv", HEADER + f"阳光小区,1,1,901,周十,{MAN},女,\n")
     with translation.override("zh-hans"):
         batch = registry_import(actor=None, target=Division.objects.get(code=XIAXIYUAN), path=path, today=TODAY)
-    assert issues(batch) == [("csv", 2, "性别 (G)", "女", "性别 女 与身份证号（男）不符")]
+    assert issues(batch) == [("csv", 2, "性别（G）", "女", "性别 女 与身份证号（男）不符")]
 
 
 @pytest.mark.parametrize(
