@@ -1,0 +1,23 @@
+"""Text of the grid page in zh-Hans and English (new-user trial 7): the breadcrumb landmark is named
+by the workforce's own word ("位置导航", not Django admin's "条形导航") and the shipped rule set's
+name and the overload note stand in the language's brackets."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("language", "landmark", "rules"),
+    [
+        ("zh-hans", "位置导航", "规则：四级包保（七里河 2022）（超过 30 户为超负荷）"),
+        ("en", "Breadcrumbs", "Rules: 四级包保（七里河 2022） (overloaded above 30 households)"),
+    ],
+)
+def test_grid_page_landmark_and_brackets(grid, street_officer, client_for, language, landmark, rules):
+    page = client_for(street_officer).get("/workforce/grid/?code=620103001001", HTTP_ACCEPT_LANGUAGE=language)
+    body = page.content.decode()
+    assert f'<nav class="crumbs" aria-label="{landmark}">' in body
+    assert rules in body
