@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-__all__ = ["execute_hot", "hot_cursor", "insert_one", "instance_from_row", "raw_sql"]
+__all__ = ["execute_hot", "field_values", "hot_cursor", "insert_one", "insert_values", "instance_from_row", "raw_sql"]
 
 _NEVER_BY_COUNT = 1 << 40
 _PLACEHOLDER = re.compile(r"%.?", re.DOTALL)
@@ -118,6 +118,15 @@ def insert_values(obj, fields) -> list:
     applied as ``save()`` does (``Field.pre_save(obj, add=True)``)."""
     conn = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: one thread-local look-up, not one per field
     return [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
+
+
+def field_values(obj, fields) -> list:
+    """The database values of ``obj``'s ``fields`` as they are (no defaults or ``auto_now_add``
+    applied): ``Field.get_db_prep_save`` with the connection wrapper looked up once — handing each
+    field ``django.db.connection``, a proxy, costs a thread-local look-up per attribute the field
+    reads (a tenth of the desk's tube statement, cProfile)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    return [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in fields]
 
 
 def insert_one(obj, *, ignore_conflicts: bool = False) -> None:

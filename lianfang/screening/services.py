@@ -645,7 +645,7 @@ def _tube_take_statement(rnd, desk, task, tube_key: str, n: int, household_id: i
         opened_at=at,
     )
     sql, fields = _tube_take_sql()
-    params = [f.get_db_prep_save(getattr(new, f.attname), connection) for f in fields]
+    params = db.field_values(new, fields)
     household_rule = 1 if station.mode == PoolingMode.HOUSEHOLD else 0
     params += [n, desk.pk if desk else 0, task.pk if task else 0, n, household_rule, household_id]
     return new, sql, params
