@@ -9,17 +9,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.assistance.models import OPEN_STATUSES, Category, Channel, Priority, ServiceRequest, Status
-from lianfang.core.filters import FilterSet, WithinFilter, YesNoFilter
+from lianfang.core.filters import FilterSet, ScopedWithinFilter, YesNoFilter
 
 
 class ServiceRequestFilterSet(FilterSet):
-    """``within`` (division code), ``status``, ``open`` (new/accepted/in progress), ``overdue`` (open and
-    past a deadline now), ``category``, ``priority``, ``channel`` (any intake through it), ``mine``
-    (assigned to or offered to the caller), ``household`` (id), ``number`` (exact). ``open``,
+    """``within`` (division code; one holding nothing the caller may see is a 400 naming it, as on the
+    zones pages: core.filters.ScopedWithinFilter), ``status``, ``open`` (new/accepted/in progress),
+    ``overdue`` (open and past a deadline now), ``category``, ``priority``, ``channel`` (any intake
+    through it), ``mine`` (assigned to or offered to the caller), ``household`` (id), ``number``
+    (exact). ``open``,
     ``overdue`` and ``mine`` take yes/no (:class:`YesNoFilter`); a bad value of any filter makes the
     FilterSet invalid, naming the parameter and the value."""
 
-    within = WithinFilter()
+    within = ScopedWithinFilter()
     status = django_filters.ChoiceFilter(choices=Status.choices, label=_("Status"))
     open = YesNoFilter(method="filter_open", label=_("Only open requests"))
     overdue = YesNoFilter(method="filter_overdue", label=_("Overdue"))

@@ -58,7 +58,14 @@ from lianfang.assistance.models import (
     TicketEvent,
 )
 from lianfang.core import audit
-from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_id
+from lianfang.core.filters import (
+    BadQuery,
+    answers_bad_query,
+    bad_query_response,
+    query_code,
+    query_id,
+    query_scoped_code,
+)
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household, Resident
@@ -70,8 +77,14 @@ PAGE_SIZE = 50
 
 
 def _area_code(request) -> str:
-    """The division code asked for (``?code=``), default the user's own. Raises BadQuery (a 400 naming
-    ``code`` and the value) when it is not 1-20 digits, Http404 when it lies outside their scope."""
+    """The division code asked for: ``?within=`` (the name the ticket list and the zones pages use),
+    else ``?code=``, default the user's own. ``within`` is checked like the filter forms'
+    (core.filters.query_scoped_code): a BadQuery (400 naming ``within`` and the value) when it is not
+    1-20 digits or holds nothing the user may see. ``code`` raises BadQuery when it is not 1-20
+    digits, Http404 when it lies outside their scope."""
+    within = query_scoped_code(request.user, request.GET, "within")
+    if within:
+        return within
     code = query_code(request.GET, "code")
     if not code:
         assignment = primary_assignment(request.user)

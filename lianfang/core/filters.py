@@ -14,6 +14,8 @@ the value, never a 500.
   ``on``/``off``, any case; empty or ``unknown`` = no filter); anything else is a 400 naming the value
   and the accepted values. Every FilterSet (:class:`FilterSet` and any FilterSet :class:`FilterBackend`
   uses) applies the same rule to its plain django-filter ``BooleanFilter`` filters.
+- :func:`query_code` / :func:`query_scoped_code`: a division code as a plain page parameter; the
+  scoped one answers an out-of-scope code with the same 400 as :class:`ScopedWithinFilter`.
 - :func:`query_day`: an ISO date (``YYYY-MM-DD``) that exists in the calendar and lies in the usable range.
 - :exception:`BadQuery` (a ``django.core.exceptions.BadRequest``) and :func:`bad_query_response`:
   one way for pages and API to answer 400 with the messages.
@@ -136,10 +138,19 @@ class ScopedWithinField(forms.CharField):
 
     def run_validators(self, value):
         super().run_validators(value)
-        if value not in self.empty_values and not reaches(self.user, value):
-            raise forms.ValidationError(
-                _("“%(value)s” is not the code of a division you may see"), code="out_of_scope", params={"value": value}
-            )
+        if value not in self.empty_values:
+            validate_reached(self.user, value)
+
+
+def validate_reached(user, code: str) -> None:
+    """Raise ValidationError (code ``out_of_scope``) “<code>” is not the code of a division you may
+    see when the well-formed division code ``code`` holds nothing ``user`` may see (unknown, another
+    community, or no user: core.scoping.reaches). The one scope rule of ``within`` in filter forms
+    (:class:`ScopedWithinField`) and plain page parameters (:func:`query_scoped_code`)."""
+    if not reaches(user, code):
+        raise forms.ValidationError(
+            _("“%(value)s” is not the code of a division you may see"), code="out_of_scope", params={"value": code}
+        )
 
 
 class GivesFieldTheUser:
@@ -326,6 +337,20 @@ def query_code(params, name: str = "within") -> str:
         except forms.ValidationError as exc:
             raise BadQuery({name: exc.messages}) from None
     return raw
+
+
+def query_scoped_code(user, params, name: str = "within") -> str:
+    """The division code ``params[name]`` (``""`` when absent or empty) checked like a
+    :class:`ScopedWithinFilter`: raises BadQuery naming the parameter and value when it is not 1-20
+    digits (:func:`query_code`) or names a division holding nothing ``user`` may see
+    (:func:`validate_reached`) — the same 400 a filter form's ``within`` answers."""
+    code = query_code(params, name)
+    if code:
+        try:
+            validate_reached(user, code)
+        except forms.ValidationError as exc:
+            raise BadQuery({name: exc.messages}) from None
+    return code
 
 
 def query_id(params, name: str) -> int | None:

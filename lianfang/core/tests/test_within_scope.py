@@ -1,0 +1,62 @@
+"""``within`` names a division the same way on the zones and the assistance pages (new-user trial):
+a code holding nothing the viewer may see and a value that is not a code are both a 400 naming the
+parameter and the value (core.filters.ScopedWithinFilter / query_scoped_code); a code in scope
+filters. Asked as a community-scoped user (下西园 620103001001)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from lianfang.conftest import SHANGXIYUAN, XIAXIYUAN
+
+pytestmark = pytest.mark.django_db
+
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+PAGES = ["zones:index", "zones:infections", "assistance:index", "assistance:tickets"]
+
+
+def bad_query(response) -> list[str]:
+    """The 400 page's lines ``<parameter>: <message>`` (tags stripped)."""
+    assert response.status_code == 400
+    listed = re.search(r'<ul data-testid="bad-query">(.*?)</ul>', response.content.decode(), re.S).group(1)
+    return [re.sub(r"<[^>]+>", "", line).strip() for line in re.findall(r"<li>(.*?)</li>", listed, re.S)]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_out_of_scope_division_is_a_400_naming_it(population, community_staff, client_for, name):
+    response = client_for(community_staff).get(reverse(name), {"within": SHANGXIYUAN}, **ZH)
+    assert bad_query(response) == [f"within：“{SHANGXIYUAN}”不是您可查看的区划的代码"]
+    english = client_for(community_staff).get(reverse(name), {"within": SHANGXIYUAN}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad_query(english) == [f"within: “{SHANGXIYUAN}” is not the code of a division you may see"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("value", ["abc", "6201-03", "６２０１０３", "99999999999"])
+def test_garbage_or_unknown_within_is_a_400_naming_it(population, community_staff, client_for, name, value):
+    lines = bad_query(client_for(community_staff).get(reverse(name), {"within": value}, **ZH))
+    if value.isascii() and value.isdigit():  # well formed, but no such division
+        assert lines == [f"within：“{value}”不是您可查看的区划的代码"]
+    else:
+        assert lines == [f"within：“{value}”不是区划代码（应为1至20位数字）"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_division_in_scope_is_answered(population, community_staff, client_for, name):
+    response = client_for(community_staff).get(reverse(name), {"within": XIAXIYUAN}, **ZH)
+    assert response.status_code == 200
+
+
+def test_assistance_board_and_list_narrow_to_the_division(population, community_staff, client_for):
+    from lianfang.assistance import services
+
+    services.service_request_create(actor=None, household=population["h1"], category="other", description="修门")
+    client = client_for(community_staff)
+    board = client.get(reverse("assistance:index"), {"within": XIAXIYUAN}, **ZH)
+    assert board.context["code"] == XIAXIYUAN
+    listed = client.get(reverse("assistance:tickets"), {"within": XIAXIYUAN}, **ZH)
+    assert listed.context["page"].paginator.count == 1
+    compound = client.get(reverse("assistance:tickets"), {"within": population["compound_b"].code}, **ZH)
+    assert compound.status_code == 400  # 上西园's compound: not theirs
