@@ -31,6 +31,7 @@ import datetime as dt
 import functools
 
 import django_filters
+import django_filters.conf
 import django_filters.fields
 import django_filters.rest_framework
 from django import forms
@@ -39,7 +40,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.shortcuts import render
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django_filters.utils import label_for_filter
 
 from lianfang.core.scoping import reaches, subtree_q
@@ -257,10 +258,48 @@ NO = frozenset({"false", "0", "no", "off"})
 ANY = frozenset({"", "unknown"})  # absent, or the select's "Unknown" option: no filter
 
 
+DJANGO_EMPTY_LABEL = django_filters.conf.settings.EMPTY_CHOICE_LABEL
+"""django-filter's empty choice (“---------”), replaced by :func:`label_empty_choices`."""
+ALL_CHOICE = pgettext_lazy("the empty choice of a yes/no filter: no filter", "All")
+
+
+def empty_choice_label(filter_):
+    """The label of the empty choice of a choice filter (lazy, in the language of the page that
+    renders it): “Any <the filter's label>” — Any status / 全部状态 — instead of Django's
+    “---------”. The English label's first letter is put in lower case unless the label starts with
+    an abbreviation (“Any tier”, but “Any ID type”)."""
+
+    def text():
+        name = str(filter_.label or "")
+        if name[:1].isupper() and not name[1:2].isupper():
+            name = name[:1].lower() + name[1:]
+        return pgettext("the empty choice of a list filter; %(label)s is the filter's name", "Any %(label)s") % {
+            "label": name
+        }
+
+    return lazy(text, str)()
+
+
+def label_empty_choices(filterset) -> None:
+    """Give every single-choice filter of ``filterset`` (an instance: its filters are its own copies)
+    whose ``empty_label`` is django-filter's default (“---------”, also set explicitly on the filters
+    it generates for foreign keys) the label :func:`empty_choice_label`. Returns None; raises
+    nothing."""
+    for filter_ in filterset.filters.values():
+        default = filter_.extra.get("empty_label", DJANGO_EMPTY_LABEL) == DJANGO_EMPTY_LABEL
+        if isinstance(filter_, django_filters.ChoiceFilter) and default:  # model choice filters too
+            filter_.extra["empty_label"] = empty_choice_label(filter_)
+            filter_.__dict__.pop("_field", None)
+
+
 class YesNoWidget(forms.NullBooleanSelect):
-    """The yes/no select (Unknown / Yes / No) that hands the typed text to the field as it is
-    (NullBooleanSelect and django-filter's BooleanWidget turn any text they do not know into "no
-    filter", so ``?overdue=zz`` listed everything)."""
+    """The yes/no select (All / Yes / No: the empty choice reads “All”, not Django's “Unknown”) that
+    hands the typed text to the field as it is (NullBooleanSelect and django-filter's BooleanWidget
+    turn any text they do not know into "no filter", so ``?overdue=zz`` listed everything)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", ALL_CHOICE), *self.choices[1:]]
 
     def value_from_datadict(self, data, files, name):
         return data.get(name)
@@ -450,6 +489,7 @@ def scoped_choices(queryset, request):
 class FilterSet(django_filters.FilterSet):
     """Base of every FilterSet: labels of filters generated from model fields follow the language of
     each request (django-filter caches the first language's label otherwise: "Status:" on a zh page),
+    the empty choice of every choice filter reads “Any <label>” (:func:`label_empty_choices`),
     a generated foreign-key filter answers "not a choice" for an id past MAX_ID, and every model
     choice filter (declared or generated, single or multiple) offers and accepts only the rows the
     request's user may see (:func:`scoped_choices`): another community's row is "not a choice", a
@@ -463,6 +503,7 @@ class FilterSet(django_filters.FilterSet):
                 filter_.queryset = functools.partial(scoped_choices, filter_.queryset)
                 filter_.__dict__.pop("_field", None)  # a form field built before (schema) holds every row
         strict_booleans(self)
+        label_empty_choices(self)
 
     @classmethod
     def filter_for_field(cls, field, field_name, lookup_expr=None):

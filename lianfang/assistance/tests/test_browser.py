@@ -43,6 +43,10 @@ def test_resident_files_through_the_qr_link_worker_accepts_and_fulfils_resident_
         worker.goto(f"{live_server.url}/assistance/")
         assert worker.get_by_test_id("open-total").inner_text() == "1"
         worker.goto(f"{live_server.url}/assistance/tickets/?open=true")
+        # the filter form speaks the page's language: no Django "---------" / "过滤器" (new-user trial)
+        assert worker.get_by_test_id("apply-filters").inner_text() == "筛选"
+        assert worker.locator("select[name=status] option").first.inner_text() == "全部状态"
+        assert worker.locator("select[name=overdue] option").first.inner_text() == "全部"
         with worker.expect_navigation():
             worker.get_by_test_id("tickets").get_by_role("link", name=ticket.number).click()
         assert "降压药" in worker.locator("main").inner_text()
