@@ -120,6 +120,22 @@ def test_staff_pages(areas, gates, community_staff, population, login_page, live
     screenshot(page, "fieldops-briefing-phone")
 
 
+def test_person_without_household_is_shown_at_a_named_place(population, community_staff, login_page, live_server):
+    person = services.screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="inflow",
+        name="何三",
+        division=population["compound_a"],
+        origin="北京市",
+    )
+    page = login_page(community_staff)
+    page.goto(f"{live_server.url}/fieldops/people/{person.pk}/")
+    assert page.get_by_test_id("person-place").inner_text() == "下西园社区 阳光小区"
+    assert page.get_by_test_id("person-code").inner_text() == population["compound_a"].code
+    screenshot(page, "fieldops-person-place-phone")
+
+
 def test_notice_from_draft_to_poster(population, community_staff, login_page, live_server):
     page = login_page(community_staff)
     page.goto(f"{live_server.url}/fieldops/notices/?within={population['compound_a'].code}")
