@@ -60,15 +60,18 @@ def _default_code(user) -> str:
     return assignment.division.code if assignment else settings.LIANFANG_DISTRICT_CODE
 
 
-def _division_and_day(request, *, max_level: int = Level.UNIT) -> tuple[Division, dt.date, DivisionDayForm]:
+def _division_and_day(
+    request, *, max_level: int = Level.UNIT, future: bool = False
+) -> tuple[Division, dt.date, DivisionDayForm]:
     """The division (``?code=``, default: the user's own) and day (``?on=``, default: today) asked for.
 
-    Raises Http404 when the division is out of the user's scope; ValidationError for malformed input.
+    Raises Http404 when the division is out of the user's scope; ValidationError for malformed input
+    and, unless ``future`` (planning pages), for a day after today (DivisionDayForm).
     Codes below ``max_level`` are cut to that level's prefix: a grid worker's sheet is the one of the
     community holding their compound, with only the rows they may see counted (every figure comes
     from ``visible_to``), so there a community that contains part of the user's scope is allowed.
     """
-    form = DivisionDayForm(request.GET)
+    form = DivisionDayForm(request.GET, future=future)
     if not form.is_valid():
         raise ValidationError(form.errors)
     code = form.cleaned_data["code"] or _default_code(request.user)
@@ -350,9 +353,12 @@ def problems(request):
 @login_required
 def proposal(request):
     """The gap-fill proposal for a division on a day (GET) and its confirmation (POST, needs the
-    MANAGE_WORKFORCE capability there): nothing is assigned until a person confirms the ticked lines."""
+    MANAGE_WORKFORCE capability there): nothing is assigned until a person confirms the ticked lines.
+    A planning page: ``on`` may be a day to come (assignments then start on it); after confirming
+    such a day the answer is that day's proposal again (what is left), not the coverage page, which
+    shows no day to come."""
     try:
-        division, day, form = _division_and_day(request)
+        division, day, form = _division_and_day(request, future=True)  # planning: days to come too
     except ValidationError as exc:
         return _bad_request(request, exc)
     can_manage = can(request.user, Capability.MANAGE_WORKFORCE, division.code)
@@ -366,6 +372,8 @@ def proposal(request):
             messages.error(request, "; ".join(exc.messages))
             return redirect(f"{reverse('workforce:proposal')}?{_query(code=division.code, on=day.isoformat())}")
         messages.success(request, _("%(n)d assignments created.") % {"n": len(created)})
+        if day > timezone.localdate():  # coverage shows no day to come: what is left to fill on that day
+            return redirect(f"{reverse('workforce:proposal')}?{_query(code=division.code, on=day.isoformat())}")
         return redirect(f"{reverse('workforce:coverage')}?{_query(code=division.code, on=day.isoformat())}")
     try:
         lines = propose_gap_fill(user=request.user, division=division, on=day)
@@ -374,7 +382,16 @@ def proposal(request):
     return render(
         request,
         "workforce/proposal.html",
-        {"division": division, "day": day, "form": form, "lines": lines, "can_manage": can_manage},
+        {
+            "division": division,
+            "day": day,
+            "form": form,
+            "lines": lines,
+            "can_manage": can_manage,
+            # the coverage of that day, or of today for a day to come (coverage refuses future days)
+            "coverage_url": f"{reverse('workforce:coverage')}?"
+            + _query(code=division.code, on=min(day, timezone.localdate()).isoformat()),
+        },
     )
 
 
@@ -382,11 +399,12 @@ def proposal(request):
 def household_chain(request, pk: int):
     """A household's chain of responsibility (L4 → L1) on a day with phones masked, its L4 history, and
     (with MANAGE_WORKFORCE) a form to assign or hand over its representative. ``?on=`` (YYYY-MM-DD,
-    default today) that is not a date is a 400 naming it."""
+    default today) that is not a date is a 400 naming it; a day to come is shown (the chain after a
+    scheduled hand-over)."""
     household = get_object_or_404(
         Household.objects.visible_to(request.user).select_related("community", "compound", "building"), pk=pk
     )
-    form = DivisionDayForm(request.GET)
+    form = DivisionDayForm(request.GET, future=True)  # the chain after a scheduled hand-over
     if not form.is_valid():
         return _bad_request(request, ValidationError(form.errors))
     day = form.cleaned_data["on"] or timezone.localdate()

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -110,7 +109,5 @@ class CoverageView(BadQueryMixin, generics.GenericAPIView):
         )
         division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
         day = form.cleaned_data["on"] or timezone.localdate()
-        if day > timezone.localdate():  # as the reports refuse a day to come (reports.api.views)
-            raise ValidationError({"on": [_("date %(day)s is in the future") % {"day": day.isoformat()}]})
         report = selectors.coverage(user=request.user, division=division, on=day)
         return Response(CoverageSerializer(CoverageSerializer.from_report(report)).data)
