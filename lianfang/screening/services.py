@@ -555,14 +555,14 @@ def resolve_child(guardian_id: str, child_name: str) -> Person:
     child_name = " ".join((child_name or "").split())
     if guardian.resident is None:
         if not child_name:
-            raise Refused("bad_input", _("give the child's name"))
+            raise Refused("bad_input", _("Give the child's name"))
         return Person(resident=None, name=child_name, document_type=DocumentType.NONE)
     wards = list(Resident.objects.filter(guardian=guardian.resident, is_deceased=False))
     match = [w for w in wards if w.name == child_name] if child_name else [w for w in wards if not w.id_hash]
     if len(match) == 1:
         return Person(resident=match[0], name=match[0].name, guardian=guardian.resident)
     if not child_name:
-        raise Refused("bad_input", _("give the child's name"))
+        raise Refused("bad_input", _("Give the child's name"))
     return Person(resident=None, name=child_name, document_type=DocumentType.NONE, guardian=guardian.resident)
 
 
@@ -657,19 +657,19 @@ def _tube_refusal(rnd, desk, task, tube_key: str, household_id: int | None) -> R
     station = desk or task
     tube = Tube.objects.get(round=rnd, client_key=tube_key)
     if tube.desk_id != (desk.pk if desk else None) or tube.task_id != (task.pk if task else None):
-        return Refused("bad_input", _("tube %(key)s belongs to another desk") % {"key": tube_key})
+        return Refused("bad_input", _("Tube %(key)s belongs to another desk") % {"key": tube_key})
     if tube.status != TubeStatus.OPEN:
-        closed = _("tube %(barcode)s is already closed") % {"barcode": shown_barcode(tube.barcode)}
+        closed = _("Tube %(barcode)s is already closed") % {"barcode": shown_barcode(tube.barcode)}
         return Refused("tube_closed", closed)
     if station.mode == PoolingMode.HOUSEHOLD and tube.household_id and tube.household_id != household_id:
-        return Refused("household_mismatch", _("a household tube holds one household only"))
+        return Refused("household_mismatch", _("A household tube holds one household only"))
     return _tube_full(tube.people, tube.capacity)
 
 
 def _tube_full(people: int, capacity: int) -> Refused:
     return Refused(
         "tube_full",
-        _("tube is full (%(people)d of %(capacity)d): scan its barcode to close it")
+        _("The tube is full (%(people)d of %(capacity)d): scan its barcode to close it")
         % {"people": people, "capacity": capacity},
     )
 
@@ -793,22 +793,22 @@ def _registration_checks(actor, persons, tube_key, desk, task, taken_at) -> tupl
     rnd = station.round
     at = _now(taken_at)
     if not persons:
-        raise Refused("bad_input", _("nobody to register"))
+        raise Refused("bad_input", _("Nobody to register"))
     if not re.fullmatch(r"[A-Za-z0-9\-_]{4,64}", tube_key or ""):
         raise Malformed(_("tube key “%(value)s” is malformed") % {"value": echo(tube_key)})
     _require_field_work(actor, station)
     if rnd.status != RoundStatus.OPEN:
-        raise Refused("round_closed", _("round %(name)s is closed") % {"name": rnd.name})
+        raise Refused("round_closed", _("Round %(name)s is closed") % {"name": rnd.name})
     keys = [p.key for p in persons]
     if len([k for k in keys if k]) != len({k for k in keys if k}):
-        raise Refused("duplicate", _("the same person is listed twice"))
+        raise Refused("duplicate", _("The same person is listed twice"))
     purpose = _purpose(task)
     households = {p.resident.household_id for p in persons if p.resident is not None}
     if station.mode == PoolingMode.HOUSEHOLD:
         if len(households) > 1:
-            raise Refused("household_mismatch", _("a household tube holds one household only"))
+            raise Refused("household_mismatch", _("A household tube holds one household only"))
         if not households:
-            raise Refused("household_mismatch", _("a household tube holds registered household members"))
+            raise Refused("household_mismatch", _("A household tube holds registered household members"))
     return station, rnd, at, purpose, households
 
 
@@ -852,13 +852,13 @@ def _sample_refusal(exc: IntegrityError, rnd, persons) -> Refused:
     sampled in the round; ``explain`` says where, run at once when no transaction is open any more)
     or ``replayed`` (the submission key was already used). Re-raises ``exc`` for any other constraint."""
     if "sample_one_screening_per_person" in str(exc) or "person_key" in str(exc):
-        refused = Refused("duplicate", _("already sampled in this round"))
+        refused = Refused("duplicate", _("Already sampled in this round"))
         refused.explain = lambda: _check_duplicates(rnd, [p.key for p in persons])
         if not connection.in_atomic_block:  # rolled back already: say where the person was sampled
             refused.explain()
         return refused
     if "idempotency_key" in str(exc) or "sample_idempotency" in str(exc):
-        return Refused("replayed", _("this submission was already recorded"))
+        return Refused("replayed", _("This submission was already recorded"))
     raise exc
 
 
@@ -980,7 +980,7 @@ def tube_close(
     at = _now(at)
     barcode = unicodedata.normalize("NFKC", barcode or "").strip().upper()
     if not barcode:
-        raise Malformed(_("the tube barcode is missing: scan the tube's barcode"))
+        raise Malformed(_("The tube barcode is missing: scan the tube's barcode"))
     if not is_tube_barcode(barcode):
         raise Malformed(_("“%(value)s” is not a tube barcode") % {"value": echo(barcode)})
     _require_field_work(actor, station)
@@ -997,10 +997,10 @@ def tube_close(
     # nothing closed: say why (looked up only now, off the common path)
     tube = Tube.objects.filter(round_id=station.round_id, client_key=tube_key).first()
     if tube is None or tube.people == 0:
-        raise Refused("empty_tube", _("the tube is empty: register people first"))
+        raise Refused("empty_tube", _("The tube is empty: register people first"))
     if tube.barcode == barcode:
         return tube  # the same barcode scanned again: already closed with it
-    raise Refused("tube_closed", _("tube %(barcode)s is already closed") % {"barcode": shown_barcode(tube.barcode)})
+    raise Refused("tube_closed", _("Tube %(barcode)s is already closed") % {"barcode": shown_barcode(tube.barcode)})
 
 
 _TUBE_CLOSE_SQL: dict[str, str] = {}
@@ -1137,7 +1137,7 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
     seen, round_open, found = _desk_lookup(key, station.round_id, number, str(payload.get("name") or ""))
     person = person or found
     if round_open is False:
-        person = Refused("round_closed", _("round %(name)s is closed") % {"name": station.round.name})
+        person = Refused("round_closed", _("Round %(name)s is closed") % {"name": station.round.name})
     digest = desk_body_hash(station, payload)
     if seen:
         previous = replayed(key)
@@ -1261,7 +1261,7 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
         return 200, {
             "status": "closed",
             "tube": _tube_view(tube),
-            "message": _("tube %(b)s closed") % {"b": shown_barcode(tube.barcode)},
+            "message": _("Tube %(b)s closed") % {"b": shown_barcode(tube.barcode)},
         }
     if kind == "scan" and value.upper().startswith(HOUSEHOLD_QR_PREFIX):
         household = household_from_qr(value)
@@ -1276,7 +1276,7 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
         if value.isdigit() and len(value) < 19:
             resident = pickable_residents(user=actor, round_id=station.round_id).filter(pk=int(value)).first()
         if resident is None:  # unknown, out of the caller's scope or of the round: one answer for all
-            raise Refused("not_found", _("no resident %(value)s") % {"value": echo(value)}) from None
+            raise Refused("not_found", _("No resident %(value)s") % {"value": echo(value)}) from None
         persons = [Person(resident=resident, name=resident.name)]
     elif kind == "child":
         persons = [resolve_child(str(payload.get("guardian") or ""), str(payload.get("name") or ""))]

@@ -76,7 +76,7 @@ def shed_load(view):
 
 def _busy() -> JsonResponse:
     response = JsonResponse(
-        {"status": "busy", "code": "busy", "message": _("server busy: retrying shortly")}, status=503
+        {"status": "busy", "code": "busy", "message": _("Server busy: retrying shortly")}, status=503
     )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -275,3 +275,45 @@ def test_desk_an_offline_close_refused_later_reopens_its_tube(
     assert page.get_by_test_id("tube-count").inner_text() == "1"
     assert page.get_by_test_id("tube-people").inner_text().strip().endswith("0012")
     assert Tube.objects.get(status="open").people == 1
+
+
+def log_lines(page) -> list[str]:
+    """The desk's log, newest first."""
+    return page.get_by_test_id("log").locator("li").all_inner_texts()
+
+
+def test_desk_log_keeps_one_clock_and_its_messages_start_as_sentences(
+    desk, district_commander, login_page, live_server
+):
+    """New-user trial: an answer synced later was logged at the time it arrived while the queued line
+    had the time of the scan, and the close message read 'tube … closed'. Every line now carries the
+    device's local time (HH:MM:SS) at which its event happened, and messages start with a capital."""
+    page = login_page(district_commander)
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.goto(f"{live_server.url}/screening/desk/{desk.pk}/sample/")
+    page.context.set_offline(True)
+    scan(page, RESIDENT_IDS[0])
+    [queued] = log_lines(page)
+    assert queued.endswith("Saved on this phone, will sync: 1101**********002X")
+    scanned_at = queued[:8]
+    assert scanned_at.count(":") == 2 and scanned_at.replace(":", "").isdigit()
+    page.wait_for_timeout(2_100)  # the answer arrives seconds after the scan
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_counts(page, 0, 1)
+    answered = log_lines(page)[0]
+    assert "1101**********002X" in answered and answered[:8] == scanned_at  # the scan's time, not the answer's
+
+    scan(page, "QLCLOCK01")
+    wait_counts(page, 0, 2)
+    wait_log(page, "Tube QLCLOCK01 closed")
+    closed = log_lines(page)[0]
+    assert closed[9:] == "Tube QLCLOCK01 closed"  # a sentence: capital first letter
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": live_server.url}])
+    page.reload()
+    scan(page, RESIDENT_IDS[1])
+    wait_counts(page, 0, 3)
+    scan(page, "QLCLOCK02")
+    wait_counts(page, 0, 4)
+    wait_log(page, "采样管 QLCLOCK02 已封管")
+    assert log_lines(page)[0][9:] == "采样管 QLCLOCK02 已封管"

@@ -106,7 +106,7 @@ def test_a_full_tube_refuses_and_writes_nothing(desk, district_commander, popula
     entries = AuditEntry.objects.filter(action="screening.sample").count()
     status, body = submit(district_commander, desk, "scan", ZHANG, tube="t-full")
     assert (status, body["code"]) == (409, "tube_full")
-    assert body["message"] == "tube is full (10 of 10): scan its barcode to close it"
+    assert body["message"] == "The tube is full (10 of 10): scan its barcode to close it"
     assert Tube.objects.get(client_key="t-full").people == 10
     assert not Sample.objects.filter(resident=population["张三"]).exists()
     assert RoundMember.objects.get(resident=population["张三"]).sample_id is None
@@ -117,11 +117,11 @@ def test_a_closed_tube_and_another_desks_tube_refuse(site, desk, district_comman
     assert submit(district_commander, desk, "scan", ZHANG, tube="t-closed")[0] == 201
     assert submit(district_commander, desk, "close", "BC000777", tube="t-closed")[0] == 200
     status, body = submit(district_commander, desk, "scan", "440524188001010014", tube="t-closed")
-    assert (status, body["code"], body["message"]) == (409, "tube_closed", "tube BC000777 is already closed")
+    assert (status, body["code"], body["message"]) == (409, "tube_closed", "Tube BC000777 is already closed")
     other = make_desk(site, district_commander, name="2号台")
     assert submit(district_commander, other, "scan", "620103198501150012", tube="t-other")[0] == 201
     status, body = submit(district_commander, desk, "scan", "440524188001010014", tube="t-other")
-    assert (status, body["code"], body["message"]) == (409, "bad_input", "tube t-other belongs to another desk")
+    assert (status, body["code"], body["message"]) == (409, "bad_input", "Tube t-other belongs to another desk")
     assert Tube.objects.get(client_key="t-other").people == 1
     assert not Sample.objects.filter(resident=population["张小明"]).exists()
 

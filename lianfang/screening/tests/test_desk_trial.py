@@ -80,7 +80,7 @@ def test_a_sample_time_of_an_offline_queue_is_kept(desk, rnd, community_staff):
 
 def test_refusal_words(desk, community_staff, api_for, population):
     status, body = submit(community_staff, desk, "close", "", tube="tube-1")
-    assert (status, body["message"]) == (400, "the tube barcode is missing: scan the tube's barcode")
+    assert (status, body["message"]) == (400, "The tube barcode is missing: scan the tube's barcode")
     assert submit(community_staff, desk, "scan", "620103198501150012", tube="tube-1")[0] == 201
     status, body = submit(community_staff, desk, "close", "ab", tube="tube-1")
     assert body["message"] == "“AB” is not a tube barcode"

@@ -45,8 +45,19 @@
   var el = function (id) { return document.getElementById(id); };
   var colon = root.dataset.colon || ": ";
   function isOffline() { return !navigator.onLine || !!state.offline; }
-  function log(text, cls) {
-    state.log.unshift({ text: text, cls: cls || "", at: new Date().toLocaleTimeString() });
+  // One clock for the log: the device's local time at which the line's event happened, as HH:MM:SS
+  // in every language. An answer from the server is logged at its event's time (event.at, set on
+  // this phone when the person was scanned or the tube closed), not when the answer arrived: a scan
+  // queued offline and synced later keeps the time it was made. Lines of the page's own (tube full,
+  // saved on this phone) happen now.
+  function clock(moment) {
+    var d = moment ? new Date(moment) : new Date();
+    if (isNaN(d.getTime())) d = new Date();
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+  }
+  function log(text, cls, at) {
+    state.log.unshift({ text: text, cls: cls || "", at: clock(at) });
     state.log = state.log.slice(0, 30);
   }
   function render() {
@@ -110,13 +121,13 @@
     if (event.kind === "close") {
       state.tube.closing = event.value;
       if (isOffline()) {
-        log(root.dataset.msgQueued + colon + event.value, "warn");
+        log(root.dataset.msgQueued + colon + event.value, "warn", event.at);
         moveOn();
       }
     } else {
       state.tube.count += 1;
       state.tube.people.push(label);
-      if (isOffline()) log(root.dataset.msgQueued + colon + label, "warn");
+      if (isOffline()) log(root.dataset.msgQueued + colon + label, "warn", event.at);
     }
     save();
     pump();
@@ -128,7 +139,7 @@
     var tube = findTube(key);
     var shown = body.tube || {};
     state.sealed = [key].concat(state.sealed.filter(function (k) { return k !== key; })).slice(0, 50);
-    log(body.message || (root.dataset.msgClosed + " " + event.value));
+    log(body.message || (root.dataset.msgClosed + " " + event.value), "", event.at);
     var li = document.createElement("li");
     li.className = "pii";
     li.textContent = (shown.barcode || event.value) + " · " + (shown.people !== undefined ? shown.people : tube ? tube.count : "");
@@ -153,7 +164,7 @@
       if (state.tube.count > 0 || state.tube.closing) state.parked.push(state.tube);
       state.tube = tube;
     }
-    log(root.dataset.msgReopened, "error");
+    log(root.dataset.msgReopened, "error", event.at);
   }
 
   function register(text, name) {
@@ -198,19 +209,19 @@
       if (event.kind === "close") {
         if (ok) closeConfirmed(event, body);
         else {
-          log(body.message || ("HTTP " + result.status), "error");
+          log(body.message || ("HTTP " + result.status), "error", event.at);
           closeRefused(event);
         }
       } else if (ok && body.status === "ok") {
-        (body.warnings || []).forEach(function (w) { log(w, "warn"); });
+        (body.warnings || []).forEach(function (w) { log(w, "warn", event.at); });
         if (event.kind === "scan" && event.value.toUpperCase().indexOf("LFH:") === 0 && tube) {
           tube.count = body.tube.people;
         }
-        log((body.people || []).map(function (p) { return p.name + " " + p.id; }).join(", "));
+        log((body.people || []).map(function (p) { return p.name + " " + p.id; }).join(", "), "", event.at);
       } else if (ok && body.status === "closed") {  // a scanned barcode the server took as a close
-        log(body.message);
+        log(body.message, "", event.at);
       } else {
-        log(body.message || ("HTTP " + result.status), "error");
+        log(body.message || ("HTTP " + result.status), "error", event.at);
         if (tube) {
           tube.count = Math.max(0, tube.count - 1);
           tube.people.pop();
