@@ -220,7 +220,7 @@ BUDGETS = {  # one query of these checks that ?within= names a division (core.sc
     "fieldops:roster": 12,
     "fieldops:passages": 9,  # and its filter checks ?within= once more (ScopedWithinFilter)
     "fieldops:checkpoints": 7,
-    "fieldops:people": 10,  # and its filter checks ?within= once more (ScopedWithinFilter)
+    "fieldops:people": 11,  # its filter checks ?within= once more; one names the people's places
     "fieldops:transfers": 9,  # and its filter checks ?within= once more (ScopedWithinFilter)
     "fieldops:bulk_changes": 8,
     "fieldops:monitoring": 7,
