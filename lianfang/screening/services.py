@@ -521,9 +521,9 @@ def household_from_qr(text: str) -> Household:
         _prefix, pk, sig = text.split(":")
         household = Household.objects.get(pk=int(pk))
     except (ValueError, Household.DoesNotExist):
-        raise Refused("not_found", _("unknown household QR code “%(value)s”") % {"value": echo(text)}) from None
+        raise Refused("not_found", _("Unknown household QR code “%(value)s”") % {"value": echo(text)}) from None
     if household_qr_payload(household) != text:
-        raise Refused("not_found", _("unknown household QR code “%(value)s”") % {"value": echo(text)})
+        raise Refused("not_found", _("Unknown household QR code “%(value)s”") % {"value": echo(text)})
     return household
 
 
@@ -795,7 +795,7 @@ def _registration_checks(actor, persons, tube_key, desk, task, taken_at) -> tupl
     if not persons:
         raise Refused("bad_input", _("Nobody to register"))
     if not re.fullmatch(r"[A-Za-z0-9\-_]{4,64}", tube_key or ""):
-        raise Malformed(_("tube key “%(value)s” is malformed") % {"value": echo(tube_key)})
+        raise Malformed(_("Tube key “%(value)s” is malformed") % {"value": echo(tube_key)})
     _require_field_work(actor, station)
     if rnd.status != RoundStatus.OPEN:
         raise Refused("round_closed", _("Round %(name)s is closed") % {"name": rnd.name})
@@ -990,7 +990,7 @@ def tube_close(
             if tube is not None:
                 audit.record(actor=actor, action="screening.tube_close", obj=tube, reason=ReasonCode.BARCODE_SCANNED)
     except IntegrityError:
-        message = _("barcode %(barcode)s is already used by another tube") % {"barcode": shown_barcode(barcode)}
+        message = _("Barcode %(barcode)s is already used by another tube") % {"barcode": shown_barcode(barcode)}
         raise Refused("barcode_taken", message) from None
     if tube is not None:
         return tube
@@ -1122,7 +1122,7 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
     """
     key = str(payload.get("key") or "")
     if not KEY_RE.match(key):
-        return 400, {"status": "refused", "code": "bad_input", "message": _("missing or malformed idempotency key")}
+        return 400, {"status": "refused", "code": "bad_input", "message": _("Missing or malformed idempotency key")}
     kind = payload.get("kind")
     value = str(payload.get("value") or "").strip()
     tube_key = str(payload.get("tube") or "")
@@ -1281,7 +1281,7 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
     elif kind == "child":
         persons = [resolve_child(str(payload.get("guardian") or ""), str(payload.get("name") or ""))]
     else:
-        raise Malformed(_("unknown submission kind “%(value)s”") % {"value": echo(kind)})
+        raise Malformed(_("Unknown submission kind “%(value)s”") % {"value": echo(kind)})
     samples, tube = samples_register(
         actor=actor, persons=persons, tube_key=tube_key, idempotency_key=key, desk=desk, task=task, taken_at=at
     )
@@ -1416,17 +1416,17 @@ def _sample_time(text: str, rnd: TestingRound) -> dt.datetime:
     at = _parse_time(text)
     detail = {"field": "at", "value": text}
     if at is None:
-        raise Refused("bad_input", _("sample time “%(value)s” is not a date and time") % {"value": text}, detail)
+        raise Refused("bad_input", _("Sample time “%(value)s” is not a date and time") % {"value": text}, detail)
     if at > timezone.now() + CLOCK_SKEW:
         raise Refused(
             "bad_input",
-            _("sample time “%(value)s” is in the future: check the device's clock") % {"value": text},
+            _("Sample time “%(value)s” is in the future: check the device's clock") % {"value": text},
             detail,
         )
     if at < rnd.opened_at:
         raise Refused(
             "bad_input",
-            _("sample time “%(value)s” is before round %(name)s opened (%(opened)s)")
+            _("Sample time “%(value)s” is before round %(name)s opened (%(opened)s)")
             % {"value": text, "name": rnd.name, "opened": timezone.localtime(rnd.opened_at).strftime("%Y-%m-%d %H:%M")},
             detail,
         )

@@ -427,9 +427,9 @@ def station_submit(request, kind: str, pk: int):
     try:
         payload = json.loads(request.body or b"{}")
     except ValueError:
-        return JsonResponse({"status": "refused", "code": "bad_input", "message": _("malformed JSON")}, status=400)
+        return JsonResponse({"status": "refused", "code": "bad_input", "message": _("Malformed JSON")}, status=400)
     if not isinstance(payload, dict):
-        return JsonResponse({"status": "refused", "code": "bad_input", "message": _("malformed JSON")}, status=400)
+        return JsonResponse({"status": "refused", "code": "bad_input", "message": _("Malformed JSON")}, status=400)
     try:
         status, body = services.desk_submit(actor=request.user, desk=desk, task=task, payload=payload)
     except PermissionDenied as exc:
