@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,9 +18,15 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
-from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_day
+from lianfang.core.filters import (
+    BadQuery,
+    answers_bad_query,
+    bad_query_response,
+    query_day,
+    query_scoped_code,
+)
 from lianfang.core.forms import error_lines
-from lianfang.core.scoping import reaches, scope_for
+from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.zones import forms, selectors, services
 from lianfang.zones.filtersets import ControlAreaFilterSet, InfectionFilterSet
@@ -575,11 +581,10 @@ def tiers_page(request):
 
     ``within`` may name a division above the user's scope (a grid worker of a compound following a
     link to their community, core.scoping.reaches): the table then shows their own part, every
-    figure from ``visible_to``. A division holding nothing of theirs (unknown or another community)
-    is a 404; a ``within`` or ``day`` that cannot be read is a 400 page naming it."""
-    code = query_code(request.GET, "within")
-    if code and not reaches(request.user, code):
-        raise Http404
+    figure from ``visible_to``. A division holding nothing of theirs (unknown or another community),
+    or a ``within`` or ``day`` that cannot be read, is a 400 page naming it, as on the list pages
+    (core.filters.query_scoped_code)."""
+    code = query_scoped_code(request.user, request.GET, "within")
     parent = Division.objects.get(code=code) if code else _home_division(request.user)
     day = query_day(request.GET, "day")
     table = selectors.counts_by_tier(user=request.user, parent=parent, on=day) if parent else None

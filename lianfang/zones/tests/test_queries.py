@@ -134,9 +134,10 @@ def test_grid_worker_following_a_link_to_their_community_sees_their_own_part(in_
     assert response.context["crumbs"] == []  # no breadcrumb to a page they may not open
     # their compound itself, as before
     assert client.get(reverse("zones:tiers"), {"within": town["compound_a"].code}).status_code == 200
-    # an unrelated community, the street, an unknown code: 404
+    # an unrelated community, the street, an unknown code: 400 naming the code, as the list pages
     for code in ("620103001002", "620103002001", "620103001999"):
-        assert client.get(reverse("zones:tiers"), {"within": code}).status_code == 404, code
+        refused = client.get(reverse("zones:tiers"), {"within": code})
+        assert refused.status_code == 400 and code in refused.content.decode(), code
 
 
 def test_upgrade_propose_checks_its_caller(town, operation, district_commander, community_staff, street_officer):

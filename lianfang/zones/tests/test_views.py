@@ -221,7 +221,7 @@ def test_tiers_page(in_force, district_commander, client_for, django_assert_max_
     rows = {c.code: cells for c, cells in table.rows}
     sealed = next(t for t in table.tiers if t.key == "sealed")
     assert rows["620103001001"][sealed.pk]["residents"] == 4
-    assert client.get(reverse("zones:tiers"), {"within": "999999"}).status_code == 404
+    assert client.get(reverse("zones:tiers"), {"within": "999999"}).status_code == 400
 
 
 def test_rule_set_pages_copy_and_edit(qilihe, district_commander, community_staff, client_for):
