@@ -24,11 +24,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Length, Substr
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Capability
@@ -882,12 +883,27 @@ def _check_duplicates(rnd: TestingRound, keys: Sequence[str]) -> None:
             "duplicate",
             _("%(name)s was already sampled in this round at %(where)s (%(time)s)")
             % {
-                "name": mask_name(found.name),
+                "name": _shown_sample_name(found),
                 "where": where,
                 "time": timezone.localtime(found.taken_at).strftime("%m-%d %H:%M"),
             },
             {"tube": tube.barcode or tube.client_key, "where": where},
         )
+
+
+def _shown_sample_name(sample: Sample) -> str:
+    """The name of ``sample``'s person as desk messages show it: masked (``mask_name``), except the
+    placeholder an unregistered person without a name was stored under — “(unregistered)” in the
+    language the desk used then — which reads as the placeholder in the current language, not as a
+    masked name (new-user trial 8: “（***）”)."""
+    if sample.resident_id is None:
+        placeholders = set()
+        for code, _label in settings.LANGUAGES:
+            with translation.override(code):
+                placeholders.add(_("(unregistered)"))
+        if sample.name in placeholders:
+            return _("(unregistered)")
+    return mask_name(sample.name)
 
 
 def _members_for(rnd: TestingRound, persons: Sequence[Person]) -> dict[int, int]:

@@ -61,6 +61,21 @@ def test_same_person_twice_in_a_round_is_flagged(site, desk, district_commander,
     assert not Tube.objects.filter(client_key="tube-b").exists()  # nothing half-written
 
 
+def test_an_unregistered_person_without_a_name_twice_reads_as_unregistered(site, desk, district_commander):
+    """New-user trial 8: the placeholder name was masked like a real name ("（***）")."""
+    from django.utils import translation
+
+    number = stranger_id(8)
+    other = make_desk(site, district_commander, name="2号台")
+    assert submit(district_commander, desk, "scan", number, tube="tube-a")[0] == 201
+    status, body = submit(district_commander, other, "scan", number, tube="tube-b")
+    assert (status, body["code"]) == (409, "duplicate")
+    assert body["message"].startswith("(unregistered) was already sampled in this round at 阳光小区采样点 · 1号台 (")
+    with translation.override("zh-hans"):
+        status, body = submit(district_commander, other, "scan", number, tube="tube-c")
+    assert status == 409 and body["message"].startswith("（未登记）") and "*" not in body["message"]
+
+
 def test_unregistered_person_is_kept_to_verify(desk, district_commander):
     number = stranger_id(7)
     status, body = submit(district_commander, desk, "scan", number, name="过路人")
