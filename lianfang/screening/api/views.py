@@ -35,7 +35,7 @@ from lianfang.accounts.selectors import can
 from lianfang.conf import env_int, env_str
 from lianfang.core import db
 from lianfang.core.api import ScopedReadOnlyViewSet
-from lianfang.core.filters import APIFilterSet, YesNoFilter
+from lianfang.core.filters import MAX_ID, APIFilterSet, YesNoFilter
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division
 from lianfang.screening import selectors, services
@@ -424,8 +424,8 @@ def _plain_payload(request) -> dict | None:
     if not isinstance(data, dict) or data.get("at") is not None:
         return None
     v = {"desk": data.get("desk"), "task": data.get("task"), "at": None}
-    for name in ("desk", "task"):
-        if v[name] is not None and type(v[name]) is not int:
+    for name in ("desk", "task"):  # not a row id (0, -1, > MAX_ID …): DRF's RowIdField names it
+        if v[name] is not None and (type(v[name]) is not int or not 1 <= v[name] <= MAX_ID):
             return None
     if not v["desk"] and not v["task"]:
         return None

@@ -85,6 +85,11 @@ def test_out_of_scope_desk_and_forbidden_answer_as_drf_does(desk, outsider, othe
         {"desk": "DESK", "kind": "scan", "value": "11010519491231002X", "tube": "tube-1", "at": "yesterday"},
         {"desk": "DESK", "kind": "scan", "value": "11010519491231002X", "tube": "tube-1", "name": None},
         [1, 2],
+        # not row ids (new-user trial 8: the plain view answered "-1 不存在…", DRF "“-1”不是编号…")
+        {"desk": -1, "kind": "scan", "value": "11010519491231002X", "tube": "tube-1"},
+        {"desk": 0, "task": 1, "kind": "scan", "value": "11010519491231002X", "tube": "tube-1"},
+        {"desk": 2**63, "kind": "scan", "value": "11010519491231002X", "tube": "tube-1"},
+        {"task": -5, "kind": "scan", "value": "11010519491231002X", "tube": "tube-1"},
     ],
 )
 def test_what_the_plain_view_leaves_to_drf_gets_drf_answers(desk, community_staff, population, body):
