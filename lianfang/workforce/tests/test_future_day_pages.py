@@ -47,6 +47,10 @@ def test_coverage_date_picker_offers_no_day_to_come(grid, street_officer, client
 
     assert DivisionDayForm().fields["on"].widget.attrs["max"] == timezone.localdate().isoformat()
     assert "max" not in DivisionDayForm(future=True).fields["on"].widget.attrs
+    # the pages' own day field (workforce/_division_day_form.html) too (new-user trial 8: no max)
+    for url in ("/workforce/grid/", "/workforce/sheet/"):
+        page = client_for(street_officer).get(url).content.decode()
+        assert f'name="on" value="{timezone.localdate().isoformat()}" max="{timezone.localdate().isoformat()}"' in page
 
 
 def test_gap_fill_proposal_plans_a_day_to_come(grid, street_officer, client_for):

@@ -146,6 +146,21 @@ def test_bad_input_is_a_clear_400(grid, street_officer, client_for):
         assert 'data-testid="errors"' in response.content.decode()
 
 
+def test_deployed_within_out_of_scope_or_unknown_is_a_400_naming_it(grid, community_staff, client_for, api_for):
+    """New-user trial 8: another community or an unknown code gave 200 and an empty list."""
+    for code in ("620103001002", "620103999999"):
+        page = client_for(community_staff).get("/workforce/workers/", {"deployed_within": code})
+        assert page.status_code == 400 and code in page.content.decode(), code
+        api = api_for(community_staff).get("/api/v1/workers/", {"deployed_within": code})
+        assert (
+            api.status_code == 400
+            and list(api.json()) == ["deployed_within"]
+            and code in api.json()["deployed_within"][0]
+        )
+    own = client_for(community_staff).get("/workforce/workers/", {"deployed_within": "620103001001"})
+    assert own.status_code == 200
+
+
 def test_reveal_worker_phone_is_audited(grid, community_staff, outsider, client_for):
     url = f"/workforce/workers/{grid['rep_a'].pk}/reveal/phone/"
     response = client_for(community_staff).post(url)
