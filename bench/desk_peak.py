@@ -25,6 +25,15 @@ re-created; everything runs on 127.0.0.1). Needs ``wrk`` on the PATH (``apt-get 
 ``--in-process N [--repeat 3] [--scale 0.02]``: no gunicorn and no wrk; N registrations through
 Django's test client in this process, alternately through the plain desk view and the DRF view, with
 this process's CPU and its PostgreSQL backend's CPU per registration and the ratio of the two views.
+
+``--wsgi N [--repeat 3] [--scale 0.02]``: the same registrations through the WSGI handler itself
+(``get_wsgi_application()``, as gunicorn calls it; no test client, whose own work is a fifth of the
+figure above), the plain view only, against a baseline in the same run: ``GET /healthz`` through the
+same handler and middleware. Run it in two checkouts alternately to compare commits.
+
+``--auth-cost [--scale 0.02]``: what the desk API's token memory saves
+(screening.api.views.DeskTokenAuthentication): CPU of a full load (token, user, role assignments,
+scope, the visible desk) against the token check that replaces most of them, best of 5 × 300.
 """
 
 from __future__ import annotations
@@ -363,6 +372,169 @@ def in_process(args) -> None:
     )
 
 
+def _wsgi_post(app, spec: dict, state: dict, kind: str, value: str) -> str:
+    """One desk submission straight through the WSGI ``app``; returns the status line."""
+    import io  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    state["seq"] += 1
+    tube = f"wsgi-{state['tube']:06d}"
+    body = json.dumps({"desk": spec["desks"][0], "kind": kind, "value": value, "tube": tube}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api/v1/screening/samples/",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": f"Token {spec['tokens'][0]}",
+        "HTTP_IDEMPOTENCY_KEY": f"wsgi-{state['seq']:08d}",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    return _wsgi_call(app, environ)
+
+
+def _wsgi_call(app, environ: dict) -> str:
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"] = status
+
+    answer = app(environ, start_response)
+    b"".join(answer)
+    answer.close()
+    return seen["status"]
+
+
+def wsgi(args) -> None:
+    """CPU per registration through the WSGI handler (see the module docstring, ``--wsgi``)."""
+    os.environ["LIANFANG_DESK_RATE"] = "1000000/min"
+    spec = setup(args.pg, args.scale, 1)
+    from django.core.wsgi import get_wsgi_application  # noqa: PLC0415
+    from django.db import connection  # noqa: PLC0415
+
+    app = get_wsgi_application()
+    # one backend for the whole run, so its CPU can be read: the handler's request_finished would
+    # otherwise close the connection once CONN_MAX_AGE has passed
+    connection.settings_dict["CONN_MAX_AGE"] = None
+    connection.close()
+    ids = iter(spec["ids"])
+    state = {"seq": 0, "tube": 0, "in_tube": 0}
+    health = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/healthz",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+    }
+
+    def register(n: int) -> dict:
+        codes: dict[str, int] = {}
+        for _ in range(n):
+            status = _wsgi_post(app, spec, state, "scan", next(ids))
+            codes[status] = codes.get(status, 0) + 1
+            state["in_tube"] += 1
+            if state["in_tube"] == 10:
+                _wsgi_post(app, spec, state, "close", f"BIW{state['tube']:06d}")
+                state["tube"] += 1
+                state["in_tube"] = 0
+        return codes
+
+    def healthz(n: int) -> dict:
+        import io  # noqa: PLC0415
+
+        codes: dict[str, int] = {}
+        for _ in range(n):
+            status = _wsgi_call(app, {**health, "wsgi.input": io.BytesIO(b"")})
+            codes[status] = codes.get(status, 0) + 1
+        return codes
+
+    register(30)
+    healthz(30)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = psutil.Process(cursor.fetchone()[0])
+    best: dict[str, tuple] = {}
+    for _ in range(args.repeat):
+        for name, run in (("registration", register), ("GET /healthz", healthz)):
+            pg0, cpu0 = sum(backend.cpu_times()[:2]), time.process_time()
+            codes = run(args.wsgi)
+            got = (
+                (time.process_time() - cpu0) * 1000 / args.wsgi,
+                (sum(backend.cpu_times()[:2]) - pg0) * 1000 / args.wsgi,
+            )
+            best[name] = min(best.get(name, got), got)
+            print(
+                f"{name}: {args.wsgi} through the WSGI handler, answers {codes}: server CPU {got[0]:.2f} ms, "
+                f"PostgreSQL {got[1]:.2f} ms each; load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+    reg, base = best["registration"], best["GET /healthz"]
+    print(
+        f"best of {args.repeat} (tube closes included): a registration: server {reg[0]:.2f} ms, "
+        f"PostgreSQL {reg[1]:.2f} ms;"
+        f" baseline GET /healthz: server {base[0]:.3f} ms; registration/healthz = {reg[0] / base[0]:.1f}"
+    )
+
+
+def auth_cost(args) -> None:
+    """CPU of the desk token's full load against its check (see the module docstring, ``--auth-cost``)."""
+    spec = setup(args.pg, args.scale, 1)
+    from django.db import connection  # noqa: PLC0415
+
+    from lianfang.screening.api import views  # noqa: PLC0415
+
+    auth = views.DeskTokenAuthentication()
+    key, desk = spec["tokens"][0], spec["desks"][0]
+    user, _ = auth.authenticate_credentials(key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = psutil.Process(cursor.fetchone()[0])
+
+    def measure(fn, n: int = 300) -> tuple[float, float]:
+        best = None
+        for _ in range(5):
+            pg0, cpu0 = sum(backend.cpu_times()[:2]), time.process_time()
+            for _ in range(n):
+                fn()
+            got = ((time.process_time() - cpu0) * 1000 / n, (sum(backend.cpu_times()[:2]) - pg0) * 1000 / n)
+            best = got if best is None or got[0] < best[0] else best
+        return best
+
+    def full() -> None:
+        views.DeskTokenAuthentication._known.clear()
+        views._desks.clear()
+        views._visible_desk(auth.authenticate_credentials(key)[0], desk)
+
+    loaded = measure(full)
+    print(
+        f"full load (token, user, role assignments, scope, desk): server {loaded[0]:.3f} ms, "
+        f"PostgreSQL {loaded[1]:.3f} ms"
+    )
+    check = getattr(views, "_token_still_valid", None)
+    if check is None:
+        print("token check: none at this commit (everything is loaded again when the memory expires)")
+        return
+    checked = measure(lambda: check(key, user.pk))
+    print(
+        f"token check: server {checked[0]:.3f} ms, PostgreSQL {checked[1]:.3f} ms; check/full load = "
+        f"{checked[0] / loaded[0]:.3f} (server), {checked[1] / max(loaded[1], 1e-9):.3f} (PostgreSQL); "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=500.0, help="offered registrations/s in the peak phase")
@@ -383,10 +555,20 @@ def main() -> None:
         metavar="N",
         help="instead: N registrations through Django's test client in this process (no gunicorn, no wrk)",
     )
-    parser.add_argument("--repeat", type=int, default=3, help="with --in-process: runs of N, the best reported")
+    parser.add_argument(
+        "--wsgi", type=int, default=0, metavar="N", help="instead: N registrations through the WSGI handler"
+    )
+    parser.add_argument(
+        "--auth-cost", action="store_true", help="instead: the desk token's full load against its check"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="with --in-process/--wsgi: runs of N, the best reported")
     args = parser.parse_args()
     if args.in_process:
         return in_process(args)
+    if args.wsgi:
+        return wsgi(args)
+    if args.auth_cost:
+        return auth_cost(args)
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     print(f"== desk_peak: 10x Qilihe's peak is ~390 registrations/s; offering {args.rate:.0f}/s", flush=True)
