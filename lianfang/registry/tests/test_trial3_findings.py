@@ -79,10 +79,10 @@ def test_the_audit_page_names_the_exported_division_and_the_report_reason(
     client = client_for(district_commander)
     zh = client.get("/audit/?action=export", HTTP_ACCEPT_LANGUAGE="zh-hans")
     report, export = zh.context["rows"]
-    assert export[2:5] == ("区划", f"{division.short_name} ({XIAXIYUAN})", "转运名单")
+    assert export[2:5] == ("区划", f"{division.short_name}（{XIAXIYUAN}）", "转运名单")
     assert report[4] == "下载导入问题报告"
     body = zh.content.decode()
-    assert f"区划 {division.short_name} ({XIAXIYUAN})" in body and f"#{division.pk}<" not in body
+    assert f"区划 {division.short_name}（{XIAXIYUAN}）" in body and f"#{division.pk}<" not in body
     assert "import_report" not in body
     en = client.get("/audit/?action=export", HTTP_ACCEPT_LANGUAGE="en")
     assert en.context["rows"][0][4] == "Import error report downloaded"

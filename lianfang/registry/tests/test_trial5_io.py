@@ -132,7 +132,7 @@ def test_full_width_warning_in_chinese_and_masked_on_the_page(population, tmp_pa
         batch = registry_import(
             actor=community_staff, target=Division.objects.get(code=XIAXIYUAN), path=path, dry_run=True, today=TODAY
         )
-    assert issues(batch, "warning")[0] == ("csv", 2, "户联系电话 (E)", "１３８００１３８０００", CONVERTED_ZH)
+    assert issues(batch, "warning")[0] == ("csv", 2, "户联系电话（E）", "１３８００１３８０００", CONVERTED_ZH)
     html = client_for(community_staff).get(f"/registry/io/{batch.pk}/").content.decode()
     assert CONVERTED_ZH in html
     assert "１３８****８０００" in html and "１３８００１３８０００" not in html
