@@ -1219,7 +1219,12 @@ class Alert(DistrictPathMixin):
     kind = models.CharField(_("kind"), max_length=24, choices=AlertKind.choices, db_index=True)
     dedupe_key = models.CharField(_("key"), max_length=120, unique=True)
     recipient = models.ForeignKey(
-        "workforce.Worker", verbose_name=_("for"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "workforce.Worker",
+        verbose_name=_("responsible person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     household = models.ForeignKey(
         "registry.Household",

@@ -76,3 +76,10 @@ def test_workforce_filters_are_named(population, community_staff, client_for):
     assert first_options(workers)["category"] == "全部类别"
     assignments = client.get(reverse("workforce:assignments"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert first_options(assignments)["level"] == "All levels"
+
+
+@pytest.mark.parametrize(("language", "recipient"), [("zh-hans", "全部包保责任人"), ("en", "Any responsible person")])
+def test_fieldops_alert_recipient_filter_is_named(population, community_staff, client_for, language, recipient):
+    """New-user trial 8: the alert's recipient filter read “Any for” in English."""
+    html = client_for(community_staff).get(reverse("fieldops:alerts"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert first_options(html)["recipient"] == recipient
