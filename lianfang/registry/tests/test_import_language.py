@@ -53,7 +53,10 @@ REASONS = {
     ],
 }
 # The Errors column of row 6 (the unknown building) on the copy of the file's sheet.
-ROW6_ERRORS = {"zh-hans": "楼栋（B）: 楼栋不存在；最接近的是：1号楼", "en": "楼栋 (B): unknown building; nearest: 1号楼"}
+ROW6_ERRORS = {
+    "zh-hans": "楼栋（B）: 楼栋不存在；最接近的是：1号楼",
+    "en": "楼栋 (B): unknown building; nearest: 1号楼",
+}
 WORKER_REASONS = {
     "zh-hans": [
         "未知的人员类别：网格长",
