@@ -303,6 +303,16 @@ def report(phase: Phase) -> None:
     )
 
 
+def per_item_ms(backend, n: int, run) -> tuple[tuple[float, float, float], object]:
+    """``run()`` timed: ``((this process's CPU, the PostgreSQL ``backend``'s CPU, wall) in ms per item
+    of ``n``, what ``run`` returned)``."""
+    pg0, cpu0, wall0 = sum(backend.cpu_times()[:2]), time.process_time(), time.perf_counter()
+    result = run()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    pg = sum(backend.cpu_times()[:2]) - pg0
+    return tuple(1000 * x / n for x in (cpu, pg, wall)), result
+
+
 def in_process(args) -> None:
     """CPU per registration without gunicorn or wrk: Django's test client in this process, one desk
     and its token, ``--in-process`` registrations (ten per tube, each tube closed) after 30 warm-up
@@ -351,11 +361,7 @@ def in_process(args) -> None:
     best: dict[str, tuple] = {}
     for _ in range(args.repeat):
         for name, extra in paths.items():
-            pg0, cpu0, wall0 = sum(backend.cpu_times()[:2]), time.process_time(), time.perf_counter()
-            codes = register(args.in_process, extra)
-            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-            pg = sum(backend.cpu_times()[:2]) - pg0
-            got = tuple(1000 * x / args.in_process for x in (cpu, pg, wall))
+            got, codes = per_item_ms(backend, args.in_process, lambda extra=extra: register(args.in_process, extra))
             best[name] = min(best.get(name, got), got)
             print(
                 f"{name}: {args.in_process} registrations (+{args.in_process // 10} tube closes), answers {codes}: "
@@ -469,12 +475,7 @@ def wsgi(args) -> None:
     best: dict[str, tuple] = {}
     for _ in range(args.repeat):
         for name, run in (("registration", register), ("GET /healthz", healthz)):
-            pg0, cpu0 = sum(backend.cpu_times()[:2]), time.process_time()
-            codes = run(args.wsgi)
-            got = (
-                (time.process_time() - cpu0) * 1000 / args.wsgi,
-                (sum(backend.cpu_times()[:2]) - pg0) * 1000 / args.wsgi,
-            )
+            got, codes = per_item_ms(backend, args.wsgi, lambda run=run: run(args.wsgi))
             best[name] = min(best.get(name, got), got)
             print(
                 f"{name}: {args.wsgi} through the WSGI handler, answers {codes}: server CPU {got[0]:.2f} ms, "
@@ -503,13 +504,10 @@ def auth_cost(args) -> None:
         cursor.execute("SELECT pg_backend_pid()")
         backend = psutil.Process(cursor.fetchone()[0])
 
-    def measure(fn, n: int = 300) -> tuple[float, float]:
+    def measure(fn, n: int = 300) -> tuple[float, float, float]:
         best = None
         for _ in range(5):
-            pg0, cpu0 = sum(backend.cpu_times()[:2]), time.process_time()
-            for _ in range(n):
-                fn()
-            got = ((time.process_time() - cpu0) * 1000 / n, (sum(backend.cpu_times()[:2]) - pg0) * 1000 / n)
+            got, _none = per_item_ms(backend, n, lambda: [fn() for _ in range(n)])
             best = got if best is None or got[0] < best[0] else best
         return best
 
