@@ -52,36 +52,20 @@ def can(user, capability: str, code: str | None = None) -> bool:
     return False
 
 
-def place_label(code: str | None) -> str:
-    """A division code as a reader names it: its short name after the one above it
-    (``"西园街道 › 下西园社区"``), from the compound down for a building or a unit
-    (``"幸福小区 › 1号楼 › 1单元"``), the short name alone at district level and above, and
-    ``"the whole city"`` for ``""``. An unknown code is "an unknown division", never printed raw. One query.
-    """
-    from lianfang.divisions.models import CODE_LENGTHS, Division, Level  # noqa: PLC0415
-
-    if not code:
-        return _("the whole city")
-    level = next((lv for lv, n in CODE_LENGTHS.items() if n == len(code)), None)
-    if level is None:
-        return _("an unknown division")
-    start = level if level <= Level.DISTRICT else min(level - 1, Level.COMPOUND)
-    codes = [code[: CODE_LENGTHS[lv]] for lv in range(start, level + 1)]
-    names = dict(Division.objects.filter(code__in=codes).values_list("code", "short_name"))
-    if code not in names:
-        return _("an unknown division")
-    return " › ".join(names[c] for c in codes if c in names)
-
-
 def denied_message(capability: str, code: str | None) -> str:
     """The sentence a refused user reads, in the active language, e.g. "You may not declare and lift
     control areas in 东岗街道 › 某社区." / "您无权在东岗街道 › 某社区划定和解除管控区域。"
 
-    The capability is a lower-case phrase (roles.CAPABILITY_PHRASES), the division its name
-    (:func:`place_label`); the user's display name and the raw code are left out.
+    The capability is a lower-case phrase (roles.CAPABILITY_PHRASES), the division its path below the
+    district (divisions.selectors.place_name; "" is the whole city); the user's display name and the
+    raw code are left out. One query.
     """
+    from lianfang.divisions.models import Level  # noqa: PLC0415
+    from lianfang.divisions.selectors import place_name  # noqa: PLC0415
+
     phrase = CAPABILITY_PHRASES.get(capability) or _("do this")
-    return _("You may not %(what)s in %(place)s.") % {"what": phrase, "place": place_label(code)}
+    place = place_name(code or "", below=Level.DISTRICT)
+    return _("You may not %(what)s in %(place)s.") % {"what": phrase, "place": place}
 
 
 def require(actor, capability: str, code: str) -> None:

@@ -28,10 +28,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from lianfang.accounts.roles import CAPABILITY_PHRASES, Capability
-from lianfang.accounts.selectors import can, place_label, require
+from lianfang.accounts.selectors import can, require
 from lianfang.core import audit, idnumber, pii
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
+from lianfang.divisions.selectors import place_name
 from lianfang.fieldops import adapters, selectors
 from lianfang.fieldops import rules as field_rules
 from lianfang.fieldops.models import (
@@ -114,7 +115,11 @@ def _require(actor, capability: str, code: str, what: str | None = None) -> None
         return
     raise PermissionDenied(
         _("You may not %(what)s in %(place)s: that needs the right to %(capability)s there.")
-        % {"what": SETUP_WHAT[what], "place": place_label(code), "capability": CAPABILITY_PHRASES[capability]}
+        % {
+            "what": SETUP_WHAT[what],
+            "place": place_name(code, below=Level.DISTRICT),
+            "capability": CAPABILITY_PHRASES[capability],
+        }
     )
 
 

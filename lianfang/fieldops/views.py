@@ -40,7 +40,7 @@ from lianfang.core.filters import (
 from lianfang.core.forms import error_lines
 from lianfang.core.pagination import PageNotFound
 from lianfang.core.scoping import reaches, scope_for
-from lianfang.divisions.models import Division
+from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_name, place_names
 from lianfang.fieldops import adapters, briefing, filtersets, forms, selectors, services
 from lianfang.fieldops import rules as field_rules
@@ -599,9 +599,9 @@ def people(request):
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)
     page = _page(request, filterset.qs)
-    places = place_names(p.path for p in page)  # a person without household is shown at a named place
+    places = place_names((p.path for p in page), below=Level.STREET)  # a person is shown at a named place
     for p in page:
-        p.place = places.get(p.path, p.path)
+        p.place = places[p.path]
     record_search(
         actor=request.user,
         params={"q": filterset.form.cleaned_data.get("q") or ""},
@@ -679,7 +679,7 @@ def person(request, pk: int):
         "fieldops/person.html",
         {
             "person": person,
-            "place": place_name(person.path),  # “下西园社区 阳光小区”, not the bare division code
+            "place": place_name(person.path, below=Level.STREET),  # “下西园社区 › 阳光小区”, not the bare code
             "tests": tests,
             "changes": person.status_changes.select_related("actor").order_by("at", "id"),
             "source_contact": visible.filter(pk=person.source_contact_id).first() if person.source_contact_id else None,

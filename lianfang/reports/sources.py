@@ -29,10 +29,10 @@ from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
+from lianfang.divisions.selectors import place_names
 from lianfang.reports import cache, days
 
 COMMUNITY_LEN = CODE_LENGTHS[Level.COMMUNITY]
-COMPOUND_LEN = CODE_LENGTHS[Level.COMPOUND]
 
 
 def optional(module: str, *names: str):
@@ -252,14 +252,11 @@ def _names(codes: Iterable[str]) -> dict[str, str]:
     return dict(Division.objects.filter(code__in=set(codes)).values_list("code", "short_name"))
 
 
-def _place(path: str, names: dict[str, str]) -> str:
-    """``community · compound`` names for a path (what a form's "place" column shows)."""
-    parts = [names.get(path[:n], "") for n in (COMMUNITY_LEN, COMPOUND_LEN) if len(path) >= n]
-    return " · ".join(p for p in parts if p) or path
-
-
-def _place_codes(paths: Iterable[str]) -> set[str]:
-    return {p[:n] for p in paths for n in (COMMUNITY_LEN, COMPOUND_LEN) if len(p) >= n}
+def _places(paths: Iterable[str]) -> dict[str, str]:
+    """What a report's "place" column shows for each path: its community and compound
+    (divisions.selectors.place_names below the street, down to the compound: “下西园社区 › 阳光小区”).
+    One query."""
+    return place_names(paths, below=Level.STREET, down_to=Level.COMPOUND)
 
 
 def _choices_of(module: str, name: str) -> Callable[[], dict]:
@@ -755,12 +752,12 @@ def _fetch_infections(*, user, division, day, filters) -> list[dict]:
     if filters.get("detected_to"):
         qs = qs.filter(detected_on__lte=filters["detected_to"])
     rows = list(qs.order_by("-detected_on", "-id").values("id", "person_name", "path", "detected_on", "onset_on"))
-    names = _names(_place_codes(r["path"] for r in rows))
+    places = _places(r["path"] for r in rows)
     return [
         {
             "id": r["id"],
             "name": mask_name(r["person_name"]),
-            "place": _place(r["path"], names),
+            "place": places[r["path"]],
             "path": r["path"],
             "detected_on": r["detected_on"],
             "onset_on": r["onset_on"],
@@ -849,7 +846,7 @@ def _fetch_positive_pools(*, user, division, day, filters) -> list[dict]:
     if filters.get("overdue") is True:
         qs = qs.filter(Q(has_follow_up=False) | Q(fu_status="open", next_due__lt=at))
     tubes = list(qs.order_by("result_at", "id"))
-    names = _names(_place_codes(t.path for t in tubes))
+    places = _places(t.path for t in tubes)
     rows = []
     for t in tubes:
         overdue = (not t.has_follow_up) or (t.fu_status == "open" and t.next_due is not None and t.next_due < at)
@@ -859,7 +856,7 @@ def _fetch_positive_pools(*, user, division, day, filters) -> list[dict]:
                 "follow_up_id": t.fu_id,
                 "barcode": t.barcode,
                 "round": t.round.name,
-                "place": _place(t.path, names),
+                "place": places[t.path],
                 "path": t.path,
                 "people": t.people,
                 "result_at": t.result_at,
@@ -927,7 +924,7 @@ def _fetch_service_requests(*, user, division, day, filters) -> list[dict]:
             "id", "number", "category", "priority", "status", "path", "received_at", "due_at", "is_open", "is_late"
         )[:5000]
     )
-    names = _names(_place_codes(r["path"] for r in rows))
+    places = _places(r["path"] for r in rows)
     return [
         {
             "id": r["id"],
@@ -935,7 +932,7 @@ def _fetch_service_requests(*, user, division, day, filters) -> list[dict]:
             "category": r["category"],
             "priority": r["priority"],
             "status": r["status"],
-            "place": _place(r["path"], names),
+            "place": places[r["path"]],
             "received_at": r["received_at"],
             "due_at": r["due_at"] if r["is_open"] else None,
             "open": bool(r["is_open"]),
@@ -1009,10 +1006,10 @@ def _fetch_screened_people(*, user, division, day, filters) -> list[dict]:
             "last_exposure_on",
         )[:20000]
     )
-    names = _names(_place_codes(r["path"] for r in rows))
+    places = _places(r["path"] for r in rows)
     for r in rows:
         r["name"] = mask_name(r["name"])
-        r["place"] = _place(r["path"], names)
+        r["place"] = places[r["path"]]
     return rows
 
 
@@ -1054,7 +1051,7 @@ def _fetch_gates(*, user, division, day, filters) -> list[dict]:
 
     rows = []
     coverage = roster_coverage(user=user, code=division.code, day=day)
-    names = _names(_place_codes(g.gate.path for g in coverage))
+    places = _places(g.gate.path for g in coverage)
     for g in coverage:
         uncovered = g.needs_duty and bool(g.gaps)
         if filters.get("uncovered") is True and not uncovered:
@@ -1063,7 +1060,7 @@ def _fetch_gates(*, user, division, day, filters) -> list[dict]:
             {
                 "id": g.gate.pk,
                 "gate": g.gate.name,
-                "place": _place(g.gate.path, names),
+                "place": places[g.gate.path],
                 "tier": g.tier_key,
                 "needs_duty": g.needs_duty,
                 "uncovered": uncovered,

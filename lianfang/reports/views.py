@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, denied_message, place_label, primary_assignment
+from lianfang.accounts.selectors import can, denied_message, primary_assignment
 from lianfang.core.forms import error_lines
 from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division, Level
+from lianfang.divisions.selectors import place_names
 from lianfang.reports import daily, days, documents, layouts, overview, services, sources, trends
 from lianfang.reports import render as rendering
 from lianfang.reports.forms import CloseForm, LayoutForm, ReopenForm
@@ -181,13 +182,15 @@ def overview_page(request):
 
 
 def _part_label(user, division: Division) -> str:
-    """ "" when ``user`` sees all of ``division``; else the places of it they see, as readers name
-    them (accounts.selectors.place_label, joined by ", "): the report is cut to those."""
+    """ "" when ``user`` sees all of ``division``; else the places of it they see, each by its path
+    from ``division`` down (divisions.selectors.place_names: ``"下西园社区 › 阳光小区"`` in a
+    community's report), joined by ", ": the report is cut to those. One query."""
     scope = scope_for(user)
     if scope.covers_code(division.code):
         return ""
     roots = [root for root in scope.codes if root.startswith(division.code)]
-    return ", ".join(place_label(root) for root in roots)
+    names = place_names(roots, below=division.level - 1)
+    return ", ".join(names[root] for root in roots)
 
 
 def _seen_code(user, division: Division) -> str | None:

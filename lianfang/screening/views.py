@@ -27,6 +27,7 @@ from lianfang.conf import env_int
 from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_id
 from lianfang.core.forms import error_lines, field_line
 from lianfang.divisions.models import Division, Level
+from lianfang.divisions.selectors import place_name
 from lianfang.registry.models import Household
 from lianfang.registry.selectors import search_residents
 from lianfang.registry.services import record_search
@@ -375,15 +376,6 @@ def _station(request, kind: str, pk: int):
     return None, task
 
 
-def _place_name(division: Division) -> str:
-    """A place as people name it: the names from the community down, as a household's address
-    (下西园社区 阳光小区 1号楼); a street or district by its own name. One query for the ancestors."""
-    if division.level <= Level.STREET:
-        return division.short_name
-    chain = [d for d in division.ancestors() if d.level >= Level.COMMUNITY]
-    return " ".join(d.short_name for d in [*chain, division])
-
-
 @login_required
 def station(request, kind: str, pk: int):
     """The sampling page of a desk or a door-to-door task (phone-sized; keyboard-wedge scanners and
@@ -408,7 +400,7 @@ def station(request, kind: str, pk: int):
             "open_tube": open_tube,
             "recent": recent,
             "capacity": services.TUBE_CAPACITY.get(st.mode),
-            "place": _place_name(task.division) if task else "",
+            "place": place_name(task.division.code, below=Level.STREET) if task else "",
             "can_sample": can(request.user, Capability.FIELD_WORK, st.path)
             or can(request.user, Capability.RUN_ROUNDS, st.path),
         },

@@ -28,6 +28,7 @@ from lianfang.core.filters import (
 from lianfang.core.forms import error_lines
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
+from lianfang.divisions.selectors import place_names
 from lianfang.zones import forms, selectors, services
 from lianfang.zones.filtersets import ControlAreaFilterSet, InfectionFilterSet
 from lianfang.zones.models import (
@@ -350,11 +351,9 @@ def notice(request, pk: int, event_pk: int):
     """A printable public notice of one change of an area: places, tier, measures, time; never people."""
     area = _area_or_404(request, pk)
     event = get_object_or_404(ControlAreaEvent.objects.filter(area=area, kind__in=NOTICE_EVENTS), pk=event_pk)
-    divisions = [n.division for n in area.nodes.select_related("division").order_by("code")]
-    places = []
-    for division in divisions:
-        chain = [a for a in division.ancestors() if a.level >= Level.STREET]
-        places.append(" ".join([a.short_name for a in chain] + [division.short_name]))
+    codes = list(area.nodes.order_by("code").values_list("code", flat=True))
+    names = place_names(codes, below=Level.DISTRICT, sep=" ")  # written as an address: 西园街道 下西园社区 阳光小区
+    places = [names[code] for code in codes]
     successor = event.related_area if event.kind in ("upgraded", "downgraded") else None
     return render(
         request,

@@ -131,7 +131,7 @@ def test_person_without_household_is_shown_at_a_named_place(population, communit
     )
     page = login_page(community_staff)
     page.goto(f"{live_server.url}/fieldops/people/{person.pk}/")
-    assert page.get_by_test_id("person-place").inner_text() == "下西园社区 阳光小区"
+    assert page.get_by_test_id("person-place").inner_text() == "下西园社区 › 阳光小区"
     assert page.get_by_test_id("person-code").inner_text() == population["compound_a"].code
     screenshot(page, "fieldops-person-place-phone")
 

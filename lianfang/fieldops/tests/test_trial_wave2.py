@@ -222,7 +222,7 @@ def test_a_volunteer_refused_set_up_reads_what_and_the_right_it_needs(
     services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
     shift = DutyShift.objects.filter(gate=gates["north"]).first()  # nobody's yet: not the guard's
     notice = services.notice_create(actor=community_staff, title="通知", body="内容", division=gates["north"].division)
-    place = "下西园社区 › 阳光小区"
+    place = "西园街道 › 下西园社区 › 阳光小区"
     client = client_for(guard.user)
     pages = {
         f"/fieldops/shifts/{shift.pk}/check-in/": f"您无权在{place}安排值守人员或代他人签到、签退：{NEEDS}",

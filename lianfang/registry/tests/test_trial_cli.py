@@ -332,11 +332,12 @@ def test_a_volunteers_export_is_the_403_page_naming_what_and_where(population, c
     en = client.post("/registry/io/export/", {"division": XIAXIYUAN}, HTTP_ACCEPT_LANGUAGE="en")
     assert en.status_code == 403
     assert (
-        '<p class="flash error">You may not export personal data in 下西园社区 › 阳光小区.</p>' in en.content.decode()
+        '<p class="flash error">You may not export personal data in 西园街道 › 下西园社区 › 阳光小区.</p>'
+        in en.content.decode()
     )
     zh = client.post("/registry/io/export/", {}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert zh.status_code == 403
-    assert '<p class="flash error">您无权在下西园社区 › 阳光小区导出个人信息。</p>' in zh.content.decode()
+    assert '<p class="flash error">您无权在西园街道 › 下西园社区 › 阳光小区导出个人信息。</p>' in zh.content.decode()
 
 
 def test_every_bad_field_of_a_row_is_reported(run_import, tmp_path):

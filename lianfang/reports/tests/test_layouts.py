@@ -178,6 +178,8 @@ def test_layout_pages_create_and_export(field_scene, client_for, district_comman
     assert values[0][0] == "返乡人员简表" and "公安分局" in values[2][0]  # the page's language: zh-Hans
     assert values[3][1] == "来自" and len(values[3]) == 3
     assert {values[4][0], values[5][0]} == {"赵*乡", "钱*乡"}
+    # the place column: community and compound below the street (divisions.selectors.place_names)
+    assert {values[4][2], values[5][2]} == {"下西园社区 › 阳光小区", "上西园社区 › 园林小区"}
     assert any("commander" in str(row[0]) for row in values if row[0])  # watermark
     entry = AuditEntry.objects.get(action="export", object_id="returnees-short")
     assert entry.detail["rows"] == 2 and entry.division_code == XIYUAN

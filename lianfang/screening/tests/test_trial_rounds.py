@@ -70,7 +70,7 @@ def test_task_sample_page_names_the_place(client_for, district_commander, rnd):
     task = SamplingTask.objects.get(round=rnd)
     page = client_for(district_commander).get(reverse("screening:station", args=["task", task.pk]))
     assert page.status_code == 200
-    assert page.context["place"] == "上西园社区 园林小区 1号楼 1单元"
+    assert page.context["place"] == "上西园社区 › 园林小区 › 1号楼 › 1单元"
     assert task.path not in page.content.decode()
 
 

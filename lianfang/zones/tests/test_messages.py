@@ -57,10 +57,10 @@ def test_api_refusal_names_the_division_and_the_action(town, operation, communit
     assert english.status_code == 403
     detail = english.json()["detail"]
     assert detail.startswith("You may not declare and lift control areas in ")
-    assert detail == "You may not declare and lift control areas in 幸福小区 › 1号楼 › 1单元."
+    assert detail == "You may not declare and lift control areas in 西园街道 › 下西园社区 › 幸福小区 › 1号楼 › 1单元."
     chinese = api.post("/api/v1/infections/", payload, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
     detail = chinese.json()["detail"]
-    assert detail == "您无权在幸福小区 › 1号楼 › 1单元划定和解除管控区域。"
+    assert detail == "您无权在西园街道 › 下西园社区 › 幸福小区 › 1号楼 › 1单元划定和解除管控区域。"
 
 
 def test_denied_message_places():
@@ -72,7 +72,7 @@ def test_denied_message_places():
         assert unknown == "You may not declare and lift control areas in an unknown division."
 
 
-def test_denied_message_names_parent_and_division(qilihe):
+def test_denied_message_names_the_path_below_the_district(qilihe):
     from lianfang.accounts.selectors import denied_message
 
     with translation.override("en"):
