@@ -264,10 +264,10 @@ ALL_CHOICE = pgettext_lazy("the empty choice of a yes/no filter: no filter", "Al
 
 
 def empty_choice_label(filter_):
-    """The label of the empty choice of a choice filter (lazy, in the language of the page that
-    renders it): “Any <the filter's label>” — Any status / 全部状态 — instead of Django's
-    “---------”. The English label's first letter is put in lower case unless the label starts with
-    an abbreviation (“Any tier”, but “Any ID type”)."""
+    """The label of the empty choice of a choice filter, or of a plain form's choice field (anything
+    with a ``label``; lazy, in the language of the page that renders it): “Any <the filter's label>”
+    — Any status / 全部状态 — instead of Django's “---------”. The English label's first letter is
+    put in lower case unless the label starts with an abbreviation (“Any tier”, but “Any ID type”)."""
 
     def text():
         name = str(filter_.label or "")

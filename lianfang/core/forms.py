@@ -9,7 +9,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.fielderrors import field_kind, is_stock_form_error, value_message
-from lianfang.core.filters import DayField
+from lianfang.core.filters import DayField, empty_choice_label
 from lianfang.core.widgets import DayInput, MomentInput
 
 __all__ = ["DayInput", "MomentInput", "error_lines", "field_line"]  # the widgets live in core.widgets
@@ -84,7 +84,8 @@ def _field_message(field, error, value) -> str:
 
 class AuditFilterForm(forms.Form):
     """Filters of the audit log page: ``action`` (a code; choices are the codes in the reader's log,
-    labelled), ``actor`` (user name or display name contains), ``date`` (the local day, YYYY-MM-DD)."""
+    labelled, after the list filters' empty choice “Any action” / “全部操作”), ``actor`` (user name or
+    display name contains), ``date`` (the local day, YYYY-MM-DD)."""
 
     action = forms.ChoiceField(label=_("Action"), required=False)
     actor = forms.CharField(label=_("By"), required=False, max_length=150)
@@ -92,4 +93,4 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, actions: list[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "—"), *actions]
+        self.fields["action"].choices = [("", empty_choice_label(self.fields["action"])), *actions]

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, has_division_scope, primary_assignment
 from lianfang.core import audit
+from lianfang.core.filters import empty_choice_label
 from lianfang.core.forms import error_lines, field_line, listing
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
@@ -508,7 +509,10 @@ def workers(request):
         results=page.paginator.count,
         where="page:workforce.workers",
     )
-    context = {"filterset": filterset, "page": page, "categories": Category.choices}
+    # the category select is written out (one choice, the filter takes several); its empty choice
+    # reads as every other filter's: "Any category" / "全部类别"
+    any_category = empty_choice_label(filterset.filters["category"])
+    context = {"filterset": filterset, "page": page, "categories": Category.choices, "any_category": any_category}
     return render(request, "workforce/workers.html", context)
 
 
@@ -593,4 +597,4 @@ def assignments(request):
         .select_related("worker", "division", "household")
         .order_by("level", "path", "-starts_on", "id")
     )
-    return _filtered_list(request, AssignmentFilterSet, queryset, "workforce/assignments.html", levels=LEVELS.choices)
+    return _filtered_list(request, AssignmentFilterSet, queryset, "workforce/assignments.html")

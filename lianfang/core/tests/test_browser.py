@@ -20,9 +20,12 @@ def test_commander_filters_the_audit_log(district_commander, community_staff, lo
     assert page.locator("h1").inner_text().startswith("审计日志")
     actions = page.get_by_test_id("audit-action").all_inner_texts()
     assert actions[:2] == ["查询人员", "查看未脱敏的证件号码或电话"]
+    # the filter form reads as every list's (new-user trial): "全部操作", not "—"; the shared button
+    assert page.get_by_test_id("audit-filter").locator("select[name=action] option").first.inner_text() == "全部操作"
+    assert page.get_by_test_id("audit-filter").get_by_test_id("apply-filters").inner_text() == "筛选"
     page.get_by_test_id("audit-filter").locator("select[name=action]").select_option("view_pii")
     with page.expect_navigation():
-        page.get_by_test_id("audit-filter").get_by_role("button").click()
+        page.get_by_test_id("audit-filter").get_by_role("button", name="筛选").click()
     assert page.get_by_test_id("audit-action").all_inner_texts() == ["查看未脱敏的证件号码或电话"]
     assert page.get_by_test_id("audit-count").inner_text() == "1"
     screenshot(page, "core-audit-log-phone")

@@ -20,6 +20,7 @@ PAGES = [
     "registry:residents",
     "workforce:workers",
     "workforce:assignments",
+    "workforce:deployments",
 ]
 
 
@@ -37,9 +38,11 @@ def test_filter_forms_have_no_django_defaults(population, community_staff, clien
     response = client_for(community_staff).get(reverse(name), HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("---------", "过滤器", ">Unknown<", ">未知<", '<option value="">—<'):
+    for text in ("---------", "过滤器", ">Unknown<", ">未知<", '<option value="">—<', "筛选列表", "Filter list"):
         assert text not in html, (name, text)
     assert all(first_options(html).values()), first_options(html)  # every empty choice says what it means
+    button = {"zh-hans": "筛选", "en": "Apply filters"}[language]  # the shared button, on every list
+    assert re.search(r'data-testid="apply-filters">([^<]*)<', html).group(1) == button, name
 
 
 @pytest.mark.parametrize(
@@ -70,12 +73,29 @@ def test_registry_resident_filters_are_named(population, community_staff, client
     assert options["residence_status"] == "全部居住状态"
 
 
-def test_workforce_filters_are_named(population, community_staff, client_for):
+@pytest.mark.parametrize(
+    ("language", "category", "level"), [("zh-hans", "全部类别", "全部层级"), ("en", "Any category", "Any level")]
+)
+def test_workforce_filters_are_named(population, community_staff, client_for, language, category, level):
+    """New-user trial: workforce's hand-written selects said “All levels” where the others say “Any …”."""
     client = client_for(community_staff)
-    workers = client.get(reverse("workforce:workers"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert first_options(workers)["category"] == "全部类别"
-    assignments = client.get(reverse("workforce:assignments"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert first_options(assignments)["level"] == "All levels"
+    workers = client.get(reverse("workforce:workers"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert first_options(workers)["category"] == category
+    assignments = client.get(reverse("workforce:assignments"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert first_options(assignments)["level"] == level
+    chosen = client.get(reverse("workforce:assignments") + "?level=4", HTTP_ACCEPT_LANGUAGE=language)
+    assert re.search(r'<option value="4" selected>', chosen.content.decode())  # the chosen level stays chosen
+
+
+@pytest.mark.parametrize(
+    ("language", "action", "button"), [("zh-hans", "全部操作", "筛选"), ("en", "Any action", "Apply filters")]
+)
+def test_audit_log_filters_are_named(district_commander, client_for, language, action, button):
+    """New-user trial: /audit/'s empty choice read “—” and its button “筛选列表” / “Filter list”."""
+    html = client_for(district_commander).get(reverse("core:audit_log"), HTTP_ACCEPT_LANGUAGE=language)
+    html = html.content.decode()
+    assert first_options(html)["action"] == action
+    assert re.search(r'data-testid="apply-filters">([^<]*)<', html).group(1) == button
 
 
 @pytest.mark.parametrize(("language", "recipient"), [("zh-hans", "全部包保责任人"), ("en", "Any responsible person")])

@@ -105,6 +105,9 @@ def test_lists_and_details(grid, community_staff, login_page, live_server):
     page.goto(f"{live_server.url}/workforce/")
     page.get_by_test_id("workforce-tabs").get_by_role("link", name="工作人员").click()
     assert page.get_by_test_id("workers-count").inner_text() == "4"
+    # the filter form reads as every list's (new-user trial): the shared button, "全部…" empty choices
+    assert page.get_by_test_id("apply-filters").inner_text() == "筛选"
+    assert page.locator("select[name=category] option").first.inner_text() == "全部类别"
     page.get_by_test_id("workers").get_by_role("link", name="吴代表").click()
     assert page.get_by_test_id("worker-name").inner_text() == "吴代表"
     assert "6201**********0013" in page.locator("dl").inner_text()
@@ -121,8 +124,9 @@ def test_lists_and_details(grid, community_staff, login_page, live_server):
     assert "钱干部" in deployments and "周网格" not in deployments
     page.get_by_test_id("workforce-tabs").get_by_role("link", name="包保责任").click()
     assert page.get_by_test_id("assignments-count").inner_text() == "5"  # L1, L2, L3 and two L4 in 下西园
+    assert page.locator("select[name=level] option").first.inner_text() == "全部层级"
     page.locator("select[name=level]").select_option("4")
-    page.get_by_role("button", name="筛选列表").click()
+    page.get_by_role("button", name="筛选").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_test_id("assignments-count").inner_text() == "2"
     screenshot(page, "workforce-assignments-phone")
