@@ -33,6 +33,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.core import audit, pii
+from lianfang.core.forms import field_line
 from lianfang.divisions.models import Division
 from lianfang.registry.importers import TEMPLATE_COLUMNS, Plan, read_sheets
 from lianfang.registry.models import (
@@ -369,6 +370,14 @@ def _report_cell(value):
     return value
 
 
+def _issue_cell(issues) -> str:
+    """A row's problems as its report's Errors or Warnings cell, in the active language: each
+    ``"<column>: <reason>"`` (core.forms.field_line: zh-Hans ``"楼栋（B）：楼栋不存在"``), or the reason
+    alone for a problem of the whole row, joined by "; " (zh-Hans "；")."""
+    separator = pgettext("between the items of a list", "; ")
+    return separator.join(field_line(i.column, i.reason) if i.column else i.reason for i in issues)
+
+
 def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
     """Write the import's report: every original row plus ``Errors`` and ``Warnings`` columns, and a
     ``Problems`` sheet (sheet, row, column, value, reason, severity). Saved to the default storage as
@@ -385,12 +394,8 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
         for index0, row in sheet.data_rows(0):
             index = index0 + 1
             issues = by_row.get((sheet.name, index), [])
-            errors = "; ".join(
-                f"{i.column}: {i.reason}" if i.column else i.reason for i in issues if i.severity == "error"
-            )
-            warnings = "; ".join(
-                f"{i.column}: {i.reason}" if i.column else i.reason for i in issues if i.severity == "warning"
-            )
+            errors = _issue_cell(i for i in issues if i.severity == "error")
+            warnings = _issue_cell(i for i in issues if i.severity == "warning")
             cells = [*row, *[""] * (width - len(row))]  # a longer row keeps all its cells
             extra = []
             if errors:

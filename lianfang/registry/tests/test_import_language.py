@@ -54,7 +54,7 @@ REASONS = {
 }
 # The Errors column of row 6 (the unknown building) on the copy of the file's sheet.
 ROW6_ERRORS = {
-    "zh-hans": "楼栋（B）: 楼栋不存在；最接近的是：1号楼",
+    "zh-hans": "楼栋（B）：楼栋不存在；最接近的是：1号楼",  # full-width colon (new-user trial)
     "en": "楼栋 (B): unknown building; nearest: 1号楼",
 }
 WORKER_REASONS = {
@@ -172,3 +172,30 @@ def test_workers_roster_problems_follow_the_uploader_on_the_web(
     assert [row[5] for row in rows[1:]] == WORKER_REASONS[language]
     api = client.get(f"/api/v1/registry-imports/{batch.pk}/", HTTP_ACCEPT_LANGUAGE=language).json()
     assert [i["reason"] for i in api["issues"]] == WORKER_REASONS[language]
+
+
+@pytest.mark.parametrize(
+    ("language", "cell"),
+    [
+        ("zh-hans", "楼栋（B）：楼栋不存在；身份证号（D）：校验码不符；同一人已出现"),
+        ("en", "楼栋 (B): unknown building; 身份证号 (D): check character does not match; the same person"),
+    ],
+)
+def test_report_cell_joins_column_and_reason_with_the_languages_colon(language, cell):
+    """New-user trial: the zh report's Errors cell read “楼栋（B）: …” (an ASCII colon); a problem of the
+    whole row has no column to name."""
+    from lianfang.core.forms import bracketed
+    from lianfang.registry.exporters import _issue_cell
+    from lianfang.registry.importers import Issue
+
+    with translation.override(language):
+        reasons = {
+            "zh-hans": ("楼栋不存在", "校验码不符", "同一人已出现"),
+            "en": ("unknown building", "check character does not match", "the same person"),
+        }[language]
+        issues = [
+            Issue("s", 2, bracketed("楼栋", "B"), "9号楼", reasons[0], "error"),
+            Issue("s", 2, bracketed("身份证号", "D"), "", reasons[1], "error"),
+            Issue("s", 2, "", "", reasons[2], "error"),
+        ]
+        assert _issue_cell(issues) == cell
