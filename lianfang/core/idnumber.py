@@ -69,7 +69,7 @@ def normalize(raw: object) -> str:
     if isinstance(raw, bool | int | float):
         raise IdNumberError(
             "excel_corrupted",
-            str(_("corrupted by Excel (stored as a number) — re-export the column as text")),
+            str(_("Corrupted by Excel (stored as a number) — re-export the column as text")),
             raw,
         )
     text = unicodedata.normalize("NFKC", raw if raw.__class__ is str else str(raw)).strip()
@@ -104,11 +104,11 @@ def parse(raw: object, *, today: dt.date | None = None) -> IdNumber:
     """
     text = normalize(raw)
     if not text:
-        raise IdNumberError("empty", str(_("identity number is empty")), raw)
+        raise IdNumberError("empty", str(_("Identity number is empty")), raw)
     if _SCIENTIFIC.match(text) or "E+" in text:
         raise IdNumberError(
             "excel_corrupted",
-            str(_("corrupted by Excel (scientific notation) — re-export the column as text")),
+            str(_("Corrupted by Excel (scientific notation) — re-export the column as text")),
             raw,
         )
     converted = False
@@ -119,25 +119,25 @@ def parse(raw: object, *, today: dt.date | None = None) -> IdNumber:
     if not _DIGITS18.match(text):
         raise IdNumberError(
             "format",
-            str(_("must be 18 characters (17 digits and a digit or X) or 15 digits, got %(n)d")) % {"n": len(text)},
+            str(_("Must be 18 characters (17 digits and a digit or X) or 15 digits, got %(n)d")) % {"n": len(text)},
             raw,
         )
     check_ok = _check_char(text[:17]) == text[17]
     if not check_ok and _looks_float_rounded(text):
         raise IdNumberError(
             "excel_corrupted",
-            str(_("corrupted by Excel (digits past the 15th were lost) — re-export the column as text")),
+            str(_("Corrupted by Excel (digits past the 15th were lost) — re-export the column as text")),
             raw,
         )
     try:
         birth = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        raise IdNumberError("birth_date", str(_("birth date %(d)s does not exist")) % {"d": text[6:14]}, raw) from None
+        raise IdNumberError("birth_date", str(_("Birth date %(d)s does not exist")) % {"d": text[6:14]}, raw) from None
     today = today or dt.date.today()
     if birth > today or birth.year < 1880:
-        raise IdNumberError("birth_date", str(_("birth date %(d)s is out of range")) % {"d": text[6:14]}, raw)
+        raise IdNumberError("birth_date", str(_("Birth date %(d)s is out of range")) % {"d": text[6:14]}, raw)
     if not check_ok:
-        raise IdNumberError("check_digit", str(_("check character does not match (GB 11643-1999)")), raw)
+        raise IdNumberError("check_digit", str(_("Check character does not match (GB 11643-1999)")), raw)
     sex = "M" if int(text[16]) % 2 == 1 else "F"
     return IdNumber(number=text, address_code=text[:6], birth_date=birth, sex=sex, converted_from_15=converted)
 

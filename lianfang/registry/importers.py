@@ -12,7 +12,7 @@ The pipeline (design.md "Bulk paths"; docs/import.md):
    skip blank rows; ignore unknown columns with a warning; a missing required column is an error.
 2. **Validate the whole file** against the database, loaded once (divisions, households and
    residents of the target; other residents only by the ID hashes in the file): ID numbers per
-   GB 11643-1999 through core.idnumber (numbers stored as numbers are "corrupted by Excel", never
+   GB 11643-1999 through core.idnumber (numbers stored as numbers are "Corrupted by Excel", never
    repaired), phones with phonenumbers, the same person twice in the file or already living in
    another household is a conflict, an unknown compound/building/unit is an error naming the
    nearest matches. Every problem is an :class:`Issue` (sheet, row, column, value, reason).

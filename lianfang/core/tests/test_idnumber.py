@@ -77,3 +77,25 @@ def test_make_builds_valid_numbers_with_sex_parity():
     female = idnumber.make("620103", dt.date(1990, 1, 1), 12)
     assert idnumber.parse(male, today=TODAY).sex == "M"
     assert idnumber.parse(female, today=TODAY).sex == "F"
+
+
+@pytest.mark.parametrize(
+    ("raw", "en", "zh"),
+    [
+        ("", "Identity number is empty", "身份证号为空"),
+        ("4.40524E+17", "Corrupted by Excel (scientific notation) — re-export the column as text", None),
+        ("11010519491231002", "Must be 18 characters (17 digits and a digit or X) or 15 digits, got 17", None),
+        ("110105194902300021", "Birth date 19490230 does not exist", "出生日期 19490230 不存在"),
+        ("110105203001010011", "Birth date 20300101 is out of range", "出生日期 20300101 超出范围"),
+        ("110105194912310021", "Check character does not match (GB 11643-1999)", "校验码不符（GB 11643-1999）"),
+    ],
+)
+def test_messages_are_sentences(raw, en, zh):
+    """New-user trial: the English messages started lower-case ("check character does not match …")."""
+    from django.utils import translation
+
+    for language, expected in (("en", en), ("zh-hans", zh)):
+        with translation.override(language), pytest.raises(idnumber.IdNumberError) as err:
+            idnumber.parse(raw, today=TODAY)
+        if expected is not None:
+            assert str(err.value) == expected

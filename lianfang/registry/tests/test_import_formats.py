@@ -62,7 +62,7 @@ def test_numeric_id_column_is_corrupted_by_excel(run_import):
 
     batch = run_import("numeric_id.xlsx")
     assert batch.status == ImportStatus.INVALID
-    reason = "corrupted by Excel (stored as a number) — re-export the column as text"
+    reason = "Corrupted by Excel (stored as a number) — re-export the column as text"
     # The values are what Excel kept: 15 significant digits, read back as a double.
     assert issues(batch) == [
         ("numeric_id", 2, "身份证号 (F)", "620103198001010048", reason),
@@ -76,7 +76,7 @@ def test_numeric_id_column_is_corrupted_by_excel(run_import):
 
 def test_scientific_notation_from_csv_is_corrupted(run_import):
     batch = run_import("excel_damaged.csv")
-    reason = "corrupted by Excel (scientific notation) — re-export the column as text"
+    reason = "Corrupted by Excel (scientific notation) — re-export the column as text"
     assert issues(batch) == [
         ("csv", 2, "身份证号 (F)", "6.2010319800101E+017", reason),
         ("csv", 3, "身份证号 (F)", "6.2010319820202E+017", reason),
@@ -144,8 +144,8 @@ def test_problems_are_all_reported_and_nothing_is_written(run_import, population
             "this person is already registered in another household outside this import; move them first",
         ),
         (sheet, 6, "楼栋 (B)", "9号楼", "unknown building; nearest: 1号楼"),
-        (sheet, 7, "身份证号 (F)", "620103197205050060", "check character does not match (GB 11643-1999)"),
-        (sheet, 8, "身份证号 (F)", "620103198002300011", "birth date 19800230 does not exist"),
+        (sheet, 7, "身份证号 (F)", "620103197205050060", "Check character does not match (GB 11643-1999)"),
+        (sheet, 8, "身份证号 (F)", "620103198002300011", "Birth date 19800230 does not exist"),
         (sheet, 9, "性别 (G)", "男", "sex Male disagrees with the ID number (Female)"),
         (sheet, 10, "联系电话 (H)", "12345", "not a valid Chinese phone number"),
         (
@@ -153,7 +153,7 @@ def test_problems_are_all_reported_and_nothing_is_written(run_import, population
             11,
             "身份证号 (F)",
             "620103198202020000",
-            "corrupted by Excel (digits past the 15th were lost) — re-export the column as text",
+            "Corrupted by Excel (digits past the 15th were lost) — re-export the column as text",
         ),
         (sheet, 12, "小区 (A)", "阳光花园", "unknown compound/village group; nearest: 阳光小区"),
     ]

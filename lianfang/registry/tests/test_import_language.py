@@ -42,11 +42,11 @@ REASONS = {
         ("error", 3, "the same person is already on sheet problems row 2; resolve the duplicate"),
         ("error", 5, "this person is already registered in another household outside this import; move them first"),
         ("error", 6, "unknown building; nearest: 1号楼"),
-        ("error", 7, "check character does not match (GB 11643-1999)"),
-        ("error", 8, "birth date 19800230 does not exist"),
+        ("error", 7, "Check character does not match (GB 11643-1999)"),
+        ("error", 8, "Birth date 19800230 does not exist"),
         ("error", 9, "sex Male disagrees with the ID number (Female)"),
         ("error", 10, "not a valid Chinese phone number"),
-        ("error", 11, "corrupted by Excel (digits past the 15th were lost) — re-export the column as text"),
+        ("error", 11, "Corrupted by Excel (digits past the 15th were lost) — re-export the column as text"),
         ("error", 12, "unknown compound/village group; nearest: 阳光小区"),
         ("warning", 1, "column ignored: deaths and other irreversible statuses are never set by an import"),
         ("warning", 1, "unknown column ignored"),
@@ -178,7 +178,7 @@ def test_workers_roster_problems_follow_the_uploader_on_the_web(
     ("language", "cell"),
     [
         ("zh-hans", "楼栋（B）：楼栋不存在；身份证号（D）：校验码不符；同一人已出现"),
-        ("en", "楼栋 (B): unknown building; 身份证号 (D): check character does not match; the same person"),
+        ("en", "楼栋 (B): unknown building; 身份证号 (D): Check character does not match; the same person"),
     ],
 )
 def test_report_cell_joins_column_and_reason_with_the_languages_colon(language, cell):
@@ -191,7 +191,7 @@ def test_report_cell_joins_column_and_reason_with_the_languages_colon(language, 
     with translation.override(language):
         reasons = {
             "zh-hans": ("楼栋不存在", "校验码不符", "同一人已出现"),
-            "en": ("unknown building", "check character does not match", "the same person"),
+            "en": ("unknown building", "Check character does not match", "the same person"),
         }[language]
         issues = [
             Issue("s", 2, bracketed("楼栋", "B"), "9号楼", reasons[0], "error"),

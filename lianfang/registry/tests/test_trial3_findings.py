@@ -145,7 +145,7 @@ def test_a_row_with_a_too_long_field_reports_its_other_bad_fields(run_import, tm
             2,
             "身份证号 (F)",
             "123",
-            "must be 18 characters (17 digits and a digit or X) or 15 digits, got 3",
+            "Must be 18 characters (17 digits and a digit or X) or 15 digits, got 3",
         ),
     ]
 

@@ -50,7 +50,7 @@ def test_command_prints_problems_with_numbers_masked(population, tmp_path, engli
     assert problems == [
         "error: csv!3 身份证号 (F) '6201**********1009': " + DUPLICATE % 2,
         "error: csv!4 电话 (H) '-138****8002': " + BAD_PHONE,
-        "error: csv!4 身份证号 (F) '6201**********1936': check character does not match (GB 11643-1999)",
+        "error: csv!4 身份证号 (F) '6201**********1936': Check character does not match (GB 11643-1999)",
     ]
     assert not re.search(r"\d{11}", text + str(raised.value)), text
     message = str(raised.value)
