@@ -86,65 +86,46 @@ def mask_phone(phone: str) -> str:
     return "*" * max(len(phone) - 4, 0) + phone[-4:]
 
 
-_NUMBER_RUN = re.compile(r"(?<!\d)\d(?:[\d \-]*\d)?[Xx]?(?![\dXx])")
+# A number as free text may hold it: an optional ``+`` (``+86``; ``0086`` is a run of digits itself), then
+# digits with spaces, dashes, dots, slashes or brackets between them, then an optional final X (an ID's
+# check character), whatever letters or signs stand before or after it.
+_NUMBER_RUN = re.compile(r"\+?(?<!\d)\d(?:[\d \-./()]*\d)?(?:[ \-]?[Xx])?(?![\d])")
 _DAY_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")  # a date as typed, not an ID or phone number
-
-
-def mask_numbers_in(text: object, *, shortest: int = 7) -> str:
-    """Free text (an import problem's cell value, a search query) with every run of ``shortest`` or
-    more digits masked, spaces and dashes inside it ignored: 11 digits as a mobile number
-    (:func:`mask_phone`), any other length as an ID number (:func:`mask_id`). Full-width digits count
-    too. ``"620103199001010026 王芳"`` → ``"6201**********0026 王芳"``; shorter numbers (rooms,
-    counts, the last 4 digits a search uses) and dates written ``YYYY-MM-DD`` (a birth date the import
-    refused: ``"9999-12-31"``, not ``"99****31"``) stay."""
-
-    def mask(match: re.Match) -> str:
-        if _DAY_SHAPE.fullmatch(match.group(0)):
-            return match.group(0)
-        digits = re.sub(r"[ \-]", "", match.group(0)).upper()
-        if len(digits) < shortest:
-            return match.group(0)
-        return mask_phone(digits) if len(digits) == 11 and digits.isdigit() else mask_id(digits)
-
-    return _NUMBER_RUN.sub(mask, "" if text is None else str(text))
-
-
-# A number as a search box may hold it: an optional ``+`` (``+86``; ``0086`` is a run of digits itself),
-# then digits with spaces, dashes, dots, slashes or brackets between them, then an optional final X
-# (an ID's check character), whatever letters or signs stand before or after it.
-_QUERY_RUN = re.compile(r"\+?(?<!\d)\d(?:[\d \-./()]*\d)?(?:[ \-]?[Xx])?(?![\d])")
 _CHINA_PREFIX = re.compile(r"^(?:00)?86(?=1\d{10}$)")
 
 QUERY_LOG_LIMIT = 100
-"""The most characters of one search query the audit log keeps (:func:`mask_id_and_phone_shapes`)."""
+"""The most characters of one search query the audit log keeps (registry.services.mask_query)."""
 
 
-def mask_id_and_phone_shapes(text: object, *, shortest: int = 7, limit: int = QUERY_LOG_LIMIT) -> str:
-    """Free text (a search query kept in the audit log) with every run of ``shortest`` or more digits
-    masked whatever stands around it (full-width digits folded by the caller): spaces, dashes, dots,
-    slashes and brackets inside the run are ignored, a final x/X and a leading ``+86``/``0086``
-    belong to it. A mobile (11 digits starting with 1, after the country code) reads ``138****5678``
-    (``+86138****5678`` with its prefix); a fixed line (starting with 0, up to 12 digits) keeps its
-    last 4 digits; any other run (an ID number of 15, 17 or 18 characters, a 5000-digit paste) is
-    masked as an ID (:func:`mask_id`: its first and last 4 kept). Shorter numbers stay as typed
-    (``"户 123456"``, the last 4 digits a search uses). The result is cut to ``limit`` characters
-    (the last one "…"). Raises nothing."""
+def mask_numbers_in(text: object, *, shortest: int = 7, limit: int | None = None) -> str:
+    """Free text (an import problem's cell value, an error message's quote, a search query kept in the
+    audit log) with every run of ``shortest`` or more digits masked whatever stands around it: spaces,
+    dashes, dots, slashes and brackets inside the run are ignored, a final x/X and a leading
+    ``+86``/``0086`` belong to it; full-width digits count too and stay full-width. A mobile (11
+    digits starting with 1, after the country code) reads ``138****5678`` (``+86138****5678`` with its
+    prefix); a fixed line (starting with 0, up to 12 digits) keeps its last 4 digits; any other run (an
+    ID number of 15, 17 or 18 characters, a 5000-digit paste) is masked as an ID (:func:`mask_id`:
+    ``"620103199001010026 王芳"`` → ``"6201**********0026 王芳"``). Shorter numbers (rooms, counts,
+    ``"户 123456"``, the last 4 digits a search uses) and dates written ``YYYY-MM-DD`` (a birth date an
+    import refused: ``"9999-12-31"``, not ``"99****31"``) stay as typed. With ``limit`` the result is
+    cut to that many characters (the last one "…"). ``None`` gives ``""``. Raises nothing."""
 
     def mask(match: re.Match) -> str:
         run = match.group(0)
         digits = re.sub(r"[^\dXx]", "", run).upper()
-        if sum(c.isdigit() for c in digits) < shortest:
+        if sum(c.isdigit() for c in digits) < shortest or _DAY_SHAPE.fullmatch(run):
             return run
-        national = _CHINA_PREFIX.sub("", digits) if run[:1] == "+" or run[:2] == "00" or len(digits) == 13 else digits
-        prefix = "+86" if national != digits else ""
+        plain = unicodedata.normalize("NFKC", digits)  # full-width digits are classified as ASCII ones
+        national = _CHINA_PREFIX.sub("", plain)
+        prefix, number = ("+86", digits[-len(national) :]) if national != plain else ("", digits)
         if national.isdigit() and len(national) == 11 and national.startswith("1"):
-            return prefix + mask_phone(national)
+            return prefix + mask_phone(number)
         if national.isdigit() and national.startswith("0") and len(national) <= 12:
-            return mask_phone(national)
+            return mask_phone(number)
         return mask_id(digits)
 
-    masked = _QUERY_RUN.sub(mask, "" if text is None else str(text))
-    return masked if len(masked) <= limit else masked[: limit - 1] + "…"
+    masked = _NUMBER_RUN.sub(mask, "" if text is None else str(text))
+    return masked if limit is None or len(masked) <= limit else masked[: limit - 1] + "…"
 
 
 def quoted(value: object, *, limit: int = 40) -> str:

@@ -287,13 +287,13 @@ them is a search, audited once by :func:`record_search`."""
 
 def mask_query(text: str) -> str:
     """``text`` as an audit entry may keep it: full-width characters folded (NFKC), then every run of
-    7 or more digits masked whatever stands around it by core.pii.mask_id_and_phone_shapes (spaces,
+    7 or more digits masked whatever stands around it by core.pii.mask_numbers_in (spaces,
     dashes, dots and brackets inside ignored, a final x/X and a ``+86``/``0086`` prefix included) — an
     ID number of 15, 17 or 18 characters (``1101**********002X``), a mobile (``138****5678``,
     ``+86138****5678``), a fixed line (its last 4 digits kept) — and cut to
     core.pii.QUERY_LOG_LIMIT (100) characters. Names, initials, the last 4 digits a search by
     "ID/phone last 4" uses and household numbers (``123456``) are kept as typed. Raises nothing."""
-    return pii.mask_id_and_phone_shapes(unicodedata.normalize("NFKC", text or "").strip())
+    return pii.mask_numbers_in(unicodedata.normalize("NFKC", text or "").strip(), limit=pii.QUERY_LOG_LIMIT)
 
 
 def record_search(*, actor, params, results: int, where: str):

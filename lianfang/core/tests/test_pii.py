@@ -63,10 +63,22 @@ def test_invalid_phone(raw):
         ("1380-0138-000", "138****8000"),  # dashes elsewhere: still a phone
         (13812345678, "138****5678"),
         (None, ""),
+        # the shapes a search query holds (one masker for both: registry.services.mask_query)
+        ("１３８１２３４５６７８", "１３８****５６７８"),  # full-width mobile: still a phone, still full-width
+        ("+86 138 1234 5678", "+86138****5678"),
+        ("0931-8123456", "093****3456"),  # a fixed line with its area code
+        ("177.9266.1038", "177****1038"),
+        ("110105 1949 1231 002x", "1101**********002X"),
+        ("户 123456", "户 123456"),
     ],
 )
 def test_numbers_in_free_text_are_masked(text, masked):
     assert pii.mask_numbers_in(text) == masked
+
+
+def test_numbers_in_free_text_are_cut_to_the_limit():
+    assert pii.mask_numbers_in("1" * 5000, limit=100) == "1111" + "*" * 95 + "…"
+    assert pii.mask_numbers_in("张三 13812345678", limit=100) == "张三 138****5678"
 
 
 def test_quoted_masks_numbers_and_cuts():
