@@ -153,7 +153,7 @@ class MedicineForm(forms.Form):
     unit = forms.CharField(label=_("Dose unit"), max_length=12, initial="片")
     dose_per_day = forms.DecimalField(label=_("Dose per day"), min_value=0, max_digits=8, decimal_places=2)
     stock = forms.DecimalField(label=_("Stock on hand"), min_value=0, max_digits=10, decimal_places=2)
-    stock_counted_on = DayField(label=_("Counted on"))
+    stock_counted_on = DayField(label=_("Counted on"), past_only=True)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, members=(), **kwargs):

@@ -59,6 +59,7 @@ from lianfang.assistance.models import (
     TicketEvent,
 )
 from lianfang.core import audit, bulk, pii
+from lianfang.core.filters import future_day_error
 from lianfang.core.models import AuditEntry
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import Household, ResidenceStatus, Resident
@@ -1275,7 +1276,7 @@ def care_medicine_set(
         can(actor, Capability.HANDLE_REQUESTS, resident.path) or can(actor, Capability.EDIT_REGISTRY, resident.path)
     ):
         raise PermissionDenied(_("You may not keep medicines for this resident."))
-    errors: dict[str, str] = {}
+    errors: dict[str, str | ValidationError] = {}
     name = " ".join((name or "").split())
     if not name:
         errors["name"] = _("this field is required")
@@ -1283,8 +1284,8 @@ def care_medicine_set(
     amount = _decimal(stock, "stock", errors, positive=False)
     if not isinstance(stock_counted_on, dt.date):
         errors["stock_counted_on"] = _("a date is required, got “%s”") % (stock_counted_on,)
-    elif stock_counted_on > timezone.localdate():
-        errors["stock_counted_on"] = _("the count cannot be in the future (%s)") % stock_counted_on
+    elif error := future_day_error(stock_counted_on):
+        errors["stock_counted_on"] = error
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -7,7 +7,8 @@ the value, never a 500.
   larger number would overflow SQLite's INTEGER and PostgreSQL's bigint).
 - :class:`DayFilter` / :class:`DayField`: a date whose error names the value, within the usable
   range :data:`FIRST_DAY` … :data:`LAST_DAY` (:func:`validate_usable_day`, also for forms and
-  serializers' own date fields).
+  serializers' own date fields); ``DayField(past_only=True)`` also refuses a day after today
+  (:func:`future_day_error`, the one rule for services too).
 - :class:`MomentFilter` / :class:`MomentField`: an ISO date and time whose error names the value,
   its day within the same usable range.
 - :class:`YesNoFilter` / :class:`YesNoField`: yes/no (``true``/``false``/``1``/``0``/``yes``/``no``/
@@ -38,6 +39,7 @@ from django import forms
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
@@ -55,6 +57,7 @@ LAST_DAY = dt.date(9998, 12, 31)
 """The latest day accepted (a year before ``date.max``, so that ``day + 1 year`` still computes)."""
 
 OUT_OF_RANGE = gettext_lazy("“%(value)s” is outside the usable date range (%(first)s to %(last)s)")
+IN_THE_FUTURE = gettext_lazy("“%(value)s” is in the future")
 
 CODE_VALIDATOR = RegexValidator(
     r"^[0-9]{1,20}\Z", gettext_lazy("“%(value)s” is not a division code (1 to 20 digits)"), code="invalid_code"
@@ -77,6 +80,25 @@ def validate_usable_day(value: dt.date | None) -> None:
     day = value.date() if isinstance(value, dt.datetime) else value
     if not FIRST_DAY <= day <= LAST_DAY:
         raise out_of_range(day.isoformat())
+
+
+def future_day_error(value: dt.date | None, *, today: dt.date | None = None) -> ValidationError | None:
+    """The ValidationError (code ``future``) “2026-12-01” is in the future when day ``value`` lies after
+    ``today`` (default: today in the district's time zone, Asia/Shanghai); None for a day up to today
+    and for None. The one rule and message of a day that must not be in the future (an arrival, an
+    exposure, a symptom onset, a stock count, the day of a page that shows what is): forms use it
+    through :class:`DayField` ``(past_only=True)``; services that check a day of their own put it in
+    their errors (``errors["arrived_on"] = error``) or raise it."""
+    if value is None or value <= (today or timezone.localdate()):
+        return None
+    return ValidationError(IN_THE_FUTURE, code="future", params={"value": value.isoformat()})
+
+
+def validate_past_day(value: dt.date | None) -> None:
+    """Django validator: raise :func:`future_day_error` of ``value`` when there is one."""
+    error = future_day_error(value)
+    if error is not None:
+        raise error
 
 
 def out_of_range(shown: str) -> ValidationError:
@@ -205,11 +227,42 @@ class DayField(NamesTheValue, forms.DateField):
     not Django's bare "Enter a valid date." (which leaves the reader guessing which input was wrong);
     a day outside FIRST_DAY … LAST_DAY fails :func:`validate_usable_day` (also naming the value).
     The field of every day in query forms and POST forms alike; its widget (core.widgets.DayInput)
-    writes the value as ``YYYY-MM-DD`` in every language."""
+    writes the value as ``YYYY-MM-DD`` in every language.
+
+    ``past_only`` (keyword, default False; an attribute a form may switch per instance): a day after
+    today (Asia/Shanghai) fails with :func:`future_day_error` (“2026-12-01” is in the future), and the
+    widget's ``max`` is today, so the browser's date picker offers no day to come either. The ``max``
+    is today as of each form made (the field is copied per form), not as of the module's import."""
 
     widget = DayInput
     default_error_messages = {"invalid": gettext_lazy("“%(value)s” is not a date (YYYY-MM-DD)")}
     default_validators = [validate_usable_day]
+
+    def __init__(self, *args, past_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.past_only = past_only
+
+    @property
+    def past_only(self) -> bool:
+        return self._past_only
+
+    @past_only.setter
+    def past_only(self, value: bool) -> None:
+        self._past_only = value
+        if value:
+            self.widget.attrs["max"] = timezone.localdate().isoformat()
+        else:
+            self.widget.attrs.pop("max", None)
+
+    def __deepcopy__(self, memo):
+        field = super().__deepcopy__(memo)
+        field.past_only = self.past_only  # today's max for the new form
+        return field
+
+    def run_validators(self, value):
+        super().run_validators(value)  # a day outside the usable range is named as such first
+        if self.past_only:
+            validate_past_day(value)
 
 
 class DayFilter(django_filters.DateFilter):

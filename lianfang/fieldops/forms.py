@@ -162,13 +162,13 @@ class PersonForm(ScopedForm):
     household = ScopedRowField("registry.Household", label=_("Household number, if known"), required=False)
     address = forms.CharField(label=_("Address given"), max_length=200, required=False)
     origin = forms.CharField(label=_("Coming from"), max_length=120, required=False)
-    arrived_on = DayField(label=_("Arrived on"), required=False)
+    arrived_on = DayField(label=_("Arrived on"), required=False, past_only=True)
     risk_area = forms.CharField(label=_("Risk area travelled through"), max_length=200, required=False)
     infection = ScopedRowField("zones.Infection", label=_("Index case number (close contact)"), required=False)
     source_contact = ScopedRowField(
         "fieldops.ScreenedPerson", label=_("Linked close contact number (secondary contact)"), required=False
     )
-    last_exposure_on = DayField(label=_("Last exposure"), required=False)
+    last_exposure_on = DayField(label=_("Last exposure"), required=False, past_only=True)
 
 
 class StatusForm(forms.Form):
@@ -201,7 +201,7 @@ class TestResultForm(forms.Form):
 class ExposureForm(forms.Form):
     """Record another exposure of a contact."""
 
-    exposure_on = DayField(label=_("Exposure day"))
+    exposure_on = DayField(label=_("Exposure day"), past_only=True)
     evidence = forms.CharField(label=_("Evidence"), max_length=500)
 
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from lianfang.accounts.roles import CAPABILITY_PHRASES, Capability
 from lianfang.accounts.selectors import can, require
 from lianfang.core import audit, idnumber, pii
+from lianfang.core.filters import future_day_error
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.divisions.selectors import place_name
@@ -916,8 +917,8 @@ def _check_contact(category, infection, source_contact, last_exposure_on, today,
         return
     if last_exposure_on is None:
         errors["last_exposure_on"] = _("the last exposure day is required for a contact")
-    elif last_exposure_on > today:
-        errors["last_exposure_on"] = _("%(d)s is in the future") % {"d": last_exposure_on}
+    elif error := future_day_error(last_exposure_on, today=today):
+        errors["last_exposure_on"] = error
     if category == PersonCategory.CLOSE_CONTACT and infection is None and source_contact is None:
         errors["infection"] = _("a close contact is linked to its index case")
     if category == PersonCategory.SECONDARY_CONTACT:
@@ -1017,7 +1018,7 @@ def build_person(
     the caller checks; importers pass ``check_duplicate=False`` after de-duplicating the whole file
     with one query). Raises ValidationError naming every bad field."""
     today = today or timezone.localdate()
-    errors: dict[str, str] = {}
+    errors: dict[str, str | ValidationError] = {}
     try:
         name = _text(name, "name", max_length=60) if name or resident is None else resident.name
     except ValidationError as exc:
@@ -1027,8 +1028,8 @@ def build_person(
     if source_contact is not None and infection is None:
         infection = source_contact.infection
     _check_contact(category, infection, source_contact, last_exposure_on, today, errors)
-    if arrived_on is not None and arrived_on > today:
-        errors["arrived_on"] = _("%(d)s is in the future") % {"d": arrived_on}
+    if error := future_day_error(arrived_on, today=today):
+        errors["arrived_on"] = error
     location = locate(district=district, resident=resident, household=household, division=division)
     person = ScreenedPerson(
         district=district,
@@ -1345,8 +1346,8 @@ def contact_exposure_record(*, actor, person: ScreenedPerson, exposure_on: dt.da
     evidence = _text(evidence, "evidence", max_length=500)
     if not person.is_contact:
         raise ValidationError({"category": _("only contacts have exposures")})
-    if exposure_on > timezone.localdate():
-        raise ValidationError({"exposure_on": _("%(d)s is in the future") % {"d": exposure_on}})
+    if error := future_day_error(exposure_on):
+        raise ValidationError({"exposure_on": error})
     if person.last_exposure_on and exposure_on <= person.last_exposure_on:
         return person
     _require(actor, SCREENING, person.path)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianfang.core.filters import validate_usable_day
+from lianfang.core.filters import future_day_error, validate_usable_day
 
 
 def today() -> dt.date:
@@ -37,8 +37,8 @@ def as_of(day: dt.date) -> dt.datetime:
     of the day for a past day. A future day is refused (ValueError)."""
     now = timezone.now()
     current = timezone.localdate(now)
-    if day > current:
-        raise ValueError(_("%(day)s is in the future (today is %(today)s)") % {"day": day, "today": current})
+    if error := future_day_error(day, today=current):
+        raise ValueError(" ".join(error.messages))
     return now if day == current else end_of(day)
 
 

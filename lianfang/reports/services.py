@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.core import audit
+from lianfang.core.filters import future_day_error
 from lianfang.core.forms import bracketed, listing
 from lianfang.divisions.models import Division, Level
-from lianfang.reports import daily, days, layouts, sources
+from lianfang.reports import daily, layouts, sources
 from lianfang.reports.models import DailyReport, ReasonCode, ReportLayout, ReportRuleSet, ReportStatus
 
 CLOSE_CAPABILITY = Capability.MANAGE_ZONES
@@ -94,10 +95,8 @@ def check_day(division: Division, day: dt.date) -> ReportRuleSet:
                 % {"code": division.code}
             }
         )
-    if day > days.today():
-        raise ValidationError(
-            {"date": _("%(day)s is in the future: a day can be closed once it has begun") % {"day": day.isoformat()}}
-        )
+    if error := future_day_error(day):  # a day can be closed once it has begun
+        raise ValidationError({"date": error})
     return ReportRuleSet.in_force(day)
 
 

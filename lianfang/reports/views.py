@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
+from lianfang.core.filters import future_day_error
 from lianfang.core.forms import error_lines
 from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division, Level
@@ -127,8 +128,8 @@ def day_for(request, *, param: str = "date"):
         day = days.parse(request.GET.get(param))
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    if day > days.today():
-        raise BadRequest(_("date %(day)s is in the future") % {"day": day.isoformat()})
+    if error := future_day_error(day):
+        raise BadRequest(" ".join(error.messages))
     return day
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.filters import CODE_VALIDATOR, DayField
@@ -16,26 +15,16 @@ class DivisionDayForm(forms.Form):
 
     ``future`` (keyword, default False): whether ``on`` may lie after today (Asia/Shanghai). Pages
     that show what is (the daily sheet, coverage, its gaps and problems, the coverage API) refuse a day
-    to come with the error on ``on`` “date 2026-12-01 is in the future” (as the reports do: nothing is
-    recorded for it yet); planning pages (the gap-fill proposal, a household's chain after a scheduled
-    hand-over) pass ``future=True``."""
+    to come with the error on ``on`` “2026-12-01” is in the future and offer none in the date picker
+    (core.filters.DayField ``past_only``: nothing is recorded for it yet); planning pages (the gap-fill
+    proposal, a household's chain after a scheduled hand-over) pass ``future=True``."""
 
     code = forms.CharField(required=False, label=_("Division code"), validators=[CODE_VALIDATOR])
-    on = DayField(required=False, label=_("Date"), widget=DayInput())
+    on = DayField(required=False, label=_("Date"), widget=DayInput(), past_only=True)
 
     def __init__(self, *args, future: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.future = future
-        if not future:  # the date picker offers no day to come either
-            self.fields["on"].widget.attrs["max"] = timezone.localdate().isoformat()
-
-    def clean_on(self):
-        day = self.cleaned_data.get("on")
-        if day is not None and not self.future and day > timezone.localdate():
-            raise forms.ValidationError(
-                _("date %(day)s is in the future"), code="future", params={"day": day.isoformat()}
-            )
-        return day
+        self.fields["on"].past_only = not future
 
 
 class HandOverForm(forms.Form):

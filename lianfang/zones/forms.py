@@ -64,8 +64,8 @@ class InfectionForm(forms.Form):
         required=False,
         help_text=_("unit, building, compound or community code; not needed when a resident is chosen"),
     )
-    onset_on = DayField(label=_("Symptom onset"), required=False)
-    positive_sample_on = DayField(label=_("Positive sample taken"), required=False)
+    onset_on = DayField(label=_("Symptom onset"), required=False, past_only=True)
+    positive_sample_on = DayField(label=_("Positive sample taken"), required=False, past_only=True)
     workplace_codes = forms.CharField(label=_("Workplaces (division codes)"), required=False)
     visited_codes = forms.CharField(label=_("Places visited in the window (division codes)"), required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -155,10 +155,7 @@ class NodesForm(forms.Form):
 
 class EvidenceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Evidence"), choices=EvidenceKind.choices)
-    day = DayField(
-        label=_("Day (round day, or the last exposure)"),
-        required=False,
-    )
+    day = DayField(label=_("Day (round day, or the last exposure)"), required=False, past_only=True)
     all_negative = forms.BooleanField(label=_("All negative"), required=False)
     people = forms.IntegerField(label=_("People"), required=False, min_value=0)
     reason = forms.CharField(label=_("Source and reason"), max_length=500)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import require
 from lianfang.core import audit
+from lianfang.core.filters import future_day_error
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.zones import selectors
 from lianfang.zones.models import (
@@ -921,8 +922,8 @@ def manual_evidence_add(
     if not reason:
         errors["reason"] = _("a reason is required")
     today = selectors.local_day()
-    if day is not None and day > today:
-        errors["day"] = _("%(day)s is in the future") % {"day": day}
+    if error := future_day_error(day, today=today):
+        errors["day"] = error
     if kind == EvidenceKind.ROUND and day is None:
         errors["day"] = _("a round needs its day")
     if kind == EvidenceKind.CONTACTS and day is None and people not in (0, None):
@@ -1005,15 +1006,15 @@ def infection_record(
     value (no date, a date in the future, a place outside the district, ...); PermissionDenied
     without MANAGE_ZONES at the residence.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, str | ValidationError] = {}
     today = selectors.local_day()
     if operation.status != OperationStatus.OPEN:
         errors["operation"] = _("operation %(op)s is closed") % {"op": operation}
     if onset_on is None and positive_sample_on is None:
         errors["onset_on"] = _("give the onset day or the positive-sample day")
     for name, day in (("onset_on", onset_on), ("positive_sample_on", positive_sample_on)):
-        if day is not None and day > today:
-            errors[name] = _("%(day)s is in the future") % {"day": day}
+        if error := future_day_error(day, today=today):
+            errors[name] = error
     if resident is not None:
         household = resident.household
         person_name = resident.name
@@ -1046,8 +1047,8 @@ def infection_record(
             errors[f"places.{i}"] = _("%(node)s is outside the district") % {"node": place.division}
         elif place.division.level < Level.STREET:
             errors[f"places.{i}"] = _("%(node)s is too wide for a place") % {"node": place.division}
-        if place.visited_on is not None and place.visited_on > today:
-            errors[f"places.{i}.visited_on"] = _("%(day)s is in the future") % {"day": place.visited_on}
+        if error := future_day_error(place.visited_on, today=today):
+            errors[f"places.{i}.visited_on"] = error
     if errors:
         raise ValidationError(errors)
     _require(actor, Capability.MANAGE_ZONES, residence.code)

@@ -10,7 +10,6 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
@@ -22,7 +21,7 @@ from rest_framework.views import APIView
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message
 from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet
-from lianfang.core.filters import refuse_unknown_parameters
+from lianfang.core.filters import future_day_error, refuse_unknown_parameters
 from lianfang.divisions.models import Division, Level
 from lianfang.reports import daily, days, layouts, overview, services, trends
 from lianfang.reports.api.serializers import (
@@ -64,8 +63,8 @@ def _division_day(request, serializer_class=DivisionDaySerializer):
     if division.level < Level.DISTRICT or division.level > Level.COMMUNITY:
         raise NotFound
     day = query.validated_data.get("date") or days.today()
-    if day > days.today():
-        raise ValidationError({"date": [_("date %(day)s is in the future") % {"day": day.isoformat()}]})
+    if error := future_day_error(day):
+        raise ValidationError({"date": error.messages})
     return division, day, query.validated_data
 
 

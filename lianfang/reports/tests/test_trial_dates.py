@@ -74,9 +74,9 @@ def test_api_close_of_a_future_day_names_the_date_field(api_for, district_comman
     body = {"code": DISTRICT, "date": tomorrow}
     response = api.post("/api/v1/reports/daily/close/", body, format="json", **ZH)
     assert response.status_code == 400
-    assert response.json() == {"date": [f"{tomorrow} 尚未到来：当天开始后才能关闭"]}
+    assert response.json() == {"date": [f"“{tomorrow}”尚未到来"]}
     english = api.post("/api/v1/reports/daily/close/", body, format="json", **EN)
-    assert english.json() == {"date": [f"{tomorrow} is in the future: a day can be closed once it has begun"]}
+    assert english.json() == {"date": [f"“{tomorrow}” is in the future"]}
 
 
 def test_api_close_refusals_name_the_date_field(screening_scene, api_for, district_commander):
@@ -130,7 +130,7 @@ def test_close_form_of_a_future_day_is_400(client_for, district_commander):
     response = client_for(district_commander).post(
         reverse("reports:daily_close"), {"code": DISTRICT, "date": tomorrow}, **ZH
     )
-    assert response.status_code == 400 and response.context["errors"] == [f"{tomorrow} 尚未到来：当天开始后才能关闭"]
+    assert response.status_code == 400 and response.context["errors"] == [f"“{tomorrow}”尚未到来"]
 
 
 def test_records_page_answers_a_source_apps_refusal_of_the_day_with_400(client_for, district_commander):

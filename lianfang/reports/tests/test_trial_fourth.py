@@ -62,7 +62,7 @@ def test_api_future_date_is_translated(api_for, district_commander):
 
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     response = api_for(district_commander).get(f"/api/v1/reports/daily/?code={XIYUAN}&date={tomorrow}", **ZH)
-    assert response.status_code == 400 and response.json() == {"date": [f"日期 {tomorrow} 尚未到来"]}
+    assert response.status_code == 400 and response.json() == {"date": [f"“{tomorrow}”尚未到来"]}
 
 
 def test_new_layout_page_names_sources_fields_and_filters_by_label(client_for, district_commander):

@@ -1,5 +1,5 @@
-"""The coverage API refuses a day still to come as the reports do (“日期 9998-12-31 尚未到来”), instead
-of answering 200 with today's numbers; today is still answered."""
+"""The coverage API refuses a day still to come as the reports do (core.filters.future_day_error:
+“9998-12-31”尚未到来), instead of answering 200 with today's numbers; today is still answered."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ def test_coverage_refuses_a_future_day(grid, street_officer, api_for, on):
     api = api_for(street_officer)
     response = api.get("/api/v1/coverage/", {"code": "620103001001", "on": on})
     assert response.status_code == 400
-    assert response.json() == {"on": [f"日期 {on} 尚未到来"]}
+    assert response.json() == {"on": [f"“{on}”尚未到来"]}
     response = api.get("/api/v1/coverage/", {"code": "620103001001", "on": on}, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.json() == {"on": [f"date {on} is in the future"]}
+    assert response.json() == {"on": [f"“{on}” is in the future"]}
 
 
 def test_coverage_of_today_is_answered(grid, street_officer, api_for):

@@ -15,6 +15,7 @@ import sys
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from lianfang.core.filters import future_day_error
 from lianfang.divisions.models import Division
 from lianfang.reports import daily, days, documents, render, services
 
@@ -38,8 +39,8 @@ class Command(BaseCommand):
             day = days.parse(options["date"])
         except ValueError as exc:
             raise CommandError(f"--date: {exc}") from None
-        if day > days.today():
-            raise CommandError(f"--date {day}: the day has not begun")
+        if error := future_day_error(day):
+            raise CommandError(f"--date: {' '.join(error.messages)}")
         division = Division.objects.filter(code=options["code"]).first()
         if division is None:
             raise CommandError(f"--code {options['code']}: no such division (load the divisions first)")
