@@ -158,7 +158,7 @@ def _days(params) -> int:
         return DEFAULT_DAYS
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_DAYS):
         message = _("“%(value)s” is not a number of days from 1 to %(most)d")
-        raise BadQuery({"days": [message % {"value": raw[:40], "most": MAX_DAYS}]})
+        raise BadQuery({"days": [message % {"value": raw[:40], "most": MAX_DAYS}]}, {"days": _("Days")})
     return int(raw)
 
 
@@ -383,7 +383,9 @@ def new_ticket(request):
     """A staff member (nurse, guard, volunteer) or hotline operator files a need on behalf of a household:
     ``?household=<id>`` picks it (not an id: a 400 page naming it; out of scope: 404); otherwise ``?q=``
     searches households in scope by address."""
-    household_id = query_id(request.GET, "household") or query_id(request.POST, "household")
+    household_id = query_id(request.GET, "household", _("Household")) or query_id(
+        request.POST, "household", _("Household")
+    )
     households = None
     query = request.GET.get("q", "").strip()
     if not household_id:
@@ -638,8 +640,8 @@ def medicine_new(request):
     that is not an id is a 400 page naming it; neither given, or a household out of scope, a 404. A
     resident unknown or out of scope is the field error “unknown or out-of-scope resident number:
     <id>” on the page (the same words for both, the typed values kept), never a 404."""
-    household_id = query_id(request.GET, "household")
-    resident_id = query_id(request.GET, "resident")
+    household_id = query_id(request.GET, "household", _("Household"))
+    resident_id = query_id(request.GET, "resident", _("Resident"))
     if household_id is None and resident_id is None:
         raise Http404
     resident_error = ""

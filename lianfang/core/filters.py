@@ -19,7 +19,9 @@ the value, never a 500.
   scoped one answers an out-of-scope code with the same 400 as :class:`ScopedWithinFilter`.
 - :func:`query_day`: an ISO date (``YYYY-MM-DD``) that exists in the calendar and lies in the usable range.
 - :exception:`BadQuery` (a ``django.core.exceptions.BadRequest``) and :func:`bad_query_response`:
-  one way for pages and API to answer 400 with the messages.
+  one way for pages and API to answer 400 with the messages. The errors (:class:`QueryErrors`) carry
+  each parameter's human label (a filter's or form field's label, or the caller's), so the 400 page
+  reads “日期（on）：…” / “Date (on): …”; the API answers the parameter names only.
 
 Use these filters in every FilterSet; check ``filterset.is_valid()`` on pages and answer
 ``bad_query_response(request, filterset.errors)`` when it is not (the API's DjangoFilterBackend
@@ -36,11 +38,15 @@ import django_filters.conf
 import django_filters.fields
 import django_filters.rest_framework
 from django import forms
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, BadRequest, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.forms.utils import ErrorDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import lazy
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django_filters.utils import label_for_filter
@@ -110,12 +116,60 @@ def out_of_range(shown: str) -> ValidationError:
     )
 
 
-class BadQuery(BadRequest):
-    """A query parameter that cannot be understood. ``errors`` maps parameter name → list of messages."""
+WITHIN_LABEL = gettext_lazy("within division (code)")
+"""The label of ``within``: a :class:`WithinFilter`'s, and a ``within`` read by :func:`query_code` /
+:func:`query_scoped_code` (the 400 page names it the same way whichever read it)."""
+DIVISION_CODE_LABEL = gettext_lazy("Division code")
+"""The label of a division code parameter of another name (``code``) read by :func:`query_code` /
+:func:`query_scoped_code`."""
+DATE_LABEL = gettext_lazy("Date")
+"""The label of a date parameter read by :func:`query_day`."""
+ID_LABEL = gettext_lazy("ID")
+"""The label of a row id parameter read by :func:`query_id`."""
 
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
+
+class QueryErrors(ErrorDict):
+    """Parameter name → messages (a form's ``errors`` or a plain ``{"within": ["…"]}``), and
+    ``labels``: parameter name → its human label (a form field's label, lazy or str) for the
+    parameters that have one. What :class:`BadQuery` carries, :class:`FilterSet`'s ``errors`` are and
+    :func:`bad_query_response` shows, each parameter as “<label> (<name>)” in the page's language
+    (:func:`parameter_label`); the API answers the keys only (``{"within": ["…"]}``). ``labels``
+    passed here win over those ``errors`` already carries."""
+
+    def __init__(self, errors=(), labels=None):
+        super().__init__(errors, renderer=getattr(errors, "renderer", None))
+        self.labels = {**getattr(errors, "labels", {}), **{k: v for k, v in (labels or {}).items() if v}}
+
+
+def form_labels(form) -> dict:
+    """``{field name: label}`` of ``form``'s fields that have a label (a filter form's names are its
+    query parameters): the labels :class:`QueryErrors` shows for a form's errors."""
+    return {name: field.label for name, field in form.fields.items() if field.label}
+
+
+def form_errors(form) -> QueryErrors:
+    """A bound form's errors with its fields' labels (:class:`QueryErrors`), for
+    :func:`bad_query_response`: ``bad_query_response(request, form_errors(form))``."""
+    return QueryErrors(form.errors, form_labels(form))
+
+
+def parameter_label(name: str, label=None) -> str:
+    """How a query parameter is named to a reader: its ``label`` with the parameter's ``name`` in
+    brackets (core.forms.bracketed: ``日期（on）`` in zh-Hans, ``Date (on)`` in English, the label's
+    first letter capitalised), ``name`` alone without a label; plain text (escape it for HTML)."""
+    from lianfang.core.forms import bracketed  # noqa: PLC0415 (core.forms imports this module)
+
+    return capfirst(bracketed(label, name)) if label else name
+
+
+class BadQuery(BadRequest):
+    """A query parameter that cannot be understood. ``errors`` (a :class:`QueryErrors`) maps
+    parameter name → list of messages; ``labels`` (optional) parameter name → its human label, shown
+    on the 400 page as “<label> (<name>)” (the API answers the names only)."""
+
+    def __init__(self, errors: dict[str, list[str]], labels: dict | None = None):
+        super().__init__("; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in errors.items()))
+        self.errors = QueryErrors(errors, labels)
 
 
 def refuse_unknown_parameters(request, accepted) -> None:
@@ -146,7 +200,7 @@ class WithinFilter(django_filters.CharFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("method", within_method)
-        kwargs.setdefault("label", gettext_lazy("within division (code)"))
+        kwargs.setdefault("label", WITHIN_LABEL)
         kwargs.setdefault("validators", [CODE_VALIDATOR])
         super().__init__(*args, **kwargs)
 
@@ -398,12 +452,12 @@ def strict_booleans(filterset) -> None:
             filter_.__dict__.pop("_field", None)
 
 
-def query_day(params, name: str = "day", default: dt.date | None = None) -> dt.date | None:
+def query_day(params, name: str = "day", default: dt.date | None = None, label=DATE_LABEL) -> dt.date | None:
     """The ISO date ``params[name]`` (``YYYY-MM-DD``), ``default`` when absent or empty.
 
-    Raises BadQuery naming the parameter and value when it is not a date that exists (``2026-13-45``)
-    or lies outside FIRST_DAY … LAST_DAY (``9999-12-31``, :func:`validate_usable_day`); ``default``
-    is returned as it is.
+    Raises BadQuery naming the parameter (with ``label``, for the 400 page) and value when it is not
+    a date that exists (``2026-13-45``) or lies outside FIRST_DAY … LAST_DAY (``9999-12-31``,
+    :func:`validate_usable_day`); ``default`` is returned as it is.
     """
     raw = (params.get(name) or "").strip()
     if not raw:
@@ -411,54 +465,73 @@ def query_day(params, name: str = "day", default: dt.date | None = None) -> dt.d
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
-        raise BadQuery({name: [_("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": raw}]}) from None
+        raise BadQuery({name: [_("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": raw}]}, {name: label}) from None
     try:
         validate_usable_day(day)
     except ValidationError as exc:
-        raise BadQuery({name: [str(m) for m in exc.messages]}) from None
+        raise BadQuery({name: [str(m) for m in exc.messages]}, {name: label}) from None
     return day
 
 
-def query_code(params, name: str = "within") -> str:
+def code_label(name: str):
+    """The label of a division code parameter ``name`` on the 400 page: WITHIN_LABEL for ``within``,
+    else DIVISION_CODE_LABEL."""
+    return WITHIN_LABEL if name == "within" else DIVISION_CODE_LABEL
+
+
+def query_code(params, name: str = "within", label=None) -> str:
     """The division code ``params[name]`` (``""`` when absent or empty); raises BadQuery naming the
-    parameter and value when it is not 1-20 digits."""
+    parameter (with ``label``, by default :func:`code_label`) and value when it is not 1-20 digits."""
+    label = label or code_label(name)
     raw = (params.get(name) or "").strip()
     if raw:
         try:
             CODE_VALIDATOR(raw)
         except forms.ValidationError as exc:
-            raise BadQuery({name: exc.messages}) from None
+            raise BadQuery({name: exc.messages}, {name: label}) from None
     return raw
 
 
-def query_scoped_code(user, params, name: str = "within") -> str:
+def query_scoped_code(user, params, name: str = "within", label=None) -> str:
     """The division code ``params[name]`` (``""`` when absent or empty) checked like a
-    :class:`ScopedWithinFilter`: raises BadQuery naming the parameter and value when it is not 1-20
-    digits (:func:`query_code`) or names a division holding nothing ``user`` may see
-    (:func:`validate_reached`) — the same 400 a filter form's ``within`` answers."""
-    code = query_code(params, name)
+    :class:`ScopedWithinFilter`: raises BadQuery naming the parameter (with ``label``) and value
+    when it is not 1-20 digits (:func:`query_code`) or names a division holding nothing ``user`` may
+    see (:func:`validate_reached`) — the same 400 a filter form's ``within`` answers."""
+    label = label or code_label(name)
+    code = query_code(params, name, label)
     if code:
         try:
             validate_reached(user, code)
         except forms.ValidationError as exc:
-            raise BadQuery({name: exc.messages}) from None
+            raise BadQuery({name: exc.messages}, {name: label}) from None
     return code
 
 
-def query_id(params, name: str) -> int | None:
-    """The row id ``params[name]`` (None when absent or empty); raises BadQuery when not 1 … MAX_ID."""
+def query_id(params, name: str, label=ID_LABEL) -> int | None:
+    """The row id ``params[name]`` (None when absent or empty); raises BadQuery naming the parameter
+    (with ``label``) and value when not 1 … MAX_ID."""
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
     try:
         return IdField().clean(raw)
     except forms.ValidationError as exc:
-        raise BadQuery({name: exc.messages}) from None
+        raise BadQuery({name: exc.messages}, {name: label}) from None
 
 
 def bad_query_response(request, errors):
-    """A 400 page listing ``errors`` (parameter → messages, e.g. ``filterset.errors``) with a way home."""
-    rows = [(name, " ".join(str(m) for m in messages)) for name, messages in errors.items()]
+    """A 400 page listing ``errors`` (parameter → messages: a :class:`QueryErrors` — BadQuery's,
+    ``filterset.errors``, :func:`form_errors` — or a plain mapping) with a way home. Each parameter
+    is shown by its label when ``errors`` carries one, with the name in brackets (日期（<code>on</code>）：…,
+    Date (<code>on</code>): …), else by its name (<code>on</code>：…); errors about no parameter
+    (``""``, a form's ``__all__``) by their messages alone."""
+    labels = getattr(errors, "labels", {})
+    rows = []
+    for name, messages in errors.items():
+        label = labels.get(name)
+        code = format_html("<code>{}</code>", name) if name and name != NON_FIELD_ERRORS else ""
+        shown = parameter_label(code, conditional_escape(label)) if label and code else code
+        rows.append((mark_safe(shown), " ".join(str(m) for m in messages)))  # noqa: S308 (pieces escaped)
     return render(request, "400.html", {"errors": rows}, status=400)
 
 
@@ -557,6 +630,12 @@ class FilterSet(django_filters.FilterSet):
                 filter_.__dict__.pop("_field", None)  # a form field built before (schema) holds every row
         strict_booleans(self)
         label_empty_choices(self)
+
+    @property
+    def errors(self) -> QueryErrors:
+        """The form's errors with the filters' labels (:class:`QueryErrors`): the 400 page names
+        each bad parameter by its label, “所属区划（代码）（within）”."""
+        return form_errors(self.form)
 
     @classmethod
     def filter_for_field(cls, field, field_name, lookup_expr=None):

@@ -97,7 +97,8 @@ def page_of(request, object_list, per_page: int, name: str = "page"):
     if text == "last":
         return paginator.page(paginator.num_pages)
     if not (text.isascii() and text.isdigit() and int(text) >= 1):
-        raise BadQuery({name: [_("“%(value)s” is not a page number (a whole number from 1 up)") % {"value": raw[:40]}]})
+        message = _("“%(value)s” is not a page number (a whole number from 1 up)") % {"value": raw[:40]}
+        raise BadQuery({name: [message]}, {name: _("Page")})
     try:
         return paginator.page(int(text))
     except InvalidPage:

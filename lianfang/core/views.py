@@ -142,7 +142,7 @@ def audit_log(request):
         object_names,
         reason_label,
     )
-    from lianfang.core.filters import bad_query_response  # noqa: PLC0415
+    from lianfang.core.filters import bad_query_response, form_errors  # noqa: PLC0415
     from lianfang.core.forms import AuditFilterForm  # noqa: PLC0415
     from lianfang.core.models import AuditEntry  # noqa: PLC0415
 
@@ -153,7 +153,7 @@ def audit_log(request):
     codes = entries.order_by().values_list("action", flat=True).distinct()
     form = AuditFilterForm(request.GET or None, actions=action_choices(codes))
     if form.is_bound and not form.is_valid():
-        return bad_query_response(request, form.errors)
+        return bad_query_response(request, form_errors(form))
     data = form.cleaned_data if form.is_bound else {}
     if data.get("action"):
         entries = entries.filter(action=data["action"])

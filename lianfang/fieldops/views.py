@@ -31,15 +31,18 @@ from lianfang.accounts.selectors import active_assignments, can, primary_assignm
 from lianfang.core.filters import (
     MAX_ID,
     BadQuery,
+    QueryErrors,
     answers_bad_query,
     bad_query_response,
-    query_code,
+    form_errors,
+    form_labels,
     query_day,
     query_id,
+    query_scoped_code,
 )
 from lianfang.core.forms import error_lines
 from lianfang.core.pagination import PageNotFound
-from lianfang.core.scoping import reaches, scope_for
+from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_name, place_names
 from lianfang.fieldops import adapters, briefing, filtersets, forms, selectors, services
@@ -90,14 +93,13 @@ def scope_code(request) -> str:
     user's widest assignment, else the installation's district (superusers); ``""`` for a user
     scoped only to households (a household representative: their rows come from ``visible_to``).
 
-    Raises BadQuery (a 400 naming parameter and value) for a value that is not a division code and
-    Http404 naming the value for an unknown or out-of-scope one — never silently the user's own place.
+    Raises BadQuery (a 400 page naming parameter and value, as every ``within`` does:
+    core.filters.query_scoped_code) for a value that is not a division code or names a division the
+    user does not reach (unknown, another community) — never silently the user's own place.
     """
     for name in ("within", "code"):
-        wanted = query_code(request.GET, name)
+        wanted = query_scoped_code(request.user, request.GET, name)
         if wanted:
-            if not reaches(request.user, wanted):
-                raise NotFoundWithReason(_("“%(value)s” is not the code of a division you may see") % {"value": wanted})
             return wanted
     return own_code(request.user)
 
@@ -180,15 +182,15 @@ def _day(request) -> dt.date:
     return query_day(request.GET, "day", timezone.localdate())
 
 
-def _flag(request, name: str, yes: str, no: str) -> bool:
+def _flag(request, name: str, yes: str, no: str, label: str | None = None) -> bool:
     """The on/off query parameter ``name``: ``1``/``true`` → True, absent, ``0``/``false`` → False.
-    Raises BadQuery naming the parameter, the value and the two choices in words (``yes``/``no``:
-    what each means, translated) for anything else."""
+    Raises BadQuery naming the parameter (with ``label``, the checkbox's text, for the 400 page), the
+    value and the two choices in words (``yes``/``no``: what each means, translated) for anything else."""
     value = (request.GET.get(name) or "").strip()
     if value.lower() in ("", "0", "false", "1", "true"):
         return value.lower() in ("1", "true")
     message = _("“%(value)s” is not one of the choices: 1 (%(yes)s), 0 (%(no)s)")
-    raise BadQuery({name: [message % {"value": value[:40], "yes": yes, "no": no}]})
+    raise BadQuery({name: [message % {"value": value[:40], "yes": yes, "no": no}]}, {name: label})
 
 
 def _pattern_labels(patterns: dict, language: str) -> list[tuple[str, str]]:
@@ -882,7 +884,7 @@ def monitoring_check_in(request, pk: int):
     monitoring = get_object_or_404(HomeMonitoring.objects.visible_to(request.user), pk=pk)
     form = forms.CheckInForm(request.POST)
     if not form.is_valid():
-        return bad_query_response(request, form.errors)
+        return bad_query_response(request, form_errors(form))
     try:
         check_in = services.health_check_in_record(
             actor=request.user,
@@ -892,7 +894,8 @@ def monitoring_check_in(request, pk: int):
             source="worker",
         )
     except ValidationError as exc:
-        return bad_query_response(request, exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages})
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        return bad_query_response(request, QueryErrors(errors, form_labels(form)))
     if check_in.abnormal:
         messages.error(
             request, _("Abnormal reading for %(name)s: a medical request was raised") % {"name": monitoring.name}
@@ -1206,7 +1209,7 @@ def alerts(request):
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)
     qs = filterset.qs
-    mine = _flag(request, "mine", _("addressed to me"), _("all"))
+    mine = _flag(request, "mine", _("addressed to me"), _("all"), label=_("For me"))
     if mine:
         qs = qs.filter(recipient__user=request.user)
     page = _page(request, qs)

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Substr, TruncHour
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from lianfang.core.filters import BadQuery, query_code
+from lianfang.core.filters import BadQuery, query_scoped_code
 from lianfang.core.forms import listing
-from lianfang.core.scoping import reaches, subtree_q
+from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.screening.models import (
     FollowUpStatus,
@@ -371,23 +370,19 @@ def coverage_grouping(params, code: str) -> str:
     by = params.get("by") or child_level(code)
     if by not in LEVEL_LENGTHS:
         message = _("“%(value)s” is not a grouping (allowed: %(allowed)s)")
-        raise BadQuery({"by": [message % {"value": by, "allowed": grouping_names()}]})
+        raise BadQuery({"by": [message % {"value": by, "allowed": grouping_names()}]}, {"by": _("Group by")})
     return by
 
 
 def within_code(user, params, name: str = "within", alias: str | None = None) -> str:
     """The division code ``params[name]`` a coverage page or API request narrows to (``""`` when
     absent; ``params[alias]`` when given and ``name`` is absent: the round's coverage page also reads
-    ``?code=`` as the other coverage pages do). Raises BadQuery (400 naming the parameter and value)
-    when it is not 1-20 ASCII digits (core.filters.query_code), and Http404 when the code reaches
-    nothing ``user`` may see (core.scoping.reaches: unknown or out of scope, the same answer, as for
-    an out-of-scope round)."""
-    code = query_code(params, name)
-    if not code and alias:
-        code = query_code(params, alias)
-    if code and not reaches(user, code):
-        raise Http404
-    return code
+    ``?code=`` as the other coverage pages do). Raises BadQuery (a 400 naming the parameter and value,
+    as every ``within`` does: core.filters.query_scoped_code) when it is not 1-20 ASCII digits or
+    reaches nothing ``user`` may see (core.scoping.reaches: unknown or out of scope, the same answer)."""
+    if alias and not (params.get(name) or "").strip():
+        name = alias
+    return query_scoped_code(user, params, name)
 
 
 def grouping_names() -> str:

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
 from lianfang.conf import env_int
-from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, query_code, query_id
+from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, form_errors, query_code, query_id
 from lianfang.core.forms import error_lines, field_line
 from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_name
@@ -162,7 +162,8 @@ def _round(request, pk: int) -> TestingRound:
 @answers_bad_query
 def round_detail(request, pk: int):
     """A round: progress, coverage by place, sites and desks, tasks; forms to add sites and desks.
-    A malformed ``within`` is a 400 page naming it, an unknown or out-of-scope one a 404."""
+    A ``within`` that is malformed or names a division the user does not reach (unknown, another
+    community) is a 400 page naming it (selectors.within_code)."""
     rnd = _round(request, pk)
     can_run = can(request.user, Capability.RUN_ROUNDS, rnd.path)
     if request.method == "POST":
@@ -259,10 +260,10 @@ def coverage(request, pk: int):
     """Coverage of a round by building, compound or community and by responsible person, with the
     missed people (masked) and their household representative, under ``?within=`` (or ``?code=``, as on
     the other coverage pages). An unknown ``by`` is a 400 page naming the value and the allowed
-    groupings (selectors.coverage_grouping); a malformed code a 400 page naming it, an unknown or
-    out-of-scope one a 404 (never silently the user's own area)."""
+    groupings (selectors.coverage_grouping); a malformed, unknown or out-of-scope code a 400 page
+    naming it (selectors.within_code; never silently the user's own area)."""
     rnd = _round(request, pk)
-    within = selectors.within_code(request.user, request.GET, alias="code")  # 400 malformed, 404 out of scope
+    within = selectors.within_code(request.user, request.GET, alias="code")  # 400 malformed or out of scope
     by = selectors.coverage_grouping(request.GET, within or rnd.path)
     rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
     return _page(
@@ -338,7 +339,7 @@ def _rounds_back(params) -> int:
         return services.rules().missed_rounds_window
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ROUNDS_BACK):
         message = _("“%(value)s” is not a number of rounds from 1 to %(most)d")
-        raise BadQuery({"n": [message % {"value": raw, "most": MAX_ROUNDS_BACK}]})
+        raise BadQuery({"n": [message % {"value": raw, "most": MAX_ROUNDS_BACK}]}, {"n": _("Last N rounds")})
     return int(raw)
 
 
@@ -358,7 +359,7 @@ def tasks(request, pk: int):
     if status not in TaskStatus.values:
         message = _("“%(value)s” is not a task status (allowed: %(allowed)s)")
         allowed = selectors.allowed_names(TaskStatus.choices)  # by their names in the reader's language
-        raise BadQuery({"status": [message % {"value": status[:40], "allowed": allowed}]})
+        raise BadQuery({"status": [message % {"value": status[:40], "allowed": allowed}]}, {"status": _("Status")})
     qs = qs.filter(status=status)
     return _page(request, "screening/tasks.html", {"round": rnd, "tasks": qs[:300], "status": status})
 
@@ -470,7 +471,7 @@ def results(request):
     can_run = can(request.user, Capability.RUN_ROUNDS)
     form = ResultUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and can_run:
-        resolve = query_id(request.POST, "resolve")
+        resolve = query_id(request.POST, "resolve", _("Held line"))
         if resolve is not None:
             exception = get_object_or_404(ResultException.objects.visible_to(request.user), pk=resolve)
             try:
@@ -544,7 +545,7 @@ def follow_up_detail(request, pk: int):
     of another follow-up, a 404."""
     fu = get_object_or_404(PoolFollowUp.objects.visible_to(request.user).select_related("tube", "round"), pk=pk)
     if request.method == "POST":
-        step_id = query_id(request.POST, "step")
+        step_id = query_id(request.POST, "step", _("Step"))
         if step_id is None:
             raise Http404
         step = get_object_or_404(PoolFollowUpStep.objects.filter(follow_up=fu), pk=step_id)
@@ -578,7 +579,7 @@ def pool_advisor(request):
     r = services.rules()
     form = AdvisorForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        return bad_query_response(request, form.errors)
+        return bad_query_response(request, form_errors(form))
     recent = advisor.recent_positivity(user=request.user, days=r.positivity_window_days)
     p = None
     if form.is_bound and form.cleaned_data["percent"]:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, has_division_scope, primary_assignment
 from lianfang.core import audit
-from lianfang.core.filters import empty_choice_label
+from lianfang.core.filters import empty_choice_label, form_labels, parameter_label
 from lianfang.core.forms import error_lines, field_line, listing
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
@@ -92,11 +92,24 @@ def _division_and_day(
     return division, form.cleaned_data["on"] or timezone.localdate(), form
 
 
-def _bad_request(request, error: ValidationError):
-    """A 400 page listing ``error``'s messages, each after the query parameter it is about (``on: …``;
-    zh-Hans ``on：…``, core.forms.field_line)."""
+def query_labels() -> dict:
+    """The labels of the workforce pages' own query parameters (``code``, ``on``: DivisionDayForm;
+    ``level``, ``kind``), by which a 400 page names them."""
+    return {**form_labels(DivisionDayForm()), "level": _("Level"), "kind": _("Kind")}
+
+
+def _bad_request(request, error: ValidationError, labels: dict | None = None):
+    """A 400 page listing ``error``'s messages, each after the query parameter it is about by its
+    label, the name in brackets (core.filters.parameter_label: ``Date (on): …``; zh-Hans
+    ``日期（on）：…``, core.forms.field_line); ``labels`` (a filter form's, core.filters.form_labels)
+    add to :func:`query_labels`."""
     if hasattr(error, "error_dict"):
-        lines = [field_line(name, message) for name, errs in error.message_dict.items() for message in errs]
+        names = {**query_labels(), **(labels or {})}
+        lines = [
+            field_line(parameter_label(name, names.get(name)), message)
+            for name, errs in error.message_dict.items()
+            for message in errs
+        ]
     else:
         lines = error.messages
     return render(request, "workforce/error.html", {"errors": lines}, status=400)
@@ -132,7 +145,7 @@ def _filtered_list(request, filterset_class, queryset, template: str, **context)
     filter values when the query string does not validate."""
     filterset = filterset_class(request.GET, queryset=queryset, request=request)
     if not filterset.is_valid():
-        return _bad_request(request, ValidationError(filterset.errors))
+        return _bad_request(request, ValidationError(filterset.errors), form_labels(filterset.form))
     return render(request, template, {"filterset": filterset, "page": _page(request, filterset.qs), **context})
 
 
@@ -501,7 +514,7 @@ def workers(request):
     (registry.services.record_search, ``page:workforce.workers``: the query masked, the number found)."""
     filterset = WorkerFilterSet(request.GET, queryset=_workers_qs(request.user), request=request)
     if not filterset.is_valid():
-        return _bad_request(request, ValidationError(filterset.errors))
+        return _bad_request(request, ValidationError(filterset.errors), form_labels(filterset.form))
     page = _page(request, filterset.qs)
     registry_services.record_search(
         actor=request.user,

@@ -11,10 +11,11 @@ from lianfang.assistance import services
 pytestmark = pytest.mark.django_db
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+LABELS = {"open": "仅未办结诉求", "overdue": "超时", "mine": "我的"}  # the ticket filters' labels
 
 
 def bad_query(response) -> list[str]:
-    """The 400 page's lines ``<parameter>: <message>`` (tags stripped)."""
+    """The 400 page's lines ``<label> (<parameter>): <message>`` (tags stripped)."""
     assert response.status_code == 400
     body = response.content.decode()
     listed = re.search(r'<ul data-testid="bad-query">(.*?)</ul>', body, re.S).group(1)
@@ -34,9 +35,9 @@ def ticket(grid):
 def test_board_days_out_of_range_or_not_a_number_is_a_400_naming_it(grid, client_for, value):
     client = client_for(grid["staff_user"])
     lines = bad_query(client.get(reverse("assistance:index"), {"days": value}, **ZH))
-    assert lines == [f"days：“{value}”不是 1 到 366 之间的天数"]
+    assert lines == [f"天数（days）：“{value}”不是 1 到 366 之间的天数"]
     english = client.get(reverse("assistance:index"), {"days": value}, HTTP_ACCEPT_LANGUAGE="en")
-    assert bad_query(english) == [f"days: “{value}” is not a number of days from 1 to 366"]
+    assert bad_query(english) == [f"Days (days): “{value}” is not a number of days from 1 to 366"]
 
 
 @pytest.mark.parametrize(("value", "shown"), [("", "7"), ("1", "1"), ("366", "366"), (" 30 ", "30")])
@@ -50,7 +51,7 @@ def test_board_days_in_range_is_used(grid, client_for, value, shown):
 def test_malformed_area_code_is_a_400_naming_it_and_out_of_scope_a_404(grid, client_for, name):
     client = client_for(grid["staff_user"])
     lines = bad_query(client.get(reverse(name), {"code": "abc"}, **ZH))
-    assert lines == ["code：“abc”不是区划代码（应为1至20位数字）"]
+    assert lines == ["区划代码（code）：“abc”不是区划代码（应为1至20位数字）"]
     assert client.get(reverse(name), {"code": "620103001002"}, **ZH).status_code == 404  # 上西园: not theirs
 
 
@@ -59,7 +60,7 @@ def test_malformed_area_code_is_a_400_naming_it_and_out_of_scope_a_404(grid, cli
 def test_ticket_yes_no_filters_refuse_anything_else(grid, ticket, client_for, api_for, name, value):
     page = client_for(grid["staff_user"]).get(reverse("assistance:tickets"), {name: value}, **ZH)
     message = f"“{value}”不是“是”或“否”（可用 true/false、1/0、yes/no、on/off）"
-    assert bad_query(page) == [f"{name}：{message}"]
+    assert bad_query(page) == [f"{LABELS[name]}（{name}）：{message}"]
     api = api_for(grid["staff_user"]).get("/api/v1/service-requests/", {name: value}, **ZH)
     assert (api.status_code, api.json()) == (400, {name: [message]})
 
@@ -95,7 +96,7 @@ def test_ticket_yes_no_filters_still_filter(grid, ticket, client_for, api_for, q
 )
 def test_household_that_is_not_an_id_is_a_400_naming_it(grid, client_for, name, value, message):
     response = client_for(grid["staff_user"]).get(reverse(name), {"household": value}, **ZH)
-    assert bad_query(response) == [f"household：{message}"]
+    assert bad_query(response) == [f"住户（household）：{message}"]
 
 
 @pytest.mark.parametrize("name", ["assistance:new", "assistance:medicine_new"])

@@ -64,5 +64,5 @@ def test_audit_log_refuses_a_day_past_the_range_with_400(district_commander, cli
     client = client_for(district_commander)
     response = client.get("/audit/", {"date": "9999-12-31"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 400
-    assert [(name, text) for name, text in response.context["errors"]] == [("date", ZH_LATE)]
+    assert [(name, text) for name, text in response.context["errors"]] == [("日期（<code>date</code>）", ZH_LATE)]
     assert client.get("/audit/", {"date": "9998-12-31"}).status_code == 200

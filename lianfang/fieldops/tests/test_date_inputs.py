@@ -41,10 +41,10 @@ def test_new_monitoring_form_dates_are_iso_in_zh_hans(population, community_staf
 def test_passages_page_refuses_since_outside_the_usable_range(population, district_commander, client_for, value):
     client = client_for(district_commander)
     assert bad_query_items(client.get("/fieldops/passages/", {"since": value}, **ZH)) == [
-        f"<code>since</code>：“{value}” 超出可用的日期范围（0002-01-01 至 9998-12-31）"
+        f"始于（<code>since</code>）：“{value}” 超出可用的日期范围（0002-01-01 至 9998-12-31）"
     ]
     assert bad_query_items(client.get("/fieldops/passages/", {"since": value}, **EN)) == [
-        f"<code>since</code>: “{value}” is outside the usable date range (0002-01-01 to 9998-12-31)"
+        f"Since (<code>since</code>): “{value}” is outside the usable date range (0002-01-01 to 9998-12-31)"
     ]
 
 

@@ -88,23 +88,23 @@ def test_channels_table_headings(channel, grid_worker, community_staff, client_f
     [
         (
             "/fieldops/alerts/?mine=maybe",
-            "<code>mine</code>：“maybe”不是可选的值，可选：1（发给我的）、0（全部）",
-            "<code>mine</code>: “maybe” is not one of the choices: 1 (addressed to me), 0 (all)",
+            "我负责的（<code>mine</code>）：“maybe”不是可选的值，可选：1（发给我的）、0（全部）",
+            "For me (<code>mine</code>): “maybe” is not one of the choices: 1 (addressed to me), 0 (all)",
         ),
         (
             "/fieldops/notices/?within=62x",
-            "<code>within</code>：“62x”不是区划代码（应为1至20位数字）",
-            "<code>within</code>: “62x” is not a division code (1 to 20 digits)",
+            "所属区划（代码）（<code>within</code>）：“62x”不是区划代码（应为1至20位数字）",
+            "Within division (code) (<code>within</code>): “62x” is not a division code (1 to 20 digits)",
         ),
         (
             "/fieldops/passages/?since=yesterday",
-            "<code>since</code>：“yesterday”不是日期时间（格式为 YYYY-MM-DDTHH:MM）",
-            "<code>since</code>: “yesterday” is not a date and time (YYYY-MM-DDTHH:MM)",
+            "始于（<code>since</code>）：“yesterday”不是日期时间（格式为 YYYY-MM-DDTHH:MM）",
+            "Since (<code>since</code>): “yesterday” is not a date and time (YYYY-MM-DDTHH:MM)",
         ),
         (
             "/fieldops/monitoring/?day=2026-02-30",
-            "<code>day</code>：“2026-02-30”不是日期（格式为 YYYY-MM-DD）",
-            "<code>day</code>: “2026-02-30” is not a date (YYYY-MM-DD)",
+            "日期（<code>day</code>）：“2026-02-30”不是日期（格式为 YYYY-MM-DD）",
+            "Date (<code>day</code>): “2026-02-30” is not a date (YYYY-MM-DD)",
         ),
     ],
 )

@@ -172,8 +172,10 @@ def test_others_get_404_and_empty_lists(world, request, who, client_for, api_for
             == 404
         ), url
     for name, context_key in LIST_PAGES:
-        # 下西园 is not theirs: a 404, never their own place (or an empty list) instead
-        assert client.get(reverse(name), {"within": "620103001001"}).status_code == 404, name
+        # 下西园 is not theirs: a 400 naming it (as every within), never their own place (or an empty list)
+        refused = client.get(reverse(name), {"within": "620103001001"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert refused.status_code == 400, name
+        assert "“620103001001” is not the code of a division you may see" in refused.content.decode(), name
         response = client.get(reverse(name))
         assert response.status_code == 200, name
         assert not any(p.startswith("620103001001") for p in _paths(response.context[context_key])), name
@@ -261,3 +263,51 @@ def test_public_pages_need_the_token(world, client):
     assert client.get(reverse("fieldops:resident_check_in", args=["not-a-token"])).status_code == 404
     # anonymous users are sent to sign in for everything else
     assert client.get(reverse("fieldops:gate", args=[world["gate"].pk])).status_code == 302
+
+
+WITHIN_REFUSED = "所属区划（代码）（<code>{name}</code>）：“{code}”不是您可查看的区划的代码"
+
+
+def test_people_page_within_reaching_nothing_of_the_caller_is_a_400_naming_it(
+    world, population, community_staff, other_community_staff, client_for
+):
+    """/fieldops/people/?within= (and ?code=) as two users of different scopes: a division holding
+    nothing of theirs (the other community, another street, unknown) is the 400 page naming the
+    parameter by its label and the code (core.filters.query_scoped_code), as on every list, not a
+    404; a malformed one too; their own division lists their people."""
+    wang = services.screened_person_create(
+        actor=other_community_staff,
+        district=population["h3"].district,
+        category="inflow",
+        name="",
+        resident=population["王五"],
+    )
+    mine = {
+        community_staff: {
+            "620103001001": {world["person"].pk},  # 李四 (h2, 阳光小区)
+            population["compound_a"].code: {world["person"].pk},
+        },
+        other_community_staff: {"620103001002": {wang.pk}, population["compound_b"].code: {wang.pk}},
+    }
+    others = {
+        community_staff: ["620103001002", population["compound_b"].code],
+        other_community_staff: ["620103001001", population["compound_a"].code],
+    }
+    for user, codes in mine.items():
+        client = client_for(user)
+        for code in [*others[user], "620103002001", "620103001999"]:
+            for name in ("within", "code"):
+                refused = client.get(reverse("fieldops:people"), {name: code}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+                assert refused.status_code == 400, (user, name, code)
+                line = WITHIN_REFUSED.format(name=name, code=code)
+                if name == "code":
+                    line = line.replace("所属区划（代码）", "区划代码")
+                assert f"<li>{line}</li>" in refused.content.decode(), (user, name, code)
+        malformed = client.get(reverse("fieldops:people"), {"within": "62x"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert malformed.status_code == 400
+        assert "“62x” is not a division code (1 to 20 digits)" in malformed.content.decode()
+        for code, expected in codes.items():
+            listed = client.get(reverse("fieldops:people"), {"within": code})
+            assert listed.status_code == 200 and listed.context["code"] == code
+            assert {p.pk for p in listed.context["page"]} == expected, (user, code)
+            assert len(listed.context["page"]) == 1, (user, code)  # a real row, not an empty list

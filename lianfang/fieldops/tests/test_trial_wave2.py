@@ -191,8 +191,12 @@ def test_api_gate_create_names_a_foreign_division(population, community_staff, a
         "/fieldops/alerts/?within=620103999999",
     ],
 )
-def test_a_foreign_or_unknown_place_is_a_404(population, community_staff, client_for, path):
-    assert client_for(community_staff).get(path).status_code == 404
+def test_a_foreign_or_unknown_place_is_a_400_naming_it(population, community_staff, client_for, path):
+    """As every ``within``/``code`` (core.filters.query_scoped_code), not a 404."""
+    response = client_for(community_staff).get(path, HTTP_ACCEPT_LANGUAGE="en")
+    code = path.rsplit("=", 1)[1]
+    assert response.status_code == 400
+    assert f"“{code}” is not the code of a division you may see" in response.content.decode()
 
 
 def test_a_malformed_place_is_a_400_and_ones_own_is_shown(population, community_staff, client_for):

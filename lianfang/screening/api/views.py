@@ -231,9 +231,10 @@ class RoundViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnl
     def coverage(self, request, pk=None):
         """Coverage of the round per community, compound or building under ``within``; an unknown
         ``by`` is a 400 ``{"by": ["<message naming the value and the allowed groupings>"]}``, a
-        malformed ``within`` a 400 ``{"within": [...]}``, an unknown or out-of-scope one a 404."""
+        ``within`` that is malformed or names a division the caller does not reach (unknown, another
+        community) a 400 ``{"within": ["<message naming the value>"]}``, as on every list."""
         rnd = self.get_object()
-        within = selectors.within_code(request.user, request.query_params)  # BadQuery 400; Http404 out of scope
+        within = selectors.within_code(request.user, request.query_params)  # BadQuery 400: malformed or out of scope
         by = selectors.coverage_grouping(request.query_params, within or rnd.path)  # BadQuery: 400, translated
         rows, totals = selectors.coverage(user=request.user, round=rnd, within=within, by=by)
 

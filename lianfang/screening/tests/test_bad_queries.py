@@ -18,20 +18,24 @@ NOT_A_CODE = "“abc”不是区划代码（应为1至20位数字）"
 
 def test_missed_people_code_that_is_not_a_code_is_a_400_naming_it(client_for, district_commander, rnd):
     client = client_for(district_commander)
-    assert bad_query(client.get(reverse("screening:missed"), {"code": "abc"}, **ZH)) == [f"code：{NOT_A_CODE}"]
+    assert bad_query(client.get(reverse("screening:missed"), {"code": "abc"}, **ZH)) == [
+        f"区划代码（code）：{NOT_A_CODE}"
+    ]
     assert client.get(reverse("screening:missed"), {"code": "999999"}, **ZH).status_code == 404  # unknown
     assert client.get(reverse("screening:missed"), {"code": "620103001"}, **ZH).status_code == 200
 
 
 def test_unknown_task_status_lists_the_allowed_ones_by_their_chinese_names(client_for, district_commander, rnd):
     response = client_for(district_commander).get(reverse("screening:tasks", args=[rnd.pk]), {"status": "zz"}, **ZH)
-    assert bad_query(response) == ["status：“zz”不是任务状态（可选：进行中 open、已完成 done、已取消 cancelled）"]
+    assert bad_query(response) == [
+        "状态（status）：“zz”不是任务状态（可选：进行中 open、已完成 done、已取消 cancelled）"
+    ]
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "50.5", "-1", "nan"])
 def test_advisor_percent_out_of_range_or_not_a_number_is_a_400_naming_it(client_for, district_commander, value):
     response = client_for(district_commander).get(reverse("screening:advisor"), {"percent": value}, **ZH)
-    assert bad_query(response) == [f"percent：“{value}”不是 0.001 到 50 之间的百分比"]
+    assert bad_query(response) == [f"阳性率（%）（percent）：“{value}”不是 0.001 到 50 之间的百分比"]
 
 
 def test_advisor_percent_in_range_is_used(client_for, district_commander):
@@ -92,13 +96,13 @@ def test_round_page_site_form_error_names_the_field_by_its_label_and_the_value(c
 
 def test_resolving_a_held_result_that_is_not_an_id_is_a_400_naming_it(client_for, district_commander):
     response = client_for(district_commander).post(reverse("screening:results"), {"resolve": "abc"}, **ZH)
-    assert bad_query(response) == ["resolve：“abc”不是编号（应为整数）"]
+    assert bad_query(response) == ["暂扣的行（resolve）：“abc”不是编号（应为整数）"]
 
 
 def test_follow_up_step_that_is_not_an_id_is_a_400_naming_it(client_for, district_commander, world):  # noqa: F811
     url = reverse("screening:follow_up", args=[world["follow_up"].pk])
     client = client_for(district_commander)
-    assert bad_query(client.post(url, {"step": "abc"}, **ZH)) == ["step：“abc”不是编号（应为整数）"]
+    assert bad_query(client.post(url, {"step": "abc"}, **ZH)) == ["步骤（step）：“abc”不是编号（应为整数）"]
     assert client.post(url, {"step": "999999"}, **ZH).status_code == 404
 
 

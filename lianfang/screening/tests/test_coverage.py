@@ -181,6 +181,6 @@ def test_coverage_page_refuses_an_unknown_grouping_in_the_readers_language(
     url = reverse("screening:coverage", args=[rnd.pk])
     response = client_for(district_commander).get(url, {"by": "street"}, HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 400
-    colon = {"en": ": ", "zh-hans": "："}[language]
-    assert f"<li><code>by</code>{colon}{BAD_BY[language]}</li>" in response.content.decode()
+    label = {"en": "Group by (<code>by</code>): ", "zh-hans": "分组（<code>by</code>）："}[language]
+    assert f"<li>{label}{BAD_BY[language]}</li>" in response.content.decode()
     assert client_for(district_commander).get(url, {"by": "building"}, HTTP_ACCEPT_LANGUAGE=language).status_code == 200

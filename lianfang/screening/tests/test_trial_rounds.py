@@ -1,5 +1,5 @@
 """New-user trial findings on rounds and their pages: no English inside Chinese answers, permission
-before the Idempotency-Key header, real labels and place names, ``within`` out of scope a 404, and
+before the Idempotency-Key header, real labels and place names, ``within`` out of scope a 400 naming it, and
 bad query values a 400 naming the parameter and value (never ignored or clamped)."""
 
 import pytest
@@ -46,9 +46,10 @@ def test_missed_page_labels_n_and_refuses_bad_values(client_for, community_staff
     for bad in ("abc", "-5", "0", "21"):
         response = client.get(url, {"n": bad})
         assert response.status_code == 400
-        assert f"<li><code>n</code>: “{bad}” is not a number of rounds from 1 to 20</li>" in response.content.decode()
+        line = f"<li>Last N rounds (<code>n</code>): “{bad}” is not a number of rounds from 1 to 20</li>"
+        assert line in response.content.decode()
     zh = client.get(url, {"n": "-5"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert "<li><code>n</code>：“-5”不是 1 到 20 之间的轮次数</li>" in zh.content.decode()
+    assert "<li>最近 N 轮（<code>n</code>）：“-5”不是 1 到 20 之间的轮次数</li>" in zh.content.decode()
     assert client.get(url).context["n"] == 3  # the rule set's window when absent
 
 
@@ -61,7 +62,7 @@ def test_tasks_page_refuses_an_unknown_status(client_for, api_for, district_comm
     response = client.get(url, {"status": "zzz"})
     assert response.status_code == 400
     message = "“zzz” is not a task status (allowed: open, done, cancelled)"
-    assert f"<li><code>status</code>: {message}</li>" in response.content.decode()
+    assert f"<li>Status (<code>status</code>): {message}</li>" in response.content.decode()
     api = api_for(district_commander).get(reverse("api:screening-task-list"), {"status": "zzz"})
     assert api.status_code == 400 and list(api.json()) == ["status"] and "zzz" in api.json()["status"][0]
 
@@ -74,32 +75,63 @@ def test_task_sample_page_names_the_place(client_for, district_commander, rnd):
     assert task.path not in page.content.decode()
 
 
-def test_coverage_within_out_of_scope_is_404_malformed_400(client_for, api_for, community_staff, rnd):
-    page_url = reverse("screening:coverage", args=[rnd.pk])
-    api_url = reverse("api:screening-round-coverage", args=[rnd.pk])
-    client, api = client_for(community_staff), api_for(community_staff)
-    assert client.get(page_url, {"within": "620103001001"}).status_code == 200
-    mine = api.get(api_url, {"within": "620103001001"})
-    assert mine.status_code == 200 and mine.json()["totals"]["expected"] == 4
-    for code in (OTHER_COMMUNITY, "620103002001", "999999"):  # another community's, unknown
-        assert client.get(page_url, {"within": code}).status_code == 404
-        assert api.get(api_url, {"within": code}).status_code == 404
-        detail = reverse("screening:round", args=[rnd.pk])
-        assert client.get(detail, {"within": code}).status_code == 404
-    bad = api.get(api_url, {"within": "abc"}, HTTP_ACCEPT_LANGUAGE="en")
-    assert bad.status_code == 400 and bad.json() == {"within": ["“abc” is not a division code (1 to 20 digits)"]}
-    page = client.get(page_url, {"within": "abc"})
-    assert page.status_code == 400 and "<code>within</code>" in page.content.decode()
+OUT_OF_SCOPE = {
+    "zh-hans": "所属区划（代码）（<code>within</code>）：“{}”不是您可查看的区划的代码",
+    "en": "Within division (code) (<code>within</code>): “{}” is not the code of a division you may see",
+}
+MALFORMED = "Within division (code) (<code>within</code>): “{}” is not a division code (1 to 20 digits)"
 
 
-def test_coverage_within_a_division_above_the_callers_scope_counts_their_part(client_for, api_for, population, rnd):
-    """A grid worker of one unit follows a report's drill-down to its community (the demo crawl's link):
-    200, the figures of their own part only; a sibling community stays a 404."""
-    grid = _user("grid-unit-a", "grid_worker", population["unit_a"].code)
+@pytest.fixture(params=["community_staff", "grid_unit_a"])
+def caller(request, population):
+    """Two users of different scopes, with what ``within`` reaches for them: the community staff of
+    下西园 (its 4 residents) and a grid worker of one of its units (h1's 2 residents; the community
+    above them counts their part only, a sibling unit nothing). ``mine``: code → residents expected;
+    ``others``: codes that reach nothing of theirs (another community, another street, a sibling unit
+    or compound, unknown codes)."""
+    unknown = ["620103001999", "999999"]
+    if request.param == "community_staff":
+        user = request.getfixturevalue("community_staff")
+        mine = {"620103001001": 4, population["compound_a"].code: 4, population["unit_a"].code: 2}
+        others = [OTHER_COMMUNITY, "620103002001", population["compound_b"].code, *unknown]
+    else:
+        user = _user("grid-unit-a", "grid_worker", population["unit_a"].code)
+        mine = {"620103001001": 2, population["compound_a"].code: 2, population["unit_a"].code: 2}
+        others = [OTHER_COMMUNITY, population["h2"].path, population["compound_b"].code, *unknown]
+    return {"user": user, "mine": mine, "others": others}
+
+
+def test_within_reaching_nothing_of_the_callers_is_a_400_naming_it(client_for, api_for, caller, rnd):
+    """The round page, its coverage page and the coverage API answer a ``within`` that names nothing the
+    caller may see with the 400 every ``within`` answers (core.filters.query_scoped_code: the page in
+    the reader's language with the parameter's label, the API ``{"within": ["…"]}``), not a 404; a
+    malformed one too; one they reach still counts their rows."""
+    client, api = client_for(caller["user"]), api_for(caller["user"])
+    pages = [reverse("screening:round", args=[rnd.pk]), reverse("screening:coverage", args=[rnd.pk])]
     api_url = reverse("api:screening-round-coverage", args=[rnd.pk])
-    narrowed = api_for(grid).get(api_url, {"within": "620103001001"})
-    assert narrowed.status_code == 200 and narrowed.json()["totals"]["expected"] == 2  # h1's two residents
-    assert (
-        client_for(grid).get(reverse("screening:round", args=[rnd.pk]), {"within": "620103001001"}).status_code == 200
-    )
-    assert api_for(grid).get(api_url, {"within": OTHER_COMMUNITY}).status_code == 404
+    for code in caller["others"]:
+        for url in pages:
+            for language, line in OUT_OF_SCOPE.items():
+                refused = client.get(url, {"within": code}, HTTP_ACCEPT_LANGUAGE=language)
+                assert refused.status_code == 400, (url, code)
+                assert f"<li>{line.format(code)}</li>" in refused.content.decode(), (url, code)
+        refused = api.get(api_url, {"within": code}, HTTP_ACCEPT_LANGUAGE="en")
+        assert refused.status_code == 400, code
+        assert refused.json() == {"within": [f"“{code}” is not the code of a division you may see"]}
+    for bad in ("abc", "6201-03"):
+        for url in pages:
+            page = client.get(url, {"within": bad}, HTTP_ACCEPT_LANGUAGE="en")
+            assert page.status_code == 400 and f"<li>{MALFORMED.format(bad)}</li>" in page.content.decode()
+        refused = api.get(api_url, {"within": bad}, HTTP_ACCEPT_LANGUAGE="en")
+        assert refused.status_code == 400
+        assert refused.json() == {"within": [f"“{bad}” is not a division code (1 to 20 digits)"]}
+    for code, expected in caller["mine"].items():
+        mine = api.get(api_url, {"within": code})
+        assert mine.status_code == 200 and mine.json()["within"] == code
+        assert mine.json()["totals"]["expected"] == expected, code
+        assert sum(row["expected"] for row in mine.json()["rows"]) == expected, code
+        for url in pages:
+            page = client.get(url, {"within": code})
+            assert page.status_code == 200 and page.context["within"] == code
+            assert page.context["totals"].counts["expected"] == expected, (url, code)
+            assert sum(row.counts["expected"] for row in page.context["rows"]) == expected, (url, code)

@@ -55,13 +55,12 @@ def test_round_api_answers_an_invisible_control_area_like_an_unknown_one(api_for
 
 
 @pytest.mark.parametrize("param", ["code", "within"])
-def test_round_coverage_page_code_out_of_scope_is_404_malformed_400(client_for, community_staff, rnd, param):
+def test_round_coverage_page_code_out_of_scope_or_malformed_is_a_400_naming_it(client_for, community_staff, rnd, param):
     client = client_for(community_staff)
     url = reverse("screening:coverage", args=[rnd.pk])
-    assert client.get(url, {param: "620103001002"}).status_code == 404  # 上西园: in the round, not theirs
-    assert client.get(url, {param: "620103001999"}).status_code == 404  # unknown
-    bad = client.get(url, {param: "abc"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert bad.status_code == 400 and f"<code>{param}</code>" in bad.content.decode()
+    for code in ("620103001002", "620103001999", "abc"):  # 上西园 (in the round, not theirs), unknown, malformed
+        bad = client.get(url, {param: code}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert bad.status_code == 400 and f"（<code>{param}</code>）：“{code}”不是" in bad.content.decode()
     own = client.get(url, {param: "620103001001"})
     assert own.status_code == 200 and own.context["within"] == "620103001001"
     street = client.get(url)  # no code: the whole round as they see it

@@ -1,8 +1,8 @@
 """Pages that take a day through DivisionDayForm (new-user trial): those that show what is — the
 daily sheet and its exports, the grid's coverage, its gaps and problems — refuse a day to come with a
-400 naming the day on ``on`` (“…”尚未到来: core.filters.future_day_error, as /api/v1/coverage/ and the
-reports do); the planning pages — the gap-fill proposal and a household's chain (a scheduled
-hand-over) — still take one. Today is answered everywhere."""
+400 naming the day on ``on`` by its label (日期（on）：“…”尚未到来: core.filters.future_day_error, as
+/api/v1/coverage/ and the reports do); the planning pages — the gap-fill proposal and a household's
+chain (a scheduled hand-over) — still take one. Today is answered everywhere."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def with_day(url: str, day: str) -> str:
 def test_views_of_what_is_refuse_a_day_to_come(grid, street_officer, client_for, url):
     client = client_for(street_officer)
     day = tomorrow()
-    assert errors(client.get(with_day(url, day), **ZH)) == [f"on：“{day}”尚未到来"]
-    assert errors(client.get(with_day(url, "9998-12-31"), **EN)) == ["on: “9998-12-31” is in the future"]
+    assert errors(client.get(with_day(url, day), **ZH)) == [f"日期（on）：“{day}”尚未到来"]
+    assert errors(client.get(with_day(url, "9998-12-31"), **EN)) == ["Date (on): “9998-12-31” is in the future"]
     assert client.get(with_day(url, timezone.localdate().isoformat())).status_code == 200
 
 

@@ -28,7 +28,7 @@ def test_pages_before_any_rule_set_are_a_400_naming_the_day(grid, street_officer
     sep = "" if path.endswith("&") else "?"
     response = client_for(street_officer).get(f"{path}{sep}on=2000-01-01")
     assert response.status_code == 400
-    assert f"on：{ZH}" in response.content.decode()
+    assert f"日期（on）：{ZH}" in response.content.decode()
 
 
 def test_assignment_before_any_rule_set_names_starts_on(grid):

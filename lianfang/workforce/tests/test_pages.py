@@ -303,9 +303,9 @@ def test_bad_values_and_refusals_are_named_in_the_reader_language(grid, street_o
     bad_day = client.get("/workforce/grid/?on=abc", **zh)
     assert bad_day.status_code == 400
     body = bad_day.content.decode()
-    assert "on：“abc”不是日期（格式为 YYYY-MM-DD）" in body and "输入一个有效的日期" not in body
+    assert "日期（on）：“abc”不是日期（格式为 YYYY-MM-DD）" in body and "输入一个有效的日期" not in body
     english = client.get("/workforce/grid/?on=abc", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "on: “abc” is not a date (YYYY-MM-DD)" in english
+    assert "Date (on): “abc” is not a date (YYYY-MM-DD)" in english
     unknown = client.post(f"/workforce/workers/{grid['rep_a'].pk}/reveal/name/", **zh)
     assert unknown.status_code == 400
     assert unknown.content.decode() == "未知字段 name：只能查看 phone（电话）或 id（证件号码）"

@@ -148,4 +148,4 @@ def test_grid_worker_follows_a_link_to_their_community(in_force, town, login_pag
     assert table.locator("[data-total=sealed]").inner_text() == "4"
     bad = page.goto(f"{live_server.url}/zones/tiers/?day=abc")
     assert bad.status == 400
-    assert page.get_by_test_id("bad-query").inner_text() == "day：“abc”不是日期（格式为 YYYY-MM-DD）"
+    assert page.get_by_test_id("bad-query").inner_text() == "日期（day）：“abc”不是日期（格式为 YYYY-MM-DD）"

@@ -51,32 +51,32 @@ def bad_query_items(response) -> list[str]:
         (
             "zones:tiers",
             {"day": "abc"},
-            "<code>day</code>：“abc”不是日期（格式为 YYYY-MM-DD）",
-            "<code>day</code>: “abc” is not a date (YYYY-MM-DD)",
+            "日期（<code>day</code>）：“abc”不是日期（格式为 YYYY-MM-DD）",
+            "Date (<code>day</code>): “abc” is not a date (YYYY-MM-DD)",
         ),
         (
             "zones:map",
             {"day": "2022-02-30"},
-            "<code>day</code>：“2022-02-30”不是日期（格式为 YYYY-MM-DD）",
-            "<code>day</code>: “2022-02-30” is not a date (YYYY-MM-DD)",
+            "日期（<code>day</code>）：“2022-02-30”不是日期（格式为 YYYY-MM-DD）",
+            "Date (<code>day</code>): “2022-02-30” is not a date (YYYY-MM-DD)",
         ),
         (
             "zones:index",
             {"active_on": "yesterday"},
-            "<code>active_on</code>：“yesterday”不是日期（格式为 YYYY-MM-DD）",
-            "<code>active_on</code>: “yesterday” is not a date (YYYY-MM-DD)",
+            "生效日期（某日）（<code>active_on</code>）：“yesterday”不是日期（格式为 YYYY-MM-DD）",
+            "In force on (date) (<code>active_on</code>): “yesterday” is not a date (YYYY-MM-DD)",
         ),
         (
             "zones:infections",
             {"detected_after": "2022-13-01"},
-            "<code>detected_after</code>：“2022-13-01”不是日期（格式为 YYYY-MM-DD）",
-            "<code>detected_after</code>: “2022-13-01” is not a date (YYYY-MM-DD)",
+            "发现日期不早于（<code>detected_after</code>）：“2022-13-01”不是日期（格式为 YYYY-MM-DD）",
+            "Detected on or after (<code>detected_after</code>): “2022-13-01” is not a date (YYYY-MM-DD)",
         ),
         (
             "zones:tiers",
             {"within": "62x"},
-            "<code>within</code>：“62x”不是区划代码（应为1至20位数字）",
-            "<code>within</code>: “62x” is not a division code (1 to 20 digits)",
+            "所属区划（代码）（<code>within</code>）：“62x”不是区划代码（应为1至20位数字）",
+            "Within division (code) (<code>within</code>): “62x” is not a division code (1 to 20 digits)",
         ),
     ],
 )
@@ -94,7 +94,7 @@ def test_index_and_infections_answer_400_for_an_unknown_choice_or_operation(in_f
     client = client_for(district_commander)
     tier = client.get(reverse("zones:index"), {"tier": "purple"}, **EN)
     assert tier.status_code == 400
-    assert bad_query_items(tier)[0].startswith("<code>tier</code>: ") and "purple" in bad_query_items(tier)[0]
+    assert bad_query_items(tier)[0].startswith("Tier (<code>tier</code>): ") and "purple" in bad_query_items(tier)[0]
     operation = client.get(reverse("zones:infections"), {"operation": "999999"}, **EN)
     assert operation.status_code == 400 and "999999" in bad_query_items(operation)[0]
     # good values still filter
