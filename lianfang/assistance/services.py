@@ -1157,7 +1157,7 @@ def exit_pass_issue(
             "end": window_end,
         }
     if isinstance(first_day, dt.date) and first_day < timezone.localdate(now):
-        errors["first_day"] = _("the first day %s is in the past") % first_day
+        errors["first_day"] = _("the first day “%s” is in the past") % first_day
     if errors:
         raise ValidationError(errors)
     plain = _new_token()

@@ -1380,7 +1380,7 @@ def quarantine_test_record(
         raise ValidationError({"result": _("negative or positive, got “%(v)s”") % {"v": result}})
     if result_on < test.due_on - dt.timedelta(days=1):
         raise ValidationError(
-            {"result_on": _("%(d)s is before the test was due (%(due)s)") % {"d": result_on, "due": test.due_on}}
+            {"result_on": _("“%(d)s” is before the test was due (%(due)s)") % {"d": result_on, "due": test.due_on}}
         )
     _require(actor, SCREENING, test.path)
     with transaction.atomic():
@@ -2020,7 +2020,8 @@ def disinfection_log_record(
             "v": concentration_mg_l
         }
     if done_at > timezone.now() + dt.timedelta(minutes=5):
-        errors["done_at"] = _("%(t)s is in the future") % {"t": timezone.localtime(done_at).strftime("%Y-%m-%d %H:%M")}
+        shown = timezone.localtime(done_at).strftime("%Y-%m-%d %H:%M")
+        errors["done_at"] = _("“%(t)s” is in the future") % {"t": shown}
     if errors:
         raise ValidationError(errors)
     _require(actor, FIELD, schedule.path)

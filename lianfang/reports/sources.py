@@ -148,7 +148,8 @@ def resolve_date(key: str, value, day: dt.date | None) -> dt.date | str:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValidationError(
-            _("filter %(filter)s: %(value)s is not a date (YYYY-MM-DD, day or day-N)") % {"filter": key, "value": text}
+            _("filter %(filter)s: “%(value)s” is not a date (YYYY-MM-DD, day or day-N)")
+            % {"filter": key, "value": text}
         ) from None
 
 

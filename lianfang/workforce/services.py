@@ -559,7 +559,7 @@ def assignment_end(
     else:
         bad = [_unit_label(a) for a in olds if ends_on < a.starts_on or (a.ends_on is not None and ends_on > a.ends_on)]
         if bad:
-            errors["ends_on"] = _("%(day)s is outside the period of: %(units)s") % {"day": ends_on, "units": bad}
+            errors["ends_on"] = _("“%(day)s” is outside the period of: %(units)s") % {"day": ends_on, "units": bad}
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

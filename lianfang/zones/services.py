@@ -229,7 +229,7 @@ def operation_close(*, actor, operation: Operation, ended_on: dt.date | None = N
     _require(actor, Capability.MANAGE_ZONES, operation.district.code)
     ended_on = ended_on or selectors.local_day()
     if ended_on < operation.started_on:
-        raise ValidationError({"ended_on": _("%(day)s is before the start") % {"day": ended_on}})
+        raise ValidationError({"ended_on": _("“%(day)s” is before the start") % {"day": ended_on}})
     with transaction.atomic():
         busy = operation.areas.filter(status__in=(AreaStatus.ACTIVE, AreaStatus.PROPOSED)).count()
         if busy:
@@ -1037,7 +1037,7 @@ def infection_record(
     window_start = min(dates) - dt.timedelta(days=operation.rule_set.contact_window_days) if dates else None
     for i, place in enumerate(places, start=1):
         if place.visited_on is not None and window_start is not None and place.visited_on < window_start:
-            errors[f"places.{i}.visited_on"] = _("%(day)s is before the contact window (from %(start)s)") % {
+            errors[f"places.{i}.visited_on"] = _("“%(day)s” is before the contact window (from %(start)s)") % {
                 "day": place.visited_on,
                 "start": window_start,
             }

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from lianfang.fieldops import selectors, services
 from lianfang.fieldops.models import Alert, AlertKind, DisinfectionSchedule, HealthCheckIn
@@ -194,3 +194,17 @@ def test_disinfection_log_refuses_bad_concentration(population, community_staff,
             actor=guard.user, schedule=schedule, performed_by="刘", agent="84", concentration_mg_l="-5"
         )
     assert "-5" in exc.value.message_dict["concentration_mg_l"][0]
+
+
+def test_disinfection_done_in_the_future_is_refused_quoting_the_time(population, community_staff, guard):
+    """The value refused is quoted as every date message quotes it: “2026-12-01 10:00”."""
+    schedule = services.disinfection_schedule_create(
+        actor=community_staff, division=population["compound_a"], place="楼道", interval_hours=24
+    )
+    later = schedule.created_at + dt.timedelta(days=2)
+    shown = timezone.localtime(later).strftime("%Y-%m-%d %H:%M")
+    done = {"performed_by": "刘", "agent": "84", "concentration_mg_l": "500", "done_at": later}
+    for language, message in (("zh-hans", f"“{shown}”尚未到来"), ("en", f"“{shown}” is in the future")):
+        with translation.override(language), pytest.raises(ValidationError) as exc:
+            services.disinfection_log_record(actor=guard.user, schedule=schedule, **done)
+        assert exc.value.message_dict == {"done_at": [message]}

@@ -303,3 +303,13 @@ def test_places_must_be_in_the_contact_window(town, operation, district_commande
     with pytest.raises(ValidationError) as err:
         infect(district_commander, operation, day=d("2022-03-27"), household=town["h1"], places=[place])
     assert "before the contact window (from 2022-03-25)" in err.value.message_dict["places.1.visited_on"][0]
+
+
+def test_operation_close_before_its_start_quotes_the_day(operation, district_commander):
+    """The day refused is quoted as every date message quotes it: “2022-03-26”."""
+    from django.utils import translation
+
+    for language, message in (("zh-hans", "“2022-03-26”早于开始日期"), ("en", "“2022-03-26” is before the start")):
+        with translation.override(language), pytest.raises(ValidationError) as exc:
+            services.operation_close(actor=district_commander, operation=operation, ended_on=d("2022-03-26"))
+        assert exc.value.message_dict == {"ended_on": [message]}
