@@ -1,4 +1,4 @@
-"""Fourth new-user trial: a fieldops 404 says why (a place out of scope, an unknown id, an unknown
+"""Fourth new-user trial: a fieldops 400/404 says why (a place out of scope, an unknown id, an unknown
 check-in code) on the translated 404 page, not only the generic sentence."""
 
 from __future__ import annotations
@@ -13,15 +13,20 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.mark.parametrize("name", ["fieldops:roster", "fieldops:people", "fieldops:passages"])
-def test_a_place_out_of_scope_is_a_404_naming_it(population, other_community_staff, client_for, name):
+def test_a_place_out_of_scope_is_a_400_naming_it(population, other_community_staff, client_for, name):
+    """A ``within`` or ``code`` the caller does not reach is the translated 400 page naming the
+    parameter and the value (core.filters.query_scoped_code), as on every list."""
     client = client_for(other_community_staff)  # 上西园's staff; 下西园 (620103001001) is not theirs
     response = client.get(reverse(name), {"within": "620103001001"}, **ZH)
-    assert response.status_code == 404
+    assert response.status_code == 400
     text = response.content.decode()
-    assert "<h1>未找到</h1>" in text
-    assert "<p>“620103001001”不是您可查看的区划的代码</p>" in text
-    english = client.get(reverse(name), {"code": "620103001001"}, **EN).content.decode()
-    assert "<p>“620103001001” is not the code of a division you may see</p>" in english
+    assert "<h1>请求有误</h1>" in text
+    assert "<code>within</code>）：“620103001001”不是您可查看的区划的代码</li>" in text
+    english = client.get(reverse(name), {"code": "620103001001"}, **EN)
+    assert english.status_code == 400
+    assert "<code>code</code>): “620103001001” is not the code of a division you may see</li>" in (
+        english.content.decode()
+    )
 
 
 def test_bulk_change_of_an_unknown_person_is_a_404_naming_the_id(population, community_staff, client_for):

@@ -85,7 +85,7 @@ def test_a_new_layout_is_columns_and_filters(field_scene, district_commander):
         ({"columns": []}, "at least one column"),
         ({"filters": {"colour": "red"}}, "filter colour does not exist in source screened_people"),
         ({"filters": {"category": ["alien"]}}, "unknown value alien"),
-        ({"filters": {"arrived_from": "last week"}}, "last week is not a date"),
+        ({"filters": {"arrived_from": "last week"}}, "“last week” is not a date"),
         ({"order_by": "-height"}, "unknown field -height"),
         ({"source": "horoscopes"}, "unknown data source horoscopes"),
         ({"key": "bad key!"}, "key bad key!"),
