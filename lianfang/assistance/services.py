@@ -58,7 +58,7 @@ from lianfang.assistance.models import (
     SupplyPlan,
     TicketEvent,
 )
-from lianfang.core import audit, bulk, pii
+from lianfang.core import audit, bulk, fielderrors, pii
 from lianfang.core.filters import future_day_error
 from lianfang.core.models import AuditEntry
 from lianfang.divisions.models import Division, Level
@@ -213,7 +213,7 @@ def _validate_intake(
         try:
             normalized_phone = pii.normalize_phone(phone)
         except pii.PhoneError as exc:
-            errors["phone"] = f"{exc}: {pii.quoted(phone)}"
+            errors["phone"] = fielderrors.reason_with_value(exc, phone)
     if partner_ref and not partner_name:
         errors["partner_name"] = _("a partner reference needs the partner's name")
     if len(partner_ref) > 80 or len(partner_name) > 80:

@@ -187,3 +187,10 @@ def value_message(code: str, *, value, kind: str = "", limit=None) -> str | None
     if code == "unique":
         return _("%(value)s is already taken: it must be unique.") % {"value": shown}
     return None
+
+
+def reason_with_value(reason: object, value: object) -> str:
+    """A refusal ``reason`` (an exception's or a message's text) followed by the refused ``value``
+    quoted and masked (core.pii.quoted), joined by a colon of the language: zh-Hans
+    "手机号码位数不对：“138****5678”", English "wrong number of digits: “138****5678”"."""
+    return _("%(reason)s: %(value)s") % {"reason": reason, "value": pii.quoted(value)}

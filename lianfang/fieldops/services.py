@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from lianfang.accounts.roles import CAPABILITY_PHRASES, Capability
 from lianfang.accounts.selectors import can, require
-from lianfang.core import audit, idnumber, pii
+from lianfang.core import audit, fielderrors, idnumber, pii
 from lianfang.core.filters import future_day_error
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
@@ -754,13 +754,13 @@ def passage_register(
         try:
             sealed_id = idnumber.parse(visitor_id).number
         except idnumber.IdNumberError as exc:
-            errors["visitor_id"] = f"{exc}: {pii.quoted(visitor_id)}"
+            errors["visitor_id"] = fielderrors.reason_with_value(exc, visitor_id)
     sealed_phone = ""
     if visitor_phone and resident is None:
         try:
             sealed_phone = pii.normalize_phone(visitor_phone)
         except pii.PhoneError as exc:
-            errors["visitor_phone"] = f"{exc}: {pii.quoted(visitor_phone)}"
+            errors["visitor_phone"] = fielderrors.reason_with_value(exc, visitor_phone)
     if errors:
         raise ValidationError(errors)
     _require(actor, FIELD, gate.path)
@@ -898,7 +898,7 @@ def _seal_document(person, id_number: str, document_type: str, errors: dict, fie
         try:
             person.set_id_number(idnumber.parse(id_number).number)
         except idnumber.IdNumberError as exc:
-            errors[field_name] = f"{exc}: {pii.quoted(id_number)}"
+            errors[field_name] = fielderrors.reason_with_value(exc, id_number)
     else:
         person.set_id_number("".join(str(id_number).split()).upper(), document_type)
 
@@ -909,7 +909,7 @@ def _seal_phone(person, phone: str, errors: dict, field_name: str = "phone") -> 
     try:
         person.set_phone(pii.normalize_phone(phone))
     except pii.PhoneError as exc:
-        errors[field_name] = f"{exc}: {pii.quoted(phone)}"
+        errors[field_name] = fielderrors.reason_with_value(exc, phone)
 
 
 def _check_contact(category, infection, source_contact, last_exposure_on, today, errors) -> None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
-from lianfang.core import audit, idnumber, pii
+from lianfang.core import audit, fielderrors, idnumber, pii
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import DocumentType, Household, Resident, Sex
 
@@ -95,7 +95,7 @@ def household_create(*, actor, node: Division, room: str = "", contact_name: str
         try:
             household.set_phone(pii.normalize_phone(phone))
         except pii.PhoneError as exc:
-            raise ValidationError({"phone": f"{exc}: {pii.quoted(phone)}"}) from exc
+            raise ValidationError({"phone": fielderrors.reason_with_value(exc, phone)}) from exc
     with transaction.atomic():
         household.save()
         audit.record(actor=actor, action="create", obj=household)
@@ -165,7 +165,7 @@ def validate_resident(
         try:
             parsed = idnumber.parse(document_number, today=today)
         except idnumber.IdNumberError as exc:
-            errors["document_number"] = f"{exc}: {pii.quoted(document_number)}"
+            errors["document_number"] = fielderrors.reason_with_value(exc, document_number)
         else:
             number = parsed.number
             if parsed.converted_from_15:
@@ -199,7 +199,7 @@ def validate_resident(
         try:
             normalized_phone = pii.normalize_phone(phone)
         except pii.PhoneError as exc:
-            errors["phone"] = f"{exc}: {pii.quoted(phone)}"
+            errors["phone"] = fielderrors.reason_with_value(exc, phone)
     if errors:
         raise ValidationError(errors)
     return ResidentData(name, document_type, number, sex, birth_date, normalized_phone, tuple(warnings))

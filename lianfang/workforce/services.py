@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from lianfang.core import audit, idnumber, pii
+from lianfang.core import audit, fielderrors, idnumber, pii
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import Household
 from lianfang.registry.services import pinyin_initials
@@ -128,13 +128,13 @@ def worker_create(
         try:
             normalized_phone = pii.normalize_phone(phone)
         except pii.PhoneError as exc:
-            errors["phone"] = f"{exc}: {pii.quoted(phone)}"
+            errors["phone"] = fielderrors.reason_with_value(exc, phone)
     number = ""
     if id_number:
         try:
             number = idnumber.parse(id_number).number
         except idnumber.IdNumberError as exc:
-            errors["id_number"] = f"{exc}: {pii.quoted(id_number)}"
+            errors["id_number"] = fielderrors.reason_with_value(exc, id_number)
     if user is not None and Worker.objects.filter(user=user).exists():
         errors["user"] = _("account %s is already linked to another worker") % user
     if errors:
