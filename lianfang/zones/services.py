@@ -770,7 +770,8 @@ def control_area_lift(
             code="status_conflict",
         )
     if area.effective_from and at < area.effective_from:
-        raise ValidationError({"at": _("%(at)s is before the area began") % {"at": at}})
+        shown = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+        raise ValidationError({"at": _("“%(at)s” is before the area began") % {"at": shown}})
     _clock, conditions, overridden = _check_conditions(actor, area, at, lifting=True, override_reason=override_reason)
     code = ReasonCode.OVERRIDE if overridden else ReasonCode.CONDITIONS_MET
     with transaction.atomic():

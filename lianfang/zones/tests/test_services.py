@@ -186,6 +186,19 @@ def test_lifting_while_a_condition_fails_is_refused(sealed, district_commander):
     assert sealed.status == AreaStatus.ACTIVE
 
 
+def test_lifting_before_the_area_began_quotes_the_local_time(sealed, district_commander):
+    """The moment refused is the district's local time, quoted: “2022-03-26 08:30” (not 00:30 UTC)."""
+    from django.utils import translation
+
+    for language, message in (
+        ("zh-hans", "“2022-03-26 08:30”早于区域生效时间"),
+        ("en", "“2022-03-26 08:30” is before the area began"),
+    ):
+        with translation.override(language), pytest.raises(ValidationError) as exc:
+            services.control_area_lift(actor=district_commander, area=sealed, at=at(d("2022-03-26"), 8, 30))
+        assert exc.value.message_dict == {"at": [message]}
+
+
 def test_lifting_when_every_condition_holds(sealed, district_commander):
     evidence_ok(district_commander, sealed, "2022-04-09", "2022-03-26")
     services.control_area_lift(actor=district_commander, area=sealed, at=at(d("2022-04-10"), 10), note="解封")
