@@ -60,9 +60,9 @@ def rules_on(day: dt.date, param: str = "day") -> FieldRuleSet:
     except FieldRuleSet.DoesNotExist:
         first = FieldRuleSet.objects.order_by("effective_from").values_list("effective_from", flat=True).first()
         if first is None:
-            message = _("No field rule set was in force on %(day)s.") % {"day": day.isoformat()}
+            message = _("No field rule set was in force on “%(day)s”.") % {"day": day.isoformat()}
         else:
-            message = _("No field rule set was in force on %(day)s (the first took effect on %(first)s).") % {
+            message = _("No field rule set was in force on “%(day)s” (the first took effect on %(first)s).") % {
                 "day": day.isoformat(),
                 "first": first.isoformat(),
             }

@@ -75,10 +75,10 @@ class ReportRuleSet(models.Model):
         if found is None:
             first = cls.objects.order_by("effective_from").values_list("effective_from", flat=True).first()
             if first is None:
-                message = gettext("No report rule set was in force on %(day)s.") % {"day": day.isoformat()}
+                message = gettext("No report rule set was in force on “%(day)s”.") % {"day": day.isoformat()}
             else:
                 message = gettext(
-                    "No report rule set was in force on %(day)s (the first took effect on %(first)s)."
+                    "No report rule set was in force on “%(day)s” (the first took effect on %(first)s)."
                 ) % {"day": day.isoformat(), "first": first.isoformat()}
             raise ValidationError({param: [message]})
         return found

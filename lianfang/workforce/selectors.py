@@ -55,9 +55,9 @@ def rules_on(day: dt.date, param: str = "on") -> GridRuleSet:
     except GridRuleSet.DoesNotExist:
         first = GridRuleSet.objects.order_by("effective_from").values_list("effective_from", flat=True).first()
         if first is None:
-            message = _("No grid rule set was in force on %(day)s.") % {"day": day.isoformat()}
+            message = _("No grid rule set was in force on “%(day)s”.") % {"day": day.isoformat()}
         else:
-            message = _("No grid rule set was in force on %(day)s (the first took effect on %(first)s).") % {
+            message = _("No grid rule set was in force on “%(day)s” (the first took effect on %(first)s).") % {
                 "day": day.isoformat(),
                 "first": first.isoformat(),
             }

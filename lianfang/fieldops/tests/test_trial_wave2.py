@@ -13,8 +13,8 @@ from lianfang.fieldops.tests.conftest import at, today
 
 pytestmark = pytest.mark.django_db
 
-NO_RULES_ZH = "2000-01-01 没有生效的一线工作规则（最早的一线工作规则于 2020-01-01 生效）。"
-NO_RULES_EN = "No field rule set was in force on 2000-01-01 (the first took effect on 2020-01-01)."
+NO_RULES_ZH = "“2000-01-01”没有生效的一线工作规则（最早的一线工作规则于 2020-01-01 生效）。"
+NO_RULES_EN = "No field rule set was in force on “2000-01-01” (the first took effect on 2020-01-01)."
 
 
 def _first_effective():

@@ -23,11 +23,11 @@ DISTRICT = "620103"
 
 
 def _no_rules_zh(day: str) -> str:
-    return f"{day} 没有生效的报表规则（最早的报表规则于 2020-01-01 生效）。"
+    return f"“{day}”没有生效的报表规则（最早的报表规则于 2020-01-01 生效）。"
 
 
 def _no_rules_en(day: str) -> str:
-    return f"No report rule set was in force on {day} (the first took effect on 2020-01-01)."
+    return f"No report rule set was in force on “{day}” (the first took effect on 2020-01-01)."
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_records_page_answers_a_source_apps_refusal_of_the_day_with_400(client_f
     url = f"{reverse('reports:records', args=['gates'])}?code={DISTRICT}&date=2000-01-01"
     response = client_for(district_commander).get(url, **ZH)
     assert response.status_code == 400
-    message = "2000-01-01 没有生效的一线工作规则（最早的一线工作规则于 2020-01-01 生效）。"
+    message = "“2000-01-01”没有生效的一线工作规则（最早的一线工作规则于 2020-01-01 生效）。"
     assert response.context["errors"] == [message]
     assert f"<li>{message}</li>" in response.content.decode()
 

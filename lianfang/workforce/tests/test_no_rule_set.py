@@ -7,8 +7,8 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-ZH = "2000-01-01 没有生效的包保规则（最早的包保规则于 2020-01-01 生效）。"
-EN = "No grid rule set was in force on 2000-01-01 (the first took effect on 2020-01-01)."
+ZH = "“2000-01-01”没有生效的包保规则（最早的包保规则于 2020-01-01 生效）。"
+EN = "No grid rule set was in force on “2000-01-01” (the first took effect on 2020-01-01)."
 
 
 def test_api_coverage_before_any_rule_set_is_a_400_naming_the_day(grid, street_officer, api_for):
