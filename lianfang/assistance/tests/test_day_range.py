@@ -17,5 +17,5 @@ def test_supply_plan_form_refuses_a_day_past_the_usable_range(grid, client_for):
     body = {"code": grid["compound_a"].code, "day": "9999-12-31", "name": "蔬菜包", "contents": ""}
     response = client.post(reverse("assistance:plans"), body, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 200
-    assert response.context["form"].errors == {"day": ["“9999-12-31” 超出可用的日期范围（0002-01-01 至 9998-12-31）"]}
+    assert response.context["form"].errors == {"day": ["“9999-12-31”超出可用的日期范围（0002-01-01 至 9998-12-31）"]}
     assert not SupplyPlan.objects.exists()

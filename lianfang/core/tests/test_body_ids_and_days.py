@@ -19,7 +19,7 @@ BAD_IDS = [
     (-5, "“-5”不是编号（编号从1开始）"),
     ("abc", "“abc”不是编号（应为整数）"),
 ]
-OUT_OF_RANGE = "“{}” 超出可用的日期范围（0002-01-01 至 9998-12-31）"
+OUT_OF_RANGE = "“{}”超出可用的日期范围（0002-01-01 至 9998-12-31）"
 
 # (path, body of valid-looking other fields, the id field); every endpoint answers 400 {field: [...]}
 ID_ENDPOINTS = [

@@ -89,7 +89,7 @@ def test_every_date_field_refuses_a_day_outside_the_usable_range():
                 field.clean(value)
             except forms.ValidationError as exc:
                 refused[name] = exc.messages
-    expected = "“{}” 超出可用的日期范围（0002-01-01 至 9998-12-31）"
+    expected = "“{}”超出可用的日期范围（0002-01-01 至 9998-12-31）"
     fields = [*_form_fields(), *_filter_fields()]
     assert refused == {
         name: [expected.format("0001-01-01T00:00" if isinstance(f, forms.DateTimeField) else "9999-12-31")]
@@ -100,7 +100,7 @@ def test_every_date_field_refuses_a_day_outside_the_usable_range():
 @pytest.mark.parametrize(
     ("language", "line"),
     [
-        ("zh-hans", "生效时间（留空：立即）：“9999-12-31T23:00” 超出可用的日期范围（0002-01-01 至 9998-12-31）"),
+        ("zh-hans", "生效时间（留空：立即）：“9999-12-31T23:00”超出可用的日期范围（0002-01-01 至 9998-12-31）"),
         (
             "en",
             "In force from (empty: now): “9999-12-31T23:00” is outside the usable date range "

@@ -47,7 +47,7 @@ def test_moments_outside_the_range_are_refused_naming_the_value(text):
     with translation.override("zh-hans"):
         with pytest.raises(forms.ValidationError) as exc:
             field.clean(text)
-        assert exc.value.messages == [f"“{text}” 超出可用的日期范围（0002-01-01 至 9998-12-31）"]
+        assert exc.value.messages == [f"“{text}”超出可用的日期范围（0002-01-01 至 9998-12-31）"]
 
 
 def test_a_malformed_moment_names_the_value():

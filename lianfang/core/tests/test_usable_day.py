@@ -13,7 +13,7 @@ from django.utils import translation
 
 from lianfang.core.filters import FIRST_DAY, LAST_DAY, BadQuery, DayField, query_day, validate_usable_day
 
-ZH_LATE = "“9999-12-31” 超出可用的日期范围（0002-01-01 至 9998-12-31）"
+ZH_LATE = "“9999-12-31”超出可用的日期范围（0002-01-01 至 9998-12-31）"
 EN_EARLY = "“0001-12-31” is outside the usable date range (0002-01-01 to 9998-12-31)"
 
 

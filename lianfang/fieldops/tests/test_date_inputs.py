@@ -41,7 +41,7 @@ def test_new_monitoring_form_dates_are_iso_in_zh_hans(population, community_staf
 def test_passages_page_refuses_since_outside_the_usable_range(population, district_commander, client_for, value):
     client = client_for(district_commander)
     assert bad_query_items(client.get("/fieldops/passages/", {"since": value}, **ZH)) == [
-        f"始于（<code>since</code>）：“{value}” 超出可用的日期范围（0002-01-01 至 9998-12-31）"
+        f"始于（<code>since</code>）：“{value}”超出可用的日期范围（0002-01-01 至 9998-12-31）"
     ]
     assert bad_query_items(client.get("/fieldops/passages/", {"since": value}, **EN)) == [
         f"Since (<code>since</code>): “{value}” is outside the usable date range (0002-01-01 to 9998-12-31)"
@@ -58,7 +58,7 @@ def test_passages_api_refuses_since_outside_the_usable_range(population, distric
     assert response.json() == {"since": [f"“{value}” is outside the usable date range (0002-01-01 to 9998-12-31)"]}
     response = api.get("/api/v1/fieldops/passages/", {"since": value}, **ZH)
     assert response.status_code == 400
-    assert response.json() == {"since": [f"“{value}” 超出可用的日期范围（0002-01-01 至 9998-12-31）"]}
+    assert response.json() == {"since": [f"“{value}”超出可用的日期范围（0002-01-01 至 9998-12-31）"]}
 
 
 def test_since_at_the_edges_of_the_range_is_answered(population, district_commander, client_for, api_for):

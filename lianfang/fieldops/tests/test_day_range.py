@@ -9,8 +9,8 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-TOO_LATE = "“9999-12-31” 超出可用的日期范围（0002-01-01 至 9998-12-31）"
-TOO_EARLY = "“0001-01-01” 超出可用的日期范围（0002-01-01 至 9998-12-31）"
+TOO_LATE = "“9999-12-31”超出可用的日期范围（0002-01-01 至 9998-12-31）"
+TOO_EARLY = "“0001-01-01”超出可用的日期范围（0002-01-01 至 9998-12-31）"
 
 
 @pytest.mark.parametrize(

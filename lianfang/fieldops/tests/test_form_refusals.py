@@ -109,8 +109,8 @@ def test_a_test_result_for_a_test_that_is_not_an_id_is_a_400(population, communi
             "0001-01-01",
             "9999-12-31",
             {
-                "starts_on": ["“0001-01-01” 超出可用的日期范围（0002-01-01 至 9998-12-31）"],
-                "ends_on": ["“9999-12-31” 超出可用的日期范围（0002-01-01 至 9998-12-31）"],
+                "starts_on": ["“0001-01-01”超出可用的日期范围（0002-01-01 至 9998-12-31）"],
+                "ends_on": ["“9999-12-31”超出可用的日期范围（0002-01-01 至 9998-12-31）"],
             },
         ),
     ],
@@ -131,12 +131,12 @@ def test_api_refuses_an_implausible_monitoring_period(population, community_staf
     response = api.post("/api/v1/fieldops/monitoring/", body, format="json", **ZH)
     assert response.status_code == 400
     errors = response.json()
-    assert errors["starts_on"] == [f"“{long_ago}” 早于今天（{day}）一年以上"]
+    assert errors["starts_on"] == [f"“{long_ago}”早于今天（{day}）一年以上"]
     too_long = day + dt.timedelta(days=14)
     body = {"household": population["h1"].pk, "name": "x", "starts_on": str(day), "ends_on": str(too_long)}
     response = api.post("/api/v1/fieldops/monitoring/", body, format="json", **ZH)
     assert response.status_code == 400
-    assert response.json()["ends_on"] == [f"“{too_long}” 使居家健康监测自 {day} 起共 15 天；最多 14 天"]
+    assert response.json()["ends_on"] == [f"“{too_long}”使居家健康监测自 {day} 起共 15 天；最多 14 天"]
     assert not HomeMonitoring.objects.exists()
 
 
@@ -151,4 +151,4 @@ def test_the_monitoring_form_refuses_an_implausible_period(population, community
     )
     assert not HomeMonitoring.objects.exists()
     page = client.get(reverse("fieldops:monitoring"), **ZH)
-    assert f"“{too_long}” 使居家健康监测自 {day} 起共 31 天；最多 14 天" in _text(page)
+    assert f"“{too_long}”使居家健康监测自 {day} 起共 31 天；最多 14 天" in _text(page)

@@ -16,7 +16,7 @@ DISTRICT = "620103"
 
 
 def _zh(day: str) -> str:
-    return f"“{day}” 超出可用的日期范围（0002-01-01 至 9998-12-31）"
+    return f"“{day}”超出可用的日期范围（0002-01-01 至 9998-12-31）"
 
 
 def _en(day: str) -> str:
