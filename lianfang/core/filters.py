@@ -116,7 +116,7 @@ def out_of_range(shown: str) -> ValidationError:
     )
 
 
-WITHIN_LABEL = gettext_lazy("within division (code)")
+WITHIN_LABEL = pgettext_lazy("the within parameter", "Division code")
 """The label of ``within``: a :class:`WithinFilter`'s, and a ``within`` read by :func:`query_code` /
 :func:`query_scoped_code` (the 400 page names it the same way whichever read it)."""
 DIVISION_CODE_LABEL = gettext_lazy("Division code")
@@ -634,7 +634,7 @@ class FilterSet(django_filters.FilterSet):
     @property
     def errors(self) -> QueryErrors:
         """The form's errors with the filters' labels (:class:`QueryErrors`): the 400 page names
-        each bad parameter by its label, “所属区划（代码）（within）”."""
+        each bad parameter by its label, “所属区划代码（within）”."""
         return form_errors(self.form)
 
     @classmethod

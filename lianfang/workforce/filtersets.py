@@ -87,7 +87,7 @@ class DeploymentFilterSet(FilterSet):
     """``within`` (deployed under a division code), ``worker`` (id of a worker the user may see: any
     other id is a 400 naming it), ``on`` (active on a date)."""
 
-    within = ScopedWithinFilter(label=_("within division (code)"))
+    within = ScopedWithinFilter()
     worker = ScopedIdFilter(queryset=Worker.objects.all(), label=_("worker (id)"))
     on = DayFilter(method=filter_active_on, label=_("active on (date)"))
 
@@ -100,7 +100,7 @@ class TeamFilterSet(FilterSet):
     """``within`` (based under a division code), ``member`` (id of a worker the user may see: any other
     id is a 400 naming it)."""
 
-    within = ScopedWithinFilter(label=_("within division (code)"))
+    within = ScopedWithinFilter()
     member = ScopedIdFilter(field_name="members", queryset=Worker.objects.all(), label=_("member (worker id)"))
 
     class Meta:
@@ -114,7 +114,7 @@ class AssignmentFilterSet(FilterSet):
     may not see (or that does not exist) is a 400 naming it."""
 
     level = django_filters.ChoiceFilter(choices=ResponsibilityLevel.choices, label=_("level"))
-    within = ScopedWithinFilter(label=_("within division (code)"))
+    within = ScopedWithinFilter()
     worker = ScopedIdFilter(queryset=Worker.objects.all(), label=_("worker (id)"))
     household = ScopedIdFilter(queryset=Household.objects.all(), label=_("household (id)"))
     on = DayFilter(method=filter_active_on, label=_("active on (date)"))

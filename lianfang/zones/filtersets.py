@@ -20,7 +20,7 @@ class ControlAreaFilterSet(FilterSet):
 
     tier = django_filters.ChoiceFilter(field_name="tier__key", choices=TierKey.choices, label=_("Tier"))
     status = django_filters.ChoiceFilter(choices=AreaStatus.choices, label=_("Status"))
-    within = ScopedWithinFilter(method="filter_within", label=_("Within division (code)"))
+    within = ScopedWithinFilter(method="filter_within")
     covers = django_filters.CharFilter(
         method="filter_covers", label=_("Covering division (code)"), validators=[CODE_VALIDATOR]
     )
@@ -53,7 +53,7 @@ class InfectionFilterSet(FilterSet):
     """``within`` (residence in the division's subtree), ``detected_after`` / ``detected_before``
     (inclusive days), ``operation`` (id)."""
 
-    within = ScopedWithinFilter(label=_("Within division (code)"))
+    within = ScopedWithinFilter()
     detected_after = DayFilter(field_name="detected_on", lookup_expr="gte", label=_("Detected on or after"))
     detected_before = DayFilter(field_name="detected_on", lookup_expr="lte", label=_("Detected on or before"))
 

@@ -28,9 +28,9 @@ def bad_query(response) -> list[str]:
 @pytest.mark.parametrize("name", PAGES)
 def test_out_of_scope_division_is_a_400_naming_it(population, community_staff, client_for, name):
     response = client_for(community_staff).get(reverse(name), {"within": SHANGXIYUAN}, **ZH)
-    assert bad_query(response) == [f"所属区划（代码）（within）：“{SHANGXIYUAN}”不是您可查看的区划的代码"]
+    assert bad_query(response) == [f"所属区划代码（within）：“{SHANGXIYUAN}”不是您可查看的区划的代码"]
     english = client_for(community_staff).get(reverse(name), {"within": SHANGXIYUAN}, HTTP_ACCEPT_LANGUAGE="en")
-    line = f"Within division (code) (within): “{SHANGXIYUAN}” is not the code of a division you may see"
+    line = f"Division code (within): “{SHANGXIYUAN}” is not the code of a division you may see"
     assert bad_query(english) == [line]
 
 
@@ -39,9 +39,9 @@ def test_out_of_scope_division_is_a_400_naming_it(population, community_staff, c
 def test_garbage_or_unknown_within_is_a_400_naming_it(population, community_staff, client_for, name, value):
     lines = bad_query(client_for(community_staff).get(reverse(name), {"within": value}, **ZH))
     if value.isascii() and value.isdigit():  # well formed, but no such division
-        assert lines == [f"所属区划（代码）（within）：“{value}”不是您可查看的区划的代码"]
+        assert lines == [f"所属区划代码（within）：“{value}”不是您可查看的区划的代码"]
     else:
-        assert lines == [f"所属区划（代码）（within）：“{value}”不是区划代码（应为1至20位数字）"]
+        assert lines == [f"所属区划代码（within）：“{value}”不是区划代码（应为1至20位数字）"]
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -93,8 +93,8 @@ def test_channels_table_headings(channel, grid_worker, community_staff, client_f
         ),
         (
             "/fieldops/notices/?within=62x",
-            "所属区划（代码）（<code>within</code>）：“62x”不是区划代码（应为1至20位数字）",
-            "Within division (code) (<code>within</code>): “62x” is not a division code (1 to 20 digits)",
+            "所属区划代码（<code>within</code>）：“62x”不是区划代码（应为1至20位数字）",
+            "Division code (<code>within</code>): “62x” is not a division code (1 to 20 digits)",
         ),
         (
             "/fieldops/passages/?since=yesterday",

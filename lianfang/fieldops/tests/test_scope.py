@@ -265,7 +265,7 @@ def test_public_pages_need_the_token(world, client):
     assert client.get(reverse("fieldops:gate", args=[world["gate"].pk])).status_code == 302
 
 
-WITHIN_REFUSED = "所属区划（代码）（<code>{name}</code>）：“{code}”不是您可查看的区划的代码"
+WITHIN_REFUSED = "所属区划代码（<code>{name}</code>）：“{code}”不是您可查看的区划的代码"
 
 
 def test_people_page_within_reaching_nothing_of_the_caller_is_a_400_naming_it(
@@ -301,7 +301,7 @@ def test_people_page_within_reaching_nothing_of_the_caller_is_a_400_naming_it(
                 assert refused.status_code == 400, (user, name, code)
                 line = WITHIN_REFUSED.format(name=name, code=code)
                 if name == "code":
-                    line = line.replace("所属区划（代码）", "区划代码")
+                    line = line.replace("所属区划代码", "区划代码")
                 assert f"<li>{line}</li>" in refused.content.decode(), (user, name, code)
         malformed = client.get(reverse("fieldops:people"), {"within": "62x"}, HTTP_ACCEPT_LANGUAGE="en")
         assert malformed.status_code == 400

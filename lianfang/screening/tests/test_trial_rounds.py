@@ -76,10 +76,10 @@ def test_task_sample_page_names_the_place(client_for, district_commander, rnd):
 
 
 OUT_OF_SCOPE = {
-    "zh-hans": "所属区划（代码）（<code>within</code>）：“{}”不是您可查看的区划的代码",
-    "en": "Within division (code) (<code>within</code>): “{}” is not the code of a division you may see",
+    "zh-hans": "所属区划代码（<code>within</code>）：“{}”不是您可查看的区划的代码",
+    "en": "Division code (<code>within</code>): “{}” is not the code of a division you may see",
 }
-MALFORMED = "Within division (code) (<code>within</code>): “{}” is not a division code (1 to 20 digits)"
+MALFORMED = "Division code (<code>within</code>): “{}” is not a division code (1 to 20 digits)"
 
 
 @pytest.fixture(params=["community_staff", "grid_unit_a"])

@@ -30,13 +30,13 @@ def test_filter_labels_are_sentence_case_and_end_with_one_colon(
         assert areas[-6:] == [
             "Tier:",
             "Status:",
-            "Within division (code):",
+            "Division code:",
             "Covering division (code):",
             "In force on (date):",
             "Operation:",
         ]
         assert infections == [
-            "Within division (code):",
+            "Division code:",
             "Detected on or after:",
             "Detected on or before:",
             "Operation:",
@@ -46,12 +46,12 @@ def test_filter_labels_are_sentence_case_and_end_with_one_colon(
         assert areas[-6:] == [
             "等级：",
             "状态：",
-            "所属区划（代码）：",
+            "所属区划代码：",
             "覆盖区划（代码）：",
             "生效日期（某日）：",
             "处置行动：",
         ]
-        assert infections[:3] == ["所属区划（代码）：", "发现日期不早于：", "发现日期不晚于："]
+        assert infections[:3] == ["所属区划代码：", "发现日期不早于：", "发现日期不晚于："]
 
 
 @pytest.mark.parametrize(

@@ -75,8 +75,8 @@ def bad_query_items(response) -> list[str]:
         (
             "zones:tiers",
             {"within": "62x"},
-            "所属区划（代码）（<code>within</code>）：“62x”不是区划代码（应为1至20位数字）",
-            "Within division (code) (<code>within</code>): “62x” is not a division code (1 to 20 digits)",
+            "所属区划代码（<code>within</code>）：“62x”不是区划代码（应为1至20位数字）",
+            "Division code (<code>within</code>): “62x” is not a division code (1 to 20 digits)",
         ),
     ],
 )

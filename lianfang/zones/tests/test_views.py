@@ -91,7 +91,7 @@ def test_index_lists_areas_with_clocks(in_force, district_commander, client_for,
     assert client.get(reverse("zones:index"), {"active_on": "2022-03-26"}).context["page"].paginator.count == 0
     bad = client.get(reverse("zones:index"), {"within": "x"}, HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 400 and bad.context["errors"] == [
-        ("Within division (code) (<code>within</code>)", "“x” is not a division code (1 to 20 digits)")
+        ("Division code (<code>within</code>)", "“x” is not a division code (1 to 20 digits)")
     ]
 
 
