@@ -24,7 +24,14 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
 from lianfang.conf import env_int
-from lianfang.core.filters import BadQuery, answers_bad_query, bad_query_response, form_errors, query_code, query_id
+from lianfang.core.filters import (
+    BadQuery,
+    answers_bad_query,
+    bad_query_response,
+    form_errors,
+    query_id,
+    query_scoped_code,
+)
 from lianfang.core.forms import error_lines, field_line
 from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_name
@@ -314,10 +321,14 @@ def _url(name, *args):
 def missed_repeatedly(request):
     """People missed in one or more of the last N rounds under a division (``code``, default the
     caller's own). ``n`` (1-20, default the rule set's window) out of range or not a whole number is a
-    400 page naming it (:func:`_rounds_back`), and so is a ``code`` that is not 1-20 digits; an
-    unknown or out-of-scope code is a 404."""
-    code = query_code(request.GET, "code") or _home_code(request.user)
-    division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
+    400 page naming it (:func:`_rounds_back`), and so is a ``code`` that is not 1-20 digits or names a
+    division holding nothing the caller may see (core.filters.query_scoped_code, as on every list); a
+    code above the caller's scope lists their part of it. No ``code`` and no division of one's own: 404."""
+    code = query_scoped_code(request.user, request.GET, "code")
+    if code:
+        division = Division.objects.get(code=code)  # reached (query_scoped_code): it exists
+    else:
+        division = get_object_or_404(Division.objects.visible_to(request.user), code=_home_code(request.user))
     n = _rounds_back(request.GET)
     rounds, people = selectors.missed_repeatedly(user=request.user, code=division.code, n=n)
     return _page(

@@ -21,8 +21,19 @@ def test_missed_people_code_that_is_not_a_code_is_a_400_naming_it(client_for, di
     assert bad_query(client.get(reverse("screening:missed"), {"code": "abc"}, **ZH)) == [
         f"区划代码（code）：{NOT_A_CODE}"
     ]
-    assert client.get(reverse("screening:missed"), {"code": "999999"}, **ZH).status_code == 404  # unknown
     assert client.get(reverse("screening:missed"), {"code": "620103001"}, **ZH).status_code == 200
+
+
+def test_missed_people_code_the_user_cannot_see_is_a_400_naming_it(client_for, community_staff, rnd):
+    """Unknown, or another community's: the 400 every list answers (core.filters.query_scoped_code)."""
+    client = client_for(community_staff)
+    for code in ("999999", "620103001002"):
+        for language, line in (
+            ("zh-hans", f"区划代码（code）：“{code}”不是您可查看的区划的代码"),
+            ("en", f"Division code (code): “{code}” is not the code of a division you may see"),
+        ):
+            response = client.get(reverse("screening:missed"), {"code": code}, HTTP_ACCEPT_LANGUAGE=language)
+            assert bad_query(response) == [line]
 
 
 def test_unknown_task_status_lists_the_allowed_ones_by_their_chinese_names(client_for, district_commander, rnd):
