@@ -544,9 +544,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.1, help="population of Qilihe to generate")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=6, help="gunicorn threads per worker (gthread)")
-    parser.add_argument(
-        "--worker-class", default="gthread", choices=["gthread", "sync"], help="gunicorn worker class"
-    )
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"], help="gunicorn worker class")
     parser.add_argument("--desk-concurrency", type=int, default=4, help="LIANFANG_DESK_CONCURRENCY per worker")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument(
@@ -622,8 +620,9 @@ def main() -> None:
         start_new_session=True,
         stderr=server_log.open("w"),  # a line per 409/503 (django.request warnings): counted below
     )
+    threads = args.threads if args.worker_class == "gthread" else 1
     print(
-        f"gunicorn: {args.workers} {args.worker_class} workers x {args.threads if args.worker_class == 'gthread' else 1} threads, at most {args.desk_concurrency} "
+        f"gunicorn: {args.workers} {args.worker_class} workers x {threads} threads, at most {args.desk_concurrency} "
         f"desk submissions at once per worker; persistent database connections (CONN_MAX_AGE 60), DEBUG off",
         flush=True,
     )
