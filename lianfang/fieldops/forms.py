@@ -271,7 +271,7 @@ class NoticeForm(ScopedForm):
 class ChannelForm(ScopedForm):
     """Add a group-robot webhook channel."""
 
-    division = DivisionCodeField(label=_("Division (code)"))
+    division = DivisionCodeField(label=_("Division code"))
     name = forms.CharField(label=pgettext_lazy("channel", "Name"), max_length=80)
     kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices)
     url = forms.URLField(label=_("Webhook URL"), max_length=500, assume_scheme="https")

@@ -35,13 +35,13 @@ class WorkerFilterSet(FilterSet):
     ``deployed_within`` with ``on`` (workers with a deployment under that code active on that day — the
     list behind a figure of the workforce sheet), ``has_account``."""
 
-    within = ScopedWithinFilter(label=_("based within division (code)"))
+    within = ScopedWithinFilter(label=_("based within division code"))
     category = django_filters.MultipleChoiceFilter(
         choices=Category.choices, method="filter_category", label=_("category")
     )
     q = django_filters.CharFilter(method="filter_q", label=_("name or pinyin initials"))
     # an unknown or out-of-scope code is a 400 naming it, as ``within`` (new-user trial 8: an empty list)
-    deployed_within = ScopedWithinFilter(method="filter_deployed", label=_("deployed within division (code)"))
+    deployed_within = ScopedWithinFilter(method="filter_deployed", label=_("deployed within division code"))
     on = DayFilter(method="filter_on", label=_("deployed on (date)"))
     has_account = django_filters.BooleanFilter(field_name="user", lookup_expr="isnull", exclude=True)
 

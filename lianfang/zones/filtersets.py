@@ -22,7 +22,7 @@ class ControlAreaFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=AreaStatus.choices, label=_("Status"))
     within = ScopedWithinFilter(method="filter_within")
     covers = django_filters.CharFilter(
-        method="filter_covers", label=_("Covering division (code)"), validators=[CODE_VALIDATOR]
+        method="filter_covers", label=_("Covering division code"), validators=[CODE_VALIDATOR]
     )
     active_on = DayFilter(method="filter_active_on", label=_("In force on (date)"))
 

@@ -23,12 +23,12 @@ PAGES = {
 EXPECTED = {
     "zh-hans": {
         "grid": ["区划代码：", "日期："],
-        "workers": ["姓名或拼音首字母：", "类别：", "下沉所在区划（代码）：", "在岗日期："],
+        "workers": ["姓名或拼音首字母：", "类别：", "下沉所在区划代码：", "在岗日期："],
         "assignments": ["层级：", "所属区划代码：", "有效日期："],
     },
     "en": {
         "grid": ["Division code:", "Date:"],
-        "workers": ["Name or pinyin initials:", "Category:", "Deployed within (code):", "Deployed on:"],
+        "workers": ["Name or pinyin initials:", "Category:", "Deployed within division code:", "Deployed on:"],
         "assignments": ["Level:", "Division code:", "Active on:"],
     },
 }

@@ -31,7 +31,7 @@ def test_filter_labels_are_sentence_case_and_end_with_one_colon(
             "Tier:",
             "Status:",
             "Division code:",
-            "Covering division (code):",
+            "Covering division code:",
             "In force on (date):",
             "Operation:",
         ]
@@ -47,7 +47,7 @@ def test_filter_labels_are_sentence_case_and_end_with_one_colon(
             "等级：",
             "状态：",
             "所属区划代码：",
-            "覆盖区划（代码）：",
+            "覆盖区划代码：",
             "生效日期（某日）：",
             "处置行动：",
         ]
