@@ -624,7 +624,10 @@ def control_area_approve(
                 code="status_conflict",
             )
         if predecessor.effective_from and at < predecessor.effective_from:
-            raise ValidationError({"effective_from": _("%(at)s is before the area it replaces began") % {"at": at}})
+            shown = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+            raise ValidationError(
+                {"effective_from": _("“%(at)s” is before the area it replaces began") % {"at": shown}}
+            )
         if area.reason == AreaReason.DOWNGRADE:
             clock = selectors.area_clock(predecessor, on=at)
             conditions = clock.conditions

@@ -178,6 +178,27 @@ def sealed(town, operation, district_commander):
     )
 
 
+def test_approving_a_replacement_before_its_predecessor_began_quotes_the_local_time(
+    town, operation, district_commander
+):
+    """An upgrade put in force before the area it replaces began is refused, naming the moment in the
+    district's local time, quoted (09:00 on 27 March is 01:00 UTC)."""
+    from django.utils import translation
+
+    community = Division.objects.get(code="620103001001")
+    put_in_force(district_commander, operation, "controlled", [community], day=d("2022-03-28"))
+    upgrade = infect(district_commander, operation, day=d("2022-03-29"), household=town["h4"], propose=True).proposals[
+        0
+    ]
+    for language, message in (
+        ("zh-hans", "“2022-03-27 09:00”早于被替代区域的生效时间"),
+        ("en", "“2022-03-27 09:00” is before the area it replaces began"),
+    ):
+        with translation.override(language), pytest.raises(ValidationError) as exc:
+            services.control_area_approve(actor=district_commander, area=upgrade, effective_from=at(d("2022-03-27")))
+        assert exc.value.message_dict == {"effective_from": [message]}
+
+
 def test_lifting_while_a_condition_fails_is_refused(sealed, district_commander):
     with pytest.raises(services.ConditionsNotMet) as err:
         services.control_area_lift(actor=district_commander, area=sealed, at=at(d("2022-04-09"), 10))
