@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from lianfang.assistance.models import Category, Channel, CheckInResult, FiledBy, Outcome, Priority
 from lianfang.assistance.selectors import NOT_A_HANDOFF_CANDIDATE
 from lianfang.core.filters import DayField
+from lianfang.core.forms import field_line
 
 URGENCY_CHOICES = [("", _("Not stated")), *Priority.choices]
 
@@ -20,7 +21,7 @@ def apply_errors(form: forms.Form, error: ValidationError) -> None:
         for name, errors in error.message_dict.items():
             target = name if name in form.fields else None
             for message in errors:
-                form.add_error(target, f"{name}: {message}" if target is None else message)
+                form.add_error(target, field_line(name, message) if target is None else message)
     else:
         for message in error.messages:
             form.add_error(None, message)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.assistance.models import Category, Channel, FiledBy, Priority
 from lianfang.core import pii
+from lianfang.core.forms import items_line
 from lianfang.registry.models import Household
 
 HEADERS = {
@@ -304,7 +305,7 @@ def import_partner_list(*, actor, data: bytes, file_name: str, partner_name: str
                     )
                 except ValidationError as exc:
                     for name, messages in exc.message_dict.items():
-                        result.issues.append(Issue(row.number, name, "", "; ".join(messages)))
+                        result.issues.append(Issue(row.number, name, "", items_line(messages)))
                     raise
                 if ticket.replayed:
                     result.replayed += 1

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import pgettext_lazy
 
+from lianfang.core.forms import field_line, items_line
+
 ACTION_LABELS: dict[str, object] = {
     # generic (any app)
     "create": pgettext_lazy("audit action", "Created"),
@@ -382,7 +384,7 @@ def _detail_value(value) -> str:
     if isinstance(value, list):
         return ", ".join(_detail_value(item) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{detail_label(str(k))}: {_detail_value(v)}" for k, v in value.items())
+        return items_line(field_line(detail_label(str(k)), _detail_value(v)) for k, v in value.items())
     if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
         moment = parse_datetime(value) if value[-6] in "+-" or value.endswith("Z") else None
         if moment is not None and timezone.is_aware(moment):

@@ -39,6 +39,12 @@ def listing(items) -> str:
     return pgettext("list separator", ", ").join(str(item) for item in items)
 
 
+def items_line(items) -> str:
+    """``items`` (messages, problems) as one line in the active language, joined by ``"; "``
+    (zh-Hans ``"；"``, core's catalogue, context "between the items of a list")."""
+    return pgettext("between the items of a list", "; ").join(str(item) for item in items)
+
+
 def bracketed(text, note) -> str:
     """``"<text> (<note>)"`` in the active language (zh-Hans: ``"<text>（<note>）"``, no space) through
     core's catalogue (context "a text followed by a note in brackets"); the pieces are used as they

@@ -31,6 +31,7 @@ from lianfang.accounts.roles import CAPABILITY_PHRASES, Capability
 from lianfang.accounts.selectors import can, require
 from lianfang.core import audit, fielderrors, idnumber, pii
 from lianfang.core.filters import future_day_error
+from lianfang.core.forms import items_line
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.divisions.selectors import place_name
@@ -1590,7 +1591,7 @@ def bulk_status_change_approve(*, actor, change: BulkStatusChange, note: str = "
                     _apply_status(actor, person, change.to_status, change.reason_code, evidence, at=now, bulk=change)
                 results[str(person.pk)] = "changed"
             except ValidationError as exc:
-                results[str(person.pk)] = "; ".join(exc.messages)[:200]
+                results[str(person.pk)] = items_line(exc.messages)[:200]
         BulkStatusChange.objects.filter(pk=change.pk).update(results=results)
         change.results = results
         audit.record(actor=actor, action="fieldops.bulk_approve", obj=change, detail={"results": results})
@@ -2096,7 +2097,7 @@ def check_no_people_named(text: str, path: str) -> None:
         problems.append(_("the name of %(names)s") % {"names": "、".join(named[:5])})
     if problems:
         raise ValidationError(
-            {"body": _("a notice never names people; remove %(what)s") % {"what": "; ".join(problems)}}
+            {"body": _("a notice never names people; remove %(what)s") % {"what": items_line(problems)}}
         )
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
 from lianfang.core.filters import future_day_error
-from lianfang.core.forms import error_lines
+from lianfang.core.forms import error_lines, items_line
 from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_names
@@ -321,7 +321,7 @@ def _status_change(request, form_class, change, success: str):
     try:
         change(division, day, form.cleaned_data)
     except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
+        messages.error(request, items_line(exc.messages))
     else:
         messages.success(request, success % {"day": day})
     return redirect(f"{reverse('reports:daily')}?code={division.code}&date={day.isoformat()}")

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, require
 from lianfang.core import audit, bulk, db, idnumber, pii
+from lianfang.core.forms import items_line
 from lianfang.core.scoping import scope_for, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.registry.models import DocumentType, Household, Resident
@@ -1725,7 +1726,7 @@ def follow_up_open(*, actor, tube: Tube, at: dt.datetime | None = None) -> PoolF
                 note=_("positive pool %(barcode)s") % {"barcode": tube.barcode},
             )
         except (ValidationError, PermissionDenied) as exc:
-            area_id, note = None, "; ".join(getattr(exc, "messages", [str(exc)]))[:300]
+            area_id, note = None, items_line(getattr(exc, "messages", [str(exc)]))[:300]
         if area_id is None and not note:
             note = _("no open operation or no place: nothing proposed")
         PoolFollowUp.objects.filter(pk=fu.pk).update(control_area_ref=area_id)

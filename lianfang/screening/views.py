@@ -32,7 +32,7 @@ from lianfang.core.filters import (
     query_id,
     query_scoped_code,
 )
-from lianfang.core.forms import error_lines, field_line
+from lianfang.core.forms import error_lines, field_line, items_line
 from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_name
 from lianfang.registry.models import Household
@@ -257,7 +257,7 @@ def _round_post(request, rnd: TestingRound):
                 _("Unknown action “%(value)s”: nothing was changed.") % {"value": services.echo(action or "")}
             )
     except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
+        messages.error(request, items_line(exc.messages))
     return redirect("screening:round", pk=rnd.pk)
 
 
@@ -306,7 +306,7 @@ def member_exempt(request, pk: int):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            messages.error(request, "; ".join(exc.messages))
+            messages.error(request, items_line(exc.messages))
     return redirect(f"{_url('screening:coverage', member.round_id)}?within={member.path[:15]}")
 
 
@@ -488,7 +488,7 @@ def results(request):
             try:
                 services.exception_resolve(actor=request.user, exception=exception, note=request.POST.get("note", ""))
             except ValidationError as exc:
-                messages.error(request, "; ".join(exc.messages))
+                messages.error(request, items_line(exc.messages))
             return redirect("screening:results")
         if form.is_valid():
             data = form.cleaned_data["file"].read()
@@ -503,7 +503,7 @@ def results(request):
                     lab=form.cleaned_data["lab"],
                 )
             except ValidationError as exc:
-                messages.error(request, "; ".join(exc.messages))
+                messages.error(request, items_line(exc.messages))
             else:
                 messages.success(
                     request,
@@ -563,7 +563,7 @@ def follow_up_detail(request, pk: int):
         try:
             services.follow_up_step_done(actor=request.user, step=step, note=request.POST.get("note", ""))
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+            messages.error(request, items_line(getattr(exc, "messages", [str(exc)])))
         return redirect("screening:follow_up", pk=fu.pk)
     return _page(
         request,

@@ -26,7 +26,7 @@ from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, has_division_scope, primary_assignment
 from lianfang.core import audit
 from lianfang.core.filters import empty_choice_label, form_labels, parameter_label
-from lianfang.core.forms import error_lines, field_line, listing
+from lianfang.core.forms import error_lines, field_line, items_line, listing
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import services as registry_services
@@ -383,7 +383,7 @@ def proposal(request):
             items = [services.GapFill.parse(token) for token in request.POST.getlist("item")]
             created = services.gap_fill_confirm(actor=request.user, items=items, on=day, allowed_code=division.code)
         except ValidationError as exc:
-            messages.error(request, "; ".join(exc.messages))
+            messages.error(request, items_line(exc.messages))
             return redirect(f"{reverse('workforce:proposal')}?{_query(code=division.code, on=day.isoformat())}")
         messages.success(request, _("%(n)d assignments created.") % {"n": len(created)})
         if day > timezone.localdate():  # coverage shows no day to come: what is left to fill on that day

@@ -31,6 +31,7 @@ from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import require
 from lianfang.core import audit
 from lianfang.core.filters import future_day_error
+from lianfang.core.forms import field_line, items_line
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.zones import selectors
 from lianfang.zones.models import (
@@ -63,7 +64,7 @@ class ConditionsNotMet(ValidationError):
     def __init__(self, conditions: Sequence):
         self.conditions = list(conditions)
         self.failing = [c for c in self.conditions if c.met is not True]
-        text = "; ".join(f"{c.label}: {c.evidence}" for c in self.failing)
+        text = items_line(field_line(c.label, c.evidence) for c in self.failing)
         super().__init__(_("refused: conditions not met — %(list)s") % {"list": text}, code="conditions_not_met")
 
 

@@ -25,7 +25,7 @@ from lianfang.core.filters import (
     query_day,
     query_scoped_code,
 )
-from lianfang.core.forms import error_lines
+from lianfang.core.forms import error_lines, field_line, items_line
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_names
@@ -50,7 +50,7 @@ def _error_text(exc: ValidationError) -> str:
     if isinstance(exc, services.ConditionsNotMet):
         return exc.messages[0]
     if hasattr(exc, "error_dict"):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+        return items_line(field_line(field, " ".join(msgs)) for field, msgs in exc.message_dict.items())
     return " ".join(exc.messages)
 
 

@@ -218,7 +218,7 @@ def test_rollback_audit_detail_is_labelled_and_counted(population, community_sta
     restored = entry.detail["restored"]
     with translation.override("zh-hans"):
         assert detail_items(entry.detail) == [
-            ("移除", f"居民: {residents}; 住户: {households}"),
+            ("移除", f"居民：{residents}；住户：{households}"),
             ("已恢复", str(restored)),
         ]
     with translation.override("en"):
