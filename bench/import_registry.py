@@ -22,7 +22,7 @@
 
 Ratios are printed against the floor and against django-import-export measured in the same run, with
 wall and CPU seconds (PostgreSQL: also the server backend's CPU), peak RSS and the load average. All
-three run with Python's garbage collector paused, as the importer does (importers.gc_paused).
+three run with Python's garbage collector paused, as the importer does (importing.batches.gc_paused).
 """
 
 from __future__ import annotations
@@ -172,11 +172,11 @@ def worker_layout(folder: Path) -> dict:
 def worker_import(path: Path, serial: bool = False) -> dict:
     _setup()
     from lianfang.divisions.models import Division
-    from lianfang.registry import importers
-    from lianfang.registry.importers import registry_import
+    from lianfang.registry.importing import parallel
+    from lianfang.registry.importing.batches import registry_import
 
     if serial:  # --serial: validate in this process only (to compare with the forked workers)
-        importers.PARALLEL_MIN_ROWS = 10**12
+        parallel.PARALLEL_MIN_ROWS = 10**12
 
     district = Division.objects.get(code=DISTRICT)
     starts: dict[str, float] = {}
@@ -212,14 +212,9 @@ def worker_floor(path: Path) -> dict:
 
     from lianfang.core import bulk
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import (
-        HOUSEHOLD_FIELDS,
-        RESIDENT_FIELDS,
-        gc_paused,
-        new_rows,
-        plan_import,
-        tune_bulk_session,
-    )
+    from lianfang.registry.importing.batches import gc_paused
+    from lianfang.registry.importing.commit import HOUSEHOLD_FIELDS, RESIDENT_FIELDS, new_rows, tune_bulk_session
+    from lianfang.registry.importing.validation import plan_import
     from lianfang.registry.models import Household, Resident
 
     district = Division.objects.get(code=DISTRICT)
@@ -247,7 +242,8 @@ def worker_iex(path: Path, limit: int) -> dict:
 
     from lianfang.core import pii
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import COLUMNS_BY_KEY, Places, normalize_phone
+    from lianfang.registry.importing.columns import COLUMNS_BY_KEY, normalize_phone
+    from lianfang.registry.importing.places import Places
     from lianfang.registry.models import Household, Resident
     from lianfang.registry.services import Placement, household_address, pinyin_initials, validate_resident
 
@@ -307,7 +303,7 @@ def worker_iex(path: Path, limit: int) -> dict:
             "contact_name": contact,
         }
 
-    from lianfang.registry.importers import gc_paused
+    from lianfang.registry.importing.batches import gc_paused
 
     with gc_paused(), _Clock() as clock:  # the collector paused as in the importer
         result = ResidentResource().import_data(dataset, dry_run=False, raise_errors=True)

@@ -11,7 +11,7 @@ copy of "divisions + layout, no people" it runs, each in its own process:
    (``getrusage``), and the 1-minute load average after each;
 2. the hand-over of the first ``--rows`` rows between the parent and a worker, per row: pickling the rows
    as lists and the results as objects (what the workers used to receive and return) against the packed
-   rows (``importers._packed``) and flat results (``importers._flat_read`` / ``_unflat_read``) — the
+   rows (``parallel._packed``) and flat results (``parallel._flat_read`` / ``_unflat_read``) — the
    parent's share (send + receive) and the worker's share, in µs.
 
 On two cores the forked path pays off only when the parent's share is small: compare the parent's CPU
@@ -47,15 +47,17 @@ def worker_plan(path: Path, mode: str) -> dict:
     import resource
 
     from lianfang.divisions.models import Division
-    from lianfang.registry import importers
+    from lianfang.registry.importing import parallel
+    from lianfang.registry.importing.batches import gc_paused
+    from lianfang.registry.importing.validation import plan_import
 
     if mode == "serial":
-        importers.PARALLEL_MIN_ROWS = 10**12
+        parallel.PARALLEL_MIN_ROWS = 10**12
     district = Division.objects.get(code=DISTRICT)
     data = path.read_bytes()
     started = time.perf_counter()
-    with importers.gc_paused():
-        plan = importers.plan_import(target=district, data=data, file_name=path.name)
+    with gc_paused():
+        plan = plan_import(target=district, data=data, file_name=path.name)
     wall = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -76,19 +78,23 @@ def worker_handover(path: Path, rows: int) -> dict:
     import pickle
 
     from lianfang.divisions.models import Division
-    from lianfang.registry import importers
+    from lianfang.registry.importing.columns import MAX_CELL_CHARS, MAX_LENGTHS
+    from lianfang.registry.importing.parallel import _flat_read, _packed, _unpacked
+    from lianfang.registry.importing.reading import _column_letter, find_header, read_sheets
+    from lianfang.registry.importing.validation import Validator
+    from lianfang.registry.services import FLAG_FIELDS
 
     district = Division.objects.get(code=DISTRICT)
-    sheets, _encoding = importers.read_sheets(path.read_bytes(), "csv", path.name)
+    sheets, _encoding = read_sheets(path.read_bytes(), "csv", path.name)
     sheet = sheets[0]
-    header = importers.find_header(sheet.rows)
-    validator = importers.Validator(district, "csv", today=dt.date.today(), progress=None)
+    header = find_header(sheet.rows)
+    validator = Validator(district, "csv", today=dt.date.today(), progress=None)
     validator.labels[sheet.name] = {
-        key: f"{header.texts[col]} ({importers._column_letter(col)})" for col, key in header.keys.items()
+        key: f"{header.texts[col]} ({_column_letter(col)})" for col, key in header.keys.items()
     }
     columns = tuple(header.keys.items())
-    validator.flag_columns = tuple(n for n in importers.FLAG_FIELDS if n in header.keys.values())
-    validator.length_limits = tuple((k, importers.MAX_LENGTHS.get(k, importers.MAX_CELL_CHARS)) for _c, k in columns)
+    validator.flag_columns = tuple(n for n in FLAG_FIELDS if n in header.keys.values())
+    validator.length_limits = tuple((k, MAX_LENGTHS.get(k, MAX_CELL_CHARS)) for _c, k in columns)
     existing = validator._load_existing()
     chunk = list(itertools.islice(sheet.data_rows(header.first_data_row), rows))
     reads = [validator._read_row(sheet.name, columns, index, row, existing) for index, row in chunk]
@@ -103,11 +109,9 @@ def worker_handover(path: Path, rows: int) -> dict:
     old_unsend = per_row(lambda: pickle.loads(per_row.last))
     old_return = per_row(lambda: pickle.dumps(reads, protocol=pickle.HIGHEST_PROTOCOL))
     old_receive = per_row(lambda: pickle.loads(per_row.last))
-    new_send = per_row(lambda: pickle.dumps(importers._packed(chunk), protocol=pickle.HIGHEST_PROTOCOL))
-    new_unsend = per_row(lambda: list(importers._unpacked(pickle.loads(per_row.last))))
-    new_return = per_row(
-        lambda: pickle.dumps([importers._flat_read(r) for r in reads], protocol=pickle.HIGHEST_PROTOCOL)
-    )
+    new_send = per_row(lambda: pickle.dumps(_packed(chunk), protocol=pickle.HIGHEST_PROTOCOL))
+    new_unsend = per_row(lambda: list(_unpacked(pickle.loads(per_row.last))))
+    new_return = per_row(lambda: pickle.dumps([_flat_read(r) for r in reads], protocol=pickle.HIGHEST_PROTOCOL))
     new_receive = per_row(lambda: [validator._shared(r) for r in pickle.loads(per_row.last)])
     validate = per_row(lambda: [validator._read_row(sheet.name, columns, i, r, existing) for i, r in chunk])
     return {

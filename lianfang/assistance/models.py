@@ -616,7 +616,7 @@ class HouseholdToken(models.Model):
     SCOPE_PATH_FIELD = "path"
     SCOPE_HOUSEHOLD_FIELD = "household"
     # A token is only the household's printed link: rolling back the import that created the household
-    # deletes its tokens with it instead of refusing (registry.importers._delete_created).
+    # deletes its tokens with it instead of refusing (registry.importing.batches._delete_created).
     GOES_WITH_HOUSEHOLD = True
 
     household = models.ForeignKey(

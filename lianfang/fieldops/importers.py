@@ -4,7 +4,7 @@ and secondary contacts, as pushed to a district by the city or found by the comm
 Parse → validate the whole file → commit in one transaction (nothing half-written): a file with any
 bad row is refused with every problem named (row, column, value). File reading (XLSX, XLS, ODS, CSV
 in UTF-8 or GBK, full-width digits, merged cells) is the registry importer's
-(``lianfang.registry.importers``).
+(``lianfang.registry.importing.reading``).
 
 Per row:
 
@@ -142,7 +142,7 @@ class ImportReport:
 
 
 def _norm(value: object) -> str:
-    from lianfang.registry.importers import cell_text  # noqa: PLC0415
+    from lianfang.registry.importing.columns import cell_text  # noqa: PLC0415
 
     return cell_text(value)
 
@@ -159,17 +159,17 @@ def _header_map(header: list[object]) -> dict[str, int]:
 
 def read_rows(data: bytes, file_name: str) -> tuple[list[list[object]], dict[str, int], int]:
     """The data rows of the first sheet with a ``姓名`` column in its first 10 rows: ``(rows, column
-    index, header row number)``; merged cells filled (registry.importers.read_sheets). Raises
+    index, header row number)``; merged cells filled (registry.importing.reading.read_sheets). Raises
     ScreeningImportError when no such header is found or the file cannot be read."""
-    from lianfang.registry import importers as registry_importers  # noqa: PLC0415
+    from lianfang.registry.importing import reading  # noqa: PLC0415
 
     try:
-        sheets, _encoding = registry_importers.read_sheets(data, registry_importers.detect_format(file_name))
-    except registry_importers.ImportFileError as exc:
+        sheets, _encoding = reading.read_sheets(data, reading.detect_format(file_name))
+    except reading.ImportFileError as exc:
         raise ScreeningImportError([(0, "file", file_name, str(exc))]) from None
     for sheet in sheets:
-        if hasattr(registry_importers, "fill_merged"):  # older reader: merged cells filled by the caller
-            registry_importers.fill_merged(sheet)
+        if hasattr(reading, "fill_merged"):  # older reader: merged cells filled by the caller
+            reading.fill_merged(sheet)
         for i, row in enumerate(sheet.rows[:10]):
             columns = _header_map(row)
             if "name" in columns:
@@ -180,7 +180,7 @@ def read_rows(data: bytes, file_name: str) -> tuple[list[list[object]], dict[str
 
 
 def _date(value: object, column: str, number: int, problems: list) -> dt.date | None:
-    from lianfang.registry.importers import parse_date  # noqa: PLC0415
+    from lianfang.registry.importing.columns import parse_date  # noqa: PLC0415
 
     try:
         day = parse_date(value)
@@ -204,7 +204,7 @@ def _int_ref(value: object, column: str, number: int, problems: list) -> int | N
 
 def validate_rows(raw_rows, columns: dict[str, int], header_row: int, default_category: str) -> tuple[list[Row], list]:
     """Turn raw rows into :class:`Row` objects; returns ``(rows, problems)`` (blank rows skipped)."""
-    from lianfang.registry.importers import normalize_phone  # noqa: PLC0415
+    from lianfang.registry.importing.columns import normalize_phone  # noqa: PLC0415
 
     rows, problems = [], []
 

@@ -1,7 +1,7 @@
 """Registry export (导出) as XLSX (openpyxl) or CSV, the import template, and the import error report
 (XLSX).
 
-The export uses the template layout (lianfang.registry.importers.TEMPLATE_COLUMNS): row 1 carries
+The export uses the template layout (lianfang.registry.importing.columns.TEMPLATE_COLUMNS): row 1 carries
 the instructions (and, for an unmasked export, the watermark), row 2 the headers, data from row 3.
 ID and phone columns are formatted as Text so Excel never turns them into numbers. An export
 imported again changes nothing: masked cells match the stored masks through the ``Resident no.``
@@ -35,7 +35,9 @@ from lianfang.accounts.selectors import can
 from lianfang.core import audit, pii
 from lianfang.core.forms import field_line
 from lianfang.divisions.models import Division
-from lianfang.registry.importers import TEMPLATE_COLUMNS, Plan, read_sheets
+from lianfang.registry.importing.columns import TEMPLATE_COLUMNS
+from lianfang.registry.importing.plan import Plan
+from lianfang.registry.importing.reading import read_sheets
 from lianfang.registry.models import (
     VULNERABILITY_FLAGS,
     DocumentType,
@@ -272,7 +274,7 @@ EXPORT_FORMATS = ("xlsx", "csv")
 
 # CSV has no cell types: a text starting with "=+-@" would be a live formula when Excel opens the file.
 # Its first character is written full-width instead (＝＋－＠): a spreadsheet shows it as text, and the
-# importer's NFKC folding (importers.cell_text) turns it back, so an exported CSV imports unchanged.
+# importer's NFKC folding (importing.columns.cell_text) turns it back, so an exported CSV imports unchanged.
 CSV_FORMULA_GUARD = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in FORMULA_STARTS})
 
 

@@ -35,7 +35,9 @@ from lianfang.core import pii
 from lianfang.core.api import ScopedViewSetMixin
 from lianfang.core.forms import bracketed
 from lianfang.divisions.models import Division, Level
-from lianfang.registry import exporters, importers
+from lianfang.registry import exporters
+from lianfang.registry.importing.batches import RollbackError, import_batch_create, import_batch_rollback
+from lianfang.registry.importing.reading import ImportFileError, detect_format
 from lianfang.registry.models import ImportBatch, ImportKind, ImportStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -80,8 +82,8 @@ class UploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         try:
-            importers.detect_format(upload.name)
-        except importers.ImportFileError as exc:
+            detect_format(upload.name)
+        except ImportFileError as exc:
             raise forms.ValidationError(str(exc)) from exc
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("the file is larger than 200 MB"))
@@ -171,7 +173,7 @@ def io_upload(request):
     target = _target(request.user, form.cleaned_data["division"])
     upload = form.cleaned_data["file"]
     with transaction.atomic():  # PermissionDenied → the project's translated 403 page (core's 403.html)
-        batch = importers.import_batch_create(
+        batch = import_batch_create(
             actor=request.user,
             target=target,
             file_name=upload.name,
@@ -234,8 +236,8 @@ def io_batch_rollback(request, pk: int):
     """Roll a committed import back (EDIT_REGISTRY on its division; reason recorded)."""
     batch = _batch(request, pk)
     try:  # PermissionDenied → the 403 page
-        importers.import_batch_rollback(actor=request.user, batch=batch, reason=request.POST.get("reason", ""))
-    except importers.RollbackError as exc:
+        import_batch_rollback(actor=request.user, batch=batch, reason=request.POST.get("reason", ""))
+    except RollbackError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The import was rolled back."))
@@ -422,7 +424,7 @@ class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
         file = upload.validated_data["file"]
         try:
             with transaction.atomic():
-                batch = importers.import_batch_create(
+                batch = import_batch_create(
                     actor=request.user,
                     target=target,
                     file_name=file.name,
@@ -431,7 +433,7 @@ class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
                     kind=upload.validated_data["kind"],
                 )
                 enqueue_batch(batch, request.user)
-        except importers.ImportFileError as exc:
+        except ImportFileError as exc:
             raise serializers.ValidationError({"file": [str(exc)]}) from exc
         except ValidationError as exc:
             raise serializers.ValidationError({"division": exc.messages}) from exc
@@ -447,10 +449,8 @@ class ImportBatchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
         body = RollbackSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            batch = importers.import_batch_rollback(
-                actor=request.user, batch=batch, reason=body.validated_data.get("reason", "")
-            )
-        except importers.RollbackError as exc:
+            batch = import_batch_rollback(actor=request.user, batch=batch, reason=body.validated_data.get("reason", ""))
+        except RollbackError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(ImportBatchSerializer(batch, context={"request": request}).data)
 

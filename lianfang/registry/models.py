@@ -239,7 +239,7 @@ class ImportBatch(models.Model):
     (``rows``, ``households_created``, ``households_updated``, ``residents_created``,
     ``residents_updated``, ``unchanged``, ``errors``, ``warnings``); ``created_ids`` holds the ids
     of rows created by this batch as ``{"household": [[first, last], ...], "resident": [...]}``
-    (inclusive ranges) so that :func:`lianfang.registry.importers.import_batch_rollback` can undo it;
+    (inclusive ranges) so that :func:`lianfang.registry.importing.batches.import_batch_rollback` can undo it;
     rows it updated are in :class:`ImportChange`. ``issues`` keeps the first problems for display;
     the full report is the ``report`` file (XLSX: original rows plus an error column).
     """

@@ -15,7 +15,7 @@ def run_import_batch(batch_id: int, actor_id: int | None = None) -> str:
     A batch that is no longer queued (already run by another worker) is left alone. Progress is
     written to the batch row as it goes (phase, rows done, rows in all) for the page to poll.
     """
-    from lianfang.registry.importers import import_batch_run  # noqa: PLC0415
+    from lianfang.registry.importing.batches import import_batch_run  # noqa: PLC0415
 
     batch = ImportBatch.objects.select_related("division").filter(pk=batch_id).first()
     if batch is None or batch.status != ImportStatus.QUEUED:

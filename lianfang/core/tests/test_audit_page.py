@@ -87,7 +87,7 @@ def test_every_label_is_translated_and_unknown_codes_fall_back():
 
 
 def test_reason_codes_the_services_write_are_labelled():
-    """A rollback without a reason and a lifted exemption record a code (registry.importers,
+    """A rollback without a reason and a lifted exemption record a code (registry.importing.batches,
     screening.services), shown by its label, never the bare English code."""
     from django.utils import translation
 

@@ -84,7 +84,7 @@ def test_changed_fields_are_reported_as_updates(run_import, tmp_path, population
 
 def test_rollback_restores_the_previous_state_exactly(run_import, tmp_path, population):
     from lianfang.core.models import AuditEntry
-    from lianfang.registry.importers import import_batch_rollback
+    from lianfang.registry.importing.batches import import_batch_rollback
     from lianfang.registry.models import ImportStatus, Resident
 
     before = registry_snapshot()
@@ -106,14 +106,14 @@ def test_rollback_restores_the_previous_state_exactly(run_import, tmp_path, popu
     assert entry.reason == "wrong file"
     assert set(entry.detail) == {"removed", "restored"}  # counts by labelled keys (tests/test_trial5_io.py)
     # Rolling back twice is refused.
-    from lianfang.registry.importers import RollbackError
+    from lianfang.registry.importing.batches import RollbackError
 
     with pytest.raises(RollbackError, match="only an imported batch can be rolled back"):
         import_batch_rollback(actor=None, batch=batch)
 
 
 def test_rollback_of_an_older_import_waits_for_the_later_one(run_import, tmp_path, population):
-    from lianfang.registry.importers import RollbackError, import_batch_rollback
+    from lianfang.registry.importing.batches import RollbackError, import_batch_rollback
 
     first = run_import("roster.ods")
     body = "阳光小区,1号楼,1单元,501,,刘一,620103198001010013,男,13800000007,户主,,,\n"

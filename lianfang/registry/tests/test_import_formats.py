@@ -201,7 +201,7 @@ def test_error_report_has_original_rows_and_error_column(run_import):
 def test_unsupported_file_type(run_import, tmp_path, english):
     from django.core.exceptions import ValidationError  # noqa: F401
 
-    from lianfang.registry.importers import ImportFileError
+    from lianfang.registry.importing.reading import ImportFileError
 
     path = tmp_path / "roster.pdf"
     path.write_bytes(b"%PDF-1.4")
@@ -267,7 +267,7 @@ def test_wrong_community_in_file(run_import, tmp_path):
 
 
 def test_decode_text_detects_encodings():
-    from lianfang.registry.importers import decode_text
+    from lianfang.registry.importing.reading import decode_text
 
     text = "小区,姓名\n阳光小区,刘一\n" * 20
     assert decode_text(text.encode("utf-8")) == (text, "utf-8")
@@ -277,7 +277,8 @@ def test_decode_text_detects_encodings():
 
 
 def test_header_synonyms_and_flattening():
-    from lianfang.registry.importers import _match_header, find_header
+    from lianfang.registry.importing.columns import _match_header
+    from lianfang.registry.importing.reading import find_header
 
     assert _match_header("公民身份号码") == "id_number"
     assert _match_header("证件号码（必填）") == "id_number"
@@ -298,7 +299,7 @@ def test_phone_fast_path_agrees_with_phonenumbers():
     import random
 
     from lianfang.core import pii
-    from lianfang.registry.importers import normalize_phone
+    from lianfang.registry.importing.columns import normalize_phone
 
     rng = random.Random(7)
     for _ in range(3000):
@@ -319,7 +320,7 @@ def test_phone_fast_path_agrees_with_phonenumbers():
 def test_parse_date_forms():
     import datetime as dt
 
-    from lianfang.registry.importers import parse_date
+    from lianfang.registry.importing.columns import parse_date
 
     assert parse_date("1949-12-31") == dt.date(1949, 12, 31)
     assert parse_date("1949/12/31") == dt.date(1949, 12, 31)
@@ -332,7 +333,7 @@ def test_parse_date_forms():
 
 
 def test_document_hash_matches_the_model():
-    from lianfang.registry.importers import document_hash
+    from lianfang.registry.importing.columns import document_hash
     from lianfang.registry.models import Resident
 
     r = Resident()

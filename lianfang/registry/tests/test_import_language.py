@@ -13,6 +13,7 @@ from lianfang.registry.tests.fixtures.importing import (  # noqa: F401
     TODAY,
     XIAXIYUAN,
     english,
+    fork_workers,
     registry_snapshot,
 )
 
@@ -89,10 +90,7 @@ def report(batch) -> tuple[list[tuple], dict]:
 
 def forked(monkeypatch) -> None:
     """Validate every sheet in two forked workers, two rows per chunk."""
-    from lianfang.registry import importers
-
-    monkeypatch.setattr(importers, "parallel_workers", lambda rows: 2)
-    monkeypatch.setattr(importers, "PARALLEL_CHUNK", 2)
+    fork_workers(monkeypatch, workers=2, chunk=2)
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "forked"])
@@ -102,7 +100,7 @@ def test_report_is_in_the_language_the_import_was_queued_in(
 ):
     """Queued in one language, run by a worker in the other: reasons and report follow the queue's."""
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import import_batch_create, import_batch_run
+    from lianfang.registry.importing.batches import import_batch_create, import_batch_run
 
     if parallel:
         forked(monkeypatch)
@@ -129,7 +127,7 @@ def test_report_is_in_the_language_the_import_was_queued_in(
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_explicit_language_wins(language, english, population, community_staff):
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import import_batch_create, import_batch_run
+    from lianfang.registry.importing.batches import import_batch_create, import_batch_run
 
     batch = import_batch_create(  # queued in English
         actor=community_staff,
@@ -186,7 +184,7 @@ def test_report_cell_joins_column_and_reason_with_the_languages_colon(language, 
     whole row has no column to name."""
     from lianfang.core.forms import bracketed
     from lianfang.registry.exporters import _issue_cell
-    from lianfang.registry.importers import Issue
+    from lianfang.registry.importing.plan import Issue
 
     with translation.override(language):
         reasons = {

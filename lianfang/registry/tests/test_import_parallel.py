@@ -10,6 +10,7 @@ from lianfang.registry.tests.fixtures.importing import (  # noqa: F401
     TODAY,
     XIAXIYUAN,
     english,
+    fork_workers,
     registry_snapshot,
     run_import,
 )
@@ -34,12 +35,11 @@ BODY = (
 
 def plans(target, data: bytes, file_name: str, monkeypatch):
     """The plan of ``data`` validated in this process and by two forked workers (2-row chunks)."""
-    from lianfang.registry import importers
+    from lianfang.registry.importing.validation import plan_import
 
-    serial = importers.plan_import(target=target, data=data, file_name=file_name, today=TODAY)
-    monkeypatch.setattr(importers, "parallel_workers", lambda rows: 2)
-    monkeypatch.setattr(importers, "PARALLEL_CHUNK", 2)
-    parallel = importers.plan_import(target=target, data=data, file_name=file_name, today=TODAY)
+    serial = plan_import(target=target, data=data, file_name=file_name, today=TODAY)
+    fork_workers(monkeypatch, workers=2, chunk=2)
+    parallel = plan_import(target=target, data=data, file_name=file_name, today=TODAY)
     return serial, parallel
 
 
@@ -95,12 +95,10 @@ def test_forked_validation_gives_the_serial_plan_for_conflicts(population, engli
 
 
 def test_forked_import_commits_what_the_serial_import_commits(run_import, tmp_path, monkeypatch):
-    from lianfang.registry import importers
     from lianfang.registry.models import ImportStatus
 
     path = new_people_csv(tmp_path, rooms_from=500, count=3)
-    monkeypatch.setattr(importers, "parallel_workers", lambda rows: 2)
-    monkeypatch.setattr(importers, "PARALLEL_CHUNK", 1)
+    fork_workers(monkeypatch, workers=2, chunk=1)
     batch = run_import(path)
     assert batch.status == ImportStatus.COMMITTED, batch.issues
     assert batch.counts["residents_created"] == 3
@@ -110,10 +108,10 @@ def test_forked_import_commits_what_the_serial_import_commits(run_import, tmp_pa
 
 
 def test_parallel_workers_only_for_big_sheets():
-    from lianfang.registry import importers
+    from lianfang.registry.importing.parallel import PARALLEL_MIN_ROWS, parallel_workers
 
-    assert importers.parallel_workers(10) == 0
-    assert importers.parallel_workers(importers.PARALLEL_MIN_ROWS) in (0, 2, 3, 4)
+    assert parallel_workers(10) == 0
+    assert parallel_workers(PARALLEL_MIN_ROWS) in (0, 2, 3, 4)
 
 
 def _committed_state() -> tuple:
@@ -145,7 +143,7 @@ def test_rows_built_in_a_forked_child_are_the_rows_built_here(run_import, monkey
     from django.db import transaction
 
     from lianfang.divisions.models import Division
-    from lianfang.registry import importers
+    from lianfang.registry.importing import commit, parallel, validation
     from lianfang.registry.models import ImportBatch, Resident
 
     target = Division.objects.get(code=XIAXIYUAN)
@@ -153,15 +151,15 @@ def test_rows_built_in_a_forked_child_are_the_rows_built_here(run_import, monkey
     before = Resident.objects.count()
     states, written = [], []
     for workers in (0, 2):
-        monkeypatch.setattr(importers, "parallel_workers", lambda rows, n=workers: n)
-        monkeypatch.setattr(importers, "PARALLEL_CHUNK", 3)
-        monkeypatch.setattr(importers, "PROGRESS_EVERY", 2)
-        plan = importers.plan_import(target=target, data=data, file_name="roster.ods", today=TODAY)
+        fork_workers(monkeypatch, workers=workers, chunk=3)
+        for module in (validation, commit, parallel):  # where PROGRESS_EVERY is looked up
+            monkeypatch.setattr(module, "PROGRESS_EVERY", 2)
+        plan = validation.plan_import(target=target, data=data, file_name="roster.ods", today=TODAY)
         assert not plan.errors
         batch = ImportBatch.objects.create(division=target, file_name="roster.ods", file_sha256="0" * 64)
         progress = []
         savepoint = transaction.savepoint()
-        importers.commit_plan(plan=plan, batch=batch, progress=lambda *a, p=progress: p.append(a))
+        commit.commit_plan(plan=plan, batch=batch, progress=lambda *a, p=progress: p.append(a))
         states.append(_committed_state())
         written.append(progress[-1])
         transaction.savepoint_rollback(savepoint)
@@ -180,21 +178,20 @@ def test_forked_import_ends_under_a_process_that_catches_sigterm(worker_fails, r
     import faulthandler
     import signal
 
-    from lianfang.registry import importers
+    from lianfang.registry.importing.validation import Validator
     from lianfang.registry.models import ImportStatus
 
     path = new_people_csv(tmp_path, rooms_from=600, count=6)
-    monkeypatch.setattr(importers, "parallel_workers", lambda rows: 2)
-    monkeypatch.setattr(importers, "PARALLEL_CHUNK", 2)
+    fork_workers(monkeypatch, workers=2, chunk=2)
     if worker_fails:  # a worker raising on row 5: the parent re-raises and terminates the pool
-        read_row = importers.Validator._read_row
+        read_row = Validator._read_row
 
         def failing(self, sheet_name, columns, index, raw_row, existing):
             if index == 4:
                 raise RuntimeError("worker failed")
             return read_row(self, sheet_name, columns, index, raw_row, existing)
 
-        monkeypatch.setattr(importers.Validator, "_read_row", failing)
+        monkeypatch.setattr(Validator, "_read_row", failing)
     caught = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: caught.append(signum))
     faulthandler.dump_traceback_later(120, exit=True)  # a hang fails the run instead of blocking it

@@ -34,7 +34,7 @@ def cadre(qilihe):
 @pytest.fixture
 def invalid_batch(population, community_staff, english):
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import registry_import
+    from lianfang.registry.importing.batches import registry_import
 
     return registry_import(
         actor=community_staff, target=Division.objects.get(code=XIAXIYUAN), path=FIXTURES / "problems.xlsx"

@@ -47,12 +47,12 @@ def test_fields_longer_than_the_model_holds_are_row_errors(run_import, tmp_path)
 def test_any_exception_marks_the_batch_failed_and_writes_nothing(run_import, tmp_path, monkeypatch):
     import csv
 
-    from lianfang.registry import importers
+    from lianfang.registry.importing import batches
 
     def broken(**kwargs):
         raise csv.Error("field larger than field limit (131072)")
 
-    monkeypatch.setattr(importers, "plan_import", broken)
+    monkeypatch.setattr(batches, "plan_import", broken)
     before = registry_snapshot()
     batch = run_import(write(tmp_path, "ok.csv", f"{HEADER}阳光小区,1,1,701,刘一,{A1},\n"))
     assert batch.status == "failed"
@@ -64,7 +64,7 @@ def test_any_exception_marks_the_batch_failed_and_writes_nothing(run_import, tmp
 def test_failed_task_shows_on_the_batch_page(
     client_for, community_staff, population, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from lianfang.registry import importers
+    from lianfang.registry.importing import batches
     from lianfang.registry.models import ImportBatch
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -72,7 +72,7 @@ def test_failed_task_shows_on_the_batch_page(
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(importers, "plan_import", broken)
+    monkeypatch.setattr(batches, "plan_import", broken)
     client = client_for(community_staff)
     data = f"{HEADER}阳光小区,1,1,701,刘一,{A1},\n".encode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -151,7 +151,7 @@ def test_export_form_errors_redisplay_the_page(client_for, population, community
 
 
 def test_rollback_names_the_records_that_use_created_rows(run_import, tmp_path, population):
-    from lianfang.registry.importers import RollbackError, import_batch_rollback
+    from lianfang.registry.importing.batches import RollbackError, import_batch_rollback
     from lianfang.registry.models import Household
     from lianfang.registry.services import resident_create, validate_resident
 
@@ -178,7 +178,7 @@ def test_rollback_deletes_the_qr_tokens_of_the_households_it_removes(run_import,
     token is only the household's printed link: it goes with the household (GOES_WITH_HOUSEHOLD)."""
     from lianfang.assistance import services as assistance
     from lianfang.assistance.models import HouseholdToken
-    from lianfang.registry.importers import import_batch_rollback
+    from lianfang.registry.importing.batches import import_batch_rollback
     from lianfang.registry.models import Household
 
     before = registry_snapshot()

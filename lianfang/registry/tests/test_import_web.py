@@ -27,7 +27,7 @@ def upload(name: str) -> SimpleUploadedFile:
 @pytest.fixture
 def committed_batch(population, community_staff, english):
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import registry_import
+    from lianfang.registry.importing.batches import registry_import
 
     return registry_import(
         actor=community_staff, target=Division.objects.get(code=XIAXIYUAN), path=FIXTURES / "roster.ods"
@@ -37,7 +37,7 @@ def committed_batch(population, community_staff, english):
 @pytest.fixture
 def invalid_batch(population, community_staff, english):
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import registry_import
+    from lianfang.registry.importing.batches import registry_import
 
     return registry_import(
         actor=community_staff, target=Division.objects.get(code=XIAXIYUAN), path=FIXTURES / "problems.xlsx"
@@ -109,7 +109,7 @@ def test_dry_run_then_import_now(
 
 
 def test_queued_batch_polls_its_progress(client_for, population, community_staff, english):
-    from lianfang.registry.importers import import_batch_create
+    from lianfang.registry.importing.batches import import_batch_create
     from lianfang.registry.models import ImportBatch
 
     batch = import_batch_create(

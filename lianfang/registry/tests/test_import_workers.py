@@ -14,7 +14,7 @@ XIAXIYUAN = "620103001001"
 @pytest.fixture
 def run_workers(population, english):
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import registry_import
+    from lianfang.registry.importing.batches import registry_import
 
     def go(name, actor=None, dry_run=False):
         target = Division.objects.get(code=XIAXIYUAN)
@@ -97,7 +97,7 @@ def test_refusal_by_the_workforce_rules_rolls_everything_back(run_workers, tmp_p
     path = tmp_path / "cadre.xlsx"
     wb.save(path)
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import registry_import
+    from lianfang.registry.importing.batches import registry_import
 
     batch = registry_import(
         actor=None, target=Division.objects.get(code=XIAXIYUAN), path=path, today=TODAY, kind="workers"
@@ -108,7 +108,7 @@ def test_refusal_by_the_workforce_rules_rolls_everything_back(run_workers, tmp_p
 
 
 def test_rollback_of_a_workers_import(run_workers):
-    from lianfang.registry.importers import import_batch_rollback
+    from lianfang.registry.importing.batches import import_batch_rollback
     from lianfang.workforce.models import ResponsibilityAssignment, Worker, WorkerCategory
 
     batch = run_workers("workers.xlsx")

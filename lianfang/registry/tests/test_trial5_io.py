@@ -63,7 +63,7 @@ def test_io_page_ids_are_unique(client_for, population, community_staff):
 
 def test_zh_labels_of_the_io_pages_end_with_one_colon(client_for, population, community_staff):
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import registry_import
+    from lianfang.registry.importing.batches import registry_import
 
     client = client_for(community_staff)
     labels = label_texts(client.get("/registry/io/").content.decode())
@@ -125,7 +125,7 @@ def test_full_width_numbers_are_converted_with_a_warning(population, tmp_path, r
 
 def test_full_width_warning_in_chinese_and_masked_on_the_page(population, tmp_path, client_for, community_staff):
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import registry_import
+    from lianfang.registry.importing.batches import registry_import
 
     path, _woman = fullwidth_roster(tmp_path)
     with translation.override("zh-hans"):
@@ -197,7 +197,7 @@ def test_rollback_audit_detail_is_labelled_and_counted(population, community_sta
     from lianfang.core.audit_labels import detail_items
     from lianfang.core.models import AuditEntry
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import import_batch_rollback, registry_import
+    from lianfang.registry.importing.batches import import_batch_rollback, registry_import
 
     batch = registry_import(
         actor=community_staff,
@@ -229,7 +229,7 @@ def test_rollback_audit_detail_is_labelled_and_counted(population, community_sta
 
 
 def test_rollback_detail_of_workers_and_of_an_import_that_created_nothing():
-    from lianfang.registry.importers import rollback_detail
+    from lianfang.registry.importing.batches import rollback_detail
 
     assert rollback_detail({"worker": [[1, 3], [7, 7]], "assignment": [[2, 3]]}, 0) == {
         "removed": {"workers": 4, "assignments_created": 2},  # jsonb's order: shorter keys first

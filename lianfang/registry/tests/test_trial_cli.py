@@ -181,7 +181,7 @@ def test_duplicate_is_reported_when_both_rows_are_refused_for_other_errors(run_i
 
 def test_sex_mismatch_names_the_sexes_in_chinese(population, tmp_path):
     from lianfang.divisions.models import Division
-    from lianfang.registry.importers import registry_import
+    from lianfang.registry.importing.batches import registry_import
     from lianfang.registry.tests.fixtures.importing import TODAY
 
     path = write(tmp_path, "sex.csv", HEADER + f"阳光小区,1,1,901,周十,{MAN},女,\n")

@@ -21,7 +21,8 @@ from tqdm import tqdm
 from lianfang.accounts.models import User
 from lianfang.divisions.models import Division
 from lianfang.registry.exporters import masked_issues
-from lianfang.registry.importers import ImportFileError, registry_import
+from lianfang.registry.importing.batches import registry_import
+from lianfang.registry.importing.reading import ImportFileError
 from lianfang.registry.management import error_text, read_error
 from lianfang.registry.models import ImportKind, ImportStatus
 
@@ -32,7 +33,7 @@ SHOWN_ISSUES = 20
 def shown_line(batch, counts: dict) -> str:
     """The line under the listed problems when not all of them are listed: how many of how many were
     shown (the first SHOWN_ISSUES, errors first), the file's errors and warnings in all (``counts``; the
-    batch keeps only the first importers.MAX_STORED_ISSUES problems), and that the report lists every
+    batch keeps only the first batches.MAX_STORED_ISSUES problems), and that the report lists every
     one (its path is the next line). "" when every problem was listed."""
     errors = counts.get("errors", sum(1 for i in batch.issues if i["severity"] == "error"))
     warnings = counts.get("warnings", sum(1 for i in batch.issues if i["severity"] == "warning"))
