@@ -850,9 +850,9 @@ def typed_value(value: object) -> str:
 
 
 def _strip_value(message: str) -> str:
-    """validate_resident appends ``: “value”`` (core.pii.quoted) to some messages; the report has its
-    own value column."""
-    return re.sub(r": (?:“[^”]*”|'[^']*'|[\d.e+-]+)$", "", str(message))
+    """validate_resident appends the refused value to some messages (core.fielderrors.reason_with_value:
+    ``: “value”``, in zh-Hans ``：“value”``); the report has its own value column."""
+    return re.sub(r"(?:: |：)(?:“[^”]*”|'[^']*'|[\d.e+-]+)$", "", str(message))
 
 
 def plan_import(
