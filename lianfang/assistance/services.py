@@ -26,8 +26,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can
+from lianfang.accounts.roles import ROLE_CAPABILITIES, Capability, Role
+from lianfang.accounts.selectors import active_assignments, can
 from lianfang.assistance import adapters, hooks, rules, selectors
 from lianfang.assistance.models import (
     FINAL_STATUSES,
@@ -115,6 +115,33 @@ def can_handle(actor, ticket: ServiceRequest) -> bool:
 def _require_handler(actor, ticket: ServiceRequest) -> None:
     if not can_handle(actor, ticket):
         raise PermissionDenied(_("You may not handle service request %s.") % ticket)
+
+
+def can_supervise(actor, ticket: ServiceRequest) -> bool:
+    """True when ``actor`` may triage or close ``ticket`` someone else holds: a handler (can_handle)
+    whose HANDLE_REQUESTS comes from a staff role at or above the ticket's division (grid worker,
+    stationed cadre, community staff and above). A household representative (联户代表) handles their
+    households' requests but triages or closes only a ticket that is theirs (its assignee) or one
+    nobody has accepted yet; docs/assistance.md "Who may do what"."""
+    if not can_handle(actor, ticket):
+        return False
+    user = _user(actor)
+    if user.is_superuser or ticket.assignee_id == user.pk or ticket.assignee_id is None:
+        return True
+    return any(
+        a.role != Role.HOUSEHOLD_REPRESENTATIVE
+        and Capability.HANDLE_REQUESTS in ROLE_CAPABILITIES.get(a.role, ())
+        and ticket.path.startswith(a.division.code)
+        for a in active_assignments(user)
+    )
+
+
+def _require_supervisor(actor, fresh: ServiceRequest) -> None:
+    if not can_supervise(actor, fresh):
+        raise PermissionDenied(
+            _("Only its assignee (%(assignee)s) or the community's staff may triage or close request %(ticket)s.")
+            % {"assignee": fresh.assignee, "ticket": fresh}
+        )
 
 
 def _fresh(ticket: ServiceRequest) -> ServiceRequest:
@@ -698,6 +725,7 @@ def service_request_close(*, actor, ticket: ServiceRequest, outcome: str, note: 
         fresh = _fresh(ticket)
         if fresh.status in FINAL_STATUSES:
             raise StatusConflict(_("The request is already %s.") % fresh.get_status_display())
+        _require_supervisor(actor, fresh)
         _transition(
             fresh,
             Status.CLOSED,
@@ -728,6 +756,7 @@ def service_request_triage(*, actor, ticket: ServiceRequest, priority: str, note
         fresh = _fresh(ticket)
         if fresh.status not in OPEN_STATUSES:
             raise StatusConflict(_("A request that is %s cannot be triaged.") % fresh.get_status_display())
+        _require_supervisor(actor, fresh)
         limits = _limits(fresh, priority)
         due = rules.deadlines(fresh.received_at, limits)
         fresh.accept_due_at, fresh.on_site_due_at, fresh.fulfil_due_at = (

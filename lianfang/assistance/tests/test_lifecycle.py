@@ -220,3 +220,36 @@ def test_out_of_scope_staff_cannot_touch_a_ticket(grid, other_community_staff):
     ticket = new_ticket(grid)
     with pytest.raises(PermissionDenied):
         services.service_request_accept(actor=other_community_staff, ticket=ticket, at=at(1))
+
+
+def test_a_representative_closes_or_triages_only_their_own_or_an_unaccepted_ticket(grid):
+    """Trial 11: a household representative closed as "entered in error" a ticket in progress with the
+    grid's staff. They handle their households' requests, but another person's ticket is triaged or
+    closed only by its assignee or staff (services.can_supervise); nothing changes when refused."""
+    rep, staff = grid["rep_user"], grid["staff_user"]
+    theirs = services.service_request_start(
+        actor=staff, ticket=services.service_request_accept(actor=staff, ticket=new_ticket(grid), at=at(1)), at=at(2)
+    )
+    for refused in (
+        lambda: services.service_request_close(
+            actor=rep, ticket=theirs, outcome="entered_in_error", note="x", at=at(3)
+        ),
+        lambda: services.service_request_triage(actor=rep, ticket=theirs, priority="emergency", at=at(3)),
+    ):
+        with translation.override("en"), pytest.raises(PermissionDenied) as err:
+            refused()
+        assert str(err.value) == (
+            f"Only its assignee (staff) or the community's staff may triage or close request {theirs}."
+        )
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.priority, theirs.assignee) == (Status.IN_PROGRESS, "normal", staff)
+    # the representative's own ticket, and one nobody has accepted yet: they may
+    own = services.service_request_accept(actor=rep, ticket=new_ticket(grid, household="h2"), at=at(4))
+    assert services.service_request_triage(actor=rep, ticket=own, priority="urgent", at=at(5)).priority == "urgent"
+    fresh = new_ticket(grid, category=Category.MEDICINE)  # h1 groceries is the ticket above (one per need)
+    closed = services.service_request_close(actor=rep, ticket=fresh, outcome="withdrawn", note="已自行购买", at=at(6))
+    assert closed.status == Status.CLOSED
+    # staff may close a ticket someone else holds
+    assert services.service_request_close(actor=staff, ticket=own, outcome="other", note="重复", at=at(7)).status == (
+        Status.CLOSED
+    )
