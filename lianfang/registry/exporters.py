@@ -28,7 +28,6 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils.exceptions import IllegalCharacterError
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
@@ -401,7 +400,7 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
             cells = [*row, *[""] * (width - len(row))]  # a longer row keeps all its cells
             extra = []
             if errors:
-                cell = WriteOnlyCell(ws, value=errors)
+                cell = WriteOnlyCell(ws, value=_report_cell(errors))
                 cell.fill = red
                 extra.append(cell)
             else:
@@ -409,17 +408,16 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
             extra.append(warnings)
             if index == plan.header_rows.get(sheet.name):
                 extra = [_("Errors"), _("Warnings")]
-            if issues:  # a refused row may hold what no worksheet cell can
-                cells = [_report_cell(v) for v in cells]
-            try:
-                ws.append([*cells, *extra])
-            except IllegalCharacterError:
-                ws.append([*[_report_cell(v) for v in cells], *extra])
+            # Every cell made writable first: a write-only worksheet that refuses a cell
+            # (IllegalCharacterError) is broken for every later row, so there is no retrying.
+            ws.append([*(_report_cell(v) for v in cells), *(_report_cell(v) for v in extra)])
     problems = wb.create_sheet(_("Import problems"))
     problems.append([_("Severity"), _("Sheet"), _("Row"), _("Column"), _("Value"), _("Reason")])
     for issue in sorted(plan.issues, key=lambda i: (i.severity != "error", i.sheet, i.row)):
         severity = _("error") if issue.severity == "error" else _("warning")
-        problems.append([severity, issue.sheet, issue.row, issue.column, _report_cell(issue.value), issue.reason])
+        problems.append(
+            [_report_cell(v) for v in (severity, issue.sheet, issue.row, issue.column, issue.value, issue.reason)]
+        )
     buffer = io.BytesIO()
     wb.save(buffer)
     name = f"import-{batch.pk}-report.xlsx"

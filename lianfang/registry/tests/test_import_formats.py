@@ -354,3 +354,24 @@ def test_blank_template_round_trip_is_empty(run_import, tmp_path):
     assert issues(batch) == [("", 0, "", "", "the file has no data rows under its header: nothing to import")]
     assert batch.counts["rows"] == 0
     assert batch.status == "invalid"
+
+
+@pytest.mark.parametrize("data", [b"\x00\x01\x02\x03" * 100, b"\xff\xfe\x00garbage\x00\x00"])
+def test_a_file_of_control_characters_is_refused_with_its_report(run_import, tmp_path, data):
+    """Trial 11: a .csv of control characters ended the import with "unexpected error (StopIteration)":
+    the report's write-only worksheet refused a cell, and the retry appended to a broken writer. Now
+    every cell is made writable first: the import is refused for its real reason, with a report, and
+    nothing is written."""
+    from openpyxl import load_workbook
+
+    from lianfang.registry.models import ImportStatus, Resident
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    before = Resident.objects.count()
+    batch = run_import(path, dry_run=True)
+    assert batch.status != ImportStatus.COMMITTED
+    assert "StopIteration" not in batch.message and "unexpected" not in batch.message.lower(), batch.message
+    assert batch.report, batch.message
+    assert load_workbook(batch.report.path, read_only=True).sheetnames[-1] == "Import problems"
+    assert Resident.objects.count() == before
