@@ -29,6 +29,7 @@ class Capability(models.TextChoices):
     OVERRIDE = "override", _("Override a refused rule with a written reason")
     RUN_ROUNDS = "run_rounds", _("Run testing rounds")
     HANDLE_REQUESTS = "handle_requests", _("Accept and fulfil service requests")
+    SUPERVISE_REQUESTS = "supervise_requests", _("Triage and close service requests others hold")
     FIELD_WORK = "field_work", _("Field work: sampling, gate duty, check-ins")
     VIEW_AUDIT = "view_audit", _("Read the audit log")
 
@@ -44,6 +45,7 @@ CAPABILITY_PHRASES: dict[str, str] = {
     Capability.OVERRIDE: _("override a refused rule"),
     Capability.RUN_ROUNDS: _("run testing rounds"),
     Capability.HANDLE_REQUESTS: _("handle service requests"),
+    Capability.SUPERVISE_REQUESTS: _("triage and close service requests others hold"),
     Capability.FIELD_WORK: _("do field work"),
     Capability.VIEW_AUDIT: _("read the audit log"),
 }
@@ -53,13 +55,31 @@ C = Capability
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.DISTRICT_COMMANDER: frozenset(C.values),
     Role.STREET_OFFICER: frozenset(
-        {C.REVEAL_PII, C.EXPORT, C.EDIT_REGISTRY, C.MANAGE_WORKFORCE, C.RUN_ROUNDS, C.HANDLE_REQUESTS, C.MANAGE_ZONES}
+        {
+            C.REVEAL_PII,
+            C.EXPORT,
+            C.EDIT_REGISTRY,
+            C.MANAGE_WORKFORCE,
+            C.RUN_ROUNDS,
+            C.HANDLE_REQUESTS,
+            C.SUPERVISE_REQUESTS,
+            C.MANAGE_ZONES,
+        }
     ),
     Role.COMMUNITY_STAFF: frozenset(
-        {C.REVEAL_PII, C.EXPORT, C.EDIT_REGISTRY, C.MANAGE_WORKFORCE, C.RUN_ROUNDS, C.HANDLE_REQUESTS, C.FIELD_WORK}
+        {
+            C.REVEAL_PII,
+            C.EXPORT,
+            C.EDIT_REGISTRY,
+            C.MANAGE_WORKFORCE,
+            C.RUN_ROUNDS,
+            C.HANDLE_REQUESTS,
+            C.SUPERVISE_REQUESTS,
+            C.FIELD_WORK,
+        }
     ),
-    Role.STATIONED_CADRE: frozenset({C.RUN_ROUNDS, C.HANDLE_REQUESTS, C.FIELD_WORK}),
-    Role.GRID_WORKER: frozenset({C.HANDLE_REQUESTS, C.FIELD_WORK, C.EDIT_REGISTRY}),
+    Role.STATIONED_CADRE: frozenset({C.RUN_ROUNDS, C.HANDLE_REQUESTS, C.SUPERVISE_REQUESTS, C.FIELD_WORK}),
+    Role.GRID_WORKER: frozenset({C.HANDLE_REQUESTS, C.SUPERVISE_REQUESTS, C.FIELD_WORK, C.EDIT_REGISTRY}),
     Role.HOUSEHOLD_REPRESENTATIVE: frozenset({C.HANDLE_REQUESTS, C.FIELD_WORK}),
     Role.VOLUNTEER: frozenset({C.FIELD_WORK}),
 }

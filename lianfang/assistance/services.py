@@ -26,8 +26,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianfang.accounts.roles import ROLE_CAPABILITIES, Capability, Role
-from lianfang.accounts.selectors import active_assignments, can
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can
 from lianfang.assistance import adapters, hooks, rules, selectors
 from lianfang.assistance.models import (
     FINAL_STATUSES,
@@ -118,22 +118,16 @@ def _require_handler(actor, ticket: ServiceRequest) -> None:
 
 
 def can_supervise(actor, ticket: ServiceRequest) -> bool:
-    """True when ``actor`` may triage or close ``ticket`` someone else holds: a handler (can_handle)
-    whose HANDLE_REQUESTS comes from a staff role at or above the ticket's division (grid worker,
-    stationed cadre, community staff and above). A household representative (联户代表) handles their
-    households' requests but triages or closes only a ticket that is theirs (its assignee) or one
-    nobody has accepted yet; docs/assistance.md "Who may do what"."""
+    """True when ``actor`` may triage or close ``ticket``: a handler (can_handle) who is its assignee,
+    or any handler while nobody has accepted it, or one whose role grants SUPERVISE_REQUESTS at or
+    above its division (grid worker, stationed cadre, community staff and above; not a household
+    representative, 联户代表, who handles their households' requests but not another's ticket).
+    Rule source: accounts.roles.ROLE_CAPABILITIES; docs/assistance.md."""
     if not can_handle(actor, ticket):
         return False
-    user = _user(actor)
-    if user.is_superuser or ticket.assignee_id == user.pk or ticket.assignee_id is None:
+    if ticket.assignee_id in (None, _user(actor).pk):
         return True
-    return any(
-        a.role != Role.HOUSEHOLD_REPRESENTATIVE
-        and Capability.HANDLE_REQUESTS in ROLE_CAPABILITIES.get(a.role, ())
-        and ticket.path.startswith(a.division.code)
-        for a in active_assignments(user)
-    )
+    return can(actor, Capability.SUPERVISE_REQUESTS, ticket.path)
 
 
 def _require_supervisor(actor, fresh: ServiceRequest) -> None:
