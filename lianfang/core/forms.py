@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.forms import Form
 from django.forms.forms import NON_FIELD_ERRORS
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, pgettext
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,12 @@ def listing(items) -> str:
     """``items`` as one line in the active language: ``"西站家园、下西园社区"`` in zh-Hans (the
     enumeration comma 、), ``"A, B"`` in English (core's catalogue, context "list separator")."""
     return pgettext("list separator", ", ").join(str(item) for item in items)
+
+
+def moment_text(at) -> str:
+    """An aware datetime ``at`` as users read it in messages: the district's local time to the minute,
+    ``"2022-03-26 08:30"`` (settings.TIME_ZONE, never the stored UTC)."""
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
 
 
 def items_line(items) -> str:

@@ -31,7 +31,7 @@ from lianfang.accounts.roles import CAPABILITY_PHRASES, Capability
 from lianfang.accounts.selectors import can, require
 from lianfang.core import audit, fielderrors, idnumber, pii
 from lianfang.core.filters import future_day_error
-from lianfang.core.forms import items_line
+from lianfang.core.forms import items_line, moment_text
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.divisions.selectors import place_name
@@ -2021,8 +2021,7 @@ def disinfection_log_record(
             "v": concentration_mg_l
         }
     if done_at > timezone.now() + dt.timedelta(minutes=5):
-        shown = timezone.localtime(done_at).strftime("%Y-%m-%d %H:%M")
-        errors["done_at"] = _("“%(t)s” is in the future") % {"t": shown}
+        errors["done_at"] = _("“%(t)s” is in the future") % {"t": moment_text(done_at)}
     if errors:
         raise ValidationError(errors)
     _require(actor, FIELD, schedule.path)

@@ -32,7 +32,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.core import audit, pii
-from lianfang.core.forms import field_line
+from lianfang.core.forms import field_line, items_line
 from lianfang.divisions.models import Division
 from lianfang.registry.importing.columns import TEMPLATE_COLUMNS
 from lianfang.registry.importing.plan import Plan
@@ -375,8 +375,7 @@ def _issue_cell(issues) -> str:
     """A row's problems as its report's Errors or Warnings cell, in the active language: each
     ``"<column>: <reason>"`` (core.forms.field_line: zh-Hans ``"楼栋（B）：楼栋不存在"``), or the reason
     alone for a problem of the whole row, joined by "; " (zh-Hans "；")."""
-    separator = pgettext("between the items of a list", "; ")
-    return separator.join(field_line(i.column, i.reason) if i.column else i.reason for i in issues)
+    return items_line(field_line(i.column, i.reason) if i.column else i.reason for i in issues)
 
 
 def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, require
 from lianfang.core import audit, bulk, db, idnumber, pii
-from lianfang.core.forms import items_line
+from lianfang.core.forms import items_line, moment_text
 from lianfang.core.scoping import scope_for, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.registry.models import DocumentType, Household, Resident
@@ -1444,7 +1444,7 @@ def _sample_time(text: str, rnd: TestingRound) -> dt.datetime:
         raise Refused(
             "bad_input",
             _("Sample time “%(value)s” is before round %(name)s opened (%(opened)s)")
-            % {"value": text, "name": rnd.name, "opened": timezone.localtime(rnd.opened_at).strftime("%Y-%m-%d %H:%M")},
+            % {"value": text, "name": rnd.name, "opened": moment_text(rnd.opened_at)},
             detail,
         )
     return at

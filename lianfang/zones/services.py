@@ -31,7 +31,7 @@ from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import require
 from lianfang.core import audit
 from lianfang.core.filters import future_day_error
-from lianfang.core.forms import field_line, items_line
+from lianfang.core.forms import field_line, items_line, moment_text
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.zones import selectors
 from lianfang.zones.models import (
@@ -625,9 +625,8 @@ def control_area_approve(
                 code="status_conflict",
             )
         if predecessor.effective_from and at < predecessor.effective_from:
-            shown = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
             raise ValidationError(
-                {"effective_from": _("“%(at)s” is before the area it replaces began") % {"at": shown}}
+                {"effective_from": _("“%(at)s” is before the area it replaces began") % {"at": moment_text(at)}}
             )
         if area.reason == AreaReason.DOWNGRADE:
             clock = selectors.area_clock(predecessor, on=at)
@@ -774,8 +773,7 @@ def control_area_lift(
             code="status_conflict",
         )
     if area.effective_from and at < area.effective_from:
-        shown = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
-        raise ValidationError({"at": _("“%(at)s” is before the area began") % {"at": shown}})
+        raise ValidationError({"at": _("“%(at)s” is before the area began") % {"at": moment_text(at)}})
     _clock, conditions, overridden = _check_conditions(actor, area, at, lifting=True, override_reason=override_reason)
     code = ReasonCode.OVERRIDE if overridden else ReasonCode.CONDITIONS_MET
     with transaction.atomic():
