@@ -301,6 +301,11 @@ DETAIL_LABELS: dict[str, object] = {
     "what": pgettext_lazy("audit detail", "What"),
     "where": pgettext_lazy("audit detail", "Where"),
     "windows": pgettext_lazy("audit detail", "Time windows"),
+    # the look-up parameters of a search (registry.services.RESIDENT_SEARCH_PARAMS), inside "query"
+    "q": pgettext_lazy("audit detail", "Search text"),
+    "search": pgettext_lazy("audit detail", "Search text"),
+    "id_number": pgettext_lazy("audit detail", "ID number"),
+    "phone": pgettext_lazy("audit detail", "Phone number"),
     "worker": pgettext_lazy("audit detail", "Worker"),
     "workers": pgettext_lazy("audit detail", "Workers"),
     "workers_created": pgettext_lazy("audit detail", "Workers created"),
@@ -333,6 +338,58 @@ REASON_LABELS: dict[str, object] = {
 }
 
 
+# Code values of some detail keys, shown by their labels: which personal field was revealed
+# (registry.services.reveal) and which page or API answered a search (registry.services.record_search).
+VALUE_LABELS: dict[str, dict[str, object]] = {
+    "field": {
+        "id": pgettext_lazy("audit detail", "ID number"),
+        "phone": pgettext_lazy("audit detail", "Phone number"),
+    },
+    "where": {
+        "page:registry.search": pgettext_lazy("audit where", "People search page"),
+        "page:registry.residents": pgettext_lazy("audit where", "Residents page"),
+        "page:screening.station_search": pgettext_lazy("audit where", "Sampling desk page"),
+        "page:fieldops.gate": pgettext_lazy("audit where", "Gate page"),
+        "page:fieldops.people": pgettext_lazy("audit where", "Screened people page"),
+        "page:zones.resident_search": pgettext_lazy("audit where", "Control area resident search"),
+        "page:workforce.workers": pgettext_lazy("audit where", "Workers page"),
+        "api:residents": pgettext_lazy("audit where", "Residents API"),
+        "api:fieldops-people": pgettext_lazy("audit where", "Screened people API"),
+        "api:workforce-workers": pgettext_lazy("audit where", "Workers API"),
+    },
+}
+
+
+# The object id of the daily report's exports (reports.views.daily_export), which has no layout row.
+DAILY_REPORT_KEY = "daily-report"
+
+
+def where_label(code: str) -> str:
+    """Where a search was answered, as a reader reads it: ``"page:fieldops.gate"`` → "Gate page"
+    (VALUE_LABELS); ``"admin:registry.household"`` → "Admin: Households" (the model's plural name); an
+    unlisted ``"page:<app>.<view>"`` or ``"api:<name>"`` → "<app's name>: <view>" or "API: <name>";
+    anything else (a place's name) as it is."""
+    label = VALUE_LABELS["where"].get(code)
+    if label is not None:
+        return str(label)
+    kind, _colon, name = code.partition(":")
+    if kind == "admin":
+        try:
+            plural = apps.get_model(name)._meta.verbose_name_plural
+        except (LookupError, ValueError):
+            plural = name
+        return field_line(pgettext_lazy("audit where", "Admin"), plural)
+    if kind == "page":
+        app_label, _dot, view = name.partition(".")
+        try:
+            return field_line(apps.get_app_config(app_label).verbose_name, view)
+        except LookupError:
+            return code
+    if kind == "api":
+        return field_line(pgettext_lazy("audit where", "API"), name)
+    return code
+
+
 def reason_label(reason: str) -> str:
     """``AuditEntry.reason`` as shown: a reason code (REASON_LABELS, e.g. ``import_report`` → "下载导入
     问题报告") by its translated label, a reason a person wrote as written."""
@@ -350,19 +407,44 @@ def object_names(entries) -> dict[tuple[str, str], str]:
 
     from lianfang.core.forms import bracketed  # noqa: PLC0415 (forms imports models, which import this)
 
+    names = _layout_names(entries)
     ids = {e.object_id for e in entries if e.object_type == "divisions.division" and e.object_id.isdigit()}
     if not ids:
-        return {}
+        return names
     division = apps.get_model("divisions.division")
     rows = division.objects.filter(Q(pk__in=[int(i) for i in ids if len(i) <= 18]) | Q(code__in=ids))
     by_pk, by_code = {}, {}
     for pk, short_name, code in rows.values_list("pk", "short_name", "code"):
         by_pk[str(pk)] = by_code[code] = bracketed(short_name, code)
-    names = {}
     for object_id in ids:
         name = by_pk.get(object_id) or by_code.get(object_id)
         if name:
             names[("divisions.division", object_id)] = name
+    return names
+
+
+def _layout_names(entries) -> dict[tuple[str, str], str]:
+    """``{("reports.reportlayout", object_id): name}``: a report layout (no personal data) by its name
+    in the reader's language, ``object_id`` its primary key (the layout's own changes) or its key
+    (exports, reports.services.export_record; ``daily-report`` is the daily report itself), so the
+    page reads "每日疫情报表", not "#daily-report"."""
+    from django.db.models import Q  # noqa: PLC0415
+    from django.utils.translation import get_language  # noqa: PLC0415
+
+    ids = {e.object_id for e in entries if e.object_type == "reports.reportlayout" and e.object_id}
+    if not ids:
+        return {}
+    names = {}
+    if DAILY_REPORT_KEY in ids:
+        names[("reports.reportlayout", DAILY_REPORT_KEY)] = str(pgettext_lazy("audit object", "Daily report"))
+    layout = apps.get_model("reports.reportlayout")
+    english = (get_language() or "").startswith("en")
+    rows = layout.objects.filter(Q(key__in=ids) | Q(pk__in=[int(i) for i in ids if i.isdigit() and len(i) <= 18]))
+    for pk, key, name, name_en in rows.values_list("pk", "key", "name", "name_en"):
+        shown = (name_en if english and name_en else name) or key
+        for object_id in (str(pk), key):
+            if object_id in ids:
+                names[("reports.reportlayout", object_id)] = shown
     return names
 
 
@@ -372,19 +454,24 @@ def detail_label(key: str) -> str:
     return str(label) if label is not None else key
 
 
-def _detail_value(value) -> str:
-    """One stored detail value as shown: an ISO datetime with an offset (stored in UTC) in local time
-    ``YYYY-MM-DD HH:MM:SS`` (settings.TIME_ZONE); True/False as translated yes/no; None as "—"; a list
-    joined with ", "; a dict as ``key: value`` pairs; anything else as its text (stored values of IDs
-    and phone numbers are already masked, core.audit)."""
+def _detail_value(value, key: str = "") -> str:
+    """One stored detail value as shown (``key``: its detail key, for the code values of VALUE_LABELS: ``field`` "id" →
+    "ID number", ``where`` by :func:`where_label`): an ISO datetime with an offset (stored in UTC) in local time
+    ``YYYY-MM-DD HH:MM:SS`` (settings.TIME_ZONE); True/False as translated yes/no; None as "—"; a list joined with
+    ", "; a dict as ``key: value`` pairs; anything else as its text (stored values of IDs and phone numbers are
+    already masked, core.audit)."""
     if value is None:
         return "—"
+    if key == "where" and isinstance(value, str):
+        return where_label(value)
+    if isinstance(value, str) and value in VALUE_LABELS.get(key, {}):
+        return str(VALUE_LABELS[key][value])
     if isinstance(value, bool):
         return str(pgettext_lazy("audit detail", "yes") if value else pgettext_lazy("audit detail", "no"))
     if isinstance(value, list):
         return ", ".join(_detail_value(item) for item in value)
     if isinstance(value, dict):
-        return items_line(field_line(detail_label(str(k)), _detail_value(v)) for k, v in value.items())
+        return items_line(field_line(detail_label(str(k)), _detail_value(v, str(k))) for k, v in value.items())
     if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
         moment = parse_datetime(value) if value[-6] in "+-" or value.endswith("Z") else None
         if moment is not None and timezone.is_aware(moment):
@@ -396,7 +483,7 @@ def detail_items(detail: dict | None) -> list[tuple[str, str]]:
     """``AuditEntry.detail`` as ``[(label, value)]`` for display, ordered by key (PostgreSQL's jsonb
     does not keep the written order, so the same entry reads the same on both databases): keys by
     their translated labels (DETAIL_LABELS), values formatted by ``_detail_value`` (local times)."""
-    return [(detail_label(str(key)), _detail_value(value)) for key, value in sorted((detail or {}).items())]
+    return [(detail_label(str(key)), _detail_value(value, str(key))) for key, value in sorted((detail or {}).items())]
 
 
 def labelled_counts(counts: dict) -> str:

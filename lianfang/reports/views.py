@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
+from lianfang.core.audit_labels import DAILY_REPORT_KEY
 from lianfang.core.filters import future_day_error
 from lianfang.core.forms import error_lines, items_line
 from lianfang.core.scoping import reaches, scope_for
@@ -280,7 +281,7 @@ def daily_export(request):
         report = {**report, "part": part}  # the JSON names the part too
     services.export_record(
         actor=request.user,
-        layout_key="daily-report",
+        layout_key=DAILY_REPORT_KEY,
         source="daily",
         division=division,
         day=day,

@@ -128,19 +128,25 @@ def test_detail_keys_are_translated_and_its_times_local(district_commander, comm
     audit.record(actor=community_staff, action="export", division_code="620103001001", detail=detail)
     client = client_for(district_commander)
     zh = client.get("/audit/?action=export", HTTP_ACCEPT_LANGUAGE="zh-hans")
-    masked = ("q", "6201**********8316")
     assert [d for *_rest, d in zh.context["rows"]] == [
-        [("时间", "2026-11-30 00:30:00"), ("格式", "xlsx"), masked, ("行数", "3"), ("未脱敏", "否")]
+        [
+            ("时间", "2026-11-30 00:30:00"),
+            ("格式", "xlsx"),
+            ("查询内容", "6201**********8316"),
+            ("行数", "3"),
+            ("未脱敏", "否"),
+        ]
     ]
     cell = zh.content.decode().split('data-testid="audit-detail">', 1)[1].split("</small>", 1)[0]
     assert cell == (
-        "时间：<code>2026-11-30 00:30:00</code>；格式：<code>xlsx</code>；q：<code>6201**********8316</code>；"
+        "时间：<code>2026-11-30 00:30:00</code>；格式：<code>xlsx</code>；查询内容：<code>6201**********8316</code>；"
         "行数：<code>3</code>；未脱敏：<code>否</code>"
     )
     assert "+00:00" not in zh.content.decode() and "620103201109028316" not in zh.content.decode()
     en = client.get("/audit/?action=export", HTTP_ACCEPT_LANGUAGE="en")
     assert [d for *_rest, d in en.context["rows"]] == [
-        [("At", "2026-11-30 00:30:00"), ("Format", "xlsx"), masked, ("Rows", "3"), ("Unmasked", "no")]
+        [("At", "2026-11-30 00:30:00"), ("Format", "xlsx"), ("Search text", "6201**********8316")]
+        + [("Rows", "3"), ("Unmasked", "no")]
     ]
 
 
@@ -168,8 +174,8 @@ def test_every_detail_key_the_apps_write_has_a_label():
 @pytest.mark.parametrize(
     ("language", "labels", "detail"),
     [
-        ("zh-hans", ["操作：", "操作人：", "日期："], "字段：<code>id</code>"),
-        ("en", ["Action:", "By:", "Date:"], "Field: <code>id</code>"),
+        ("zh-hans", ["操作：", "操作人：", "日期："], "字段：<code>证件号码</code>"),
+        ("en", ["Action:", "By:", "Date:"], "Field: <code>ID number</code>"),
     ],
 )
 def test_filter_labels_and_details_use_the_languages_colon(
@@ -187,3 +193,45 @@ def test_filter_labels_and_details_use_the_languages_colon(
     assert shown == labels
     cell = html.split('data-testid="audit-detail">', 1)[1].split("</small>", 1)[0]
     assert cell == detail
+
+
+def test_codes_in_details_and_objects_read_as_words(district_commander, community_staff, client_for):
+    """Trial 11: the page showed ``page:registry.search``, ``q: …``, ``phone`` and ``#daily-report``."""
+    from django.utils import translation
+
+    from lianfang.core.audit_labels import detail_items, object_names, where_label
+
+    audit.record(actor=community_staff, action="view_pii", division_code="620103001001", detail={"field": "phone"})
+    audit.record(
+        actor=community_staff,
+        action="registry.search",
+        division_code="620103001001",
+        detail={"query": {"q": "张*", "id_number": "6201**********8316"}, "results": 2, "where": "page:fieldops.gate"},
+    )
+    audit.record(
+        actor=district_commander,
+        action="export",
+        division_code="620103",
+        object_type="reports.reportlayout",
+        object_id="daily-report",
+        detail={"format": "xlsx"},
+    )
+    page = client_for(district_commander).get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    rows = {row[0].action: row for row in page.context["rows"]}
+    assert rows["view_pii"][5] == [("字段", "电话号码")]
+    assert rows["registry.search"][5] == [
+        ("查询内容", "查询内容：张*；证件号码：6201**********8316"),
+        ("结果", "2"),
+        ("范围", "卡口页面"),
+    ]
+    assert rows["export"][3] == "每日报表"
+    body = page.content.decode()
+    assert "page:fieldops.gate" not in body and "#daily-report" not in body
+    with translation.override("en"):
+        assert where_label("page:registry.search") == "People search page"
+        assert where_label("admin:registry.household") == "Admin: households"
+        assert where_label("api:somewhere-new") == "API: somewhere-new"
+        assert where_label("西园街道 3号门") == "西园街道 3号门"
+        entry = AuditEntry.objects.get(action="export")
+        assert object_names([entry]) == {("reports.reportlayout", "daily-report"): "Daily report"}
+        assert detail_items({"field": "id"}) == [("Field", "ID number")]
