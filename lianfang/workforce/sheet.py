@@ -156,9 +156,20 @@ class WorkforceSheet:
         names = listing(d.short_name for d in self.parts)
         return _("%(parts)s in %(division)s") % {"parts": names, "division": self.division.short_name}
 
+    @property
+    def counted_level(self) -> int:
+        """The level of what the figures cover (divisions.models.Level): the division's, or for a viewer
+        who sees only part of it the narrowest of their parts (Level.UNIT for households only)."""
+        if self.parts is None:
+            return self.division.level
+        return max((d.level for d in self.parts), default=Level.UNIT)
+
     def sentence(self, language: str | None = None) -> str:
         """The totals as one sentence in ``language`` (``"zh-hans"`` or ``"en"``; default: active),
-        each figure with its noun in the right plural (``1 street/town``, ``2 streets/towns``)."""
+        each figure with its noun in the right plural (``1 street/town``, ``2 streets/towns``). The
+        streets and communities involved are named only where the figures cover more than one of
+        them: a district's sentence names both, a street's its communities, a community's (or a
+        household representative's few households) neither — never "1个街道" inside a community."""
         with translation.override(language or translation.get_language()):
             counts = {
                 **self.totals.counts,
@@ -171,11 +182,25 @@ class WorkforceSheet:
                 for key, n in counts.items()
                 if key in _SENTENCE_PHRASES
             }
-            return _(
-                "As of %(date)s, %(district)s had %(streets)s and %(communities)s with %(community_workers)s, "
-                "%(city_cadres)s, %(district_cadres)s, %(social_work_committee)s, %(veterans)s, %(volunteers)s "
-                "and %(party_members)s at work in %(compounds)s: %(total)s in all."
-            ) % {
+            if self.counted_level <= Level.DISTRICT:
+                text = _(
+                    "As of %(date)s, %(district)s had %(streets)s and %(communities)s with %(community_workers)s, "
+                    "%(city_cadres)s, %(district_cadres)s, %(social_work_committee)s, %(veterans)s, %(volunteers)s "
+                    "and %(party_members)s at work in %(compounds)s: %(total)s in all."
+                )
+            elif self.counted_level == Level.STREET:
+                text = _(
+                    "As of %(date)s, %(district)s had %(communities)s with %(community_workers)s, %(city_cadres)s, "
+                    "%(district_cadres)s, %(social_work_committee)s, %(veterans)s, %(volunteers)s and "
+                    "%(party_members)s at work in %(compounds)s: %(total)s in all."
+                )
+            else:
+                text = _(
+                    "As of %(date)s, %(district)s had %(community_workers)s, %(city_cadres)s, %(district_cadres)s, "
+                    "%(social_work_committee)s, %(veterans)s, %(volunteers)s and %(party_members)s at work in "
+                    "%(compounds)s: %(total)s in all."
+                )
+            return text % {
                 **phrases,
                 "date": formats.date_format(self.on, "DATE_FORMAT"),
                 "district": self.counted_name,

@@ -116,6 +116,14 @@ def test_sentence_in_both_languages(small_district):
     )
 
 
+def test_a_streets_sentence_names_its_communities_not_streets(small_district):
+    from lianfang.divisions.models import Division
+
+    street = workforce_sheet(user=SYSTEM, division=Division.objects.get(code="620103001"), on=D)
+    assert street.sentence("zh-hans").startswith("截至2022年3月27日，西园街道2个社区（村）共投入")
+    assert street.sentence("en").startswith("As of March 27, 2022, 西园街道 had 2 communities/villages with ")
+
+
 def test_sheet_page_says_the_sentence_in_the_page_language_only(small_district, district_commander, client_for):
     with translation.override(settings.LANGUAGE_CODE):  # the English request leaves English active
         _sheet_sentences(client_for(district_commander))
@@ -238,18 +246,21 @@ def test_volunteers_sheet_names_their_part_and_counts_it_secretarys_the_communit
     assert _figures(mine.totals) == (1, 1, 1, 0, 0, 0, 0, 0, 0, 1)
     with translation.override("en"):
         assert mine.counted_name == "一号院 in 下西园社区"
-        assert mine.sentence().startswith("As of March 27, 2022, 一号院 in 下西园社区 had 1 street/town")
+        assert mine.sentence().startswith("As of March 27, 2022, 一号院 in 下西园社区 had 1 community worker, 0 ")
         assert mine.sentence().endswith("at work in 1 compound: 1 person in all.")
     with translation.override("zh-hans"):
         title = load_workbook(io.BytesIO(render_xlsx(mine))).active["A1"].value
         assert title == "工作力量日报表 — 下西园社区一号院 — 2022-03-27"
-        assert mine.sentence().startswith("截至2022年3月27日，下西园社区一号院1个街道（乡镇）")
+        assert mine.sentence().startswith("截至2022年3月27日，下西园社区一号院共投入社区工作者1名")
+        assert "街道" not in mine.sentence() and "社区（村）" not in mine.sentence()
 
     secretary = workforce_sheet(user=community_staff, division=_xia(), on=D)
     assert secretary.parts is None
     assert _figures(secretary.totals) == EXPECTED["620103001001"]
     with translation.override("zh-hans"):
         assert secretary.counted_name == "下西园社区"
+        assert secretary.sentence().startswith("截至2022年3月27日，下西园社区共投入社区工作者")
+        assert "个街道" not in secretary.sentence() and "个社区" not in secretary.sentence()
         title = load_workbook(io.BytesIO(render_xlsx(secretary))).active["A1"].value
         assert title == "工作力量日报表 — 下西园社区 — 2022-03-27"
     assert secretary.as_dict()["parts"] is None
