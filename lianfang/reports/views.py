@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
 from lianfang.core.audit_labels import DAILY_REPORT_KEY
 from lianfang.core.filters import future_day_error
-from lianfang.core.forms import error_lines, items_line
+from lianfang.core.forms import error_lines, items_line, listing
 from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_names
@@ -186,13 +187,26 @@ def overview_page(request):
 def _part_label(user, division: Division) -> str:
     """ "" when ``user`` sees all of ``division``; else the places of it they see, each by its path
     from ``division`` down (divisions.selectors.place_names: ``"下西园社区 › 阳光小区"`` in a
-    community's report), joined by ", ": the report is cut to those. One query."""
+    community's report), listed in the reader's language (core.forms.listing: "、" in zh-Hans); for
+    a reader whose scope is households only (a household representative, 联户代表), how many of
+    the division's households they look after: "您负责的20户" / "the 20 households in your care".
+    The report is cut to those. One or two queries."""
+    from django.apps import apps  # noqa: PLC0415 (the registry is below the reports)
+    from django.utils.translation import ngettext  # noqa: PLC0415
+
     scope = scope_for(user)
     if scope.covers_code(division.code):
         return ""
     roots = [root for root in scope.codes if root.startswith(division.code)]
+    if not roots and scope.household_querysets:
+        household = apps.get_model("registry", "Household")
+        mine = Q()
+        for ids in scope.household_querysets:
+            mine |= Q(pk__in=ids)
+        n = household.objects.filter(mine, path__startswith=division.code).count()
+        return ngettext("the %(n)s household in your care", "the %(n)s households in your care", n) % {"n": n}
     names = place_names(roots, below=division.level - 1)
-    return ", ".join(names[root] for root in roots)
+    return listing(names[root] for root in roots)
 
 
 def _seen_code(user, division: Division) -> str | None:

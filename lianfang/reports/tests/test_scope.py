@@ -116,3 +116,37 @@ def test_a_grid_worker_reads_the_daily_report_of_their_part(scene, client_for, a
     assert reverse("reports:daily") in [url for url, _label in items_for(grid)]
     for code in (SHANG, XIYUAN):
         assert client.get(f"{reverse('reports:daily')}?code={code}").status_code == 404
+
+
+def test_representatives_daily_report_says_it_counts_their_households(population, client_for):
+    """New-user trial 11: a household representative read their community's report, titled with the
+    community, its figures only for their households, and nothing said so."""
+    import datetime as dt
+
+    from lianfang.accounts.models import RoleAssignment, User
+    from lianfang.workforce.services import assignment_create, worker_create, worker_link_user
+
+    rep = worker_create(
+        actor=None,
+        name="吴代表",
+        categories=["household_representative"],
+        base_division=population["compound_a"],
+        phone="13900000005",
+    )
+    assignment_create(
+        actor=None, level=4, worker=rep, households=[population["h1"], population["h2"]], starts_on=dt.date(2020, 1, 1)
+    )
+    user = User.objects.create_user(username="rep", display_name="吴代表")
+    RoleAssignment.objects.create(
+        user=user, role="household_representative", division=population["compound_a"], starts_on=dt.date(2020, 1, 1)
+    )
+    worker_link_user(actor=None, worker=rep, user=user)
+    client = client_for(user)
+    zh = client.get(f"{reverse('reports:daily')}?code={XIA}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.status_code == 200
+    part = zh.content.decode().split('data-testid="daily-part">', 1)[1].split("</p>", 1)[0]
+    assert part == "这些数字只涵盖下西园社区中您可查看的部分：您负责的2户。"
+    en = client.get(f"{reverse('reports:daily')}?code={XIA}", HTTP_ACCEPT_LANGUAGE="en")
+    assert "The figures cover only the part of 下西园社区 you may see: the 2 households in your care." in (
+        en.content.decode()
+    )
