@@ -94,9 +94,12 @@ def has_division_scope(user) -> bool:
 
 
 def demo_places(district) -> dict:
-    """Where the demo logins work: ``{"district", "street", "community", "compound"}`` — the first
-    street of ``district`` by code, its first community, and that community's first compound (the
-    community itself when it has none). Raises LookupError when no street or community is loaded."""
+    """Where the demo logins work: ``{"district", "street", "community", "compound", "site"}`` — the
+    first street of ``district`` by code, its first community, and that community's first compound
+    (the community itself when it has none); ``site``, where the demo round's sampling site stands
+    (demo.services): the first compound of the street's second community (that community itself when
+    it has none; the ``compound`` when the street has one community). Raises LookupError when no
+    street or community is loaded."""
     from lianfang.divisions.models import Division, Level  # noqa: PLC0415
 
     street = Division.objects.filter(parent=district).order_by("code").first()
@@ -104,4 +107,9 @@ def demo_places(district) -> dict:
     if street is None or community is None:
         raise LookupError(f"district {district.code} has no streets/communities loaded")
     compound = Division.objects.filter(parent=community, level=Level.COMPOUND).order_by("code").first()
-    return {"district": district, "street": street, "community": community, "compound": compound or community}
+    compound = compound or community
+    other = Division.objects.filter(parent=street, level=Level.COMMUNITY).order_by("code")[1:2].first()
+    site = compound
+    if other is not None:
+        site = Division.objects.filter(parent=other, level=Level.COMPOUND).order_by("code").first() or other
+    return {"district": district, "street": street, "community": community, "compound": compound, "site": site}

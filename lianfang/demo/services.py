@@ -257,9 +257,9 @@ def _screening(ctx: _Ctx) -> None:
     commander, officer = ctx.users["commander"], ctx.users["street"]
     opened = min(ctx.at(ctx.today, 7), ctx.ago(hours=5))
     rnd = round_open(actor=commander, name=ROUND_NAME, nodes=[ctx.street], at=opened)
-    # the site: the compound of the street's second community (a precaution area: pooled at desks)
-    other = Division.objects.filter(parent=ctx.street, level=Level.COMMUNITY).order_by("code")[1]
-    site_node = Division.objects.filter(parent=other, level=Level.COMPOUND).order_by("code").first() or other
+    # the site: the compound of the street's second community (a precaution area: pooled at desks),
+    # where the ``desk`` demo login volunteers (accounts.selectors.demo_places)
+    site_node = demo_places(ctx.district)["site"]
     site = site_create(actor=officer, round=rnd, name=f"{site_node.short_name}广场采样点", division=site_node)
     desks = [desk_create(actor=officer, site=site, name=f"{n}号台", mode="pool_10") for n in (1, 2)]
     people = list(_residents(site_node.code))

@@ -36,6 +36,7 @@ def test_demo_login_table_columns_line_up_on_a_terminal(population, language):
         "cadre",
         "grid",
         "volunteer",
+        "desk",
         "representative",
         "admin",
     ]

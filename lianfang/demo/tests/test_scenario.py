@@ -125,6 +125,23 @@ def test_grid_and_cadre_logins_are_workers_with_shifts_today(demo_world, client)
         assert "尚未关联工作人员" not in body and today[0].gate.name in body
 
 
+def test_desk_login_samples_at_the_demo_site(demo_world, client):
+    """Trial 11: no demo login could open a sampling desk (the site stands in the street's second
+    community). ``desk`` volunteers at the site's compound: both desks open for them, ``volunteer``'s
+    answer 404 (another compound)."""
+    from lianfang.accounts.models import User
+    from lianfang.screening.models import SamplingDesk
+
+    desks = list(SamplingDesk.objects.filter(site__round__name__contains="演示").order_by("name"))
+    assert [d.name for d in desks] == ["1号台", "2号台"]
+    client.force_login(User.objects.get(username="desk"))
+    for desk in desks:
+        page = client.get(f"/screening/desk/{desk.pk}/sample/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert page.status_code == 200 and desk.name in page.content.decode()
+    client.force_login(User.objects.get(username="volunteer"))
+    assert client.get(f"/screening/desk/{desks[0].pk}/sample/").status_code == 404
+
+
 def test_daily_report_shows_the_figures(demo_world):
     from lianfang.accounts.models import User
     from lianfang.reports import daily

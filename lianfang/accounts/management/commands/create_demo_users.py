@@ -51,7 +51,7 @@ class Command(BaseCommand):
             places = demo_places(district)
         except LookupError as exc:
             raise CommandError(str(exc)) from None
-        street, community, compound = places["street"], places["community"], places["compound"]
+        street, community, compound, site = places["street"], places["community"], places["compound"], places["site"]
         plan = [
             ("commander", "指挥长（演示）", Role.DISTRICT_COMMANDER, district),
             ("street", "街道干部（演示）", Role.STREET_OFFICER, street),
@@ -59,6 +59,7 @@ class Command(BaseCommand):
             ("cadre", "驻守干部（演示）", Role.STATIONED_CADRE, community),
             ("grid", "网格员（演示）", Role.GRID_WORKER, compound),
             ("volunteer", "志愿者（演示）", Role.VOLUNTEER, compound),
+            ("desk", "采样点志愿者（演示）", Role.VOLUNTEER, site),  # the demo round's sampling desks
             ("representative", "联户代表（演示）", Role.HOUSEHOLD_REPRESENTATIVE, compound),
         ]
         rows = []
