@@ -24,7 +24,7 @@ class ControlAreaFilterSet(FilterSet):
     covers = django_filters.CharFilter(
         method="filter_covers", label=_("Covering division code"), validators=[CODE_VALIDATOR]
     )
-    active_on = DayFilter(method="filter_active_on", label=_("In force on (date)"))
+    active_on = DayFilter(method="filter_active_on", label=_("In force on"))
 
     class Meta:
         model = ControlArea

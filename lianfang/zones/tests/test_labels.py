@@ -32,7 +32,7 @@ def test_filter_labels_are_sentence_case_and_end_with_one_colon(
             "Status:",
             "Division code:",
             "Covering division code:",
-            "In force on (date):",
+            "In force on:",
             "Operation:",
         ]
         assert infections == [
@@ -48,7 +48,7 @@ def test_filter_labels_are_sentence_case_and_end_with_one_colon(
             "状态：",
             "所属区划代码：",
             "覆盖区划代码：",
-            "生效日期（某日）：",
+            "生效日期：",
             "处置行动：",
         ]
         assert infections[:3] == ["所属区划代码：", "发现日期不早于：", "发现日期不晚于："]

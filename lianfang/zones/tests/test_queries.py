@@ -63,8 +63,8 @@ def bad_query_items(response) -> list[str]:
         (
             "zones:index",
             {"active_on": "yesterday"},
-            "生效日期（某日）（<code>active_on</code>）：“yesterday”不是日期（格式为 YYYY-MM-DD）",
-            "In force on (date) (<code>active_on</code>): “yesterday” is not a date (YYYY-MM-DD)",
+            "生效日期（<code>active_on</code>）：“yesterday”不是日期（格式为 YYYY-MM-DD）",
+            "In force on (<code>active_on</code>): “yesterday” is not a date (YYYY-MM-DD)",
         ),
         (
             "zones:infections",
