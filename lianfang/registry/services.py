@@ -189,9 +189,9 @@ def validate_resident(
         if not number:
             errors["document_number"] = _("document number is required")
     if document_type not in DOCUMENT_TYPES:
-        errors["document_type"] = _("unknown document type %r") % document_type
+        errors["document_type"] = _("unknown document type “%(value)s”") % {"value": document_type}
     if sex not in SEXES:
-        errors.setdefault("sex", _("sex is required (M or F), got %r") % sex)
+        errors.setdefault("sex", _("sex is required (M or F), got “%(value)s”") % {"value": sex or ""})
     if birth_date is None:
         errors.setdefault("birth_date", _("birth date is required"))
     normalized_phone = ""

@@ -93,7 +93,9 @@ def detect_format(file_name: str) -> str:
     if suffix in ("txt", "tsv"):
         suffix = "csv"
     if suffix not in FORMATS:
-        raise ImportFileError(_("unsupported file type %(suffix)r: use .xlsx, .xls, .ods or .csv") % {"suffix": suffix})
+        raise ImportFileError(
+            _("unsupported file type “%(suffix)s”: use .xlsx, .xls, .ods or .csv") % {"suffix": suffix}
+        )
     return suffix
 
 

@@ -205,7 +205,7 @@ def test_unsupported_file_type(run_import, tmp_path, english):
 
     path = tmp_path / "roster.pdf"
     path.write_bytes(b"%PDF-1.4")
-    with pytest.raises(ImportFileError, match="unsupported file type 'pdf'"):
+    with pytest.raises(ImportFileError, match="unsupported file type “pdf”"):
         run_import(path)
 
 
