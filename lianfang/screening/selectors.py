@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from lianfang.core.filters import BadQuery, query_scoped_code
 from lianfang.core.forms import listing
-from lianfang.core.scoping import subtree_q
+from lianfang.core.scoping import scope_for, subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.screening.models import (
     FollowUpStatus,
@@ -92,7 +92,10 @@ def coverage(
 
     One grouped query over the members plus one for the places' names, whatever the population
     (a city of 4.36 M people grouped by compound: see bench/round_city.py). People living directly in
-    a community (no compound) are grouped under the community's code.
+    a community (no compound) are grouped under the community's code. The totals row is labelled
+    with the place it adds up: ``within``, else the round's scope, or — for a reader who sees one
+    part of it (a community's staff in a street's round) — that part, never a street they cannot see
+    under an empty label.
     """
     length = LEVEL_LENGTHS[by]
     qs = scoped(RoundMember, user).filter(round=round, removed=False)
@@ -104,12 +107,24 @@ def coverage(
     names = dict(
         Division.objects.filter(subtree_q("code", within or round.path), level=level).values_list("code", "short_name")
     )
-    totals = CoverageRow(code=within or round.path, label="")
+    totals = CoverageRow(code=_totals_code(user, within or round.path), label="")
+    totals.label = Division.objects.filter(code=totals.code).values_list("short_name", flat=True).first() or ""
     for row in rows:
         row.label = names.get(row.code, row.code)
         for k in COUNT_KEYS:
             totals.counts[k] += row.counts[k]
     return rows, totals
+
+
+def _totals_code(user, code: str) -> str:
+    """``code``, or the one root of ``user``'s scope inside it when they see only that part of it."""
+    if user is SYSTEM:
+        return code
+    scope = scope_for(user)
+    if scope.covers_code(code):
+        return code
+    roots = [root for root in scope.codes if root.startswith(code)]
+    return roots[0] if len(roots) == 1 else code
 
 
 def coverage_by_responsible(*, user, round: TestingRound, within: str = "") -> list[CoverageRow]:

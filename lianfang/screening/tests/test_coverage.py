@@ -68,11 +68,26 @@ def test_coverage_counts_missed_names_and_representatives(rnd, desk, district_co
     assert [n for _h, n, total in progress(user=district_commander, round=rnd)] == [1]
 
 
-def test_coverage_is_scoped(rnd, community_staff, other_community_staff):
+def test_coverage_is_scoped(rnd, community_staff, other_community_staff, district_commander):
     _rows, totals = coverage(user=community_staff, round=rnd, by="compound")
     assert totals.counts["expected"] == 4
+    assert (totals.code, totals.label) == ("620103001001", "下西园社区")  # their part, not the street
     _rows, totals = coverage(user=other_community_staff, round=rnd, by="compound")
     assert totals.counts["expected"] == 3
+    assert (totals.code, totals.label) == ("620103001002", "上西园社区")
+    _rows, totals = coverage(user=district_commander, round=rnd, by="community")
+    assert (totals.code, totals.label) == ("620103001", "西园街道")
+
+
+def test_coverage_api_by_community_for_community_staff(rnd, community_staff, api_for):
+    """New-user trial 11: ``by=community`` answered the street's code with an empty label as totals."""
+    body = api_for(community_staff).get(f"/api/v1/screening/rounds/{rnd.pk}/coverage/?by=community").json()
+    assert [(r["code"], r["label"], r["expected"]) for r in body["rows"]] == [("620103001001", "下西园社区", 4)]
+    assert (body["totals"]["code"], body["totals"]["label"], body["totals"]["expected"]) == (
+        "620103001001",
+        "下西园社区",
+        4,
+    )
 
 
 def test_people_missed_in_recent_rounds(population, district_commander, street):
