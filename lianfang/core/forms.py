@@ -6,7 +6,7 @@ from django import forms
 from django.forms import Form
 from django.forms.forms import NON_FIELD_ERRORS
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop, pgettext
+from django.utils.translation import gettext, gettext_noop, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.fielderrors import field_kind, is_stock_form_error, value_message
@@ -97,13 +97,17 @@ def _field_message(field, error, value) -> str:
 
 class AuditFilterForm(forms.Form):
     """Filters of the audit log page: ``action`` (a code; choices are the codes in the reader's log,
-    labelled, after the list filters' empty choice “Any action” / “全部操作”), ``actor`` (user name or
-    display name contains), ``date`` (the local day, YYYY-MM-DD)."""
+    labelled, after the list filters' empty choice “Any action” / “全部操作”), ``object_type`` (what
+    the entry is about, ``app_label.model``; choices the types in the reader's log by their
+    translated names, so a generic action such as “Created” can be narrowed to households),
+    ``actor`` (user name or display name contains), ``date`` (the local day, YYYY-MM-DD)."""
 
     action = forms.ChoiceField(label=_("Action"), required=False)
+    object_type = forms.ChoiceField(label=pgettext_lazy("audit filter", "Record"), required=False)
     actor = forms.CharField(label=_("By"), required=False, max_length=150)
     date = DayField(label=_("Date"), required=False)
 
-    def __init__(self, *args, actions: list[tuple[str, str]] = (), **kwargs):
+    def __init__(self, *args, actions: list[tuple[str, str]] = (), object_types: list[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [("", empty_choice_label(self.fields["action"])), *actions]
+        self.fields["object_type"].choices = [("", empty_choice_label(self.fields["object_type"])), *object_types]

@@ -128,7 +128,8 @@ def audit_log(request):
     """The audit log for the command centre: read-only, newest first, 50 a page, only entries whose
     ``division_code`` lies in the reader's scope (``AuditEntry.objects.visible_to``); needs the
     VIEW_AUDIT capability (the district commander), else 403. Filters (core.forms.AuditFilterForm):
-    ``action``, ``actor`` (name contains), ``date`` (local day); a bad value is a 400 naming it.
+    ``action``, ``object_type`` (what the entry is about), ``actor`` (name contains), ``date`` (local
+    day); a bad value is a 400 naming it.
     Actions and the keys of each entry's detail are shown by their translated labels
     (core.audit_labels), times (the entry's and those in its detail) in local time
     (settings.TIME_ZONE); the detail is stored masked (core.audit), so no full ID or phone number is
@@ -151,12 +152,16 @@ def audit_log(request):
         raise PermissionDenied(denied_message(Capability.VIEW_AUDIT, assignment.division.code if assignment else ""))
     entries = AuditEntry.objects.visible_to(request.user)
     codes = entries.order_by().values_list("action", flat=True).distinct()
-    form = AuditFilterForm(request.GET or None, actions=action_choices(codes))
+    types = entries.exclude(object_type="").order_by().values_list("object_type", flat=True).distinct()
+    object_types = sorted(((t, _object_label(t)) for t in types), key=lambda pair: pair[1])
+    form = AuditFilterForm(request.GET or None, actions=action_choices(codes), object_types=object_types)
     if form.is_bound and not form.is_valid():
         return bad_query_response(request, form_errors(form))
     data = form.cleaned_data if form.is_bound else {}
     if data.get("action"):
         entries = entries.filter(action=data["action"])
+    if data.get("object_type"):
+        entries = entries.filter(object_type=data["object_type"])
     if data.get("actor"):
         who = data["actor"]
         entries = entries.filter(Q(actor__username__icontains=who) | Q(actor__display_name__icontains=who))

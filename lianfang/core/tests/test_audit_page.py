@@ -174,8 +174,8 @@ def test_every_detail_key_the_apps_write_has_a_label():
 @pytest.mark.parametrize(
     ("language", "labels", "detail"),
     [
-        ("zh-hans", ["操作：", "操作人：", "日期："], "字段：<code>证件号码</code>"),
-        ("en", ["Action:", "By:", "Date:"], "Field: <code>ID number</code>"),
+        ("zh-hans", ["操作：", "记录：", "操作人：", "日期："], "字段：<code>证件号码</code>"),
+        ("en", ["Action:", "Record:", "By:", "Date:"], "Field: <code>ID number</code>"),
     ],
 )
 def test_filter_labels_and_details_use_the_languages_colon(
@@ -235,3 +235,21 @@ def test_codes_in_details_and_objects_read_as_words(district_commander, communit
         entry = AuditEntry.objects.get(action="export")
         assert object_names([entry]) == {("reports.reportlayout", "daily-report"): "Daily report"}
         assert detail_items({"field": "id"}) == [("Field", "ID number")]
+
+
+def test_generic_actions_narrow_by_record(district_commander, client_for, population):
+    """Trial 11: “Created” / “Changed” in the action filter said nothing of what was created; the
+    record filter (by the model's translated name) narrows them."""
+    audit.record(actor=district_commander, action="create", obj=population["h1"])
+    audit.record(actor=district_commander, action="create", obj=population["h1"].residents.first())
+    client = client_for(district_commander)
+    page = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    choices = dict(page.context["form"].fields["object_type"].choices)
+    assert choices[""] == "全部记录" and choices["registry.household"] == "住户"
+    assert choices["registry.resident"] == "居民"
+    households = AuditEntry.objects.filter(action="create", object_type="registry.household").count()
+    narrowed = client.get("/audit/?action=create&object_type=registry.household")
+    assert {row[0].object_type for row in narrowed.context["rows"]} == {"registry.household"}
+    assert narrowed.context["page"].paginator.count == households > 0
+    bad = client.get("/audit/?object_type=registry.nothing", HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400 and "registry.nothing" in bad.content.decode()
