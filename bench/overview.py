@@ -230,8 +230,13 @@ def build_rounds(actor, district) -> None:
 def build_requests(actor, district) -> None:
     from django.utils import timezone
 
-    from lianfang.assistance import services
     from lianfang.assistance.models import Category, ServiceRequest
+    from lianfang.assistance.services.intake import service_request_create
+    from lianfang.assistance.services.lifecycle import (
+        service_request_accept,
+        service_request_fulfil,
+        service_request_start,
+    )
     from lianfang.registry.models import Household
 
     have = ServiceRequest.objects.within(DISTRICT).count()
@@ -245,15 +250,15 @@ def build_requests(actor, district) -> None:
         households = Household.objects.in_bulk(rng.sample(ids, REQUESTS - have))
         for index, household in enumerate(households.values()):
             at = now - dt.timedelta(minutes=rng.randint(5, 3 * 24 * 60))
-            ticket = services.service_request_create(
+            ticket = service_request_create(
                 actor=actor, household=household, category=rng.choice(categories), description="生活物资", at=at
             )
             roll = rng.random()
             if roll < 0.55:
-                services.service_request_accept(actor=actor, ticket=ticket, at=at + dt.timedelta(minutes=20))
+                service_request_accept(actor=actor, ticket=ticket, at=at + dt.timedelta(minutes=20))
                 if roll < 0.45:
-                    services.service_request_start(actor=actor, ticket=ticket, at=at + dt.timedelta(minutes=30))
-                    services.service_request_fulfil(actor=actor, ticket=ticket, at=min(now, at + dt.timedelta(hours=3)))
+                    service_request_start(actor=actor, ticket=ticket, at=at + dt.timedelta(minutes=30))
+                    service_request_fulfil(actor=actor, ticket=ticket, at=min(now, at + dt.timedelta(hours=3)))
             if index % 2000 == 0:
                 print(f"    {index:,}", flush=True)
 
@@ -315,7 +320,7 @@ def measure(n_requests: int, stale_default: float | None = None) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from lianfang.assistance import services as assistance
+    from lianfang.assistance.services.intake import service_request_create
     from lianfang.divisions.models import Division
     from lianfang.registry.models import Household, Resident
     from lianfang.registry.selectors import counts_by_child
@@ -395,7 +400,7 @@ def measure(n_requests: int, stale_default: float | None = None) -> None:
                 },
             )
         elif kind == 1:
-            assistance.service_request_create(
+            service_request_create(
                 actor=commander, household=household, category=rng.choice(["medicine", "groceries"]), description="药品"
             )
         else:

@@ -172,7 +172,7 @@ def add_tickets(count: int, lag: dt.timedelta, seed: int) -> None:
 def measure_tick() -> tuple[float, object]:
     from django.db import transaction
 
-    from lianfang.assistance.services import requests_tick
+    from lianfang.assistance.services.escalation import requests_tick
 
     def run():
         with transaction.atomic():

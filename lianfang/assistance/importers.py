@@ -1,7 +1,7 @@
 """A partner's list of needs (a supermarket, a pharmacy, a charity's hotline sheet) imported as intakes.
 
 The whole file is read and validated first; any problem (naming row, column and value) means nothing
-is written. Then every row is filed in one transaction through ``services.service_request_create``
+is written. Then every row is filed in one transaction through ``services.intake.service_request_create``
 (channel ``partner``): a household's need that is already open links to its ticket, and a row whose
 partner reference was imported before is recognised and not filed twice.
 
@@ -180,7 +180,7 @@ def import_partner_list(*, actor, data: bytes, file_name: str, partner_name: str
     """
     from lianfang.accounts.roles import Capability  # noqa: PLC0415
     from lianfang.accounts.selectors import can  # noqa: PLC0415
-    from lianfang.assistance import services  # noqa: PLC0415
+    from lianfang.assistance.services.intake import service_request_create  # noqa: PLC0415
 
     if not can(actor, Capability.HANDLE_REQUESTS):
         raise PermissionDenied(_("You may not import service requests."))
@@ -290,7 +290,7 @@ def import_partner_list(*, actor, data: bytes, file_name: str, partner_name: str
         with transaction.atomic():
             for row in parsed:
                 try:
-                    ticket = services.service_request_create(
+                    ticket = service_request_create(
                         actor=actor,
                         household=row.household,
                         category=row.category,

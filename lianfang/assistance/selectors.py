@@ -7,10 +7,10 @@ the printed link sees that household's own tickets and nothing else.
 For other apps (field operations: home health check-ins through the same QR link):
 
 - :func:`household_for_token` — ``token -> Household | None`` (None for an unknown or revoked token);
-- tokens are minted with ``services.household_token_issue(*, actor, household)`` (returns ``(row,
+- tokens are minted with ``services.tokens.household_token_issue(*, actor, household)`` (returns ``(row,
   plain token)``; the previous token is revoked) or in bulk for printing with
-  ``services.household_tokens_ensure(*, actor, households)``, and revoked with
-  ``services.household_token_revoke(*, actor, household, reason)``; the link is
+  ``services.tokens.household_tokens_ensure(*, actor, households)``, and revoked with
+  ``services.tokens.household_token_revoke(*, actor, household, reason)``; the link is
   ``reverse("assistance:resident_home", args=[token])``.
 """
 
@@ -253,13 +253,14 @@ def handoff_candidates(ticket: ServiceRequest) -> list:
     """The accounts ``ticket`` may be handed off to (转交), by display name: active users holding a role
     with HANDLE_REQUESTS on the ticket's division or one above it today, and the accounts of the
     responsible people of its household's chain (workforce), less its current assignee, at most
-    HANDOFF_CANDIDATES_LIMIT, each one able to handle it (``services.can_handle``: in their scope).
+    HANDOFF_CANDIDATES_LIMIT, each one able to handle it (``services.base.can_handle``: in their scope).
 
-    The hand-off form offers exactly this list, and ``services.service_request_hand_off`` accepts no
+    The hand-off form offers exactly this list, and ``services.lifecycle.service_request_hand_off`` accepts no
     one else (whoever calls it: page, API, another app)."""
     from lianfang.accounts.models import RoleAssignment, User  # noqa: PLC0415
     from lianfang.accounts.roles import ROLE_CAPABILITIES, Capability  # noqa: PLC0415
-    from lianfang.assistance import adapters, services  # noqa: PLC0415
+    from lianfang.assistance import adapters  # noqa: PLC0415
+    from lianfang.assistance.services.base import can_handle  # noqa: PLC0415
 
     roles = [role for role, caps in ROLE_CAPABILITIES.items() if Capability.HANDLE_REQUESTS in caps]
     prefixes = [ticket.path[:n] for n in (2, 4, 6, 9, 12, 15, 18, 20) if n <= len(ticket.path)]
@@ -274,7 +275,7 @@ def handoff_candidates(ticket: ServiceRequest) -> list:
             user_ids.add(assignment.worker.user_id)
     user_ids.discard(ticket.assignee_id)
     users = User.objects.filter(pk__in=user_ids, is_active=True).order_by("display_name", "username")
-    return [u for u in users[:HANDOFF_CANDIDATES_LIMIT] if services.can_handle(u, ticket)]
+    return [u for u in users[:HANDOFF_CANDIDATES_LIMIT] if can_handle(u, ticket)]
 
 
 def notifications_for(user, *, unread_only: bool = True):

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, primary_assignment
-from lianfang.assistance import adapters, hooks, importers, selectors, services
+from lianfang.assistance import adapters, hooks, importers, selectors
 from lianfang.assistance.filtersets import ServiceRequestFilterSet
 from lianfang.assistance.forms import (
     CheckInForm,
@@ -57,6 +57,30 @@ from lianfang.assistance.models import (
     SupplyPlan,
     TicketEvent,
 )
+from lianfang.assistance.services.base import StatusConflict, can_handle
+from lianfang.assistance.services.care import care_medicine_set, check_in_done
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import (
+    notification_mark_read,
+    service_request_accept,
+    service_request_close,
+    service_request_confirm,
+    service_request_fulfil,
+    service_request_hand_off,
+    service_request_note,
+    service_request_on_site,
+    service_request_start,
+    service_request_triage,
+)
+from lianfang.assistance.services.passes import exit_pass_check_record, exit_pass_issue, exit_pass_revoke
+from lianfang.assistance.services.supplies import (
+    supply_delivery_add_tenant,
+    supply_delivery_confirm,
+    supply_delivery_mark,
+    supply_plan_close,
+    supply_plan_create,
+)
+from lianfang.assistance.services.tokens import household_token_issue, household_token_revoke, household_tokens_ensure
 from lianfang.core import audit
 from lianfang.core.filters import (
     BadQuery,
@@ -217,7 +241,7 @@ def ticket_detail(request, pk: int):
 
 def _ticket_page(request, ticket: ServiceRequest, *, handoff_form: HandOffForm | None = None, status: int = 200):
     """Render the ticket page; ``handoff_form`` is a refused hand-off shown again with its errors."""
-    handler = services.can_handle(request.user, ticket)
+    handler = can_handle(request.user, ticket)
     today = timezone.localdate()
     chain = adapters.chain(ticket.household, today)
     context = {
@@ -252,17 +276,17 @@ def _hand_off(request, ticket: ServiceRequest):
     """The hand-off action: ``to`` must be one of the people the form offers
     (``selectors.handoff_candidates``). Anything else — not a number, unknown, or someone not offered —
     re-renders the page with the form's error naming the value (400), and nothing is offered."""
-    if not services.can_handle(request.user, ticket):
+    if not can_handle(request.user, ticket):
         raise PermissionDenied(_("You may not handle service request %s.") % ticket)
     form = HandOffForm(request.POST, candidates=selectors.handoff_candidates(ticket))
     if form.is_valid():
         try:
-            services.service_request_hand_off(
+            service_request_hand_off(
                 actor=request.user, ticket=ticket, to=form.cleaned_data["to"], note=form.cleaned_data["note"]
             )
         except ValidationError as exc:
             apply_errors(form, exc)
-        except services.StatusConflict as exc:
+        except StatusConflict as exc:
             messages.error(request, _error_text(exc))
             return redirect("assistance:ticket", pk=ticket.pk)
         else:
@@ -291,33 +315,33 @@ def ticket_action(request, pk: int, action: str):
     form = None
     try:
         if action == "accept":
-            services.service_request_accept(actor=user, ticket=ticket)
+            service_request_accept(actor=user, ticket=ticket)
             messages.success(request, _("You accepted %s.") % ticket.number)
         elif action == "start":
-            services.service_request_start(actor=user, ticket=ticket, note=note)
+            service_request_start(actor=user, ticket=ticket, note=note)
         elif action == "on_site":
-            services.service_request_on_site(actor=user, ticket=ticket, note=note)
+            service_request_on_site(actor=user, ticket=ticket, note=note)
         elif action == "fulfil":
-            services.service_request_fulfil(actor=user, ticket=ticket, note=note)
+            service_request_fulfil(actor=user, ticket=ticket, note=note)
         elif action == "confirm":
-            services.service_request_confirm(actor=user, ticket=ticket, note=note)
+            service_request_confirm(actor=user, ticket=ticket, note=note)
         elif action == "close":
             form = CloseForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors.as_data())
-            services.service_request_close(actor=user, ticket=ticket, **form.cleaned_data)
+            service_request_close(actor=user, ticket=ticket, **form.cleaned_data)
         elif action == "triage":
             form = TriageForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors.as_data())
-            services.service_request_triage(actor=user, ticket=ticket, **form.cleaned_data)
+            service_request_triage(actor=user, ticket=ticket, **form.cleaned_data)
         elif action == "note":
-            services.service_request_note(
+            service_request_note(
                 actor=user, ticket=ticket, note=note, public=request.POST.get("public") in ("on", "true", "1")
             )
     except PermissionDenied:
         raise
-    except (ValidationError, services.StatusConflict) as exc:
+    except (ValidationError, StatusConflict) as exc:
         messages.error(request, _error_text(exc, form))
     return redirect("assistance:ticket", pk=ticket.pk)
 
@@ -401,7 +425,7 @@ def new_ticket(request):
         data = form.cleaned_data
         resident = next((m for m in members if m.pk == data["resident"]), None)
         try:
-            ticket = services.service_request_create(
+            ticket = service_request_create(
                 actor=request.user,
                 household=household,
                 category=data["category"],
@@ -457,7 +481,7 @@ def alerts(request):
 @require_POST
 def alert_read(request, pk: int):
     notification = get_object_or_404(selectors.notifications_for(request.user, unread_only=False), pk=pk)
-    services.notification_mark_read(actor=request.user, notification=notification)
+    notification_mark_read(actor=request.user, notification=notification)
     return redirect("assistance:alerts")
 
 
@@ -476,7 +500,7 @@ def qr_sheet(request):
         raise PermissionDenied
     households = list(Household.objects.visible_to(request.user).within(code).order_by("path", "room", "id")[:500])
     try:
-        tokens = services.household_tokens_ensure(actor=request.user, households=households)
+        tokens = household_tokens_ensure(actor=request.user, households=households)
     except PermissionDenied:
         raise
     stickers = []
@@ -495,12 +519,10 @@ def household_qr(request, pk: int):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "revoke":
-                services.household_token_revoke(
-                    actor=request.user, household=household, reason=request.POST.get("reason", "")
-                )
+                household_token_revoke(actor=request.user, household=household, reason=request.POST.get("reason", ""))
                 messages.success(request, _("The QR link was revoked."))
             else:
-                services.household_token_issue(actor=request.user, household=household)
+                household_token_issue(actor=request.user, household=household)
                 messages.success(request, _("A new QR link was issued; the previous one no longer works."))
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
@@ -533,13 +555,13 @@ def pass_new(request, pk: int):
         wanted = data.pop("resident")
         resident = next((m for m in members if m.pk == wanted), None)
         try:
-            exit_pass = services.exit_pass_issue(actor=request.user, ticket=ticket, resident=resident, **data)
+            exit_pass = exit_pass_issue(actor=request.user, ticket=ticket, resident=resident, **data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Exit pass %s approved.") % exit_pass.number)
             return redirect("assistance:exit_pass", pk=exit_pass.pk)
-    elif request.method == "GET" and not services.can_handle(request.user, ticket):
+    elif request.method == "GET" and not can_handle(request.user, ticket):
         raise PermissionDenied
     return render(request, "assistance/pass_new.html", {"ticket": ticket, "form": form})
 
@@ -570,8 +592,8 @@ def exit_pass(request, pk: int):
 def pass_revoke(request, pk: int):
     item = get_object_or_404(ExitPass.objects.visible_to(request.user).select_related("ticket"), pk=pk)
     try:
-        services.exit_pass_revoke(actor=request.user, exit_pass=item, reason=request.POST.get("reason", ""))
-    except (ValidationError, services.StatusConflict) as exc:
+        exit_pass_revoke(actor=request.user, exit_pass=item, reason=request.POST.get("reason", ""))
+    except (ValidationError, StatusConflict) as exc:
         messages.error(request, _error_text(exc))
     return redirect("assistance:exit_pass", pk=item.pk)
 
@@ -584,7 +606,7 @@ def pass_check(request, token: str):
     if item is None or not ExitPass.objects.visible_to(request.user).filter(pk=item.pk).exists():
         raise Http404
     check = selectors.exit_pass_check(item)
-    services.exit_pass_check_record(actor=request.user, exit_pass=item, valid=check.valid)
+    exit_pass_check_record(actor=request.user, exit_pass=item, valid=check.valid)
     return render(request, "assistance/pass_check.html", {"item": item, "check": check})
 
 
@@ -625,9 +647,9 @@ def check_in(request, pk: int):
     try:
         if not form.is_valid():
             raise ValidationError(form.errors.as_data())
-        services.check_in_done(actor=request.user, task=task, **form.cleaned_data)
+        check_in_done(actor=request.user, task=task, **form.cleaned_data)
         messages.success(request, _("Check-in recorded."))
-    except (ValidationError, services.StatusConflict) as exc:
+    except (ValidationError, StatusConflict) as exc:
         messages.error(request, _error_text(exc, form))
     return redirect("assistance:care")
 
@@ -663,7 +685,7 @@ def medicine_new(request):
         wanted = data.pop("resident")
         resident = next((m for m in members if m.pk == wanted), None)
         try:
-            services.care_medicine_set(actor=request.user, resident=resident, **data)
+            care_medicine_set(actor=request.user, resident=resident, **data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -687,7 +709,7 @@ def plans(request):
                 raise ValidationError(
                     {"code": _("unknown or out-of-scope division code: %(value)s") % {"value": data["code"]}}
                 )
-            plan = services.supply_plan_create(
+            plan = supply_plan_create(
                 actor=request.user, division=division, day=data["day"], name=data["name"], contents=data["contents"]
             )
         except ValidationError as exc:
@@ -753,7 +775,7 @@ def plan_tenant(request, pk: int):
             raise ValidationError(form.errors.as_data())
         data = form.cleaned_data
         building = next(b for b in buildings if b.pk == data["building"])
-        services.supply_delivery_add_tenant(
+        supply_delivery_add_tenant(
             actor=request.user,
             plan=plan,
             building=building,
@@ -762,7 +784,7 @@ def plan_tenant(request, pk: int):
             note=data["note"],
         )
         messages.success(request, _("Unregistered tenants added to the checklist."))
-    except (ValidationError, services.StatusConflict) as exc:
+    except (ValidationError, StatusConflict) as exc:
         messages.error(request, _error_text(exc, form))
     return redirect("assistance:plan", pk=plan.pk)
 
@@ -773,12 +795,10 @@ def delivery_mark(request, pk: int, status: str):
     line = get_object_or_404(SupplyDelivery.objects.visible_to(request.user), pk=pk)
     try:
         if status == "confirm":
-            services.supply_delivery_confirm(actor=request.user, delivery=line)
+            supply_delivery_confirm(actor=request.user, delivery=line)
         else:
-            services.supply_delivery_mark(
-                actor=request.user, delivery=line, status=status, note=request.POST.get("note", "")
-            )
-    except (ValidationError, services.StatusConflict) as exc:
+            supply_delivery_mark(actor=request.user, delivery=line, status=status, note=request.POST.get("note", ""))
+    except (ValidationError, StatusConflict) as exc:
         messages.error(request, _error_text(exc))
     return redirect(f"{reverse('assistance:plan', args=[line.plan_id])}#line-{line.pk}")
 
@@ -796,8 +816,8 @@ def plan_undelivered(request, pk: int):
 def plan_close(request, pk: int):
     plan = _plan(request, pk)
     try:
-        services.supply_plan_close(actor=request.user, plan=plan)
-    except services.StatusConflict as exc:
+        supply_plan_close(actor=request.user, plan=plan)
+    except StatusConflict as exc:
         messages.error(request, _error_text(exc))
     return redirect("assistance:plan_undelivered", pk=plan.pk)
 
@@ -843,7 +863,7 @@ def resident_new(request, token: str):
     form = ResidentIntakeForm(request.POST)
     if form.is_valid():
         try:
-            ticket = services.service_request_create(actor=None, household=household, channel="qr", **form.cleaned_data)
+            ticket = service_request_create(actor=None, household=household, channel="qr", **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -864,9 +884,9 @@ def resident_confirm(request, token: str, pk: int):
     household = _household_or_404(token)
     ticket = get_object_or_404(ServiceRequest.objects.filter(household=household), pk=pk)
     try:
-        services.service_request_confirm(actor=None, ticket=ticket)
+        service_request_confirm(actor=None, ticket=ticket)
         messages.success(request, _("Thank you: request %s is confirmed.") % ticket.number)
-    except services.StatusConflict as exc:
+    except StatusConflict as exc:
         messages.error(request, _error_text(exc))
     return redirect("assistance:resident_home", token=token)
 
@@ -877,8 +897,8 @@ def resident_delivery_confirm(request, token: str, pk: int):
     household = _household_or_404(token)
     line = get_object_or_404(SupplyDelivery.objects.filter(household=household), pk=pk)
     try:
-        services.supply_delivery_confirm(actor=None, delivery=line)
+        supply_delivery_confirm(actor=None, delivery=line)
         messages.success(request, _("Thank you: receipt confirmed."))
-    except services.StatusConflict as exc:
+    except StatusConflict as exc:
         messages.error(request, _error_text(exc))
     return redirect("assistance:resident_home", token=token)

@@ -334,8 +334,16 @@ def _screening(ctx: _Ctx) -> None:
 
 def _requests(ctx: _Ctx) -> None:
     """Service requests in every status, two overdue, one emergency, and a medical exit pass."""
-    from lianfang.assistance import services as svc  # noqa: PLC0415
     from lianfang.assistance.models import Outcome  # noqa: PLC0415
+    from lianfang.assistance.services.intake import service_request_create  # noqa: PLC0415
+    from lianfang.assistance.services.lifecycle import (  # noqa: PLC0415
+        service_request_accept,
+        service_request_close,
+        service_request_confirm,
+        service_request_fulfil,
+        service_request_start,
+    )
+    from lianfang.assistance.services.passes import exit_pass_issue  # noqa: PLC0415
 
     grid, staff = ctx.users["grid"], ctx.users["community"]
     rep_households = list(Household.objects.visible_to(ctx.users["representative"]).order_by("pk")[:4])
@@ -358,7 +366,7 @@ def _requests(ctx: _Ctx) -> None:
     for n, (category, text, hours, goal) in enumerate(plan):
         household = pool[n % len(pool)]
         resident = next(iter(_residents_of(household.pk)), None)
-        ticket = svc.service_request_create(
+        ticket = service_request_create(
             actor=grid,
             household=household,
             category=category,
@@ -369,19 +377,17 @@ def _requests(ctx: _Ctx) -> None:
         made[goal] = ticket
         created = ctx.ago(hours=hours)
         if goal in ("confirmed", "accepted", "overdue_progress", "fulfilled", "pass"):
-            svc.service_request_accept(actor=grid, ticket=ticket, at=created + dt.timedelta(minutes=20))
+            service_request_accept(actor=grid, ticket=ticket, at=created + dt.timedelta(minutes=20))
         if goal in ("confirmed", "overdue_progress", "fulfilled"):
-            svc.service_request_start(actor=grid, ticket=ticket, at=created + dt.timedelta(minutes=40))
+            service_request_start(actor=grid, ticket=ticket, at=created + dt.timedelta(minutes=40))
         if goal in ("confirmed", "fulfilled"):
-            svc.service_request_fulfil(
-                actor=grid, ticket=ticket, note="志愿者已送达", at=created + dt.timedelta(hours=3)
-            )
+            service_request_fulfil(actor=grid, ticket=ticket, note="志愿者已送达", at=created + dt.timedelta(hours=3))
         if goal == "confirmed":
-            svc.service_request_confirm(
+            service_request_confirm(
                 actor=grid, ticket=ticket, note="户主电话确认已收到", at=created + dt.timedelta(hours=4)
             )
         if goal == "closed":
-            svc.service_request_close(
+            service_request_close(
                 actor=grid,
                 ticket=ticket,
                 outcome=Outcome.NOT_NEEDED,
@@ -389,7 +395,7 @@ def _requests(ctx: _Ctx) -> None:
                 at=created + dt.timedelta(hours=1),
             )
         if goal == "pass":
-            svc.exit_pass_issue(
+            exit_pass_issue(
                 actor=staff,
                 ticket=ticket,
                 resident=resident,
@@ -586,7 +592,7 @@ def _notice(ctx: _Ctx) -> None:
 
 def _ticks(ctx: _Ctx) -> None:
     """Run the apps' recurring work once at ``now``: escalations, missed check-ins, area clocks."""
-    from lianfang.assistance.services import requests_tick  # noqa: PLC0415
+    from lianfang.assistance.services.escalation import requests_tick  # noqa: PLC0415
     from lianfang.fieldops.services import duty_missed_flag  # noqa: PLC0415
     from lianfang.screening.services import screening_tick  # noqa: PLC0415
     from lianfang.zones.services import zone_tick  # noqa: PLC0415

@@ -35,9 +35,9 @@ def available() -> dict[str, bool]:
     return {
         "household_for_token": _function("selectors", "household_for_token") is not None,
         "exit_passes": _function("selectors", "valid_exit_pass") is not None,
-        "service_request_create": _function("services", "service_request_create") is not None,
+        "service_request_create": _function("services.intake", "service_request_create") is not None,
         "emergency_listener": _function("hooks", "register_emergency_listener") is not None,
-        "household_tokens": _function("services", "household_tokens_ensure") is not None,
+        "household_tokens": _function("services.tokens", "household_tokens_ensure") is not None,
         "household_notices": _function("hooks", "register_household_notice_provider") is not None,
     }
 
@@ -70,7 +70,7 @@ def raise_medical_request(*, household, resident=None, summary: str) -> str:
     (``actor=None``, filed by the system; an open ticket of the same kind is joined, not doubled).
     Returns the ticket's reference, or ``""`` when the assistance app cannot take it (missing, or it
     refused: logged) — the reading itself is never lost for that; the caller raises an alert."""
-    fn = _function("services", "service_request_create")
+    fn = _function("services.intake", "service_request_create")
     if fn is None:
         return ""
     try:
@@ -102,7 +102,7 @@ def register_emergency_listener(listener) -> bool:
 def household_tokens(*, actor, households) -> dict[int, str]:
     """``{household_id: live QR token}`` for printing check-in cards (assistance mints one where a
     household has none; existing tokens stay valid). ``{}`` when the assistance app cannot."""
-    fn = _function("services", "household_tokens_ensure")
+    fn = _function("services.tokens", "household_tokens_ensure")
     if fn is None:
         return {}
     return fn(actor=actor, households=list(households))

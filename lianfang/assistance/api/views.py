@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from lianfang.assistance import selectors, services
+from lianfang.assistance import selectors
 from lianfang.assistance.api.serializers import (
     CloseSerializer,
     CreatedServiceRequestSerializer,
@@ -30,6 +30,18 @@ from lianfang.assistance.api.serializers import (
 )
 from lianfang.assistance.filtersets import ServiceRequestFilterSet
 from lianfang.assistance.models import ExitPass, Intake, ServiceRequest, SupplyPlan
+from lianfang.assistance.services.base import StatusConflict, can_handle
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import (
+    service_request_accept,
+    service_request_close,
+    service_request_confirm,
+    service_request_fulfil,
+    service_request_hand_off,
+    service_request_on_site,
+    service_request_start,
+    service_request_triage,
+)
 from lianfang.core.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
 from lianfang.registry.models import Household, Resident
 
@@ -71,7 +83,7 @@ class ServiceRequestViewSet(
             fn(actor=self.request.user, ticket=ticket, **kwargs)
         except DjangoValidationError as exc:
             raise _django_errors(exc) from exc
-        except services.StatusConflict as exc:
+        except StatusConflict as exc:
             return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return Response(ServiceRequestSerializer(self.get_queryset().get(pk=ticket.pk)).data)
 
@@ -100,7 +112,7 @@ class ServiceRequestViewSet(
                 message = _("%(name)s is not a member of household %(household)s")
                 raise ValidationError({"resident": [message % {"name": resident_id, "household": household.pk}]})
         try:
-            ticket = services.service_request_create(
+            ticket = service_request_create(
                 actor=request.user,
                 household=household,
                 resident=resident,
@@ -118,31 +130,31 @@ class ServiceRequestViewSet(
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """Accept the ticket (or a hand-off offered to you); 409 when someone else accepted it first."""
-        return self._act(services.service_request_accept)
+        return self._act(service_request_accept)
 
     @extend_schema(request=NoteSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         """Start work (assignee only; the ticket must be accepted: 409 otherwise)."""
-        return self._act(services.service_request_start, note=self._note(request))
+        return self._act(service_request_start, note=self._note(request))
 
     @extend_schema(request=NoteSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"], url_path="on-site")
     def on_site(self, request, pk=None):
         """Someone is on site (assignee only)."""
-        return self._act(services.service_request_on_site, note=self._note(request))
+        return self._act(service_request_on_site, note=self._note(request))
 
     @extend_schema(request=NoteSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"])
     def fulfil(self, request, pk=None):
         """The need is met (assignee only)."""
-        return self._act(services.service_request_fulfil, note=self._note(request))
+        return self._act(service_request_fulfil, note=self._note(request))
 
     @extend_schema(request=NoteSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm on the household's behalf (``note``: how it confirmed)."""
-        return self._act(services.service_request_confirm, note=self._note(request))
+        return self._act(service_request_confirm, note=self._note(request))
 
     @extend_schema(request=CloseSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -150,7 +162,7 @@ class ServiceRequestViewSet(
         """Close with an outcome and a reason."""
         body = CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._act(services.service_request_close, **body.validated_data)
+        return self._act(service_request_close, **body.validated_data)
 
     @extend_schema(request=TriageSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -158,7 +170,7 @@ class ServiceRequestViewSet(
         """Set the priority the clocks use (deadlines recomputed from the first intake)."""
         body = TriageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._act(services.service_request_triage, **body.validated_data)
+        return self._act(service_request_triage, **body.validated_data)
 
     @extend_schema(request=HandOffSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"], url_path="hand-off")
@@ -167,12 +179,12 @@ class ServiceRequestViewSet(
         the people the ticket page offers (``selectors.handoff_candidates``, checked by the service):
         anyone else is a 400 naming the value; 403 for a caller who may not handle the ticket."""
         ticket = self.get_object()
-        if not services.can_handle(request.user, ticket):
+        if not can_handle(request.user, ticket):
             raise PermissionDenied(_("You may not handle service request %s.") % ticket)
         body = HandOffSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         to, note = body.validated_data["to"], body.validated_data["note"]
-        return self._act(services.service_request_hand_off, ticket=ticket, to=to, note=note)
+        return self._act(service_request_hand_off, ticket=ticket, to=to, note=note)
 
     @extend_schema(responses=TicketEventSerializer(many=True))
     @action(detail=True, methods=["get"])

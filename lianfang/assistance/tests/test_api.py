@@ -5,8 +5,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from lianfang.assistance import services
 from lianfang.assistance.models import Intake, ServiceRequest
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import service_request_accept
+from lianfang.assistance.services.passes import exit_pass_issue
+from lianfang.assistance.services.supplies import supply_plan_create
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +76,7 @@ def test_hand_off_over_the_api(grid, api_for):
 
 
 def test_scope_outsider_gets_404_and_empty_lists(grid, api_for, outsider, other_community_staff):
-    ticket = services.service_request_create(
+    ticket = service_request_create(
         actor=None, household=grid["h1"], category="medicine", description="药", channel="qr"
     )
     for user in (outsider, other_community_staff):
@@ -96,11 +99,11 @@ def test_scope_outsider_gets_404_and_empty_lists(grid, api_for, outsider, other_
 
 def test_filters_and_passes_and_plans(grid, api_for, django_assert_max_num_queries):
     staff = grid["staff_user"]
-    trip = services.service_request_create(
+    trip = service_request_create(
         actor=None, household=grid["h1"], category="medical_trip", description="透析", channel="qr"
     )
-    services.service_request_accept(actor=staff, ticket=trip)
-    services.exit_pass_issue(
+    service_request_accept(actor=staff, ticket=trip)
+    exit_pass_issue(
         actor=staff,
         ticket=trip,
         resident=grid["张三"],
@@ -113,9 +116,9 @@ def test_filters_and_passes_and_plans(grid, api_for, django_assert_max_num_queri
         window_start=dt.time(7),
         window_end=dt.time(12),
     )
-    services.supply_plan_create(actor=staff, division=grid["compound_a"], day=dt.date.today(), name="第一批")
+    supply_plan_create(actor=staff, division=grid["compound_a"], day=dt.date.today(), name="第一批")
     for i in range(5):
-        services.service_request_create(
+        service_request_create(
             actor=None,
             household=grid["h2"] if i % 2 else grid["h1"],
             category=["other", "groceries", "medicine"][i % 3],

@@ -6,7 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from lianfang.assistance import services
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import service_request_accept
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +26,10 @@ def bad_query(response) -> list[str]:
 @pytest.fixture
 def ticket(grid):
     """A ticket of h1, accepted by the community staff."""
-    ticket = services.service_request_create(
+    ticket = service_request_create(
         actor=None, household=grid["h1"], category="other", description="修门", channel="qr"
     )
-    return services.service_request_accept(actor=grid["staff_user"], ticket=ticket)
+    return service_request_accept(actor=grid["staff_user"], ticket=ticket)
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "367", "-1", "7.5", "９"])

@@ -5,8 +5,11 @@ import datetime as dt
 import pytest
 from openpyxl import Workbook
 
-from lianfang.assistance import services
 from lianfang.assistance.models import CheckInTask, ServiceRequest, Status
+from lianfang.assistance.services.care import care_tick
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import service_request_accept
+from lianfang.assistance.services.tokens import household_token_issue
 from lianfang.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +26,7 @@ def resident_page(browser):
 def test_resident_files_through_the_qr_link_worker_accepts_and_fulfils_resident_confirms(
     grid, browser, login_page, live_server
 ):
-    _row, token = services.household_token_issue(actor=grid["staff_user"], household=grid["h1"])
+    _row, token = household_token_issue(actor=grid["staff_user"], household=grid["h1"])
     context, phone = resident_page(browser)
     try:
         phone.goto(f"{live_server.url}/assistance/r/{token}/")
@@ -118,7 +121,7 @@ def test_volunteer_files_for_a_household_and_staff_print_qr_links(grid, voluntee
 
 
 def test_medical_trip_pass_is_approved_printed_and_checked_at_the_gate(grid, volunteer, login_page, live_server, page):
-    ticket = services.service_request_create(
+    ticket = service_request_create(
         actor=None,
         household=grid["h1"],
         category="medical_trip",
@@ -126,7 +129,7 @@ def test_medical_trip_pass_is_approved_printed_and_checked_at_the_gate(grid, vol
         channel="qr",
         resident=grid["张三"],
     )
-    services.service_request_accept(actor=grid["staff_user"], ticket=ticket)
+    service_request_accept(actor=grid["staff_user"], ticket=ticket)
     login_page(grid["staff_user"])
     page.goto(f"{live_server.url}/assistance/tickets/{ticket.pk}/pass/")
     form = page.get_by_test_id("pass-form")
@@ -152,7 +155,7 @@ def test_medical_trip_pass_is_approved_printed_and_checked_at_the_gate(grid, vol
 
 
 def test_care_supplies_and_partner_import_pages(grid, sealed, volunteer, login_page, live_server, page, tmp_path):
-    services.care_tick()
+    care_tick()
     login_page(grid["staff_user"])
     page.goto(f"{live_server.url}/assistance/care/medicines/new/?household={grid['h1'].pk}")
     page.locator("select[name=resident]").select_option(str(grid["张三"].pk))

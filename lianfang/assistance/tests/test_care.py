@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from lianfang.assistance import services
 from lianfang.assistance.models import CareMedicine, CheckInTask, Notification, NotificationKind, ServiceRequest
+from lianfang.assistance.services.base import StatusConflict
+from lianfang.assistance.services.care import care_medicine_set, care_tick, check_in_done
+from lianfang.assistance.services.intake import service_request_create
 from lianfang.assistance.tests.conftest import SHANGHAI
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +19,7 @@ NOON = dt.datetime(2022, 3, 28, 12, tzinfo=SHANGHAI)
 
 
 def test_run_out_projection_from_stock_and_dose(grid):
-    medicine = services.care_medicine_set(
+    medicine = care_medicine_set(
         actor=grid["staff_user"],
         resident=grid["张三"],
         name="硝苯地平缓释片",
@@ -27,7 +29,7 @@ def test_run_out_projection_from_stock_and_dose(grid):
     )
     assert (medicine.dose_per_day, medicine.stock, medicine.days_covered) == (Decimal("1.50"), Decimal("10.00"), 6)
     assert medicine.runs_out_on == dt.date(2022, 4, 3)  # 28, 29, 30, 31, 1, 2 covered: 3 April has no full dose
-    again = services.care_medicine_set(
+    again = care_medicine_set(
         actor=grid["staff_user"],
         resident=grid["张三"],
         name="硝苯地平缓释片",
@@ -37,14 +39,14 @@ def test_run_out_projection_from_stock_and_dose(grid):
     )
     assert again.pk == medicine.pk and again.runs_out_on == DAY
     with pytest.raises(ValidationError) as err:
-        services.care_medicine_set(
+        care_medicine_set(
             actor=grid["staff_user"], resident=grid["张三"], name="", dose_per_day="0", stock="-1", stock_counted_on=DAY
         )
     assert set(err.value.message_dict) == {"name", "dose_per_day", "stock"}
 
 
 def test_refill_request_opens_before_the_medicine_runs_out_once(grid):
-    medicine = services.care_medicine_set(
+    medicine = care_medicine_set(
         actor=grid["staff_user"],
         resident=grid["张三"],
         name="二甲双胍",
@@ -52,8 +54,8 @@ def test_refill_request_opens_before_the_medicine_runs_out_once(grid):
         stock="8",
         stock_counted_on=DAY,
     )  # runs out on 1 April; the rule set opens a refill 3 days before: 29 March
-    assert services.care_tick(on=DAY, now=NOON).refills_opened == 0
-    report = services.care_tick(on=DAY + dt.timedelta(days=1), now=NOON + dt.timedelta(days=1))
+    assert care_tick(on=DAY, now=NOON).refills_opened == 0
+    report = care_tick(on=DAY + dt.timedelta(days=1), now=NOON + dt.timedelta(days=1))
     assert (report.refills_opened, report.refills_linked) == (1, 0)
     medicine.refresh_from_db()
     ticket = medicine.refill_ticket
@@ -68,10 +70,10 @@ def test_refill_request_opens_before_the_medicine_runs_out_once(grid):
         ticket=ticket, kind=NotificationKind.REFILL, recipient_worker=grid["rep"]
     ).exists()
     # idempotent: the same day again, and later days while the stock was not recounted
-    assert services.care_tick(on=DAY + dt.timedelta(days=2), now=NOON + dt.timedelta(days=2)).refills_opened == 0
+    assert care_tick(on=DAY + dt.timedelta(days=2), now=NOON + dt.timedelta(days=2)).refills_opened == 0
     assert ServiceRequest.objects.filter(category="medicine").count() == 1
     # the refill is delivered and counted: the next projection starts from the new count
-    services.care_medicine_set(
+    care_medicine_set(
         actor=grid["staff_user"],
         resident=grid["张三"],
         name="二甲双胍",
@@ -79,14 +81,14 @@ def test_refill_request_opens_before_the_medicine_runs_out_once(grid):
         stock="60",
         stock_counted_on=DAY + dt.timedelta(days=3),
     )
-    assert services.care_tick(on=DAY + dt.timedelta(days=4), now=NOON + dt.timedelta(days=4)).refills_opened == 0
+    assert care_tick(on=DAY + dt.timedelta(days=4), now=NOON + dt.timedelta(days=4)).refills_opened == 0
 
 
 def test_refill_links_to_an_open_medicine_request(grid):
-    open_request = services.service_request_create(
+    open_request = service_request_create(
         actor=None, household=grid["h1"], category="medicine", description="要买感冒药", channel="qr", at=NOON
     )
-    services.care_medicine_set(
+    care_medicine_set(
         actor=grid["staff_user"],
         resident=grid["张三"],
         name="二甲双胍",
@@ -94,13 +96,13 @@ def test_refill_links_to_an_open_medicine_request(grid):
         stock="2",
         stock_counted_on=DAY,
     )
-    report = services.care_tick(on=DAY, now=NOON)
+    report = care_tick(on=DAY, now=NOON)
     assert (report.refills_opened, report.refills_linked) == (0, 1)
     assert CareMedicine.objects.get().refill_ticket_id == open_request.pk
 
 
 def test_daily_check_ins_for_vulnerable_residents_of_sealed_areas(grid, sealed):
-    services.care_medicine_set(
+    care_medicine_set(
         actor=grid["staff_user"],
         resident=grid["李四"],
         name="胰岛素",
@@ -108,16 +110,16 @@ def test_daily_check_ins_for_vulnerable_residents_of_sealed_areas(grid, sealed):
         stock="30",
         stock_counted_on=DAY,
     )
-    report = services.care_tick(on=DAY, now=NOON)
+    report = care_tick(on=DAY, now=NOON)
     # compound_a is sealed: 张三 lives alone (elderly), 李四 has medicines on file; 王五 (bedridden) is not sealed
     tasks = {t.resident.name: t for t in CheckInTask.objects.select_related("resident")}
     assert set(tasks) == {"张三", "李四"} and report.tasks_created == 2
     assert tasks["张三"].reasons == ["elderly_alone"] and tasks["李四"].reasons == ["chronic_illness"]
     assert tasks["张三"].worker == grid["rep"] and tasks["张三"].day == DAY
-    assert services.care_tick(on=DAY, now=NOON).tasks_created == 0  # once a day
-    assert services.care_tick(on=DAY + dt.timedelta(days=1), now=NOON + dt.timedelta(days=1)).tasks_created == 2
+    assert care_tick(on=DAY, now=NOON).tasks_created == 0  # once a day
+    assert care_tick(on=DAY + dt.timedelta(days=1), now=NOON + dt.timedelta(days=1)).tasks_created == 2
     task = tasks["张三"]
-    done = services.check_in_done(
+    done = check_in_done(
         actor=grid["rep_user"],
         task=task,
         result="needs_help",
@@ -125,11 +127,11 @@ def test_daily_check_ins_for_vulnerable_residents_of_sealed_areas(grid, sealed):
         category="medical_trip",
     )
     assert done.ticket.category == "medical_trip" and done.ticket.intakes.get().filed_by == "staff"
-    with pytest.raises(services.StatusConflict):
-        services.check_in_done(actor=grid["rep_user"], task=task, result="ok")
+    with pytest.raises(StatusConflict):
+        check_in_done(actor=grid["rep_user"], task=task, result="ok")
     with pytest.raises(ValidationError):
-        services.check_in_done(actor=grid["rep_user"], task=tasks["李四"], result="needs_help", note="")
+        check_in_done(actor=grid["rep_user"], task=tasks["李四"], result="needs_help", note="")
 
 
 def test_no_check_ins_outside_sealed_areas(grid):
-    assert services.care_tick(on=DAY, now=NOON).tasks_created == 0
+    assert care_tick(on=DAY, now=NOON).tasks_created == 0

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from lianfang.assistance import services
 from lianfang.assistance.importers import import_partner_list
 from lianfang.assistance.models import Intake, ServiceRequest, Status
+from lianfang.assistance.services.intake import service_request_create
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ HEADER = ["编号", "住户编号", "地址", "类别", "诉求内容", "紧急�
 
 
 def test_rows_are_filed_linked_and_never_doubled(grid):
-    already = services.service_request_create(
+    already = service_request_create(
         actor=None, household=grid["h2"], category="medicine", description="要药", channel="qr"
     )
     data = xlsx(

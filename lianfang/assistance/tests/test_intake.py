@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from lianfang.assistance import hooks, services
+from lianfang.assistance import hooks
 from lianfang.assistance.models import (
     Category,
     Channel,
@@ -17,6 +17,12 @@ from lianfang.assistance.models import (
     Status,
     TicketEvent,
 )
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import (
+    service_request_accept,
+    service_request_fulfil,
+    service_request_on_site,
+)
 from lianfang.assistance.tests.conftest import T0, at
 from lianfang.core.models import AuditEntry
 
@@ -26,7 +32,7 @@ pytestmark = pytest.mark.django_db
 def file(household, category=Category.MEDICINE, *, actor=None, minutes=0, **kw):
     kw.setdefault("description", "降压药没有了")
     kw.setdefault("channel", Channel.QR if actor is None else Channel.STAFF)
-    return services.service_request_create(actor=actor, household=household, category=category, at=at(minutes), **kw)
+    return service_request_create(actor=actor, household=household, category=category, at=at(minutes), **kw)
 
 
 def test_qr_intake_opens_a_numbered_ticket_with_clocks_and_routing(grid):
@@ -89,8 +95,8 @@ def test_same_need_through_three_channels_is_one_ticket(grid, volunteer, communi
 def test_a_new_ticket_once_the_previous_one_is_fulfilled(grid):
     first = file(grid["h1"])
     staff = grid["staff_user"]
-    services.service_request_accept(actor=staff, ticket=first, at=at(1))
-    services.service_request_fulfil(actor=staff, ticket=first, at=at(60))
+    service_request_accept(actor=staff, ticket=first, at=at(1))
+    service_request_fulfil(actor=staff, ticket=first, at=at(60))
     again = file(grid["h1"], minutes=90)
     assert again.pk != first.pk and not again.linked
 
@@ -163,8 +169,8 @@ def test_emergency_alerts_the_gate_post_at_once_and_is_never_gated_by_test_statu
         # the household's latest test state is only information: accepting and arriving proceed
         assert hooks.test_states([grid["h1"].pk]) == {grid["h1"].pk: "混管阳性，待复核"}
         staff = grid["staff_user"]
-        services.service_request_accept(actor=staff, ticket=ticket, at=at(2))
-        done = services.service_request_on_site(actor=staff, ticket=ticket, at=at(9))
+        service_request_accept(actor=staff, ticket=ticket, at=at(2))
+        done = service_request_on_site(actor=staff, ticket=ticket, at=at(9))
         assert (done.status, done.on_site_at, done.due_at, done.next_escalation_at) == (
             Status.IN_PROGRESS,
             at(9),

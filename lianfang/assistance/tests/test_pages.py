@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from lianfang.assistance import services
 from lianfang.assistance.models import Category, HouseholdToken, ServiceRequest, Status
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import service_request_accept, service_request_fulfil
+from lianfang.assistance.services.tokens import household_token_revoke
 from lianfang.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +27,7 @@ def tickets(grid):
         return now + dt.timedelta(minutes=minutes)
 
     made = {
-        "emergency": services.service_request_create(
+        "emergency": service_request_create(
             actor=None,
             household=grid["h1"],
             category=Category.EMERGENCY_MEDICAL,
@@ -33,18 +35,18 @@ def tickets(grid):
             channel="qr",
             at=at(-60),
         ),
-        "medicine": services.service_request_create(
+        "medicine": service_request_create(
             actor=None, household=grid["h1"], category=Category.MEDICINE, description="药", channel="qr", at=at()
         ),
-        "groceries": services.service_request_create(
+        "groceries": service_request_create(
             actor=None, household=grid["h2"], category=Category.GROCERIES, description="菜", channel="qr", at=at(-30)
         ),
-        "other": services.service_request_create(
+        "other": service_request_create(
             actor=None, household=grid["h3"], category=Category.OTHER, description="修水管", channel="qr", at=at()
         ),
     }
-    services.service_request_accept(actor=staff, ticket=made["groceries"], at=at(-20))
-    services.service_request_fulfil(actor=staff, ticket=made["groceries"], at=at(-10))
+    service_request_accept(actor=staff, ticket=made["groceries"], at=at(-20))
+    service_request_fulfil(actor=staff, ticket=made["groceries"], at=at(-10))
     return made
 
 
@@ -174,7 +176,7 @@ def test_household_qr_link_is_the_scope_of_the_resident_page(grid, tickets, clie
     assert client.post(reverse("assistance:resident_confirm", args=[token, other.pk])).status_code == 404
     assert ServiceRequest.objects.get(pk=other.pk).status == Status.FULFILLED
     # revoked: the old link stops working at once
-    services.household_token_revoke(actor=grid["staff_user"], household=grid["h1"], reason="贴纸被拍照外传")
+    household_token_revoke(actor=grid["staff_user"], household=grid["h1"], reason="贴纸被拍照外传")
     assert client.get(reverse("assistance:resident_home", args=[token])).status_code == 404
     assert client.get(reverse("assistance:resident_home", args=["not-a-token"])).status_code == 404
 

@@ -7,8 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from lianfang.assistance import selectors, services
+from lianfang.assistance import selectors
 from lianfang.assistance.models import Category, EventKind, ExitPass
+from lianfang.assistance.services.base import StatusConflict
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import service_request_accept
+from lianfang.assistance.services.passes import exit_pass_issue, exit_pass_revoke
 from lianfang.assistance.tests.conftest import SHANGHAI
 from lianfang.core.models import AuditEntry
 
@@ -18,7 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def trip(grid):
     """An accepted medical-trip ticket of h1 (张三: daily injections)."""
-    ticket = services.service_request_create(
+    ticket = service_request_create(
         actor=None,
         household=grid["h1"],
         category=Category.MEDICAL_TRIP,
@@ -26,7 +30,7 @@ def trip(grid):
         resident=grid["张三"],
         channel="qr",
     )
-    return services.service_request_accept(actor=grid["staff_user"], ticket=ticket)
+    return service_request_accept(actor=grid["staff_user"], ticket=ticket)
 
 
 def issue(grid, trip, **kw):
@@ -42,7 +46,7 @@ def issue(grid, trip, **kw):
         "window_end": dt.time(11, 0),
     }
     values.update(kw)
-    return services.exit_pass_issue(actor=grid["staff_user"], ticket=trip, **values)
+    return exit_pass_issue(actor=grid["staff_user"], ticket=trip, **values)
 
 
 def test_one_approval_creates_a_recurring_pass(grid, trip):
@@ -82,7 +86,7 @@ def test_gate_check_inside_and_outside_the_windows_and_after_revoking(grid, trip
     assert selectors.valid_exit_pass(resident=grid["张三"], at=inside) == exit_pass
     assert selectors.valid_exit_pass(household=grid["h1"], at=outside) is None
     assert selectors.exit_pass_for_token(token) == exit_pass and selectors.exit_pass_for_token("nope") is None
-    services.exit_pass_revoke(actor=grid["staff_user"], exit_pass=exit_pass, reason="转为住院")
+    exit_pass_revoke(actor=grid["staff_user"], exit_pass=exit_pass, reason="转为住院")
     assert (
         selectors.exit_pass_check(exit_pass, inside).reason,
         selectors.valid_exit_pass(reference=token, at=inside),
@@ -90,22 +94,22 @@ def test_gate_check_inside_and_outside_the_windows_and_after_revoking(grid, trip
         "revoked",
         None,
     )
-    with pytest.raises(services.StatusConflict):
-        services.exit_pass_revoke(actor=grid["staff_user"], exit_pass=exit_pass, reason="again")
+    with pytest.raises(StatusConflict):
+        exit_pass_revoke(actor=grid["staff_user"], exit_pass=exit_pass, reason="again")
 
 
 def test_pass_rules(grid, trip):
     with pytest.raises(ValidationError) as err:
         issue(grid, trip, resident=grid["李四"], days=40, window_end=dt.time(8, 0), destination="")
     assert set(err.value.message_dict) == {"resident", "days", "window_end", "destination"}
-    groceries = services.service_request_create(
+    groceries = service_request_create(
         actor=None, household=grid["h1"], category=Category.GROCERIES, description="菜", channel="qr"
     )
     with pytest.raises(ValidationError) as err:
         issue(grid, groceries)
     assert "ticket" in err.value.message_dict
     with pytest.raises(PermissionDenied):  # a household representative does not approve passes
-        services.exit_pass_issue(
+        exit_pass_issue(
             actor=grid["rep_user"],
             ticket=trip,
             resident=grid["张三"],

@@ -5,8 +5,12 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from lianfang.assistance import services
 from lianfang.assistance.models import CheckInTask, ExitPass, Notification, SupplyPlan
+from lianfang.assistance.services.care import care_tick
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import service_request_accept
+from lianfang.assistance.services.passes import exit_pass_issue
+from lianfang.assistance.services.supplies import supply_plan_create
 
 pytestmark = pytest.mark.django_db
 
@@ -14,11 +18,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(grid, sealed):
     staff = grid["staff_user"]
-    trip = services.service_request_create(
+    trip = service_request_create(
         actor=None, household=grid["h1"], category="medical_trip", description="透析", channel="qr"
     )
-    services.service_request_accept(actor=staff, ticket=trip)
-    exit_pass = services.exit_pass_issue(
+    service_request_accept(actor=staff, ticket=trip)
+    exit_pass = exit_pass_issue(
         actor=staff,
         ticket=trip,
         resident=grid["张三"],
@@ -30,8 +34,8 @@ def world(grid, sealed):
         window_start=dt.time(8),
         window_end=dt.time(9),
     )
-    plan = services.supply_plan_create(actor=staff, division=grid["compound_a"], day=dt.date.today(), name="第一批")
-    services.care_tick()
+    plan = supply_plan_create(actor=staff, division=grid["compound_a"], day=dt.date.today(), name="第一批")
+    care_tick()
     return {"trip": trip, "pass": exit_pass, "plan": plan, "task": CheckInTask.objects.first(), **grid}
 
 

@@ -7,8 +7,16 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from lianfang.assistance import selectors, services
+from lianfang.assistance import selectors
 from lianfang.assistance.models import DeliveryStatus, SupplyDelivery
+from lianfang.assistance.services.base import StatusConflict
+from lianfang.assistance.services.supplies import (
+    supply_delivery_add_tenant,
+    supply_delivery_confirm,
+    supply_delivery_mark,
+    supply_plan_close,
+    supply_plan_create,
+)
 from lianfang.registry.models import ResidenceStatus
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +27,7 @@ DAY = dt.date(2022, 3, 29)
 def plan(grid):
     grid["赵丽"].residence_status = ResidenceStatus.INFLOW  # an inflow tenant counts like anyone living there
     grid["赵丽"].save()
-    return services.supply_plan_create(
+    return supply_plan_create(
         actor=grid["staff_user"],
         division=grid["compound_a"],
         day=DAY,
@@ -38,7 +46,7 @@ def test_plan_has_one_line_per_household_with_pack_by_headcount(grid, plan):
 
 def test_unregistered_tenants_volunteer_checklist_confirmation_and_undelivered(grid, plan, volunteer):
     building = grid["unit_a"].parent
-    tenant = services.supply_delivery_add_tenant(
+    tenant = supply_delivery_add_tenant(
         actor=volunteer, plan=plan, building=building, room="302", headcount=3, note="未登记租户"
     )
     assert (tenant.unregistered, tenant.household, tenant.pack, tenant.address) == (
@@ -50,31 +58,31 @@ def test_unregistered_tenants_volunteer_checklist_confirmation_and_undelivered(g
     groups = selectors.checklist_by_building(plan, user=volunteer)
     assert [(b.short_name if b else None, len(lines)) for b, lines in groups] == [("1号楼", 3)]
     h1_line = plan.deliveries.get(household=grid["h1"])
-    services.supply_delivery_mark(actor=volunteer, delivery=h1_line, status=DeliveryStatus.DELIVERED)
+    supply_delivery_mark(actor=volunteer, delivery=h1_line, status=DeliveryStatus.DELIVERED)
     with pytest.raises(ValidationError):
-        services.supply_delivery_mark(actor=volunteer, delivery=tenant, status=DeliveryStatus.FAILED)  # needs a note
-    services.supply_delivery_mark(actor=volunteer, delivery=tenant, status=DeliveryStatus.FAILED, note="敲门无人")
-    done = services.supply_delivery_confirm(actor=None, delivery=h1_line)  # the household, through its QR page
+        supply_delivery_mark(actor=volunteer, delivery=tenant, status=DeliveryStatus.FAILED)  # needs a note
+    supply_delivery_mark(actor=volunteer, delivery=tenant, status=DeliveryStatus.FAILED, note="敲门无人")
+    done = supply_delivery_confirm(actor=None, delivery=h1_line)  # the household, through its QR page
     assert done.confirmed_at is not None
-    with pytest.raises(services.StatusConflict):
-        services.supply_delivery_confirm(actor=None, delivery=h1_line)
+    with pytest.raises(StatusConflict):
+        supply_delivery_confirm(actor=None, delivery=h1_line)
     assert selectors.plan_progress(plan) == {"total": 3, "delivered": 1, "failed": 1, "pending": 1, "confirmed": 1}
-    services.supply_plan_close(actor=grid["staff_user"], plan=plan)
+    supply_plan_close(actor=grid["staff_user"], plan=plan)
     assert [line.address for line in selectors.undelivered(plan)] == [
         "下西园社区 阳光小区 1号楼 302",
         grid["h2"].address,
     ]
-    with pytest.raises(services.StatusConflict):  # closed: no more ticks
-        services.supply_delivery_mark(actor=volunteer, delivery=tenant, status=DeliveryStatus.DELIVERED)
+    with pytest.raises(StatusConflict):  # closed: no more ticks
+        supply_delivery_mark(actor=volunteer, delivery=tenant, status=DeliveryStatus.DELIVERED)
 
 
 def test_plan_rules_and_rights(grid, volunteer, other_community_staff):
     with pytest.raises(PermissionDenied):
-        services.supply_plan_create(actor=volunteer, division=grid["compound_a"], day=DAY, name="x")
+        supply_plan_create(actor=volunteer, division=grid["compound_a"], day=DAY, name="x")
     with pytest.raises(PermissionDenied):
-        services.supply_plan_create(actor=other_community_staff, division=grid["compound_a"], day=DAY, name="x")
+        supply_plan_create(actor=other_community_staff, division=grid["compound_a"], day=DAY, name="x")
     with pytest.raises(ValidationError) as err:
-        services.supply_plan_create(
+        supply_plan_create(
             actor=grid["staff_user"], division=grid["compound_a"], day=DAY, name=" ", pack_sizes=[{"max_people": 2}]
         )
     assert set(err.value.message_dict) == {"name", "pack_sizes"}

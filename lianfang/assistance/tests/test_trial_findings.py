@@ -7,8 +7,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from lianfang.assistance import selectors, services
+from lianfang.assistance import selectors
 from lianfang.assistance.models import Notification, ServiceRequest, TicketEvent
+from lianfang.assistance.services.intake import service_request_create
+from lianfang.assistance.services.lifecycle import (
+    service_request_accept,
+    service_request_fulfil,
+    service_request_hand_off,
+)
 from lianfang.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +23,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def accepted(grid):
     """A ticket of h1 accepted by the community staff 刘网格 (account ``staff``)."""
-    ticket = services.service_request_create(
+    ticket = service_request_create(
         actor=None, household=grid["h1"], category="other", description="修门", channel="qr"
     )
-    return services.service_request_accept(actor=grid["staff_user"], ticket=ticket)
+    return service_request_accept(actor=grid["staff_user"], ticket=ticket)
 
 
 @pytest.fixture
@@ -128,7 +134,7 @@ def test_api_hand_off_to_an_offered_person_and_403_without_the_right(grid, accep
 @pytest.mark.parametrize(("language", "label"), [("en", "Sealed area"), ("zh-hans", "封控区")])
 def test_ticket_page_shows_the_tier_in_the_readers_language(grid, sealed, client_for, language, label):
     with translation.override("zh-hans"):  # filed by a Chinese reader: the name is stored in Chinese
-        ticket = services.service_request_create(
+        ticket = service_request_create(
             actor=None, household=grid["h1"], category="medicine", description="药", channel="qr"
         )
     assert (ticket.tier_key, ticket.tier_name) == ("sealed", "封控区")
@@ -142,7 +148,7 @@ def test_ticket_page_shows_the_tier_in_the_readers_language(grid, sealed, client
 
 
 def test_ticket_without_a_tier_shows_no_tag(grid, client_for):
-    ticket = services.service_request_create(
+    ticket = service_request_create(
         actor=None, household=grid["h3"], category="medicine", description="药", channel="qr"
     )
     assert ticket.tier_key == "" and ticket.tier_label == ""
@@ -167,7 +173,7 @@ def test_refused_close_names_the_field_by_its_label(grid, accepted, client_for, 
 
 def test_refused_confirm_names_the_service_field_by_its_label(grid, accepted, client_for):
     client = client_for(grid["staff_user"])
-    services.service_request_fulfil(actor=grid["staff_user"], ticket=accepted, at=timezone.now())
+    service_request_fulfil(actor=grid["staff_user"], ticket=accepted, at=timezone.now())
     response = client.post(
         reverse("assistance:ticket_action", args=[accepted.pk, "confirm"]),
         {"note": ""},
@@ -200,7 +206,7 @@ def test_service_refuses_a_target_outside_the_offered_people_and_writes_nothing(
     offered = {u.pk for u in selectors.handoff_candidates(accepted)}
     assert getattr(to, "pk", to) not in offered
     with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
-        services.service_request_hand_off(actor=grid["staff_user"], ticket=accepted, to=to, note="换人")
+        service_request_hand_off(actor=grid["staff_user"], ticket=accepted, to=to, note="换人")
     value = "" if to is None else str(to)
     assert refused.value.message_dict == {"to": [f"“{value}”不是可以转交此诉求的人员。"]}
     _nothing_offered(accepted)
@@ -208,5 +214,5 @@ def test_service_refuses_a_target_outside_the_offered_people_and_writes_nothing(
 
 def test_service_accepts_an_offered_target_as_a_user_or_an_id(grid, accepted):
     cadre = grid["cadre_user"]
-    ticket = services.service_request_hand_off(actor=grid["staff_user"], ticket=accepted, to=cadre.pk, note="换人")
+    ticket = service_request_hand_off(actor=grid["staff_user"], ticket=accepted, to=cadre.pk, note="换人")
     assert ticket.offered_to == cadre and ticket.assignee == grid["staff_user"]

@@ -51,9 +51,9 @@ def test_division_in_scope_is_answered(population, community_staff, client_for, 
 
 
 def test_assistance_board_and_list_narrow_to_the_division(population, community_staff, client_for):
-    from lianfang.assistance import services
+    from lianfang.assistance.services.intake import service_request_create
 
-    services.service_request_create(actor=None, household=population["h1"], category="other", description="修门")
+    service_request_create(actor=None, household=population["h1"], category="other", description="修门")
     client = client_for(community_staff)
     board = client.get(reverse("assistance:index"), {"within": XIAXIYUAN}, **ZH)
     assert board.context["code"] == XIAXIYUAN

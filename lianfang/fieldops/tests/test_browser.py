@@ -158,7 +158,7 @@ def test_notice_from_draft_to_poster(population, community_staff, login_page, li
 
 @pytest.mark.skipif(not adapters.available()["household_for_token"], reason="household QR tokens come from assistance")
 def test_resident_checks_in_by_the_household_qr(population, community_staff, page, live_server):
-    from lianfang.assistance.services import household_token_issue
+    from lianfang.assistance.services.tokens import household_token_issue
 
     services.home_monitoring_start(
         actor=community_staff,

@@ -20,7 +20,9 @@ needs_assistance = pytest.mark.skipif(
 
 @needs_assistance
 def test_medical_exit_pass_opens_a_sealed_gate(areas, gates, guard, population, community_staff):
-    from lianfang.assistance.services import exit_pass_issue, service_request_accept, service_request_create
+    from lianfang.assistance.services.intake import service_request_create
+    from lianfang.assistance.services.lifecycle import service_request_accept
+    from lianfang.assistance.services.passes import exit_pass_issue
 
     resident = population["张三"]
     ticket = service_request_create(
@@ -73,7 +75,7 @@ def test_medical_exit_pass_opens_a_sealed_gate(areas, gates, guard, population, 
 def test_emergency_ticket_alerts_the_gate(
     areas, gates, population, community_staff, django_capture_on_commit_callbacks
 ):
-    from lianfang.assistance.services import service_request_create
+    from lianfang.assistance.services.intake import service_request_create
 
     with django_capture_on_commit_callbacks(execute=True):
         ticket = service_request_create(

@@ -41,7 +41,7 @@ def test_gate_page_finds_registers_and_decides(areas, gates, guard, population, 
 def test_gate_page_finds_a_household_by_its_qr_code(areas, gates, guard, population, client_for, community_staff):
     if not adapters.available()["household_for_token"]:
         pytest.skip("the assistance app provides household QR tokens")
-    from lianfang.assistance.services import household_token_issue
+    from lianfang.assistance.services.tokens import household_token_issue
     from lianfang.registry.services import mask_query
 
     _row, token = household_token_issue(actor=community_staff, household=population["h1"])
@@ -163,7 +163,7 @@ def test_monitoring_page_records_a_check_in(population, community_staff, guard, 
 def test_resident_checks_in_through_the_household_qr(population, community_staff, client):
     if not adapters.available()["household_for_token"]:
         pytest.skip("the assistance app provides household QR tokens")
-    from lianfang.assistance.services import household_token_issue
+    from lianfang.assistance.services.tokens import household_token_issue
 
     services.home_monitoring_start(
         actor=community_staff,

@@ -176,18 +176,18 @@ def test_rollback_deletes_the_qr_tokens_of_the_households_it_removes(run_import,
     """Trial 6: printing the QR sheet (/assistance/qr/) issues a token for every household on it, and the
     rollback of the import that created them was then refused ("仍被 1 条住户二维码令牌记录引用"). A
     token is only the household's printed link: it goes with the household (GOES_WITH_HOUSEHOLD)."""
-    from lianfang.assistance import services as assistance
     from lianfang.assistance.models import HouseholdToken
+    from lianfang.assistance.services.tokens import household_token_issue, household_tokens_ensure
     from lianfang.registry.importing.batches import import_batch_rollback
     from lianfang.registry.models import Household
 
     before = registry_snapshot()
-    kept = assistance.household_token_issue(actor=community_staff, household=population["h1"])[0]
+    kept = household_token_issue(actor=community_staff, household=population["h1"])[0]
     batch = run_import(write(tmp_path, "one.csv", f"{HEADER}阳光小区,1,1,909,刘一,{A1},\n"))
     assert batch.status == "committed", batch.message
     household = Household.objects.get(room="909")
-    assistance.household_tokens_ensure(actor=community_staff, households=[household])  # the QR sheet
-    assistance.household_token_issue(actor=community_staff, household=household)  # reissued: one revoked
+    household_tokens_ensure(actor=community_staff, households=[household])  # the QR sheet
+    household_token_issue(actor=community_staff, household=household)  # reissued: one revoked
     assert HouseholdToken.objects.filter(household=household).count() == 2
 
     import_batch_rollback(actor=community_staff, batch=batch, reason="录错了社区")

@@ -218,7 +218,12 @@ def requests_scene(scene, district_commander):
     received and fulfilled today, one received now and fresh. Skipped while the assistance app is not
     in the tree."""
     pytest.importorskip("lianfang.assistance.selectors")
-    from lianfang.assistance import services as asv
+    from lianfang.assistance.services.intake import service_request_create
+    from lianfang.assistance.services.lifecycle import (
+        service_request_accept,
+        service_request_fulfil,
+        service_request_start,
+    )
 
     day = scene["day"]
     now = timezone.now()
@@ -226,24 +231,24 @@ def requests_scene(scene, district_commander):
     # up to 3 h ago but not before midnight, then accepted, started and fulfilled in that span
     start = max(now - dt.timedelta(hours=3), timezone.make_aware(dt.datetime.combine(day, dt.time.min)))
     span = now - start
-    old = asv.service_request_create(
+    old = service_request_create(
         actor=district_commander,
         household=scene["h1"],
         category="medicine",
         description="降压药",
         at=now - dt.timedelta(days=1),
     )
-    done = asv.service_request_create(
+    done = service_request_create(
         actor=district_commander,
         household=scene["h3"],
         category="groceries",
         description="米面",
         at=start,
     )
-    asv.service_request_accept(actor=district_commander, ticket=done, at=start + span * 0.05)
-    asv.service_request_start(actor=district_commander, ticket=done, at=start + span * 0.1)
-    asv.service_request_fulfil(actor=district_commander, ticket=done, at=start + span * 0.95)
-    fresh = asv.service_request_create(
+    service_request_accept(actor=district_commander, ticket=done, at=start + span * 0.05)
+    service_request_start(actor=district_commander, ticket=done, at=start + span * 0.1)
+    service_request_fulfil(actor=district_commander, ticket=done, at=start + span * 0.95)
+    fresh = service_request_create(
         actor=district_commander, household=scene["h2"], category="groceries", description="蔬菜", at=now
     )
     return {**scene, "tickets": {"old": old, "done": done, "fresh": fresh}, "day": day}

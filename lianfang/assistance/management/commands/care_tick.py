@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lianfang.assistance.services import care_tick
+from lianfang.assistance.services.care import care_tick
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lianfang.assistance.services import requests_tick
+from lianfang.assistance.services.escalation import requests_tick
 
 
 class Command(BaseCommand):
