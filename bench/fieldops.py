@@ -11,7 +11,7 @@ this process, each with a baseline measured in the same run:
   day's shifts (the least it must read);
 - ``importers.screening_import`` of a 2,000-row list (registered residents by ID number, places by
   community name, other districts, city-only), against adding the same people one at a time through
-  ``services.screened_person_create`` — what a page would do per row (best of 3, rows deleted between runs).
+  ``services.screened.screened_person_create`` — what a page would do per row (best of 3, rows deleted between runs).
 
 Usage: ``.venv/bin/python bench/fieldops.py [--scale 0.1] [--fresh] [--database-url URL]``.
 """
@@ -67,7 +67,7 @@ def ensure_world(scale: float) -> None:
 
     from lianfang.divisions.models import Division, Level
     from lianfang.fieldops.models import Gate
-    from lianfang.fieldops.services import gate_create
+    from lianfang.fieldops.services.gates import gate_create
     from lianfang.registry.generator import generate_population
     from lianfang.registry.models import Household
     from lianfang.zones.models import ControlArea, Operation
@@ -108,8 +108,9 @@ def bench_roster() -> list[tuple[str, float, float, str]]:
     from django.utils import timezone
 
     from lianfang.accounts.models import User
-    from lianfang.fieldops import rules, selectors, services
+    from lianfang.fieldops import rules, selectors
     from lianfang.fieldops.models import DutyShift, Gate
+    from lianfang.fieldops.services.gates import duty_roster_generate
 
     day = timezone.localdate()
     commander = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench-admin")
@@ -119,7 +120,7 @@ def bench_roster() -> list[tuple[str, float, float, str]]:
         DutyShift.objects.all().delete()
 
     def generate():
-        return services.duty_roster_generate(actor=None, code=DISTRICT, day=day)
+        return duty_roster_generate(actor=None, code=DISTRICT, day=day)
 
     def floor():
         field_rules = rules.in_force(day)
@@ -194,8 +195,9 @@ def list_bytes(n: int = 2000) -> bytes:
 
 def bench_import() -> list[tuple[str, float, float, str]]:
     from lianfang.divisions.models import Division
-    from lianfang.fieldops import importers, services
+    from lianfang.fieldops import importers
     from lianfang.fieldops.models import ScreenedPerson, ScreeningImport, TransferOut
+    from lianfang.fieldops.services.screened import screened_person_create
 
     data = list_bytes()
     district = Division.objects.get(code=DISTRICT)
@@ -216,7 +218,7 @@ def bench_import() -> list[tuple[str, float, float, str]]:
         }
         for row in rows:
             resident = by_hash.get(row.id_hash)
-            services.screened_person_create(
+            screened_person_create(
                 actor=None,
                 district=district,
                 category="inflow",

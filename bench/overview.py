@@ -265,21 +265,22 @@ def build_requests(actor, district) -> None:
 
 def build_field(actor, district) -> None:
     from lianfang.divisions.models import Division, Level
-    from lianfang.fieldops import services
     from lianfang.fieldops.models import Gate, ScreenedPerson
+    from lianfang.fieldops.services.gates import gate_create
+    from lianfang.fieldops.services.screened import screened_person_create
     from lianfang.registry.models import Household
 
     if not Gate.objects.within(DISTRICT).exists():
         with step("fieldops: a gate per compound"):
             for compound in Division.objects.filter(code__startswith=DISTRICT, level=Level.COMPOUND):
-                services.gate_create(actor=actor, division=compound, name="大门")
+                gate_create(actor=actor, division=compound, name="大门")
     have = ScreenedPerson.objects.within(DISTRICT).count()
     if have < SCREENED:
         rng = random.Random(11)
         ids = list(Household.objects.within(DISTRICT).values_list("id", flat=True))
         with step(f"fieldops: {SCREENED:,} people found by personnel screening"):
             for household in Household.objects.in_bulk(rng.sample(ids, SCREENED - have)).values():
-                services.screened_person_create(
+                screened_person_create(
                     actor=actor,
                     district=district,
                     category=rng.choice(["inflow", "inflow", "risk_traveller"]),

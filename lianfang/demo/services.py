@@ -422,7 +422,7 @@ def _duty(ctx: _Ctx) -> None:
     the demo logins' workers, so 我的值守 shows them), check-ins for the shifts that started, one shift
     of yesterday nobody checked in to (the tick flags it and alerts)."""
     from lianfang.fieldops.models import DutyShift  # noqa: PLC0415
-    from lianfang.fieldops.services import (  # noqa: PLC0415
+    from lianfang.fieldops.services.gates import (  # noqa: PLC0415
         duty_roster_generate,
         duty_shift_assign,
         duty_shift_check_in,
@@ -464,7 +464,7 @@ def _duty(ctx: _Ctx) -> None:
 
 def _patrol(ctx: _Ctx) -> None:
     """Four checkpoints in the compound and a patrol this morning that missed one of them."""
-    from lianfang.fieldops.services import (  # noqa: PLC0415
+    from lianfang.fieldops.services.patrols import (  # noqa: PLC0415
         checkpoint_create,
         patrol_round_finish,
         patrol_round_start,
@@ -486,7 +486,7 @@ def _patrol(ctx: _Ctx) -> None:
 
 def _contacts(ctx: _Ctx) -> None:
     """The index case's household members as close contacts, one neighbour as a secondary contact."""
-    from lianfang.fieldops.services import screened_person_create  # noqa: PLC0415
+    from lianfang.fieldops.services.screened import screened_person_create  # noqa: PLC0415
 
     staff = ctx.users["community"]
     index = ctx.state["index"]
@@ -528,7 +528,7 @@ def _contacts(ctx: _Ctx) -> None:
 
 def _monitoring(ctx: _Ctx) -> None:
     """Three residents under home monitoring; today's readings, one with a fever (abnormal)."""
-    from lianfang.fieldops.services import health_check_in_record, home_monitoring_start  # noqa: PLC0415
+    from lianfang.fieldops.services.monitoring import health_check_in_record, home_monitoring_start  # noqa: PLC0415
 
     grid = ctx.users["grid"]
     index = ctx.state["index"]
@@ -558,7 +558,7 @@ def _monitoring(ctx: _Ctx) -> None:
 def _disinfection(ctx: _Ctx) -> None:
     """The sealed compound's public areas scheduled by its tier; a log for each this morning."""
     from lianfang.fieldops.models import DisinfectionSchedule  # noqa: PLC0415
-    from lianfang.fieldops.services import disinfection_log_record, disinfection_schedules_generate  # noqa: PLC0415
+    from lianfang.fieldops.services.disinfection import disinfection_log_record, disinfection_schedules_generate  # noqa: PLC0415
 
     staff, grid = ctx.users["community"], ctx.users["grid"]
     disinfection_schedules_generate(actor=staff, code=ctx.compound.code, on=ctx.today)
@@ -577,7 +577,7 @@ def _disinfection(ctx: _Ctx) -> None:
 
 def _notice(ctx: _Ctx) -> None:
     """A published notice to the sealed area."""
-    from lianfang.fieldops.services import notice_create, notice_publish  # noqa: PLC0415
+    from lianfang.fieldops.services.notices import notice_create, notice_publish  # noqa: PLC0415
 
     notice = notice_create(
         actor=ctx.users["community"],
@@ -593,7 +593,7 @@ def _notice(ctx: _Ctx) -> None:
 def _ticks(ctx: _Ctx) -> None:
     """Run the apps' recurring work once at ``now``: escalations, missed check-ins, area clocks."""
     from lianfang.assistance.services.escalation import requests_tick  # noqa: PLC0415
-    from lianfang.fieldops.services import duty_missed_flag  # noqa: PLC0415
+    from lianfang.fieldops.services.gates import duty_missed_flag  # noqa: PLC0415
     from lianfang.screening.services import screening_tick  # noqa: PLC0415
     from lianfang.zones.services import zone_tick  # noqa: PLC0415
 

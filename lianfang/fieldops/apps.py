@@ -14,10 +14,11 @@ class FieldopsConfig(AppConfig):
         exposure and tests, for lifting an area); the gate alert for emergencies and the notices on a
         household's QR page (assistance hooks)."""
         from lianfang.core.navigation import NavItem, register  # noqa: PLC0415
-        from lianfang.fieldops import adapters, selectors, services  # noqa: PLC0415
+        from lianfang.fieldops import adapters, selectors  # noqa: PLC0415
+        from lianfang.fieldops.services.gates import on_emergency  # noqa: PLC0415
         from lianfang.zones import evidence  # noqa: PLC0415
 
         register(NavItem("fieldops:index", _("Field work"), order=60))
         evidence.register_contact_provider(selectors.contact_evidence)
-        adapters.register_emergency_listener(services.on_emergency)
+        adapters.register_emergency_listener(on_emergency)
         adapters.register_household_notice_provider(selectors.household_notices)

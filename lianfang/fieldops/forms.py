@@ -223,7 +223,7 @@ class BulkForm(forms.Form):
 class CheckInForm(forms.Form):
     """A daily health check-in (temperature in °C, symptoms)."""
 
-    # Parsed and range-checked by services.health_check_in_record (its message names the value);
+    # Parsed and range-checked by services.monitoring.health_check_in_record (its message names the value);
     # the form only bounds the text's length.
     temperature = forms.CharField(label=_("Temperature (°C)"), max_length=40, required=False)
     symptoms = forms.MultipleChoiceField(

@@ -35,7 +35,6 @@ from django.utils.translation import gettext as _
 
 from lianfang.core import audit, idnumber, pii
 from lianfang.divisions.models import Division, Level
-from lianfang.fieldops import services
 from lianfang.fieldops.models import (
     CONTACT_CATEGORIES,
     PersonCategory,
@@ -45,6 +44,9 @@ from lianfang.fieldops.models import (
     TransferOut,
     TransferStatus,
 )
+from lianfang.fieldops.services.base import SCREENING, _require, _user
+from lianfang.fieldops.services.quarantine import contact_exposure_record
+from lianfang.fieldops.services.screened import build_person, save_person
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "name"),
@@ -323,7 +325,7 @@ def screening_import(
     from lianfang.registry.models import Resident  # noqa: PLC0415
     from lianfang.zones.models import Infection  # noqa: PLC0415
 
-    services._require(actor, services.SCREENING, division.code)
+    _require(actor, SCREENING, division.code)
     if category not in PersonCategory.values:
         raise ScreeningImportError([(0, "category", category, _("unknown category"))])
     district = division.district or division
@@ -374,7 +376,7 @@ def screening_import(
         file_name=file_name[:200],
         file_sha256=hashlib.sha256(data).hexdigest(),
         category=category,
-        actor=services._user(actor),
+        actor=_user(actor),
     )
     report = ImportReport(batch=batch)
     seen: dict[str, int] = {}
@@ -399,7 +401,7 @@ def screening_import(
                     and match.last_exposure_on
                     and r.last_exposure_on > match.last_exposure_on
                 ):
-                    services.contact_exposure_record(
+                    contact_exposure_record(
                         actor=actor,
                         person=match,
                         exposure_on=r.last_exposure_on,
@@ -432,7 +434,7 @@ def screening_import(
                 report.transfers.append(transfer.pk)
                 continue
             place_code = None if resident is not None else places.find(r.community_text, r.address)
-            person = services.build_person(
+            person = build_person(
                 district=district,
                 category=r.category,
                 name=r.name,
@@ -448,12 +450,12 @@ def screening_import(
                 source_contact=sources.get(r.source_contact_id) if r.source_contact_id else None,
                 last_exposure_on=r.last_exposure_on,
                 batch=batch,
-                created_by=services._user(actor),
+                created_by=_user(actor),
                 check_duplicate=False,
                 today=today,
             )
             if person.is_contact:  # classified at once: saved one by one
-                services.save_person(actor=actor, person=person, today=today)
+                save_person(actor=actor, person=person, today=today)
             else:
                 plain.append(person)
             created.append(person)

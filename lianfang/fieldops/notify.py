@@ -12,7 +12,7 @@ Pluggable and off by default:
   optionally signed: ``timestamp`` and ``sign`` = base64(HMAC-SHA256(secret, "timestamp\\nsecret"))
   query parameters). Both answer ``{"errcode": 0, "errmsg": "ok"}`` on success.
 - Payloads carry the notice's title, text, place and public link — never a person's name (notices
-  are checked when written, services.check_no_people_named).
+  are checked when written, services.notices.check_no_people_named).
 - Only public addresses are posted to: a channel URL whose host resolves to a loopback, private,
   link-local (cloud metadata, 169.254.x.x), reserved or multicast address is refused at delivery
   (:func:`address_refusal`), so a channel cannot turn the server into a probe of its own network

@@ -45,7 +45,7 @@ from lianfang.core.pagination import PageNotFound
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_name, place_names
-from lianfang.fieldops import adapters, briefing, filtersets, forms, selectors, services
+from lianfang.fieldops import adapters, briefing, filtersets, forms, selectors
 from lianfang.fieldops import rules as field_rules
 from lianfang.fieldops.importers import ScreeningImportError, screening_import
 from lianfang.fieldops.models import (
@@ -72,6 +72,33 @@ from lianfang.fieldops.models import (
     ScreenedPerson,
     TransferOut,
 )
+from lianfang.fieldops.services import gates, patrols
+from lianfang.fieldops.services.alerts import alert_acknowledge, alert_may_acknowledge
+from lianfang.fieldops.services.bulk_changes import (
+    bulk_status_change_approve,
+    bulk_status_change_reject,
+    bulk_status_change_request,
+)
+from lianfang.fieldops.services.disinfection import (
+    disinfection_log_record,
+    disinfection_schedule_create,
+    disinfection_schedules_generate,
+)
+from lianfang.fieldops.services.monitoring import health_check_in_record, home_monitoring_start
+from lianfang.fieldops.services.notices import (
+    channel_create,
+    channel_set_enabled,
+    notice_create,
+    notice_publish,
+    notice_withdraw,
+)
+from lianfang.fieldops.services.passages import passage_register
+from lianfang.fieldops.services.quarantine import (
+    contact_exposure_record,
+    quarantine_test_record,
+    screened_person_set_status,
+)
+from lianfang.fieldops.services.screened import screened_person_create, screened_person_verify, transfer_out_hand_over
 from lianfang.registry.services import record_search
 from lianfang.zones.models import TierKey
 
@@ -298,11 +325,11 @@ def roster(request):
 @require_POST
 @answers_bad_query
 def roster_generate(request):
-    """POST: create the roster of ``day`` for the gates under ``within`` (services.duty_roster_generate)."""
+    """POST: create the roster of ``day`` for the gates under ``within`` (services.gates.duty_roster_generate)."""
     code = scope_code(request) if not request.POST.get("within") else request.POST["within"]
     _division(request, code)
     day = query_day(request.POST, "day", timezone.localdate())
-    report = _run(request, services.duty_roster_generate, actor=request.user, code=code, day=day)
+    report = _run(request, gates.duty_roster_generate, actor=request.user, code=code, day=day)
     if report is not None:
         messages.success(
             request,
@@ -315,12 +342,12 @@ def roster_generate(request):
 @login_required
 @require_POST
 def gate_create(request):
-    """POST: add a gate (services.gate_create); errors are shown on the page it came from."""
+    """POST: add a gate (services.gates.gate_create); errors are shown on the page it came from."""
     form = forms.GateForm(request.POST, user=request.user)
     if form.is_valid():
         gate = _run(
             request,
-            services.gate_create,
+            gates.gate_create,
             actor=request.user,
             division=form.cleaned_data["division"],
             name=form.cleaned_data["name"],
@@ -346,7 +373,7 @@ def shift_assign(request, pk: int):
     shift = get_object_or_404(DutyShift.objects.visible_to(request.user), pk=pk)
     worker_id = (request.POST.get("worker") or "").strip()
     worker = _posted_row(request, Worker.objects.visible_to(request.user), "worker") if worker_id else None
-    _run(request, services.duty_shift_assign, actor=request.user, shift=shift, worker=worker)
+    _run(request, gates.duty_shift_assign, actor=request.user, shift=shift, worker=worker)
     return _back(request, reverse("fieldops:roster"))
 
 
@@ -372,14 +399,14 @@ def _shift_action(request, pk: int, fn):
 @require_POST
 def shift_check_in(request, pk: int):
     """POST (htmx): the guard checks in; returns the shift card for htmx, else redirects."""
-    return _shift_action(request, pk, services.duty_shift_check_in)
+    return _shift_action(request, pk, gates.duty_shift_check_in)
 
 
 @login_required
 @require_POST
 def shift_check_out(request, pk: int):
     """POST (htmx): the guard checks out; returns the shift card for htmx, else redirects."""
-    return _shift_action(request, pk, services.duty_shift_check_out)
+    return _shift_action(request, pk, gates.duty_shift_check_out)
 
 
 @login_required
@@ -426,7 +453,7 @@ def gate(request, pk: int):
                     resident = get_object_or_404(Resident.objects.visible_to(request.user), pk=data["resident"])
                 decision = _run(
                     request,
-                    services.passage_register,
+                    passage_register,
                     actor=request.user,
                     gate=gate,
                     direction=data["direction"],
@@ -514,7 +541,7 @@ def checkpoint_create(request):
     if form.is_valid():
         checkpoint = _run(
             request,
-            services.checkpoint_create,
+            patrols.checkpoint_create,
             actor=request.user,
             division=form.cleaned_data["division"],
             name=form.cleaned_data["name"],
@@ -551,7 +578,7 @@ def patrol_scan(request, token: str):
         .first()
     )
     if request.method == "POST":
-        scan = _run(request, services.patrol_scan, actor=request.user, checkpoint=checkpoint)
+        scan = _run(request, patrols.patrol_scan, actor=request.user, checkpoint=checkpoint)
         if scan is not None:
             messages.success(
                 request,
@@ -575,7 +602,7 @@ def patrol_scan(request, token: str):
 def patrol_finish(request, pk: int):
     """POST: finish a patrol round; missed checkpoints are flagged and alerted."""
     patrol = get_object_or_404(PatrolRound.objects.visible_to(request.user), pk=pk)
-    done = _run(request, services.patrol_round_finish, actor=request.user, patrol=patrol)
+    done = _run(request, patrols.patrol_round_finish, actor=request.user, patrol=patrol)
     if done is not None:
         if done.missed:
             messages.error(request, _("Round finished: %(n)d checkpoints missed") % {"n": len(done.missed)})
@@ -639,7 +666,7 @@ def person_new(request):
         household = data["household"]
         person = _run_on_form(
             form,
-            services.screened_person_create,
+            screened_person_create,
             actor=request.user,
             district=district,
             category=data["category"],
@@ -704,7 +731,7 @@ def person_action(request, pk: int, action: str):
     if action == "status":
         form = forms.StatusForm(request.POST)
         if form.is_valid():
-            _run(request, services.screened_person_set_status, actor=request.user, person=person, **form.cleaned_data)
+            _run(request, screened_person_set_status, actor=request.user, person=person, **form.cleaned_data)
     elif action == "verify":
         form = forms.VerifyForm(request.POST, user=request.user)
         if form.is_valid():
@@ -713,7 +740,7 @@ def person_action(request, pk: int, action: str):
             division = data["division"] if not household else None
             _run(
                 request,
-                services.screened_person_verify,
+                screened_person_verify,
                 actor=request.user,
                 person=person,
                 household=household,
@@ -723,12 +750,12 @@ def person_action(request, pk: int, action: str):
     elif action == "exposure":
         form = forms.ExposureForm(request.POST)
         if form.is_valid():
-            _run(request, services.contact_exposure_record, actor=request.user, person=person, **form.cleaned_data)
+            _run(request, contact_exposure_record, actor=request.user, person=person, **form.cleaned_data)
     elif action == "test":
         test = _posted_row(request, QuarantineTest.objects.filter(person=person), "test")
         form = forms.TestResultForm(request.POST)
         if form.is_valid():
-            _run(request, services.quarantine_test_record, actor=request.user, test=test, **form.cleaned_data)
+            _run(request, quarantine_test_record, actor=request.user, test=test, **form.cleaned_data)
     else:
         raise Http404
     if "form" in locals() and not form.is_valid():
@@ -782,7 +809,7 @@ def transfer_hand_over(request, pk: int):
     transfer = get_object_or_404(TransferOut.objects.visible_to(request.user), pk=pk)
     _run(
         request,
-        services.transfer_out_hand_over,
+        transfer_out_hand_over,
         actor=request.user,
         transfer=transfer,
         note=request.POST.get("note", ""),
@@ -803,9 +830,7 @@ def bulk_request(request):
             _("%(id)s does not exist or is outside your scope") % {"id": ", ".join(map(str, missing))}
         )
     if form.is_valid():
-        change = _run(
-            request, services.bulk_status_change_request, actor=request.user, people=chosen, **form.cleaned_data
-        )
+        change = _run(request, bulk_status_change_request, actor=request.user, people=chosen, **form.cleaned_data)
         if change is not None:
             messages.success(request, _("Bulk change #%(pk)s waits for a second person's approval") % {"pk": change.pk})
             return redirect("fieldops:bulk_changes")
@@ -831,9 +856,9 @@ def bulk_decide(request, pk: int, decision: str):
     change = get_object_or_404(BulkStatusChange.objects.visible_to(request.user), pk=pk)
     note = request.POST.get("note", "")
     if decision == "approve":
-        done = _run(request, services.bulk_status_change_approve, actor=request.user, change=change, note=note)
+        done = _run(request, bulk_status_change_approve, actor=request.user, change=change, note=note)
     elif decision == "reject":
-        done = _run(request, services.bulk_status_change_reject, actor=request.user, change=change, note=note)
+        done = _run(request, bulk_status_change_reject, actor=request.user, change=change, note=note)
     else:
         raise Http404
     if done is not None:
@@ -886,7 +911,7 @@ def monitoring_check_in(request, pk: int):
     if not form.is_valid():
         return bad_query_response(request, form_errors(form))
     try:
-        check_in = services.health_check_in_record(
+        check_in = health_check_in_record(
             actor=request.user,
             monitoring=monitoring,
             temperature=form.cleaned_data["temperature"],
@@ -912,7 +937,7 @@ def monitoring_start(request):
         data = form.cleaned_data
         _run(
             request,
-            services.home_monitoring_start,
+            home_monitoring_start,
             actor=request.user,
             household=data["household"],
             resident=data["resident"],
@@ -967,7 +992,7 @@ def resident_check_in(request, token: str):
         if form.is_valid():
             check_in = _run(
                 request,
-                services.health_check_in_record,
+                health_check_in_record,
                 actor=None,
                 monitoring=monitoring,
                 temperature=form.cleaned_data["temperature"],
@@ -1016,7 +1041,7 @@ def disinfection_action(request, action: str):
     code = request.POST.get("within") or scope_code(request)
     if action == "generate":
         _division(request, code)
-        counts = _run(request, services.disinfection_schedules_generate, actor=request.user, code=code)
+        counts = _run(request, disinfection_schedules_generate, actor=request.user, code=code)
         if counts is not None:
             messages.success(request, _("%(n)d schedules created") % {"n": counts["created"]})
     elif action == "schedule":
@@ -1024,7 +1049,7 @@ def disinfection_action(request, action: str):
         if form.is_valid():
             schedule = _run(
                 request,
-                services.disinfection_schedule_create,
+                disinfection_schedule_create,
                 actor=request.user,
                 division=form.cleaned_data["division"],
                 place=form.cleaned_data["place"],
@@ -1038,9 +1063,7 @@ def disinfection_action(request, action: str):
         schedule = _posted_row(request, DisinfectionSchedule.objects.visible_to(request.user), "schedule")
         form = forms.DisinfectionLogForm(request.POST)
         if form.is_valid():
-            log = _run(
-                request, services.disinfection_log_record, actor=request.user, schedule=schedule, **form.cleaned_data
-            )
+            log = _run(request, disinfection_log_record, actor=request.user, schedule=schedule, **form.cleaned_data)
             if log is not None:
                 messages.success(request, _("Disinfection of %(place)s recorded") % {"place": schedule.place})
         else:
@@ -1067,7 +1090,7 @@ def notices(request):
         division = data["division"] if area is None else None
         notice = _run(
             request,
-            services.notice_create,
+            notice_create,
             actor=request.user,
             title=data["title"],
             body=data["body"],
@@ -1102,11 +1125,9 @@ def notice_action(request, pk: int, action: str):
     """POST: ``publish`` a draft or ``withdraw`` a published notice (with a reason)."""
     notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
     if action == "publish":
-        _run(request, services.notice_publish, actor=request.user, notice=notice)
+        _run(request, notice_publish, actor=request.user, notice=notice)
     elif action == "withdraw":
-        _run(
-            request, services.notice_withdraw, actor=request.user, notice=notice, reason=request.POST.get("reason", "")
-        )
+        _run(request, notice_withdraw, actor=request.user, notice=notice, reason=request.POST.get("reason", ""))
     else:
         raise Http404
     return redirect("fieldops:notice", pk=pk)
@@ -1160,7 +1181,7 @@ def channels(request):
         data = form.cleaned_data
         channel = _run(
             request,
-            services.channel_create,
+            channel_create,
             actor=request.user,
             division=data["division"],
             name=data["name"],
@@ -1189,7 +1210,7 @@ def channels(request):
 def channel_toggle(request, pk: int):
     """POST: switch a group-robot channel on or off."""
     channel = get_object_or_404(NotificationChannel.objects.visible_to(request.user), pk=pk)
-    _run(request, services.channel_set_enabled, actor=request.user, channel=channel, enabled=not channel.is_enabled)
+    _run(request, channel_set_enabled, actor=request.user, channel=channel, enabled=not channel.is_enabled)
     return redirect("fieldops:channels")
 
 
@@ -1214,17 +1235,17 @@ def alerts(request):
         qs = qs.filter(recipient__user=request.user)
     page = _page(request, qs)
     for alert in page:
-        alert.may_acknowledge = services.alert_may_acknowledge(request.user, alert)
+        alert.may_acknowledge = alert_may_acknowledge(request.user, alert)
     return render(request, "fieldops/alerts.html", {"filterset": filterset, "page": page, "code": code, "mine": mine})
 
 
 @login_required
 @require_POST
 def alert_ack(request, pk: int):
-    """POST: acknowledge an alert (see services.alert_acknowledge: its recipient or their supervisor;
+    """POST: acknowledge an alert (see services.alerts.alert_acknowledge: its recipient or their supervisor;
     an alert to the place: anyone with FIELD_WORK there); anyone else gets 403."""
     alert = get_object_or_404(Alert.objects.visible_to(request.user), pk=pk)
-    _run(request, services.alert_acknowledge, actor=request.user, alert=alert)
+    _run(request, alert_acknowledge, actor=request.user, alert=alert)
     return _back(request, reverse("fieldops:alerts"))
 
 

@@ -462,7 +462,9 @@ class HealthCheckInCreateSerializer(Serializer):
     """Input: a check-in recorded by a worker on someone's behalf."""
 
     monitoring = VisiblePK(m.HomeMonitoring)
-    temperature = serializers.CharField(max_length=16, help_text="°C, 34.0–43.0 (services.TEMPERATURE_RANGE)")
+    temperature = serializers.CharField(
+        max_length=16, help_text="°C, 34.0–43.0 (services.monitoring.TEMPERATURE_RANGE)"
+    )
     symptoms = serializers.ListField(
         child=serializers.ChoiceField(choices=m.Symptom.choices), required=False, default=list
     )

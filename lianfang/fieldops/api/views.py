@@ -27,10 +27,31 @@ from rest_framework.views import APIView
 from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from lianfang.core.filters import query_code, query_day, query_id, refuse_unknown_parameters
 from lianfang.divisions.models import Division
-from lianfang.fieldops import briefing, filtersets, selectors, services
+from lianfang.fieldops import briefing, filtersets, selectors
 from lianfang.fieldops import models as m
 from lianfang.fieldops.api import serializers as s
 from lianfang.fieldops.forms import division_in_scope
+from lianfang.fieldops.services.alerts import alert_acknowledge
+from lianfang.fieldops.services.base import StatusConflict
+from lianfang.fieldops.services.bulk_changes import (
+    bulk_status_change_approve,
+    bulk_status_change_reject,
+    bulk_status_change_request,
+)
+from lianfang.fieldops.services.disinfection import disinfection_log_record, disinfection_schedule_create
+from lianfang.fieldops.services.gates import (
+    duty_roster_generate,
+    duty_shift_assign,
+    duty_shift_check_in,
+    duty_shift_check_out,
+    gate_create,
+)
+from lianfang.fieldops.services.monitoring import health_check_in_record, home_monitoring_start
+from lianfang.fieldops.services.notices import notice_create, notice_publish, notice_withdraw
+from lianfang.fieldops.services.passages import passage_register
+from lianfang.fieldops.services.patrols import checkpoint_create, patrol_round_finish, patrol_round_start, patrol_scan
+from lianfang.fieldops.services.quarantine import quarantine_test_record, screened_person_set_status
+from lianfang.fieldops.services.screened import screened_person_create, screened_person_verify
 from lianfang.registry.services import record_search
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -43,7 +64,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 class Conflict(APIException):
-    """HTTP 409: the row's status changed meanwhile (services.StatusConflict)."""
+    """HTTP 409: the row's status changed meanwhile (services.base.StatusConflict)."""
 
     status_code = status.HTTP_409_CONFLICT
     default_detail = "status conflict"
@@ -63,7 +84,7 @@ def call(fn, **kwargs):
     (PermissionDenied is already a 403 in DRF)."""
     try:
         return fn(**kwargs)
-    except services.StatusConflict as exc:
+    except StatusConflict as exc:
         raise Conflict(exc.messages) from exc
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
@@ -157,7 +178,7 @@ class GateViewSet(ScopedCreateViewSet):
 
     def perform_service_create(self, data):
         return call(
-            services.gate_create,
+            gate_create,
             actor=self.request.user,
             division=division_for(self.request, data["division"]),
             name=data["name"],
@@ -201,7 +222,7 @@ class DutyShiftViewSet(ScopedReadOnlyViewSet):
         data = s.RosterGenerateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         code = division_for(request, data.validated_data["within"], "within").code
-        report = call(services.duty_roster_generate, actor=request.user, code=code, day=data.validated_data["day"])
+        report = call(duty_roster_generate, actor=request.user, code=code, day=data.validated_data["day"])
         return Response(s.RosterReportSerializer(report).data)
 
     @extend_schema(request=s.ShiftAssignSerializer, responses=s.DutyShiftSerializer)
@@ -216,7 +237,7 @@ class DutyShiftViewSet(ScopedReadOnlyViewSet):
         worker_id = data.validated_data["worker"]
         worker = get_object_or_404(Worker.objects.visible_to(request.user), pk=worker_id) if worker_id else None
         return Response(
-            s.DutyShiftSerializer(call(services.duty_shift_assign, actor=request.user, shift=shift, worker=worker)).data
+            s.DutyShiftSerializer(call(duty_shift_assign, actor=request.user, shift=shift, worker=worker)).data
         )
 
     @extend_schema(request=None, responses=s.DutyShiftSerializer)
@@ -224,16 +245,14 @@ class DutyShiftViewSet(ScopedReadOnlyViewSet):
     def check_in(self, request, pk=None):
         """The guard checks in (planned or missed → on duty)."""
         shift = self.get_object()
-        return Response(s.DutyShiftSerializer(call(services.duty_shift_check_in, actor=request.user, shift=shift)).data)
+        return Response(s.DutyShiftSerializer(call(duty_shift_check_in, actor=request.user, shift=shift)).data)
 
     @extend_schema(request=None, responses=s.DutyShiftSerializer)
     @action(detail=True, methods=["post"], url_path="check-out")
     def check_out(self, request, pk=None):
         """The guard checks out (on duty → completed)."""
         shift = self.get_object()
-        return Response(
-            s.DutyShiftSerializer(call(services.duty_shift_check_out, actor=request.user, shift=shift)).data
-        )
+        return Response(s.DutyShiftSerializer(call(duty_shift_check_out, actor=request.user, shift=shift)).data)
 
 
 # ------------------------------------------------------------------------------------------ patrols
@@ -250,7 +269,7 @@ class CheckpointViewSet(ScopedCreateViewSet):
 
     def perform_service_create(self, data):
         return call(
-            services.checkpoint_create,
+            checkpoint_create,
             actor=self.request.user,
             division=division_for(self.request, data["division"]),
             name=data["name"],
@@ -269,9 +288,7 @@ class PatrolRoundViewSet(ScopedCreateViewSet):
     filterset_class = filtersets.PatrolRoundFilterSet
 
     def perform_service_create(self, data):
-        return call(
-            services.patrol_round_start, actor=self.request.user, division=division_for(self.request, data["division"])
-        )
+        return call(patrol_round_start, actor=self.request.user, division=division_for(self.request, data["division"]))
 
     @extend_schema(request=s.PatrolScanInputSerializer, responses=s.PatrolRoundSerializer)
     @action(detail=False, methods=["post"])
@@ -283,7 +300,7 @@ class PatrolRoundViewSet(ScopedCreateViewSet):
         checkpoint = get_object_or_404(
             m.Checkpoint.objects.visible_to(request.user), token=data.validated_data["token"]
         )
-        scan = call(services.patrol_scan, actor=request.user, checkpoint=checkpoint)
+        scan = call(patrol_scan, actor=request.user, checkpoint=checkpoint)
         return Response(
             s.PatrolRoundSerializer(m.PatrolRound.objects.prefetch_related("scans").get(pk=scan.round_id)).data
         )
@@ -293,7 +310,7 @@ class PatrolRoundViewSet(ScopedCreateViewSet):
     def finish(self, request, pk=None):
         """Finish the round: complete, or incomplete with the missed checkpoints flagged."""
         patrol = self.get_object()
-        call(services.patrol_round_finish, actor=request.user, patrol=patrol)
+        call(patrol_round_finish, actor=request.user, patrol=patrol)
         return Response(s.PatrolRoundSerializer(m.PatrolRound.objects.prefetch_related("scans").get(pk=patrol.pk)).data)
 
 
@@ -311,7 +328,7 @@ class PassageViewSet(ScopedCreateViewSet):
     filterset_class = filtersets.PassageFilterSet
 
     def perform_service_create(self, data):
-        return call(services.passage_register, actor=self.request.user, **data)
+        return call(passage_register, actor=self.request.user, **data)
 
 
 # ------------------------------------------------------------------------------------------ screening
@@ -351,9 +368,7 @@ class ScreenedPersonViewSet(ScopedCreateViewSet):
         district = Division.objects.filter(code=anchor[:6], level=3).first()
         if district is None:
             raise serializers.ValidationError({"division": [_("give a household, a resident or a division")]})
-        return call(
-            services.screened_person_create, actor=self.request.user, district=district, division=division, **data
-        )
+        return call(screened_person_create, actor=self.request.user, district=district, division=division, **data)
 
     def _default_code(self) -> str:
         from lianfang.fieldops.views import scope_code  # noqa: PLC0415
@@ -367,7 +382,7 @@ class ScreenedPersonViewSet(ScopedCreateViewSet):
         person = self.get_object()
         data = s.PersonStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        person = call(services.screened_person_set_status, actor=request.user, person=person, **data.validated_data)
+        person = call(screened_person_set_status, actor=request.user, person=person, **data.validated_data)
         return Response(s.ScreenedPersonSerializer(person).data)
 
     @extend_schema(request=s.PersonVerifySerializer, responses=s.ScreenedPersonSerializer)
@@ -380,7 +395,7 @@ class ScreenedPersonViewSet(ScopedCreateViewSet):
         values = data.validated_data
         division = division_for(request, values["division"]) if values["division"] else None
         person = call(
-            services.screened_person_verify,
+            screened_person_verify,
             actor=request.user,
             person=person,
             household=values["household"],
@@ -413,7 +428,7 @@ class QuarantineTestViewSet(ScopedReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         return Response(
             s.QuarantineTestSerializer(
-                call(services.quarantine_test_record, actor=request.user, test=test, **data.validated_data)
+                call(quarantine_test_record, actor=request.user, test=test, **data.validated_data)
             ).data
         )
 
@@ -434,7 +449,7 @@ class BulkStatusChangeViewSet(ScopedCreateViewSet):
             missing = sorted(ids - {p.pk for p in people})
             raise serializers.ValidationError({"people": [_("unknown people %(ids)s") % {"ids": missing[:20]}]})
         return call(
-            services.bulk_status_change_request,
+            bulk_status_change_request,
             actor=self.request.user,
             people=people,
             to_status=data["to_status"],
@@ -449,9 +464,7 @@ class BulkStatusChangeViewSet(ScopedCreateViewSet):
         change = self.get_object()
         data = s.BulkDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        change = call(
-            services.bulk_status_change_approve, actor=request.user, change=change, note=data.validated_data["note"]
-        )
+        change = call(bulk_status_change_approve, actor=request.user, change=change, note=data.validated_data["note"])
         return Response(s.BulkStatusChangeSerializer(change).data)
 
     @extend_schema(request=s.BulkDecisionSerializer, responses=s.BulkStatusChangeSerializer)
@@ -461,9 +474,7 @@ class BulkStatusChangeViewSet(ScopedCreateViewSet):
         change = self.get_object()
         data = s.BulkDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        change = call(
-            services.bulk_status_change_reject, actor=request.user, change=change, note=data.validated_data["note"]
-        )
+        change = call(bulk_status_change_reject, actor=request.user, change=change, note=data.validated_data["note"])
         return Response(s.BulkStatusChangeSerializer(change).data)
 
 
@@ -488,7 +499,7 @@ class HomeMonitoringViewSet(ScopedCreateViewSet):
     filterset_class = filtersets.HomeMonitoringFilterSet
 
     def perform_service_create(self, data):
-        return call(services.home_monitoring_start, actor=self.request.user, **data)
+        return call(home_monitoring_start, actor=self.request.user, **data)
 
 
 @extend_schema_view(create=extend_schema(request=s.HealthCheckInCreateSerializer, parameters=[IDEMPOTENCY_HEADER]))
@@ -501,7 +512,7 @@ class HealthCheckInViewSet(ScopedCreateViewSet):
     filterset_class = filtersets.HealthCheckInFilterSet
 
     def perform_service_create(self, data):
-        return call(services.health_check_in_record, actor=self.request.user, source="worker", **data)
+        return call(health_check_in_record, actor=self.request.user, source="worker", **data)
 
 
 # ------------------------------------------------------------------------------------------ disinfection
@@ -520,7 +531,7 @@ class DisinfectionScheduleViewSet(ScopedCreateViewSet):
 
     def perform_service_create(self, data):
         return call(
-            services.disinfection_schedule_create,
+            disinfection_schedule_create,
             actor=self.request.user,
             division=division_for(self.request, data["division"]),
             place=data["place"],
@@ -538,7 +549,7 @@ class DisinfectionLogViewSet(ScopedCreateViewSet):
     filterset_class = filtersets.DisinfectionLogFilterSet
 
     def perform_service_create(self, data):
-        return call(services.disinfection_log_record, actor=self.request.user, **data)
+        return call(disinfection_log_record, actor=self.request.user, **data)
 
 
 # ------------------------------------------------------------------------------------------ notices, alerts
@@ -558,7 +569,7 @@ class NoticeViewSet(ScopedCreateViewSet):
             division_for(self.request, data["division"]) if data["division"] and not data["control_area"] else None
         )
         return call(
-            services.notice_create,
+            notice_create,
             actor=self.request.user,
             title=data["title"],
             body=data["body"],
@@ -570,9 +581,7 @@ class NoticeViewSet(ScopedCreateViewSet):
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         """Publish a draft (queues the webhook deliveries when webhooks are on)."""
-        return Response(
-            s.NoticeSerializer(call(services.notice_publish, actor=request.user, notice=self.get_object())).data
-        )
+        return Response(s.NoticeSerializer(call(notice_publish, actor=request.user, notice=self.get_object())).data)
 
     @extend_schema(request=s.NoticeWithdrawSerializer, responses=s.NoticeSerializer)
     @action(detail=True, methods=["post"])
@@ -581,7 +590,7 @@ class NoticeViewSet(ScopedCreateViewSet):
         data = s.NoticeWithdrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         notice = call(
-            services.notice_withdraw, actor=request.user, notice=self.get_object(), reason=data.validated_data["reason"]
+            notice_withdraw, actor=request.user, notice=self.get_object(), reason=data.validated_data["reason"]
         )
         return Response(s.NoticeSerializer(notice).data)
 
@@ -598,7 +607,7 @@ class AlertViewSet(ScopedReadOnlyViewSet):
     def acknowledge(self, request, pk=None):
         """Acknowledge the alert."""
         return Response(
-            s.FieldAlertSerializer(call(services.alert_acknowledge, actor=request.user, alert=self.get_object())).data
+            s.FieldAlertSerializer(call(alert_acknowledge, actor=request.user, alert=self.get_object())).data
         )
 
 

@@ -80,7 +80,7 @@ def areas(population, operation, district_commander):
 @pytest.fixture
 def gates(population, community_staff, other_community_staff):
     """Gate 北门 of 阳光小区 (one guard per shift) and 南门 of 园林小区 (two guards per shift)."""
-    from lianfang.fieldops.services import gate_create
+    from lianfang.fieldops.services.gates import gate_create
 
     north = gate_create(actor=community_staff, division=population["compound_a"], name="北门")
     south = gate_create(actor=other_community_staff, division=population["compound_b"], name="南门", guards_per_shift=2)

@@ -1,4 +1,4 @@
-"""Who may acknowledge an alert (services.alert_acknowledge): the worker it is addressed to or their
+"""Who may acknowledge an alert (services.alerts.alert_acknowledge): the worker it is addressed to or their
 supervisor (MANAGE_WORKFORCE there); an alert to the place: anyone doing field work there."""
 
 import pytest
@@ -6,8 +6,8 @@ from django.conf import settings
 from django.utils import translation
 
 from lianfang.divisions.models import Division
-from lianfang.fieldops import services
 from lianfang.fieldops.models import Alert, AlertKind, AlertStatus
+from lianfang.fieldops.services.alerts import alert_raise
 from lianfang.fieldops.tests.conftest import make_worker
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def other_worker(population):
 
 def _alert(compound, key, recipient=None) -> Alert:
     district = Division.objects.get(code=compound.code[:6])
-    alert, _ = services.alert_raise(
+    alert, _ = alert_raise(
         kind=AlertKind.UNCOVERED_DUTY,
         path=compound.code,
         district_id=district.pk,

@@ -3,8 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from lianfang.fieldops import services
 from lianfang.fieldops.models import BulkStatusChange, IdempotencyKey, PassageRecord, ScreenedPerson
+from lianfang.fieldops.services.gates import duty_roster_generate
+from lianfang.fieldops.services.monitoring import home_monitoring_start
+from lianfang.fieldops.services.patrols import checkpoint_create
+from lianfang.fieldops.services.screened import screened_person_create
 from lianfang.fieldops.tests.conftest import today
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +106,7 @@ def test_person_create_and_two_person_bulk_via_api(population, community_staff, 
 
 
 def test_status_change_needs_evidence_via_api(population, community_staff, api_for):
-    person = services.screened_person_create(
+    person = screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",
@@ -141,8 +144,8 @@ def test_roster_and_check_in_via_api(areas, gates, community_staff, guard, api_f
 def test_briefing_via_api(areas, gates, community_staff, guard, population, api_for):
     import datetime as dt
 
-    services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
-    services.home_monitoring_start(
+    duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
+    home_monitoring_start(
         actor=community_staff,
         household=population["h1"],
         resident=population["张三"],
@@ -158,8 +161,8 @@ def test_briefing_via_api(areas, gates, community_staff, guard, population, api_
 
 
 def test_checkpoint_scan_via_api(population, community_staff, guard, api_for):
-    checkpoint = services.checkpoint_create(actor=community_staff, division=population["compound_a"], name="北门")
-    services.checkpoint_create(actor=community_staff, division=population["compound_a"], name="南门")
+    checkpoint = checkpoint_create(actor=community_staff, division=population["compound_a"], name="北门")
+    checkpoint_create(actor=community_staff, division=population["compound_a"], name="南门")
     api = api_for(guard.user)
     scanned = api.post(reverse("api:fieldops-patrol-scan"), {"token": checkpoint.token}, format="json")
     assert scanned.status_code == 200 and [s["checkpoint"] for s in scanned.json()["scans"]] == [checkpoint.pk]

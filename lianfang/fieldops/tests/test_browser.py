@@ -6,8 +6,14 @@ import pytest
 from django.utils import timezone
 
 from lianfang.conftest import screenshot
-from lianfang.fieldops import adapters, services
+from lianfang.fieldops import adapters
 from lianfang.fieldops.models import DutyShift, HealthCheckIn, PassageRecord
+from lianfang.fieldops.services.disinfection import disinfection_schedule_create
+from lianfang.fieldops.services.gates import duty_roster_generate, duty_shift_assign
+from lianfang.fieldops.services.monitoring import home_monitoring_start
+from lianfang.fieldops.services.notices import channel_create
+from lianfang.fieldops.services.patrols import checkpoint_create
+from lianfang.fieldops.services.screened import screened_person_create
 from lianfang.fieldops.tests.conftest import today
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,10 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def on_duty_now(areas, gates, community_staff, guard):
     """The guard is assigned to 北门's shift running now."""
-    services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
+    duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
     now = timezone.now()
     shift = DutyShift.objects.get(gate=gates["north"], starts_at__lte=now, ends_at__gt=now)
-    return services.duty_shift_assign(actor=community_staff, shift=shift, worker=guard)
+    return duty_shift_assign(actor=community_staff, shift=shift, worker=guard)
 
 
 def test_guard_checks_in_from_the_phone(on_duty_now, guard, login_page, live_server):
@@ -66,22 +72,22 @@ def test_gate_register_refuses_and_allows(on_duty_now, guard, population, login_
 
 
 def test_staff_pages(areas, gates, community_staff, population, login_page, live_server):
-    services.checkpoint_create(actor=community_staff, division=population["compound_a"], name="1号楼")
-    services.screened_person_create(
+    checkpoint_create(actor=community_staff, division=population["compound_a"], name="1号楼")
+    screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",
         name="",
         resident=population["李四"],
     )
-    services.home_monitoring_start(
+    home_monitoring_start(
         actor=community_staff,
         household=population["h1"],
         resident=population["张三"],
         starts_on=today(),
         ends_on=today(),
     )
-    services.disinfection_schedule_create(
+    disinfection_schedule_create(
         actor=community_staff, division=population["compound_a"], place="电梯", interval_hours=12
     )
     page = login_page(community_staff)
@@ -121,7 +127,7 @@ def test_staff_pages(areas, gates, community_staff, population, login_page, live
 
 
 def test_person_without_household_is_shown_at_a_named_place(population, community_staff, login_page, live_server):
-    person = services.screened_person_create(
+    person = screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",
@@ -160,7 +166,7 @@ def test_notice_from_draft_to_poster(population, community_staff, login_page, li
 def test_resident_checks_in_by_the_household_qr(population, community_staff, page, live_server):
     from lianfang.assistance.services.tokens import household_token_issue
 
-    services.home_monitoring_start(
+    home_monitoring_start(
         actor=community_staff,
         household=population["h1"],
         resident=population["张三"],
@@ -184,7 +190,7 @@ def test_grid_worker_reads_channels_without_settings(population, login_page, liv
     from lianfang.conftest import _user
 
     settings.LIANFANG_WEBHOOKS = None
-    services.channel_create(
+    channel_create(
         actor=None,
         division=population["compound_a"],
         name="阳光小区楼长群",

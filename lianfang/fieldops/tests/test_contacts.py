@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from lianfang.fieldops import rules, selectors, services
+from lianfang.fieldops import rules, selectors
 from lianfang.fieldops.models import (
     BulkStatusChange,
     HomeMonitoring,
@@ -14,6 +14,20 @@ from lianfang.fieldops.models import (
     ScreenedPerson,
     StatusChange,
 )
+from lianfang.fieldops.services.base import StatusConflict
+from lianfang.fieldops.services.bulk_changes import (
+    bulk_status_change_approve,
+    bulk_status_change_reject,
+    bulk_status_change_request,
+)
+from lianfang.fieldops.services.quarantine import (
+    contact_classify,
+    contact_exposure_record,
+    quarantine_progress,
+    quarantine_test_record,
+    screened_person_set_status,
+)
+from lianfang.fieldops.services.screened import screened_person_create, screened_person_verify
 
 pytestmark = pytest.mark.django_db
 D = dt.date.fromisoformat
@@ -136,7 +150,7 @@ def infection(operation, population, district_commander):
 
 
 def close_contact(actor, population, infection, resident="张三", exposure="2026-11-18", **kw):
-    return services.screened_person_create(
+    return screened_person_create(
         actor=actor,
         district=population["h1"].district,
         category="close_contact",
@@ -167,7 +181,7 @@ def test_close_contact_is_classified_and_tested_from_the_last_exposure(populatio
     assert "nhc-8th-era" in change.evidence and "2026-11-18" in change.evidence
 
     # a later exposure (met again on the 21st) moves the whole plan
-    services.contact_exposure_record(actor=community_staff, person=person, exposure_on=D("2026-11-21"), evidence="同住")
+    contact_exposure_record(actor=community_staff, person=person, exposure_on=D("2026-11-21"), evidence="同住")
     person.refresh_from_db()
     assert (person.last_exposure_on, person.centralized_until, person.home_until) == (
         D("2026-11-21"),
@@ -186,7 +200,7 @@ def test_close_contact_is_classified_and_tested_from_the_last_exposure(populatio
     assert QuarantineTest.objects.filter(person=person, result="cancelled").count() == 6
     assert StatusChange.objects.filter(person=person).last().reason_code == "exposure_changed"
     # an earlier exposure changes nothing
-    services.contact_exposure_record(actor=community_staff, person=person, exposure_on=D("2026-11-19"), evidence="x")
+    contact_exposure_record(actor=community_staff, person=person, exposure_on=D("2026-11-19"), evidence="x")
     person.refresh_from_db()
     assert person.last_exposure_on == D("2026-11-21")
 
@@ -233,7 +247,7 @@ def test_secondary_becomes_close_when_the_close_contacts_second_test_is_positive
     population, infection, community_staff, other_community_staff
 ):
     close = close_contact(community_staff, population, infection, exposure="2026-11-20", today=D("2026-11-22"))
-    secondary = services.screened_person_create(
+    secondary = screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="secondary_contact",
@@ -249,10 +263,10 @@ def test_secondary_becomes_close_when_the_close_contacts_second_test_is_positive
         D("2026-11-29"),
     )
     first, second = QuarantineTest.objects.filter(person=close).order_by("ordinal")[:2]
-    services.quarantine_test_record(actor=community_staff, test=first, result="negative", result_on=D("2026-11-21"))
+    quarantine_test_record(actor=community_staff, test=first, result="negative", result_on=D("2026-11-21"))
     secondary.refresh_from_db()
     assert secondary.category == "secondary_contact"
-    services.quarantine_test_record(actor=community_staff, test=second, result="positive", result_on=D("2026-11-24"))
+    quarantine_test_record(actor=community_staff, test=second, result="positive", result_on=D("2026-11-24"))
     close.refresh_from_db()
     secondary.refresh_from_db()
     assert (close.status, close.status_reason) == ("in_care", "tested_positive")
@@ -285,7 +299,7 @@ def test_secondary_becomes_close_when_the_close_contacts_second_test_is_positive
 
 def test_a_third_positive_test_does_not_convert(population, infection, community_staff):
     close = close_contact(community_staff, population, infection, exposure="2026-11-20", today=D("2026-11-22"))
-    secondary = services.screened_person_create(
+    secondary = screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="secondary_contact",
@@ -297,14 +311,14 @@ def test_a_third_positive_test_does_not_convert(population, infection, community
     )
     tests = list(QuarantineTest.objects.filter(person=close).order_by("ordinal"))
     for test in tests[:2]:
-        services.quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
-    services.quarantine_test_record(actor=community_staff, test=tests[2], result="positive", result_on=tests[2].due_on)
+        quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
+    quarantine_test_record(actor=community_staff, test=tests[2], result="positive", result_on=tests[2].due_on)
     secondary.refresh_from_db()
     assert secondary.category == "secondary_contact"
 
 
 def test_coarse_location_never_sets_a_status(population, infection, community_staff, district_commander):
-    person = services.screened_person_create(
+    person = screened_person_create(
         actor=district_commander,
         district=population["h1"].district,
         category="close_contact",
@@ -322,16 +336,16 @@ def test_coarse_location_never_sets_a_status(population, infection, community_st
     )
     assert not QuarantineTest.objects.filter(person=person).exists()
     with pytest.raises(ValidationError) as exc:
-        services.contact_classify(actor=district_commander, person=person)
+        contact_classify(actor=district_commander, person=person)
     assert "verify" in str(exc.value)
     with pytest.raises(ValidationError):
-        services.screened_person_set_status(
+        screened_person_set_status(
             actor=district_commander, person=person, to_status="centralized", reason_code="other", evidence="电话确认"
         )
     # community staff cannot even see it (the district's list) …
     assert not ScreenedPerson.objects.visible_to(community_staff).filter(pk=person.pk).exists()
     # … until the district verifies the household; then the rule set classifies
-    services.screened_person_verify(
+    screened_person_verify(
         actor=district_commander, person=person, household=population["h2"], evidence="网格员上门核实"
     )
     person.refresh_from_db()
@@ -340,7 +354,7 @@ def test_coarse_location_never_sets_a_status(population, infection, community_st
 
 
 def test_manual_status_change_needs_reason_and_evidence(population, infection, community_staff):
-    inflow = services.screened_person_create(
+    inflow = screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",
@@ -351,16 +365,16 @@ def test_manual_status_change_needs_reason_and_evidence(population, infection, c
     )
     assert inflow.status == "pending"
     with pytest.raises(ValidationError) as exc:
-        services.screened_person_set_status(
+        screened_person_set_status(
             actor=community_staff, person=inflow, to_status="home_monitoring", reason_code="other", evidence=" "
         )
     assert "evidence" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.screened_person_set_status(
+        screened_person_set_status(
             actor=community_staff, person=inflow, to_status="home_monitoring", reason_code="because", evidence="x"
         )
     assert "because" in exc.value.message_dict["reason_code"][0]
-    services.screened_person_set_status(
+    screened_person_set_status(
         actor=community_staff,
         person=inflow,
         to_status="home_monitoring",
@@ -376,18 +390,18 @@ def test_manual_status_change_needs_reason_and_evidence(population, infection, c
     )
     # a stale read loses: the status moved on meanwhile
     stale = ScreenedPerson.objects.get(pk=inflow.pk)
-    services.screened_person_set_status(
+    screened_person_set_status(
         actor=community_staff, person=inflow, to_status="released", reason_code="other", evidence="监测期满"
     )
-    with pytest.raises(services.StatusConflict):
-        services.screened_person_set_status(
+    with pytest.raises(StatusConflict):
+        screened_person_set_status(
             actor=community_staff, person=stale, to_status="centralized", reason_code="other", evidence="x"
         )
 
 
 def test_bulk_status_change_needs_a_second_person(population, community_staff, street_officer, district_commander):
     people = [
-        services.screened_person_create(
+        screened_person_create(
             actor=community_staff,
             district=population["h1"].district,
             category="inflow",
@@ -397,7 +411,7 @@ def test_bulk_status_change_needs_a_second_person(population, community_staff, s
         )
         for name in ("张三", "李四")
     ]
-    change = services.bulk_status_change_request(
+    change = bulk_status_change_request(
         actor=community_staff,
         people=people,
         to_status="home_monitoring",
@@ -407,9 +421,9 @@ def test_bulk_status_change_needs_a_second_person(population, community_staff, s
     assert change.status == "pending" and change.path == "620103001001001001"
     assert ScreenedPerson.objects.filter(status="pending").count() == 2  # nothing changed yet
     with pytest.raises(ValidationError) as exc:
-        services.bulk_status_change_approve(actor=community_staff, change=change)
+        bulk_status_change_approve(actor=community_staff, change=change)
     assert "second person" in str(exc.value)
-    services.bulk_status_change_approve(actor=street_officer, change=change, note="同意")
+    bulk_status_change_approve(actor=street_officer, change=change, note="同意")
     change.refresh_from_db()
     assert (change.status, change.decided_by, change.results) == (
         "applied",
@@ -419,44 +433,44 @@ def test_bulk_status_change_needs_a_second_person(population, community_staff, s
     assert ScreenedPerson.objects.filter(status="home_monitoring").count() == 2
     changes = StatusChange.objects.filter(bulk=change)
     assert changes.count() == 2 and all("street" in c.evidence and "staff" in c.evidence for c in changes)
-    with pytest.raises(services.StatusConflict):
-        services.bulk_status_change_approve(actor=district_commander, change=change)
+    with pytest.raises(StatusConflict):
+        bulk_status_change_approve(actor=district_commander, change=change)
 
 
 def test_bulk_approver_needs_scope_over_every_person(population, community_staff, other_community_staff):
-    person = services.screened_person_create(
+    person = screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",
         name="",
         resident=population["张三"],
     )
-    change = services.bulk_status_change_request(
+    change = bulk_status_change_request(
         actor=community_staff, people=[person], to_status="released", reason_code="other", evidence="核实为误报"
     )
     with pytest.raises(PermissionDenied):
-        services.bulk_status_change_approve(actor=other_community_staff, change=change)
+        bulk_status_change_approve(actor=other_community_staff, change=change)
     assert BulkStatusChange.objects.get().status == "pending"
 
 
 def test_bulk_rejection_changes_nothing(population, community_staff, street_officer):
-    person = services.screened_person_create(
+    person = screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",
         name="",
         resident=population["张三"],
     )
-    change = services.bulk_status_change_request(
+    change = bulk_status_change_request(
         actor=community_staff, people=[person], to_status="released", reason_code="other", evidence="x"
     )
-    services.bulk_status_change_reject(actor=street_officer, change=change, note="证据不足")
+    bulk_status_change_reject(actor=street_officer, change=change, note="证据不足")
     person.refresh_from_db()
     assert person.status == "pending" and BulkStatusChange.objects.get().status == "rejected"
 
 
 def test_duplicate_person_is_refused(population, community_staff):
-    services.screened_person_create(
+    screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",
@@ -464,7 +478,7 @@ def test_duplicate_person_is_refused(population, community_staff):
         resident=population["张三"],
     )
     with pytest.raises(ValidationError) as exc:
-        services.screened_person_create(
+        screened_person_create(
             actor=community_staff,
             district=population["h1"].district,
             category="inflow",
@@ -476,14 +490,14 @@ def test_duplicate_person_is_refused(population, community_staff):
 
 def test_quarantine_moves_on_only_when_tests_are_negative(population, infection, community_staff):
     person = close_contact(community_staff, population, infection, exposure="2026-11-18", today=D("2026-11-20"))
-    assert services.quarantine_progress(today=D("2026-12-03")) == {"moved": 0, "held": 1}  # tests pending
+    assert quarantine_progress(today=D("2026-12-03")) == {"moved": 0, "held": 1}  # tests pending
     for test in QuarantineTest.objects.filter(person=person, phase="centralized"):
-        services.quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
-    assert services.quarantine_progress(today=D("2026-12-03")) == {"moved": 1, "held": 0}
+        quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
+    assert quarantine_progress(today=D("2026-12-03")) == {"moved": 1, "held": 0}
     person.refresh_from_db()
     assert (person.status, person.status_reason) == ("home_monitoring", "phase_ended")
     assert HomeMonitoring.objects.filter(person=person, status="active").count() == 1
-    assert services.quarantine_progress(today=D("2026-12-03")) == {"moved": 0, "held": 0}
+    assert quarantine_progress(today=D("2026-12-03")) == {"moved": 0, "held": 0}
 
 
 def test_contact_evidence_for_zones(population, infection, community_staff):
@@ -492,7 +506,7 @@ def test_contact_evidence_for_zones(population, infection, community_staff):
     evidence = selectors.contact_evidence(codes=[], infection_ids=[infection.pk], until=D("2026-11-23"))
     assert (evidence.count, evidence.last_exposure_on, evidence.all_negative) == (1, D("2026-11-18"), None)
     for test in QuarantineTest.objects.filter(person=person, due_on__lte=D("2026-11-23")):
-        services.quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
+        quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
     evidence = selectors.contact_evidence(codes=[], infection_ids=[infection.pk], until=D("2026-11-23"))
     assert evidence.all_negative is True
     # and zones sees it through the registered provider

@@ -9,8 +9,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from lianfang.fieldops import services
 from lianfang.fieldops.models import DisinfectionLog, DutyShift, HealthCheckIn, HomeMonitoring
+from lianfang.fieldops.services.gates import duty_roster_generate, duty_shift_assign
+from lianfang.fieldops.services.monitoring import home_monitoring_start
+from lianfang.fieldops.services.screened import screened_person_create
 from lianfang.fieldops.tests.conftest import today
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +26,7 @@ def _text(response) -> str:
 
 @pytest.fixture
 def monitoring(population, community_staff):
-    return services.home_monitoring_start(
+    return home_monitoring_start(
         actor=community_staff,
         household=population["h1"],
         resident=population["张三"],
@@ -62,9 +64,9 @@ def test_a_check_in_with_a_good_temperature_still_saves(monitoring, guard, clien
 
 
 def test_assigning_a_worker_that_is_not_an_id_is_a_400(areas, gates, community_staff, guard, client_for):
-    services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
+    duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
     shift = DutyShift.objects.filter(gate=gates["north"]).order_by("starts_at").first()
-    services.duty_shift_assign(actor=community_staff, shift=shift, worker=guard)
+    duty_shift_assign(actor=community_staff, shift=shift, worker=guard)
     client = client_for(community_staff)
     for value in ("abc", "99999999999999999999"):
         response = client.post(reverse("fieldops:shift_assign", args=[shift.pk]), {"worker": value}, **ZH)
@@ -88,7 +90,7 @@ def test_logging_a_schedule_that_is_not_an_id_is_a_400(population, community_sta
 
 
 def test_a_test_result_for_a_test_that_is_not_an_id_is_a_400(population, community_staff, client_for):
-    person = services.screened_person_create(
+    person = screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",

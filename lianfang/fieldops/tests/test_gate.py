@@ -3,8 +3,10 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from lianfang.fieldops import rules, services
+from lianfang.fieldops import rules
 from lianfang.fieldops.models import PassageRecord
+from lianfang.fieldops.services.gates import gate_set_open
+from lianfang.fieldops.services.passages import passage_register
 from lianfang.fieldops.tests.conftest import at, today
 
 # --------------------------------------------------------------------------------------- the rule, per tier
@@ -76,7 +78,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_resident_refused_in_sealed_area_is_recorded(areas, gates, guard, population):
-    record = services.passage_register(
+    record = passage_register(
         actor=guard.user, gate=gates["north"], direction="out", purpose="shopping", resident=population["张三"]
     )
     assert (record.decision, record.reason_code, record.tier_key) == ("refused", "purpose_not_allowed", "sealed")
@@ -90,7 +92,7 @@ def test_resident_refused_in_sealed_area_is_recorded(areas, gates, guard, popula
 
 
 def test_delivery_and_emergency_pass_a_sealed_gate(areas, gates, guard):
-    delivery = services.passage_register(
+    delivery = passage_register(
         actor=guard.user,
         gate=gates["north"],
         direction="in",
@@ -99,14 +101,14 @@ def test_delivery_and_emergency_pass_a_sealed_gate(areas, gates, guard):
         visitor_phone="13900001111",
     )
     assert (delivery.decision, delivery.subject_kind, delivery.phone_masked) == ("allowed", "visitor", "139****1111")
-    ambulance = services.passage_register(
+    ambulance = passage_register(
         actor=guard.user, gate=gates["north"], direction="in", purpose="emergency", visitor_name="120 急救"
     )
     assert ambulance.decision == "allowed"
 
 
 def test_controlled_area_lets_residents_home(areas, gates, other_community_staff, population):
-    record = services.passage_register(
+    record = passage_register(
         actor=other_community_staff,
         gate=gates["south"],
         direction="in",
@@ -120,7 +122,7 @@ def test_same_gate_after_the_area_lifted_is_open(areas, gates, guard, district_c
     from lianfang.zones.models import ControlArea
 
     ControlArea.objects.filter(pk=areas["sealed"].pk).update(status="lifted", ended_at=at(today(), 6))
-    record = services.passage_register(
+    record = passage_register(
         actor=guard.user,
         gate=gates["north"],
         direction="out",
@@ -129,7 +131,7 @@ def test_same_gate_after_the_area_lifted_is_open(areas, gates, guard, district_c
         at=at(today(), 7),
     )
     assert (record.decision, record.reason_code, record.tier_key) == ("allowed", "open_area", "")
-    earlier = services.passage_register(
+    earlier = passage_register(
         actor=guard.user,
         gate=gates["north"],
         direction="out",
@@ -141,12 +143,12 @@ def test_same_gate_after_the_area_lifted_is_open(areas, gates, guard, district_c
 
 
 def test_closed_gate_lets_only_emergencies_through(areas, gates, guard, community_staff):
-    services.gate_set_open(actor=community_staff, gate=gates["north"], is_open=False, reason="夜间封闭")
-    refused = services.passage_register(
+    gate_set_open(actor=community_staff, gate=gates["north"], is_open=False, reason="夜间封闭")
+    refused = passage_register(
         actor=guard.user, gate=gates["north"], direction="in", purpose="delivery", visitor_name="配送"
     )
     assert (refused.decision, refused.reason_code) == ("refused", "gate_closed")
-    ambulance = services.passage_register(
+    ambulance = passage_register(
         actor=guard.user, gate=gates["north"], direction="in", purpose="emergency", visitor_name="120"
     )
     assert ambulance.decision == "allowed"
@@ -154,7 +156,7 @@ def test_closed_gate_lets_only_emergencies_through(areas, gates, guard, communit
 
 def test_bad_input_names_the_field_and_nothing_is_written(areas, gates, guard):
     with pytest.raises(ValidationError) as exc:
-        services.passage_register(
+        passage_register(
             actor=guard.user,
             gate=gates["north"],
             direction="sideways",
@@ -170,7 +172,7 @@ def test_bad_input_names_the_field_and_nothing_is_written(areas, gates, guard):
 
 
 def test_visitor_id_is_sealed(areas, gates, guard):
-    record = services.passage_register(
+    record = passage_register(
         actor=guard.user,
         gate=gates["north"],
         direction="in",
@@ -188,7 +190,7 @@ def test_registration_needs_field_work_at_the_gate(areas, gates, other_community
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.passage_register(
+        passage_register(
             actor=other_community_staff, gate=gates["north"], direction="in", purpose="delivery", visitor_name="x"
         )
 
@@ -200,7 +202,7 @@ def test_medical_pass_from_the_assistance_app(areas, gates, guard, population, m
         return (True, "MP-7") if resident == population["张三"] else (None, "")
 
     monkeypatch.setattr(adapters, "valid_exit_pass", fake_pass)
-    allowed = services.passage_register(
+    allowed = passage_register(
         actor=guard.user, gate=gates["north"], direction="out", purpose="medical", resident=population["张三"]
     )
     assert (allowed.decision, allowed.reason_code, allowed.pass_ref, allowed.pass_valid) == (
@@ -209,7 +211,7 @@ def test_medical_pass_from_the_assistance_app(areas, gates, guard, population, m
         "MP-7",
         True,
     )
-    refused = services.passage_register(
+    refused = passage_register(
         actor=guard.user, gate=gates["north"], direction="out", purpose="medical", resident=population["张小明"]
     )
     assert (refused.decision, refused.reason_code) == ("refused", "pass_required")

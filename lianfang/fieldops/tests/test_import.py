@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from lianfang.fieldops import services
 from lianfang.fieldops.importers import ScreeningImportError, screening_import
 from lianfang.fieldops.models import QuarantineTest, ScreenedPerson, ScreeningImport, TransferOut
+from lianfang.fieldops.services.screened import screened_person_create
 
 pytestmark = pytest.mark.django_db
 D = dt.date.fromisoformat
@@ -20,7 +20,7 @@ def csv_bytes(rows: list[str], encoding: str = "utf-8") -> bytes:
 
 @pytest.fixture
 def already_listed(population, district_commander):
-    return services.screened_person_create(
+    return screened_person_create(
         actor=district_commander,
         district=population["h1"].district,
         category="inflow",

@@ -7,9 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from lianfang.fieldops import adapters, services
+from lianfang.fieldops import adapters
 from lianfang.fieldops import rules as field_rules
 from lianfang.fieldops.models import Alert, AlertKind, DutyShift
+from lianfang.fieldops.services.monitoring import home_monitoring_start
+from lianfang.fieldops.services.notices import notice_create, notice_publish
+from lianfang.fieldops.services.passages import passage_register
 from lianfang.fieldops.tests.conftest import today
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +48,7 @@ def test_medical_exit_pass_opens_a_sealed_gate(areas, gates, guard, population, 
         window_start=dt.time(0, 0),
         window_end=dt.time(23, 59),
     )
-    allowed = services.passage_register(
+    allowed = passage_register(
         actor=guard.user, gate=gates["north"], direction="out", purpose="medical", resident=resident
     )
     assert (allowed.decision, allowed.reason_code, allowed.pass_valid, allowed.pass_ref) == (
@@ -55,12 +58,12 @@ def test_medical_exit_pass_opens_a_sealed_gate(areas, gates, guard, population, 
         exit_pass.number,
     )
     # the pass is the resident's: their son has none
-    refused = services.passage_register(
+    refused = passage_register(
         actor=guard.user, gate=gates["north"], direction="out", purpose="medical", resident=population["张小明"]
     )
     assert (refused.decision, refused.reason_code) == ("refused", "pass_required")
     # a pass number that does not exist is recorded as invalid
-    fake = services.passage_register(
+    fake = passage_register(
         actor=guard.user,
         gate=gates["north"],
         direction="out",
@@ -94,12 +97,12 @@ def test_emergency_ticket_alerts_the_gate(
 def test_household_qr_page_shows_notices(population, community_staff):
     from lianfang.assistance.hooks import household_notices
 
-    notice = services.notice_create(
+    notice = notice_create(
         actor=community_staff, title="核酸检测", body="今晚全员核酸", division=population["compound_a"]
     )
     assert household_notices(population["h1"]) == []  # a draft is not shown
-    services.notice_publish(actor=community_staff, notice=notice)
-    services.home_monitoring_start(
+    notice_publish(actor=community_staff, notice=notice)
+    home_monitoring_start(
         actor=community_staff,
         household=population["h1"],
         resident=population["张三"],
@@ -112,7 +115,7 @@ def test_household_qr_page_shows_notices(population, community_staff):
 
 
 def test_tick_command_is_idempotent(areas, gates, community_staff, guard, l3_person, population, capsys):
-    services.home_monitoring_start(
+    home_monitoring_start(
         actor=community_staff,
         household=population["h1"],
         resident=population["张三"],

@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.core.exceptions import ValidationError
 
-from lianfang.fieldops import notify, services
+from lianfang.fieldops import notify
 from lianfang.fieldops.models import NoticeDelivery
+from lianfang.fieldops.services.notices import channel_create, notice_create, notice_publish, notice_withdraw
 
 pytestmark = pytest.mark.django_db
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -75,7 +76,7 @@ def robot():
 
 
 def write(actor, population, body="今晚20:00起全员核酸检测，请按楼栋顺序下楼，佩戴口罩，保持间距。"):
-    return services.notice_create(actor=actor, title="核酸检测通知", body=body, division=population["compound_a"])
+    return notice_create(actor=actor, title="核酸检测通知", body=body, division=population["compound_a"])
 
 
 @pytest.mark.parametrize(
@@ -94,7 +95,7 @@ def test_notice_never_names_people(population, community_staff, body, named):
 
 def test_webhooks_off_by_default(population, community_staff, robot, settings):
     settings.LIANFANG_WEBHOOKS = None
-    services.channel_create(
+    channel_create(
         actor=community_staff,
         division=population["compound_a"].parent,
         name="社区群",
@@ -103,7 +104,7 @@ def test_webhooks_off_by_default(population, community_staff, robot, settings):
         is_enabled=True,
     )
     notice = write(community_staff, population)
-    services.notice_publish(actor=community_staff, notice=notice)
+    notice_publish(actor=community_staff, notice=notice)
     assert not notify.webhooks_enabled()
     assert NoticeDelivery.objects.count() == 0 and robot.requests == []
 
@@ -115,7 +116,7 @@ def test_payloads_against_a_fake_robot(
     settings.LIANFANG_PUBLIC_URL = "https://lianfang.example"
     settings.TASKS = IMMEDIATE
     community = population["compound_a"].parent
-    services.channel_create(
+    channel_create(
         actor=community_staff,
         division=community,
         name="下西园企业微信群",
@@ -123,7 +124,7 @@ def test_payloads_against_a_fake_robot(
         url=f"{robot.url}/cgi-bin/webhook/send?key=K1",
         is_enabled=True,
     )
-    services.channel_create(
+    channel_create(
         actor=community_staff,
         division=population["compound_a"],
         name="阳光小区钉钉群",
@@ -132,12 +133,10 @@ def test_payloads_against_a_fake_robot(
         secret="SEC-secret",
         is_enabled=True,
     )
-    services.channel_create(
-        actor=community_staff, division=community, name="停用的群", kind="wecom", url=f"{robot.url}/off"
-    )
+    channel_create(actor=community_staff, division=community, name="停用的群", kind="wecom", url=f"{robot.url}/off")
     notice = write(community_staff, population)
     with django_capture_on_commit_callbacks(execute=True):
-        services.notice_publish(actor=community_staff, notice=notice)
+        notice_publish(actor=community_staff, notice=notice)
     assert sorted(r["path"] for r in robot.requests) == ["/cgi-bin/webhook/send", "/robot/send"]
     by_path = {r["path"]: r for r in robot.requests}
     link = f"https://lianfang.example/fieldops/n/{notice.token}/"
@@ -171,7 +170,7 @@ def test_failed_delivery_is_recorded_and_retried(
     settings.LIANFANG_WEBHOOKS = True
     settings.TASKS = IMMEDIATE
     with FakeRobot(answer={"errcode": 93000, "errmsg": "invalid webhook url"}) as robot:
-        services.channel_create(
+        channel_create(
             actor=community_staff,
             division=population["compound_a"],
             name="群",
@@ -181,7 +180,7 @@ def test_failed_delivery_is_recorded_and_retried(
         )
         notice = write(community_staff, population)
         with django_capture_on_commit_callbacks(execute=True):
-            services.notice_publish(actor=community_staff, notice=notice)
+            notice_publish(actor=community_staff, notice=notice)
         delivery = NoticeDelivery.objects.get()
         assert (delivery.status, delivery.attempts) == ("failed", 1)
         assert "93000" in delivery.response
@@ -199,7 +198,7 @@ def test_publishing_enqueues_a_database_task(
     from django_tasks_db.models import DBTaskResult
 
     settings.LIANFANG_WEBHOOKS = True
-    services.channel_create(
+    channel_create(
         actor=community_staff,
         division=population["compound_a"],
         name="群",
@@ -209,14 +208,14 @@ def test_publishing_enqueues_a_database_task(
     )
     notice = write(community_staff, population)
     with django_capture_on_commit_callbacks(execute=True):
-        services.notice_publish(actor=community_staff, notice=notice)
+        notice_publish(actor=community_staff, notice=notice)
     task = DBTaskResult.objects.get()
     assert task.task_path == "lianfang.fieldops.tasks.deliver_notice" and task.args_kwargs["args"] == [notice.pk]
     assert robot.requests == []  # the worker posts it, not the request
 
 
 def test_channel_url_is_sealed(population, community_staff):
-    channel = services.channel_create(
+    channel = channel_create(
         actor=community_staff,
         division=population["compound_a"],
         name="群",
@@ -227,15 +226,13 @@ def test_channel_url_is_sealed(population, community_staff):
     assert "SECRET-KEY" not in channel.url_masked and channel.url_masked.startswith("https://qyapi.weixin.qq.com/")
     assert not channel.is_enabled
     with pytest.raises(ValidationError):
-        services.channel_create(
-            actor=community_staff, division=population["compound_a"], name="x", kind="wecom", url="ftp://x"
-        )
+        channel_create(actor=community_staff, division=population["compound_a"], name="x", kind="wecom", url="ftp://x")
 
 
 def test_withdrawn_notice(population, community_staff):
     notice = write(community_staff, population)
-    services.notice_publish(actor=community_staff, notice=notice)
-    services.notice_withdraw(actor=community_staff, notice=notice, reason="时间调整")
+    notice_publish(actor=community_staff, notice=notice)
+    notice_withdraw(actor=community_staff, notice=notice, reason="时间调整")
     notice.refresh_from_db()
     assert notice.status == "withdrawn"
 

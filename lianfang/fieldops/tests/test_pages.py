@@ -7,8 +7,10 @@ import pytest
 from django.urls import reverse
 
 from lianfang.core.models import AuditEntry
-from lianfang.fieldops import adapters, services
+from lianfang.fieldops import adapters
 from lianfang.fieldops.models import DutyShift, HealthCheckIn, Notice, PassageRecord, ScreenedPerson
+from lianfang.fieldops.services.gates import duty_roster_generate, duty_shift_assign
+from lianfang.fieldops.services.monitoring import home_monitoring_start
 from lianfang.fieldops.tests.conftest import today
 
 pytestmark = pytest.mark.django_db
@@ -77,10 +79,10 @@ def test_roster_page_generates_and_assigns(areas, gates, community_staff, guard,
 def test_my_duty_check_in_with_htmx(areas, gates, community_staff, guard, client_for):
     from django.utils import timezone
 
-    services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
+    duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
     now = timezone.now()
     shift = DutyShift.objects.get(gate=gates["north"], starts_at__lte=now, ends_at__gt=now)
-    services.duty_shift_assign(actor=community_staff, shift=shift, worker=guard)
+    duty_shift_assign(actor=community_staff, shift=shift, worker=guard)
     client = client_for(guard.user)
     assert [s.pk for s in client.get(reverse("fieldops:my_duty")).context["shifts"]] == [shift.pk]
     fragment = client.post(reverse("fieldops:shift_check_in", args=[shift.pk]), HTTP_HX_REQUEST="true")
@@ -145,7 +147,7 @@ def test_import_page_reports(population, district_commander, client_for):
 
 
 def test_monitoring_page_records_a_check_in(population, community_staff, guard, client_for):
-    monitoring = services.home_monitoring_start(
+    monitoring = home_monitoring_start(
         actor=community_staff,
         household=population["h1"],
         resident=population["张三"],
@@ -165,7 +167,7 @@ def test_resident_checks_in_through_the_household_qr(population, community_staff
         pytest.skip("the assistance app provides household QR tokens")
     from lianfang.assistance.services.tokens import household_token_issue
 
-    services.home_monitoring_start(
+    home_monitoring_start(
         actor=community_staff,
         household=population["h1"],
         resident=population["张三"],

@@ -12,14 +12,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from lianfang.fieldops import services
+from lianfang.fieldops.services.screened import screened_person_create
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def inflow(population, community_staff):
-    return services.screened_person_create(
+    return screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",
@@ -50,7 +50,7 @@ def test_people_list_names_places_in_one_query_however_many(population, communit
         client.get(reverse("fieldops:people"))
     community = population["compound_a"].parent
     for n, division in enumerate((community, community, population["compound_a"])):
-        services.screened_person_create(
+        screened_person_create(
             actor=community_staff,
             district=community.district,
             category="inflow",

@@ -9,7 +9,7 @@ import pytest
 
 from lianfang.accounts.models import RoleAssignment, User
 from lianfang.conftest import _user
-from lianfang.fieldops import services
+from lianfang.fieldops.services.notices import channel_create
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def grid_worker(population):
 
 @pytest.fixture
 def channel(population, community_staff):
-    return services.channel_create(
+    return channel_create(
         actor=community_staff,
         division=population["compound_a"],
         name="阳光小区楼长群",

@@ -6,8 +6,15 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from lianfang.fieldops import services
 from lianfang.fieldops.models import Alert, DutyShift
+from lianfang.fieldops.services.bulk_changes import bulk_status_change_request
+from lianfang.fieldops.services.disinfection import disinfection_log_record, disinfection_schedule_create
+from lianfang.fieldops.services.gates import duty_roster_generate, duty_shift_assign, emergency_at_gates
+from lianfang.fieldops.services.monitoring import health_check_in_record, home_monitoring_start
+from lianfang.fieldops.services.notices import notice_create, notice_publish
+from lianfang.fieldops.services.passages import passage_register
+from lianfang.fieldops.services.patrols import checkpoint_create, patrol_scan
+from lianfang.fieldops.services.screened import screened_person_create
 from lianfang.fieldops.tests.conftest import at, today
 
 pytestmark = pytest.mark.django_db
@@ -18,41 +25,39 @@ def world(areas, gates, guard, population, community_staff, l3_person):
     """One of everything in 阳光小区 (下西园)."""
     compound = population["compound_a"]
     day = today()
-    services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=day)
+    duty_roster_generate(actor=community_staff, code=gates["north"].path, day=day)
     shift = DutyShift.objects.filter(gate=gates["north"]).order_by("starts_at").first()
-    services.duty_shift_assign(actor=community_staff, shift=shift, worker=guard)
-    checkpoint = services.checkpoint_create(actor=community_staff, division=compound, name="北门")
-    services.patrol_scan(actor=guard.user, checkpoint=checkpoint, at=at(day, 1))
-    passage = services.passage_register(
+    duty_shift_assign(actor=community_staff, shift=shift, worker=guard)
+    checkpoint = checkpoint_create(actor=community_staff, division=compound, name="北门")
+    patrol_scan(actor=guard.user, checkpoint=checkpoint, at=at(day, 1))
+    passage = passage_register(
         actor=guard.user, gate=gates["north"], direction="out", purpose="shopping", resident=population["张三"]
     )
-    person = services.screened_person_create(
+    person = screened_person_create(
         actor=community_staff,
         district=population["h1"].district,
         category="inflow",
         name="",
         resident=population["李四"],
     )
-    bulk = services.bulk_status_change_request(
+    bulk = bulk_status_change_request(
         actor=community_staff, people=[person], to_status="home_monitoring", reason_code="other", evidence="抵兰"
     )
-    monitoring = services.home_monitoring_start(
+    monitoring = home_monitoring_start(
         actor=community_staff,
         household=population["h1"],
         resident=population["张三"],
         starts_on=day,
         ends_on=day + dt.timedelta(days=3),
     )
-    check_in = services.health_check_in_record(actor=guard.user, monitoring=monitoring, temperature="36.5")
-    schedule = services.disinfection_schedule_create(
-        actor=community_staff, division=compound, place="电梯", interval_hours=12
-    )
-    log = services.disinfection_log_record(
+    check_in = health_check_in_record(actor=guard.user, monitoring=monitoring, temperature="36.5")
+    schedule = disinfection_schedule_create(actor=community_staff, division=compound, place="电梯", interval_hours=12)
+    log = disinfection_log_record(
         actor=guard.user, schedule=schedule, performed_by="刘", agent="84", concentration_mg_l=500
     )
-    notice = services.notice_create(actor=community_staff, title="通知", body="今晚全员核酸", division=compound)
-    services.notice_publish(actor=community_staff, notice=notice)
-    services.emergency_at_gates(household=population["h1"], reference="T-1")
+    notice = notice_create(actor=community_staff, title="通知", body="今晚全员核酸", division=compound)
+    notice_publish(actor=community_staff, notice=notice)
+    emergency_at_gates(household=population["h1"], reference="T-1")
     from lianfang.fieldops.importers import screening_import
 
     screening_import(
@@ -275,7 +280,7 @@ def test_people_page_within_reaching_nothing_of_the_caller_is_a_400_naming_it(
     nothing of theirs (the other community, another street, unknown) is the 400 page naming the
     parameter by its label and the code (core.filters.query_scoped_code), as on every list, not a
     404; a malformed one too; their own division lists their people."""
-    wang = services.screened_person_create(
+    wang = screened_person_create(
         actor=other_community_staff,
         district=population["h3"].district,
         category="inflow",

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from lianfang.core.models import AuditEntry
-from lianfang.fieldops import services
+from lianfang.fieldops.services.screened import screened_person_create
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def _assert_no_raw_numbers(entry):
 def inflow(population, community_staff):
     """Two inflow people of 下西园: 赵丽 and 张三 (names from their resident rows)."""
     return [
-        services.screened_person_create(
+        screened_person_create(
             actor=community_staff,
             district=population["h1"].district,
             category="inflow",

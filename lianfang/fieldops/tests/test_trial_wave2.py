@@ -8,7 +8,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from lianfang.fieldops import services
+from lianfang.fieldops.services.disinfection import disinfection_schedule_create
+from lianfang.fieldops.services.gates import duty_missed_flag, duty_roster_generate
+from lianfang.fieldops.services.notices import notice_create
 from lianfang.fieldops.tests.conftest import at, today
 
 pytestmark = pytest.mark.django_db
@@ -63,13 +65,13 @@ def test_gate_coverage_and_alert_detail_are_in_local_time(areas, gates, communit
     from lianfang.fieldops.models import Alert, AlertKind
 
     day = today()
-    services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=day)
+    duty_roster_generate(actor=community_staff, code=gates["north"].path, day=day)
     api = api_for(community_staff)
     rows = api.get(reverse("api:fieldops-gate-coverage"), {"within": gates["north"].path}).json()
     gaps = rows[0]["gaps"]
     assert gaps and all(moment.endswith("+08:00") for pair in gaps for moment in pair)
     assert dt.datetime.fromisoformat(gaps[0][0]) == at(day, 0)
-    services.duty_missed_flag(now=at(day, 9))
+    duty_missed_flag(now=at(day, 9))
     alert = Alert.objects.get(kind=AlertKind.UNCOVERED_DUTY)
     assert alert.detail["starts_at"] == at(day, 8).isoformat()  # written in local time
     Alert.objects.filter(pk=alert.pk).update(detail={**alert.detail, "starts_at": "2026-11-30T00:00:00+00:00"})
@@ -116,7 +118,7 @@ def test_schedule_form_names_the_bad_interval(population, community_staff, clien
 def test_disinfection_log_form_names_the_bad_concentration(population, community_staff, client_for):
     from lianfang.fieldops.models import DisinfectionLog
 
-    schedule = services.disinfection_schedule_create(
+    schedule = disinfection_schedule_create(
         actor=community_staff, division=population["compound_a"], place="垃圾站", interval_hours=24
     )
     data = {"schedule": schedule.pk, "performed_by": "老王", "agent": "含氯消毒剂", "concentration_mg_l": "abc"}
@@ -223,9 +225,9 @@ def test_a_volunteer_refused_set_up_reads_what_and_the_right_it_needs(
 ):
     from lianfang.fieldops.models import DutyShift
 
-    services.duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
+    duty_roster_generate(actor=community_staff, code=gates["north"].path, day=today())
     shift = DutyShift.objects.filter(gate=gates["north"]).first()  # nobody's yet: not the guard's
-    notice = services.notice_create(actor=community_staff, title="通知", body="内容", division=gates["north"].division)
+    notice = notice_create(actor=community_staff, title="通知", body="内容", division=gates["north"].division)
     place = "西园街道 › 下西园社区 › 阳光小区"
     client = client_for(guard.user)
     pages = {

@@ -260,11 +260,12 @@ def field_scene(scene, district_commander, qilihe):
     gate of 阳光小区 (sealed: needs round-the-clock duty, nobody on it). Skipped while the field
     operations app is not in the tree."""
     pytest.importorskip("lianfang.fieldops.selectors")
-    from lianfang.fieldops import services as fo
+    from lianfang.fieldops.services.gates import gate_create
+    from lianfang.fieldops.services.screened import screened_person_create
 
     day = scene["day"]
     people = [
-        fo.screened_person_create(
+        screened_person_create(
             actor=district_commander,
             district=qilihe,
             category="inflow",
@@ -274,7 +275,7 @@ def field_scene(scene, district_commander, qilihe):
             arrived_on=day - dt.timedelta(days=1),
             phone="13800000011",
         ),
-        fo.screened_person_create(
+        screened_person_create(
             actor=district_commander,
             district=qilihe,
             category="inflow",
@@ -283,7 +284,7 @@ def field_scene(scene, district_commander, qilihe):
             origin="天水市",
             arrived_on=day,
         ),
-        fo.screened_person_create(
+        screened_person_create(
             actor=district_commander,
             district=qilihe,
             category="risk_traveller",
@@ -294,7 +295,7 @@ def field_scene(scene, district_commander, qilihe):
             arrived_on=day - dt.timedelta(days=2),
         ),
     ]
-    gate = fo.gate_create(actor=district_commander, division=scene["compound_a"], name="东门")
+    gate = gate_create(actor=district_commander, division=scene["compound_a"], name="东门")
     return {**scene, "people": people, "gate": gate}
 
 

@@ -9,7 +9,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from lianfang.fieldops import services
+from lianfang.fieldops.services.disinfection import disinfection_overdue_flag, disinfection_schedules_generate
+from lianfang.fieldops.services.gates import duty_missed_flag, duty_roster_generate
+from lianfang.fieldops.services.monitoring import monitoring_missed_flag
+from lianfang.fieldops.services.patrols import patrol_rounds_close_stale
+from lianfang.fieldops.services.quarantine import quarantine_progress
 
 
 class Command(BaseCommand):
@@ -39,17 +43,13 @@ class Command(BaseCommand):
             today = timezone.localdate(now)
             created = 0
             for offset in range(roster_days):
-                created += services.duty_roster_generate(
-                    actor=None, code=code, day=today + dt.timedelta(days=offset)
-                ).created
+                created += duty_roster_generate(actor=None, code=code, day=today + dt.timedelta(days=offset)).created
             report["roster_slots_created"] = created
         if schedules:
-            report["schedules_created"] = services.disinfection_schedules_generate(actor=None, code=code)["created"]
-        report.update({f"duty_{k}": v for k, v in services.duty_missed_flag(now=now).items()})
-        report["patrols_closed"] = services.patrol_rounds_close_stale(now=now)
-        report.update(
-            {f"quarantine_{k}": v for k, v in services.quarantine_progress(today=timezone.localdate(now)).items()}
-        )
-        report["monitoring_missed"] = services.monitoring_missed_flag(now=now)
-        report["disinfection_overdue"] = services.disinfection_overdue_flag(now=now)
+            report["schedules_created"] = disinfection_schedules_generate(actor=None, code=code)["created"]
+        report.update({f"duty_{k}": v for k, v in duty_missed_flag(now=now).items()})
+        report["patrols_closed"] = patrol_rounds_close_stale(now=now)
+        report.update({f"quarantine_{k}": v for k, v in quarantine_progress(today=timezone.localdate(now)).items()})
+        report["monitoring_missed"] = monitoring_missed_flag(now=now)
+        report["disinfection_overdue"] = disinfection_overdue_flag(now=now)
         self.stdout.write(" ".join(f"{k}={v}" for k, v in report.items()))
