@@ -88,7 +88,7 @@ def setup(pg: str, scale: float, desks: int) -> dict:
     from lianfang.accounts.roles import Role
     from lianfang.divisions.models import Division
     from lianfang.registry.models import Resident
-    from lianfang.screening.services import desk_create, round_open, site_create
+    from lianfang.screening.services.rounds import desk_create, round_open, site_create
 
     admin = User.objects.create_superuser("bench-admin", password="bench-password-1")
     district = Division.objects.get(code="620103")

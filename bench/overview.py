@@ -118,7 +118,7 @@ def ensure_shipped() -> None:
     from lianfang.assistance.shipped import ensure_shipped_rule_sets as assistance_rules
     from lianfang.fieldops.rules import ensure_field_rule_set
     from lianfang.reports.shipped import ensure_shipped as reports_shipped
-    from lianfang.screening.services import ensure_shipped_rules
+    from lianfang.screening.services.base import ensure_shipped_rules
     from lianfang.zones.shipped import ensure_shipped_rule_sets
 
     ensure_shipped_rule_sets()
@@ -179,8 +179,10 @@ def build_rounds(actor, district) -> None:
     from django.utils import timezone
 
     from lianfang.registry.models import Resident
-    from lianfang.screening import services
     from lianfang.screening.models import RoundMember, TestingRound
+    from lianfang.screening.services.desk import desk_submit
+    from lianfang.screening.services.results import ResultLine, results_record
+    from lianfang.screening.services.rounds import desk_create, round_close, round_open, site_create
 
     if TestingRound.objects.filter(district=district).count() >= 3:
         return
@@ -188,7 +190,7 @@ def build_rounds(actor, district) -> None:
     for n, days_ago in ((1, 2), (2, 1), (3, 0)):
         with step(f"screening: round {n} over the district (snapshot of every resident)"):
             opened = now - dt.timedelta(days=days_ago, hours=3)
-            rnd = services.round_open(actor=actor, name=f"第{n}轮全员核酸", nodes=[district], at=opened)
+            rnd = round_open(actor=actor, name=f"第{n}轮全员核酸", nodes=[district], at=opened)
             share = 0.97 if days_ago else 0.6
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
@@ -197,11 +199,11 @@ def build_rounds(actor, district) -> None:
                     [rnd.pk, False, int(share * 1000)],
                 )
             if days_ago:
-                services.round_close(actor=actor, round=rnd, at=opened + dt.timedelta(hours=22))
+                round_close(actor=actor, round=rnd, at=opened + dt.timedelta(hours=22))
     rnd = TestingRound.objects.filter(district=district, status="open").order_by("-opened_at").first()
     with step(f"screening: {POSITIVE_POOLS} positive 10-in-1 pools through the desk and the lab results"):
-        site = services.site_create(actor=actor, round=rnd, name="采样点", division=district.children.first())
-        desk = services.desk_create(actor=actor, site=site, name="1号台", mode="pool_10")
+        site = site_create(actor=actor, round=rnd, name="采样点", division=district.children.first())
+        desk = desk_create(actor=actor, site=site, name="1号台", mode="pool_10")
         people = list(
             Resident.objects.filter(
                 pk__in=RoundMember.objects.filter(round=rnd, result="", awaiting_home_visit=False).values("resident_id")
@@ -213,18 +215,18 @@ def build_rounds(actor, district) -> None:
         for t in range(POSITIVE_POOLS):
             tube = f"bench-{t:04d}"
             for person in people[t * 10 : t * 10 + 10]:
-                services.desk_submit(
+                desk_submit(
                     actor=actor,
                     desk=desk,
                     payload={"key": uuid.uuid4().hex, "kind": "scan", "value": person.id_number_plain(), "tube": tube},
                 )
-            services.desk_submit(
+            desk_submit(
                 actor=actor,
                 desk=desk,
                 payload={"key": uuid.uuid4().hex, "kind": "close", "value": f"BP{t:05d}", "tube": tube},
             )
-            lines.append(services.ResultLine(line=t + 1, barcode=f"BP{t:05d}", value="positive", lab="市疾控"))
-        services.results_record(actor=actor, lines=lines, path=district.code)
+            lines.append(ResultLine(line=t + 1, barcode=f"BP{t:05d}", value="positive", lab="市疾控"))
+        results_record(actor=actor, lines=lines, path=district.code)
 
 
 def build_requests(actor, district) -> None:
@@ -327,8 +329,8 @@ def measure(n_requests: int, stale_default: float | None = None) -> None:
     from lianfang.registry.selectors import counts_by_child
     from lianfang.reports import cache as cache_module
     from lianfang.reports import daily, documents, overview, render
-    from lianfang.screening import services as screening
     from lianfang.screening.models import RoundMember, SamplingDesk, TestingRound
+    from lianfang.screening.services.desk import desk_submit
     from lianfang.zones import services as zones
     from lianfang.zones.models import Operation
 
@@ -390,7 +392,7 @@ def measure(n_requests: int, stale_default: float | None = None) -> None:
         household = Household.objects.get(pk=rng.choice(ids))
         if kind == 0:
             person = waiting.pop()
-            screening.desk_submit(
+            desk_submit(
                 actor=commander,
                 desk=desk,
                 payload={

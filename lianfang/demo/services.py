@@ -243,16 +243,11 @@ def _screening(ctx: _Ctx) -> None:
     """A round over the street opened at 07:00 (or 5 h ago): a site with two desks, door-to-door in the
     sealed compound, tubes closed, lab results with one positive pool and one invalid tube."""
     from lianfang.screening.models import SamplingTask, TaskKind  # noqa: PLC0415
-    from lianfang.screening.services import (  # noqa: PLC0415
-        Person,
-        ResultLine,
-        desk_create,
-        results_record,
-        round_open,
-        samples_register,
-        site_create,
-        tube_close,
-    )
+    from lianfang.screening.services.results import ResultLine, results_record  # noqa: PLC0415
+    from lianfang.screening.services.rounds import desk_create, round_open, site_create  # noqa: PLC0415
+    from lianfang.screening.services.sampling import samples_register  # noqa: PLC0415
+    from lianfang.screening.services.scans import Person  # noqa: PLC0415
+    from lianfang.screening.services.tubes import tube_close  # noqa: PLC0415
 
     commander, officer = ctx.users["commander"], ctx.users["street"]
     opened = min(ctx.at(ctx.today, 7), ctx.ago(hours=5))
@@ -594,7 +589,7 @@ def _ticks(ctx: _Ctx) -> None:
     """Run the apps' recurring work once at ``now``: escalations, missed check-ins, area clocks."""
     from lianfang.assistance.services.escalation import requests_tick  # noqa: PLC0415
     from lianfang.fieldops.services.gates import duty_missed_flag  # noqa: PLC0415
-    from lianfang.screening.services import screening_tick  # noqa: PLC0415
+    from lianfang.screening.services.tick import screening_tick  # noqa: PLC0415
     from lianfang.zones.services import zone_tick  # noqa: PLC0415
 
     requests_tick(now=ctx.now)

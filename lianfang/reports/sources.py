@@ -49,7 +49,7 @@ def optional(module: str, *names: str):
 def mask_name(name: str) -> str:
     """Masked display of a person's name on reports: ``张三`` → ``张*``, ``王小芳`` → ``王*芳``
     (the screening app's rule when it is installed)."""
-    masker = optional("lianfang.screening.services", "mask_name")
+    masker = optional("lianfang.screening.services.base", "mask_name")
     if masker is not None:
         return masker(name)
     name = (name or "").strip()

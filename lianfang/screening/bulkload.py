@@ -1,6 +1,6 @@
 """City-scale bulk paths (PostgreSQL only): sampling records and lab results by COPY.
 
-The desk path (services.desk_submit) writes one person at a time; systems that batch — another
+The desk path (services.desk.desk_submit) writes one person at a time; systems that batch — another
 district's sampling app, a lab's LIS export of hundreds of thousands of tubes — come in here: the
 file is COPYed into a temporary staging table, then set-based statements apply it, with the same
 rules as the per-row services (design.md "Bulk paths"; domain.md §4):
@@ -167,10 +167,10 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
     again is unchanged. Positive tubes open their follow-ups and invalid tubes their re-sampling tasks
     (services, row by row: there are few). Raises RuntimeError on SQLite."""
     _require_postgres()
-    from lianfang.screening import services  # noqa: PLC0415
+    from lianfang.screening.services import base, follow_ups, results  # noqa: PLC0415
 
     with transaction.atomic(), connection.cursor() as cursor:
-        batch = ResultImport.objects.create(path=path, file_name=file_name, created_by=services._actor(actor))
+        batch = ResultImport.objects.create(path=path, file_name=file_name, created_by=base._actor(actor))
         lines = _stage(
             cursor,
             "stage_results",
@@ -236,12 +236,12 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
         resulted = Tube.objects.filter(lab_result__batch=batch, result__in=["positive", "invalid"])
         retests = {t.pk: (t, t.result) for t in resulted.filter(samples__purpose="retest").distinct()}
         if retests:
-            services._retest_results(actor, retests, timezone.now())
+            follow_ups._retest_results(actor, retests, timezone.now())
         for tube in resulted.exclude(pk__in=list(retests)):
             if tube.result == "positive":
-                services.follow_up_open(actor=actor, tube=tube)
+                follow_ups.follow_up_open(actor=actor, tube=tube)
             else:
-                services._resample_tasks(tube, tube.result_at)
+                results._resample_tasks(tube, tube.result_at)
         audit.record(
             actor=actor,
             action="screening.results",

@@ -8,18 +8,18 @@ BEGIN … COMMIT (seven round trips, a transaction held open while Python built 
 trip, one implicit transaction, and the same rules, because every rule is decided by the database
 exactly as before:
 
-- the tube upsert (``services._tube_take_sql``) grows the tube only when it is open, of this
+- the tube upsert (``services.tubes._tube_take_sql``) grows the tube only when it is open, of this
   station, has room and holds the same household; otherwise it returns no row, and then nothing
   else is written (each later part selects ``FROM`` the tube's row);
 - the unique indexes of the samples (one screening sample per person and round; one per
   idempotency key) raise ``IntegrityError`` for the whole statement — nothing is written;
-- the member is marked only while it has no sample (as ``services._after_samples``);
+- the member is marked only while it has no sample (as ``services.sampling._after_samples``);
 - the outcome is stored ``ON CONFLICT DO NOTHING`` (the sample's unique key already made this
   submission the only one), its ``tube`` part filled in from the tube's row, so a retry replays
   exactly the answer the desk got.
 
 Only PostgreSQL runs this (data-modifying CTEs); SQLite and every less usual submission take
-``services.samples_register`` inside a transaction. Measured in docs/benchmarks.md ("Sampling desk").
+``services.sampling.samples_register`` inside a transaction. Measured in docs/benchmarks.md ("Sampling desk").
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def register(
     tube_static: dict,
 ) -> tuple | None:
     """Run the registration (see the module docstring) in autocommit mode: ``tube_sql`` and
-    ``tube_params`` are the tube upsert (``services._tube_take_sql`` and its parameters); ``sample``
+    ``tube_params`` are the tube upsert (``services.tubes._tube_take_sql`` and its parameters); ``sample``
     (its ``tube`` unset), ``entry`` (its ``object_id`` unset) and ``outcome`` (its ``response``
     without ``tube``) are unsaved instances; ``tube_static`` the parts of the answer's ``tube`` the
     row does not give (``key``, ``mode``).

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianfang.screening.services import ResultLine
+from lianfang.screening.services.results import ResultLine
 
 HEADERS = {
     "barcode": {"管号", "条码", "条码号", "试管编号", "采样管编号", "样本编号", "tube", "barcode", "tube barcode"},

@@ -31,7 +31,7 @@ from lianfang.screening.models import (
     Tube,
     TubeStatus,
 )
-from lianfang.screening.services import mask_name, rules
+from lianfang.screening.services.base import mask_name, rules
 
 SYSTEM = object()
 """Pass as ``user`` for an unscoped read (never from a view)."""

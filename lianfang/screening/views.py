@@ -38,10 +38,11 @@ from lianfang.divisions.selectors import place_name
 from lianfang.registry.models import Household
 from lianfang.registry.selectors import search_residents
 from lianfang.registry.services import record_search
-from lianfang.screening import advisor, selectors, services
+from lianfang.screening import advisor, selectors
 from lianfang.screening.forms import AdvisorForm, DeskForm, ExemptForm, ResultUploadForm, RoundForm, SiteForm
 from lianfang.screening.importers import read_result_file
 from lianfang.screening.models import (
+    TUBE_CAPACITY,
     FollowUpStatus,
     Notice,
     PoolFollowUp,
@@ -56,6 +57,13 @@ from lianfang.screening.models import (
     TestingRound,
     Tube,
 )
+from lianfang.screening.services import rounds as round_services
+from lianfang.screening.services.base import echo, mask_name, out_of_reach, rules
+from lianfang.screening.services.desk import desk_submit
+from lianfang.screening.services.follow_ups import follow_up_step_done
+from lianfang.screening.services.results import exception_resolve, results_record
+from lianfang.screening.services.sampling import pickable_residents
+from lianfang.screening.services.scans import household_qr_payload
 
 # Load shedding on the desk path: at most this many submissions run at once in one server process;
 # the rest get 503 with Retry-After at once instead of queueing until they time out.
@@ -138,7 +146,7 @@ def round_new(request):
             form.add_error("codes", _("unknown or out of scope: %(codes)s") % {"codes": ", ".join(sorted(missing))})
     if request.method == "POST" and form.is_valid():
         try:
-            rnd = services.round_open(
+            rnd = round_services.round_open(
                 actor=request.user,
                 name=form.cleaned_data["name"],
                 nodes=nodes,
@@ -225,7 +233,7 @@ def _round_post(request, rnd: TestingRound):
             if division is None:  # unknown or out of scope: the same words naming the code, never a bare 404
                 unknown = _("unknown or out of scope: %(codes)s") % {"codes": code}
                 raise ValidationError(field_line(form.fields["code"].label, unknown))
-            services.site_create(
+            round_services.site_create(
                 actor=request.user,
                 round=rnd,
                 name=form.cleaned_data["name"],
@@ -239,8 +247,8 @@ def _round_post(request, rnd: TestingRound):
             site = SamplingSite.objects.visible_to(request.user).filter(pk=form.cleaned_data["site"], round=rnd).first()
             if site is None:  # unknown, out of scope or another round's: named, never a bare 404
                 label = _("Sampling site")
-                raise ValidationError(field_line(label, services.out_of_reach(form.cleaned_data["site"])))
-            services.desk_create(
+                raise ValidationError(field_line(label, out_of_reach(form.cleaned_data["site"])))
+            round_services.desk_create(
                 actor=request.user,
                 site=site,
                 name=form.cleaned_data["name"],
@@ -248,14 +256,12 @@ def _round_post(request, rnd: TestingRound):
                 capacity_per_hour=form.cleaned_data["capacity_per_hour"],
             )
         elif action == "close":
-            services.round_close(actor=request.user, round=rnd)
+            round_services.round_close(actor=request.user, round=rnd)
         elif action == "sync":
-            result = services.round_members_sync(actor=request.user, round=rnd)
+            result = round_services.round_members_sync(actor=request.user, round=rnd)
             messages.info(request, _("Added %(added)d, removed %(removed)d") % result)
         else:
-            raise ValidationError(
-                _("Unknown action “%(value)s”: nothing was changed.") % {"value": services.echo(action or "")}
-            )
+            raise ValidationError(_("Unknown action “%(value)s”: nothing was changed.") % {"value": echo(action or "")})
     except ValidationError as exc:
         messages.error(request, items_line(exc.messages))
     return redirect("screening:round", pk=rnd.pk)
@@ -299,7 +305,7 @@ def member_exempt(request, pk: int):
     form = ExemptForm(request.POST)
     if form.is_valid():
         try:
-            services.member_exempt(
+            round_services.member_exempt(
                 actor=request.user,
                 member=member,
                 exemption=form.cleaned_data["exemption"],
@@ -347,7 +353,7 @@ def _rounds_back(params) -> int:
     anything else (``abc``, ``-5``, ``0``, ``21``): never clamped or ignored."""
     raw = (params.get("n") or "").strip()
     if not raw:
-        return services.rules().missed_rounds_window
+        return rules().missed_rounds_window
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ROUNDS_BACK):
         message = _("“%(value)s” is not a number of rounds from 1 to %(most)d")
         raise BadQuery({"n": [message % {"value": raw, "most": MAX_ROUNDS_BACK}]}, {"n": _("Last N rounds")})
@@ -411,7 +417,7 @@ def station(request, kind: str, pk: int):
             "kind": kind,
             "open_tube": open_tube,
             "recent": recent,
-            "capacity": services.TUBE_CAPACITY.get(st.mode),
+            "capacity": TUBE_CAPACITY.get(st.mode),
             "place": place_name(task.division.code, below=Level.STREET) if task else "",
             "can_sample": can(request.user, Capability.FIELD_WORK, st.path)
             or can(request.user, Capability.RUN_ROUNDS, st.path),
@@ -424,7 +430,7 @@ def station(request, kind: str, pk: int):
 @shed_load
 def station_submit(request, kind: str, pk: int):
     """One JSON submission from the desk page: ``{"key", "kind", "value", "tube", "at", ...}`` (see
-    services.desk_submit). 201/200 on success, 409 refused (stored, replayed on retry), 400 unreadable
+    services.desk.desk_submit). 201/200 on success, 409 refused (stored, replayed on retry), 400 unreadable
     (not stored: desk.js drops and reports a 400 as it does a 409), 403 without
     FIELD_WORK, 404 out of scope, 503 + Retry-After when the server sheds load."""
     desk, task = _station(request, kind, pk)
@@ -435,7 +441,7 @@ def station_submit(request, kind: str, pk: int):
     if not isinstance(payload, dict):
         return JsonResponse({"status": "refused", "code": "bad_input", "message": _("Malformed JSON")}, status=400)
     try:
-        status, body = services.desk_submit(actor=request.user, desk=desk, task=task, payload=payload)
+        status, body = desk_submit(actor=request.user, desk=desk, task=task, payload=payload)
     except PermissionDenied as exc:
         return JsonResponse({"status": "refused", "code": "forbidden", "message": str(exc)}, status=403)
     return JsonResponse(body, status=status)
@@ -445,19 +451,19 @@ def station_submit(request, kind: str, pk: int):
 def station_search(request, kind: str, pk: int):
     """htmx: residents matching a name (or pinyin initials, ID or phone, whole or last digits) to
     pick at the desk (masked ID): only those the desk may register by pick
-    (services.pickable_residents: in scope and in the round). Each search is audited once
+    (services.sampling.pickable_residents: in scope and in the round). Each search is audited once
     (registry.services.record_search: masked query, people shown; where ``page:screening.station_search``)."""
     desk, task = _station(request, kind, pk)
     query = request.GET.get("q", "")
     people = []
     if query.strip():
-        pickable = services.pickable_residents(user=request.user, round_id=(desk or task).round_id)
+        pickable = pickable_residents(user=request.user, round_id=(desk or task).round_id)
         people = search_residents(user=request.user, query=query).filter(pk__in=pickable.values("pk"))
         people = list(people.order_by("name", "id")[:20])
         record_search(
             actor=request.user, params={"q": query}, results=len(people), where="page:screening.station_search"
         )
-    return render(request, "screening/_search.html", {"people": people, "mask": services.mask_name})
+    return render(request, "screening/_search.html", {"people": people, "mask": mask_name})
 
 
 @login_required
@@ -467,7 +473,7 @@ def household_qr(request, pk: int):
 
     household = get_object_or_404(Household.objects.visible_to(request.user), pk=pk)
     buffer = __import__("io").BytesIO()
-    segno.make(services.household_qr_payload(household), error="m").save(buffer, kind="svg", scale=4)
+    segno.make(household_qr_payload(household), error="m").save(buffer, kind="svg", scale=4)
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
@@ -486,7 +492,7 @@ def results(request):
         if resolve is not None:
             exception = get_object_or_404(ResultException.objects.visible_to(request.user), pk=resolve)
             try:
-                services.exception_resolve(actor=request.user, exception=exception, note=request.POST.get("note", ""))
+                exception_resolve(actor=request.user, exception=exception, note=request.POST.get("note", ""))
             except ValidationError as exc:
                 messages.error(request, items_line(exc.messages))
             return redirect("screening:results")
@@ -494,7 +500,7 @@ def results(request):
             data = form.cleaned_data["file"].read()
             try:
                 lines = read_result_file(data, form.cleaned_data["file"].name)
-                batch = services.results_record(
+                batch = results_record(
                     actor=request.user,
                     lines=lines,
                     path=_home_code(request.user),
@@ -561,7 +567,7 @@ def follow_up_detail(request, pk: int):
             raise Http404
         step = get_object_or_404(PoolFollowUpStep.objects.filter(follow_up=fu), pk=step_id)
         try:
-            services.follow_up_step_done(actor=request.user, step=step, note=request.POST.get("note", ""))
+            follow_up_step_done(actor=request.user, step=step, note=request.POST.get("note", ""))
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, items_line(getattr(exc, "messages", [str(exc)])))
         return redirect("screening:follow_up", pk=fu.pk)
@@ -574,7 +580,7 @@ def follow_up_detail(request, pk: int):
             "steps": fu.steps.order_by("due_at", "id"),
             "notices": Notice.objects.filter(follow_up=fu).select_related("worker", "household").order_by("-id")[:100],
             "now": timezone.now(),
-            "mask": services.mask_name,
+            "mask": mask_name,
         },
     )
 
@@ -587,7 +593,7 @@ def pool_advisor(request):
     """Dorfman-optimal pool size and, for 5/10/20-in-1, expected tests and temporary isolations per
     1,000 people at the recent positivity (or a prevalence typed in: ``percent``; not a number from
     0.001 to 50 is a 400 page naming it, never silently replaced by the recent positivity)."""
-    r = services.rules()
+    r = rules()
     form = AdvisorForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return bad_query_response(request, form_errors(form))

@@ -124,7 +124,7 @@ def test_bad_query_page_is_translated_with_a_way_home(client_for, district_comma
 def test_round_coverage_bad_within_is_400_naming_it(population, district_commander, api_for):
     """screening's coverage action reads ``within`` with core.filters.query_code like every list."""
     from lianfang.divisions.models import Division
-    from lianfang.screening.services import round_open
+    from lianfang.screening.services.rounds import round_open
 
     nodes = list(Division.objects.filter(code__in=["620103001001", "620103001002"]))
     rnd = round_open(actor=district_commander, name="第1轮", nodes=nodes)

@@ -40,7 +40,7 @@ def _shipped_rules() -> None:
     """Rule sets that migrations ship (a transactional test elsewhere may have flushed them)."""
     from lianfang.assistance.shipped import ensure_shipped_rule_sets as assistance_rules
     from lianfang.fieldops.rules import ensure_field_rule_set
-    from lianfang.screening.services import ensure_shipped_rules
+    from lianfang.screening.services.base import ensure_shipped_rules
     from lianfang.zones.shipped import ensure_shipped_rule_sets
 
     ensure_shipped_rule_sets()

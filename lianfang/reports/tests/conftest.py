@@ -51,7 +51,7 @@ def _fresh_cache_and_rules(db):
     ensure_shipped_rule_sets()
     ensure_shipped()
     for module, name in (
-        ("lianfang.screening.services", "ensure_shipped_rules"),
+        ("lianfang.screening.services.base", "ensure_shipped_rules"),
         ("lianfang.assistance.shipped", "ensure_shipped_rule_sets"),
         ("lianfang.fieldops.rules", "ensure_field_rule_set"),
     ):
@@ -174,7 +174,7 @@ def fill_tube(actor, desk, residents, client_key, barcode):
     """Register ``residents`` into one tube at ``desk`` and close it with ``barcode`` (as the desk page does)."""
     import uuid
 
-    from lianfang.screening.services import desk_submit
+    from lianfang.screening.services.desk import desk_submit
 
     for resident in residents:
         status, body = desk_submit(
@@ -194,7 +194,8 @@ def screening_scene(scene, district_commander):
     """A round over 西园街道 opened now; a 10-in-1 desk; P-0001 (张三, 张小明: h1) positive, N-0002
     (李四, 赵丽: h2) negative. The positive result opens the follow-up."""
     pytest.importorskip("lianfang.screening.selectors")
-    from lianfang.screening.services import ResultLine, desk_create, results_record, round_open, site_create
+    from lianfang.screening.services.results import ResultLine, results_record
+    from lianfang.screening.services.rounds import desk_create, round_open, site_create
 
     rnd = round_open(actor=district_commander, name="第1轮全员核酸", nodes=[scene["street"]])
     site = site_create(actor=district_commander, round=rnd, name="西园采样点", division=scene["xia"])

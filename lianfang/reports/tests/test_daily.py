@@ -212,7 +212,7 @@ def test_a_day_with_every_pool_followed_up_closes_and_freezes(screening_scene, d
 
 def test_an_overdue_follow_up_step_blocks_closing(screening_scene, district_commander):
     from lianfang.screening.models import PoolFollowUpStep
-    from lianfang.screening.services import follow_up_step_done
+    from lianfang.screening.services.follow_ups import follow_up_step_done
 
     s = screening_scene
     isolate = PoolFollowUpStep.objects.get(kind="isolate")

@@ -133,7 +133,7 @@ def test_a_status_change_by_conditional_update_invalidates_too(everything, distr
     """follow_up_step_done changes the step with a conditional update (no model signal): its audit
     entry invalidates the screening figures."""
     from lianfang.screening.models import PoolFollowUpStep
-    from lianfang.screening.services import follow_up_step_done
+    from lianfang.screening.services.follow_ups import follow_up_step_done
 
     s = everything
     PoolFollowUpStep.objects.filter(kind="isolate").update(due_at=timezone.now() - dt.timedelta(hours=1))

@@ -17,7 +17,7 @@ from lianfang.screening.models import (
     TestingRound,
     Tube,
 )
-from lianfang.screening.services import mask_name
+from lianfang.screening.services.base import mask_name
 
 
 class RoundSerializer(serializers.ModelSerializer):
@@ -164,7 +164,7 @@ class SampleSerializer(serializers.ModelSerializer):
 
 
 class SampleCreateSerializer(serializers.Serializer):
-    """One desk or task submission (services.desk_submit): ``kind`` scan / resident / child / close."""
+    """One desk or task submission (services.desk.desk_submit): ``kind`` scan / resident / child / close."""
 
     desk = RowIdField(required=False, allow_null=True, default=None)
     task = RowIdField(required=False, allow_null=True, default=None)

@@ -38,7 +38,7 @@ from lianfang.core.api import ScopedReadOnlyViewSet
 from lianfang.core.filters import MAX_ID, APIFilterSet, YesNoFilter
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division
-from lianfang.screening import selectors, services
+from lianfang.screening import selectors
 from lianfang.screening.api import serializers as s
 from lianfang.screening.models import (
     LabResult,
@@ -51,6 +51,10 @@ from lianfang.screening.models import (
     TestingRound,
     Tube,
 )
+from lianfang.screening.services import idempotency, rounds
+from lianfang.screening.services.base import out_of_reach
+from lianfang.screening.services.desk import desk_submit
+from lianfang.screening.services.results import ResultLine, results_record
 from lianfang.screening.views import RETRY_AFTER_SECONDS, _desk_slots
 
 IDEMPOTENCY = OpenApiParameter(
@@ -137,7 +141,7 @@ def _visible_desk(user, pk: int) -> SamplingDesk:
     """Desk ``pk`` with its round, from ``SamplingDesk.objects.visible_to(user)`` (Http404 when out of
     scope), remembered per server process for as long as the token's scope
     (DeskTokenAuthentication.scope_seconds): desks do not move, and whether the round is still open is
-    read afresh with every submission (services._desk_lookup)."""
+    read afresh with every submission (services.desk._desk_lookup)."""
     now = time.monotonic()
     hit = _desks.get((user.pk, pk))
     if hit is not None and hit[0] > now:
@@ -152,7 +156,7 @@ def _visible_desk(user, pk: int) -> SamplingDesk:
 
 
 class IdempotentCreateMixin:
-    """``create`` needs an Idempotency-Key header; the outcome is stored and replayed (services.remember).
+    """``create`` needs an Idempotency-Key header; the outcome is stored and replayed (services.idempotency.remember).
 
     A caller without ``create_capability`` anywhere (e.g. a grid worker opening a round) gets 403
     before the header is looked at; the service still checks the capability at the place."""
@@ -164,13 +168,13 @@ class IdempotentCreateMixin:
         if self.create_capability and not can(request.user, self.create_capability):
             raise exceptions.PermissionDenied()
         key = request.headers.get("Idempotency-Key", "")
-        if not services.KEY_RE.match(key):
+        if not idempotency.KEY_RE.match(key):
             raise exceptions.ValidationError({"Idempotency-Key": _("header required: 8-64 letters, digits, - _ :")})
-        digest = services.body_hash(request.data)
-        previous = services.replayed(key)
+        digest = idempotency.body_hash(request.data)
+        previous = idempotency.replayed(key)
         if previous is not None:
             if previous.body_hash and previous.body_hash != digest:
-                return Response(services.key_reused(key), status=409)
+                return Response(idempotency.key_reused(key), status=409)
             return Response(previous.response, status=previous.status_code, headers={"Idempotent-Replayed": "true"})
         try:
             status_code, data = self.perform_idempotent_create(request, key)
@@ -179,7 +183,7 @@ class IdempotentCreateMixin:
             raise exceptions.ValidationError(detail) from None
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
-        stored = services.remember(
+        stored = idempotency.remember(
             key=key,
             scope=self.idempotency_scope,
             user=request.user,
@@ -211,7 +215,7 @@ class RoundViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnl
         if len(nodes) != len(set(codes)):
             missing = ", ".join(sorted(set(codes) - {n.code for n in nodes}))
             raise ValidationError({"codes": _("unknown or out of scope: %(codes)s") % {"codes": missing}})
-        rnd = services.round_open(
+        rnd = rounds.round_open(
             actor=request.user,
             name=data.validated_data["name"],
             nodes=nodes,
@@ -250,7 +254,7 @@ def _field_object(queryset, field: str, **lookup):
     ids cannot be probed, and never a bare 404 for a value in the body."""
     found = queryset.filter(**lookup).first()
     if found is None:
-        raise exceptions.ValidationError({field: [services.out_of_reach(next(iter(lookup.values())))]})
+        raise exceptions.ValidationError({field: [out_of_reach(next(iter(lookup.values())))]})
     return found
 
 
@@ -269,7 +273,7 @@ class SiteViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnly
         v = data.validated_data
         rnd = _field_object(TestingRound.objects.visible_to(request.user), "round", pk=v["round"])
         division = _field_object(Division.objects.visible_to(request.user), "division", code=v["division"])
-        site = services.site_create(
+        site = rounds.site_create(
             actor=request.user,
             round=rnd,
             name=data.validated_data["name"],
@@ -292,7 +296,7 @@ class DeskViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnly
         data = s.DeskCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         site = _field_object(SamplingSite.objects.visible_to(request.user), "site", pk=data.validated_data["site"])
-        desk = services.desk_create(
+        desk = rounds.desk_create(
             actor=request.user,
             site=site,
             name=data.validated_data["name"],
@@ -326,7 +330,7 @@ class SampleFilterSet(APIFilterSet):
 
 
 class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
-    """Samples in scope (masked). POST is one desk or task submission (services.desk_submit): the
+    """Samples in scope (masked). POST is one desk or task submission (services.desk.desk_submit): the
     Idempotency-Key header is the submission key. 201/200 applied, 409 refused (stored, replayed),
     400 unreadable (an invalid ID number, a scan that is no ID, household QR or barcode; not stored);
     429/503 + Retry-After."""
@@ -369,7 +373,7 @@ class SampleViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 def _submit(user, v: dict, key: str) -> tuple[int, dict, dict]:
     """One validated desk or task submission ``v`` (SampleCreateSerializer's fields) under ``key``:
     the station ``visible_to(user)`` (404 otherwise), a desk slot (503 + Retry-After when none frees,
-    views.shed_load), services.desk_submit. Returns ``(HTTP status, body, headers)`` as the API
+    views.shed_load), services.desk.desk_submit. Returns ``(HTTP status, body, headers)`` as the API
     answers them: 201/200/400/409 from the service, 403/404 ``{"detail": ...}``, 503 ``{"status": "busy"}``."""
     try:
         if v["desk"]:
@@ -379,13 +383,13 @@ def _submit(user, v: dict, key: str) -> tuple[int, dict, dict]:
             task = get_object_or_404(SamplingTask.objects.select_related("round").visible_to(user), pk=v["task"])
     except Http404:  # unknown and out of scope alike, naming the id: a field error, never the model's name
         name = "desk" if v["desk"] else "task"
-        return 400, {name: [services.out_of_reach(v[name])]}, {}
+        return 400, {name: [out_of_reach(v[name])]}, {}
     payload = {**v, "key": key, "at": v["at"].isoformat() if v["at"] else None}
     busy = 503, {"status": "busy"}, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if not _desk_slots.acquire(timeout=0.25):
         return busy
     try:
-        code, body = services.desk_submit(actor=user, desk=desk, task=task, payload=payload)
+        code, body = desk_submit(actor=user, desk=desk, task=task, payload=payload)
     except PermissionDenied as exc:
         return 403, {"detail": str(exc)}, {}
     except OperationalError:
@@ -474,7 +478,7 @@ def sample_submit(request, *args, **kwargs):
     negotiation, serializer and renderer were about half of the server's CPU per registration. This
     view answers the usual submission with the same checks in the same order as SampleViewSet.create
     — authentication (token header first, then session + CSRF), the per-user DeskThrottle, the
-    fields, the visible desk or task, the desk slots, services.desk_submit — and the same answers and
+    fields, the visible desk or task, the desk slots, services.desk.desk_submit — and the same answers and
     headers. Everything else (GET, another content type or Accept, an ``at`` time, a field that would
     not validate, failed authentication, a throttled caller) goes to the DRF view unchanged, which
     gives DRF's own answer; none of those has counted against the throttle here."""
@@ -493,7 +497,7 @@ def sample_submit(request, *args, **kwargs):
 
 
 class LabResultViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnlyViewSet):
-    """Lab results in scope. POST a batch of lines (services.results_record): exactly one result per
+    """Lab results in scope. POST a batch of lines (services.results.results_record): exactly one result per
     tube; doubtful lines are held (see held-results) and never overwrite."""
 
     queryset = LabResult.objects.select_related("tube").order_by("-reported_at", "-id")
@@ -514,12 +518,12 @@ class LabResultViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedRea
         if not path:
             raise PermissionDenied(_("You hold no role: results are recorded under your division, and you have none."))
         lines = [
-            services.ResultLine(
+            ResultLine(
                 line=i + 1, barcode=ln["barcode"], value=ln["result"], lab=ln["lab"], reported=ln["reported_at"] or ""
             )
             for i, ln in enumerate(data.validated_data["lines"])
         ]
-        batch = services.results_record(actor=request.user, lines=lines, path=path, lab=data.validated_data["lab"])
+        batch = results_record(actor=request.user, lines=lines, path=path, lab=data.validated_data["lab"])
         return 201, {"import": batch.pk, **batch.counts}
 
 

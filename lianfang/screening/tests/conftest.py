@@ -33,7 +33,7 @@ def forget_desk_api_memory():
 @pytest.fixture(autouse=True)
 def shipped_rules(db):
     """The shipped zones and screening rule sets (restored when a transactional test flushed them)."""
-    from lianfang.screening.services import ensure_shipped_rules
+    from lianfang.screening.services.base import ensure_shipped_rules
     from lianfang.zones.shipped import ensure_shipped_rule_sets
 
     ensure_shipped_rule_sets()
@@ -51,7 +51,7 @@ def street(qilihe):
 def rnd(population, district_commander, street):
     """An open round over 下西园 and 上西园 (the 7 residents of ``population``)."""
     from lianfang.divisions.models import Division
-    from lianfang.screening.services import round_open
+    from lianfang.screening.services.rounds import round_open
 
     nodes = list(Division.objects.filter(code__in=["620103001001", "620103001002"]))
     return round_open(actor=district_commander, name="第1轮", nodes=nodes)
@@ -59,13 +59,13 @@ def rnd(population, district_commander, street):
 
 @pytest.fixture
 def site(rnd, population, district_commander):
-    from lianfang.screening.services import site_create
+    from lianfang.screening.services.rounds import site_create
 
     return site_create(actor=district_commander, round=rnd, name="阳光小区采样点", division=population["compound_a"])
 
 
 def make_desk(site, actor, name="1号台", mode="pool_10"):
-    from lianfang.screening.services import desk_create
+    from lianfang.screening.services.rounds import desk_create
 
     return desk_create(actor=actor, site=site, name=name, mode=mode)
 
@@ -82,7 +82,7 @@ def key() -> str:
 def submit(actor, station, kind, value="", tube="tube-0001", **extra):
     """Submit one event as the desk page does; returns (status, body)."""
     from lianfang.screening.models import SamplingDesk
-    from lianfang.screening.services import desk_submit
+    from lianfang.screening.services.desk import desk_submit
 
     payload = {"key": extra.pop("key", None) or key(), "kind": kind, "value": value, "tube": tube, **extra}
     if isinstance(station, SamplingDesk):

@@ -123,7 +123,7 @@ def test_commander_opens_a_round_and_reads_its_pages(population, district_comman
 
 def test_positive_pool_follow_up_and_tasks_pages(desk, district_commander, login_page, live_server):
     from lianfang.screening.models import PoolFollowUp
-    from lianfang.screening.services import ResultLine, results_record
+    from lianfang.screening.services.results import ResultLine, results_record
     from lianfang.screening.tests.conftest import close, submit
 
     for number in RESIDENT_IDS[:2]:

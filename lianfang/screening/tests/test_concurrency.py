@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _race(actor, desks, payloads):
-    from lianfang.screening.services import desk_submit
+    from lianfang.screening.services.desk import desk_submit
 
     barrier = threading.Barrier(len(desks))
     results = [None] * len(desks)

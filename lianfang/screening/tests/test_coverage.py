@@ -8,7 +8,8 @@ import pytest
 from lianfang.screening import advisor
 from lianfang.screening.models import PoolFollowUp, RoundMember, SamplingTask, TaskKind
 from lianfang.screening.selectors import coverage, coverage_by_responsible, missed_people, missed_repeatedly, progress
-from lianfang.screening.services import ResultLine, member_exempt, results_record, round_open
+from lianfang.screening.services.results import ResultLine, results_record
+from lianfang.screening.services.rounds import member_exempt, round_open
 from lianfang.screening.tests.conftest import close, submit
 
 pytestmark = pytest.mark.django_db

@@ -104,7 +104,7 @@ def test_unknown_child_with_known_guardian_is_kept(desk, district_commander, pop
 
 
 def test_household_qr_registers_the_members(site, district_commander, population):
-    from lianfang.screening.services import household_qr_payload
+    from lianfang.screening.services.scans import household_qr_payload
 
     desk = make_desk(site, district_commander, name="一户一管", mode="household")
     status, body = submit(district_commander, desk, "scan", household_qr_payload(population["h1"]), tube="tube-h1")
@@ -150,7 +150,7 @@ def test_retry_with_the_same_key_never_duplicates(desk, district_commander, popu
 
 def test_round_attribution_follows_the_desk_not_the_date(population, district_commander, desk, rnd):
     """Two rounds open at once over the same people: the sample belongs to the round of its desk."""
-    from lianfang.screening.services import round_open, site_create
+    from lianfang.screening.services.rounds import round_open, site_create
 
     later = round_open(actor=district_commander, name="第2轮", nodes=[population["compound_a"]], at=rnd.opened_at)
     later_site = site_create(

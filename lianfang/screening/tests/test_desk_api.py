@@ -144,7 +144,7 @@ def test_a_removed_role_takes_effect_after_sixty_seconds(desk, community_staff, 
 
 
 def test_a_closed_round_is_refused_even_with_the_desk_remembered(desk, rnd, community_staff, api_for, population):
-    from lianfang.screening.services import round_close
+    from lianfang.screening.services.rounds import round_close
 
     api = api_for(community_staff)
     assert _post(api, desk, "11010519491231002X").status_code == 201

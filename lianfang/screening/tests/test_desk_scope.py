@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from lianfang.conftest import make_compound
 from lianfang.screening.models import Sample
-from lianfang.screening.services import echo
+from lianfang.screening.services.base import echo
 from lianfang.screening.tests.conftest import key, submit
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_id_scan_of_someone_from_elsewhere_is_sampled_without_registry_details(
 
 
 def test_household_qr_from_elsewhere_shows_no_names(desk, population, community_staff):
-    from lianfang.screening.services import household_qr_payload
+    from lianfang.screening.services.scans import household_qr_payload
 
     desk.mode = "household"
     desk.save()

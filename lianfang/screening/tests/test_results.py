@@ -17,7 +17,8 @@ from lianfang.screening.models import (
     TaskKind,
     Tube,
 )
-from lianfang.screening.services import ResultLine, results_record, screening_tick
+from lianfang.screening.services.results import ResultLine, results_record
+from lianfang.screening.services.tick import screening_tick
 from lianfang.screening.tests.conftest import close, submit
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from lianfang.screening.models import PoolFollowUp, SamplingTask, Tube
-from lianfang.screening.services import ResultLine, results_record
+from lianfang.screening.services.results import ResultLine, results_record
 from lianfang.screening.tests.conftest import close, key, submit
 
 pytestmark = pytest.mark.django_db

@@ -78,7 +78,7 @@ def test_a_corrupt_result_file_is_named_in_chinese_without_the_library_words(cli
 
 
 def test_follow_up_steps_in_the_api_are_in_local_time(api_for, district_commander, desk, population):
-    from lianfang.screening.services import ResultLine, results_record
+    from lianfang.screening.services.results import ResultLine, results_record
     from lianfang.screening.tests.conftest import close, submit
 
     for number in ("11010519491231002X", "440524188001010014"):
@@ -100,7 +100,7 @@ def test_round_page_site_out_of_scope_or_unknown_names_the_code(
 
     from lianfang.divisions.models import Division
     from lianfang.screening.models import SamplingSite
-    from lianfang.screening.services import round_open
+    from lianfang.screening.services.rounds import round_open
 
     own = Division.objects.get(code="620103001001")  # 下西园: the staff's community, where they run rounds
     rnd = round_open(actor=district_commander, name="下西园第1轮", nodes=[own])

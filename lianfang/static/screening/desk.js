@@ -84,7 +84,7 @@
 
   var ID_RE = /^(\d{17}[\dXx]|\d{15})$/;
   var BARCODE_RE = /^[A-Za-z0-9][A-Za-z0-9\-]{5,39}$/;
-  // As the server's screening.services.is_tube_barcode: a bare number of 15 digits or more is an ID
+  // As the server's screening.services.scans.is_tube_barcode: a bare number of 15 digits or more is an ID
   // number mistyped or misread, never a barcode (sent as a scan, the server names what is wrong)
   var ID_LIKE_RE = /^\d{15,}$/;
   function isBarcode(text) {

@@ -3,7 +3,7 @@ run every few minutes from cron or a systemd timer)."""
 
 from django.core.management.base import BaseCommand
 
-from lianfang.screening.services import screening_tick
+from lianfang.screening.services.tick import screening_tick
 
 
 class Command(BaseCommand):
