@@ -91,6 +91,7 @@ from lianfang.core.filters import (
     query_scoped_code,
 )
 from lianfang.core.scoping import scope_for
+from lianfang.core.spreadsheets import save_as_text
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household, Resident
 
@@ -389,7 +390,7 @@ def ticket_export(request, pk: int):
             ]
         )
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    save_as_text(workbook, buffer)
     audit.record(actor=request.user, action="export", obj=ticket, detail={"what": "timeline"})
     response = HttpResponse(
         buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

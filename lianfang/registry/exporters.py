@@ -33,6 +33,7 @@ from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
 from lianfang.core import audit, pii
 from lianfang.core.forms import field_line, items_line
+from lianfang.core.spreadsheets import FORMULA_STARTS, formula_like, text_cell
 from lianfang.divisions.models import Division
 from lianfang.registry.importing.columns import TEMPLATE_COLUMNS
 from lianfang.registry.importing.plan import Plan
@@ -67,17 +68,9 @@ def instructions() -> str:
     )
 
 
-# A text starting with one of these would be a live formula in Excel (CSV/formula injection, OWASP).
-FORMULA_STARTS = frozenset("=+-@")
-
-
 def _text_cell(ws, value):
     """A cell stored and formatted as text: ID and phone columns, and any value that looks like a formula."""
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-        cell.data_type = "s"  # openpyxl would otherwise write "=..." as a formula
-    cell.number_format = TEXT_FORMAT
-    return cell
+    return text_cell(ws, value, number_format=TEXT_FORMAT)
 
 
 def _header_cells(ws) -> list:
@@ -353,7 +346,7 @@ def _write_xlsx(output, top: str, mark: str, actor, rows: Iterator[list]) -> int
     count = 0
     for row in rows:
         for index, value in enumerate(row):
-            if index in TEXT_COLUMNS or (isinstance(value, str) and value[:1] in FORMULA_STARTS):
+            if index in TEXT_COLUMNS or formula_like(value):
                 row[index] = _text_cell(ws, value)
         ws.append(row)
         count += 1
@@ -364,11 +357,18 @@ def _write_xlsx(output, top: str, mark: str, actor, rows: Iterator[list]) -> int
 EXCEL_CELL_CHARS = 32_767  # the most characters an Excel cell holds
 
 
-def _report_cell(value):
+def _report_value(value):
     """``value`` as a worksheet can hold it: control characters dropped, text cut at EXCEL_CELL_CHARS."""
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_CELL_CHARS]
     return value
+
+
+def _report_cell(ws, value):
+    """:func:`_report_value`, and a formula-like text kept as text (core.spreadsheets.text_cell: the
+    report repeats what the file said, and a cell such as ``=cmd|...`` must not run when opened)."""
+    value = _report_value(value)
+    return text_cell(ws, value) if formula_like(value) else value
 
 
 def _issue_cell(issues) -> str:
@@ -399,7 +399,7 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
             cells = [*row, *[""] * (width - len(row))]  # a longer row keeps all its cells
             extra = []
             if errors:
-                cell = WriteOnlyCell(ws, value=_report_cell(errors))
+                cell = text_cell(ws, _report_value(errors))
                 cell.fill = red
                 extra.append(cell)
             else:
@@ -409,13 +409,16 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
                 extra = [_("Errors"), _("Warnings")]
             # Every cell made writable first: a write-only worksheet that refuses a cell
             # (IllegalCharacterError) is broken for every later row, so there is no retrying.
-            ws.append([*(_report_cell(v) for v in cells), *(_report_cell(v) for v in extra)])
+            ws.append([*(_report_cell(ws, v) for v in cells), *(_report_cell(ws, v) for v in extra)])
     problems = wb.create_sheet(_("Import problems"))
     problems.append([_("Severity"), _("Sheet"), _("Row"), _("Column"), _("Value"), _("Reason")])
     for issue in sorted(plan.issues, key=lambda i: (i.severity != "error", i.sheet, i.row)):
         severity = _("error") if issue.severity == "error" else _("warning")
         problems.append(
-            [_report_cell(v) for v in (severity, issue.sheet, issue.row, issue.column, issue.value, issue.reason)]
+            [
+                _report_cell(problems, v)
+                for v in (severity, issue.sheet, issue.row, issue.column, issue.value, issue.reason)
+            ]
         )
     buffer = io.BytesIO()
     wb.save(buffer)

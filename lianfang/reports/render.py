@@ -20,6 +20,8 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from lianfang.core.spreadsheets import save_as_text
+
 NUMERIC = ("int", "float", "percent")
 
 # WeasyPrint reports every layout step at INFO: keep the server log for what matters.
@@ -316,7 +318,7 @@ def to_xlsx(doc: Document) -> bytes:
             ws.title = _sheet_name(table.title, used)
             _table_sheet(ws, doc, table)
         buffer = io.BytesIO()
-        wb.save(buffer)
+        save_as_text(wb, buffer)
         return buffer.getvalue()
 
 

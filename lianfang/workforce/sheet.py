@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from lianfang.core.forms import listing
 from lianfang.core.scoping import scope_for
+from lianfang.core.spreadsheets import save_as_text
 from lianfang.divisions.models import Division, Level
 from lianfang.workforce.models import Category, Deployment, active_on_q
 from lianfang.workforce.selectors import SYSTEM, scoped
@@ -401,5 +402,5 @@ def render_xlsx(sheet: WorkforceSheet) -> bytes:
     for index in range(1, len(header) + 1):
         ws.column_dimensions[get_column_letter(index)].width = 16 if index <= 2 else 12
     buffer = io.BytesIO()
-    wb.save(buffer)
+    save_as_text(wb, buffer)
     return buffer.getvalue()

@@ -204,3 +204,15 @@ def test_notifications_page_and_mark_read(grid, tickets, client_for):
     first = page.context["page"][0]
     client.post(reverse("assistance:alert_read", args=[first.pk]))
     assert client.get(reverse("assistance:alerts")).context["page"].paginator.count == 3
+
+
+def test_timeline_export_keeps_typed_formulas_as_text(grid, tickets, client_for):
+    """New-user trial 12: a note ``=1+2+cmd|' /C calc'!A0`` was a live formula in timeline.xlsx."""
+    ticket = tickets["medicine"]
+    client = client_for(grid["staff_user"])
+    typed = "=1+2+cmd|' /C calc'!A0"
+    client.post(reverse("assistance:ticket_action", args=[ticket.pk, "note"]), {"note": typed})
+    export = client.get(reverse("assistance:ticket_export", args=[ticket.pk]))
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if c.value == typed]
+    assert len(cells) == 1 and cells[0].data_type == "s"

@@ -375,3 +375,20 @@ def test_a_file_of_control_characters_is_refused_with_its_report(run_import, tmp
     assert batch.report, batch.message
     assert load_workbook(batch.report.path, read_only=True).sheetnames[-1] == "Import problems"
     assert Resident.objects.count() == before
+
+
+def test_report_keeps_a_typed_formula_as_text(run_import, tmp_path):
+    """New-user trial 12: the import report wrote the contact cell ``=cmd|' /C calc'!A0`` as a live
+    formula (the report repeats the file's rows)."""
+    from openpyxl import load_workbook
+
+    typed = "=cmd|' /C calc'!A0"
+    path = tmp_path / "formula.csv"
+    rows = f"小区,楼栋,单元,房号,姓名,身份证号,联系人\n阳光小区,9号楼,1单元,701,刘一,{A1},{typed}\n"
+    path.write_text(rows, encoding="utf-8")
+    batch = run_import(path)
+    assert batch.status == "invalid" and batch.report
+    with batch.report.open("rb") as handle:
+        book = load_workbook(io.BytesIO(handle.read()))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value == typed]
+    assert cells and {c.data_type for c in cells} == {"s"}

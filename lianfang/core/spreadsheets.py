@@ -1,0 +1,45 @@
+"""Spreadsheet cells that stay text: no exported cell is ever a live formula.
+
+A text a person typed (a ticket's description, an import's cell, a note) that starts with ``=``,
+``+``, ``-`` or ``@`` is taken by openpyxl for a formula and, opened in Excel, is one: a
+``=HYPERLINK(...)`` that sends the sheet's data away, or a ``=cmd|...`` that runs a program (OWASP,
+"CSV Injection"). Every XLSX writer of Lianfang writes such text as text, through this module: a
+write-only sheet with :func:`text_cell`, an ordinary workbook by saving with :func:`save_as_text`.
+CSV has no cell types: registry.exporters makes the first character full-width there.
+"""
+
+from __future__ import annotations
+
+# The first characters of a text a spreadsheet would evaluate.
+FORMULA_STARTS = frozenset("=+-@")
+
+
+def formula_like(value) -> bool:
+    """True for a ``str`` a spreadsheet would evaluate (it starts with one of :data:`FORMULA_STARTS`)."""
+    return isinstance(value, str) and value[:1] in FORMULA_STARTS
+
+
+def text_cell(ws, value, *, number_format: str | None = None):
+    """A write-only worksheet's cell (openpyxl ``WriteOnlyCell``) holding ``value``, stored as text when
+    :func:`formula_like` (openpyxl would otherwise write ``"=..."`` as a formula); ``number_format``
+    (e.g. ``"@"``, Text) is applied when given."""
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+
+    cell = WriteOnlyCell(ws, value=value)
+    if formula_like(value):
+        cell.data_type = "s"
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def save_as_text(workbook, target) -> None:
+    """Save an ordinary (not write-only) openpyxl ``workbook`` to ``target`` (a path or a binary file)
+    with every cell that openpyxl took for a formula written as the text it was given. Lianfang never
+    writes formulas of its own, so every such cell came from a value someone typed."""
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    workbook.save(target)
