@@ -360,6 +360,28 @@ VALUE_LABELS: dict[str, dict[str, object]] = {
 }
 
 
+# Object types that name no model: what an entry is about when it is not a row (audit.record's
+# ``object_type``), by a reader's name (message context "audit object").
+OBJECT_LABELS: dict[str, object] = {
+    "workforce.sheet": pgettext_lazy("audit object", "Workforce daily sheet"),
+}
+
+
+def object_type_label(object_type: str) -> str:
+    """``"app_label.model"`` as the model's translated name (住户 for registry.household); a type of
+    :data:`OBJECT_LABELS` by its label (工作力量日报表 for workforce.sheet); "" for none; the code itself
+    for a model that no longer exists."""
+    if not object_type:
+        return ""
+    label = OBJECT_LABELS.get(object_type)
+    if label is not None:
+        return str(label)
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
+
+
 # The object id of the daily report's exports (reports.views.daily_export), which has no layout row.
 DAILY_REPORT_KEY = "daily-report"
 

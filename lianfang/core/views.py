@@ -188,13 +188,7 @@ def audit_log(request):
 
 
 def _object_label(object_type: str) -> str:
-    """``"app_label.model"`` as the model's translated name (住户 for registry.household); "" for none,
-    the code itself for a model that no longer exists."""
-    from django.apps import apps  # noqa: PLC0415
+    """core.audit_labels.object_type_label (imported late: core's models import the labels)."""
+    from lianfang.core.audit_labels import object_type_label  # noqa: PLC0415
 
-    if not object_type:
-        return ""
-    try:
-        return str(apps.get_model(object_type)._meta.verbose_name)
-    except (LookupError, ValueError):
-        return object_type
+    return object_type_label(object_type)

@@ -253,3 +253,23 @@ def test_generic_actions_narrow_by_record(district_commander, client_for, popula
     assert narrowed.context["page"].paginator.count == households > 0
     bad = client.get("/audit/?object_type=registry.nothing", HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 400 and "registry.nothing" in bad.content.decode()
+
+
+def test_every_object_type_the_apps_write_reads_as_words():
+    """Trial 12 follow-up: the Record filter showed ``workforce.sheet`` (a type that is no model)."""
+    import re
+    from pathlib import Path
+
+    from django.utils import translation
+
+    from lianfang.core.audit_labels import object_type_label
+
+    root = Path(__file__).resolve().parents[2]
+    written = set()
+    for path in root.glob("*/**/*.py"):
+        if "tests" not in path.parts and "migrations" not in path.parts:
+            written |= set(re.findall(r'object_type="([a-z_]+\.[a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert "workforce.sheet" in written and len(written) > 8
+    with translation.override("zh-hans"):
+        assert [t for t in sorted(written) if object_type_label(t) == t] == []
+        assert object_type_label("workforce.sheet") == "工作力量日报表"
