@@ -5,9 +5,13 @@ name and the code, never silently hidden."""
 
 from __future__ import annotations
 
+import functools
+
 from django.apps import apps
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.module_loading import import_string
 from django.utils.translation import pgettext_lazy
 
 from lianfang.core.forms import field_line, items_line
@@ -325,7 +329,8 @@ DETAIL_LABELS: dict[str, object] = {
 }
 
 
-# Codes some services store in AuditEntry.reason instead of a reader's written reason.
+# Codes some services store in AuditEntry.reason instead of a reader's written reason, beyond the
+# choices of :data:`REASON_CHOICES` (reason_label tries those of the entry's own app first).
 REASON_LABELS: dict[str, object] = {
     "import_report": pgettext_lazy("audit reason", "Import error report downloaded"),
     "positive_pool": pgettext_lazy("audit reason", "Positive pooled sample"),
@@ -335,6 +340,8 @@ REASON_LABELS: dict[str, object] = {
     "closed": pgettext_lazy("audit reason", "Closed"),
     "rollback": pgettext_lazy("audit reason", "Import rolled back (no reason given)"),
     "lifted": pgettext_lazy("audit reason", "Exemption lifted"),
+    "finished": pgettext_lazy("audit reason", "Finished by the guard"),
+    "timed_out": pgettext_lazy("audit reason", "Not finished in time: closed automatically"),
 }
 
 
@@ -412,11 +419,74 @@ def where_label(code: str) -> str:
     return code
 
 
-def reason_label(reason: str) -> str:
-    """``AuditEntry.reason`` as shown: a reason code (REASON_LABELS, e.g. ``import_report`` → "下载导入
-    问题报告") by its translated label, a reason a person wrote as written."""
-    label = REASON_LABELS.get(reason)
-    return str(label) if label is not None else reason
+# The choice enums (``models.TextChoices``, by dotted path) whose values the apps' services store as
+# ``AuditEntry.reason`` (``audit.record(reason=...)``: a status change's reason code, a gate decision's
+# reason, a test result, a step's kind ...), by app label; their translated labels are the reasons'.
+REASON_CHOICES: dict[str, tuple[str, ...]] = {
+    "screening": ("lianfang.screening.models.ReasonCode", "lianfang.screening.models.StepKind"),
+    "fieldops": (
+        "lianfang.fieldops.models.StatusReason",
+        "lianfang.fieldops.models.GateReason",
+        "lianfang.fieldops.models.TestResult",
+    ),
+    "workforce": ("lianfang.workforce.models.EndReason",),
+    "assistance": (
+        "lianfang.assistance.models.EventKind",
+        "lianfang.assistance.models.Outcome",
+        "lianfang.assistance.models.DeliveryStatus",
+    ),
+    "zones": ("lianfang.zones.models.ReasonCode", "lianfang.zones.models.AreaReason"),
+    "reports": ("lianfang.reports.models.ReasonCode",),
+}
+
+
+@functools.cache
+def _reason_choices(app_label: str) -> dict[str, object]:
+    """``{code: lazy label}`` of the enums of :data:`REASON_CHOICES` for ``app_label`` (the first
+    enum listed wins a code two of them share)."""
+    choices: dict[str, object] = {}
+    for path in reversed(REASON_CHOICES.get(app_label, ())):
+        choices.update(import_string(path).choices)
+    return choices
+
+
+def _reason_code_label(code: str, app_label: str):
+    """The lazy label of one reason code, or None: the entry's own app's enums first (``closed`` is
+    "核对无误并关闭" on a daily report, "已结案" on a ticket), then :data:`REASON_LABELS`, then any app's."""
+    label = _reason_choices(app_label).get(code) if app_label else None
+    if label is None:
+        label = REASON_LABELS.get(code)
+    for other in REASON_CHOICES if label is None else ():
+        label = _reason_choices(other).get(code)
+        if label is not None:
+            break
+    return label
+
+
+def entry_app_label(object_type: str = "", action: str = "") -> str:
+    """The app an audit entry comes from: the app of its ``object_type`` (``"assistance.ticket"`` →
+    ``"assistance"``), else of an ``"<app>.<verb>"`` action; "" when neither names one."""
+    if "." in object_type:
+        return object_type.partition(".")[0]
+    if "." in action:
+        return action.partition(".")[0]
+    return ""
+
+
+def reason_label(reason: str, object_type: str = "", action: str = "") -> str:
+    """``AuditEntry.reason`` as shown: a reason code by its translated label (the choices of the
+    entry's app, :data:`REASON_CHOICES`, e.g. ``accepted`` on an ``assistance.ticket`` → "已受理"; or
+    :data:`REASON_LABELS`, e.g. ``import_report`` → "下载导入问题报告"); ``"<code>: <note>"`` (a code with
+    the note a person wrote, e.g. ``"withdrawn: 重复"``) as "<label>：<note>" (core.forms.field_line); a
+    reason a person wrote as written."""
+    app_label = entry_app_label(object_type, action)
+    label = _reason_code_label(reason, app_label)
+    if label is not None:
+        return str(label)
+    code, sep, note = reason.partition(": ")
+    if sep and (label := _reason_code_label(code, app_label)) is not None:
+        return field_line(label, note)
+    return reason
 
 
 def object_names(entries) -> dict[tuple[str, str], str]:
@@ -476,24 +546,82 @@ def detail_label(key: str) -> str:
     return str(label) if label is not None else key
 
 
-def _detail_value(value, key: str = "") -> str:
-    """One stored detail value as shown (``key``: its detail key, for the code values of VALUE_LABELS: ``field`` "id" →
-    "ID number", ``where`` by :func:`where_label`): an ISO datetime with an offset (stored in UTC) in local time
-    ``YYYY-MM-DD HH:MM:SS`` (settings.TIME_ZONE); True/False as translated yes/no; None as "—"; a list joined with
-    ", "; a dict as ``key: value`` pairs; anything else as its text (stored values of IDs and phone numbers are
-    already masked, core.audit)."""
+# Detail keys whose values are the codes of a field named otherwise (``"<app>.<model>.<field>"``),
+# consulted after the object's own models: a control area's ``tier`` is a zones.RuleTier ``key``.
+VALUE_FIELDS: dict[str, str] = {"tier": "zones.ruletier.key"}
+
+# Detail keys that name a status change's ends: their values are looked up in the object's ``status``
+# field first, then its other fields with choices (a triage's ``from``/``to`` are priorities).
+_TRANSITION_KEYS = frozenset({"from", "to"})
+
+
+@functools.cache
+def _choice_maps(object_type: str, key: str) -> tuple[dict, ...]:
+    """The ``{value: lazy label}`` maps a detail value of ``key`` may be a code of, in the order they
+    are tried: the choices of the object's model field named ``key`` (for ``from``/``to``: its
+    ``status`` field, then every other field with choices), then of a field named ``key`` of the other
+    models of the same app (a ticket's ``channel`` is its intake's), then the field of
+    :data:`VALUE_FIELDS`; ``language`` is one of settings.LANGUAGES. ``()`` for an object type that names no model."""
+    if key == "language":
+        return (dict(settings.LANGUAGES),)
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return ()
+
+    def choice_fields(m, name: str = "") -> list:
+        fields = [f for f in m._meta.get_fields() if getattr(f, "flatchoices", None) and not f.is_relation]
+        return [f for f in fields if f.name == name] if name else fields
+
+    if key in _TRANSITION_KEYS:
+        fields = sorted(choice_fields(model), key=lambda f: f.name != "status")
+    else:
+        fields = choice_fields(model, key)
+        for other in model._meta.app_config.get_models():
+            if other is not model:
+                fields += choice_fields(other, key)
+    if key in VALUE_FIELDS:
+        model_label, _dot, name = VALUE_FIELDS[key].rpartition(".")
+        fields += choice_fields(apps.get_model(model_label), name)
+    return tuple(dict(f.flatchoices) for f in fields)
+
+
+def value_label(key: str, value, object_type: str = "") -> str | None:
+    """The translated label of a detail value that is a code, or None: ``("status", "open")`` of an
+    ``assistance.ticket`` → "处理中" (the model field's choices, :func:`_choice_maps`), ``("language",
+    "zh-hans")`` → "简体中文", ``("field", "id")`` → "证件号码" (:data:`VALUE_LABELS`)."""
+    if not isinstance(value, str) or isinstance(value, bool):
+        return None
+    label = VALUE_LABELS.get(key, {}).get(value)
+    if label is None and object_type:
+        label = next((m[value] for m in _choice_maps(object_type, key) if value in m), None)
+    if label is None and key == "language":
+        label = dict(settings.LANGUAGES).get(value)
+    return None if label is None else str(label)
+
+
+def _detail_value(value, key: str = "", object_type: str = "") -> str:
+    """One stored detail value as shown (``key``: its detail key, ``object_type``: the entry's, for code
+    values: ``field`` "id" → "ID number", ``where`` by :func:`where_label`, a status, category, channel
+    … by its model field's label, :func:`value_label`): an ISO datetime with an offset (stored in UTC) in
+    local time ``YYYY-MM-DD HH:MM:SS`` (settings.TIME_ZONE); True/False as translated yes/no; None as
+    "—"; a list joined with ", " (codes labelled); a dict as ``key: value`` pairs; anything else as its
+    text (stored values of IDs and phone numbers are already masked, core.audit)."""
     if value is None:
         return "—"
     if key == "where" and isinstance(value, str):
         return where_label(value)
-    if isinstance(value, str) and value in VALUE_LABELS.get(key, {}):
-        return str(VALUE_LABELS[key][value])
+    label = value_label(key, value, object_type)
+    if label is not None:
+        return label
     if isinstance(value, bool):
         return str(pgettext_lazy("audit detail", "yes") if value else pgettext_lazy("audit detail", "no"))
     if isinstance(value, list):
-        return ", ".join(_detail_value(item) for item in value)
+        return ", ".join(_detail_value(item, key, object_type) for item in value)
     if isinstance(value, dict):
-        return items_line(field_line(detail_label(str(k)), _detail_value(v, str(k))) for k, v in value.items())
+        return items_line(
+            field_line(detail_label(str(k)), _detail_value(v, str(k), object_type)) for k, v in value.items()
+        )
     if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
         moment = parse_datetime(value) if value[-6] in "+-" or value.endswith("Z") else None
         if moment is not None and timezone.is_aware(moment):
@@ -501,11 +629,15 @@ def _detail_value(value, key: str = "") -> str:
     return str(value)
 
 
-def detail_items(detail: dict | None) -> list[tuple[str, str]]:
+def detail_items(detail: dict | None, object_type: str = "") -> list[tuple[str, str]]:
     """``AuditEntry.detail`` as ``[(label, value)]`` for display, ordered by key (PostgreSQL's jsonb
     does not keep the written order, so the same entry reads the same on both databases): keys by
-    their translated labels (DETAIL_LABELS), values formatted by ``_detail_value`` (local times)."""
-    return [(detail_label(str(key)), _detail_value(value, str(key))) for key, value in sorted((detail or {}).items())]
+    their translated labels (DETAIL_LABELS), values formatted by ``_detail_value`` (local times; codes
+    by the labels of ``object_type``'s model field choices)."""
+    return [
+        (detail_label(str(key)), _detail_value(value, str(key), object_type))
+        for key, value in sorted((detail or {}).items())
+    ]
 
 
 def labelled_counts(counts: dict) -> str:

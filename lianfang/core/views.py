@@ -134,8 +134,9 @@ def audit_log(request):
     (core.audit_labels), times (the entry's and those in its detail) in local time
     (settings.TIME_ZONE); the detail is stored masked (core.audit), so no full ID or phone number is
     shown; a division object is named with its code (core.audit_labels.object_names), a reason code
-    such as ``import_report`` by its label (reason_label). ``rows``: ``[(entry, action label, object
-    label, object name or "", reason, [(detail label, value)])]``."""
+    such as ``import_report`` or a ticket's ``accepted`` by its label (reason_label), code values in
+    the detail (a status, a category …) by their model field's labels (detail_items). ``rows``:
+    ``[(entry, action label, object label, object name or "", reason, [(detail label, value)])]``."""
     from lianfang.core.audit_labels import (  # noqa: PLC0415
         action_choices,
         action_label,
@@ -179,8 +180,8 @@ def audit_log(request):
             action_label(entry.action),
             _object_label(entry.object_type),
             names.get((entry.object_type, entry.object_id), ""),
-            reason_label(entry.reason),
-            detail_items(entry.detail),
+            reason_label(entry.reason, entry.object_type, entry.action),
+            detail_items(entry.detail, entry.object_type),
         )
         for entry in page
     ]
