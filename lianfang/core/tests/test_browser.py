@@ -51,3 +51,32 @@ def test_commander_reads_an_export_entry_with_translated_labels(district_command
         and f"#{division.pk}" not in page.get_by_test_id("audit-object").inner_text()
     )
     screenshot(page, "core-audit-log-export-row")
+
+
+def test_the_audit_log_fits_a_phone(district_commander, community_staff, login_page, live_server):
+    """Trial 13: at 390 px the page scrolled sideways (a file's SHA-256 in a detail is one 64-character
+    word); the page must fit the phone's width, with codes and reasons read as words."""
+    import hashlib
+
+    from lianfang.core import audit
+
+    sha = hashlib.sha256(b"residents.xlsx").hexdigest()
+    detail = {"sha256": sha, "file": "七里河区西园街道下西园社区居民花名册_2022年3月28日_第二次更新.xlsx", "rows": 1200}
+    audit.record(actor=district_commander, action="import", division_code="620103001001", detail=detail)
+    audit.record(
+        actor=community_staff,
+        action="status",
+        object_type="assistance.servicerequest",
+        object_id="1",
+        division_code="620103001001",
+        reason="accepted",
+        detail={"to": "accepted"},
+    )
+    page = login_page(district_commander)
+    page.goto(f"{live_server.url}/audit/")
+    assert page.viewport_size["width"] == 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.get_by_test_id("audit-reason").all_inner_texts()[0] == "已受理"
+    assert page.get_by_test_id("audit-detail").all_inner_texts()[0] == "新值：已受理"
+    assert sha in page.get_by_test_id("audit-detail").all_inner_texts()[1].replace("\n", "")
+    screenshot(page, "core-audit-log-phone-width")
