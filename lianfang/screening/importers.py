@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import unicodedata
 
 from charset_normalizer import from_bytes
@@ -18,7 +19,31 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianfang.screening.services.results import ResultLine
+from lianfang.screening.services.results import MAX_RESULT_LINES, ResultLine, too_many_lines_message
+
+MAX_RESULT_FILE_BYTES = 30 * 2**20
+"""The largest result file the page takes (30 MB): a CSV of :data:`MAX_RESULT_LINES` full lines
+(barcode, result, lab, time: about 60 bytes each) is about 12 MB."""
+
+
+def _megabytes(size: int) -> str:
+    """``size`` bytes in MB rounded up to 0.1 (a file 13 bytes over 30 MB reads "30.1 MB", not "30 MB")."""
+    tenths = math.ceil(size * 10 / 2**20)
+    return f"{tenths / 10:g} MB"
+
+
+def check_result_file_size(file_name: str, size: int) -> None:
+    """Raise ValidationError ``{"file": …}`` naming the file, its size and :data:`MAX_RESULT_FILE_BYTES`
+    when ``size`` (bytes) is over the limit; called before the file is read."""
+    if size > MAX_RESULT_FILE_BYTES:
+        message = _("%(name)s is %(size)s: at most %(limit)s per upload; split the file.")
+        raise ValidationError(
+            {
+                "file": message
+                % {"name": file_name, "size": _megabytes(size), "limit": _megabytes(MAX_RESULT_FILE_BYTES)}
+            }
+        )
+
 
 HEADERS = {
     "barcode": {"管号", "条码", "条码号", "试管编号", "采样管编号", "样本编号", "tube", "barcode", "tube barcode"},
@@ -74,7 +99,9 @@ def read_result_file(data: bytes, file_name: str) -> list[ResultLine]:
     else CSV) into ResultLine (1-based ``line`` = the file's row number). Raises ValidationError
     ``{"file": …}`` naming the file when it cannot be read (“r.xlsx is not a readable CSV, XLSX, XLS or
     ODS file”: never the library's own English message) and naming the missing column when the header
-    is not found."""
+    is not found, its size (:func:`check_result_file_size`) and its number of lines past
+    :data:`MAX_RESULT_LINES` (“400,000 result lines: at most 200,000 lines per upload”)."""
+    check_result_file_size(file_name, len(data))
     is_sheet = file_name.lower().endswith(SHEET_SUFFIXES) or data[:2] == b"PK" or data[:4] == OLE_MAGIC
     try:
         rows = _rows_xlsx(data) if is_sheet else _rows_csv(data)
@@ -94,8 +121,13 @@ def read_result_file(data: bytes, file_name: str) -> list[ResultLine]:
         raise ValidationError(
             {"file": _("no header with a tube barcode column and a result column in %(name)s") % {"name": file_name}}
         )
+    body = rows[header_at + 1 :]
+    if len(body) > MAX_RESULT_LINES:  # blank rows are not lines: count them only when it matters
+        count = sum(1 for row in body if any(_norm(c) for c in row))
+        if count > MAX_RESULT_LINES:
+            raise ValidationError({"file": too_many_lines_message(count, file_name)})
     lines = []
-    for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+    for number, row in enumerate(body, start=header_at + 2):
 
         def get(key, row=row):
             col = columns.get(key)

@@ -733,6 +733,9 @@ class ExceptionReason(models.TextChoices):
     CONTRADICTS = "contradicts", _("Contradicts the recorded result")
     TUBE_OPEN = "tube_open", _("Tube not closed at the desk")
     BAD_VALUE = "bad_value", _("Unreadable result or time")
+    NO_BARCODE = "no_barcode", _("No tube barcode")
+    FUTURE_TIME = "future_time", _("Report time is in the future")
+    BEFORE_CLOSED = "before_closed", _("Reported before the tube was closed")
 
 
 class ExceptionStatus(models.TextChoices):

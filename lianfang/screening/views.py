@@ -40,7 +40,7 @@ from lianfang.registry.selectors import search_residents
 from lianfang.registry.services import record_search
 from lianfang.screening import advisor, selectors
 from lianfang.screening.forms import AdvisorForm, DeskForm, ExemptForm, ResultUploadForm, RoundForm, SiteForm
-from lianfang.screening.importers import read_result_file
+from lianfang.screening.importers import check_result_file_size, read_result_file
 from lianfang.screening.models import (
     TUBE_CAPACITY,
     FollowUpStatus,
@@ -484,7 +484,9 @@ def household_qr(request, pk: int):
 @answers_bad_query
 def results(request):
     """Upload lab results (CSV/XLSX); held lines; results pending longer than 24 h. Resolving a held
-    line (POST ``resolve``: its id) that is not an id is a 400 page naming it; out of scope, a 404."""
+    line (POST ``resolve``: its id) that is not an id is a 400 page naming it; out of scope, a 404.
+    A file over importers.MAX_RESULT_FILE_BYTES or services.results.MAX_RESULT_LINES is refused with a
+    message naming the limit and the file's size (nothing recorded)."""
     can_run = can(request.user, Capability.RUN_ROUNDS)
     form = ResultUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and can_run:
@@ -497,9 +499,11 @@ def results(request):
                 messages.error(request, items_line(exc.messages))
             return redirect("screening:results")
         if form.is_valid():
-            data = form.cleaned_data["file"].read()
+            upload = form.cleaned_data["file"]
             try:
-                lines = read_result_file(data, form.cleaned_data["file"].name)
+                check_result_file_size(upload.name, upload.size)  # before reading it into memory
+                data = upload.read()
+                lines = read_result_file(data, upload.name)
                 batch = results_record(
                     actor=request.user,
                     lines=lines,

@@ -54,7 +54,7 @@ from lianfang.screening.models import (
 from lianfang.screening.services import idempotency, rounds
 from lianfang.screening.services.base import out_of_reach
 from lianfang.screening.services.desk import desk_submit
-from lianfang.screening.services.results import ResultLine, results_record
+from lianfang.screening.services.results import MAX_RESULT_LINES, ResultLine, results_record, too_many_lines_message
 from lianfang.screening.views import RETRY_AFTER_SECONDS, _desk_slots
 
 IDEMPOTENCY = OpenApiParameter(
@@ -498,7 +498,8 @@ def sample_submit(request, *args, **kwargs):
 
 class LabResultViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     """Lab results in scope. POST a batch of lines (services.results.results_record): exactly one result per
-    tube; doubtful lines are held (see held-results) and never overwrite."""
+    tube; doubtful lines are held (see held-results) and never overwrite; a tube outside the caller's
+    scope is held as unknown. More than MAX_RESULT_LINES lines is a 400 naming the limit and the count."""
 
     queryset = LabResult.objects.select_related("tube").order_by("-reported_at", "-id")
     serializer_class = s.LabResultSerializer
@@ -511,6 +512,9 @@ class LabResultViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedRea
     def perform_idempotent_create(self, request, key):
         from lianfang.accounts.selectors import primary_assignment  # noqa: PLC0415
 
+        given = request.data.get("lines") if hasattr(request.data, "get") else None
+        if isinstance(given, list) and len(given) > MAX_RESULT_LINES:  # before validating every line
+            raise ValidationError({"lines": too_many_lines_message(len(given))})
         data = s.ResultBatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assignment = primary_assignment(request.user)
@@ -528,7 +532,8 @@ class LabResultViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedRea
 
 
 class ResultExceptionViewSet(ScopedReadOnlyViewSet):
-    """Result lines held and never applied (unknown tube, duplicate, several tubes, contradiction)."""
+    """Result lines held and never applied (ExceptionReason: unknown tube, duplicate, several tubes, no
+    barcode, tube open, unreadable, time in the future or before the tube was closed, contradiction)."""
 
     queryset = ResultException.objects.order_by("-created_at", "-id")
     serializer_class = s.ResultExceptionSerializer

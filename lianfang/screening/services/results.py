@@ -54,6 +54,32 @@ VALUE_WORDS = {
 }
 _SPLIT = re.compile(r"[,;，；、/\s|]+")
 
+CLOCK_SKEW = dt.timedelta(minutes=10)
+"""How far a report time may lie ahead of the server's clock (a lab's clock running fast) before the
+line is held as reported in the future (:attr:`ExceptionReason.FUTURE_TIME`)."""
+
+LOOKUP_CHUNK = 500
+"""Barcodes or ids per ``__in`` lookup: a 200,000-line file must not become one query with 200,000
+parameters (SQLite refuses past its variable limit: "too many SQL variables")."""
+
+MAX_RESULT_LINES = 200_000
+"""Result lines per upload or API call (:func:`results_record` raises ValidationError past it; the
+page's file reader and the API check it before parsing every line)."""
+
+
+def too_many_lines_message(count: int, file_name: str = "") -> str:
+    """The translated refusal of ``count`` result lines (of ``file_name`` when given), naming the count
+    and :data:`MAX_RESULT_LINES`."""
+    values = {"name": file_name, "count": f"{count:,}", "limit": f"{MAX_RESULT_LINES:,}"}
+    if file_name:
+        return _("%(name)s has %(count)s result lines: at most %(limit)s lines per upload; split the file.") % values
+    return _("%(count)s result lines: at most %(limit)s lines per upload; split the file.") % values
+
+
+def _chunks(items: Sequence, size: int = LOOKUP_CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
 
 @dataclass(frozen=True)
 class ResultLine:
@@ -72,17 +98,28 @@ def results_record(
 ) -> ResultImport:
     """Apply lab results, exactly one per tube (domain.md §4), and hold every doubtful line.
 
-    Held (a :class:`ResultException`, never applied): a line naming several tubes, an unknown tube, a
-    tube still open at its desk, a second line for the same tube in the upload, an unreadable result
-    or time, and a line contradicting a tube's recorded result (a positive or a pending state moves
-    forward only through a retest record). A line repeating a recorded result is counted
-    ``unchanged``. Applied results: members' states; a positive pool opens a follow-up
-    (:func:`follow_up_open`); an invalid tube creates re-sampling tasks; a retest tube completes its
-    member's follow-up. ``path`` is the importer's division (RUN_ROUNDS there). Returns the
-    ResultImport with ``counts`` (``lines``, ``applied``, ``unchanged``, ``held``).
+    Tubes are looked up among those the actor may see inside ``path``
+    (``Tube.objects.visible_to(actor).within(path)``): a tube of another community is held exactly
+    like an unknown one (no tube link, the importer's ``path``), so a line reveals nothing about it.
+
+    Held (a :class:`ResultException`, never applied): a line naming several tubes, a line with no
+    barcode, an unknown (or out-of-scope) tube, a tube still open at its desk, a second line for the
+    same tube in the upload, an unreadable result or time, a report time more than
+    :data:`CLOCK_SKEW` ahead of the clock or earlier than the tube was closed, and a line
+    contradicting a tube's recorded result (a positive or a pending state moves forward only through
+    a retest record). A line repeating a recorded result is counted ``unchanged``. Applied results:
+    members' states; a positive pool opens a follow-up (:func:`follow_up_open`); an invalid tube
+    creates re-sampling tasks; a retest tube completes its member's follow-up. ``path`` is the
+    importer's division (RUN_ROUNDS there). Every ``__in`` lookup takes at most :data:`LOOKUP_CHUNK`
+    values. Returns the ResultImport with ``counts`` (``lines``, ``applied``, ``unchanged``,
+    ``held``). Raises ValidationError ``{"lines": …}`` past :data:`MAX_RESULT_LINES` lines (nothing
+    written).
     """
     require(actor, Capability.RUN_ROUNDS, path)
+    if len(lines) > MAX_RESULT_LINES:
+        raise ValidationError({"lines": too_many_lines_message(len(lines))})
     now = timezone.now()
+    latest = now + CLOCK_SKEW
     held: list[ResultException] = []
     parsed: list[tuple[ResultLine, str, str, dt.datetime]] = []
     seen: dict[str, int] = {}
@@ -107,8 +144,12 @@ def results_record(
         }
         if len(codes) > 1:
             held.append(ResultException(reason=ExceptionReason.SEVERAL_TUBES, **exc))
-        elif not codes or value is None or reported is None or not line_lab:
+        elif not codes:
+            held.append(ResultException(reason=ExceptionReason.NO_BARCODE, **exc))
+        elif value is None or reported is None or not line_lab:
             held.append(ResultException(reason=ExceptionReason.BAD_VALUE, **exc))
+        elif reported > latest:
+            held.append(ResultException(reason=ExceptionReason.FUTURE_TIME, **exc))
         elif codes[0] in seen:
             held.append(ResultException(reason=ExceptionReason.DUPLICATE, **exc))
         else:
@@ -119,7 +160,12 @@ def results_record(
         batch = ResultImport.objects.create(
             path=path, file_name=file_name, file_sha256=file_sha256, lab=lab, created_by=_actor(actor)
         )
-        tubes = {t.barcode: t for t in Tube.objects.select_for_update().filter(barcode__in=list(seen))}
+        # Only the tubes the actor may see inside the importer's division; `of=("self",)` locks the
+        # tube rows alone on PostgreSQL (SQLite ignores select_for_update).
+        visible = Tube.objects.visible_to(actor).within(path).select_for_update(of=("self",))
+        tubes: dict[str, Tube] = {}
+        for chunk in _chunks(list(seen)):
+            tubes.update((t.barcode, t) for t in visible.filter(barcode__in=chunk))
         apply: list[tuple[Tube, str, str, dt.datetime]] = []
         for item, code, value, reported in parsed:
             tube = tubes.get(code)
@@ -136,6 +182,8 @@ def results_record(
                 held.append(ResultException(reason=ExceptionReason.UNKNOWN_TUBE, **exc))
             elif tube.status == TubeStatus.OPEN:
                 held.append(ResultException(reason=ExceptionReason.TUBE_OPEN, **exc))
+            elif tube.closed_at is not None and reported < tube.closed_at:
+                held.append(ResultException(reason=ExceptionReason.BEFORE_CLOSED, **exc))
             elif tube.status == TubeStatus.RESULTED:
                 if tube.result == value:
                     counts["unchanged"] += 1
@@ -145,7 +193,7 @@ def results_record(
                 apply.append((tube, value, " ".join(str(item.lab or lab).split()), reported))
         for exc_row in held:
             exc_row.batch = batch
-        ResultException.objects.bulk_create(held, batch_size=500)
+        ResultException.objects.bulk_create(held, batch_size=LOOKUP_CHUNK)
         _apply_results(actor, batch, apply, now)
         counts["applied"] = len(apply)
         counts["held"] = len(held)
@@ -173,11 +221,11 @@ def _apply_results(actor, batch, apply: list[tuple[Tube, str, str, dt.datetime]]
         ],
         batch_size=1000,
     )
-    retest_ids = set(
-        Sample.objects.filter(tube_id__in=[t.pk for t, *_ in apply], purpose=SamplePurpose.RETEST).values_list(
-            "tube_id", flat=True
+    retest_ids: set[int] = set()
+    for chunk in _chunks([tube.pk for tube, *_rest in apply]):
+        retest_ids.update(
+            Sample.objects.filter(tube_id__in=chunk, purpose=SamplePurpose.RETEST).values_list("tube_id", flat=True)
         )
-    )
     for tube, value, lab, at in apply:
         tube.status, tube.result, tube.lab, tube.result_at = TubeStatus.RESULTED, value, lab, at
         tube.status_reason = ReasonCode.RETEST_RESULT if tube.pk in retest_ids else ReasonCode.RESULT
@@ -189,8 +237,11 @@ def _apply_results(actor, batch, apply: list[tuple[Tube, str, str, dt.datetime]]
         by_value[value].append(tube.pk)
     for value, ids in by_value.items():
         member_state = {"negative": "negative", "positive": "positive", "invalid": "invalid"}[value]
-        screened = Sample.objects.filter(tube_id__in=ids, purpose__in=["screening", "resample"]).values("member_id")
-        RoundMember.objects.filter(pk__in=screened).update(result=member_state)
+        for chunk in _chunks(ids):
+            screened = Sample.objects.filter(tube_id__in=chunk, purpose__in=["screening", "resample"]).values(
+                "member_id"
+            )
+            RoundMember.objects.filter(pk__in=screened).update(result=member_state)
     retest_tubes = {t.pk: (t, v) for t, v, _l, _a in apply if t.pk in retest_ids}
     if retest_tubes:
         _retest_results(actor, retest_tubes, now)

@@ -161,6 +161,44 @@ def test_screening_pages_fit_a_phone_in_english(desk, district_commander, login_
     screenshot(page, "screening-results-phone-en")
 
 
+def test_results_upload_of_another_communitys_tube_in_english(
+    desk, district_commander, other_community_staff, login_page, live_server
+):
+    """上西园's staff upload a file naming 下西园's closed tube, an empty barcode and a time hours ahead:
+    the page lists the three lines held (the tube as unknown), the tube keeps no result; the advisor
+    names its pool sizes in English (10-in-1)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from lianfang.screening.tests.test_results import fill, soon
+
+    fill(district_commander, desk, RESIDENT_IDS[:2], "tube-b", "QLB0001")
+    ahead = (timezone.localtime() + dt.timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
+    rows = [f"QLB0001,positive,Lab A,{soon()}", f",negative,Lab A,{soon()}", f"QLX9,negative,Lab A,{ahead}"]
+    text = "Tube,Result,Lab,Time\n" + "\n".join(rows) + "\n"
+    page = login_page(other_community_staff)
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.goto(f"{live_server.url}/screening/results/")
+    form = page.get_by_test_id("upload-form")
+    form.locator("input[type=file]").set_input_files(
+        files=[{"name": "results.csv", "mimeType": "text/csv", "buffer": text.encode()}]
+    )
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    held = page.get_by_test_id("held").inner_text()
+    for reason in ("Unknown tube", "No tube barcode", "Report time is in the future"):
+        assert reason in held, held
+    assert "3 lines: 0 applied, 0 already recorded, 3 held" in page.content()
+    tube = Tube.objects.get(barcode="QLB0001")
+    assert (tube.status, tube.result) == ("closed", "")
+    screenshot(page, "screening-results-held-en")
+    page.goto(f"{live_server.url}/screening/advisor/?percent=2")
+    pools = page.get_by_test_id("options").inner_text()
+    assert "10-in-1" in pools and "合1" not in pools
+    screenshot(page, "screening-advisor-en")
+
+
 def test_desk_a_sixteen_digit_scan_is_not_a_tube_barcode(desk, district_commander, login_page, live_server):
     """A misread ID (16 digits) never closes the open tube: the page sends it as a scan and shows the
     server's refusal naming what was scanned, masked; the tube keeps its person."""

@@ -138,9 +138,7 @@ def test_sealed_area_gets_door_to_door_building_tasks_and_a_positive_pool_propos
     status, body = submit(district_commander, task, "scan", "440524188001010014", tube="door-1")
     assert (status, body["code"]) == (409, "tube_full")  # single-person tubes
     assert close(district_commander, task, "door-1", "DD0001")[0] == 200
-    results_record(
-        actor=district_commander, lines=[ResultLine(1, "DD0001", "positive", "Lab", "2026-11-29 10:00")], path="620103"
-    )
+    results_record(actor=district_commander, lines=[ResultLine(1, "DD0001", "positive", "Lab", "")], path="620103")
     fu = PoolFollowUp.objects.get()
     proposal = ControlArea.objects.get(pk=fu.control_area_ref)
     assert (proposal.status, proposal.reason, proposal.positive_pool_ref) == ("proposed", "positive_pool", "DD0001")

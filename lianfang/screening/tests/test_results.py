@@ -32,8 +32,14 @@ def fill(actor, desk, ids, tube, barcode):
     assert close(actor, desk, tube, barcode)[0] == 200
 
 
+def soon() -> str:
+    """A report time as a lab writes it (local, to the minute): after the tubes just closed, within the
+    clock skew allowed (results.CLOCK_SKEW)."""
+    return (timezone.localtime() + dt.timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
+
+
 def line(barcode, value, n=1, lab="兰州检测中心"):
-    return ResultLine(line=n, barcode=barcode, value=value, lab=lab, reported="2026-11-29 10:00")
+    return ResultLine(line=n, barcode=barcode, value=value, lab=lab, reported=soon())
 
 
 def record(actor, *lines):
@@ -156,8 +162,8 @@ def test_csv_upload_in_gbk_through_the_page(client_for, district_commander, desk
     fill(district_commander, desk, H1_IDS, "tube-a", "QL0001")
     text = (
         "管号,结果,检测机构,报告时间\n"
-        "QL0001,阴性,兰州检测中心,2026-11-29 10:00\n"
-        "QL0001;QL0002;QL0003,阴性,兰州检测中心,2026-11-29 10:00\n"
+        f"QL0001,阴性,兰州检测中心,{soon()}\n"
+        f"QL0001;QL0002;QL0003,阴性,兰州检测中心,{soon()}\n"
     )
     upload = SimpleUploadedFile("结果.csv", text.encode("gbk"), content_type="text/csv")
     client = client_for(district_commander)
@@ -179,11 +185,12 @@ def test_xlsx_results_file(district_commander, desk):
     book = Workbook()
     sheet = book.active
     sheet.append(["Tube barcode", "Result", "Lab", "Time"])
-    sheet.append(["QL0001", "negative", "Lab A", dt.datetime(2026, 11, 29, 9, 30)])
+    at = timezone.localtime().replace(tzinfo=None, microsecond=0) + dt.timedelta(minutes=2)
+    sheet.append(["QL0001", "negative", "Lab A", at])
     buffer = io.BytesIO()
     book.save(buffer)
     lines = read_result_file(buffer.getvalue(), "r.xlsx")
     assert [(ln.line, ln.barcode, ln.value, ln.lab) for ln in lines] == [(2, "QL0001", "negative", "Lab A")]
     batch = record(district_commander, *lines)
     assert batch.counts["applied"] == 1
-    assert timezone.localtime(LabResult.objects.get().reported_at).hour == 9
+    assert timezone.localtime(LabResult.objects.get().reported_at).replace(tzinfo=None) == at
