@@ -28,7 +28,7 @@ from lianfang.registry.importing.commit import _db_value, _update_rows, commit_p
 from lianfang.registry.importing.plan import Issue, Plan, ProgressCallback
 from lianfang.registry.importing.reading import ImportFileError, detect_format
 from lianfang.registry.importing.validation import plan_import
-from lianfang.registry.importing.workers import commit_workers, plan_workers
+from lianfang.registry.importing.workers import commit_workers, other_kind_hint, plan_workers
 from lianfang.registry.models import Household, ImportBatch, ImportKind, ImportStatus, Resident, import_summary
 
 logger = logging.getLogger(__name__)
@@ -189,6 +189,10 @@ def _import_batch_run(*, actor, batch, data, today, progress) -> ImportBatch:
             )
     except ImportFileError as exc:
         return _finish(batch, ImportStatus.INVALID, message=str(exc), issues=[Issue("", 0, "", "", str(exc))])
+    if not plan.rows and plan.errors:  # no row read: the file may be of the other kind
+        hint = other_kind_hint(data=data, file_name=batch.file_name, kind=batch.kind)
+        if hint:
+            plan.issues.insert(0, Issue("", 0, "", "", hint))
     counts = plan.counts() if batch.kind != ImportKind.WORKERS else _worker_counts(plan)
     batch.encoding = plan.encoding
     issues = plan.errors[:MAX_STORED_ISSUES] + plan.warnings[: max(0, MAX_STORED_ISSUES - len(plan.errors))]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from lianfang.core import pii
+from lianfang.core.forms import listing
 from lianfang.registry import generator
 from lianfang.registry.models import (
     VULNERABILITY_FLAGS,
@@ -275,6 +276,39 @@ def _value_indexes() -> dict[str, dict[str, str]]:
             },
         ),
     }
+
+
+_CHOICE_TYPES = {"sex": Sex, "relation": Relation, "residence_status": ResidenceStatus, "document_type": DocumentType}
+_CODES_SHOWN = ("sex",)  # choice columns whose codes are listed too (M, F: short and common in rosters)
+
+
+def accepted_values(key: str) -> list[str]:
+    """The values a reader is told choice column ``key`` accepts, in the active language: the choices'
+    labels, then for sex the codes (``["男", "女", "M", "F"]`` in zh-Hans, ``["Male", "Female", "M",
+    "F"]`` in English). Every one of them is in :func:`_value_indexes`; the synonyms are not listed."""
+    choices = _CHOICE_TYPES[key]
+    shown = [str(label) for _value, label in choices.choices]
+    if key in _CODES_SHOWN:
+        shown += [str(value) for value in choices.values]
+    return shown
+
+
+def not_accepted(column: object, value: str, accepted: list[str]) -> str:
+    """The reason of a cell whose value is not one of ``accepted`` (translated): ``性别“X”不是可接受的取值
+    （可用：男、女、M、F）``; English ``Sex “X” is not one of the accepted values (accepted: Male,
+    Female, M, F)``. ``column`` is the column's label (its header as the file names it is in the issue's
+    column)."""
+    return _("%(column)s “%(value)s” is not one of the accepted values (accepted: %(values)s)") % {
+        "column": column,
+        "value": value,
+        "values": listing(accepted),
+    }
+
+
+def not_a_date(value: str) -> str:
+    """The reason of a date cell that is not a date, naming the value (translated):
+    ``“2023-13-45”不是日期（请用 YYYY-MM-DD 格式）``; English ``“2023-13-45” is not a date (use YYYY-MM-DD)``."""
+    return _("“%(value)s” is not a date (use YYYY-MM-DD)") % {"value": value}
 
 
 TRUE_VALUES = frozenset({"是", "有", "y", "yes", "true", "1", "√", "✓", "✔", "x"})

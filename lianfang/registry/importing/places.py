@@ -9,6 +9,7 @@ import re
 
 from django.utils.translation import gettext as _
 
+from lianfang.core.forms import listing
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.importing.columns import cell_text
 
@@ -73,7 +74,7 @@ class Places:
     def _unknown(what: str, text: str, names: list[str]) -> str:
         near = difflib.get_close_matches(text, names, n=3, cutoff=0.3)
         if near:
-            return _("%(what)s; nearest: %(near)s") % {"what": what, "near": ", ".join(near)}
+            return _("%(what)s; nearest: %(near)s") % {"what": what, "near": listing(near)}
         return _("%(what)s (none similar in this community)") % {"what": what}
 
     def resolve(self, community_text: str, compound: str, building: str, unit: str):

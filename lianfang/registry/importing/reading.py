@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from lianfang.core.forms import listing
 from lianfang.registry.importing.columns import REQUIRED_KEYS, TEMPLATE_COLUMNS, Column, _match_header, cell_text
 
 SPREADSHEET_FORMATS = ("xlsx", "xls", "ods")
@@ -248,6 +249,38 @@ def find_header(
     if sum(1 for k in best.keys.values() if k in (required or REQUIRED_KEYS)) < 2:
         return None
     return best
+
+
+def missing_required(
+    sheets: list[Sheet], columns: tuple[Column, ...] = TEMPLATE_COLUMNS, required: tuple[str, ...] = ()
+) -> list[str]:
+    """The keys of the ``required`` columns (default :data:`REQUIRED_KEYS`) that a file without a header
+    lacks: those not named by the row, among the first HEADER_SEARCH_ROWS of every sheet, that names most
+    of them (all of them for a file naming none), in ``required``'s order."""
+    required = required or REQUIRED_KEYS
+    best: set[str] = set()
+    for sheet in sheets:
+        for row in sheet.rows[:HEADER_SEARCH_ROWS]:
+            found = {key for key in _score(_row_texts(row), columns)[1].values() if key in required}
+            if len(found) > len(best):
+                best = found
+    return [key for key in required if key not in best]
+
+
+def no_header_reason(
+    sheets: list[Sheet], columns: tuple[Column, ...] = TEMPLATE_COLUMNS, required: tuple[str, ...] = ()
+) -> str:
+    """The error of a file in which no sheet has a header (translated), naming the required columns it
+    lacks (:func:`missing_required`) in the reader's language: ``没有任何工作表包含必填列的表头；缺少：
+    小区/村民小组、房号``; English ``no sheet has a header row with the required columns; missing:
+    Compound/village group, Room / house number``."""
+    labels = {column.key: column.label for column in columns}
+    missing = [str(labels[key]) for key in missing_required(sheets, columns, required)]
+    if not missing:
+        return _("no sheet has a header row with the required columns")
+    return _("no sheet has a header row with the required columns; missing: %(columns)s") % {
+        "columns": listing(missing)
+    }
 
 
 def _column_letter(index: int) -> str:

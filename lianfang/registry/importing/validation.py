@@ -31,17 +31,21 @@ from lianfang.registry.importing.columns import (
     REGISTERED,
     REQUIRED_KEYS,
     RESIDENT_ID,
+    TEMPLATE_COLUMNS,
     TRUE_VALUES,
     _is_irreversible,
     _is_masked,
     _match_header,
     _value_indexes,
+    accepted_values,
     cell_text,
     document_hash,
     folded_from_full_width,
     full_width_warning,
     name_initials,
     normalize_phone,
+    not_a_date,
+    not_accepted,
     parse_date,
 )
 from lianfang.registry.importing.parallel import (
@@ -63,7 +67,15 @@ from lianfang.registry.importing.plan import (
     ProgressCallback,
     ResidentPlan,
 )
-from lianfang.registry.importing.reading import Header, Sheet, _column_letter, detect_format, find_header, read_sheets
+from lianfang.registry.importing.reading import (
+    Header,
+    Sheet,
+    _column_letter,
+    detect_format,
+    find_header,
+    no_header_reason,
+    read_sheets,
+)
 from lianfang.registry.models import Household, Resident
 from lianfang.registry.services import FLAG_FIELDS, Placement, name_problem, validate_resident
 
@@ -173,7 +185,7 @@ class Validator:
                 if self.progress and done % PROGRESS_EVERY == 0:
                     self.progress("validate", done, max(total, done))
         if not plan.sheets:
-            plan.issues.append(Issue("", 0, "", "", _("no sheet has a header row with the required columns")))
+            plan.issues.append(Issue("", 0, "", "", no_header_reason(sheets, TEMPLATE_COLUMNS)))
         elif not plan.rows and not plan.errors:
             plan.issues.append(Issue("", 0, "", "", _("the file has no data rows under its header: nothing to import")))
         self._check_elsewhere()
@@ -524,12 +536,17 @@ class Validator:
                 bad.append(name)
         return self._intern(tuple(flags)), tuple(bad)
 
-    def _choice(self, key, text, issue, default=""):
+    def _choice(self, key, text, issue, default="", refused=None):
+        """The code of choice column ``key``'s cell ``text`` (``default`` when blank). An unknown value is
+        an error naming it and the accepted values (:func:`columns.not_accepted`); then ``default`` is
+        returned and ``key`` added to the set ``refused`` (when given)."""
         if not text:
             return default
         value = _value_indexes()[key].get(text.lower())
         if value is None:
-            issue(key, _("not one of the accepted values"))
+            issue(key, not_accepted(COLUMNS_BY_KEY[key].label, shown_value(text), accepted_values(key)))
+            if refused is not None:
+                refused.add(key)
             return default
         return value
 
@@ -549,14 +566,16 @@ class Validator:
                     _("no resident with this number in the target; column ignored for this row"),
                     "warning",
                 )
-        doc_type = self._choice("document_type", text.get("document_type", ""), issue, RESIDENT_ID)
+        reported: set[str] = set()  # columns already refused: validate_resident's "required" would repeat them
+        doc_type = self._choice("document_type", text.get("document_type", ""), issue, RESIDENT_ID, reported)
         raw_id = values.get("id_number", "")
         id_text = "" if isinstance(raw_id, int | float) else cell_text(raw_id)
-        sex = self._choice("sex", text.get("sex", ""), issue)
+        sex = self._choice("sex", text.get("sex", ""), issue, "", reported)
         try:
             birth = parse_date(values.get("birth_date"))
         except (ValueError, TypeError):
-            issue("birth_date", _("not a date (use YYYY-MM-DD)"))
+            issue("birth_date", not_a_date(shown_value(values.get("birth_date"))))
+            reported.add("birth_date")
             birth = None
         phone, phone_masked = "", ""
         phone_text = text.get("phone", "")
@@ -580,6 +599,7 @@ class Validator:
                         "id_number",
                         _("a masked ID number only matches the exported resident (keep the resident no. column)"),
                     )
+                    self._other_fields(values, text, issue, doc_type, masked_id)
                     return None
                 data = validate_resident(
                     name=text.get("name", ""),
@@ -604,8 +624,12 @@ class Validator:
                 column = "id_number" if key == "document_number" else key
                 if "document_number" in errors and key in ("sex", "birth_date") and not text.get(key):
                     continue  # only a consequence of the bad ID number
+                if key in reported:
+                    continue  # "required" after the cell's own error (not a date, not an accepted value)
                 for message in messages:
                     issue(column, _strip_value(message), value=raw_id if column == "id_number" else None)
+            # the rest of the row is still checked: every error of a row is reported together (new-user trial)
+            self._other_fields(values, text, issue, doc_type, masked_id)
             if "document_number" in errors or "document_type" in errors or masked_id:
                 return None
             return self._refused_identity(values, text, doc_type)
@@ -614,6 +638,28 @@ class Validator:
         if raw_id is not text.get("id_number") and folded_from_full_width(raw_id, text.get("id_number", "")):
             issue("id_number", full_width_warning(), "warning", as_typed=True)
         data = Person(data.name, data.document_type, data.document_number, data.sex, data.birth_date, phone)
+        other = self._other_fields(values, text, issue, data.document_type, masked_id)
+        if other is None:
+            return None
+        extra, flags, guardian = other
+        id_hash = document_hash(data.document_number, data.document_type) if data.document_number else ""
+        if masked_id:
+            id_hash = resident_row["id_hash"]
+        plan_row = ResidentPlan(None, None, data, id_hash, self._intern(tuple(extra.items())), flags[0], guardian)
+        plan_row.phone_masked = phone_masked
+        # Conflicts (the same person twice in the file, or elsewhere) are checked in file order: _link_resident.
+        return (
+            plan_row,
+            cell_text(raw_id),
+            resident_row["id"] if resident_row is not None else None,
+            text.get("resident_no", ""),
+            id_hash,
+        )
+
+    def _other_fields(self, values, text, issue, document_type, masked_id) -> tuple | None:
+        """The resident columns checked after the identity (:meth:`_resident`): ``(extra fields, flags,
+        guardian)``, or None when the guardian column refuses the row; every problem is an issue.
+        ``document_type`` is the row's document type (a person without one needs a guardian)."""
         extra = {}
         if "relation" in values:
             extra["relation"] = self._choice("relation", text.get("relation", ""), issue, OTHER_RELATION)
@@ -631,7 +677,7 @@ class Validator:
             issue(name, _("use 是 (yes) or leave blank (no)"))
         guardian = None
         guardian_text = text.get("guardian_id", "")
-        if data.document_type == NO_DOCUMENT and not masked_id:
+        if document_type == NO_DOCUMENT and not masked_id:
             if not guardian_text:
                 issue("guardian_id", _("a person without a document needs a guardian's ID number"))
                 return None
@@ -648,19 +694,7 @@ class Validator:
                 raw_guardian = values["guardian_id"]
                 if raw_guardian is not guardian_text and folded_from_full_width(raw_guardian, guardian_text):
                     issue("guardian_id", full_width_warning(), "warning", as_typed=True)
-        id_hash = document_hash(data.document_number, data.document_type) if data.document_number else ""
-        if masked_id:
-            id_hash = resident_row["id_hash"]
-        plan_row = ResidentPlan(None, None, data, id_hash, self._intern(tuple(extra.items())), flags[0], guardian)
-        plan_row.phone_masked = phone_masked
-        # Conflicts (the same person twice in the file, or elsewhere) are checked in file order: _link_resident.
-        return (
-            plan_row,
-            cell_text(raw_id),
-            resident_row["id"] if resident_row is not None else None,
-            text.get("resident_no", ""),
-            id_hash,
-        )
+        return extra, flags, guardian
 
     def _check_elsewhere(self) -> None:
         """Residents new to the target whose ID already lives outside it: a conflict (chunked IN queries)."""

@@ -19,13 +19,29 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from lianfang.core import pii
 from lianfang.core.forms import bracketed
 from lianfang.divisions.models import Division, Level
-from lianfang.registry.importing.columns import Column, _choice_index, cell_text, normalize_phone, parse_date
+from lianfang.registry.importing.columns import (
+    REQUIRED_KEYS,
+    TEMPLATE_COLUMNS,
+    Column,
+    _choice_index,
+    cell_text,
+    normalize_phone,
+    not_a_date,
+    not_accepted,
+    parse_date,
+)
 from lianfang.registry.importing.commit import _ranges
 from lianfang.registry.importing.places import Places, _place_key
 from lianfang.registry.importing.plan import Issue, Plan
-from lianfang.registry.importing.reading import _column_letter, detect_format, find_header, read_sheets
+from lianfang.registry.importing.reading import (
+    _column_letter,
+    detect_format,
+    find_header,
+    no_header_reason,
+    read_sheets,
+)
 from lianfang.registry.importing.validation import _strip_value
-from lianfang.registry.models import Household, ImportBatch
+from lianfang.registry.models import Household, ImportBatch, ImportKind
 
 CATEGORY_SYNONYMS = {
     "city_cadre": ("市级下沉干部", "市级干部", "市直单位干部", "市级驻守干部"),
@@ -73,6 +89,7 @@ WORKER_COLUMNS: tuple[Column, ...] = (
     Column("starts_on", gettext_lazy("From"), ("开始日期", "包保开始日期", "起始日期", "from", "starts on")),
 )
 WORKER_REQUIRED = tuple(c.key for c in WORKER_COLUMNS if c.required)
+COLUMN_LABELS = {c.key: c.label for c in WORKER_COLUMNS}
 
 
 @functools.cache
@@ -84,6 +101,13 @@ def _category_index() -> dict[str, str]:
         for name in names:
             index[name.lower()] = value
     return index
+
+
+def _category_labels() -> list[str]:
+    """The worker categories' labels in the active language (the accepted values a reader is told)."""
+    from lianfang.workforce.models import Category  # noqa: PLC0415
+
+    return [str(label) for _value, label in Category.choices]
 
 
 class WorkerPlan:
@@ -168,7 +192,7 @@ def plan_workers(*, target: Division, data: bytes, file_name: str, today: dt.dat
                 if part:
                     value = _category_index().get(part.lower())
                     if value is None:
-                        issue("categories", _("unknown category %s") % part)
+                        issue("categories", not_accepted(COLUMN_LABELS["categories"], part, _category_labels()))
                     elif value not in categories:
                         categories.append(value)
             if not categories and text.get("categories", "") == "":
@@ -235,7 +259,7 @@ def plan_workers(*, target: Division, data: bytes, file_name: str, today: dt.dat
                 try:
                     row.starts_on = parse_date(text.get("starts_on", "")) or today
                 except ValueError:
-                    issue("starts_on", _("not a date (use YYYY-MM-DD)"))
+                    issue("starts_on", not_a_date(text.get("starts_on", "")))
                 if row.existing_id is not None and row.level and row.starts_on:  # already recorded?
                     if row.households is not None:
                         row.households = [
@@ -259,10 +283,35 @@ def plan_workers(*, target: Division, data: bytes, file_name: str, today: dt.dat
             if not errors:
                 plan.residents.append(row)
     if not plan.sheets:
-        plan.issues.append(Issue("", 0, "", "", _("no sheet has a header row with the required columns")))
+        plan.issues.append(Issue("", 0, "", "", no_header_reason(sheets, WORKER_COLUMNS, WORKER_REQUIRED)))
     elif not plan.rows and not plan.errors:
         plan.issues.append(Issue("", 0, "", "", _("the file has no data rows under its header: nothing to import")))
     return plan
+
+
+# Columns only one kind of file has: a header naming one of them tells what the file holds.
+DISTINCTIVE = {ImportKind.REGISTRY: ("compound", "room"), ImportKind.WORKERS: ("categories", "base")}
+
+
+def other_kind_hint(*, data: bytes, file_name: str, kind: str) -> str | None:
+    """When a file imported as ``kind`` (an ImportKind value) has a header of the other kind (all its
+    required columns, one of them only that kind has: :data:`DISTINCTIVE`), the error saying so
+    (translated), e.g. ``该文件看起来是“工作人员与包保”名单，而不是“住户登记”名单：请改选对应的导入类型``;
+    else None. Reads the file again (called only for a file whose header was refused). Raises
+    ImportFileError as :func:`read_sheets`."""
+    other = ImportKind.WORKERS if kind == ImportKind.REGISTRY else ImportKind.REGISTRY
+    columns, required = (
+        (WORKER_COLUMNS, WORKER_REQUIRED) if other == ImportKind.WORKERS else (TEMPLATE_COLUMNS, REQUIRED_KEYS)
+    )
+    sheets, _encoding = read_sheets(data, detect_format(file_name), Path(file_name).name)
+    for sheet in sheets:
+        header = find_header(sheet.rows, columns, required)
+        found = set(header.keys.values()) if header is not None else set()
+        if found >= set(required) and found & set(DISTINCTIVE[other]):
+            return _(
+                "the file looks like a roster of “%(found)s”, not of “%(expected)s”: choose that kind of import"
+            ) % {"found": other.label, "expected": ImportKind(kind).label}
+    return None
 
 
 def _find_division(places: Places, text: str, target: Division) -> Division | None:

@@ -60,14 +60,19 @@ ROW6_ERRORS = {
 }
 WORKER_REASONS = {
     "zh-hans": [
-        "未知的人员类别：网格长",
+        "人员类别“网格长”不是可接受的取值（可用：市级驻守干部、区级驻守干部、街道（乡镇）工作人员、"
+        "社区（居委会）工作人员、网格员、社工委委员、公卫委委员、爱卫会委员、党员、退役军人、志愿者、"
+        "医护 / 采样人员、公安 / 安保人员、联户代表）",
         "不是有效的中国电话号码",
         "找不到住户：下西园社区 阳光小区 9号楼 1单元 101",
         "同一人已出现在工作表 workers_problems 第 3 行",
         "包保层级必须是 1、2、3 或 4",
     ],
     "en": [
-        "unknown category 网格长",
+        "Categories “网格长” is not one of the accepted values (accepted: City-level stationed cadre, "
+        "District-level stationed cadre, Street/town staff, Community (residents' committee) staff, Grid worker, "
+        "Social work committee member, Public health committee member, Patriotic health committee member, "
+        "Party member, Veteran, Volunteer, Medical / sampling staff, Police / security, Household representative)",
         "not a valid Chinese phone number",
         "unknown household 下西园社区 阳光小区 9号楼 1单元 101",
         "the same person is already on sheet workers_problems row 3",

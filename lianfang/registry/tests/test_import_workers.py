@@ -9,6 +9,12 @@ from lianfang.registry.tests.fixtures.importing import FIXTURES, TODAY, english,
 
 pytestmark = pytest.mark.django_db
 XIAXIYUAN = "620103001001"
+UNKNOWN_CATEGORY = (
+    "Categories “网格长” is not one of the accepted values (accepted: City-level stationed cadre, District-level "
+    "stationed cadre, Street/town staff, Community (residents' committee) staff, Grid worker, Social work committee "
+    "member, Public health committee member, Patriotic health committee member, Party member, Veteran, Volunteer, "
+    "Medical / sampling staff, Police / security, Household representative)"
+)
 
 
 @pytest.fixture
@@ -68,7 +74,7 @@ def test_problems_are_reported_and_nothing_is_written(run_workers):
     batch = run_workers("workers_problems.xlsx")
     assert batch.status == "invalid"
     assert issues(batch) == [
-        ("workers_problems", 2, "人员类别 (D)", "网格长", "unknown category 网格长"),
+        ("workers_problems", 2, "人员类别 (D)", "网格长", UNKNOWN_CATEGORY),
         ("workers_problems", 3, "联系电话 (C)", "12345", "not a valid Chinese phone number"),
         (
             "workers_problems",

@@ -150,6 +150,10 @@ class Command(BaseCommand):
                 line = _("%(severity)s: %(reason)s") % {"severity": severity, "reason": issue["reason"]}
                 self.stdout.write("  " + line)
                 continue
+            if not issue.get("row"):  # about a whole sheet (no header found): no row or cell to name
+                line = _("%(severity)s: sheet %(sheet)s: %(reason)s") % {**issue, "severity": severity}
+                self.stdout.write("  " + line)
+                continue
             self.stdout.write(
                 "  "
                 + _("%(severity)s: %(sheet)s!%(row)s %(column)s %(value)r: %(reason)s")
