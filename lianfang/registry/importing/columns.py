@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from lianfang.core import pii
 from lianfang.core.forms import listing
@@ -291,6 +291,16 @@ def accepted_values(key: str) -> list[str]:
     if key in _CODES_SHOWN:
         shown += [str(value) for value in choices.values]
     return shown
+
+
+def flag_values() -> list[str]:
+    """The values a reader is told a vulnerability-flag column accepts, in the active language: ``["是",
+    "否", "留空"]`` in zh-Hans, ``["yes", "no", "blank"]`` in English (all in TRUE_VALUES/FALSE_VALUES)."""
+    return [
+        pgettext("a flag cell (accepted value)", "yes"),
+        pgettext("a flag cell (accepted value)", "no"),
+        pgettext("a flag cell (accepted value)", "blank"),
+    ]
 
 
 def not_accepted(column: object, value: str, accepted: list[str]) -> str:

@@ -40,6 +40,7 @@ from lianfang.registry.importing.columns import (
     accepted_values,
     cell_text,
     document_hash,
+    flag_values,
     folded_from_full_width,
     full_width_warning,
     name_initials,
@@ -674,7 +675,7 @@ class Validator:
         if flags is None:
             flags = self._flags[flag_texts] = self._parse_flags(flag_texts)
         for name in flags[1]:
-            issue(name, _("use 是 (yes) or leave blank (no)"))
+            issue(name, not_accepted(COLUMNS_BY_KEY[name].label, shown_value(text[name]), flag_values()))
         guardian = None
         guardian_text = text.get("guardian_id", "")
         if document_type == NO_DOCUMENT and not masked_id:

@@ -38,6 +38,7 @@ COLUMN = {  # the column labels of FULL_HEADER's sex, birth date and ID number i
 BAD_ID = {"en": "Check character does not match (GB 11643-1999)", "zh-hans": "校验码不符（GB 11643-1999）"}
 ACCEPTED = {
     "en": {
+        "elderly_alone": "Elderly living alone “也许” is not one of the accepted values (accepted: yes, no, blank)",
         "relation": "Relation to head “妻妾” is not one of the accepted values (accepted: Head of household, Spouse, "
         "Child, Parent, Grandchild, Other)",
         "residence_status": "Residence status “外星” is not one of the accepted values (accepted: Registered "
@@ -47,6 +48,7 @@ ACCEPTED = {
         "residents, Foreign permanent resident ID card, Other document, No document (young child, with guardian))",
     },
     "zh-hans": {
+        "elderly_alone": "独居老人“也许”不是可接受的取值（可用：是、否、留空）",
         "relation": "与户主关系“妻妾”不是可接受的取值（可用：户主、配偶、子女、父母、孙子女、其他）",
         "residence_status": "居住状态“外星”不是可接受的取值（可用：户籍居民、流入人员、临时外出）",
         "document_type": "证件类型“身份”不是可接受的取值（可用：居民身份证、护照、港澳居民来往内地通行证、"
@@ -109,7 +111,7 @@ def test_every_error_of_a_row_with_a_sex_mismatch_is_reported(population, tmp_pa
         ("csv", 2, "性别 (I)", "女", "sex Female disagrees with the ID number (Male)"),
         ("csv", 2, "与户主关系 (L)", "妻妾", ACCEPTED["en"]["relation"]),
         ("csv", 2, "居住状态 (M)", "外星", ACCEPTED["en"]["residence_status"]),
-        ("csv", 2, "独居老人 (N)", "也许", "use 是 (yes) or leave blank (no)"),
+        ("csv", 2, "独居老人 (N)", "也许", ACCEPTED["en"]["elderly_alone"]),
     ]
 
 
@@ -173,7 +175,7 @@ def test_unaccepted_values_list_the_accepted_ones(population, tmp_path, language
     path = write(
         tmp_path,
         "choices.csv",
-        FULL_HEADER + f"阳光小区,1,1,901,,钱八,身份,{MAN},X,,,妻妾,外星,\n",
+        FULL_HEADER + f"阳光小区,1,1,901,,钱八,身份,{MAN},X,,,妻妾,外星,也许\n",
     )
     batch = import_in(language, path)
     reasons = {column.split("（")[0].split(" (")[0]: reason for _s, _r, column, _v, reason in issues(batch)}
@@ -182,6 +184,7 @@ def test_unaccepted_values_list_the_accepted_ones(population, tmp_path, language
         "性别": SEX[language],
         "与户主关系": ACCEPTED[language]["relation"],
         "居住状态": ACCEPTED[language]["residence_status"],
+        "独居老人": ACCEPTED[language]["elderly_alone"],
     }
 
 
