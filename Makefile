@@ -32,13 +32,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages for browser tests, CJK fonts in screenshots and gettext for translations.
+# Debian packages for browser tests, CJK fonts in screenshots and gettext for translations. apt waits up to
+# 10 minutes for a lock another apt run holds (two checkouts set up at once) instead of failing.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  $$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing >/dev/null; \
 	fi
 
 demo-data: install
@@ -53,6 +54,7 @@ demo-data: install
 # WhiteNoise serves the collected static files.
 demo: demo-data
 	@$(MANAGE) collectstatic --noinput -v0
+	@echo "网站地址 http://$(HOST):$(PORT)/（按 Ctrl-C 停止；后台任务日志：var/db_worker.log）"
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; task worker log: var/db_worker.log)"
 	@$(MANAGE) db_worker > var/db_worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
