@@ -9,9 +9,10 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.filters import DayField, MomentField
-from lianfang.core.forms import bracketed
+from lianfang.core.forms import bracketed, listing
 from lianfang.divisions.models import Division
 from lianfang.zones.models import EvidenceKind, LiftRule, PlaceKind, RuleSet
+from lianfang.zones.services import INFECTION_NOTE_MAX
 
 _SPLIT = re.compile(r"[\s,，、;；]+")
 
@@ -22,12 +23,12 @@ def parse_codes(text: str, *, user, field: str) -> list[Division]:
     codes = [c for c in _SPLIT.split(text or "") if c]
     bad = [c for c in codes if not c.isdigit()]
     if bad:
-        raise forms.ValidationError(_("not division codes: %(codes)s") % {"codes": ", ".join(bad)}, code=field)
+        raise forms.ValidationError(_("not division codes: %(codes)s") % {"codes": listing(bad)}, code=field)
     found = Division.objects.visible_to(user).in_bulk(codes, field_name="code")
     missing = [c for c in codes if c not in found]
     if missing:
         raise forms.ValidationError(
-            _("unknown or out-of-scope division codes: %(codes)s") % {"codes": ", ".join(missing)}, code=field
+            _("unknown or out-of-scope division codes: %(codes)s") % {"codes": listing(missing)}, code=field
         )
     return [found[c] for c in dict.fromkeys(codes)]
 
@@ -68,7 +69,9 @@ class InfectionForm(forms.Form):
     positive_sample_on = DayField(label=_("Positive sample taken"), required=False, past_only=True)
     workplace_codes = forms.CharField(label=_("Workplaces (division codes)"), required=False)
     visited_codes = forms.CharField(label=_("Places visited in the window (division codes)"), required=False)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=INFECTION_NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
     propose = forms.BooleanField(label=_("Propose the areas the rule set implies"), required=False, initial=True)
 
     def __init__(self, *args, user, **kwargs):

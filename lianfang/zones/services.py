@@ -985,6 +985,16 @@ class InfectionResult:
     restarted: list[ControlArea] = field(default_factory=list)
 
 
+INFECTION_LOOKBACK_DAYS = 30
+"""How far before its operation started an infection's symptom onset or positive sample may lie (days
+before ``Operation.started_on``). An older day is a typo (“2002-03-26” for “2022-03-26”): the contact
+window that follows from it (domain.md §3: from 2 days before onset or sampling) and the areas it
+implies only matter around the outbreak the operation answers."""
+
+INFECTION_NOTE_MAX = 2000
+"""The longest note kept with an infection (characters)."""
+
+
 def infection_record(
     *,
     actor,
@@ -1006,7 +1016,9 @@ def infection_record(
     active area containing the residence restarts its clock; an area whose tier has an upgrade
     (controlled → sealed) gets an upgrade proposal; with ``propose`` the areas the rule set implies
     are proposed (:func:`areas_propose_for_infection`). Raises ValidationError naming the field and
-    value (no date, a date in the future, a place outside the district, ...); PermissionDenied
+    value (no date, a date in the future or more than :data:`INFECTION_LOOKBACK_DAYS` before the
+    operation started, a note longer
+    than :data:`INFECTION_NOTE_MAX` characters, a place outside the district, ...); PermissionDenied
     without MANAGE_ZONES at the residence.
     """
     errors: dict[str, str | ValidationError] = {}
@@ -1018,6 +1030,15 @@ def infection_record(
     for name, day in (("onset_on", onset_on), ("positive_sample_on", positive_sample_on)):
         if error := future_day_error(day, today=today):
             errors[name] = error
+        elif day is not None and day < operation.started_on - dt.timedelta(days=INFECTION_LOOKBACK_DAYS):
+            errors[name] = _(
+                "“%(value)s” is more than %(days)s days before the operation started (%(start)s): check the year"
+            ) % {"value": day.isoformat(), "days": INFECTION_LOOKBACK_DAYS, "start": operation.started_on.isoformat()}
+    if len(note or "") > INFECTION_NOTE_MAX:
+        errors["note"] = _("the note has %(n)s characters; at most %(max)s are kept") % {
+            "n": len(note),
+            "max": INFECTION_NOTE_MAX,
+        }
     if resident is not None:
         household = resident.household
         person_name = resident.name
