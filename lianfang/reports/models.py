@@ -177,6 +177,15 @@ class LayoutQuerySet(ScopedQuerySet):
         return self.filter(q)
 
 
+SHIPPED_ISSUERS = {
+    "区卫生健康局": _("District Health Commission"),
+    "公安分局": _("District Public Security Sub-bureau"),
+    "区疫情防控指挥部": _("District Epidemic Prevention and Control Command"),
+}
+"""The bodies shipped layouts are submitted to (migration 0002), as each language reads them; a body
+entered by a district is shown as entered."""
+
+
 class ReportLayout(models.Model):
     """A report layout (报表样式): rows of a named data source, with chosen columns, filters and order.
 
@@ -240,6 +249,13 @@ class ReportLayout(models.Model):
     @property
     def display_title(self) -> str:
         return self.form_title_en if (get_language() or "").startswith("en") else self.form_title
+
+    @property
+    def display_issuer(self) -> str:
+        """The body the form goes to in the active language: a shipped body (:data:`SHIPPED_ISSUERS`)
+        translated, one a district entered as entered; ``""`` when none."""
+        shipped = SHIPPED_ISSUERS.get(self.issuer)
+        return str(shipped) if shipped is not None else self.issuer
 
     @property
     def audit_division_code(self) -> str:

@@ -490,7 +490,7 @@ def layout_export(request, key: str):
         raise Http404 from None
     with translation.override(_language()):
         title = layout.display_title
-    return _export_result(request, result, fmt, key=layout.key, title=title, issuer=layout.issuer)
+    return _export_result(request, result, fmt, key=layout.key, title=title, issuer=layout.display_issuer)
 
 
 def _export_result(request, result, fmt: str, *, key: str, title: str, issuer: str = ""):

@@ -204,3 +204,18 @@ def test_layouts_page_names_columns_by_label_not_key(client_for, district_comman
     assert 'data-key="strict_households"' in text  # the key is kept for layout authors, not shown
     assert ">strict_households<" not in text and ">community_code<" not in text
     assert "<code>strict_households</code>" not in text
+
+
+def test_shipped_bodies_a_layout_goes_to_read_in_the_readers_language(client_for, district_commander):
+    """New-user trial 12: “Submitted to 区疫情防控指挥部” on the English page. A shipped body is translated; a
+    body a district typed is shown as typed."""
+    from lianfang.reports.models import ReportLayout
+
+    client = client_for(district_commander)
+    english = client.get("/reports/layouts/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "District Epidemic Prevention and Control Command" in english and "区疫情防控指挥部" not in english
+    assert "District Health Commission" in english and "区卫生健康局" not in english
+    chinese = client.get("/reports/layouts/").content.decode()
+    assert "区疫情防控指挥部" in chinese and "Command" not in chinese
+    typed = ReportLayout(issuer="西果园镇政府")
+    assert typed.display_issuer == "西果园镇政府"
