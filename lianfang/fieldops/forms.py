@@ -254,7 +254,7 @@ class DisinfectionLogForm(forms.Form):
     """Record a disinfection done."""
 
     performed_by = forms.CharField(label=_("Done by"), max_length=60)
-    agent = forms.CharField(label=_("Agent"), max_length=80, initial="含氯消毒剂")
+    agent = forms.CharField(label=_("Agent"), max_length=80, initial=_("chlorine-based disinfectant"))
     concentration_mg_l = AmountField(label=_("Concentration (mg/L)"), initial="500")
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 

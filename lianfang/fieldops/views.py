@@ -40,7 +40,7 @@ from lianfang.core.filters import (
     query_id,
     query_scoped_code,
 )
-from lianfang.core.forms import error_lines
+from lianfang.core.forms import bracketed, error_lines
 from lianfang.core.pagination import PageNotFound
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Division, Level
@@ -1256,9 +1256,13 @@ def briefing_page(request):
     from lianfang.workforce.models import Team  # noqa: PLC0415
 
     day = _day(request)
-    teams = Team.objects.visible_to(request.user).order_by("path", "name")
+    teams = list(Team.objects.visible_to(request.user).select_related("base_division").order_by("path", "name"))
+    for t in teams:  # teams of several places share names (“第1组”): the place tells them apart
+        t.label = bracketed(t.name, t.base_division.short_name)
     team_id = query_id(request.GET, "team")
-    team = get_object_or_404(teams, pk=team_id) if team_id else None
+    team = next((t for t in teams if t.pk == team_id), None) if team_id else None
+    if team_id and team is None:
+        raise Http404
     code = team.path if team else scope_code(request)
     result = briefing.daily_briefing(user=request.user, code=code, day=day, team=team) if code else None
     return render(

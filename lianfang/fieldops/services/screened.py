@@ -28,6 +28,7 @@ from lianfang.fieldops.models import (
 )
 from lianfang.fieldops.services.base import SCREENING, StatusConflict, _require, _set_status, _text, _user
 from lianfang.fieldops.services.quarantine import contact_classify
+from lianfang.registry.services import name_problem
 
 
 @dataclass(frozen=True)
@@ -189,13 +190,17 @@ def build_person(
 ) -> ScreenedPerson:
     """The validated, unsaved ScreenedPerson of :func:`screened_person_create` (no capability check:
     the caller checks; importers pass ``check_duplicate=False`` after de-duplicating the whole file
-    with one query). Raises ValidationError naming every bad field."""
+    with one query). Raises ValidationError naming every bad field (a name with markup or control
+    characters is refused by registry's :func:`~lianfang.registry.services.name_problem`, as for residents)."""
     today = today or timezone.localdate()
     errors: dict[str, str | ValidationError] = {}
     try:
         name = _text(name, "name", max_length=60) if name or resident is None else resident.name
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    else:
+        if problem := name_problem(name):
+            errors["name"] = problem
     if category not in PersonCategory.values:
         errors["category"] = _("unknown category “%(v)s”") % {"v": category}
     if source_contact is not None and infection is None:

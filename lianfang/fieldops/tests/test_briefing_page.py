@@ -11,3 +11,21 @@ def test_team_filter_offers_any_team(client_for, community_staff, language, opti
     response = client_for(community_staff).get(reverse("fieldops:briefing"), HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
     assert f'<option value="">{option}</option>' in response.content.decode()
+
+
+def test_teams_of_two_places_with_one_name_are_told_apart(client_for, district_commander, population):
+    """New-user trial 12: two “第1组” in the team filter. Each team is named with its place; a team out of
+    reach is a 404."""
+    from lianfang.divisions.models import Division
+    from lianfang.workforce.services import team_create
+
+    xia, shang = Division.objects.get(code="620103001001"), Division.objects.get(code="620103001002")
+    a = team_create(actor=district_commander, name="第1组", base_division=xia)
+    b = team_create(actor=district_commander, name="第1组", base_division=shang)
+    client = client_for(district_commander)
+    page = client.get(reverse("fieldops:briefing")).content.decode()
+    assert f'<option value="{a.pk}">第1组（{xia.short_name}）</option>' in page
+    assert f'<option value="{b.pk}">第1组（{shang.short_name}）</option>' in page
+    chosen = client.get(reverse("fieldops:briefing"), {"team": b.pk}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"第1组 ({shang.short_name})</h1>" in chosen
+    assert client.get(reverse("fieldops:briefing"), {"team": b.pk + 100}).status_code == 404

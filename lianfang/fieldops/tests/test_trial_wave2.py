@@ -96,7 +96,7 @@ def test_checkpoint_form_names_the_empty_name(population, community_staff, clien
     assert "名称：此项必填。" in _messages(response)
     assert not Checkpoint.objects.exists()
     response = client.post("/fieldops/checkpoints/new/", {"division": code, "name": "1号楼"}, follow=True)
-    assert Checkpoint.objects.get().name == "1号楼" and "已添加巡查点 1号楼" in _messages(response)
+    assert Checkpoint.objects.get().name == "1号楼" and "已添加巡查点1号楼" in _messages(response)
 
 
 def test_schedule_form_names_the_bad_interval(population, community_staff, client_for):
@@ -269,3 +269,35 @@ def test_api_field_errors_are_lists(population, community_staff, api_for):
     assert response.json() == {"people": ["未知人员 [99999]"]}
     response = api.post(reverse("api:fieldops-bulk-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="k" * 81)
     assert response.status_code == 400 and isinstance(response.json()["Idempotency-Key"], list)
+
+
+def test_disinfection_agent_is_offered_in_the_readers_language(population, community_staff, client_for):
+    """New-user trial 12: the log form offered “含氯消毒剂” on the English page."""
+    client = client_for(community_staff)
+    english = client.get("/fieldops/disinfection/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.context["log_form"]["agent"].value() == "chlorine-based disinfectant"
+    chinese = client.get("/fieldops/disinfection/")
+    assert chinese.context["log_form"]["agent"].value() == "含氯消毒剂"
+
+
+def test_a_screened_persons_name_with_markup_is_refused_on_the_page_and_by_the_api(
+    population, community_staff, client_for, api_for
+):
+    """New-user trial 12: “<script>…” was taken as a name. The rule is registry's (name_problem)."""
+    from lianfang.fieldops.models import ScreenedPerson
+
+    name = "<script>alert(1)</script>"
+    response = client_for(community_staff).post(
+        "/fieldops/people/new/", {"category": "inflow", "name": name}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "name": ["not a plausible name: angle brackets and control characters are not allowed"]
+    }
+    api = api_for(community_staff).post(
+        "/api/v1/fieldops/people/",
+        {"category": "inflow", "name": name, "division": population["compound_a"].code},
+        format="json",
+    )
+    assert api.status_code == 400 and "name" in api.json()
+    assert not ScreenedPerson.objects.exists()
