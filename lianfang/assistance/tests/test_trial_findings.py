@@ -93,7 +93,7 @@ def test_page_hand_off_to_an_offered_person(grid, accepted, client_for):
         follow=True,
     )
     assert response.status_code == 200
-    assert [str(m) for m in response.context["messages"]] == [f"{accepted.number} 已转交给 cadre，待其接手。"]
+    assert [str(m) for m in response.context["messages"]] == [f"{accepted.number} 已转交给cadre，待其接手。"]
     fresh = ServiceRequest.objects.get(pk=accepted.pk)
     assert (fresh.assignee_id, fresh.offered_to_id) == (grid["staff_user"].pk, cadre.pk)
     entry = AuditEntry.objects.get(action="handoff", object_id=str(accepted.pk))

@@ -30,7 +30,7 @@ def test_medicine_for_a_resident_out_of_scope_is_a_field_error_naming_the_id(gri
     for resident_id in (hidden.pk, 999999):
         page = client.get(url, {"resident": resident_id}, **ZH)
         assert page.status_code == 200
-        assert page.context["resident_error"] == f"未知或不在权限范围内的住户编号：{resident_id}"
+        assert page.context["resident_error"] == f"未知或不在权限范围内的居民编号：{resident_id}"
         assert hidden.name not in page.content.decode()
     own = client.get(url, {"resident": grid["张三"].pk}, **ZH)  # one's own resident: the household's form
     assert own.context["household"] == grid["h1"] and own.context["form"].initial["resident"] == grid["张三"].pk
@@ -38,7 +38,7 @@ def test_medicine_for_a_resident_out_of_scope_is_a_field_error_naming_the_id(gri
     body["stock_counted_on"] = "2026-11-29"
     posted = client.post(f"{url}?household={grid['h1'].pk}", body, **ZH)
     assert posted.status_code == 200
-    assert posted.context["form"].errors == {"resident": [f"未知或不在权限范围内的住户编号：{hidden.pk}"]}
+    assert posted.context["form"].errors == {"resident": [f"未知或不在权限范围内的居民编号：{hidden.pk}"]}
     assert 'value="降压药"' in posted.content.decode()
     assert not CareMedicine.objects.exists()
 
