@@ -45,10 +45,21 @@ class Location:
         return self.precision == Precision.CITY
 
 
-def locate(*, district: Division, resident=None, household=None, division: Division | None = None) -> Location:
+def locate(
+    *,
+    district: Division,
+    resident=None,
+    household=None,
+    division: Division | None = None,
+    coarse_at: Division | None = None,
+) -> Location:
     """The location of a screened person from the most precise thing known: a resident, a household,
-    a division node (community or below), else only the city (coarse: path = the district, needs
-    verification). Raises ValidationError for a node outside ``district`` or above community level."""
+    a division node (community or below), else only the city (coarse: path = ``coarse_at``, by default
+    the district, needs verification; an import files such a person at the division it runs in, never
+    wider). Raises ValidationError for a node outside ``district`` or above community level, or a
+    ``coarse_at`` outside ``district``."""
+    if coarse_at is not None and not coarse_at.code.startswith(district.code):
+        raise ValidationError({"division": _("%(v)s is not inside %(d)s") % {"v": coarse_at, "d": district.short_name}})
     if resident is not None:
         return Location(resident.household.path, Precision.HOUSEHOLD, resident.household, resident)
     if household is not None:
@@ -62,7 +73,7 @@ def locate(*, district: Division, resident=None, household=None, division: Divis
                 }
             )
         return Location(division.code, Precision.COMMUNITY)
-    return Location(district.code, Precision.CITY)
+    return Location((coarse_at or district).code, Precision.CITY)
 
 
 def _seal_document(person, id_number: str, document_type: str, errors: dict, field_name: str = "id_number") -> None:
@@ -186,11 +197,13 @@ def build_person(
     created_by=None,
     batch=None,
     check_duplicate: bool = True,
+    coarse_at: Division | None = None,
     today: dt.date | None = None,
 ) -> ScreenedPerson:
     """The validated, unsaved ScreenedPerson of :func:`screened_person_create` (no capability check:
     the caller checks; importers pass ``check_duplicate=False`` after de-duplicating the whole file
-    with one query). Raises ValidationError naming every bad field (a name with markup or control
+    with one query; ``coarse_at`` is where a person known only to city level is filed, see
+    :func:`locate`). Raises ValidationError naming every bad field (a name with markup or control
     characters is refused by registry's :func:`~lianfang.registry.services.name_problem`, as for residents)."""
     today = today or timezone.localdate()
     errors: dict[str, str | ValidationError] = {}
@@ -208,7 +221,7 @@ def build_person(
     _check_contact(category, infection, source_contact, last_exposure_on, today, errors)
     if error := future_day_error(arrived_on, today=today):
         errors["arrived_on"] = error
-    location = locate(district=district, resident=resident, household=household, division=division)
+    location = locate(district=district, resident=resident, household=household, division=division, coarse_at=coarse_at)
     person = ScreenedPerson(
         district=district,
         path=location.path,
