@@ -14,11 +14,21 @@ Per row:
   row of the file, or matches someone already listed in the district (same category family, not
   released or transferred), is a duplicate: reported, not created. A duplicate contact with a later
   exposure day moves that person's last exposure (the period counts from the LAST exposure).
-- **Location.** A registered resident of the district (matched by ID number) is placed at their
-  household; otherwise the community/village or compound named in the 社区 column or the address;
-  a row naming another county-level division (区县 column, or a "…区/县" in the address) goes to the
-  transfer-out list; a row that names nothing finer than the city is coarse: "needs verification",
-  no status set.
+- **Location, inside the importer's scope only.** A place is resolved only inside the division the
+  import runs in, as the importer sees it (``Division.objects.visible_to(actor).within(division)``):
+  a registered resident there (matched by ID number) is placed at their household; otherwise the
+  community/village or compound named in the 社区 column or the address. A row naming (by a name
+  unique in the district) a community or compound of the district outside that division is an error
+  naming the row, column and value (“上西园社区”不在您的辖区（下西园社区）内), as the API refuses
+  the same write; a row naming another county-level division (区县 column, or a "…区/县" in the
+  address) goes to the transfer-out list; a row that names nothing finer (or only the division's
+  own community or street) is coarse: filed at the import's own division, "needs verification", no
+  status set — never wider. Everyone an import creates is visible to its creator.
+- **Privacy.** Every problem (cell value and message) has its ID and phone numbers masked
+  (core.pii.mask_numbers_in: ``1101**********0019``, ``138****5678``): the page and the error's
+  messages never show them whole.
+- **Names.** A name with markup or control characters is refused (registry.services.name_problem),
+  as by the form.
 """
 
 from __future__ import annotations
@@ -47,6 +57,7 @@ from lianfang.fieldops.models import (
 from lianfang.fieldops.services.base import SCREENING, _require, _user
 from lianfang.fieldops.services.quarantine import contact_exposure_record
 from lianfang.fieldops.services.screened import build_person, save_person
+from lianfang.registry.services import name_problem
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "name"),
@@ -96,9 +107,12 @@ _COUNTY = re.compile(r"[\u4e00-\u9fa5]{1,6}?(?:自治县|新区|区|县|旗)")
 
 
 class ScreeningImportError(ValidationError):
-    """The file was refused: ``problems`` lists ``(row, column, value, message)``; nothing was written."""
+    """The file was refused: ``problems`` lists ``(row, column, value, message)``; nothing was written.
+    Values and messages are kept with every ID and phone number masked (core.pii.mask_numbers_in:
+    ``1101**********0019``, ``138****5678``), so no page, report or log built from them shows one whole."""
 
     def __init__(self, problems: list[tuple[int, str, str, str]]):
+        problems = [(r, c, pii.mask_numbers_in(v), _mask_message(m, v)) for r, c, v, m in problems]
         self.problems = problems
         super().__init__(
             [
@@ -106,6 +120,15 @@ class ScreeningImportError(ValidationError):
                 for r, c, v, m in problems[:200]
             ]
         )
+
+
+def _mask_message(message: object, value: object) -> str:
+    """``message`` with the cell ``value`` it may quote masked, and any other run of 10 or more digits
+    (an ID or phone number) masked; a rule's number such as "GB 11643-1999" is kept."""
+    text, value = str(message), str(value or "")
+    if value and value in text:
+        text = text.replace(value, pii.mask_numbers_in(value))
+    return pii.mask_numbers_in(text, shortest=10)
 
 
 @dataclass
@@ -222,6 +245,9 @@ def validate_rows(raw_rows, columns: dict[str, int], header_row: int, default_ca
         if not name:
             problems.append((number, "姓名", "", _("the name is required")))
             continue
+        if problem := name_problem(name):
+            problems.append((number, "姓名", name, str(problem)))
+            continue
         category_text = _norm(cell(raw, "category"))
         category = CATEGORY_VALUES.get(category_text, default_category if not category_text else None)
         if category is None:
@@ -265,19 +291,59 @@ def validate_rows(raw_rows, columns: dict[str, int], header_row: int, default_ca
     return rows, problems
 
 
-class Places:
-    """Names of the district's communities/villages and compounds, for finding a row's place."""
+_FIELD_COLUMNS = {
+    "name": ("姓名", "name"),
+    "category": ("类别", "category"),
+    "id_number": ("证件号码", "id_number"),
+    "phone": ("手机号", "phone"),
+    "arrived_on": ("抵达日期", "arrived_on"),
+    "last_exposure_on": ("末次暴露日期", "last_exposure_on"),
+    "infection": ("关联病例", "infection_id"),
+    "source_contact": ("关联密接", "source_contact_id"),
+    "division": ("所属社区", "community_text"),
+}
 
-    def __init__(self, district: Division):
+
+def _row_problems(row: Row, exc: ValidationError) -> list[tuple[int, str, str, str]]:
+    """The ``(row, column, value, message)`` problems of a ValidationError raised for ``row`` by
+    build_person/save_person (each field named by its column; a non-field error under 姓名)."""
+    found = []
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"name": exc.messages}
+    for key, messages in errors.items():
+        column, attribute = _FIELD_COLUMNS.get(key, ("姓名", "name"))
+        value = getattr(row, attribute, "")
+        found.extend((row.number, column, "" if value is None else str(value), str(m)) for m in messages)
+    return found
+
+
+class Places:
+    """Names of the district's communities/villages and compounds, for finding a row's place inside
+    ``division`` (the import's division) as ``actor`` sees it, and noticing a place named outside it."""
+
+    def __init__(self, district: Division, division: Division | None = None, actor=None):
         self.district = district
+        self.scope = division or district
         self.district_names = {district.name, district.short_name}
-        nodes = Division.objects.within(district.code).filter(level__in=(Level.COMMUNITY, Level.COMPOUND))
+        levels = (Level.COMMUNITY, Level.COMPOUND)
+        nodes = Division.objects.within(district.code).filter(level__in=levels)
+        allowed = Division.objects.within(self.scope.code).filter(level__in=levels)
+        if actor is not None:
+            allowed = allowed.visible_to(actor)
+        self.allowed = set(allowed.values_list("code", flat=True))
         by_name: dict[str, set[str]] = {}
         for code, name, short in nodes.values_list("code", "name", "short_name"):
             for text in {name, short}:
-                by_name.setdefault(text, set()).add(code)
-        # a name shared by two places (two 幸福小区) is ambiguous: it places nothing
-        self.by_name = {name: codes.pop() for name, codes in by_name.items() if len(codes) == 1 and len(name) >= 2}
+                if len(text) >= 2:
+                    by_name.setdefault(text, set()).add(code)
+        # a name shared by two places (two 幸福小区) is ambiguous: it places nothing, unless exactly one
+        # of them is inside the scope (then it is that one)
+        self.by_name: dict[str, str] = {}
+        for name, codes in by_name.items():
+            inside = codes & self.allowed
+            if len(inside) == 1:
+                self.by_name[name] = inside.pop()
+            elif not inside and len(codes) == 1:
+                self.by_name[name] = next(iter(codes))
         self._names = sorted(self.by_name, key=len, reverse=True)
         self._divisions: dict[str, Division] = {}
 
@@ -300,6 +366,26 @@ class Places:
                         best = code
                     break
         return best
+
+    def resolve(self, row: Row) -> tuple[str | None, tuple[str, str, str] | None]:
+        """Where ``row`` is, inside the scope only: ``(code, None)`` for the most specific place of the
+        scope named in its 社区 column or address; ``(None, None)`` when it names none (or only the
+        scope's own community, street or district: the row is coarse, filed at the scope); ``(None,
+        (column, cell value, place name))`` when it names a place of the district outside the scope."""
+        best = None
+        for column, text in (("所属社区", row.community_text), ("现住址", row.address)):
+            rest = text
+            for name in self._names:
+                if not rest or name not in rest:
+                    continue
+                rest = rest.replace(name, "\x00")  # longest names first: a shorter one inside it is not read again
+                code = self.by_name[name]
+                if code in self.allowed:
+                    if best is None or len(code) > len(best):
+                        best = code
+                elif not self.scope.code.startswith(code):  # the scope's own community or street is no place
+                    return None, (column, text, name)
+        return best, None
 
     def elsewhere(self, row: Row) -> str:
         """The county-level division named by ``row`` when it is not this district, else ``""``."""
@@ -346,13 +432,14 @@ def screening_import(
                 problems.append(
                     (r.number, "关联密接", str(r.source_contact_id), _("no such close contact in this district"))
                 )
-    if problems:
-        raise ScreeningImportError(sorted(problems))
 
     hashes = {r.id_hash for r in rows if r.id_hash}
-    residents = {
+    residents = {  # only residents the importer sees inside the import's division: never a place outside it
         res.id_hash: res
-        for res in Resident.objects.within(district.code).filter(id_hash__in=hashes).select_related("household")
+        for res in Resident.objects.visible_to(actor)
+        .within(division.code)
+        .filter(id_hash__in=hashes)
+        .select_related("household")
     }
     listed: dict[tuple[str, str], ScreenedPerson] = {}
     existing = ScreenedPerson.objects.filter(district=district).exclude(
@@ -368,7 +455,25 @@ def screening_import(
             "id_hash", flat=True
         )
     )
-    places = Places(district)
+    places = Places(district, division, actor)
+    scope_name = division.short_name or division.name
+    place_of: dict[int, str | None] = {}  # row number → the place of the scope it names (None: coarse)
+    for r in rows:
+        if (r.id_hash and r.id_hash in residents) or places.elsewhere(r):
+            continue
+        place_of[r.number], outside = places.resolve(r)
+        if outside is not None:
+            column, value, place = outside
+            problems.append(
+                (
+                    r.number,
+                    column,
+                    value,
+                    _("“%(place)s” is not inside your area (%(scope)s)") % {"place": place, "scope": scope_name},
+                )
+            )
+    if problems:
+        raise ScreeningImportError(sorted(problems))
     batch = ScreeningImport(
         district=district,
         path=division.code,
@@ -433,32 +538,39 @@ def screening_import(
                 transfer.save()
                 report.transfers.append(transfer.pk)
                 continue
-            place_code = None if resident is not None else places.find(r.community_text, r.address)
-            person = build_person(
-                district=district,
-                category=r.category,
-                name=r.name,
-                id_number=r.id_number,
-                phone=r.phone,
-                resident=resident,
-                division=places.division(place_code) if place_code else None,
-                address=r.address,
-                origin=r.origin,
-                arrived_on=r.arrived_on,
-                risk_area=r.risk_area,
-                infection=infections.get(r.infection_id) if r.infection_id else None,
-                source_contact=sources.get(r.source_contact_id) if r.source_contact_id else None,
-                last_exposure_on=r.last_exposure_on,
-                batch=batch,
-                created_by=_user(actor),
-                check_duplicate=False,
-                today=today,
-            )
-            if person.is_contact:  # classified at once: saved one by one
-                save_person(actor=actor, person=person, today=today)
-            else:
-                plain.append(person)
+            place_code = None if resident is not None else place_of.get(r.number)
+            try:
+                person = build_person(
+                    district=district,
+                    category=r.category,
+                    name=r.name,
+                    id_number=r.id_number,
+                    phone=r.phone,
+                    resident=resident,
+                    division=places.division(place_code) if place_code else None,
+                    address=r.address,
+                    origin=r.origin,
+                    arrived_on=r.arrived_on,
+                    risk_area=r.risk_area,
+                    infection=infections.get(r.infection_id) if r.infection_id else None,
+                    source_contact=sources.get(r.source_contact_id) if r.source_contact_id else None,
+                    last_exposure_on=r.last_exposure_on,
+                    batch=batch,
+                    created_by=_user(actor),
+                    check_duplicate=False,
+                    coarse_at=division,  # a row naming no place is filed at the import's division, never wider
+                    today=today,
+                )
+                if person.is_contact:  # classified at once: saved one by one
+                    save_person(actor=actor, person=person, today=today)
+                else:
+                    plain.append(person)
+            except ValidationError as exc:
+                problems.extend(_row_problems(r, exc))
+                continue
             created.append(person)
+        if problems:  # raised inside the transaction: nothing of the file is written
+            raise ScreeningImportError(sorted(problems))
         ScreenedPerson.objects.bulk_create(plain, batch_size=500)
         audit.record_many(actor=actor, action="fieldops.person_create", objects=plain, detail={"batch": batch.pk})
         report.created = [p.pk for p in created]

@@ -143,7 +143,8 @@ def test_import_page_reports(population, district_commander, client_for):
             "category": "inflow",
         },
     )
-    assert bad.context["problems"][0][:3] == (2, "证件号码", "620103199003030011")
+    assert bad.context["problems"][0][:3] == (2, "证件号码", "6201**********0011")
+    assert "620103199003030011" not in bad.content.decode()
 
 
 def test_monitoring_page_records_a_check_in(population, community_staff, guard, client_for):
