@@ -9,6 +9,7 @@ most specific division of a code (``_division_id``), ISO times (``_parse_time``)
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message
 from lianfang.core import pii
+from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import CODE_LENGTHS, Division
 from lianfang.screening.models import SamplingDesk, SamplingTask, ScreeningRuleSet
 
@@ -47,10 +49,11 @@ ECHO_LENGTH = 20
 
 
 def echo(value: object) -> str:
-    """``value`` as a desk message may quote it: runs of 7 or more digits masked
-    (core.pii.mask_numbers_in: an ID number as ``6201**********1936``), then cut to
-    :data:`ECHO_LENGTH` characters and "…" (a 100-digit scan is never echoed in full)."""
-    text = pii.mask_numbers_in(value)
+    """``value`` as a desk message may quote it: NFKC-normalised (full-width ``６２０１…`` reads as
+    ``6201…``), runs of 7 or more digits masked (core.pii.mask_numbers_in: an ID number as
+    ``6201**********1936``), then cut to :data:`ECHO_LENGTH` characters and "…" (a 100-digit scan is
+    never echoed in full)."""
+    text = pii.mask_numbers_in(unicodedata.normalize("NFKC", str(value)))
     return text if len(text) <= ECHO_LENGTH else text[:ECHO_LENGTH] + "…"
 
 
@@ -76,6 +79,22 @@ def out_of_reach(value) -> str:
     """ "<value> 不存在或不在您的范围内": the one answer for an id or code that is unknown or that the
     caller may not see (the same words for both, so ids cannot be probed)."""
     return _("%(id)s does not exist or is outside your scope") % {"id": value}
+
+
+def _sees(actor, model, pk, path: str) -> bool:
+    """Whether ``actor`` may see the ``model`` row ``pk`` whose division code is ``path`` — as
+    ``model.objects.visible_to(actor)`` decides, without a query when the actor's division scope
+    covers ``path`` (the usual case: core.scoping.scope_for is kept on the user). The system
+    (``actor=None``) sees all. One query only for an actor with a household scope (a representative)
+    and a path outside their divisions."""
+    if actor is None:
+        return True
+    scope = scope_for(actor)
+    if scope.covers_code(path or ""):
+        return True
+    if not scope.household_querysets:
+        return False
+    return model.objects.visible_to(actor).filter(pk=pk).exists()
 
 
 def _actor(actor):

@@ -12,8 +12,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from lianfang.core import audit, db, pii
-from lianfang.core.scoping import scope_for
 from lianfang.registry.models import Resident
+from lianfang.registry.services import name_problem
 from lianfang.screening import deskpath
 from lianfang.screening.models import (
     MemberResult,
@@ -24,7 +24,7 @@ from lianfang.screening.models import (
     TestingRound,
     Tube,
 )
-from lianfang.screening.services.base import Malformed, Refused, _actor, echo, mask_name
+from lianfang.screening.services.base import Malformed, Refused, _actor, _sees, echo, mask_name
 from lianfang.screening.services.idempotency import (
     KEY_RE,
     _remember_in_transaction,
@@ -68,19 +68,22 @@ def _shows_registry(actor, person: Person) -> bool:
     used to look up people by ID number, household code or guardian. The system (``actor=None``)
     sees all."""
     r = person.resident
-    if r is None or actor is None:
-        return True
-    scope = scope_for(actor)
-    if scope.covers_code(r.path):
-        return True
-    if not scope.household_querysets:
-        return False
-    return Resident.objects.visible_to(actor).filter(pk=r.pk).exists()
+    return r is None or _sees(actor, Resident, r.pk, r.path)
 
 
-def _person_view(person: Person, registry: bool = True) -> dict:
+def _shows_guardian(actor, person: Person) -> bool:
+    """Whether the desk's answer may show the masked name of ``person``'s guardian (a child
+    registered via a guardian's ID): only a guardian ``visible_to`` the operator, as for
+    :func:`_shows_registry` — otherwise the guardian's ID would look up their name."""
+    g = person.guardian
+    return g is None or _sees(actor, Resident, g.pk, g.path)
+
+
+def _person_view(person: Person, registry: bool = True, guardian: bool = True) -> dict:
     """What the desk's answer says of ``person``: masked ``name`` and ``id``, ``unregistered``,
-    masked ``guardian``; with ``registry=False`` (see :func:`_shows_registry`) no registry detail."""
+    masked ``guardian``; with ``registry=False`` (see :func:`_shows_registry`) no registry detail,
+    with ``guardian=False`` (:func:`_shows_guardian`) the guardian as “(registered outside your
+    area)”."""
     r = person.resident
     if r is not None and not registry:
         return {
@@ -89,11 +92,14 @@ def _person_view(person: Person, registry: bool = True) -> dict:
             "unregistered": False,
             "guardian": "",
         }
+    shown_guardian = ""
+    if person.guardian is not None:
+        shown_guardian = mask_name(person.guardian.name) if guardian else _("(registered outside your area)")
     return {
         "name": mask_name(person.name) if r is not None or person.name != _("(unregistered)") else person.name,
         "id": r.id_masked if r is not None else pii.mask_id(person.id_number),
         "unregistered": r is None,
-        "guardian": mask_name(person.guardian.name) if person.guardian else "",
+        "guardian": shown_guardian,
     }
 
 
@@ -147,6 +153,8 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
         person = _scan_problem(value)  # unreadable: answered 400 below, never stored
         if person is None and _looks_like_id(value):
             number = _parse_id(value)
+    if person is None and kind in ("scan", "child"):
+        person = _name_problem(kind, str(payload.get("name") or ""))  # no query: the hot path pays nothing
     # one look-up: whether the key was seen, whether the round is still open (the desk may come from
     # the API's short memory), and for an ID number the resident and their member id in the round
     seen, round_open, found = _desk_lookup(key, station.round_id, number, str(payload.get("name") or ""))
@@ -195,6 +203,20 @@ def desk_submit(*, actor, desk=None, task=None, payload: dict) -> tuple[int, dic
             if stored.response != response:
                 return replay(stored, digest)
     return status, response
+
+
+def _name_problem(kind: str, name: str) -> Malformed | None:
+    """Why the ``name`` given with a scan (an unregistered person) or a child cannot be stored, or
+    None: the rule for residents' names (registry.services.name_problem: no angle brackets, no
+    control characters, at most 60 characters). A :class:`Malformed` naming the field (``name``),
+    never quoting the value (it may be markup)."""
+    text = " ".join(name.split())
+    problem = name_problem(text) if text else None
+    if problem is None:
+        return None
+    if kind == "child":
+        return Malformed(_("Child's name: %(problem)s") % {"problem": problem}, {"field": "name"})
+    return Malformed(_("Name: %(problem)s") % {"problem": problem}, {"field": "name"})
 
 
 _DESK_LOOKUP_SQL: dict[str, str] = {}
@@ -246,9 +268,9 @@ def _desk_apply(actor, desk, task, kind, value, tube_key, key, at, payload, pers
         persons = [person or resolve_id(value, name=str(payload.get("name") or ""))]
     elif kind == "resident":
         station = desk or task
-        resident = None
-        if value.isdigit() and len(value) < 19:
-            resident = pickable_residents(user=actor, round_id=station.round_id).filter(pk=int(value)).first()
+        if not (value.isdigit() and len(value) < 19):  # unreadable: 400 naming it (docs/screening.md)
+            raise Malformed(_("“%(value)s” is not a resident number") % {"value": echo(value)}, {"field": "value"})
+        resident = pickable_residents(user=actor, round_id=station.round_id).filter(pk=int(value)).first()
         if resident is None:  # unknown, out of the caller's scope or of the round: one answer for all
             raise Refused("not_found", _("No resident %(value)s") % {"value": echo(value)}) from None
         persons = [Person(resident=resident, name=resident.name)]
@@ -266,7 +288,7 @@ def _registered_answer(actor, persons, samples, tube: Tube | None) -> dict:
     """The desk's 201 answer for ``persons`` swabbed as ``samples`` into ``tube``: ``status``,
     ``tube`` (:func:`_tube_view`; None when the caller fills it in), ``people`` (masked,
     :func:`_person_view`) and ``warnings`` (unregistered, kept to verify; outside the round's area)."""
-    people = [_person_view(p, _shows_registry(actor, p)) for p in persons]
+    people = [_person_view(p, _shows_registry(actor, p), _shows_guardian(actor, p)) for p in persons]
     warnings = []
     for s, shown in zip(samples, people, strict=True):
         if s.unregistered:
@@ -328,7 +350,7 @@ def _desk_register_one(actor, desk, person: Person, tube_key: str, key: str, at,
             tube_static={"key": tube_key, "mode": tube.mode},
         )
     except IntegrityError as exc:
-        raise _sample_refusal(exc, rnd, persons) from None
+        raise _sample_refusal(exc, rnd, persons, actor) from None
     if row is None:
         raise _tube_refusal(rnd, desk, None, tube_key, household_id)
     tube.pk, tube.people, tube.capacity, tube.status, tube.barcode, tube.household_id = row[:6]

@@ -45,6 +45,7 @@ from lianfang.screening.services.base import (
     _actor,
     _now,
     _require_field_work,
+    _sees,
     _station,
     echo,
     mask_name,
@@ -117,7 +118,7 @@ def samples_register(
                 detail=_sampled_detail(samples, idempotency_key),
             )
     except IntegrityError as exc:
-        raise _sample_refusal(exc, rnd, persons) from None
+        raise _sample_refusal(exc, rnd, persons, actor) from None
     return samples, tube
 
 
@@ -184,13 +185,14 @@ def _sampled_detail(samples: Sequence[Sample], idempotency_key: str) -> dict:
     return {"people": len(samples), "key": idempotency_key, "unregistered": sum(1 for s in samples if s.unregistered)}
 
 
-def _sample_refusal(exc: IntegrityError, rnd, persons) -> Refused:
+def _sample_refusal(exc: IntegrityError, rnd, persons, actor) -> Refused:
     """The Refused for a unique index that refused a sample: ``duplicate`` (the person is already
-    sampled in the round; ``explain`` says where, run at once when no transaction is open any more)
-    or ``replayed`` (the submission key was already used). Re-raises ``exc`` for any other constraint."""
+    sampled in the round; ``explain`` says where — to ``actor`` only if they may see that sample,
+    :func:`_check_duplicates` —, run at once when no transaction is open any more) or ``replayed``
+    (the submission key was already used). Re-raises ``exc`` for any other constraint."""
     if "sample_one_screening_per_person" in str(exc) or "person_key" in str(exc):
         refused = Refused("duplicate", _("Already sampled in this round"))
-        refused.explain = lambda: _check_duplicates(rnd, [p.key for p in persons])
+        refused.explain = lambda: _check_duplicates(rnd, [p.key for p in persons], actor)
         if not connection.in_atomic_block:  # rolled back already: say where the person was sampled
             refused.explain()
         return refused
@@ -199,12 +201,20 @@ def _sample_refusal(exc: IntegrityError, rnd, persons) -> Refused:
     raise exc
 
 
-def _check_duplicates(rnd: TestingRound, keys: Sequence[str]) -> None:
+def _check_duplicates(rnd: TestingRound, keys: Sequence[str], actor) -> None:
+    """Raise the ``duplicate`` Refused for the first screening sample of ``keys`` (``Person.key``) in
+    ``rnd``: the masked name, the station and the time it was taken, and ``detail`` (tube, where) —
+    only when ``actor`` may see that sample (``Sample.objects.visible_to``: a resident's sample
+    carries their household's path, an unregistered person's the station's). Anyone else learns the
+    fact alone, “Already sampled in this round (registered outside your area)”: no name, place, time
+    or tube (docs/screening.md "Who can be sampled from a desk"). Returns when nothing is found."""
     found = (
         Sample.objects.filter(round=rnd, purpose=SamplePurpose.SCREENING, person_key__in=[k for k in keys if k])
         .select_related("tube__desk__site", "tube__task")
         .first()
     )
+    if found is not None and not _sees(actor, Sample, found.pk, found.path):
+        raise Refused("duplicate", _("Already sampled in this round (registered outside your area)"))
     if found is not None:
         tube = found.tube
         where = str(tube.desk) if tube.desk_id else str(tube.task)

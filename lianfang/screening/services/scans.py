@@ -89,19 +89,21 @@ def _unregistered(number: str, name: str) -> Person:
 
 def resolve_child(guardian_id: str, child_name: str) -> Person:
     """A child without an ID number, via a guardian's ID: the guardian's ward of that name (or the
-    only ward without a document), else an unregistered child kept with the guardian."""
+    only ward without a document), else an unregistered child kept with the guardian. Raises
+    :class:`Malformed` for an unreadable guardian ID, and (field ``name``) when a name is needed and
+    none is given."""
     guardian = resolve_id(guardian_id)
     child_name = " ".join((child_name or "").split())
     if guardian.resident is None:
         if not child_name:
-            raise Refused("bad_input", _("Give the child's name"))
+            raise Malformed(_("Give the child's name"), {"field": "name"})
         return Person(resident=None, name=child_name, document_type=DocumentType.NONE)
     wards = list(Resident.objects.filter(guardian=guardian.resident, is_deceased=False))
     match = [w for w in wards if w.name == child_name] if child_name else [w for w in wards if not w.id_hash]
     if len(match) == 1:
         return Person(resident=match[0], name=match[0].name, guardian=guardian.resident)
     if not child_name:
-        raise Refused("bad_input", _("Give the child's name"))
+        raise Malformed(_("Give the child's name"), {"field": "name"})
     return Person(resident=None, name=child_name, document_type=DocumentType.NONE, guardian=guardian.resident)
 
 

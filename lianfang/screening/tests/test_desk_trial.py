@@ -133,7 +133,7 @@ def test_unreadable_scans_are_a_400_quoting_the_value_masked_and_cut(desk, commu
     assert answers == {
         "6201031985011500": "“6201********1500”不是身份证号、住户二维码或采样管管码",
         "62010319850115001": "“6201*********5001”不是身份证号、住户二维码或采样管管码",
-        "６２０１０３": "“６２０１０３”不是身份证号、住户二维码或采样管管码",
+        "６２０１０３": "“620103”不是身份证号、住户二维码或采样管管码",  # NFKC before quoting (trial 13)
         "1" * 100: "“1111****************…”不是身份证号、住户二维码或采样管管码",
     }
     assert not SubmissionKey.objects.exists() and not Sample.objects.exists()
