@@ -23,7 +23,8 @@ Per row:
   the same write; a row naming another county-level division (区县 column, or a "…区/县" in the
   address) goes to the transfer-out list; a row that names nothing finer (or only the division's
   own community or street) is coarse: filed at the import's own division, "needs verification", no
-  status set — never wider. Everyone an import creates is visible to its creator.
+  status set — never wider. Everyone an import creates is visible to its creator. A later exposure
+  of a contact already listed outside the importer's scope is an error (it is recorded there).
 - **Privacy.** Every problem (cell value and message) has its ID and phone numbers masked
   (core.pii.mask_numbers_in: ``1101**********0019``, ``138****5678``): the page and the error's
   messages never show them whole.
@@ -43,6 +44,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lianfang.accounts.selectors import can
 from lianfang.core import audit, idnumber, pii
 from lianfang.divisions.models import Division, Level
 from lianfang.fieldops.models import (
@@ -506,6 +508,17 @@ def screening_import(
                     and match.last_exposure_on
                     and r.last_exposure_on > match.last_exposure_on
                 ):
+                    if not can(actor, SCREENING, match.path):  # listed outside the importer's scope: not theirs to move
+                        problems.append(
+                            (
+                                r.number,
+                                "末次暴露日期",
+                                r.last_exposure_on.isoformat(),
+                                _("already listed as #%(pk)s outside your area (%(scope)s): record it there")
+                                % {"pk": match.pk, "scope": scope_name},
+                            )
+                        )
+                        continue
                     contact_exposure_record(
                         actor=actor,
                         person=match,

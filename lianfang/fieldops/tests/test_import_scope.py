@@ -185,3 +185,49 @@ def test_a_row_the_service_refuses_is_a_problem_not_a_crash(population, operatio
     problems = refused(district_commander, population["h1"].district, data)
     assert [(r, c, v) for r, c, v, _m in problems] == [(3, "末次暴露日期", "2026-10-01")]
     assert "before the contact window" in problems[0][3]
+
+
+def test_a_later_exposure_of_a_contact_listed_elsewhere_is_refused(
+    population, operation, district_commander, community_staff
+):
+    from lianfang.fieldops.services.screened import screened_person_create
+    from lianfang.zones.services import infection_record
+
+    infection = infection_record(
+        actor=district_commander,
+        operation=operation,
+        positive_sample_on=dt.date(2026, 11, 20),
+        household=population["h3"],
+        person_name="病例一",
+        propose=False,
+    ).infection
+    listed = screened_person_create(
+        actor=district_commander,
+        district=population["h1"].district,
+        category="close_contact",
+        name="",
+        resident=population["王五"],  # 上西园
+        infection=infection,
+        last_exposure_on=dt.date(2026, 11, 19),
+    )
+    data = (
+        f"姓名,身份证号,类别,末次接触日期,关联病例\n王五,620103195002020017,密接,2026-11-21,{infection.pk}\n".encode()
+    )
+    with pytest.raises(ScreeningImportError) as exc:
+        screening_import(
+            actor=community_staff,
+            division=Division.objects.get(code="620103001001"),
+            file_name="密接.csv",
+            data=data,
+        )
+    assert exc.value.problems == [
+        (
+            2,
+            "末次暴露日期",
+            "2026-11-21",
+            f"already listed as #{listed.pk} outside your area (下西园社区): record it there",
+        )
+    ]
+    listed.refresh_from_db()
+    assert listed.last_exposure_on == dt.date(2026, 11, 19)
+    assert not ScreeningImport.objects.exists()
