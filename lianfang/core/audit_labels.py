@@ -53,6 +53,7 @@ ACTION_LABELS: dict[str, object] = {
     "registry.household_update": pgettext_lazy("audit action", "Household changed"),
     # workforce
     "workforce.sheet_export": pgettext_lazy("audit action", "Workforce sheet downloaded (counts only)"),
+    "reports.export": pgettext_lazy("audit action", "Report downloaded (counts only)"),
     # zones
     "zones.operation_open": pgettext_lazy("audit action", "Operation opened"),
     "zones.operation_close": pgettext_lazy("audit action", "Operation closed"),
@@ -248,7 +249,7 @@ DETAIL_LABELS: dict[str, object] = {
     "priority": pgettext_lazy("audit detail", "Priority"),
     "public": pgettext_lazy("audit detail", "Public"),
     "purpose": pgettext_lazy("audit detail", "Purpose"),
-    "query": pgettext_lazy("audit detail", "Search text"),
+    "query": pgettext_lazy("audit detail", "Searched for"),
     "reason": pgettext_lazy("audit detail", "Reason"),
     "reason_code": pgettext_lazy("audit detail", "Reason code"),
     "reference": pgettext_lazy("audit detail", "Reference"),
@@ -352,6 +353,8 @@ VALUE_LABELS: dict[str, dict[str, object]] = {
         "id": pgettext_lazy("audit detail", "ID number"),
         "phone": pgettext_lazy("audit detail", "Phone number"),
     },
+    "source": {"daily": pgettext_lazy("audit detail", "Daily report")},
+    "what": {"timeline": pgettext_lazy("audit detail", "Ticket timeline")},
     "where": {
         "page:registry.search": pgettext_lazy("audit where", "People search page"),
         "page:registry.residents": pgettext_lazy("audit where", "Residents page"),

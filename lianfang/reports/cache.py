@@ -155,7 +155,7 @@ def clear() -> None:
 # ----------------------------------------------------------------------------------------- signals
 
 
-READ_ACTIONS = frozenset({"view_pii", "view_token", "export", "registry.search"})
+READ_ACTIONS = frozenset({"view_pii", "view_token", "export", "reports.export", "registry.search"})
 """Audit actions that record a read (a reveal, an export, a search): they change no figure."""
 
 

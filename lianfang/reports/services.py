@@ -290,12 +290,23 @@ def report_layout_save(
 
 
 def export_record(
-    *, actor, layout_key: str, source: str, division: Division, day: dt.date, fmt: str, rows: int
+    *,
+    actor,
+    layout_key: str,
+    source: str,
+    division: Division,
+    day: dt.date,
+    fmt: str,
+    rows: int,
+    personal: bool = True,
 ) -> None:
-    """Audit an export of a layout or a records list (who, what, which division and day, how many rows)."""
+    """Audit an export of a layout or a records list (who, what, which division and day, how many rows).
+
+    ``personal``: whether the rows hold (masked) personal data — action ``export`` (exported personal
+    data) when they do, ``reports.export`` (a report of counts, e.g. the daily report) when not."""
     audit.record(
         actor=actor,
-        action="export",
+        action="export" if personal else "reports.export",
         object_type="reports.reportlayout",
         object_id=layout_key,
         division_code=division.code,

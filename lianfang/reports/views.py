@@ -301,6 +301,7 @@ def daily_export(request):
         day=day,
         fmt=fmt,
         rows=sum(len(table.rows) for table in doc.tables),
+        personal=False,  # counts only
     )
     return _respond(doc, fmt, report=report)
 
@@ -506,6 +507,7 @@ def _export_result(request, result, fmt: str, *, key: str, title: str, issuer: s
         day=result.day,
         fmt=fmt,
         rows=len(result.rows),
+        personal=result.source.personal,
     )
     language = _language()
     with translation.override(language):

@@ -216,6 +216,7 @@ class ReportLayoutViewSet(ScopedReadOnlyViewSet):
             day=day,
             fmt="api",
             rows=len(result.rows),
+            personal=result.source.personal,
         )
         return Response(
             {

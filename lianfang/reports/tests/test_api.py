@@ -80,6 +80,8 @@ def test_layouts_and_rows(field_scene, api_for, district_commander, community_st
     police = api.get(f"/api/v1/reports/layouts/police-returnee-list/rows/?code={XIYUAN}").json()
     assert sorted(r[0] for r in police["rows"]) == ["孙*客", "赵*乡", "钱*乡"]
     assert AuditEntry.objects.filter(action="export", object_id="police-returnee-list").count() == 1
+    # counts only (health commission's form): a report download, not an export of personal data
+    assert AuditEntry.objects.filter(action="reports.export", object_id="health-commission-daily").count() == 1
     # exporting personal data needs the EXPORT capability (a grid worker has none)
     from lianfang.conftest import _user
 
