@@ -122,9 +122,12 @@ def residents(request):
 
 @login_required
 def my_households(request):
-    """The households in the user's scope (for a household representative: their households), each
-    with its control tier now."""
+    """The households in the user's scope (for a household representative: their households, titled
+    “My households”; for anyone scoped to places: “Households in my area”), each with its control tier now."""
     qs = Household.objects.visible_to(request.user).order_by("path", "room", "id")
     page = page_of(request, qs, 50)
     page.object_list = with_control_tiers(page.object_list)  # each with control_tier (constant queries)
-    return render(request, "registry/my_households.html", {"households": page})
+    scope = scope_for(request.user)
+    # a representative's own households are "mine"; staff of a place see the place's households
+    title = _("My households") if not scope.everything and not scope.codes else _("Households in my area")
+    return render(request, "registry/my_households.html", {"households": page, "title": title})

@@ -37,6 +37,8 @@ def test_list_shows_each_households_tier(areas, population, street_officer, clie
     body = page.content.decode()  # zh-Hans by default
     assert body.count('data-tier="sealed">封控区<') == 2 and body.count('data-tier="precaution">防范区<') == 1
     assert "管控等级" in body
+    # staff of a place see the place's households, not "my households" (new-user trial 13)
+    assert "<h1>辖区住户</h1>" in body and "我的包联住户" not in body
 
 
 def test_list_without_areas_shows_no_tier(population, street_officer, client_for):
