@@ -67,6 +67,10 @@ def test_board_counts_open_and_overdue_by_community_and_category(
     assert (medians.accept_minutes, medians.fulfil_minutes) == (10.0, 20.0)
     loads = {row["name"]: (row["open"], row["overdue"]) for row in page.context["loads"]}
     assert loads == {"": (3, 1)}  # nobody has accepted the open ones
+    # the overdue counts in the language's brackets (new-user trial 13: "2 (1)" on the Chinese page)
+    assert '<span class="late">（1）</span>' in page.content.decode()
+    english = client.get(reverse("assistance:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span class="late"> (1)</span>' in english
 
 
 def test_lists_are_scoped_with_query_budgets(
