@@ -218,3 +218,38 @@ def test_new_monitoring_form_shows_its_dates(population, community_staff, login_
     assert starts_on.input_value() == today().isoformat()
     assert ends_on.input_value() == (today() + dt.timedelta(days=6)).isoformat()
     assert starts_on.evaluate("input => input.valueAsDate !== null")
+
+
+def test_person_page_fits_a_phone_in_english(
+    operation, population, community_staff, district_commander, login_page, live_server
+):
+    """New-user trial 13: a close contact's page in English was 410 px wide at 390 px (the long label
+    “Centralized isolation until” took the labels' column and the masked ID could not wrap); the
+    facts wrap inside the screen and days read YYYY-MM-DD."""
+    from lianfang.zones.services import infection_record
+
+    infection = infection_record(
+        actor=district_commander,
+        operation=operation,
+        positive_sample_on=today() - dt.timedelta(days=3),
+        household=population["h3"],
+        person_name="病例一",
+        propose=False,
+    ).infection
+    person = screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="close_contact",
+        name="",
+        resident=population["张三"],
+        infection=infection,
+        last_exposure_on=today() - dt.timedelta(days=4),
+    )
+    assert person.rule_set is not None and person.centralized_until is not None
+    page = login_page(community_staff)
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.goto(f"{live_server.url}/fieldops/people/{person.pk}/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_test_id("centralized-until").inner_text() == person.centralized_until.isoformat()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "fieldops-contact-english-phone")
