@@ -106,8 +106,12 @@ def _create_audited(model, *, actor, action: str, **fields):
 
 
 def _set_status(model, pk: int, old: str, **fields) -> None:
+    """Move row ``pk`` of ``model`` out of status ``old`` (one UPDATE … WHERE status = old). Raises
+    StatusConflict (code ``status_conflict``) naming the status by its label — “alert #3 is no longer
+    “Open”” — when the row has left ``old`` meanwhile (someone else acted first)."""
     if model.objects.filter(pk=pk, status=old).update(**fields) != 1:
+        label = dict(model._meta.get_field("status").flatchoices).get(old, old)
         raise StatusConflict(
-            _("%(model)s #%(pk)s is no longer %(old)s") % {"model": model._meta.verbose_name, "pk": pk, "old": old},
+            _("%(model)s #%(pk)s is no longer “%(old)s”") % {"model": model._meta.verbose_name, "pk": pk, "old": label},
             code="status_conflict",
         )

@@ -60,3 +60,20 @@ def test_recipient_supervisor_and_place_alerts(population, guard, other_worker, 
     assert response.status_code == 200 and response.json()["status"] == AlertStatus.ACKNOWLEDGED
     place = _alert(population["compound_a"], "k-place")
     assert api_for(guard.user).post(f"/api/v1/fieldops/alerts/{place.pk}/acknowledge/").status_code == 200
+
+
+def test_a_second_acknowledgement_names_the_status_in_words(population, guard, api_for):
+    """New-user trial 13: “提醒 #1 已不再是 open” — the status code, not its label."""
+    alert = _alert(population["compound_a"], "k-twice", recipient=guard)
+    url = f"/api/v1/fieldops/alerts/{alert.pk}/acknowledge/"
+    assert api_for(guard.user).post(url).status_code == 200
+    again = api_for(guard.user).post(url)
+    label = AlertStatus.OPEN.label
+    with translation.override("zh-hans"):
+        expected = f"{Alert._meta.verbose_name} #{alert.pk}已不再处于“{label}”状态"
+    assert again.status_code == 409 and expected in str(again.json())
+    english = api_for(guard.user).post(url, HTTP_ACCEPT_LANGUAGE="en")
+    with translation.override("en"):
+        expected = f"{Alert._meta.verbose_name} #{alert.pk} is no longer “{label}”"
+    assert english.status_code == 409 and expected in str(english.json())
+    assert "open" not in str(english.json()).replace("no longer", "")
