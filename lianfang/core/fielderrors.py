@@ -39,6 +39,8 @@ DJANGO_MSGIDS = (
     gettext_noop("Value %(value)r is not a valid choice."),
     gettext_noop("%(model_name)s with this %(field_label)s already exists."),
     gettext_noop("“%(value)s” value must be an integer."),
+    # Django's zh-Hans reads "不允许是用空字符串" (not allowed to be using an empty string)
+    gettext_noop("Null characters are not allowed."),
 )
 
 

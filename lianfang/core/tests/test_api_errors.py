@@ -37,3 +37,13 @@ def test_an_unknown_api_route_answers_json_and_a_page_route_the_page(population,
     page = client.get("/nonexistent/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
     assert "未找到" in page.content.decode() and "URLconf" not in page.content.decode()
+
+
+def test_a_null_character_is_named_plainly(population, community_staff, client_for):
+    """New-user trial 13: Django's zh-Hans reads “不允许是用空字符串” for a NUL in the input."""
+    client = client_for(community_staff)
+    zh = client.get("/registry/residents/", {"q": "张\x00三"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.status_code == 400 and "不能包含空字符（NUL）。" in zh.content.decode()
+    assert "不允许是用空字符串" not in zh.content.decode()
+    en = client.get("/registry/residents/", {"q": "张\x00三"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert en.status_code == 400 and "Null characters are not allowed." in en.content.decode()
