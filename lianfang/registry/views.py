@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -16,8 +16,10 @@ from lianfang.accounts.selectors import can
 from lianfang.core.filters import bad_query_response
 from lianfang.core.pagination import page_of
 from lianfang.core.scoping import scope_for
+from lianfang.divisions.models import Level
+from lianfang.divisions.selectors import place_name
 from lianfang.registry import services
-from lianfang.registry.filtersets import ResidentPageFilterSet
+from lianfang.registry.filtersets import HouseholdFilterSet, ResidentPageFilterSet
 from lianfang.registry.models import Household, Relation, Resident
 from lianfang.registry.selectors import search_residents, with_control_tiers
 
@@ -67,12 +69,24 @@ def resident_detail(request, pk: int):
     )
 
 
+def _reveal_refused(request, status: int, detail: str) -> HttpResponse:
+    """The reveal cell's refusal for htmx: a short translated fragment (“not allowed” / “not found”)
+    with ``status`` (403/404) that replaces the masked value in its cell (registry/_pii.html lets htmx
+    swap these two statuses), ``detail`` in its title."""
+    text = _("not allowed") if status == 403 else _("not found")
+    return render(
+        request, "registry/_reveal_refused.html", {"text": text, "detail": detail, "status": status}, status=status
+    )
+
+
 @login_required
 @require_POST
 def reveal(request, kind: str, pk: int, field: str):
     """Return the unmasked ``field`` (``id`` or ``phone``) of a resident or household, audited.
 
-    404 when out of scope; 403 without the REVEAL_PII capability; 400 for an unknown field.
+    404 when out of scope; 403 without the REVEAL_PII capability; 400 for an unknown field. For htmx
+    (the “Show” button) the 403 and 404 are a short fragment that fits the cell (:func:`_reveal_refused`);
+    other requests get the site's error pages.
     """
     model = {"resident": Resident, "household": Household}.get(kind)
     if model is None or field not in ("id", "phone") or (model is Household and field == "id"):
@@ -80,9 +94,17 @@ def reveal(request, kind: str, pk: int, field: str):
             _("“%(kind)s %(field)s” cannot be revealed: only a resident's ID or phone and a household's phone")
             % {"kind": kind, "field": field}
         )
-    obj = get_object_or_404(model.objects.visible_to(request.user), pk=pk)
+    obj = model.objects.visible_to(request.user).filter(pk=pk).first()
+    if obj is None:
+        if request.htmx:
+            detail = _("This person or household is not in your area, or no longer exists.")
+            return _reveal_refused(request, 404, detail)
+        raise Http404
     if not can(request.user, Capability.REVEAL_PII, obj.path):
-        raise PermissionDenied(_("you may not see unmasked ID and phone numbers here"))
+        message = _("you may not see unmasked ID and phone numbers here")
+        if request.htmx:
+            return _reveal_refused(request, 403, message)
+        raise PermissionDenied(message)
     value = services.reveal(actor=request.user, obj=obj, field=field, reason=request.POST.get("reason", ""))
     return HttpResponse(format_html('<span class="pii" data-testid="revealed">{}</span>', value))
 
@@ -123,11 +145,23 @@ def residents(request):
 @login_required
 def my_households(request):
     """The households in the user's scope (for a household representative: their households, titled
-    “My households”; for anyone scoped to places: “Households in my area”), each with its control tier now."""
-    qs = Household.objects.visible_to(request.user).order_by("path", "room", "id")
-    page = page_of(request, qs, 50)
+    “My households”; for anyone scoped to places: “Households in my area”), each with its control tier now.
+
+    Narrowed by the API's filters (filtersets.HouseholdFilterSet): ``within`` (a division code: the
+    households inside it), ``community`` and ``compound``. A malformed code, or one of a division holding
+    nothing the user may see (unknown, another community), is the 400 page naming the parameter and the
+    value (core.filters.ScopedWithinFilter, as on the resident list), never a wider or another area."""
+    filterset = HouseholdFilterSet(
+        request.GET, queryset=Household.objects.visible_to(request.user).order_by("path", "room", "id"), request=request
+    )
+    if not filterset.is_valid():
+        return bad_query_response(request, filterset.errors)  # 400 naming the parameter and value
+    page = page_of(request, filterset.qs, 50)
     page.object_list = with_control_tiers(page.object_list)  # each with control_tier (constant queries)
     scope = scope_for(request.user)
     # a representative's own households are "mine"; staff of a place see the place's households
     title = _("My households") if not scope.everything and not scope.codes else _("Households in my area")
-    return render(request, "registry/my_households.html", {"households": page, "title": title})
+    within = filterset.form.cleaned_data.get("within")
+    place = place_name(within, below=Level.DISTRICT) if within else ""
+    context = {"households": page, "title": title, "within": within, "place": place}
+    return render(request, "registry/my_households.html", context)

@@ -1,0 +1,131 @@
+"""New-user trial 14 (registry): the household list honours ``within`` like every other list (a code
+outside the user's scope is the 400 page, never a wider or another area); the import report shows its
+fixed parts (severity, headings) in the reader's language, on the page and in the XLSX; a user who may
+not import is refused with a translated 403 (a short fragment for htmx) and is not offered the form;
+the reveal cell's refusal is a short translated fragment for htmx."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from lianfang.conftest import SHANGXIYUAN, XIAXIYUAN
+
+pytestmark = pytest.mark.django_db
+
+
+def in_english(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def rooms(response) -> list[str]:
+    return sorted(h.room for h in response.context["households"].object_list)
+
+
+# --- 1. /registry/households/?within= ------------------------------------------------------------------
+
+
+def test_household_list_narrows_to_a_division_inside_the_scope(client_for, street_officer, population):
+    client = client_for(street_officer)
+    assert rooms(client.get(reverse("registry:my_households"))) == ["101", "202", "301"]
+    narrowed = client.get(reverse("registry:my_households"), {"within": XIAXIYUAN})
+    assert narrowed.status_code == 200
+    assert rooms(narrowed) == ["101", "202"]
+    assert rooms(client.get(reverse("registry:my_households"), {"within": population["unit_b"].code})) == ["301"]
+    text = narrowed.content.decode()
+    assert "只显示西园街道 › 下西园社区（620103001001）的住户。" in text
+
+
+def test_household_list_within_in_english_names_the_place(client_for, street_officer, population):
+    client = in_english(client_for(street_officer))
+    page = client.get(reverse("registry:my_households"), {"within": XIAXIYUAN})
+    assert "Only the households in 西园街道 › 下西园社区 (620103001001)." in page.content.decode()
+
+
+@pytest.mark.parametrize("code", [SHANGXIYUAN, "620103009009", "6201030010019999"])
+def test_household_list_within_outside_the_scope_is_a_400(client_for, community_staff, population, code):
+    response = client_for(community_staff).get(reverse("registry:my_households"), {"within": code})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert f"“{code}”不是您可查看的区划的代码" in text
+    assert "within" in text
+    assert "301" not in text  # 上西园's household is never listed
+
+
+def test_household_list_within_malformed_is_a_400(client_for, community_staff, population):
+    response = client_for(community_staff).get(reverse("registry:my_households"), {"within": "abc"})
+    assert response.status_code == 400
+    assert "within" in response.content.decode()
+
+
+def test_household_list_within_above_the_scope_keeps_the_own_part(client_for, community_staff, population):
+    response = client_for(community_staff).get(reverse("registry:my_households"), {"within": "620103"})
+    assert response.status_code == 200
+    assert rooms(response) == ["101", "202"]  # the district named: still only their community
+
+
+def test_household_list_pages_keep_within(client_for, street_officer, population):
+    from lianfang.registry.services import household_create
+
+    for n in range(55):
+        household_create(actor=None, node=population["unit_b"], room=f"9{n:02d}", contact_name="", phone="")
+    client = client_for(street_officer)
+    first = client.get(reverse("registry:my_households"), {"within": SHANGXIYUAN})
+    assert first.context["households"].paginator.count == 56
+    assert f"within={SHANGXIYUAN}&amp;page=2" in first.content.decode()
+    second = client.get(reverse("registry:my_households"), {"within": SHANGXIYUAN, "page": 2})
+    assert len(second.context["households"].object_list) == 6
+
+
+# --- 4. /registry/reveal/ refusals for htmx ------------------------------------------------------------------
+
+
+def reveal_url(resident) -> str:
+    return reverse("registry:reveal", args=["resident", resident.pk, "id"])
+
+
+def make_cadre(user):
+    """The user's community staff assignment becomes a stationed cadre's: sees the rows, may not reveal."""
+    user.role_assignments.update(role="stationed_cadre")
+
+
+def test_reveal_refused_for_htmx_is_a_short_fragment(client_for, community_staff, population):
+    make_cadre(community_staff)
+    client = client_for(community_staff)
+    response = client.post(reveal_url(population["张三"]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 403
+    text = response.content.decode().strip()
+    assert "<html" not in text and "<body" not in text
+    assert 'data-testid="reveal-refused"' in text and ">无权查看<" in text
+    assert "您无权在此查看未脱敏的证件号码和电话" in text  # the reason, in the title
+    english = in_english(client).post(reveal_url(population["张三"]), HTTP_HX_REQUEST="true")
+    assert english.status_code == 403 and ">not allowed<" in english.content.decode()
+
+
+def test_reveal_not_found_for_htmx_is_a_short_fragment(client_for, community_staff, population):
+    client = client_for(community_staff)
+    response = client.post(reveal_url(population["王五"]), HTTP_HX_REQUEST="true")  # another community
+    assert response.status_code == 404
+    text = response.content.decode().strip()
+    assert "<html" not in text and ">未找到<" in text
+    assert 'data-testid="reveal-refused"' in text
+    english = in_english(client).post(reveal_url(population["王五"]), HTTP_HX_REQUEST="true")
+    assert english.status_code == 404 and ">not found<" in english.content.decode()
+
+
+def test_reveal_refused_without_htmx_keeps_the_error_pages(client_for, community_staff, population):
+    client = client_for(community_staff)
+    missing = client.post(reveal_url(population["王五"]))
+    assert missing.status_code == 404 and "<html" in missing.content.decode()
+    make_cadre(community_staff)
+    denied = client.post(reveal_url(population["张三"]))
+    assert denied.status_code == 403
+    assert "<html" in denied.content.decode() and 'data-testid="reveal-refused"' not in denied.content.decode()
+
+
+def test_reveal_allowed_for_htmx_still_returns_the_value(client_for, community_staff, population):
+    response = client_for(community_staff).post(reveal_url(population["张三"]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response.content.decode() == '<span class="pii" data-testid="revealed">11010519491231002X</span>'
