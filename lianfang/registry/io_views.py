@@ -158,15 +158,34 @@ def _index_page(request, *, upload_form=None, export_form=None, status: int = 20
             # a grid worker edits households of a compound but imports go into a community or above
             "no_import_target": may_edit and not has_targets,
             "can_export": can(request.user, Capability.EXPORT),
+            "import_refusal": "" if may_edit else import_refusal(request.user),
         },
         status=status,
     )
 
 
+def import_refusal(user) -> str:
+    """Why ``user`` may not import here, in the active language: the refusal of a user without
+    EDIT_REGISTRY anywhere (a volunteer, a household representative, a stationed cadre), naming their
+    place (accounts.selectors.denied_message) and who imports instead. One query at most."""
+    refusal = denied_message(Capability.EDIT_REGISTRY, _own_place(user))
+    return _("%(refusal)s Rosters are imported by community, street or district staff: ask your community's staff.") % {
+        "refusal": refusal
+    }
+
+
 @login_required
 @require_POST
 def io_upload(request):
-    """Store the uploaded file as a queued batch and start the background task; → the batch page."""
+    """Store the uploaded file as a queued batch and start the background task; → the batch page.
+
+    A user without EDIT_REGISTRY anywhere is refused before the file is read: 403 with
+    :func:`import_refusal` — the 403 page, or for htmx a short fragment (registry/io/_refused.html)."""
+    if not can(request.user, Capability.EDIT_REGISTRY):
+        message = import_refusal(request.user)
+        if request.htmx:
+            return render(request, "registry/io/_refused.html", {"message": message}, status=403)
+        raise PermissionDenied(message)
     form = UploadForm(request.POST, request.FILES, user=request.user)
     if not form.is_valid():
         return _index_page(request, upload_form=form, status=400)

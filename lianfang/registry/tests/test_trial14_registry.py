@@ -129,3 +129,76 @@ def test_reveal_allowed_for_htmx_still_returns_the_value(client_for, community_s
     response = client_for(community_staff).post(reveal_url(population["张三"]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert response.content.decode() == '<span class="pii" data-testid="revealed">11010519491231002X</span>'
+
+
+# --- 3. /registry/io/upload/ by a user who may not import ------------------------------------------------
+
+
+def roster():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from lianfang.registry.tests.fixtures.importing import FIXTURES
+
+    return SimpleUploadedFile("roster.ods", (FIXTURES / "roster.ods").read_bytes())
+
+
+@pytest.fixture
+def volunteer(population):
+    from lianfang.conftest import _user
+
+    return _user("vol", "volunteer", population["compound_a"].code)
+
+
+@pytest.fixture
+def household_rep(population):
+    from lianfang.conftest import _user
+
+    return _user("rep", "household_representative", population["compound_a"].code)
+
+
+REFUSAL = {
+    "zh-hans": "您无权在西园街道 › 下西园社区 › 阳光小区编辑住户和居民。"
+    "名册由社区、街道或区级工作人员导入，请联系本社区工作人员。",
+    "en": "You may not edit households and residents in 西园街道 › 下西园社区 › 阳光小区. Rosters are imported by "
+    "community, street or district staff: ask your community's staff.",
+}
+
+
+@pytest.mark.parametrize("who", ["volunteer", "household_rep"])
+def test_upload_by_a_user_who_may_not_import_is_a_translated_403(client_for, request, who):
+    from lianfang.registry.models import ImportBatch
+
+    client = client_for(request.getfixturevalue(who))
+    data = {"division": XIAXIYUAN, "file": roster()}
+    response = client.post(reverse("registry:io_upload"), data)
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "<html" in text and REFUSAL["zh-hans"] in text
+    data = {"division": XIAXIYUAN, "file": roster()}
+    fragment = client.post(reverse("registry:io_upload"), data, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 403
+    assert fragment.content.decode().strip() == (
+        f'<p class="flash error" role="alert" data-testid="upload-refused">{REFUSAL["zh-hans"]}</p>'
+    )
+    data = {"division": XIAXIYUAN, "file": roster()}
+    english = in_english(client).post(reverse("registry:io_upload"), data, HTTP_HX_REQUEST="true")
+    assert english.status_code == 403 and REFUSAL["en"].replace("'", "&#x27;") in english.content.decode()
+    assert ImportBatch.objects.count() == 0
+
+
+@pytest.mark.parametrize("who", ["volunteer", "household_rep"])
+def test_the_import_page_offers_no_upload_to_a_user_who_may_not_import(client_for, request, who):
+    page = client_for(request.getfixturevalue(who)).get(reverse("registry:io_index"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'data-testid="upload-form"' not in text and 'data-testid="template-link"' not in text
+    assert reverse("registry:io_upload") not in text
+    assert REFUSAL["zh-hans"] in text  # says why, instead of an empty page
+    assert f'href="{reverse("registry:io_index")}"' not in text  # no Import/export entry in the top bar
+
+
+def test_staff_still_upload(client_for, community_staff, population):
+    response = client_for(community_staff).post(
+        reverse("registry:io_upload"), {"division": XIAXIYUAN, "file": roster()}
+    )
+    assert response.status_code == 302
