@@ -86,7 +86,6 @@ from lianfang.core.filters import (
     BadQuery,
     answers_bad_query,
     bad_query_response,
-    query_code,
     query_id,
     query_scoped_code,
 )
@@ -103,20 +102,15 @@ PAGE_SIZE = 50
 
 def _area_code(request) -> str:
     """The division code asked for: ``?within=`` (the name the ticket list and the zones pages use),
-    else ``?code=``, default the user's own. ``within`` is checked like the filter forms'
-    (core.filters.query_scoped_code): a BadQuery (400 naming ``within`` and the value) when it is not
-    1-20 digits or holds nothing the user may see. ``code`` raises BadQuery when it is not 1-20
-    digits, Http404 when it lies outside their scope."""
-    within = query_scoped_code(request.user, request.GET, "within")
-    if within:
-        return within
-    code = query_code(request.GET, "code")
+    else ``?code=``, default the user's own. Both are checked like the filter forms' ``within`` and
+    screening's missed-people ``code`` (core.filters.query_scoped_code): a BadQuery (400 naming the
+    parameter and the value) when it is not 1-20 digits, or names a division that is unknown or holds
+    nothing the user may see (core.scoping.reaches); a code above the user's scope is their part of it."""
+    params = request.GET
+    code = query_scoped_code(request.user, params, "within") or query_scoped_code(request.user, params, "code")
     if not code:
         assignment = primary_assignment(request.user)
         return assignment.division.code if assignment and assignment.grants_subtree else settings.LIANFANG_DISTRICT_CODE
-    scope = scope_for(request.user)
-    if not (scope.everything or scope.covers_code(code) or any(root.startswith(code) for root in scope.codes)):
-        raise Http404
     return code
 
 

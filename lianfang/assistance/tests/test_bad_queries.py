@@ -49,11 +49,34 @@ def test_board_days_in_range_is_used(grid, client_for, value, shown):
 
 
 @pytest.mark.parametrize("name", ["assistance:index", "assistance:qr_sheet"])
-def test_malformed_area_code_is_a_400_naming_it_and_out_of_scope_a_404(grid, client_for, name):
+def test_malformed_area_code_is_a_400_naming_it(grid, client_for, name):
     client = client_for(grid["staff_user"])
     lines = bad_query(client.get(reverse(name), {"code": "abc"}, **ZH))
     assert lines == ["区划代码（code）：“abc”不是区划代码（应为1至20位数字）"]
-    assert client.get(reverse(name), {"code": "620103001002"}, **ZH).status_code == 404  # 上西园: not theirs
+
+
+@pytest.mark.parametrize("name", ["assistance:index", "assistance:qr_sheet"])
+@pytest.mark.parametrize("code", ["620103001002", "620103001001999", "6", "110105"])
+def test_area_code_out_of_scope_or_unknown_is_a_400_naming_it(grid, client_for, name, code):
+    """New-user trial: an unknown code inside the user's area (620103001001999) or a prefix of it (6)
+    showed the board with the bare code as its heading; 上西园 (620103001002, not theirs) and another
+    district answered a bare 404. Now the 400 every list answers (core.filters.query_scoped_code)."""
+    client = client_for(grid["staff_user"])
+    for language, line in (
+        ("zh-hans", f"区划代码（code）：“{code}”不是您可查看的区划的代码"),
+        ("en", f"Division code (code): “{code}” is not the code of a division you may see"),
+    ):
+        assert bad_query(client.get(reverse(name), {"code": code}, HTTP_ACCEPT_LANGUAGE=language)) == [line]
+
+
+def test_area_code_above_or_inside_the_users_scope_shows_the_board(grid, client_for):
+    client = client_for(grid["staff_user"])
+    places = (("620103001001", "下西园社区"), ("620103", "七里河区"), (grid["compound_a"].code, "阳光小区"))
+    for code, heading in places:
+        page = client.get(reverse("assistance:index"), {"code": code}, **ZH)
+        assert page.status_code == 200
+        assert page.context["division"].code == code
+        assert heading in page.content.decode()
 
 
 @pytest.mark.parametrize("name", ["open", "overdue", "mine"])

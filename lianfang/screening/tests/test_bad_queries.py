@@ -27,7 +27,7 @@ def test_missed_people_code_that_is_not_a_code_is_a_400_naming_it(client_for, di
 def test_missed_people_code_the_user_cannot_see_is_a_400_naming_it(client_for, community_staff, rnd):
     """Unknown, or another community's: the 400 every list answers (core.filters.query_scoped_code)."""
     client = client_for(community_staff)
-    for code in ("999999", "620103001002"):
+    for code in ("999999", "620103001002", "620103001001999", "6"):  # unknown inside their area, a prefix too
         for language, line in (
             ("zh-hans", f"区划代码（code）：“{code}”不是您可查看的区划的代码"),
             ("en", f"Division code (code): “{code}” is not the code of a division you may see"),
