@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "lianfang.core.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "lianfang.urls"
