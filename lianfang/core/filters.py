@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import unicodedata
 
 import django_filters
 import django_filters.conf
@@ -68,6 +69,21 @@ IN_THE_FUTURE = gettext_lazy("“%(value)s” is in the future")
 CODE_VALIDATOR = RegexValidator(
     r"^[0-9]{1,20}\Z", gettext_lazy("“%(value)s” is not a division code (1 to 20 digits)"), code="invalid_code"
 )
+
+
+def normalize_code(raw: str | None) -> str:
+    """A division code as typed, normalised before it is checked: Unicode NFKC (full-width digits
+    from a Chinese input method, ``６２０１０３``, become ``620103``) and surrounding spaces (also
+    the full-width space) removed; ``None`` → ``""``. Anything else is left for CODE_VALIDATOR."""
+    return unicodedata.normalize("NFKC", raw or "").strip()
+
+
+class CodeField(forms.CharField):
+    """A division code form field: the value is normalised by :func:`normalize_code` before
+    validation (the field of :class:`WithinFilter`)."""
+
+    def to_python(self, value):
+        return normalize_code(super().to_python(value))
 
 
 def validate_usable_day(value: dt.date | None) -> None:
@@ -195,8 +211,11 @@ def within_method(queryset, name, value):
 
 
 class WithinFilter(django_filters.CharFilter):
-    """``within``: a division code (1-20 digits); rows in its subtree. Anything else makes the form
+    """``within``: a division code (1-20 digits, full-width digits normalised: :class:`CodeField`);
+    rows in its subtree. Anything else makes the form
     invalid with the message “<value>” is not a division code."""
+
+    field_class = CodeField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("method", within_method)
@@ -205,7 +224,7 @@ class WithinFilter(django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
 
-class ScopedWithinField(forms.CharField):
+class ScopedWithinField(CodeField):
     """A division code (1-20 digits) that must name a division holding something ``user`` may see
     (core.scoping.reaches); ``user`` is set by :class:`ScopedWithinFilter` per request. A malformed
     value fails with CODE_VALIDATOR's message, an unknown or out-of-scope code with “<value>” is not
@@ -480,10 +499,11 @@ def code_label(name: str):
 
 
 def query_code(params, name: str = "within", label=None) -> str:
-    """The division code ``params[name]`` (``""`` when absent or empty); raises BadQuery naming the
-    parameter (with ``label``, by default :func:`code_label`) and value when it is not 1-20 digits."""
+    """The division code ``params[name]`` (``""`` when absent or empty), normalised by
+    :func:`normalize_code` (full-width digits read as digits); raises BadQuery naming the parameter
+    (with ``label``, by default :func:`code_label`) and value when it is not 1-20 digits."""
     label = label or code_label(name)
-    raw = (params.get(name) or "").strip()
+    raw = normalize_code(params.get(name))
     if raw:
         try:
             CODE_VALIDATOR(raw)

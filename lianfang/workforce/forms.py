@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, DayField
+from lianfang.core.filters import CODE_VALIDATOR, CodeField, DayField
 from lianfang.core.forms import DayInput
 
 
@@ -19,7 +19,9 @@ class DivisionDayForm(forms.Form):
     (core.filters.DayField ``past_only``: nothing is recorded for it yet); planning pages (the gap-fill
     proposal, a household's chain after a scheduled hand-over) pass ``future=True``."""
 
-    code = forms.CharField(required=False, label=_("Division code"), validators=[CODE_VALIDATOR])
+    code = CodeField(
+        required=False, label=_("Division code"), validators=[CODE_VALIDATOR]
+    )  # full-width digits read as digits
     on = DayField(required=False, label=_("Date"), widget=DayInput(), past_only=True)
 
     def __init__(self, *args, future: bool = False, **kwargs):

@@ -57,9 +57,10 @@ def test_division_code_names_the_value(grid, street_officer, client_for, api_for
     assert errors(client.get("/workforce/grid/?code=62x", **ZH)) == [
         "区划代码（code）：“62x”不是区划代码（应为1至20位数字）"
     ]
-    # full-width digits are not a code either (they used to pass the form and answer 404)
-    assert errors(client.get("/workforce/sheet/?code=６２０１０３", **EN)) == [
-        "Division code (code): “６２０１０３” is not a division code (1 to 20 digits)"
+    # full-width digits (a Chinese input method's) read as the code (core.filters.CodeField, NFKC)
+    assert client.get("/workforce/sheet/?code=６２０１０３００１", **EN).context["division"].code == "620103001"
+    assert errors(client.get("/workforce/sheet/?code=６２０１Ｘ", **EN)) == [
+        "Division code (code): “6201X” is not a division code (1 to 20 digits)"
     ]
     response = api_for(street_officer).get("/api/v1/coverage/", {"code": "62x"}, **EN)
     assert response.status_code == 400
