@@ -1,7 +1,8 @@
 """Translated labels of the audit log's action codes (``AuditEntry.action``), for the audit page and
 the admin list (message context "audit action": short past-tense labels, apart from the same
 English words used elsewhere as buttons or statuses). A code missing here is shown by its app's
-name and the code, never silently hidden."""
+name and the code, never silently hidden. No two codes share a label in either language (the action
+filter lists each once: new-user trial, two codes read 登记检测结果)."""
 
 from __future__ import annotations
 
@@ -30,14 +31,14 @@ ACTION_LABELS: dict[str, object] = {
     "link": pgettext_lazy("audit action", "Linked"),
     "link_user": pgettext_lazy("audit action", "Linked a user account"),
     "assign": pgettext_lazy("audit action", "Assigned"),
-    "hand_over": pgettext_lazy("audit action", "Handed over"),
-    "handoff": pgettext_lazy("audit action", "Handed over"),
+    "hand_over": pgettext_lazy("audit action", "Responsibilities handed over"),
+    "handoff": pgettext_lazy("audit action", "Service request handed off"),
     "confirm": pgettext_lazy("audit action", "Confirmed"),
     "end": pgettext_lazy("audit action", "Ended"),
     "note": pgettext_lazy("audit action", "Note added"),
     "read": pgettext_lazy("audit action", "Read"),
     "triage": pgettext_lazy("audit action", "Triaged"),
-    "escalate": pgettext_lazy("audit action", "Escalated"),
+    "escalate": pgettext_lazy("audit action", "Service request escalated"),
     "check_in": pgettext_lazy("audit action", "Checked in"),
     "pass_check": pgettext_lazy("audit action", "Exit pass checked"),
     "care_tasks": pgettext_lazy("audit action", "Care tasks planned"),
@@ -76,7 +77,7 @@ ACTION_LABELS: dict[str, object] = {
     "screening.round_sync": pgettext_lazy("audit action", "Testing round members updated"),
     "screening.sample": pgettext_lazy("audit action", "Sample taken"),
     "screening.tube_close": pgettext_lazy("audit action", "Tube closed"),
-    "screening.results": pgettext_lazy("audit action", "Lab results recorded"),
+    "screening.results": pgettext_lazy("audit action", "Lab results imported"),
     "screening.samples_ingest": pgettext_lazy("audit action", "Samples received"),
     "screening.task_assign": pgettext_lazy("audit action", "Sampling task assigned"),
     "screening.step_done": pgettext_lazy("audit action", "Follow-up step done"),
@@ -85,7 +86,7 @@ ACTION_LABELS: dict[str, object] = {
     "screening.follow_up_open": pgettext_lazy("audit action", "Follow-up opened"),
     "screening.follow_up_close": pgettext_lazy("audit action", "Follow-up closed"),
     "screening.exception_resolve": pgettext_lazy("audit action", "Exception resolved"),
-    "screening.escalate": pgettext_lazy("audit action", "Escalated"),
+    "screening.escalate": pgettext_lazy("audit action", "Overdue follow-up step escalated"),
     # field operations
     "fieldops.gate_create": pgettext_lazy("audit action", "Gate added"),
     "fieldops.gate_open": pgettext_lazy("audit action", "Gate opened"),
@@ -107,7 +108,7 @@ ACTION_LABELS: dict[str, object] = {
     "fieldops.exposure": pgettext_lazy("audit action", "Exposure recorded"),
     "fieldops.screening_import": pgettext_lazy("audit action", "Screening list imported"),
     "fieldops.transfer_hand_over": pgettext_lazy("audit action", "Transfer handed over"),
-    "fieldops.test_result": pgettext_lazy("audit action", "Test result recorded"),
+    "fieldops.test_result": pgettext_lazy("audit action", "Quarantine test result recorded"),
     "fieldops.monitoring_start": pgettext_lazy("audit action", "Health monitoring started"),
     "fieldops.monitoring_end": pgettext_lazy("audit action", "Health monitoring ended"),
     "fieldops.health_check_in": pgettext_lazy("audit action", "Health check-in"),
@@ -496,13 +497,14 @@ def object_names(entries) -> dict[tuple[str, str], str]:
     """``{(object_type, object_id): name}`` for the entries whose object is a division (one query),
     ``object_id`` its primary key (a service's record) or its code (the division load):
     ``"西园街道（620103001）"`` (short name and code in the language's brackets, core.forms.bracketed;
-    ``"西园街道 (620103001)"`` in English), so the page never reads "区划 #19". Objects of
-    other types are not named (their ``#id`` is shown; a resident's name is personal data)."""
+    ``"西园街道 (620103001)"`` in English), so the page never reads "区划 #19"; a resident by the
+    masked name and number (:func:`_resident_names`: ``"张*（#2）"``, one query). Objects of other types
+    are not named (the page shows their type and ``#id``)."""
     from django.db.models import Q  # noqa: PLC0415
 
     from lianfang.core.forms import bracketed  # noqa: PLC0415 (forms imports models, which import this)
 
-    names = _layout_names(entries)
+    names = _layout_names(entries) | _resident_names(entries)
     ids = {e.object_id for e in entries if e.object_type == "divisions.division" and e.object_id.isdigit()}
     if not ids:
         return names
@@ -516,6 +518,60 @@ def object_names(entries) -> dict[tuple[str, str], str]:
         if name:
             names[("divisions.division", object_id)] = name
     return names
+
+
+def _resident_names(entries) -> dict[tuple[str, str], str]:
+    """``{("registry.resident", object_id): "张*（#2）"}``: a resident by the masked name
+    (core.pii.mask_name) and the number, in one query; ``{}`` without the registry app or residents."""
+    from lianfang.core.forms import bracketed  # noqa: PLC0415
+    from lianfang.core.pii import mask_name  # noqa: PLC0415
+
+    ids = {e.object_id for e in entries if e.object_type == "registry.resident" and e.object_id.isdigit()}
+    ids = {i for i in ids if len(i) <= 18}
+    if not ids:
+        return {}
+    try:
+        resident = apps.get_model("registry.resident")
+    except LookupError:
+        return {}
+    rows = resident.objects.filter(pk__in=[int(i) for i in ids]).values_list("pk", "name")
+    return {("registry.resident", str(pk)): bracketed(mask_name(name), f"#{pk}") for pk, name in rows}
+
+
+# Detail keys whose values (a text or a list of texts) are division codes: the nodes of a control area
+# or a testing round, an infection's places, a redrawn area's old and new nodes (from/to). A value
+# that is the code of a loaded division is shown by its name with the code (division_names).
+DIVISION_DETAIL_KEYS = frozenset({"nodes", "places", "from", "to", "division", "within", "destination"})
+
+
+def _division_code_values(detail) -> set[str]:
+    """The texts of ``detail`` under :data:`DIVISION_DETAIL_KEYS` that look like division codes
+    (6 to 20 ASCII digits), at the top level and in lists."""
+    found = set()
+    for key, value in (detail or {}).items() if isinstance(detail, dict) else ():
+        if key not in DIVISION_DETAIL_KEYS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and 6 <= len(item) <= 20 and item.isascii() and item.isdigit():
+                found.add(item)
+    return found
+
+
+def division_names(entries) -> dict[str, str]:
+    """``{code: "西园街道（620103001）"}`` for the division codes in the details of ``entries``
+    (:data:`DIVISION_DETAIL_KEYS`): the short name and the code in the language's brackets
+    (core.forms.bracketed), one query for the whole page; a code of no loaded division is left out
+    (shown as stored)."""
+    from lianfang.core.forms import bracketed  # noqa: PLC0415
+
+    codes = set()
+    for entry in entries:
+        codes |= _division_code_values(entry.detail)
+    if not codes:
+        return {}
+    division = apps.get_model("divisions.division")
+    rows = division.objects.filter(code__in=codes).values_list("code", "short_name")
+    return {code: bracketed(short_name, code) for code, short_name in rows}
 
 
 def _layout_names(entries) -> dict[tuple[str, str], str]:
@@ -603,15 +659,18 @@ def value_label(key: str, value, object_type: str = "") -> str | None:
     return None if label is None else str(label)
 
 
-def _detail_value(value, key: str = "", object_type: str = "") -> str:
+def _detail_value(value, key: str = "", object_type: str = "", divisions: dict | None = None) -> str:
     """One stored detail value as shown (``key``: its detail key, ``object_type``: the entry's, for code
     values: ``field`` "id" → "ID number", ``where`` by :func:`where_label`, a status, category, channel
     … by its model field's label, :func:`value_label`): an ISO datetime with an offset (stored in UTC) in
     local time ``YYYY-MM-DD HH:MM:SS`` (settings.TIME_ZONE); True/False as translated yes/no; None as
     "—"; a list joined with ", " (codes labelled); a dict as ``key: value`` pairs; anything else as its
-    text (stored values of IDs and phone numbers are already masked, core.audit)."""
+    text (stored values of IDs and phone numbers are already masked, core.audit). ``divisions``
+    (:func:`division_names`): a division code under a key of :data:`DIVISION_DETAIL_KEYS` by its name."""
     if value is None:
         return "—"
+    if divisions and key in DIVISION_DETAIL_KEYS and isinstance(value, str) and value in divisions:
+        return divisions[value]
     if key == "where" and isinstance(value, str):
         return where_label(value)
     label = value_label(key, value, object_type)
@@ -620,7 +679,7 @@ def _detail_value(value, key: str = "", object_type: str = "") -> str:
     if isinstance(value, bool):
         return str(pgettext_lazy("audit detail", "yes") if value else pgettext_lazy("audit detail", "no"))
     if isinstance(value, list):
-        return ", ".join(_detail_value(item, key, object_type) for item in value)
+        return ", ".join(_detail_value(item, key, object_type, divisions) for item in value)
     if isinstance(value, dict):
         return items_line(
             field_line(detail_label(str(k)), _detail_value(v, str(k), object_type)) for k, v in value.items()
@@ -632,13 +691,14 @@ def _detail_value(value, key: str = "", object_type: str = "") -> str:
     return str(value)
 
 
-def detail_items(detail: dict | None, object_type: str = "") -> list[tuple[str, str]]:
+def detail_items(detail: dict | None, object_type: str = "", divisions: dict | None = None) -> list[tuple[str, str]]:
     """``AuditEntry.detail`` as ``[(label, value)]`` for display, ordered by key (PostgreSQL's jsonb
     does not keep the written order, so the same entry reads the same on both databases): keys by
     their translated labels (DETAIL_LABELS), values formatted by ``_detail_value`` (local times; codes
-    by the labels of ``object_type``'s model field choices)."""
+    by the labels of ``object_type``'s model field choices; division codes by the names of
+    ``divisions``, :func:`division_names` of the page)."""
     return [
-        (detail_label(str(key)), _detail_value(value, str(key), object_type))
+        (detail_label(str(key)), _detail_value(value, str(key), object_type, divisions))
         for key, value in sorted((detail or {}).items())
     ]
 

@@ -77,6 +77,19 @@ def mask_id(number: str) -> str:
     return "*" * len(number)
 
 
+def mask_name(name: str) -> str:
+    """A person's name masked for lists and the audit log: ``张三`` → ``张*``, ``王小芳`` → ``王*芳``,
+    a Latin name keeps the first letter of each word (``Li Na`` → ``L* N*``); one character as is."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if name.isascii():
+        return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def mask_phone(phone: str) -> str:
     """``13812345678`` → ``138****5678``; a fixed line keeps its last 4 digits."""
     if not phone:

@@ -133,7 +133,9 @@ def audit_log(request):
     Actions and the keys of each entry's detail are shown by their translated labels
     (core.audit_labels), times (the entry's and those in its detail) in local time
     (settings.TIME_ZONE); the detail is stored masked (core.audit), so no full ID or phone number is
-    shown; a division object is named with its code (core.audit_labels.object_names), a reason code
+    shown; a division object is named with its code and a resident by the masked name and number
+    (core.audit_labels.object_names), division codes in the detail by name and code
+    (division_names, one query a page), a reason code
     such as ``import_report`` or a ticket's ``accepted`` by its label (reason_label), code values in
     the detail (a status, a category …) by their model field's labels (detail_items). ``rows``:
     ``[(entry, action label, object label, object name or "", reason, [(detail label, value)])]``."""
@@ -141,6 +143,7 @@ def audit_log(request):
         action_choices,
         action_label,
         detail_items,
+        division_names,
         object_names,
         reason_label,
     )
@@ -174,6 +177,7 @@ def audit_log(request):
         )
     page = page_of(request, entries.select_related("actor").order_by("-at", "-id"), AUDIT_PAGE_SIZE)
     names = object_names(page)
+    divisions = division_names(page)
     rows = [
         (
             entry,
@@ -181,7 +185,7 @@ def audit_log(request):
             _object_label(entry.object_type),
             names.get((entry.object_type, entry.object_id), ""),
             reason_label(entry.reason, entry.object_type, entry.action),
-            detail_items(entry.detail, entry.object_type),
+            detail_items(entry.detail, entry.object_type, divisions),
         )
         for entry in page
     ]

@@ -177,7 +177,7 @@ def test_a_ticket_and_a_declared_area_read_as_words(grid, district_commander, cl
         "zh-hans": [
             ("已接收", [("类别", "生活物资"), ("渠道", "住户二维码"), ("编号", number), ("优先级", "一般")]),
             ("已受理", [("新值", "已受理")]),
-            ("指挥部划定", [("地点", "620103001001001"), ("原因", "其他"), ("等级", "封控区")]),
+            ("指挥部划定", [("地点", "阳光小区（620103001001001）"), ("原因", "其他"), ("等级", "封控区")]),
         ],
         "en": [
             (
@@ -190,7 +190,10 @@ def test_a_ticket_and_a_declared_area_read_as_words(grid, district_commander, cl
                 ],
             ),
             ("Accepted", [("To", "Accepted")]),
-            ("Declared by a commander", [("Places", "620103001001001"), ("Reason", "Other"), ("Tier", "Sealed area")]),
+            (
+                "Declared by a commander",
+                [("Places", "阳光小区 (620103001001001)"), ("Reason", "Other"), ("Tier", "Sealed area")],
+            ),
         ],
     }
     for language, rows in expected.items():

@@ -80,3 +80,33 @@ def test_the_audit_log_fits_a_phone(district_commander, community_staff, login_p
     assert page.get_by_test_id("audit-detail").all_inner_texts()[0] == "新值：已受理"
     assert sha in page.get_by_test_id("audit-detail").all_inner_texts()[1].replace("\n", "")
     screenshot(page, "core-audit-log-phone-width")
+
+
+def test_the_audit_log_names_residents_masked_and_divisions_in_details(
+    population, district_commander, login_page, live_server
+):
+    """New-user trial 14: "登记检测结果" twice in the action filter, "居民 #2", raw division codes."""
+    from lianfang.core import audit
+
+    resident = population["李四"]
+    audit.record(actor=district_commander, action="view_pii", obj=resident, detail={"field": "id"})
+    audit.record(
+        actor=district_commander,
+        action="zones.infection_record",
+        division_code="620103001001",
+        detail={"places": ["620103001001"]},
+    )
+    audit.record(actor=district_commander, action="screening.results", division_code="620103001001")
+    audit.record(actor=district_commander, action="fieldops.test_result", division_code="620103001001")
+    page = login_page(district_commander)
+    page.goto(f"{live_server.url}/audit/")
+    options = page.get_by_test_id("audit-filter").locator("select[name=action] option").all_inner_texts()
+    assert "导入实验室检测结果" in options and "登记隔离人员检测结果" in options
+    assert len(options) == len(set(options))
+    page.get_by_test_id("audit-filter").locator("select[name=action]").select_option("view_pii")
+    with page.expect_navigation():
+        page.get_by_test_id("audit-filter").get_by_role("button", name="筛选").click()
+    assert page.get_by_test_id("audit-object").all_inner_texts() == [f"居民 李*（#{resident.pk}）"]
+    page.goto(f"{live_server.url}/audit/?action=zones.infection_record")
+    assert page.get_by_test_id("audit-detail").all_inner_texts() == ["地点：下西园社区（620103001001）"]
+    screenshot(page, "core-audit-log-named-places")
