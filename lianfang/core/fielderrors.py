@@ -196,3 +196,20 @@ def reason_with_value(reason: object, value: object) -> str:
     quoted and masked (core.pii.quoted), joined by a colon of the language: zh-Hans
     "手机号码位数不对：“138****5678”", English "wrong number of digits: “138****5678”"."""
     return _("%(reason)s: %(value)s") % {"reason": reason, "value": pii.quoted(value)}
+
+
+# C0 controls (BEL, ESC, …) but tab, line feed and carriage return, DEL and the C1 controls; a one-line
+# text refuses tab, line feed and carriage return too. Django refuses only NUL (ProhibitNullCharactersValidator).
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_CHARACTERS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def control_character_problem(text: str, *, multiline: bool = True) -> str | None:
+    """Why ``text`` cannot be stored (translated), or None: it holds a control character, named by its
+    code point: ``"不能包含控制字符（U+0007）。"`` / ``"must not contain control characters (U+0007)."``.
+    ``multiline`` texts (descriptions, notes) may hold tab and line breaks; one-line texts (names,
+    references) may not. Raises nothing. Rule: the new-user trial's BEL (\\x07) stored in a ticket."""
+    found = (_CONTROL_CHARACTERS if multiline else _CONTROL_CHARACTERS_ONE_LINE).search(text or "")
+    if found is None:
+        return None
+    return _("must not contain control characters (%(code)s).") % {"code": f"U+{ord(found.group()):04X}"}

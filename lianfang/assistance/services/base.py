@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from lianfang.assistance.models import (
     ServiceRequest,
     TicketEvent,
 )
+from lianfang.core import fielderrors
 
 MAX_TEXT = 2000
 
@@ -55,6 +56,11 @@ def _actor_label(actor) -> str:
 
 
 def _event(ticket: ServiceRequest, kind: str, *, actor, at, **fields) -> TicketEvent:
+    """Write one timeline event (call it inside the transition's transaction). Raises ValidationError
+    ``{"note": …}`` when the note holds a control character (core.fielderrors.control_character_problem;
+    tab and line breaks are allowed), which rolls the transition back."""
+    if problem := fielderrors.control_character_problem(fields.get("note") or ""):
+        raise ValidationError({"note": problem})
     return TicketEvent.objects.create(
         ticket=ticket, path=ticket.path, at=at, actor=_user(actor), actor_name=_actor_label(actor), kind=kind, **fields
     )

@@ -37,6 +37,7 @@ from lianfang.assistance.services.base import (
 )
 from lianfang.core import audit, fielderrors, pii
 from lianfang.registry.models import Household, Resident
+from lianfang.registry.services import name_problem
 
 
 def _validate_intake(
@@ -69,6 +70,11 @@ def _validate_intake(
         errors["description"] = _("please describe what is needed")
     elif len(text) > MAX_TEXT:
         errors["description"] = _("at most %(n)d characters, got %(got)d") % {"n": MAX_TEXT, "got": len(text)}
+    if not errors.get("description") and (problem := fielderrors.control_character_problem(str(description or ""))):
+        errors["description"] = problem
+    for name, value in (("partner_name", partner_name), ("partner_ref", partner_ref)):
+        if problem := fielderrors.control_character_problem(value, multiline=False):
+            errors[name] = problem
     if resident_urgency not in ("", *Priority.values):
         errors["resident_urgency"] = _("unknown urgency “%s”") % (resident_urgency,)
     if resident is not None and (resident.household_id != household.pk or resident.is_deceased):
@@ -76,8 +82,8 @@ def _validate_intake(
             "name": resident,
             "household": household.pk,
         }
-    if len(reporter_name) > 60:
-        errors["reporter_name"] = _("at most %(n)d characters, got %(got)d") % {"n": 60, "got": len(reporter_name)}
+    if reporter_name and (problem := name_problem(reporter_name)):  # markup, control characters, > 60 characters
+        errors["reporter_name"] = problem
     normalized_phone = ""
     if phone:
         try:
@@ -140,7 +146,10 @@ def service_request_create(
     an emergency; ``resident`` (optional) is the member in need; ``resident_urgency`` a Priority value as
     the resident stated it (kept as given). ``filed_by`` (FiledBy) defaults from the channel; a relative
     or volunteer filing as a proxy passes ``FiledBy.RELATIVE``/``VOLUNTEER`` and ``reporter_name``;
-    ``phone`` is the caller's number (stored sealed).
+    ``phone`` is the caller's number (stored sealed). ``reporter_name`` follows the rule for residents'
+    names (registry.services.name_problem: no markup such as ``<b>x</b>``, no control characters, at
+    most 60 characters); ``description`` may hold line breaks but no other control characters (BEL …),
+    ``partner_name`` and ``partner_ref`` none (core.fielderrors.control_character_problem).
 
     One ticket per need: when the household already has a ticket of the same category that is new,
     accepted or in progress, the intake joins it (a ``linked`` event; no clock changes) instead of
