@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lianfang.core.filters import CODE_VALIDATOR, MomentField
+from lianfang.screening.importers import ACCEPTED_SUFFIXES
 from lianfang.screening.models import Exemption, PoolingMode
 
 CODES_HELP = _("Division codes separated by commas or spaces (a street, community, compound, building...)")
@@ -46,7 +47,10 @@ class DeskForm(forms.Form):
 
 
 class ResultUploadForm(forms.Form):
-    file = forms.FileField(label=_("Result file (CSV or XLSX)"))
+    file = forms.FileField(
+        label=_("Result file (CSV, XLSX, XLS or ODS)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(ACCEPTED_SUFFIXES)}),
+    )
     lab = forms.CharField(label=_("Lab (when the file has no lab column)"), max_length=80, required=False)
 
 

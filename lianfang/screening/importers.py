@@ -1,7 +1,7 @@
-"""Reading lab-result files (CSV in UTF-8 or GBK, XLSX) into result lines; nothing is written here.
+"""Reading lab-result files (CSV in UTF-8 or GBK, XLSX, XLS, ODS) into result lines; nothing is written here.
 
 Columns are found by their header (Chinese or English, any order, in the first five rows): tube
-barcode (管号/条码/tube/barcode), result (结果/result: 阴性/阳性/无效, negative/positive/invalid), lab
+barcode (管码/管号/条码/tube/barcode), result (结果/result: 阴性/阳性/无效, negative/positive/invalid), lab
 (检测机构/实验室/lab, optional when the upload names the lab) and time (报告时间/时间/time). Times
 without a zone are Asia/Shanghai (settings.TIME_ZONE).
 """
@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import math
 import unicodedata
+from pathlib import PurePath
 
 from charset_normalizer import from_bytes
 from django.core.exceptions import ValidationError
@@ -46,7 +47,19 @@ def check_result_file_size(file_name: str, size: int) -> None:
 
 
 HEADERS = {
-    "barcode": {"管号", "条码", "条码号", "试管编号", "采样管编号", "样本编号", "tube", "barcode", "tube barcode"},
+    "barcode": {
+        "管码",
+        "管号",
+        "采样管管码",
+        "条码",
+        "条码号",
+        "试管编号",
+        "采样管编号",
+        "样本编号",
+        "tube",
+        "barcode",
+        "tube barcode",
+    },
     "value": {"结果", "检测结果", "result", "value"},
     "lab": {"检测机构", "实验室", "机构", "lab", "laboratory"},
     "reported": {"时间", "报告时间", "检测时间", "time", "reported at", "reported_at", "reported"},
@@ -58,12 +71,18 @@ def _norm(text) -> str:
 
 
 def _rows_csv(data: bytes) -> list[list]:
+    """The rows of a CSV ``data`` in whatever encoding charset_normalizer finds (UTF-8, GBK …); raises
+    ValueError when ``data`` is not text at all (a picture, a PDF: no encoding reads it)."""
     best = from_bytes(data).best()
-    text = str(best) if best is not None else data.decode("utf-8", errors="replace")
-    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    if best is None:
+        raise ValueError("not text")
+    return list(csv.reader(io.StringIO(str(best).lstrip("\ufeff"))))
 
 
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+TEXT_SUFFIXES = (".csv", ".txt")
+ACCEPTED_SUFFIXES = (*TEXT_SUFFIXES, *SHEET_SUFFIXES)
+"""What the upload page's file input offers (its ``accept``); a name without a suffix is read by content."""
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an .xls (OLE compound file)
 
 
@@ -96,17 +115,22 @@ def _cell_time(value):
 
 def read_result_file(data: bytes, file_name: str) -> list[ResultLine]:
     """Parse ``data`` (a spreadsheet — ``.xlsx``/``.xlsm``/``.xls``/``.ods`` by name, or zip/OLE magic —
-    else CSV) into ResultLine (1-based ``line`` = the file's row number). Raises ValidationError
-    ``{"file": …}`` naming the file when it cannot be read (“r.xlsx is not a readable CSV, XLSX, XLS or
-    ODS file”: never the library's own English message) and naming the missing column when the header
+    else CSV: ``.csv``, ``.txt`` or no suffix) into ResultLine (1-based ``line`` = the file's row number).
+    Raises ValidationError ``{"file": …}`` naming the file and the accepted formats when it cannot be read
+    or is of another type (“r.xlsx is not a readable CSV, XLSX, XLS or ODS file”, and the same for r.png,
+    a picture renamed r.csv or a file with no text: never the library's own English message, never
+    “no header” for a file that is not a table) and naming the missing column when the header
     is not found, its size (:func:`check_result_file_size`) and its number of lines past
     :data:`MAX_RESULT_LINES` (“400,000 result lines: at most 200,000 lines per upload”)."""
     check_result_file_size(file_name, len(data))
-    is_sheet = file_name.lower().endswith(SHEET_SUFFIXES) or data[:2] == b"PK" or data[:4] == OLE_MAGIC
+    suffix = PurePath(file_name.lower()).suffix
+    is_sheet = suffix in SHEET_SUFFIXES or data[:2] == b"PK" or data[:4] == OLE_MAGIC
+    message = _("%(name)s is not a readable CSV, XLSX, XLS or ODS file")
     try:
+        if not is_sheet and suffix not in ("", *TEXT_SUFFIXES):  # r.png, r.pdf, r.docx: not what the page takes
+            raise ValueError(suffix)
         rows = _rows_xlsx(data) if is_sheet else _rows_csv(data)
     except Exception as exc:  # noqa: BLE001 (any unreadable file: the library's words are not shown)
-        message = _("%(name)s is not a readable CSV, XLSX, XLS or ODS file")
         raise ValidationError({"file": message % {"name": file_name}}) from exc
     for index, row in enumerate(rows[:5]):
         found = {}
