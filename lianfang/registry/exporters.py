@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -36,7 +38,7 @@ from lianfang.core.forms import field_line, items_line
 from lianfang.core.spreadsheets import FORMULA_STARTS, formula_like, text_cell
 from lianfang.divisions.models import Division
 from lianfang.registry.importing.columns import TEMPLATE_COLUMNS
-from lianfang.registry.importing.plan import Plan
+from lianfang.registry.importing.plan import SEVERITY_LABELS, Plan, severity_label
 from lianfang.registry.importing.reading import read_sheets
 from lianfang.registry.models import (
     VULNERABILITY_FLAGS,
@@ -413,7 +415,7 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
     problems = wb.create_sheet(_("Import problems"))
     problems.append([_("Severity"), _("Sheet"), _("Row"), _("Column"), _("Value"), _("Reason")])
     for issue in sorted(plan.issues, key=lambda i: (i.severity != "error", i.sheet, i.row)):
-        severity = _("error") if issue.severity == "error" else _("warning")
+        severity = severity_label(issue.severity)
         problems.append(
             [
                 _report_cell(problems, v)
@@ -425,6 +427,76 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
     name = f"import-{batch.pk}-report.xlsx"
     batch.report.save(name, ContentFile(buffer.getvalue()), save=False)
     return batch.report.name
+
+
+def _report_words(language: str) -> dict:
+    """The fixed words of an import report in ``language``: the ``Errors`` and ``Warnings`` headings,
+    the problems sheet's name and headings, and the severities (``{shown: key}`` of their labels, and
+    of the lower-case words reports written before the labels)."""
+    with translation.override(language):
+        severities = {str(label): key for key, label in SEVERITY_LABELS.items()}
+        severities.update({_("error"): "error", _("warning"): "warning"})
+        return {
+            "columns": (_("Errors"), _("Warnings")),
+            "problems": _("Import problems")[:31],  # a sheet's name holds 31 characters at most
+            "headings": (_("Severity"), _("Sheet"), _("Row"), _("Column"), _("Value"), _("Reason")),
+            "severities": severities,
+        }
+
+
+def batch_language(batch: ImportBatch) -> str | None:
+    """The language ``batch``'s problems and report were written in (``batch.language``, one of
+    ``settings.LANGUAGES``); None for a batch queued before it was recorded."""
+    return batch.language if batch.language in dict(settings.LANGUAGES) else None
+
+
+def localized_report(batch: ImportBatch, handle):
+    """``batch``'s report (``handle``: the stored file, open for reading) with its fixed parts in the
+    active language: the ``Errors``/``Warnings`` headings of each sheet, the problems sheet's name, its
+    headings and its severities (:data:`~lianfang.registry.importing.plan.SEVERITY_LABELS`). The
+    reasons and the column names inside the cells stay in the language the file was imported in
+    (they are stored as text). Returns ``handle`` itself when the languages match (or the batch's is
+    not known), else a new temporary file (``handle`` closed); the rows, values kept as text and the
+    red error cells are as written by :func:`write_issue_report`."""
+    source, target = batch_language(batch), translation.get_language()
+    if source is None or not target or source == target:
+        return handle
+    src, dst = _report_words(source), _report_words(target)
+    with handle:
+        book = load_workbook(handle, read_only=True)
+        out = Workbook(write_only=True)
+        red = PatternFill("solid", fgColor="F8CBAD")
+        sheets = book.worksheets
+        for ws in sheets:
+            is_problems = ws is sheets[-1] and ws.title == src["problems"]
+            ws_out = out.create_sheet(dst["problems"] if is_problems else ws.title)
+            errors_at = None  # the Errors column, once the heading row is passed
+            for index, row in enumerate(ws.iter_rows(values_only=True)):
+                values = list(row)
+                while values and values[-1] is None:
+                    values.pop()
+                if is_problems:
+                    if index == 0 and tuple(values) == src["headings"]:
+                        values = list(dst["headings"])
+                    elif values and values[0] in src["severities"]:
+                        values[0] = severity_label(src["severities"][values[0]])
+                    ws_out.append([_report_cell(ws_out, v) for v in values])
+                    continue
+                if errors_at is None and tuple(values[-2:]) == src["columns"]:
+                    errors_at = len(values) - 2
+                    values[errors_at:] = dst["columns"]
+                    ws_out.append([_report_cell(ws_out, v) for v in values])
+                    continue
+                cells = [_report_cell(ws_out, v) for v in values]
+                if errors_at is not None and errors_at < len(values) and values[errors_at]:
+                    cells[errors_at] = text_cell(ws_out, _report_value(values[errors_at]))
+                    cells[errors_at].fill = red
+                ws_out.append(cells)
+        book.close()
+    copy = tempfile.TemporaryFile()  # noqa: SIM115 (handed to the response, which closes it)
+    out.save(copy)
+    copy.seek(0)
+    return copy
 
 
 def report_path(batch: ImportBatch) -> Path | None:
@@ -449,7 +521,7 @@ def report_open(*, actor, batch: ImportBatch):
         raise PermissionDenied(_("the report holds unmasked ID and phone numbers: you may not download it"))
     if not batch.report:
         raise FileNotFoundError(f"import {batch.pk} has no report")
-    handle = batch.report.open("rb")
+    handle = localized_report(batch, batch.report.open("rb"))
     audit.record(
         actor=actor,
         action="export",

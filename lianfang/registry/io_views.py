@@ -20,8 +20,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -37,6 +37,7 @@ from lianfang.core.forms import bracketed
 from lianfang.divisions.models import Division, Level
 from lianfang.registry import exporters
 from lianfang.registry.importing.batches import RollbackError, import_batch_create, import_batch_rollback
+from lianfang.registry.importing.plan import severity_label
 from lianfang.registry.importing.reading import ImportFileError, detect_format
 from lianfang.registry.models import ImportBatch, ImportKind, ImportStatus
 
@@ -211,14 +212,24 @@ def _batch(request, pk: int) -> ImportBatch:
 @login_required
 @require_GET
 def io_batch(request, pk: int):
-    """One import: progress while it runs, then counts, problems, report, rollback."""
+    """One import: progress while it runs, then counts, problems (each severity by its label, e.g.
+    错误/Error), report, rollback. The reasons are stored as text in the language the file was
+    imported in; when that is not the reader's, the page names it above the table."""
     batch = _batch(request, pk)
+    issues = [
+        {**i, "severity_label": severity_label(i.get("severity", ""))} for i in exporters.masked_issues(batch.issues)
+    ]
+    written_in = exporters.batch_language(batch)
     return render(
         request,
         "registry/io/batch.html",
         {
             "batch": batch,
-            "issues": exporters.masked_issues(batch.issues),
+            "issues": issues,
+            # the reasons are stored as text in the uploader's language: say so to a reader of another
+            "reasons_language": get_language_info(written_in)["name_local"]
+            if written_in and written_in != get_language()
+            else "",
             "can_edit": can(request.user, Capability.EDIT_REGISTRY, batch.division.code),
             "can_download_report": exporters.report_permitted(request.user, batch),
             "rollback_form": RollbackForm(),

@@ -10,11 +10,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.utils.translation import pgettext_lazy
+
 from lianfang.divisions.models import Division
 
 PROGRESS_EVERY = 5_000  # rows between two progress reports (validation, the rows written)
 
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+SEVERITY_LABELS = {
+    "error": pgettext_lazy("import problem severity", "Error"),
+    "warning": pgettext_lazy("import problem severity", "Warning"),
+}
+"""The label of each :class:`Issue` ``severity`` (错误/警告, Error/Warning): what the import page and the
+report show, never the stored value."""
+
+
+def severity_label(severity: str) -> str:
+    """The label of ``severity`` in the active language (:data:`SEVERITY_LABELS`); an unknown value as it is."""
+    return str(SEVERITY_LABELS.get(severity, severity))
 
 
 @dataclass

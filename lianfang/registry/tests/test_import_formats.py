@@ -195,7 +195,7 @@ def test_error_report_has_original_rows_and_error_column(run_import):
     problems = list(wb["Import problems"].iter_rows(values_only=True))
     assert problems[0] == ("Severity", "Sheet", "Row", "Column", "Value", "Reason")
     assert len(problems) == 1 + 9 + 2
-    assert problems[1][:4] == ("error", "problems", 3, "身份证号 (F)")
+    assert problems[1][:4] == ("Error", "problems", 3, "身份证号 (F)")
 
 
 def test_unsupported_file_type(run_import, tmp_path, english):

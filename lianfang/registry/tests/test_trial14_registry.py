@@ -6,9 +6,12 @@ the reveal cell's refusal is a short translated fragment for htmx."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from lianfang.conftest import SHANGXIYUAN, XIAXIYUAN
 
@@ -202,3 +205,91 @@ def test_staff_still_upload(client_for, community_staff, population):
         reverse("registry:io_upload"), {"division": XIAXIYUAN, "file": roster()}
     )
     assert response.status_code == 302
+
+
+# --- 2. the import report in the reader's language -------------------------------------------------------
+
+
+@pytest.fixture
+def chinese_batch(population, community_staff):
+    """problems.xlsx imported by community staff in Chinese: 9 errors, the reasons in Chinese."""
+    from lianfang.divisions.models import Division
+    from lianfang.registry.importing.batches import registry_import
+    from lianfang.registry.tests.fixtures.importing import FIXTURES
+
+    with translation.override("zh-hans"):
+        batch = registry_import(
+            actor=community_staff, target=Division.objects.get(code=XIAXIYUAN), path=FIXTURES / "problems.xlsx"
+        )
+    assert batch.language == "zh-hans" and batch.status == "invalid"
+    return batch
+
+
+def severities(response) -> set[str]:
+    return {i["severity_label"] for i in response.context["issues"]}
+
+
+def test_import_report_page_in_english_shows_labels_and_says_which_language_the_reasons_are_in(
+    client_for, community_staff, chinese_batch
+):
+    page = in_english(client_for(community_staff)).get(reverse("registry:io_batch", args=[chinese_batch.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert severities(page) == {"Error", "Warning"}
+    assert '<td data-label="Severity">Error</td>' in text and '<td data-label="Severity">Warning</td>' in text
+    assert '<td data-label="Severity">error</td>' not in text and '<td data-label="Severity">warning</td>' not in text
+    assert "<th>Severity</th><th>Sheet</th><th>Row</th><th>Column</th><th>Value</th><th>Reason</th>" in text
+    assert "The reasons are written in the language the file was imported in (简体中文)." in text
+
+
+def test_import_report_page_in_the_import_language_has_no_language_note(client_for, community_staff, chinese_batch):
+    page = client_for(community_staff).get(reverse("registry:io_batch", args=[chinese_batch.pk]))
+    text = page.content.decode()
+    assert severities(page) == {"错误", "提示"}
+    assert '<td data-label="级别">错误</td>' in text and '<td data-label="级别">提示</td>' in text
+    assert 'data-testid="reasons-language"' not in text
+
+
+def test_import_report_page_labels_warnings(client_for, community_staff, chinese_batch):
+    chinese_batch.issues = [i for i in chinese_batch.issues if i["severity"] == "warning"]
+    chinese_batch.save(update_fields=["issues"])
+    page = in_english(client_for(community_staff)).get(reverse("registry:io_batch", args=[chinese_batch.pk]))
+    assert severities(page) == {"Warning"}
+
+
+def report_book(response):
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_xlsx_report_fixed_parts_in_the_downloaders_language(client_for, community_staff, chinese_batch):
+    client = client_for(community_staff)
+    chinese = report_book(client.get(reverse("registry:io_batch_report", args=[chinese_batch.pk])))
+    assert chinese.sheetnames == ["problems", "导入问题"]
+    english = report_book(in_english(client).get(reverse("registry:io_batch_report", args=[chinese_batch.pk])))
+    assert english.sheetnames == ["problems", "Import problems"]
+    problems = [list(r) for r in english["Import problems"].iter_rows(values_only=True)]
+    assert problems[0] == ["Severity", "Sheet", "Row", "Column", "Value", "Reason"]
+    assert {r[0] for r in problems[1:]} == {"Error", "Warning"}
+    assert len(problems) == len([list(r) for r in chinese["导入问题"].iter_rows(values_only=True)])
+    # everything but the fixed words is as written: the same reasons (in Chinese) in the same rows
+    chinese_rows = [list(r) for r in chinese["导入问题"].iter_rows(values_only=True)]
+    assert [r[1:] for r in problems[1:]] == [r[1:] for r in chinese_rows[1:]]
+    data_en = [list(r) for r in english["problems"].iter_rows(values_only=True)]
+    data_zh = [list(r) for r in chinese["problems"].iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(data_zh) if "错误" in r)
+    width = data_zh[header].index("错误")
+    assert data_en[header][width : width + 2] == ["Errors", "Warnings"]
+    assert data_zh[header][width : width + 2] == ["错误", "提示"]
+    trimmed = [[v for v in r if v not in (None, "")] for r in data_en]
+    assert [[v for v in r if v not in (None, "")] for r in data_zh[header + 1 :]] == trimmed[header + 1 :]
+    flagged = [r for r in english["problems"].iter_rows(min_row=header + 2) if r[width].value]
+    assert flagged and all(c[width].fill.fgColor.rgb.endswith("F8CBAD") for c in [flagged[0]])
+
+
+def test_xlsx_report_for_the_api_follows_the_request_language(api_for, community_staff, chinese_batch):
+    api = api_for(community_staff)
+    response = api.get(f"/api/v1/registry-imports/{chinese_batch.pk}/report/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert report_book(response).sheetnames == ["problems", "Import problems"]

@@ -225,7 +225,7 @@ def test_a_workers_file_imported_as_households_says_so(population, language):
         ("workers", 1, label[0], "", text["compound"]),
         ("workers", 1, label[1], "", text["room"]),
     ]
-    errors = [row[5] for row in report_problems(batch) if row[0] in ("error", "错误")]
+    errors = [row[5] for row in report_problems(batch) if row[0] in ("Error", "错误")]
     assert errors == [text["workers"], text["compound"], text["room"]]
 
 
