@@ -13,7 +13,8 @@ from lianfang.core.scoping import ScopedManager
 
 
 class User(AbstractUser):
-    """A person who signs in. ``display_name`` is shown in the interface (real name, 姓名)."""
+    """A person who signs in. ``display_name`` is shown in the interface (real name, 姓名); a demo
+    user's stored name in the reader's language (accounts.demo_names)."""
 
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
 
@@ -22,7 +23,9 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.display_name or self.username
+        from lianfang.accounts.demo_names import demo_display_name  # noqa: PLC0415
+
+        return demo_display_name(self.username, self.display_name) or self.display_name or self.username
 
 
 class RoleAssignment(models.Model):

@@ -1,13 +1,17 @@
-"""``manage.py create_demo_users --code 620103``: one demo user per role, logins printed."""
+"""``manage.py create_demo_users --code 620103``: one demo user per role, logins printed in Chinese
+and English whatever the language (``make demo`` shows them to readers of either)."""
 
 from __future__ import annotations
 
 import os
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wcwidth import wcswidth
 
+from lianfang.accounts.demo_names import stored_demo_name
 from lianfang.accounts.roles import Role
 from lianfang.accounts.selectors import demo_places
 from lianfang.accounts.services import demo_user_ensure
@@ -33,6 +37,26 @@ def login_table(rows: list[tuple[str, ...]], indent: str = "  ", gap: int = 2) -
     return lines
 
 
+def bilingual_logins(rows, password: str) -> list[str]:
+    """The login table ``make demo`` prints, in Chinese and English whatever the active language:
+    the title in both languages, then a heading row and one row per ``(username, lazy role label,
+    division)`` — the username, the role in Chinese, the role in English, the division's short name
+    and code — aligned by :func:`login_table`; the heading's first cell is "用户名 User", and so on."""
+    lines, heads, roles = [], [], {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            lines.append(_("Demo logins (password for all: %(password)s)") % {"password": password})
+            heads.append((_("User name"), _("Role"), _("Division")))
+            roles[language] = [str(label) for _u, label, _d in rows]
+    zh, en = heads
+    table = [(f"{zh[0]} {en[0]}", zh[1], en[1], f"{zh[2]} {en[2]}")]
+    for index, (username, _label, division) in enumerate(rows):
+        table.append(
+            (username, roles["zh-hans"][index], roles["en"][index], f"{division.short_name} ({division.code})")
+        )
+    return lines + login_table(table)
+
+
 class Command(BaseCommand):
     @property
     def help(self) -> str:  # argparse needs a str: translated when the parser is built
@@ -53,37 +77,42 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         street, community, compound, site = places["street"], places["community"], places["compound"], places["site"]
         plan = [
-            ("commander", "指挥长（演示）", Role.DISTRICT_COMMANDER, district),
-            ("street", "街道干部（演示）", Role.STREET_OFFICER, street),
-            ("community", "社区工作人员（演示）", Role.COMMUNITY_STAFF, community),
-            ("cadre", "驻守干部（演示）", Role.STATIONED_CADRE, community),
-            ("grid", "网格员（演示）", Role.GRID_WORKER, compound),
-            ("volunteer", "志愿者（演示）", Role.VOLUNTEER, compound),
-            ("desk", "采样点志愿者（演示）", Role.VOLUNTEER, site),  # the demo round's sampling desks
-            ("representative", "联户代表（演示）", Role.HOUSEHOLD_REPRESENTATIVE, compound),
+            ("commander", Role.DISTRICT_COMMANDER, district),
+            ("street", Role.STREET_OFFICER, street),
+            ("community", Role.COMMUNITY_STAFF, community),
+            ("cadre", Role.STATIONED_CADRE, community),
+            ("grid", Role.GRID_WORKER, compound),
+            ("volunteer", Role.VOLUNTEER, compound),
+            ("desk", Role.VOLUNTEER, site),  # the demo round's sampling desks
+            ("representative", Role.HOUSEHOLD_REPRESENTATIVE, compound),
         ]
         rows = []
-        for username, display, role, division in plan:
+        for username, role, division in plan:
             user = demo_user_ensure(
-                actor=None, username=username, display_name=display, password=password, role=role, division=division
+                actor=None,
+                username=username,
+                display_name=stored_demo_name(username),  # zh-Hans stored, shown in the reader's language
+                password=password,
+                role=role,
+                division=division,
             )
             rows.append((username, Role(role).label, division))
             self._link_worker(user, role, district)
         demo_user_ensure(
             actor=None,
             username="admin",
-            display_name="系统管理员（演示）",
+            display_name=stored_demo_name("admin"),
             password=password,
             role=None,
             division=None,
             superuser=True,
         )
-        rows.append(("admin", _("superuser (/admin/)"), district))
+        rows.append(("admin", gettext_lazy("superuser (/admin/)"), district))
         self.stdout.write("")
-        self.stdout.write(
-            self.style.SUCCESS(_("Demo logins (password for all: %(password)s)") % {"password": password})
-        )
-        for line in login_table([(u, str(label), f"{d.short_name} ({d.code})") for u, label, d in rows]):
+        title_zh, title_en, *table = bilingual_logins(rows, password)
+        self.stdout.write(self.style.SUCCESS(title_zh))
+        self.stdout.write(self.style.SUCCESS(title_en))
+        for line in table:
             self.stdout.write(line)
         self.stdout.write("")
 
