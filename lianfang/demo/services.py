@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from lianfang.accounts.models import User
 from lianfang.accounts.selectors import demo_places
@@ -229,11 +229,18 @@ def _workforce(ctx: _Ctx) -> None:
         )
         pool.extend(more[: 6 - len(pool)])
     if len(pool) < 3:
-        raise ScenarioError(
-            _("%(code)s has %(n)d workers: the generated workforce is missing")
-            % {"code": ctx.street.code, "n": len(pool)}
-        )
+        raise ScenarioError(too_few_workers(ctx.street.code, len(pool)))
     ctx.state["guards"] = [volunteer, *logins, *pool]
+
+
+def too_few_workers(code: str, n: int) -> str:
+    """The refusal when street ``code`` has fewer than 3 generated workers for the gate duty: "620103001
+    has 1 worker: …" / "… has 2 workers: …" (ngettext: one plural form in zh-Hans)."""
+    return ngettext(
+        "%(code)s has %(n)d worker: the generated workforce is missing",
+        "%(code)s has %(n)d workers: the generated workforce is missing",
+        n,
+    ) % {"code": code, "n": n}
 
 
 # -------------------------------------------------------------------------------------------- screening
