@@ -681,6 +681,9 @@ class StatusChange(DistrictPathMixin):
     to_category = models.CharField(_("category after"), max_length=20, choices=PersonCategory.choices)
     reason_code = models.CharField(_("reason code"), max_length=20, choices=StatusReason.choices)
     evidence = models.TextField(_("evidence"))
+    # System-written evidence as parts (fieldops.evidence), worded in the reader's language; {} when a
+    # person wrote the evidence.
+    evidence_parts = models.JSONField(_("evidence (parts)"), default=dict, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
@@ -702,6 +705,14 @@ class StatusChange(DistrictPathMixin):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.from_status}→{self.to_status}"
+
+    @property
+    def display_evidence(self) -> str:
+        """The evidence people read: system-written evidence worded in the active language from its
+        parts (fieldops.evidence.compose), a person's own words as written."""
+        from lianfang.fieldops import evidence  # noqa: PLC0415
+
+        return (evidence.compose(self.evidence_parts) if self.evidence_parts else "") or self.evidence
 
 
 class ApprovalStatus(models.TextChoices):

@@ -324,7 +324,10 @@ class PersonVerifySerializer(Serializer):
 
 
 class PersonStatusChangeSerializer(ModelSerializer):
-    """One status change with its reason code and evidence."""
+    """One status change with its reason code and evidence (system-written evidence worded in the
+    request's language, StatusChange.display_evidence)."""
+
+    evidence = serializers.CharField(source="display_evidence", read_only=True)
 
     class Meta:
         model = m.StatusChange

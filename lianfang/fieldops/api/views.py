@@ -81,11 +81,11 @@ class KeyReused(APIException):
 
 def call(fn, **kwargs):
     """Run a service; its ValidationError becomes a 400 naming the fields, StatusConflict a 409
-    (PermissionDenied is already a 403 in DRF)."""
+    ``{"detail": "…"}`` like every other refusal of the API (PermissionDenied is already a 403 in DRF)."""
     try:
         return fn(**kwargs)
     except StatusConflict as exc:
-        raise Conflict(exc.messages) from exc
+        raise Conflict(" ".join(exc.messages)) from exc
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
 

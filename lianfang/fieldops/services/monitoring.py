@@ -4,6 +4,7 @@ temperature reading, abnormal readings (medical request and alert), missed check
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
@@ -118,10 +119,10 @@ forehead; anything outside is a typing error, not a reading."""
 
 
 def _temperature(value) -> Decimal:
-    """A reading in °C rounded to 0.1 (``"37,2"`` accepted); ValidationError on ``temperature`` for
-    text, NaN, infinities or a value outside TEMPERATURE_RANGE."""
+    """A reading in °C rounded to 0.1 (``"37,2"`` and full-width ``"３６．５"`` — NFKC — accepted);
+    ValidationError on ``temperature`` for text, NaN, infinities or a value outside TEMPERATURE_RANGE."""
     low, high = TEMPERATURE_RANGE
-    shown = str(value if value is not None else "").strip()
+    shown = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
     if not shown:
         raise ValidationError(
             {"temperature": _("a temperature in °C is required (%(low)s–%(high)s)") % {"low": low, "high": high}}

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.core import audit
 from lianfang.core.filters import future_day_error
+from lianfang.fieldops import evidence as field_evidence
 from lianfang.fieldops import rules as field_rules
 from lianfang.fieldops.models import (
     CONTACT_CATEGORIES,
@@ -77,8 +78,9 @@ def _current_rule_set(person: ScreenedPerson):
     return current_rule_set(person.district.code if person.district_id else person.path[:6])
 
 
-def _record_change(actor, person, old_status, new_status, old_category, reason, evidence, *, at, bulk=None):
+def _record_change(actor, person, old_status, new_status, old_category, reason, evidence, *, at, bulk=None, parts=None):
     StatusChange.objects.create(
+        evidence_parts=parts or {},
         district_id=person.district_id,
         path=person.path,
         person=person,
@@ -124,6 +126,7 @@ def contact_classify(
     reason: str = StatusReason.CLASSIFIED,
     evidence: str = "",
     category: str | None = None,
+    evidence_parts: dict | None = None,
 ) -> ScreenedPerson:
     """Classify a contact under the operation's rule set (zones.RuleSet.quarantine_for): compute its
     plan from the LAST exposure (rules.quarantine_plan), replace pending test tasks by the plan's
@@ -133,7 +136,9 @@ def contact_classify(
 
     Refused (ValidationError) for a person whose location needs verification, who is not a
     contact, or whose rule set does not trace its kind; StatusConflict when the person is in care
-    or transferred out. Records a StatusChange with ``reason`` and the plan as evidence.
+    or transferred out. Records a StatusChange with ``reason`` and, as evidence, ``evidence`` (a
+    person's words) or else the plan, kept as parts (fieldops.evidence) so pages word it in their
+    reader's language; ``evidence_parts`` are the parts of a system-written ``evidence``.
     """
     today = today or timezone.localdate()
     if person.needs_verification:
@@ -147,17 +152,9 @@ def contact_classify(
     plan = field_rules.quarantine_plan(rule_set, kind, person.last_exposure_on)
     new_status = plan.status_on(today)
     at = timezone.now()
-    evidence = evidence or _(
-        "%(rs)s (%(key)s): %(kind)s, last exposure %(day)s; centralized until %(c)s, home phase until %(h)s; %(source)s"
-    ) % {
-        "rs": rule_set.display_name,
-        "key": rule_set.key,
-        "kind": person.get_category_display(),
-        "day": person.last_exposure_on,
-        "c": plan.centralized_until or "—",
-        "h": plan.home_until or "—",
-        "source": plan.source[:200],
-    }
+    if not evidence:
+        evidence_parts = field_evidence.classified(rule_set, person.category, person.last_exposure_on, plan)
+        evidence = field_evidence.compose(evidence_parts)
     with transaction.atomic():
         locked = ScreenedPerson.objects.select_for_update().get(pk=person.pk)
         if locked.status in (PersonStatus.IN_CARE, PersonStatus.TRANSFERRED_OUT):
@@ -184,7 +181,9 @@ def contact_classify(
         )
         person.status, person.status_reason, person.status_changed_at = new_status, reason, at
         person.rule_set, person.centralized_until, person.home_until = rule_set, plan.centralized_until, plan.home_until
-        _record_change(actor, person, locked.status, new_status, locked.category, reason, evidence, at=at)
+        _record_change(
+            actor, person, locked.status, new_status, locked.category, reason, evidence, at=at, parts=evidence_parts
+        )
         _sync_monitoring(actor, person, today)
     return person
 
@@ -231,8 +230,9 @@ def _validate_status(person: ScreenedPerson, to_status: str, reason_code: str) -
         raise ValidationError(errors)
 
 
-def _apply_status(actor, person, to_status, reason_code, evidence, *, at, bulk=None) -> ScreenedPerson:
-    """Validated, capability already checked: conditional update, status change record, monitoring."""
+def _apply_status(actor, person, to_status, reason_code, evidence, *, at, bulk=None, parts=None) -> ScreenedPerson:
+    """Validated, capability already checked: conditional update, status change record (``parts``:
+    a system-written ``evidence`` as fieldops.evidence parts), monitoring."""
     _validate_status(person, to_status, reason_code)
     old = person.status
     with transaction.atomic():
@@ -240,7 +240,9 @@ def _apply_status(actor, person, to_status, reason_code, evidence, *, at, bulk=N
         person.status, person.status_reason, person.status_changed_at = to_status, reason_code, at
         if to_status in TERMINAL_STATUSES:
             QuarantineTest.objects.filter(person=person, result=TestResult.PENDING).update(result=TestResult.CANCELLED)
-        _record_change(actor, person, old, to_status, person.category, reason_code, evidence, at=at, bulk=bulk)
+        _record_change(
+            actor, person, old, to_status, person.category, reason_code, evidence, at=at, bulk=bulk, parts=parts
+        )
         _sync_monitoring(actor, person, timezone.localdate(at))
     return person
 
@@ -330,29 +332,32 @@ def quarantine_test_record(
         )
         if result == TestResult.POSITIVE:
             person = ScreenedPerson.objects.get(pk=test.person_id)
-            evidence = _("test %(n)d (%(phase)s day %(d)d, due %(due)s) positive on %(on)s") % {
-                "n": test.ordinal,
-                "phase": test.get_phase_display(),
-                "d": test.day_number,
-                "due": test.due_on,
-                "on": result_on,
-            }
+            parts = field_evidence.tested_positive(test, result_on)
+            evidence = field_evidence.compose(parts)
             if person.status != PersonStatus.IN_CARE and PersonStatus.IN_CARE in ALLOWED_TRANSITIONS.get(
                 person.status, ()
             ):
                 _apply_status(
-                    actor, person, PersonStatus.IN_CARE, StatusReason.TESTED_POSITIVE, evidence, at=timezone.now()
+                    actor,
+                    person,
+                    PersonStatus.IN_CARE,
+                    StatusReason.TESTED_POSITIVE,
+                    evidence,
+                    at=timezone.now(),
+                    parts=parts,
                 )
             if person.category == PersonCategory.CLOSE_CONTACT and test.ordinal <= 2:
-                _promote_secondaries(actor, person, evidence)
+                _promote_secondaries(actor, person, parts)
     return test
 
 
-def _promote_secondaries(actor, close_contact: ScreenedPerson, evidence: str) -> list[ScreenedPerson]:
+def _promote_secondaries(actor, close_contact: ScreenedPerson, cause: dict) -> list[ScreenedPerson]:
     """Every secondary contact linked to ``close_contact`` becomes a close contact (domain.md §3),
-    re-planned from its own last exposure; one whose location is unverified changes category only."""
+    re-planned from its own last exposure; one whose location is unverified changes category only.
+    ``cause``: the close contact's positive test as fieldops.evidence parts."""
     promoted = []
-    text = _("linked close contact #%(pk)s: %(e)s") % {"pk": close_contact.pk, "e": evidence}
+    parts = field_evidence.linked(close_contact.pk, cause)
+    text = field_evidence.compose(parts)
     for person in ScreenedPerson.objects.filter(
         source_contact=close_contact, category=PersonCategory.SECONDARY_CONTACT
     ).exclude(status__in=(PersonStatus.IN_CARE, PersonStatus.TRANSFERRED_OUT)):
@@ -363,6 +368,7 @@ def _promote_secondaries(actor, close_contact: ScreenedPerson, evidence: str) ->
                 reason=StatusReason.LINKED_POSITIVE,
                 evidence=text,
                 category=PersonCategory.CLOSE_CONTACT,
+                evidence_parts=parts,
             )
         else:
             with transaction.atomic():
@@ -377,6 +383,7 @@ def _promote_secondaries(actor, close_contact: ScreenedPerson, evidence: str) ->
                     StatusReason.LINKED_POSITIVE,
                     text,
                     at=timezone.now(),
+                    parts=parts,
                 )
         promoted.append(person)
     return promoted
@@ -405,13 +412,17 @@ def quarantine_progress(*, today: dt.date | None = None) -> dict[str, int]:
         if open_tests or positive:
             counts["held"] += 1
             continue
-        evidence = _("%(rs)s: period ended on %(day)s (last exposure %(exp)s); every test due was negative") % {
-            "rs": person.rule_set.key,
-            "day": today - dt.timedelta(days=1),
-            "exp": person.last_exposure_on,
-        }
+        parts = field_evidence.phase_ended(person.rule_set, today - dt.timedelta(days=1), person.last_exposure_on)
         try:
-            _apply_status(None, person, target, StatusReason.PHASE_ENDED, evidence, at=timezone.now())
+            _apply_status(
+                None,
+                person,
+                target,
+                StatusReason.PHASE_ENDED,
+                field_evidence.compose(parts),
+                at=timezone.now(),
+                parts=parts,
+            )
         except (StatusConflict, ValidationError):
             counts["held"] += 1
             continue

@@ -99,6 +99,7 @@ def test_person_create_and_two_person_bulk_via_api(population, community_staff, 
         reverse("api:fieldops-bulk-approve", args=[bulk.json()["id"]]), {}, format="json"
     )
     assert again.status_code == 409
+    assert again.json() == {"detail": "此批量变更已审批"}
     history = api.get(reverse("api:fieldops-person-history", args=[person["id"]])).json()
     assert [(h["from_status"], h["to_status"], h["bulk"]) for h in history] == [
         ("pending", "home_monitoring", BulkStatusChange.objects.get().pk)

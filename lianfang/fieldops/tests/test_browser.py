@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lianfang.conftest import screenshot
 from lianfang.fieldops import adapters
@@ -236,20 +236,25 @@ def test_person_page_fits_a_phone_in_english(
         person_name="病例一",
         propose=False,
     ).infection
-    person = screened_person_create(
-        actor=community_staff,
-        district=population["h1"].district,
-        category="close_contact",
-        name="",
-        resident=population["张三"],
-        infection=infection,
-        last_exposure_on=today() - dt.timedelta(days=4),
-    )
+    with translation.override("zh-hans"):  # classified by a Chinese-speaking worker
+        person = screened_person_create(
+            actor=community_staff,
+            district=population["h1"].district,
+            category="close_contact",
+            name="",
+            resident=population["张三"],
+            infection=infection,
+            last_exposure_on=today() - dt.timedelta(days=4),
+        )
     assert person.rule_set is not None and person.centralized_until is not None
     page = login_page(community_staff)
     page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
     page.goto(f"{live_server.url}/fieldops/people/{person.pk}/")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_test_id("centralized-until").inner_text() == person.centralized_until.isoformat()
+    # the system's evidence reads in English (it was stored in Chinese, with the rule set's key)
+    history = page.get_by_test_id("history").inner_text()
+    assert "8th-edition era (sealed / controlled / precaution areas): Close contact, last exposure" in history
+    assert "第八版" not in history and "nhc-8th-era" not in history
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "fieldops-contact-english-phone")

@@ -178,7 +178,10 @@ def test_close_contact_is_classified_and_tested_from_the_last_exposure(populatio
     ]
     change = StatusChange.objects.get(person=person)
     assert (change.from_status, change.to_status, change.reason_code) == ("pending", "centralized", "classified")
-    assert "nhc-8th-era" in change.evidence and "2026-11-18" in change.evidence
+    assert change.evidence.startswith(
+        "8th-edition era (sealed / controlled / precaution areas): Close contact, last exposure 2026-11-18; "
+    )
+    assert "nhc-8th-era" not in change.evidence
 
     # a later exposure (met again on the 21st) moves the whole plan
     contact_exposure_record(actor=community_staff, person=person, exposure_on=D("2026-11-21"), evidence="同住")
@@ -519,3 +522,72 @@ def test_contact_evidence_for_zones(population, infection, community_staff):
         True,
         "fieldops",
     )
+
+
+def test_system_written_evidence_is_worded_in_the_readers_language(population, infection, community_staff):
+    """New-user trial 13: the history of a person moved on by the nightly clock read
+    "nhc-8th-era：观察期于 … 结束" on the English page — the rule set's key, and Chinese."""
+    from django.utils import translation
+
+    person = close_contact(community_staff, population, infection, exposure="2026-11-18", today=D("2026-11-20"))
+    for test in QuarantineTest.objects.filter(person=person, phase="centralized"):
+        quarantine_test_record(actor=community_staff, test=test, result="negative", result_on=test.due_on)
+    with translation.override("zh-hans"):  # the clock runs in the default language
+        assert quarantine_progress(today=D("2026-12-03")) == {"moved": 1, "held": 0}
+    classified, ended = StatusChange.objects.filter(person=person).order_by("at", "id")
+    assert ended.evidence_parts == {
+        "kind": "phase_ended",
+        "rule_set": "第八版防控方案时期（封控区/管控区/防范区）",
+        "rule_set_en": "8th-edition era (sealed / controlled / precaution areas)",
+        "ended": "2026-12-02",
+        "exposure": "2026-11-18",
+    }
+    with translation.override("en"):
+        assert ended.display_evidence == (
+            "8th-edition era (sealed / controlled / precaution areas): period ended on 2026-12-02 "
+            "(last exposure 2026-11-18); every test due was negative"
+        )
+        assert classified.display_evidence.startswith(
+            "8th-edition era (sealed / controlled / precaution areas): Close contact, last exposure 2026-11-18; "
+            "centralized until 2026-12-02, home phase until 2026-12-09; "
+        )
+    with translation.override("zh-hans"):
+        assert ended.display_evidence == ended.evidence
+        assert "nhc-8th-era" not in ended.evidence
+    # a person's own words are shown as written, whatever the language
+    person.refresh_from_db()
+    own_words = "经区指挥部批准提前解除"
+    screened_person_set_status(
+        actor=community_staff, person=person, to_status="released", reason_code="other", evidence=own_words
+    )
+    own = StatusChange.objects.filter(person=person).last()
+    with translation.override("en"):
+        assert (own.evidence_parts, own.display_evidence) == ({}, own_words)
+
+
+def test_linked_evidence_names_the_positive_test_in_the_readers_language(
+    population, infection, community_staff, api_for
+):
+    close = close_contact(community_staff, population, infection, exposure="2026-11-20", today=D("2026-11-22"))
+    secondary = screened_person_create(
+        actor=community_staff,
+        district=population["h1"].district,
+        category="secondary_contact",
+        name="",
+        resident=population["李四"],
+        source_contact=close,
+        last_exposure_on=D("2026-11-22"),
+        today=D("2026-11-23"),
+    )
+    first = QuarantineTest.objects.filter(person=close).order_by("ordinal").first()
+    quarantine_test_record(actor=community_staff, test=first, result="positive", result_on=D("2026-11-21"))
+    history = api_for(community_staff).get(
+        f"/api/v1/fieldops/people/{secondary.pk}/history/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert history.status_code == 200
+    assert history.json()[-1]["evidence"] == (
+        f"linked close contact #{close.pk}: test 1 (Centralized isolation day 1, due 2026-11-21) positive on 2026-11-21"
+    )
+    url = f"/api/v1/fieldops/people/{secondary.pk}/history/"
+    zh = api_for(community_staff).get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.json()[-1]["evidence"].startswith(f"关联密接 #{close.pk}：第 1 次检测（")

@@ -63,6 +63,13 @@ def test_resident_checks_in_without_an_account(monitoring):
     assert (check_in.source, check_in.recorded_by) == ("resident", None)
 
 
+def test_full_width_digits_are_read(monitoring, guard):
+    """New-user trial 13: a phone's Chinese keyboard typed "３６．５" and was refused."""
+    typed = "３６．５"
+    check_in = health_check_in_record(actor=guard.user, monitoring=monitoring, temperature=typed, at=at(today(), 9))
+    assert check_in.temperature == Decimal("36.5")
+
+
 @pytest.mark.parametrize(
     "temperature,symptoms,message",
     [("45.9", [], "45.9"), ("hot", [], "hot"), ("36.5", ["sneezing"], "sneezing")],
