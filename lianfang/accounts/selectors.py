@@ -52,30 +52,32 @@ def can(user, capability: str, code: str | None = None) -> bool:
     return False
 
 
-def denied_message(capability: str, code: str | None) -> str:
+def denied_message(capability: str, code: str | None, what=None) -> str:
     """The sentence a refused user reads, in the active language, e.g. "You may not declare and lift
     control areas in 东岗街道 › 某社区." / "您无权在东岗街道 › 某社区划定和解除管控区域。"
 
-    The capability is a lower-case phrase (roles.CAPABILITY_PHRASES), the division its path below the
-    district (divisions.selectors.place_name; "" is the whole city); the user's display name and the
-    raw code are left out. One query.
+    The capability is a lower-case phrase (roles.CAPABILITY_PHRASES), or ``what`` when the refused act
+    has its own (a lower-case phrase: "record infections", "close daily reports"); the division its
+    path below the district (divisions.selectors.place_name; "" is the whole city); the user's display
+    name and the raw code are left out. One query.
     """
     from lianfang.divisions.models import Level  # noqa: PLC0415
     from lianfang.divisions.selectors import place_name  # noqa: PLC0415
 
-    phrase = CAPABILITY_PHRASES.get(capability) or _("do this")
+    phrase = what or CAPABILITY_PHRASES.get(capability) or _("do this")
     place = place_name(code or "", below=Level.DISTRICT)
     return _("You may not %(what)s in %(place)s.") % {"what": phrase, "place": place}
 
 
-def require(actor, capability: str, code: str) -> None:
-    """Raise PermissionDenied(:func:`denied_message`) unless ``actor`` has ``capability`` at division
-    ``code``; ``actor=None`` (the system) always passes. Rule source: roles.ROLE_CAPABILITIES via :func:`can`.
+def require(actor, capability: str, code: str, what=None) -> None:
+    """Raise PermissionDenied(:func:`denied_message`, naming ``what`` was refused when given) unless
+    ``actor`` has ``capability`` at division ``code``; ``actor=None`` (the system) always passes. Rule
+    source: roles.ROLE_CAPABILITIES via :func:`can`.
     """
     if actor is None:
         return
     if not can(actor, capability, code):
-        raise PermissionDenied(denied_message(capability, code))
+        raise PermissionDenied(denied_message(capability, code, what))
 
 
 def primary_assignment(user):

@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can
+from lianfang.accounts.selectors import require
 from lianfang.core import audit
 from lianfang.core.filters import future_day_error
 from lianfang.core.forms import bracketed, listing
@@ -76,10 +76,7 @@ def close_blockers(*, user, division: Division, day: dt.date, at: dt.datetime | 
 
 
 def _require_close(actor, division: Division) -> None:
-    if not can(actor, CLOSE_CAPABILITY, division.code):
-        raise PermissionDenied(
-            _("closing a daily report needs the command capability over %(code)s") % {"code": division.code}
-        )
+    require(actor, CLOSE_CAPABILITY, division.code, what=_("close or reopen daily reports"))
 
 
 def check_day(division: Division, day: dt.date) -> ReportRuleSet:
@@ -217,10 +214,7 @@ def report_layout_save(
     named data source: reports.layouts.clean). Shipped layouts are never changed (copy one under a
     new key). PermissionDenied without the EXPORT capability over the district; ValidationError naming
     the field (key, name, source, column n, filter, order) otherwise. Audited."""
-    if not can(actor, LAYOUT_CAPABILITY, district.code):
-        raise PermissionDenied(
-            _("changing report layouts needs the export capability over %(code)s") % {"code": district.code}
-        )
+    require(actor, LAYOUT_CAPABILITY, district.code, what=_("change report layouts"))
     errors = {}
     key = (key or "").strip()
     if not key or not key.replace("-", "").replace("_", "").isalnum() or not key.isascii() or len(key) > 60:

@@ -75,9 +75,10 @@ class StatusConflict(ValidationError):
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _require(actor, capability: str, code: str) -> None:
-    """Raise PermissionDenied unless ``actor`` (None = system) has ``capability`` at ``code``."""
-    require(actor, capability, code)
+def _require(actor, capability: str, code: str, what=None) -> None:
+    """Raise PermissionDenied unless ``actor`` (None = system) has ``capability`` at ``code`` (the
+    message names ``what`` was refused, else the capability: accounts.selectors.denied_message)."""
+    require(actor, capability, code, what)
 
 
 def _require_override(actor, code: str, override_reason: str) -> str:
@@ -1075,7 +1076,7 @@ def infection_record(
             errors[f"places.{i}.visited_on"] = error
     if errors:
         raise ValidationError(errors)
-    _require(actor, Capability.MANAGE_ZONES, residence.code)
+    _require(actor, Capability.MANAGE_ZONES, residence.code, what=_("record infections"))
     detected = positive_sample_on or onset_on
     with transaction.atomic():
         infection = Infection.objects.create(

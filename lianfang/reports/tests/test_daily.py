@@ -254,8 +254,10 @@ def test_a_positive_pool_without_follow_up_blocks_closing(screening_scene, distr
 
 
 def test_closing_needs_the_command_capability_and_a_day_that_has_begun(scene, community_staff, street_officer):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as refused:
         services.daily_report_close(actor=community_staff, division=scene["xia"], day=scene["day"])
+    # new-user trial 13: "关闭日报须具有 620103001001 的指挥权限" named a bare code
+    assert str(refused.value) == "You may not close or reopen daily reports in 西园街道 › 下西园社区."
     with pytest.raises(ValidationError, match="future"):
         services.daily_report_close(
             actor=street_officer, division=scene["street"], day=scene["day"] + dt.timedelta(days=1)

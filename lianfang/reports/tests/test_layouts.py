@@ -127,8 +127,9 @@ def test_shipped_layouts_and_permissions(scene, district_commander, community_st
     volunteer = _user("vol", "volunteer", XIA)
     with pytest.raises(PermissionDenied):
         services.report_layout_save(actor=volunteer, key="mine", **common)
-    with pytest.raises(PermissionDenied):  # EXPORT over the community is not over the district
+    with pytest.raises(PermissionDenied) as refused:  # EXPORT over the community is not over the district
         services.report_layout_save(actor=community_staff, key="mine", **common)
+    assert str(refused.value) == "You may not change report layouts in 七里河区."
 
 
 def test_layout_pages_create_and_export(field_scene, client_for, district_commander):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from lianfang.core.forms import bracketed, listing
 from lianfang.core.serializers import RowIdField, UsableDateField
 from lianfang.zones.models import (
     ControlArea,
@@ -176,8 +177,8 @@ class PlaceInputSerializer(serializers.Serializer):
     def validate_kind(self, value: str) -> str:
         if value not in PlaceKind.values:
             raise serializers.ValidationError(
-                _("“%(value)s” is not a place kind (%(kinds)s)")
-                % {"value": value, "kinds": ", ".join(PlaceKind.values)}
+                _("“%(value)s” is not a place kind; send one of: %(kinds)s")
+                % {"value": value, "kinds": listing(bracketed(code, label) for code, label in PlaceKind.choices)}
             )
         return value
 

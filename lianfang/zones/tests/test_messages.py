@@ -56,11 +56,11 @@ def test_api_refusal_names_the_division_and_the_action(town, operation, communit
     english = api.post("/api/v1/infections/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert english.status_code == 403
     detail = english.json()["detail"]
-    assert detail.startswith("You may not declare and lift control areas in ")
-    assert detail == "You may not declare and lift control areas in 西园街道 › 下西园社区 › 幸福小区 › 1号楼 › 1单元."
+    # new-user trial 13: a grid worker recording an infection read about drawing control areas
+    assert detail == "You may not record infections in 西园街道 › 下西园社区 › 幸福小区 › 1号楼 › 1单元."
     chinese = api.post("/api/v1/infections/", payload, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
     detail = chinese.json()["detail"]
-    assert detail == "您无权在西园街道 › 下西园社区 › 幸福小区 › 1号楼 › 1单元划定和解除管控区域。"
+    assert detail == "您无权在西园街道 › 下西园社区 › 幸福小区 › 1号楼 › 1单元登记感染者。"
 
 
 def test_denied_message_places():
@@ -119,4 +119,8 @@ def test_unknown_place_kind_is_named(town, operation, district_commander, api_fo
         "/api/v1/infections/", payload, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert body.status_code == 400
-    assert "“cinema”不是地点类型（workplace, visited）" in str(body.json()), body.json()
+    assert "“cinema”不是地点类型，可用：workplace（工作地）、visited（到访地）" in str(body.json()), body.json()
+    english = api_for(district_commander).post("/api/v1/infections/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert "“cinema” is not a place kind; send one of: workplace (Workplace), visited (Place visited)" in str(
+        english.json()
+    ), english.json()
