@@ -50,7 +50,8 @@ class LayoutForm(forms.Form):
     name_en = forms.CharField(label=_("Name (English)"), max_length=120)
     form_title = forms.CharField(label=_("Form title (zh-Hans)"), max_length=200)
     form_title_en = forms.CharField(label=_("Form title (English)"), max_length=200)
-    issuer = forms.CharField(label=_("Submitted to"), max_length=120, required=False)
+    issuer = forms.CharField(label=_("Submitted to (zh-Hans)"), max_length=120, required=False)
+    issuer_en = forms.CharField(label=_("Submitted to (English)"), max_length=120, required=False)
     source = forms.ChoiceField(label=_("Data source"), choices=_source_choices)
     columns = forms.CharField(
         label=_("Columns"),
@@ -76,6 +77,7 @@ class LayoutForm(forms.Form):
                 "form_title": base.form_title,
                 "form_title_en": base.form_title_en,
                 "issuer": base.issuer,
+                "issuer_en": base.issuer_en,
                 "source": base.source,
                 "columns": "\n".join(
                     " | ".join(
@@ -138,6 +140,7 @@ class LayoutForm(forms.Form):
                 "form_title",
                 "form_title_en",
                 "issuer",
+                "issuer_en",
                 "source",
                 "columns",
                 "filters",

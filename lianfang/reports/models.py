@@ -177,15 +177,6 @@ class LayoutQuerySet(ScopedQuerySet):
         return self.filter(q)
 
 
-SHIPPED_ISSUERS = {
-    "区卫生健康局": _("District Health Commission"),
-    "公安分局": _("District Public Security Sub-bureau"),
-    "区疫情防控指挥部": _("District Epidemic Prevention and Control Command"),
-}
-"""The bodies shipped layouts are submitted to (migration 0002), as each language reads them; a body
-entered by a district is shown as entered."""
-
-
 class ReportLayout(models.Model):
     """A report layout (报表样式): rows of a named data source, with chosen columns, filters and order.
 
@@ -196,8 +187,9 @@ class ReportLayout(models.Model):
     source to values (``{"category": ["inflow", "risk_traveller"]}``); ``order_by`` is a field key,
     ``-key`` for descending. ``totals`` adds a line summing the numeric columns. ``form_title`` is
     the title printed on the form (zh-Hans; ``form_title_en`` in English), ``issuer`` the body the
-    form goes to (卫健委, 公安分局...). Shipped layouts (``district`` NULL, ``is_builtin``) are never
-    edited; a district copies one and changes it. Validation: ``reports.services.report_layout_save``.
+    form goes to (卫健委, 公安分局...; ``issuer_en`` in English, blank: as ``issuer``). Shipped
+    layouts (``district`` NULL, ``is_builtin``) are never edited; a district copies one and changes it.
+    Validation: ``reports.services.report_layout_save``.
     """
 
     SCOPE_PATH_FIELD = "district__code"
@@ -208,6 +200,7 @@ class ReportLayout(models.Model):
     form_title = models.CharField(_("form title (zh-Hans)"), max_length=200)
     form_title_en = models.CharField(_("form title (English)"), max_length=200)
     issuer = models.CharField(_("submitted to"), max_length=120, blank=True)
+    issuer_en = models.CharField(_("submitted to (English)"), max_length=120, blank=True)
     source = models.CharField(_("data source"), max_length=40)
     columns = models.JSONField(_("columns"), default=list)
     filters = models.JSONField(_("filters"), default=dict, blank=True)
@@ -252,10 +245,9 @@ class ReportLayout(models.Model):
 
     @property
     def display_issuer(self) -> str:
-        """The body the form goes to in the active language: a shipped body (:data:`SHIPPED_ISSUERS`)
-        translated, one a district entered as entered; ``""`` when none."""
-        shipped = SHIPPED_ISSUERS.get(self.issuer)
-        return str(shipped) if shipped is not None else self.issuer
+        """The body the form goes to in the active language: ``issuer_en`` in English when given, else
+        ``issuer`` as entered; ``""`` when none."""
+        return (self.issuer_en if (get_language() or "").startswith("en") else "") or self.issuer
 
     @property
     def audit_division_code(self) -> str:

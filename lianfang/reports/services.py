@@ -208,6 +208,7 @@ def report_layout_save(
     order_by: str = "",
     totals: bool = False,
     issuer: str = "",
+    issuer_en: str = "",
     district: Division,
 ) -> ReportLayout:
     """Create or change the local layout ``key`` of ``district`` (a set of columns and filters over a
@@ -249,6 +250,7 @@ def report_layout_save(
         "form_title": form_title.strip(),
         "form_title_en": form_title_en.strip(),
         "issuer": (issuer or "").strip()[:120],
+        "issuer_en": (issuer_en or "").strip()[:120],
         "source": src.key,
         "columns": cleaned_columns,
         "filters": {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in cleaned_filters.items()},

@@ -23,6 +23,7 @@ class ReportLayoutSerializer(serializers.ModelSerializer):
             "form_title",
             "form_title_en",
             "issuer",
+            "issuer_en",
             "source",
             "columns",
             "filters",

@@ -9,6 +9,7 @@ import io
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from lianfang.reports import layouts, services
 from lianfang.reports.models import ReportLayout
@@ -149,6 +150,7 @@ def test_layout_pages_create_and_export(field_scene, client_for, district_comman
             "form_title": "返乡人员简表",
             "form_title_en": "Returnees",
             "issuer": "公安分局",
+            "issuer_en": "Public Security Sub-bureau",
             "source": "screened_people",
             "columns": "name\norigin | 来自 | From\nplace",
             "filters": '{"category": ["inflow"]}',
@@ -158,6 +160,9 @@ def test_layout_pages_create_and_export(field_scene, client_for, district_comman
     assert response.status_code == 302, response.content.decode()[:2000]
     page = client.get(f"{reverse('reports:layout', args=['returnees-short'])}?code={XIYUAN}").content.decode()
     assert "赵*乡" in page and "孙*客" not in page
+    url = f"{reverse('reports:layout', args=['returnees-short'])}?code={XIYUAN}"
+    assert "Public Security Sub-bureau" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ReportLayout.objects.get(key="returnees-short").issuer_en == "Public Security Sub-bureau"
     bad = client.post(
         reverse("reports:layout_new"),
         {
@@ -219,4 +224,8 @@ def test_shipped_bodies_a_layout_goes_to_read_in_the_readers_language(client_for
     chinese = client.get("/reports/layouts/").content.decode()
     assert "区疫情防控指挥部" in chinese and "Command" not in chinese
     typed = ReportLayout(issuer="西果园镇政府")
-    assert typed.display_issuer == "西果园镇政府"
+    with translation.override("en"):
+        assert typed.display_issuer == "西果园镇政府"  # no English name given: as typed
+        assert ReportLayout(issuer="西果园镇政府", issuer_en="Xiguoyuan Town").display_issuer == "Xiguoyuan Town"
+    with translation.override("zh-hans"):
+        assert ReportLayout(issuer="西果园镇政府", issuer_en="Xiguoyuan Town").display_issuer == "西果园镇政府"
