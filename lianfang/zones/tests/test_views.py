@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,6 +89,8 @@ def test_index_lists_areas_with_clocks(in_force, district_commander, client_for,
     sealed_row = rows[0]
     assert sealed_row[0].last_infection_on == d("2022-03-27") and sealed_row[1] > 1000  # days since, today
     assert client.get(reverse("zones:index"), {"tier": "sealed"}).context["page"].paginator.count == 1
+    english = client.get(reverse("zones:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 area in force" in " ".join(re.sub(r"<[^>]+>", " ", english).split())  # not "1 areas" (trial 13)
     assert client.get(reverse("zones:index"), {"active_on": "2022-03-26"}).context["page"].paginator.count == 0
     bad = client.get(reverse("zones:index"), {"within": "x"}, HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 400 and bad.context["errors"] == [
