@@ -20,6 +20,11 @@ carry only the indexes real queries use (migration 0005), member and tube update
 (fillfactor 50, no index on the updated columns), joins are hashed in memory, and the sample insert
 first tries without ``ON CONFLICT`` (see ``_FAST``).
 
+Scope and time, as in the per-row services: the actor needs RUN_ROUNDS over the round's division
+(samples) or the importer's division ``path`` (results; ``actor=None`` is the system, e.g. the
+benchmark); a result line whose tube lies outside ``path`` is held as an unknown tube, one reported
+more than ``services.results.CLOCK_SKEW`` ahead of the clock or before its tube was closed is held too.
+
 Each function runs in one transaction and records one audit entry. Raises RuntimeError on SQLite.
 """
 
@@ -31,6 +36,8 @@ from collections.abc import Iterable
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import require
 from lianfang.core import audit
 from lianfang.screening.models import ResultImport, TestingRound, Tube
 
@@ -124,9 +131,10 @@ def samples_ingest(*, actor, round: TestingRound, source) -> dict[str, int]:
     round, person not in the round's population, person already sampled in the round (one screening
     sample per person per round, domain.md §4) or named again within the file (the earliest line is
     kept).
-    Raises RuntimeError on SQLite.
+    Raises RuntimeError on SQLite; PermissionDenied without RUN_ROUNDS over the round's division.
     """
     _require_postgres()
+    require(actor, Capability.RUN_ROUNDS, round.path)
     params = {"round": round.pk}
     with transaction.atomic(), connection.cursor() as cursor:
         lines = _stage(
@@ -162,11 +170,14 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
 
     Returns ``{"lines", "applied", "unchanged", "held"}``. Exactly one result per tube (domain.md §4):
     a closed tube gets its result and LabResult, and the members screened in it theirs; an unreadable
-    value, an unknown tube, a barcode named again in the file, a still open tube, or a value that
-    contradicts the recorded one is held (:class:`ResultException`), never applied; the same value
-    again is unchanged. Positive tubes open their follow-ups and invalid tubes their re-sampling tasks
-    (services, row by row: there are few). Raises RuntimeError on SQLite."""
+    value, an unknown tube (or one outside ``path``), a barcode named again in the file, a still open
+    tube, a report time more than ``results.CLOCK_SKEW`` ahead or before the tube was closed, or a
+    value that contradicts the recorded one is held (:class:`ResultException`), never applied; the
+    same value again is unchanged. Positive tubes open their follow-ups and invalid tubes their
+    re-sampling tasks (services, row by row: there are few). Raises RuntimeError on SQLite;
+    PermissionDenied without RUN_ROUNDS over ``path``."""
     _require_postgres()
+    require(actor, Capability.RUN_ROUNDS, path)
     from lianfang.screening.services import base, follow_ups, results  # noqa: PLC0415
 
     with transaction.atomic(), connection.cursor() as cursor:
@@ -183,8 +194,12 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
             "CREATE TEMP TABLE stage_checked ON COMMIT DROP AS "
             "SELECT s.*, row_number() OVER (PARTITION BY s.barcode ORDER BY s.reported_at) AS n, "
             "count(*) OVER (PARTITION BY s.barcode) AS copies, t.id AS tube_id, t.status AS tube_status, "
-            "t.result AS tube_result, t.path AS tube_path "
-            "FROM stage_results s LEFT JOIN screening_tube t ON t.barcode = s.barcode"
+            "t.result AS tube_result, t.path AS tube_path, t.closed_at AS tube_closed_at "
+            # a tube outside the importer's division is not looked at: held as unknown, like the
+            # per-row path (services.results.results_record), so a line reveals nothing about it
+            "FROM stage_results s LEFT JOIN screening_tube t ON t.barcode = s.barcode "
+            "AND left(t.path, length(%(path)s)) = %(path)s",
+            {"path": path},
         )
         cursor.execute("ANALYZE stage_checked")
         cursor.execute(
@@ -192,17 +207,21 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
             INSERT INTO screening_resultexception (batch_id, line, barcode_text, value_text, lab, reported_text,
                 reason, tube_id, path, status, resolution, created_at)
             SELECT %(batch)s, 0, barcode, value, lab, reported_at::text,
-                CASE WHEN value NOT IN ('negative', 'positive', 'invalid') THEN 'bad_value'
+                CASE WHEN value NOT IN ('negative', 'positive', 'invalid') OR reported_at IS NULL THEN 'bad_value'
+                     WHEN reported_at > now() + %(skew)s THEN 'future_time'
                      WHEN tube_id IS NULL THEN 'unknown_tube'
                      WHEN copies > 1 AND n > 1 THEN 'duplicate'
                      WHEN tube_status = 'open' THEN 'tube_open'
+                     WHEN reported_at < tube_closed_at THEN 'before_closed'
                      ELSE 'contradicts' END,
                 tube_id, coalesce(tube_path, %(path)s), 'held', '', now()
             FROM stage_checked
-            WHERE value NOT IN ('negative', 'positive', 'invalid') OR tube_id IS NULL OR n > 1
-               OR tube_status = 'open' OR (tube_status = 'resulted' AND tube_result <> value)
+            WHERE value NOT IN ('negative', 'positive', 'invalid') OR reported_at IS NULL
+               OR reported_at > now() + %(skew)s OR tube_id IS NULL OR n > 1
+               OR tube_status = 'open' OR reported_at < tube_closed_at
+               OR (tube_status = 'resulted' AND tube_result <> value)
             """,
-            {"batch": batch.pk, "path": path},
+            {"batch": batch.pk, "path": path, "skew": results.CLOCK_SKEW},
         )
         held = cursor.rowcount
         # One statement: the tubes' results, their LabResult rows (one per tube: the unique tube_id
@@ -215,6 +234,8 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
                 FROM stage_checked c
                 WHERE c.tube_id = t.id AND c.n = 1 AND t.status = 'closed'
                   AND c.value IN ('negative', 'positive', 'invalid')
+                  AND c.reported_at <= now() + %(skew)s
+                  AND (t.closed_at IS NULL OR c.reported_at >= t.closed_at)
                 RETURNING t.id, t.result, t.lab, t.result_at
             ), ins AS (
                 INSERT INTO screening_labresult (tube_id, value, lab, reported_at, batch_id, recorded_at)
@@ -227,7 +248,7 @@ def results_ingest(*, actor, source, path: str, file_name: str = "") -> dict[str
             )
             SELECT count(*) FROM ins
             """,
-            {"batch": batch.pk},
+            {"batch": batch.pk, "skew": results.CLOCK_SKEW},
         )
         applied = cursor.fetchone()[0]
         cursor.execute(BULK_RESET)

@@ -1,7 +1,11 @@
 """City-scale COPY paths (PostgreSQL only): same rules as the per-row services."""
 
+import datetime as dt
+
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.utils import timezone
 
 from lianfang.screening import bulkload
 from lianfang.screening.models import PoolFollowUp, ResultException, RoundMember, Sample, SamplingTask, Tube
@@ -11,6 +15,12 @@ pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY paths need PostgreSQL"),
 ]
+
+
+def soon(minutes: int) -> str:
+    """A report time ``minutes`` after now (the tubes of these tests close now; a result reported
+    before its tube was closed is held)."""
+    return (timezone.now() + dt.timedelta(minutes=minutes)).isoformat()
 
 
 def test_samples_and_results_by_copy(rnd, desk, district_commander, population):
@@ -34,18 +44,16 @@ def test_samples_and_results_by_copy(rnd, desk, district_commander, population):
     assert RoundMember.objects.get(resident=ming).sample == Sample.objects.get(idempotency_key="k-ming")
     assert RoundMember.objects.get(resident=ming).result == "pending"
     results = (
-        b"BULK-A,positive,Lab,2026-11-29T10:00:00+08:00\n"
-        b"BULK-B,negative,Lab,2026-11-29T10:00:00+08:00\n"
-        b"BULK-B,negative,Lab,2026-11-29T10:05:00+08:00\n"
-        b"X1,negative,Lab,2026-11-29T10:00:00+08:00\n"
-    )
+        f"BULK-A,positive,Lab,{soon(1)}\nBULK-B,negative,Lab,{soon(1)}\n"
+        f"BULK-B,negative,Lab,{soon(2)}\nX1,negative,Lab,{soon(1)}\n"
+    ).encode()
     counts = bulkload.results_ingest(actor=district_commander, source=results, path="620103")
     assert (counts["applied"], counts["held"]) == (2, 2)
     assert sorted(ResultException.objects.values_list("reason", flat=True)) == ["duplicate", "unknown_tube"]
     assert Tube.objects.get(barcode="BULK-A").result == "positive" and PoolFollowUp.objects.count() == 1
     assert RoundMember.objects.get(resident=zhao).result == "negative"
     late = bulkload.results_ingest(
-        actor=district_commander, source=b"BULK-A,negative,Lab,2026-11-29T11:00:00+08:00\n", path="620103"
+        actor=district_commander, source=f"BULK-A,negative,Lab,{soon(3)}\n".encode(), path="620103"
     )
     assert late["held"] == 1 and Tube.objects.get(barcode="BULK-A").result == "positive"
 
@@ -81,7 +89,7 @@ def test_results_by_copy_invalid_and_unchanged(rnd, desk, district_commander, po
     for tube, number in (("bulk-d", "620103198501150012"), ("bulk-e", "620103198703120022")):
         assert submit(district_commander, desk, "scan", number, tube=tube)[0] == 201
         close(district_commander, desk, tube, tube.upper())
-    results = b"BULK-D,invalid,Lab,2026-11-29T10:00:00+08:00\nBULK-E,negative,Lab,2026-11-29T10:00:00+08:00\n"
+    results = f"BULK-D,invalid,Lab,{soon(1)}\nBULK-E,negative,Lab,{soon(1)}\n".encode()
     counts = bulkload.results_ingest(actor=district_commander, source=results, path="620103")
     assert counts == {"lines": 2, "applied": 2, "unchanged": 0, "held": 0}
     li, zhao = population["李四"], population["赵丽"]
@@ -90,3 +98,29 @@ def test_results_by_copy_invalid_and_unchanged(rnd, desk, district_commander, po
     assert SamplingTask.objects.filter(kind="resample", resident=li, status="open").count() == 1
     again = bulkload.results_ingest(actor=district_commander, source=results, path="620103")
     assert again == {"lines": 2, "applied": 0, "unchanged": 2, "held": 0}
+
+
+def test_results_by_copy_keep_to_the_importers_division_and_the_clock(
+    rnd, desk, district_commander, community_staff, other_community_staff, population
+):
+    """Trial 13 left this out: the COPY path ignored scope and time. A tube outside the importer's
+    division is held as unknown (nothing about it is revealed), a time more than 10 minutes ahead or
+    before the tube was closed is held, and an actor without RUN_ROUNDS over the division is refused."""
+    assert submit(district_commander, desk, "scan", "620103198501150012", tube="bulk-f")[0] == 201
+    close(district_commander, desk, "bulk-f", "BULK-F")
+    tube = Tube.objects.get(barcode="BULK-F")
+    with pytest.raises(PermissionDenied):
+        bulkload.results_ingest(actor=community_staff, source=b"", path="620103")
+    other = next(code for code in ("620103001001", "620103001002") if not tube.path.startswith(code))
+    user = other_community_staff if other == "620103001002" else community_staff
+    outside = bulkload.results_ingest(actor=user, source=f"BULK-F,positive,Lab,{soon(1)}\n".encode(), path=other)
+    held = ResultException.objects.get(batch__path=other)
+    assert (outside["held"], held.reason, held.tube, held.path) == (1, "unknown_tube", None, other)
+    timed = (
+        f"BULK-F,positive,Lab,{(timezone.now() + dt.timedelta(days=1)).isoformat()}\n"
+        f"BULK-F,positive,Lab,2026-01-01T08:00:00+08:00\n"
+    ).encode()
+    counts = bulkload.results_ingest(actor=district_commander, source=timed, path="620103")
+    reasons = sorted(ResultException.objects.filter(batch__path="620103").values_list("reason", flat=True))
+    assert (counts["applied"], counts["held"], reasons) == (0, 2, ["before_closed", "future_time"])
+    assert Tube.objects.get(barcode="BULK-F").result == "" and not PoolFollowUp.objects.exists()
