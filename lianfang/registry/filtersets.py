@@ -10,7 +10,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core import idnumber, pii
-from lianfang.core.filters import CODE_VALIDATOR, FilterSet, GivesFieldTheUser, ScopedIdFilter, ScopedWithinFilter
+from lianfang.core.filters import (
+    CODE_VALIDATOR,
+    FilterSet,
+    GivesFieldTheUser,
+    ScopedIdFilter,
+    ScopedWithinFilter,
+    normalize_code,
+)
 from lianfang.core.scoping import reaches
 from lianfang.divisions.models import Division, Level
 from lianfang.registry.models import VULNERABILITY_FLAGS, Household, ResidenceStatus, Resident
@@ -49,7 +56,7 @@ class DivisionCodeField(django_filters.fields.ModelChoiceField):
         }
 
     def to_python(self, value):
-        text = str(value or "").strip()
+        text = normalize_code(str(value or ""))  # full-width digits read as digits
         if text:
             CODE_VALIDATOR(text)
         division = super().to_python(text)

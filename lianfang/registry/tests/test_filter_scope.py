@@ -126,3 +126,17 @@ def test_a_grid_worker_names_the_community_of_their_compound(population, api_for
     assert _ids(api.get(HOUSEHOLDS, {"within": "620103001001"})) == {h1, h2}
     assert api.get(HOUSEHOLDS, {"community": "620103001002"}).status_code == 400
     assert api.get(HOUSEHOLDS, {"within": population["compound_b"].code}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_households_by_a_full_width_division_code(population, community_staff, api_for):
+    """A code typed with a Chinese input method's full-width digits (６２０…) is read as the digits it
+    is (core.filters.normalize_code); out of scope is still the same 400."""
+    api = api_for(community_staff)
+    h1, h2 = population["h1"].pk, population["h2"].pk
+    wide_compound = population["compound_a"].code.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    assert _ids(api.get(HOUSEHOLDS, {"community": "６２０１０３００１００１"})) == {h1, h2}
+    assert _ids(api.get(HOUSEHOLDS, {"compound": f"\u3000{wide_compound}"})) == {h1, h2}
+    response = api.get(HOUSEHOLDS, {"community": "６２０１０３００１００２"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json() == {"community": ["“620103001002” is not the code of a community you may see"]}
