@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from lianfang.core.filters import CODE_VALIDATOR, MomentField
+from lianfang.core.filters import CODE_VALIDATOR, CodeField, MomentField
 from lianfang.screening.importers import ACCEPTED_SUFFIXES
 from lianfang.screening.models import Exemption, PoolingMode
 
@@ -33,7 +33,7 @@ class RoundForm(forms.Form):
 
 class SiteForm(forms.Form):
     name = forms.CharField(label=_("Site name"), max_length=120)
-    code = forms.CharField(label=_("Place (division code)"), validators=[CODE_VALIDATOR])
+    code = CodeField(label=_("Place (division code)"), validators=[CODE_VALIDATOR])
     planned_people = forms.IntegerField(label=_("Planned people"), min_value=0, initial=2500)
 
 

@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
@@ -29,6 +30,7 @@ from lianfang.core.filters import (
     answers_bad_query,
     bad_query_response,
     form_errors,
+    normalize_code,
     query_id,
     query_scoped_code,
 )
@@ -139,7 +141,8 @@ def round_new(request):
     form = RoundForm(request.POST or None)
     if request.method == "POST":
         # the places are checked whatever else is wrong, so every bad field is named at once
-        codes = [c for c in request.POST.get("codes", "").replace(",", " ").replace("，", " ").split() if c]
+        # full-width digits, commas and spaces of a Chinese input method read as plain ones (NFKC)
+        codes = [c for c in normalize_code(request.POST.get("codes", "")).replace(",", " ").split() if c]
         nodes = list(Division.objects.visible_to(request.user).filter(code__in=codes))
         missing = set(codes) - {n.code for n in nodes}
         if missing:
@@ -156,7 +159,9 @@ def round_new(request):
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Round opened: %(n)d people expected") % {"n": rnd.expected_people})
+            n = rnd.expected_people
+            opened = ngettext("Round opened: %(n)d person expected", "Round opened: %(n)d people expected", n)
+            messages.success(request, opened % {"n": n})
             return redirect("screening:round", pk=rnd.pk)
     return _page(request, "screening/round_new.html", {"form": form, "home_code": _home_code(request.user)})
 

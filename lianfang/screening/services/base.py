@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message
 from lianfang.core import pii
+from lianfang.core.pii import mask_name  # noqa: F401 -- re-exported: the one masking rule (core.pii)
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import CODE_LENGTHS, Division
 from lianfang.screening.models import SamplingDesk, SamplingTask, ScreeningRuleSet
@@ -107,18 +108,6 @@ def _now(at: dt.datetime | None) -> dt.datetime:
     if timezone.is_naive(at):
         raise ValidationError({"at": _("time %(value)s has no time zone") % {"value": at}})
     return at
-
-
-def mask_name(name: str) -> str:
-    """``张三`` → ``张*``; ``王小芳`` → ``王*芳``; Latin names keep the first letter of each word."""
-    name = (name or "").strip()
-    if len(name) <= 1:
-        return name
-    if name.isascii():
-        return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def _minimal(codes: Iterable[str]) -> list[str]:
