@@ -27,6 +27,7 @@ from django.template.defaultfilters import yesno
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.pii import mask_name
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.divisions.selectors import place_names
@@ -44,20 +45,6 @@ def optional(module: str, *names: str):
     except (ImportError, AttributeError):
         return None
     return found[0] if len(found) == 1 else found
-
-
-def mask_name(name: str) -> str:
-    """Masked display of a person's name on reports: ``张三`` → ``张*``, ``王小芳`` → ``王*芳``
-    (the screening app's rule when it is installed)."""
-    masker = optional("lianfang.screening.services.base", "mask_name")
-    if masker is not None:
-        return masker(name)
-    name = (name or "").strip()
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 # ------------------------------------------------------------------------------------------ the model
