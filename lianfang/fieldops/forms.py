@@ -7,7 +7,7 @@ from django.apps import apps
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, MAX_ID, DayField, NamesTheValue
+from lianfang.core.filters import CODE_VALIDATOR, MAX_ID, CodeField, DayField, NamesTheValue, normalize_code
 from lianfang.divisions.models import Division
 from lianfang.fieldops.models import (
     NOTICE_BODY_MAX,
@@ -26,8 +26,9 @@ from lianfang.fieldops.models import (
 def division_in_scope(user, code: str) -> Division:
     """The division ``code`` if ``user`` sees it. Raises ValidationError (code ``invalid_code``) with
     CODE_VALIDATOR's message for a value that is not 1-20 digits, and (code ``out_of_scope``)
-    “unknown or out-of-scope division code: <value>” for one the user does not see."""
-    code = (code or "").strip()
+    “unknown or out-of-scope division code: <value>” for one the user does not see. ``code`` is
+    normalised first (core.filters.normalize_code: full-width digits read as digits)."""
+    code = normalize_code(code)
     CODE_VALIDATOR(code)
     found = Division.objects.visible_to(user).filter(code=code).first()
     if found is None:
@@ -37,11 +38,12 @@ def division_in_scope(user, code: str) -> Division:
     return found
 
 
-class DivisionCodeField(forms.CharField):
-    """A division code (1-20 digits) of a division ``user`` sees; cleans to the Division (None when
-    empty). A malformed value fails with CODE_VALIDATOR's message (“abc” is not a division code …),
-    an unknown or out-of-scope one with “unknown or out-of-scope division code: <value>” — a field
-    error, never a 404 that loses what was typed. ``user`` is set by :class:`ScopedForm`."""
+class DivisionCodeField(CodeField):
+    """A division code (1-20 digits; full-width digits read as digits, core.filters.CodeField) of a
+    division ``user`` sees; cleans to the Division (None when empty). A malformed value fails with
+    CODE_VALIDATOR's message (“abc” is not a division code …), an unknown or out-of-scope one with
+    “unknown or out-of-scope division code: <value>” — a field error, never a 404 that loses what
+    was typed. ``user`` is set by :class:`ScopedForm`."""
 
     user = None
 

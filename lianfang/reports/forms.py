@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from lianfang.core.filters import CODE_VALIDATOR, DayField
+from lianfang.core.filters import CODE_VALIDATOR, CodeField, DayField
 from lianfang.reports import sources
 from lianfang.reports.models import ReasonCode
 
@@ -17,7 +17,7 @@ from lianfang.reports.models import ReasonCode
 class CloseForm(forms.Form):
     """Close ``code``'s report of ``date`` with an optional ``note``."""
 
-    code = forms.CharField(label=_("Division code"), validators=[CODE_VALIDATOR], widget=forms.HiddenInput)
+    code = CodeField(label=_("Division code"), validators=[CODE_VALIDATOR], widget=forms.HiddenInput)
     date = DayField(label=_("Date"), widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
 
@@ -25,7 +25,7 @@ class CloseForm(forms.Form):
 class ReopenForm(forms.Form):
     """Reopen ``code``'s report of ``date`` for a ``reason`` with a ``note``."""
 
-    code = forms.CharField(label=_("Division code"), validators=[CODE_VALIDATOR], widget=forms.HiddenInput)
+    code = CodeField(label=_("Division code"), validators=[CODE_VALIDATOR], widget=forms.HiddenInput)
     date = DayField(label=_("Date"), widget=forms.HiddenInput)
     reason = forms.ChoiceField(
         label=_("Reason"),

@@ -5,25 +5,31 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, DayFilter, FilterSet, ScopedWithinFilter
+from lianfang.core.filters import CODE_VALIDATOR, CodeField, DayFilter, FilterSet, ScopedWithinFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS
 from lianfang.zones import selectors
 from lianfang.zones.models import AreaStatus, ControlArea, Infection, RuleSet, TierKey
 
 
+class CodeFilter(django_filters.CharFilter):
+    """A division code filter whose value is read by core.filters.CodeField (full-width digits and
+    spaces normalised) before its validators run."""
+
+    field_class = CodeField
+
+
 class ControlAreaFilterSet(FilterSet):
     """``tier`` (key), ``status``, ``within`` (a node inside the division's subtree), ``covers`` (a
     node at or above the division), ``active_on`` (in force at the end of that day, Asia/Shanghai),
-    ``operation`` (id). Division codes are ASCII digits (core.filters.CODE_VALIDATOR): anything else,
-    full-width digits included, is a 400 naming the parameter."""
+    ``operation`` (id). Division codes are 1-20 digits (core.filters.CODE_VALIDATOR), full-width
+    digits read as digits (core.filters.CodeField: ``６２０１０３`` = ``620103``); anything else is a
+    400 naming the parameter."""
 
     tier = django_filters.ChoiceFilter(field_name="tier__key", choices=TierKey.choices, label=_("Tier"))
     status = django_filters.ChoiceFilter(choices=AreaStatus.choices, label=_("Status"))
     within = ScopedWithinFilter(method="filter_within")
-    covers = django_filters.CharFilter(
-        method="filter_covers", label=_("Covering division code"), validators=[CODE_VALIDATOR]
-    )
+    covers = CodeFilter(method="filter_covers", label=_("Covering division code"), validators=[CODE_VALIDATOR])
     active_on = DayFilter(method="filter_active_on", label=_("In force on"))
 
     class Meta:

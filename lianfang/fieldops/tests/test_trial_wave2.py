@@ -301,3 +301,18 @@ def test_a_screened_persons_name_with_markup_is_refused_on_the_page_and_by_the_a
     )
     assert api.status_code == 400 and "name" in api.json()
     assert not ScreenedPerson.objects.exists()
+
+
+def test_person_form_reads_a_division_code_of_full_width_digits(population, community_staff, client_for):
+    """DivisionCodeField reads its code with core.filters.CodeField: ``６２０１０３…`` typed with a
+    Chinese input method names the division ``620103…`` (it was “not a division code”)."""
+    from lianfang.fieldops.models import ScreenedPerson
+
+    code = population["compound_a"].code
+    typed = code.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})  # ６２０１…
+    assert typed != code
+    response = client_for(community_staff).post(
+        "/fieldops/people/new/", {"category": "inflow", "name": "林一", "division": typed}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 302
+    assert ScreenedPerson.objects.get(name="林一").path == code

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from lianfang.core.filters import CODE_VALIDATOR
+from lianfang.core.filters import CODE_VALIDATOR, normalize_code
 from lianfang.core.serializers import UsableDateField
 from lianfang.reports.models import DailyReport, ReportLayout
+
+
+class CodeField(serializers.CharField):
+    """A division code (1-20 digits, CODE_VALIDATOR's message otherwise), normalised before it is
+    checked by core.filters.normalize_code: full-width digits from a Chinese input method
+    (``６２０１０３``) read as ``620103``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [CODE_VALIDATOR])
+        kwargs.setdefault("help_text", "division code (digits)")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return normalize_code(super().to_internal_value(data))
 
 
 class ReportLayoutSerializer(serializers.ModelSerializer):
@@ -58,7 +72,7 @@ class DivisionSerializer(serializers.Serializer):
     """``code`` (a division code; default: the caller's own): the query of the overview, which is always
     of now. Its fields are the only query parameters the endpoint accepts (reports.api.views)."""
 
-    code = serializers.CharField(required=False, validators=[CODE_VALIDATOR], help_text="division code (digits)")
+    code = CodeField(required=False)
 
 
 class DivisionDaySerializer(DivisionSerializer):
@@ -79,7 +93,7 @@ class DailyCloseSerializer(serializers.Serializer):
     """Close ``code``'s report of ``date`` (0002-01-01 … 9998-12-31, core.filters.validate_usable_day)
     with an optional ``note``."""
 
-    code = serializers.CharField(validators=[CODE_VALIDATOR], help_text="division code (digits)")
+    code = CodeField()
     date = UsableDateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from lianfang.reports.tests.conftest import XIA, XIYUAN
@@ -88,3 +89,30 @@ def test_layouts_and_rows(field_scene, api_for, district_commander, community_st
     grid = _user("grid", "grid_worker", XIA)
     assert api_for(grid).get(f"/api/v1/reports/layouts/police-returnee-list/rows/?code={XIA}").status_code == 403
     assert api_for(grid).get(f"/api/v1/reports/layouts/control-area-list/rows/?code={XIA}").status_code == 200
+
+
+def full_width(code: str) -> str:
+    """``code`` typed with a Chinese input method: ``620103`` → ``６２０１０３``."""
+    return code.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+
+
+def test_a_code_of_full_width_digits_reads_as_the_code(scene, api_for, client_for, district_commander):
+    """The API's ``code`` (query and body) and the close/reopen forms read full-width digits as the
+    code (core.filters.normalize_code); they were “not a division code”. Anything else is still refused."""
+    from lianfang.reports.models import DailyReport
+
+    api = api_for(district_commander)
+    day = scene["day"].isoformat()
+    overview = api.get(f"/api/v1/reports/overview/?code={full_width(XIYUAN)}")
+    assert overview.status_code == 200 and overview.json()["division"]["code"] == XIYUAN
+    refused = api.get("/api/v1/reports/overview/?code=６２Ｘ", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.json() == {"code": ["“62X” is not a division code (1 to 20 digits)"]}
+    closed = api.post("/api/v1/reports/daily/close/", {"code": full_width(XIYUAN), "date": day}, format="json")
+    assert closed.status_code == 200 and closed.json()["code"].endswith(XIYUAN)
+    client = client_for(district_commander)
+    reopened = client.post(
+        reverse("reports:daily_reopen"),
+        {"code": full_width(XIYUAN), "date": day, "reason": "late_data", "note": "补报"},
+    )
+    assert reopened.status_code == 302
+    assert DailyReport.objects.get().status == "open"
