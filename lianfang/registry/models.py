@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.models import SealedIdMixin, SealedPhoneMixin
@@ -337,9 +337,19 @@ def import_summary(status: str, kind: str, counts: dict) -> str | None:
     if not counts:
         return None
     if status == ImportStatus.INVALID and counts.get("errors"):
-        return gettext("%(n)d errors: nothing was written; fix the file and import it again") % {"n": counts["errors"]}
+        n = counts["errors"]
+        return ngettext(
+            "%(n)d error: nothing was written; fix the file and import it again",
+            "%(n)d errors: nothing was written; fix the file and import it again",
+            n,
+        ) % {"n": n}
     if status == ImportStatus.UNCHANGED:
-        text = gettext("no changes: all %(n)d rows are already in the registry") % {"n": counts.get("rows", 0)}
+        n = counts.get("rows", 0)
+        text = ngettext(
+            "no changes: the %(n)d row is already in the registry",
+            "no changes: all %(n)d rows are already in the registry",
+            n,
+        ) % {"n": n}
         if counts.get("same_file_as"):
             text += " " + gettext("(the same file was imported as #%(id)d)") % {"id": counts["same_file_as"]}
         return text

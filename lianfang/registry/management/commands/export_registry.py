@@ -14,6 +14,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lianfang.accounts.models import User
 from lianfang.divisions.models import Division
@@ -63,7 +64,13 @@ class Command(BaseCommand):
         except (PermissionDenied, ValidationError) as exc:
             raise CommandError(error_text(exc)) from exc
         if unmasked:
-            message = _("%(count)d residents written to %(path)s (unmasked, watermarked)")
+            message = ngettext(
+                "%(count)d resident written to %(path)s (unmasked, watermarked)",
+                "%(count)d residents written to %(path)s (unmasked, watermarked)",
+                count,
+            )
         else:
-            message = _("%(count)d residents written to %(path)s")
+            message = ngettext(
+                "%(count)d resident written to %(path)s", "%(count)d residents written to %(path)s", count
+            )
         self.stdout.write(message % {"count": count, "path": output})

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
 from lianfang.accounts.models import User
@@ -164,10 +164,10 @@ class Command(BaseCommand):
         if batch.report:
             self.stdout.write(_("report: %(path)s") % {"path": batch.report.path})
         if batch.status in (ImportStatus.INVALID, ImportStatus.FAILED):
-            message = _("%(path)s: %(errors)d errors, nothing written") % {
-                "path": file,
-                "errors": counts.get("errors", 1),
-            }
+            errors = counts.get("errors", 1)
+            message = ngettext(
+                "%(path)s: %(errors)d error, nothing written", "%(path)s: %(errors)d errors, nothing written", errors
+            ) % {"path": file, "errors": errors}
             if batch.report:
                 message += _("; error report: %(path)s") % {"path": batch.report.path}
             raise CommandError(message)
