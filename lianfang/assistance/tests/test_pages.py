@@ -192,12 +192,13 @@ def test_qr_sheet_mints_once_and_prints_every_household(grid, client_for, other_
     assert HouseholdToken.objects.count() == 2
     client.get(reverse("assistance:qr_sheet"), {"code": grid["compound_a"].code})
     assert HouseholdToken.objects.count() == 2  # printed again: the same links
-    assert (
-        client_for(other_community_staff)
-        .get(reverse("assistance:qr_sheet"), {"code": grid["compound_a"].code})
-        .status_code
-        == 404
+    # another community's compound: the 400 naming the code, as every list (core.filters.query_scoped_code)
+    outsider = client_for(other_community_staff).get(
+        reverse("assistance:qr_sheet"), {"code": grid["compound_a"].code}, HTTP_ACCEPT_LANGUAGE="en"
     )
+    assert outsider.status_code == 400
+    assert f"“{grid['compound_a'].code}” is not the code of a division you may see" in outsider.content.decode()
+    assert HouseholdToken.objects.count() == 2
 
 
 def test_notifications_page_and_mark_read(grid, tickets, client_for):
