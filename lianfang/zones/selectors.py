@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lianfang.core.forms import listing
 from lianfang.core.scoping import subtree_q
@@ -538,11 +539,21 @@ def area_clock(area: ControlArea, *, on=None) -> Clock:
 
 def _quiet_condition(rule: LiftRule, base: dt.date, last_on: dt.date | None, today: dt.date) -> Condition:
     days = (today - base).days
-    label = _("No new infection inside for %(n)d days") % {"n": rule.quiet_days}
+    label = ngettext(
+        "No new infection inside for %(n)d day", "No new infection inside for %(n)d days", rule.quiet_days
+    ) % {"n": rule.quiet_days}
     if last_on is not None and last_on == base:
-        text = _("last infection detected on %(day)s: %(d)d days ago") % {"day": last_on, "d": days}
+        text = ngettext(
+            "last infection detected on %(day)s: %(d)d day ago",
+            "last infection detected on %(day)s: %(d)d days ago",
+            days,
+        ) % {"day": last_on, "d": days}
     else:
-        text = _("counted from %(day)s (no infection inside since): %(d)d days") % {"day": base, "d": days}
+        text = ngettext(
+            "counted from %(day)s (no infection inside since): %(d)d day",
+            "counted from %(day)s (no infection inside since): %(d)d days",
+            days,
+        ) % {"day": base, "d": days}
     return Condition("quiet_days", label, days >= rule.quiet_days, text)
 
 
@@ -554,7 +565,8 @@ def _round_condition(area, rule: LiftRule, codes, base: dt.date, today: dt.date)
         parts.append(_("on or after day %(n)d (%(day)s)") % {"n": rule.round_from_day, "day": lower})
     if rule.round_within_days is not None:
         lower = max(lower, today - dt.timedelta(days=rule.round_within_days))
-        parts.append(_("within the %(n)d days before") % {"n": rule.round_within_days})
+        n = rule.round_within_days
+        parts.append(ngettext("within the %(n)d day before", "within the %(n)d days before", n) % {"n": n})
     label = _("An all-negative whole-area round %(when)s") % {"when": listing(parts)}
     found = evidence.last_round(area=area, codes=codes, until=today)
     if found is None:
@@ -567,7 +579,7 @@ def _round_condition(area, rule: LiftRule, codes, base: dt.date, today: dt.date)
         result = _("not all negative")
     text = _("last round on %(day)s: %(result)s") % {"day": found.day, "result": result}
     if found.people is not None:
-        text += " · " + _("%(n)d people") % {"n": found.people}
+        text += " · " + ngettext("%(n)d person", "%(n)d people", found.people) % {"n": found.people}
     if found.source:
         text += f" · {evidence_source_label(found.source)}"
     met = found.all_negative is True and found.day >= lower
@@ -590,7 +602,11 @@ def evidence_source_label(source: str) -> str:
 
 def _contact_condition(area, rule: LiftRule, codes, infection_ids, today: dt.date):
     n = rule.contact_clear_days
-    label = _("Last close contact negative and more than %(n)d days past exposure") % {"n": n}
+    label = ngettext(
+        "Last close contact negative and more than %(n)d day past exposure",
+        "Last close contact negative and more than %(n)d days past exposure",
+        n,
+    ) % {"n": n}
     found = evidence.contacts(area=area, codes=codes, infection_ids=infection_ids, until=today)
     if found is None:
         return Condition("contacts", label, None, _("no close-contact evidence on record (unknown)")), None
@@ -604,12 +620,15 @@ def _contact_condition(area, rule: LiftRule, codes, infection_ids, today: dt.dat
         result = _("all negative")
     else:
         result = _("a positive or missing test")
-    text = _("%(count)d close contacts; last exposure %(day)s (%(d)s days ago); %(result)s") % {
-        "count": found.count,
-        "day": found.last_exposure_on or "—",
-        "d": days if days is not None else "—",
-        "result": result,
-    }
+    contacts = ngettext("%(count)d close contact", "%(count)d close contacts", found.count) % {"count": found.count}
+    if days is None:
+        ago = _("last exposure —")
+    else:
+        ago = ngettext("last exposure %(day)s (%(d)d day ago)", "last exposure %(day)s (%(d)d days ago)", days) % {
+            "day": found.last_exposure_on,
+            "d": days,
+        }
+    text = _("%(contacts)s; %(exposure)s; %(result)s") % {"contacts": contacts, "exposure": ago, "result": result}
     if found.source:
         text += f" · {evidence_source_label(found.source)}"
     met = found.all_negative is True and days is not None and days > n

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import require
@@ -236,7 +237,14 @@ def operation_close(*, actor, operation: Operation, ended_on: dt.date | None = N
         busy = operation.areas.filter(status__in=(AreaStatus.ACTIVE, AreaStatus.PROPOSED)).count()
         if busy:
             raise ValidationError(
-                {"operation": _("%(n)d areas are still active or proposed: lift or withdraw them first") % {"n": busy}}
+                {
+                    "operation": ngettext(
+                        "%(n)d area is still active or proposed: lift or withdraw it first",
+                        "%(n)d areas are still active or proposed: lift or withdraw them first",
+                        busy,
+                    )
+                    % {"n": busy}
+                }
             )
         updated = Operation.objects.filter(pk=operation.pk, status=OperationStatus.OPEN).update(
             status=OperationStatus.CLOSED, ended_on=ended_on

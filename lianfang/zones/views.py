@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
@@ -425,7 +426,11 @@ def infection_new(request):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Infection recorded; %(n)d proposals raised.") % {"n": len(result.proposals)})
+            n = len(result.proposals)
+            raised = ngettext(
+                "Infection recorded; %(n)d proposal raised.", "Infection recorded; %(n)d proposals raised.", n
+            )
+            messages.success(request, raised % {"n": n})
             return redirect("zones:infection", pk=result.infection.pk)
     return render(request, "zones/infection_form.html", {"form": form, "operation": operation})
 
@@ -493,7 +498,11 @@ def infection_approve(request, pk: int):
             text = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
             messages.error(request, f"{area.name} · {area.tier}: {text}")
     if approved:
-        messages.success(request, _("%(n)d areas approved and in force.") % {"n": approved})
+        messages.success(
+            request,
+            ngettext("%(n)d area approved and in force.", "%(n)d areas approved and in force.", approved)
+            % {"n": approved},
+        )
     return redirect("zones:infection", pk=pk)
 
 

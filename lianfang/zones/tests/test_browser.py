@@ -149,3 +149,20 @@ def test_grid_worker_follows_a_link_to_their_community(in_force, town, login_pag
     bad = page.goto(f"{live_server.url}/zones/tiers/?day=abc")
     assert bad.status == 400
     assert page.get_by_test_id("bad-query").inner_text() == "日期（day）：“abc”不是日期（格式为 YYYY-MM-DD）"
+
+
+def test_a_rule_of_one_day_reads_in_the_singular_in_english(qilihe, district_commander, login_page, live_server):
+    """An English reader of a rule set whose periods are 1 day reads “1 day …”, not “1 days …”."""
+    from lianfang.zones.models import LiftRule
+
+    LiftRule.objects.filter(tier__rule_set__key="nhc-8th-era", tier__key="sealed").update(
+        quiet_days=1, round_within_days=1, contact_clear_days=1
+    )
+    page = login_page(district_commander)
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.goto(f"{live_server.url}/zones/rule-sets/nhc-8th-era/")
+    rule = " ".join(page.get_by_test_id("tier-sealed").locator("[data-testid=lift-rule]").inner_text().split())
+    assert "1 day without a new infection" in rule
+    assert "an all-negative whole-area round within the 1 day before" in rule
+    assert "the last close contact more than 1 day past exposure and negative" in rule
+    screenshot(page, "zones-rule-set-one-day-en")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from lianfang.core.models import AuditEntry
 from lianfang.divisions.models import Division
@@ -347,3 +348,26 @@ def test_operation_close_before_its_start_quotes_the_day(operation, district_com
         with translation.override(language), pytest.raises(ValidationError) as exc:
             services.operation_close(actor=district_commander, operation=operation, ended_on=d("2022-03-26"))
         assert exc.value.message_dict == {"ended_on": [message]}
+
+
+def test_clock_texts_count_one_day_and_one_contact_in_english(sealed, district_commander):
+    """Counts of 1 read “1 day” / “1 close contact” in English (ngettext), zh-Hans unchanged."""
+    services.manual_evidence_add(
+        actor=district_commander,
+        area=sealed,
+        kind="contacts",
+        day=d("2022-03-27"),
+        all_negative=True,
+        people=1,
+        reason="流调",
+    )
+    with translation.override("en"):
+        clock = selectors.area_clock(sealed, on=at(d("2022-03-28"), 10))
+    texts = {c.code: c.evidence for c in clock.conditions}
+    assert texts["quiet_days"] == "last infection detected on 2022-03-27: 1 day ago"
+    assert texts["contacts"].startswith("1 close contact; last exposure 2022-03-27 (1 day ago); all negative")
+    with translation.override("zh-hans"):
+        clock = selectors.area_clock(sealed, on=at(d("2022-03-28"), 10))
+    texts = {c.code: c.evidence for c in clock.conditions}
+    assert texts["quiet_days"] == "最后一例感染者于2022-03-27发现：已过1天"
+    assert texts["contacts"].startswith("密接1人；末次暴露2022-03-27（已过1天）；")

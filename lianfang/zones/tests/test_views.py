@@ -106,8 +106,19 @@ def test_approve_from_the_infection_page(proposals, district_commander, client_f
     assert sizes["sealed"] == {"households": 2, "residents": 4}
     assert sizes["controlled"] == {"households": 2, "residents": 3}
     response = client.post(reverse("zones:infection_approve", args=[infection.pk]), follow=True)
-    assert "3" in text(response)
+    assert [str(m) for m in response.context["messages"]] == ["3个区域已批准并生效。"]
     assert set(ControlArea.objects.values_list("status", flat=True)) == {AreaStatus.ACTIVE}
+
+
+def test_approve_message_counts_areas_in_english_and_chinese(proposals, district_commander, client_for):
+    """“1 area approved and in force.”, not “1 areas …” (ngettext); zh-Hans has one form."""
+    client = client_for(district_commander)
+    infection = proposals["sealed"].infection
+    for key in ("sealed", "controlled"):
+        services.control_area_approve(actor=district_commander, area=proposals[key])
+    url = reverse("zones:infection_approve", args=[infection.pk])
+    response = client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert [str(m) for m in response.context["messages"]] == ["1 area approved and in force."]
 
 
 def test_lift_refused_then_overridden(in_force, district_commander, street_officer, client_for):
