@@ -69,3 +69,23 @@ def test_progress_of_one_row(client_for, population, community_staff):
     batch = _batch(population, community_staff, status="running", phase="validate", progress_done=0, progress_total=1)
     body = client_for(community_staff).get(f"/registry/io/{batch.pk}/progress/", HTTP_ACCEPT_LANGUAGE="en")
     assert "checking: 0 of 1 row<" in body.content.decode()
+
+
+def test_import_command_counts_one_error_among_many_warnings():
+    from types import SimpleNamespace
+
+    from lianfang.registry.management.commands.import_registry import shown_line
+
+    issues = [{"severity": "error"}] + [{"severity": "warning"}] * 24
+    batch = SimpleNamespace(issues=issues, report=None)
+    with translation.override("en"):
+        assert shown_line(batch, {"errors": 1, "warnings": 24}) == (
+            "… only the first 20 of the 25 problems are listed above (1 error and 24 warnings in all)"
+        )
+        assert shown_line(batch, {"errors": 2, "warnings": 1 + 22}) == (
+            "… only the first 20 of the 25 problems are listed above (2 errors and 23 warnings in all)"
+        )
+    with translation.override("zh-hans"):
+        assert shown_line(batch, {"errors": 1, "warnings": 24}) == (
+            "……以上仅列出全部 25 个问题中的前 20 个（共 1 个错误、24 个警告）"
+        )

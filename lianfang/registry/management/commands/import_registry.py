@@ -41,20 +41,22 @@ def shown_line(batch, counts: dict) -> str:
     total = max(errors + warnings, len(batch.issues))
     if total <= shown:
         return ""
-    values = {"shown": shown, "total": total, "errors": errors, "warnings": warnings}
+    values = {
+        "shown": shown,
+        "total": total,
+        "errors": ngettext("%(n)d error", "%(n)d errors", errors) % {"n": errors},
+        "warnings": ngettext("%(n)d warning", "%(n)d warnings", warnings) % {"n": warnings},
+    }
     if batch.report:
         return (
             _(
-                "… only the first %(shown)d of the %(total)d problems are listed above (%(errors)d errors and "
-                "%(warnings)d warnings in all); the report below lists every one"
+                "… only the first %(shown)d of the %(total)d problems are listed above (%(errors)s and "
+                "%(warnings)s in all); the report below lists every one"
             )
             % values
         )
     return (
-        _(
-            "… only the first %(shown)d of the %(total)d problems are listed above (%(errors)d errors and "
-            "%(warnings)d warnings in all)"
-        )
+        _("… only the first %(shown)d of the %(total)d problems are listed above (%(errors)s and %(warnings)s in all)")
         % values
     )
 
