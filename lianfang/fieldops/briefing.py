@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lianfang.fieldops import rules as field_rules
 from lianfang.fieldops import selectors
@@ -142,7 +143,7 @@ def _sampling(user, code, day, team) -> Section:
                     when=_hm(task.due_at),
                     where=task.division.name,
                     what=task.get_kind_display(),
-                    who=_("%(n)d people") % {"n": task.people},
+                    who=ngettext("%(n)d person", "%(n)d people", task.people) % {"n": task.people},
                     state=task.get_status_display(),
                     late=task.due_at < now,
                 )
@@ -247,7 +248,7 @@ def _disinfection(user, code, day) -> Section:
             Item(
                 when=timezone.localtime(s.due_at).strftime("%m-%d %H:%M"),
                 where=f"{s.division.short_name} {s.place}",
-                what=_("Every %(h)d hours") % {"h": s.interval_hours},
+                what=ngettext("Every %(h)d hour", "Every %(h)d hours", s.interval_hours) % {"h": s.interval_hours},
                 state=_("overdue") if s.due_at < now else _("due"),
                 late=s.due_at < now,
             )

@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability, Role
@@ -331,10 +332,10 @@ def roster_generate(request):
     day = query_day(request.POST, "day", timezone.localdate())
     report = _run(request, gates.duty_roster_generate, actor=request.user, code=code, day=day)
     if report is not None:
+        slots = ngettext("%(n)d shift slot", "%(n)d shift slots", report.created) % {"n": report.created}
+        at_gates = ngettext("%(g)d gate", "%(g)d gates", report.gates) % {"g": report.gates}
         messages.success(
-            request,
-            _("%(n)d shift slots created for %(g)d gates on %(d)s")
-            % {"n": report.created, "g": report.gates, "d": day},
+            request, _("%(slots)s created for %(gates)s on %(d)s") % {"slots": slots, "gates": at_gates, "d": day}
         )
     return redirect(f"{reverse('fieldops:roster')}?within={code}&day={day.isoformat()}")
 
@@ -605,7 +606,9 @@ def patrol_finish(request, pk: int):
     done = _run(request, patrols.patrol_round_finish, actor=request.user, patrol=patrol)
     if done is not None:
         if done.missed:
-            messages.error(request, _("Round finished: %(n)d checkpoints missed") % {"n": len(done.missed)})
+            n = len(done.missed)
+            missed = ngettext("Round finished: %(n)d checkpoint missed", "Round finished: %(n)d checkpoints missed", n)
+            messages.error(request, missed % {"n": n})
         else:
             messages.success(request, _("Round complete"))
     return _back(request, reverse("fieldops:checkpoints"))
@@ -1043,7 +1046,8 @@ def disinfection_action(request, action: str):
         _division(request, code)
         counts = _run(request, disinfection_schedules_generate, actor=request.user, code=code)
         if counts is not None:
-            messages.success(request, _("%(n)d schedules created") % {"n": counts["created"]})
+            n = counts["created"]
+            messages.success(request, ngettext("%(n)d schedule created", "%(n)d schedules created", n) % {"n": n})
     elif action == "schedule":
         form = forms.ScheduleForm(request.POST, user=request.user)
         if form.is_valid():

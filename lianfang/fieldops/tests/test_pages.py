@@ -65,8 +65,13 @@ def test_gate_page_finds_a_household_by_its_qr_code(areas, gates, guard, populat
 def test_roster_page_generates_and_assigns(areas, gates, community_staff, guard, client_for):
     client = client_for(community_staff)
     day = today()
-    client.post(reverse("fieldops:roster_generate"), {"within": gates["north"].path, "day": day.isoformat()})
+    data = {"within": gates["north"].path, "day": day.isoformat()}
+    done = client.post(reverse("fieldops:roster_generate"), data, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert [str(m) for m in done.context["messages"]] == [f"3 shift slots created for 1 gate on {day}"]  # "1 gates"
     assert DutyShift.objects.filter(gate=gates["north"]).count() == 3
+    DutyShift.objects.filter(gate=gates["north"]).delete()
+    done = client.post(reverse("fieldops:roster_generate"), data, follow=True)
+    assert [str(m) for m in done.context["messages"]] == [f"已为 1 个出入口生成 {day} 的 3 个岗位班次"]
     page = client.get(reverse("fieldops:roster"), {"within": gates["north"].path})
     assert page.context["coverage"][0].uncovered_hours == 24.0
     shift = DutyShift.objects.filter(gate=gates["north"]).order_by("starts_at").first()
