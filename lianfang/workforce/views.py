@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
@@ -385,7 +385,8 @@ def proposal(request):
         except ValidationError as exc:
             messages.error(request, items_line(exc.messages))
             return redirect(f"{reverse('workforce:proposal')}?{_query(code=division.code, on=day.isoformat())}")
-        messages.success(request, _("%(n)d assignments created.") % {"n": len(created)})
+        n = len(created)
+        messages.success(request, ngettext("%(n)d assignment created.", "%(n)d assignments created.", n) % {"n": n})
         if day > timezone.localdate():  # coverage shows no day to come: what is left to fill on that day
             return redirect(f"{reverse('workforce:proposal')}?{_query(code=division.code, on=day.isoformat())}")
         return redirect(f"{reverse('workforce:coverage')}?{_query(code=division.code, on=day.isoformat())}")

@@ -209,8 +209,9 @@ def test_proposal_page_confirms_only_ticked_lines(grid, street_officer, communit
     assert (
         client_for(community_staff).post(url.replace("620103001&", "620103001002&"), {"item": [l4]}).status_code == 404
     )
-    response = client_for(street_officer).post(url, {"item": [l4]})
-    assert response.status_code == 302
+    response = client_for(street_officer).post(url, {"item": [l4]}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.redirect_chain[0][1] == 302
+    assert [str(m) for m in response.context["messages"]] == ["1 assignment created."]  # not "1 assignments"
     assert ResponsibilityAssignment.objects.get(household=grid["h3"]).worker == grid["rep_b"]
     assert not ResponsibilityAssignment.objects.filter(level=2, division=grid["compound_b"]).exists()
     again = client_for(street_officer).post(url, {"item": [l4]}, follow=True)
