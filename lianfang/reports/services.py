@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import require
@@ -118,7 +119,11 @@ def daily_report_close(*, actor, division: Division, day: dt.date, note: str = "
         )
         raise ValidationError(
             {
-                "date": _("%(n)d positive pools lack follow-up: %(tubes)s%(more)s")
+                "date": ngettext(
+                    "%(n)d positive pool lacks follow-up: %(tubes)s%(more)s",
+                    "%(n)d positive pools lack follow-up: %(tubes)s%(more)s",
+                    len(blockers),
+                )
                 % {"n": len(blockers), "tubes": listed, "more": "…" if len(blockers) > 10 else ""}
             }
         )

@@ -87,7 +87,7 @@ def test_api_close_refusals_name_the_date_field(screening_scene, api_for, distri
     PoolFollowUpStep.objects.filter(kind="retest").update(due_at=timezone.now() - dt.timedelta(minutes=1))
     blocked = api.post("/api/v1/reports/daily/close/", {"code": XIYUAN, "date": day}, format="json", **EN)
     assert blocked.status_code == 400
-    assert blocked.json() == {"date": ["1 positive pools lack follow-up: P-0001 (step overdue)"]}
+    assert blocked.json() == {"date": ["1 positive pool lacks follow-up: P-0001 (step overdue)"]}
     PoolFollowUpStep.objects.filter(kind="retest").update(due_at=timezone.now() + dt.timedelta(hours=1))
     assert api.post("/api/v1/reports/daily/close/", {"code": XIYUAN, "date": day}, format="json").status_code == 200
     again = api.post("/api/v1/reports/daily/close/", {"code": XIYUAN, "date": day}, format="json", **EN)
