@@ -29,3 +29,19 @@ def test_teams_of_two_places_with_one_name_are_told_apart(client_for, district_c
     chosen = client.get(reverse("fieldops:briefing"), {"team": b.pk}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"第1组 ({shang.short_name})</h1>" in chosen
     assert client.get(reverse("fieldops:briefing"), {"team": b.pk + 100}).status_code == 404
+
+
+def test_a_schedule_every_hour_reads_in_the_singular_in_english(community_staff, population):
+    """The briefing's disinfection line reads “Every 1 hour” in English (ngettext), “每 1 小时” in zh-Hans."""
+    from django.utils import timezone, translation
+
+    from lianfang.fieldops.briefing import daily_briefing
+    from lianfang.fieldops.services.disinfection import disinfection_schedule_create
+
+    compound = population["compound_a"]
+    disinfection_schedule_create(actor=community_staff, division=compound, place="电梯", interval_hours=1)
+    for language, expected in (("en", "Every 1 hour"), ("zh-hans", "每 1 小时")):
+        with translation.override(language):
+            briefing = daily_briefing(user=community_staff, code=compound.code, day=timezone.localdate())
+        section = next(s for s in briefing.sections if s.key == "disinfection")
+        assert [item.what for item in section.items] == [expected]
