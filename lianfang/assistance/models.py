@@ -31,6 +31,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.models import SealedPhoneMixin
@@ -160,6 +161,7 @@ class SlaRuleSet(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
     source = models.TextField(_("source"))
     effective_from = models.DateField(_("effective from"))
     district = models.ForeignKey(
@@ -184,6 +186,11 @@ class SlaRuleSet(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language: ``name_en`` in English when given, else ``name``."""
+        return (self.name_en if (get_language() or "").startswith("en") else "") or self.name
 
 
 class SlaLimit(models.Model):

@@ -12,8 +12,8 @@ SHIPPED_CODES = ("qilihe-2022",)
 
 
 def ensure_shipped_rule_sets() -> None:
-    """Create the shipped service rule sets when missing, with the values frozen in migration 0002 and
-    the name of migration 0004."""
+    """Create the shipped service rule sets when missing, with the values frozen in migration 0002,
+    the name of migration 0004 and the English name of migration 0005."""
     from django.apps import apps  # noqa: PLC0415
 
     from lianfang.assistance.models import SlaRuleSet  # noqa: PLC0415
@@ -22,3 +22,4 @@ def ensure_shipped_rule_sets() -> None:
         return
     importlib.import_module("lianfang.assistance.migrations.0002_shipped_rule_set").load(apps)
     importlib.import_module("lianfang.assistance.migrations.0004_shipped_rule_set_name_brackets").rename(apps)
+    importlib.import_module("lianfang.assistance.migrations.0005_rule_set_name_en").load(apps)

@@ -114,6 +114,10 @@ def test_ticket_page_actions_and_timeline_export(grid, tickets, client_for):
     client = client_for(grid["staff_user"])
     page = client.get(reverse("assistance:ticket", args=[ticket.pk]))
     assert page.status_code == 200 and page.context["handler"] and "陈代表" in page.content.decode()
+    # the rule set is named in the reader's language (new-user trial 13: Chinese on the English page)
+    assert "诉求服务时限（七里河 2022）" in page.content.decode()
+    english = client.get(reverse("assistance:ticket", args=[ticket.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Service time limits (Qilihe 2022)" in english and "诉求服务时限" not in english
     client.post(reverse("assistance:ticket_action", args=[ticket.pk, "accept"]))
     client.post(reverse("assistance:ticket_action", args=[ticket.pk, "fulfil"]), {"note": "已送达"})
     response = client.post(reverse("assistance:ticket_action", args=[ticket.pk, "start"]), follow=True)
