@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
-from lianfang.accounts.selectors import can, has_division_scope, primary_assignment
+from lianfang.accounts.selectors import can, denied_message, has_division_scope, primary_assignment
 from lianfang.conf import env_int
 from lianfang.core.filters import (
     BadQuery,
@@ -491,10 +491,16 @@ def results(request):
     """Upload lab results (CSV/XLSX); held lines; results pending longer than 24 h. Resolving a held
     line (POST ``resolve``: its id) that is not an id is a 400 page naming it; out of scope, a 404.
     A file over importers.MAX_RESULT_FILE_BYTES or services.results.MAX_RESULT_LINES is refused with a
-    message naming the limit and the file's size (nothing recorded)."""
+    message naming the limit and the file's size (nothing recorded).
+
+    A user without RUN_ROUNDS anywhere (a grid worker, a volunteer at a desk, a household
+    representative) is refused any POST before the file is read: PermissionDenied (the 403 page) with
+    :func:`result_import_refusal`; on GET the page shows them that sentence instead of the form."""
     can_run = can(request.user, Capability.RUN_ROUNDS)
+    if request.method == "POST" and not can_run:
+        raise PermissionDenied(result_import_refusal(request.user))
     form = ResultUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and can_run:
+    if request.method == "POST":
         resolve = query_id(request.POST, "resolve", _("Held line"))
         if resolve is not None:
             exception = get_object_or_404(ResultException.objects.visible_to(request.user), pk=resolve)
@@ -538,11 +544,26 @@ def results(request):
         {
             "form": form,
             "can_run": can_run,
+            "import_refusal": "" if can_run else result_import_refusal(request.user),
             "held": held,
             "imports": ResultImport.objects.visible_to(request.user).order_by("-created_at", "-id")[:10],
             "overdue": selectors.overdue_results(user=request.user),
         },
     )
+
+
+def result_import_refusal(user) -> str:
+    """Why ``user`` may not import lab results, in the active language: the refusal of a user without
+    RUN_ROUNDS (roles.ROLE_CAPABILITIES: grid workers, volunteers, household representatives), naming
+    their place (accounts.selectors.denied_message; the whole city without an assignment) and who
+    imports instead. One query at most."""
+    assignment = primary_assignment(user)
+    refusal = denied_message(
+        Capability.RUN_ROUNDS, assignment.division.code if assignment else "", what=_("import lab results")
+    )
+    return _(
+        "%(refusal)s Lab results are imported by community, street or district staff: ask your community's staff."
+    ) % {"refusal": refusal}
 
 
 # --------------------------------------------------------------------------------------------- follow-ups
