@@ -142,6 +142,17 @@ def residents(request):
     return render(request, "registry/residents.html", {"filterset": filterset, "page": page})
 
 
+def _within_shown(scope, within: str | None) -> str | None:
+    """The division code the households page says it shows for the query's ``within``: ``within``
+    itself when inside ``scope``; when ``within`` is wider than the scope (a community's staff or a
+    grid worker naming the district: core.filters.ScopedWithinFilter narrows it to their part), the
+    scope's one root — the place actually shown — or None (no banner) when the scope has several
+    roots or only households (a representative). None without ``within``."""
+    if not within or scope.covers_code(within):
+        return within or None
+    return scope.codes[0] if len(scope.codes) == 1 else None
+
+
 @login_required
 def my_households(request):
     """The households in the user's scope (for a household representative: their households, titled
@@ -161,7 +172,7 @@ def my_households(request):
     scope = scope_for(request.user)
     # a representative's own households are "mine"; staff of a place see the place's households
     title = _("My households") if not scope.everything and not scope.codes else _("Households in my area")
-    within = filterset.form.cleaned_data.get("within")
+    within = _within_shown(scope, filterset.form.cleaned_data.get("within"))
     place = place_name(within, below=Level.DISTRICT) if within else ""
     context = {"households": page, "title": title, "within": within, "place": place}
     return render(request, "registry/my_households.html", context)
