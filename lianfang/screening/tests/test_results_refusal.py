@@ -64,3 +64,13 @@ def test_community_staff_still_see_the_form(client_for, community_staff):
     assert page.status_code == 200
     text = page.content.decode()
     assert 'data-testid="upload-form"' in text and 'data-testid="no-import"' not in text
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_browser_the_results_page_says_why_there_is_no_form(population, login_page, live_server):
+    volunteer = _user("vol", "volunteer", population["compound_a"].code)
+    page = login_page(volunteer)
+    page.goto(f"{live_server.url}/screening/results/")
+    assert page.get_by_test_id("no-import").inner_text() == REFUSAL["zh-hans"]
+    assert page.get_by_test_id("upload-form").count() == 0
