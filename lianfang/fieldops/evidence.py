@@ -19,8 +19,6 @@ import datetime as dt
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-SOURCE_SHOWN = 200  # characters of the rule set's source quoted in a classification sentence
-
 
 def _english() -> bool:
     return (get_language() or "").startswith("en")
@@ -93,7 +91,7 @@ def compose(parts: dict) -> str:
             "day": parts.get("exposure") or "—",
             "c": parts.get("centralized_until") or "—",
             "h": parts.get("home_until") or "—",
-            "source": source[:SOURCE_SHOWN],
+            "source": source,
         }
     if kind == "phase_ended":
         return _("%(rs)s: period ended on %(day)s (last exposure %(exp)s); every test due was negative") % {

@@ -886,6 +886,8 @@ def monitoring(request):
     check_ins = {c.monitoring_id: c for c in HealthCheckIn.objects.filter(monitoring__in=rows, day=day)}
     for m in rows:
         m.today = check_ins.get(m.pk)
+        # one form a row, with ids of its own: a label of row 2 must not tick row 1's box (new-user trial 14)
+        m.check_in_form = forms.CheckInForm(auto_id=f"id_m{m.pk}_%s")
     return render(
         request,
         "fieldops/monitoring.html",
@@ -893,7 +895,6 @@ def monitoring(request):
             "rows": rows,
             "day": day,
             "code": code,
-            "form": forms.CheckInForm(),
             "start_form": forms.MonitoringForm(
                 initial={"starts_on": day, "ends_on": day + dt.timedelta(days=6)}, user=request.user
             ),
@@ -1008,7 +1009,9 @@ def resident_check_in(request, token: str):
                 )
         return redirect("fieldops:resident_check_in", token=token)
     rows = selectors.household_monitorings(household, day=day)
-    return render(request, "fieldops/resident_check_in.html", {"rows": rows, "form": forms.CheckInForm(), "day": day})
+    for m in rows:  # ids of its own for each person's form (new-user trial 14)
+        m.check_in_form = forms.CheckInForm(auto_id=f"id_m{m.pk}_%s")
+    return render(request, "fieldops/resident_check_in.html", {"rows": rows, "day": day})
 
 
 # --------------------------------------------------------------------------------------------- disinfection

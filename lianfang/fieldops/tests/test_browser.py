@@ -186,6 +186,34 @@ def test_resident_checks_in_by_the_household_qr(population, community_staff, pag
     assert (str(check_in.temperature), check_in.source, check_in.abnormal) == ("36.6", "resident", False)
 
 
+def test_each_persons_symptoms_tick_their_own_boxes(population, community_staff, page, live_server):
+    """New-user trial 14: with two people monitored, every row's symptom boxes had the same ids, so
+    tapping “发热” under the second person ticked the first person's box."""
+    from lianfang.assistance.services.tokens import household_token_issue
+
+    for name in ("张三", "张小明"):
+        home_monitoring_start(
+            actor=community_staff,
+            household=population["h1"],
+            resident=population[name],
+            starts_on=today(),
+            ends_on=today() + dt.timedelta(days=2),
+        )
+    _row, token = household_token_issue(actor=community_staff, household=population["h1"])
+    page.goto(f"{live_server.url}/fieldops/h/{token}/")
+    first, second = page.get_by_test_id("monitored").nth(0), page.get_by_test_id("monitored").nth(1)
+    second.get_by_text("发热", exact=True).click()
+    assert first.locator("input[type=checkbox]:checked").count() == 0
+    assert second.locator("input[type=checkbox]:checked").count() == 1
+    ids = page.eval_on_selector_all("input[type=checkbox]", "boxes => boxes.map(b => b.id)")
+    assert len(ids) == len(set(ids)) > 0
+    second.get_by_test_id("temperature").fill("36.8")
+    second.get_by_test_id("submit-check-in").click()
+    page.get_by_test_id("done").first.wait_for()
+    check_in = HealthCheckIn.objects.get()
+    assert (check_in.monitoring.resident, check_in.symptoms) == (population["张小明"], ["fever"])
+
+
 def test_grid_worker_reads_channels_without_settings(population, login_page, live_server, settings):
     from lianfang.conftest import _user
 
