@@ -19,12 +19,26 @@ def formula_like(value) -> bool:
     return isinstance(value, str) and value[:1] in FORMULA_STARTS
 
 
+def excel_safe(value):
+    """``value`` with every character an XLSX cell cannot hold (openpyxl's ``ILLEGAL_CHARACTERS_RE``:
+    the C0 controls but tab, line feed and carriage return) replaced by U+FFFD "�", so an export never
+    fails on a control character that reached the database (new-user trial 14: a BEL in a screened
+    person's address made every district export a 500); values other than ``str`` are returned as they are."""
+    if not isinstance(value, str):
+        return value
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
+
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+
+
 def text_cell(ws, value, *, number_format: str | None = None):
     """A write-only worksheet's cell (openpyxl ``WriteOnlyCell``) holding ``value``, stored as text when
     :func:`formula_like` (openpyxl would otherwise write ``"=..."`` as a formula); ``number_format``
-    (e.g. ``"@"``, Text) is applied when given."""
+    (e.g. ``"@"``, Text) is applied when given; characters a cell cannot hold are replaced
+    (:func:`excel_safe`)."""
     from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
 
+    value = excel_safe(value)
     cell = WriteOnlyCell(ws, value=value)
     if formula_like(value):
         cell.data_type = "s"

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from lianfang.core.spreadsheets import save_as_text
+from lianfang.core.spreadsheets import excel_safe, save_as_text
 
 NUMERIC = ("int", "float", "percent")
 
@@ -199,14 +199,14 @@ def _excel_value(value, kind: str):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     if kind == "percent" and isinstance(value, int | float):
         return value / 100
-    return value
+    return excel_safe(value)
 
 
 def _merged_line(ws, text: str, width: int, **style) -> int:
     """Append ``text`` as a line merged across ``width`` columns; returns its row number."""
     from openpyxl.styles import Alignment, Font  # noqa: PLC0415
 
-    ws.append([text])
+    ws.append([excel_safe(text)])
     row = ws.max_row
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=max(1, width))
     cell = ws.cell(row, 1)

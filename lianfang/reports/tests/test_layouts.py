@@ -229,3 +229,26 @@ def test_shipped_bodies_a_layout_goes_to_read_in_the_readers_language(client_for
         assert ReportLayout(issuer="西果园镇政府", issuer_en="Xiguoyuan Town").display_issuer == "Xiguoyuan Town"
     with translation.override("zh-hans"):
         assert ReportLayout(issuer="西果园镇政府", issuer_en="Xiguoyuan Town").display_issuer == "西果园镇政府"
+
+
+def test_xlsx_export_survives_control_characters_in_stored_text():
+    """New-user trial 14: a BEL stored in a screened person's address made every district export of
+    the police returnee list a 500 (openpyxl IllegalCharacterError); such characters are shown as “�”."""
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from lianfang.reports import render
+
+    doc = render.Document(
+        title="返乡人员\x1b名单",
+        unit="西园街道",
+        day=dt.date(2026, 12, 1),
+        language="zh-hans",
+        issuer="公安\x07分局",
+        tables=[render.Table(title="名单", columns=[render.Column("origin", "来自")], rows=[["西安\x07市"], ["=1+1"]])],
+    )
+    sheet = load_workbook(io.BytesIO(render.to_xlsx(doc))).active
+    cells = [value for row in sheet.iter_rows(values_only=True) for value in row if value]
+    assert "返乡人员\ufffd名单" in cells and "西安\ufffd市" in cells and "=1+1" in cells
+    assert any("公安\ufffd分局" in str(value) for value in cells)
