@@ -91,6 +91,7 @@ def test_index_lists_areas_with_clocks(in_force, district_commander, client_for,
     assert client.get(reverse("zones:index"), {"tier": "sealed"}).context["page"].paginator.count == 1
     english = client.get(reverse("zones:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "1 area in force" in " ".join(re.sub(r"<[^>]+>", " ", english).split())  # not "1 areas" (trial 13)
+    assert "0 proposals" in " ".join(re.sub(r"<[^>]+>", " ", english).split())
     assert client.get(reverse("zones:index"), {"active_on": "2022-03-26"}).context["page"].paginator.count == 0
     bad = client.get(reverse("zones:index"), {"within": "x"}, HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 400 and bad.context["errors"] == [
