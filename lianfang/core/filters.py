@@ -210,17 +210,23 @@ def within_method(queryset, name, value):
     return queryset.filter(subtree_q(queryset.model.SCOPE_PATH_FIELD, value))
 
 
-class WithinFilter(django_filters.CharFilter):
-    """``within``: a division code (1-20 digits, full-width digits normalised: :class:`CodeField`);
-    rows in its subtree. Anything else makes the form
-    invalid with the message “<value>” is not a division code."""
+class CodeFilter(django_filters.CharFilter):
+    """A division-code filter (1-20 digits, full-width digits normalised: :class:`CodeField`);
+    anything else makes the form invalid with the message “<value>” is not a division code."""
 
     field_class = CodeField
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [CODE_VALIDATOR])
+        super().__init__(*args, **kwargs)
+
+
+class WithinFilter(CodeFilter):
+    """``within``: a division code (:class:`CodeFilter`); rows in its subtree."""
+
+    def __init__(self, *args, **kwargs):
         kwargs.setdefault("method", within_method)
         kwargs.setdefault("label", WITHIN_LABEL)
-        kwargs.setdefault("validators", [CODE_VALIDATOR])
         super().__init__(*args, **kwargs)
 
 

@@ -17,7 +17,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from lianfang.core.filters import FIRST_DAY, LAST_DAY, IdField, MomentField, out_of_range, validate_usable_day
+from lianfang.core.filters import (
+    CODE_VALIDATOR,
+    FIRST_DAY,
+    LAST_DAY,
+    IdField,
+    MomentField,
+    normalize_code,
+    out_of_range,
+    validate_usable_day,
+)
 
 
 def row_id(data) -> int:
@@ -30,6 +39,20 @@ def row_id(data) -> int:
         return IdField().clean(data)
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.messages, code=exc.error_list[0].code) from None
+
+
+class CodeField(serializers.CharField):
+    """A division code in a request (1-20 digits; CODE_VALIDATOR's message naming the value
+    otherwise), read by core.filters.normalize_code first: full-width digits from a Chinese input
+    method (``６２０１０３``) are ``620103``. The API's counterpart of core.filters.CodeField."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [CODE_VALIDATOR])
+        kwargs.setdefault("help_text", "division code (digits)")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return normalize_code(super().to_internal_value(data))
 
 
 class RowIdField(serializers.IntegerField):

@@ -5,18 +5,11 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, CodeField, DayFilter, FilterSet, ScopedWithinFilter
+from lianfang.core.filters import CodeFilter, DayFilter, FilterSet, ScopedWithinFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS
 from lianfang.zones import selectors
 from lianfang.zones.models import AreaStatus, ControlArea, Infection, RuleSet, TierKey
-
-
-class CodeFilter(django_filters.CharFilter):
-    """A division code filter whose value is read by core.filters.CodeField (full-width digits and
-    spaces normalised) before its validators run."""
-
-    field_class = CodeField
 
 
 class ControlAreaFilterSet(FilterSet):
@@ -29,7 +22,7 @@ class ControlAreaFilterSet(FilterSet):
     tier = django_filters.ChoiceFilter(field_name="tier__key", choices=TierKey.choices, label=_("Tier"))
     status = django_filters.ChoiceFilter(choices=AreaStatus.choices, label=_("Status"))
     within = ScopedWithinFilter(method="filter_within")
-    covers = CodeFilter(method="filter_covers", label=_("Covering division code"), validators=[CODE_VALIDATOR])
+    covers = CodeFilter(method="filter_covers", label=_("Covering division code"))
     active_on = DayFilter(method="filter_active_on", label=_("In force on"))
 
     class Meta:

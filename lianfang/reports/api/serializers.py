@@ -4,23 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from lianfang.core.filters import CODE_VALIDATOR, normalize_code
-from lianfang.core.serializers import UsableDateField
+from lianfang.core.serializers import CodeField, UsableDateField
 from lianfang.reports.models import DailyReport, ReportLayout
-
-
-class CodeField(serializers.CharField):
-    """A division code (1-20 digits, CODE_VALIDATOR's message otherwise), normalised before it is
-    checked by core.filters.normalize_code: full-width digits from a Chinese input method
-    (``６２０１０３``) read as ``620103``."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("validators", [CODE_VALIDATOR])
-        kwargs.setdefault("help_text", "division code (digits)")
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        return normalize_code(super().to_internal_value(data))
 
 
 class ReportLayoutSerializer(serializers.ModelSerializer):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from lianfang.core.filters import CODE_VALIDATOR, normalize_code
-from lianfang.core.serializers import RowIdField, UsableDateTimeField
+from lianfang.core.serializers import CodeField, RowIdField, UsableDateTimeField
 from lianfang.screening.models import (
     LabResult,
     PoolFollowUp,
@@ -44,26 +43,13 @@ class RoundSerializer(serializers.ModelSerializer):
         return [n.code for n in obj.nodes.all()]
 
 
-class CodeCharField(serializers.CharField):
-    """A division code in a request body: normalised by core.filters.normalize_code (full-width
-    digits ``６２０１０３`` read as ``620103``) before CODE_VALIDATOR checks it (1-20 digits; otherwise
-    a 400 naming the value)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("validators", [CODE_VALIDATOR])
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        return normalize_code(super().to_internal_value(data))
-
-
 class RoundCreateSerializer(serializers.Serializer):
     """Open a round over division ``codes`` or control area ``control_area``; ``deadline`` optional.
     A code that is not 1-20 digits is a 400 naming it: ``{"codes": {"0": ["“abc” is not a division
     code (1 to 20 digits)"]}}`` (the key is its position in the list)."""
 
     name = serializers.CharField(max_length=120)
-    codes = serializers.ListField(child=CodeCharField(), required=False, default=list)
+    codes = serializers.ListField(child=CodeField(), required=False, default=list)
     control_area = RowIdField(required=False, allow_null=True, default=None)
     deadline = UsableDateTimeField(required=False, allow_null=True, default=None)
 
@@ -79,7 +65,7 @@ class SiteSerializer(serializers.ModelSerializer):
 class SiteCreateSerializer(serializers.Serializer):
     round = RowIdField()
     name = serializers.CharField(max_length=120)
-    division = CodeCharField()
+    division = CodeField()
     planned_people = serializers.IntegerField(min_value=0, default=0)
 
 
