@@ -18,6 +18,8 @@ the value, never a 500.
 - :func:`query_code` / :func:`query_scoped_code`: a division code as a plain page parameter; the
   scoped one answers an out-of-scope code with the same 400 as :class:`ScopedWithinFilter`.
 - :func:`query_day`: an ISO date (``YYYY-MM-DD``) that exists in the calendar and lies in the usable range.
+- :func:`search_text` / :class:`SearchFilter` / :class:`SearchField`: a free search text (``q``) of at
+  most :data:`SEARCH_MAX_LENGTH` characters; a longer one is a 400 naming the parameter and the limit.
 - :exception:`BadQuery` (a ``django.core.exceptions.BadRequest``) and :func:`bad_query_response`:
   one way for pages and API to answer 400 with the messages. The errors (:class:`QueryErrors`) carry
   each parameter's human label (a filter's or form field's label, or the caller's), so the 400 page
@@ -40,7 +42,12 @@ import django_filters.fields
 import django_filters.rest_framework
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, BadRequest, ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+    RegexValidator,
+)
 from django.forms.utils import ErrorDict
 from django.shortcuts import render
 from django.utils import timezone
@@ -49,9 +56,10 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django_filters.utils import label_for_filter
 
+from lianfang.core import pii
 from lianfang.core.scoping import reaches, subtree_q
 from lianfang.core.widgets import DayInput, MomentInput
 
@@ -543,6 +551,70 @@ def query_id(params, name: str, label=ID_LABEL) -> int | None:
         return IdField().clean(raw)
     except forms.ValidationError as exc:
         raise BadQuery({name: exc.messages}, {name: label}) from None
+
+
+SEARCH_MAX_LENGTH = 100
+"""The most characters a search text (``q``) may have. A name, an address part or an ID number is far
+shorter; a longer text is a mistake or an attack — 60,000 characters made SQLite's LIKE answer "LIKE
+or GLOB pattern too complex" (a 500, new-user trial 14)."""
+SEARCH_LABEL = gettext_lazy("Search text")
+"""The label of a search parameter read by :func:`search_text` (the 400 page: “Search text (q)”)."""
+
+
+def search_problem(text: str, max_length: int = SEARCH_MAX_LENGTH) -> ValidationError | None:
+    """The ValidationError (code ``max_length``) of a search ``text`` (already stripped) longer than
+    ``max_length`` characters — “xxxx…” has 60000 characters; a search text may have at most 100. —
+    or of one holding a NUL character (PostgreSQL cannot compare it), None when ``text`` may be
+    searched. The one rule of :func:`search_text` and :class:`SearchField`."""
+    if len(text) > max_length:
+        message = ngettext(
+            "%(value)s has %(length)d characters; a search text may have at most %(limit)d character.",
+            "%(value)s has %(length)d characters; a search text may have at most %(limit)d characters.",
+            max_length,
+        ) % {"value": pii.quoted(text), "length": len(text), "limit": max_length}
+        return ValidationError(message, code="max_length")
+    try:
+        ProhibitNullCharactersValidator()(text)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
+def search_text(value: str | None, name: str = "q", *, label=SEARCH_LABEL, max_length: int = SEARCH_MAX_LENGTH) -> str:
+    """A search text as typed (``request.GET.get("q")``), surrounding spaces removed; ``None`` → ``""``.
+
+    Raises BadQuery ``{name: ["…"]}`` (the 400 page names it by ``label``: “Search text (q)”) when the
+    text is longer than ``max_length`` characters (default :data:`SEARCH_MAX_LENGTH`) or holds a NUL
+    character (:func:`search_problem`). Pages answer it through :func:`answers_bad_query`, the API
+    through core.api.BadQueryMixin. Example: ``query = search_text(request.GET.get("q"))``."""
+    text = (value or "").strip()
+    problem = search_problem(text, max_length)
+    if problem is not None:
+        raise BadQuery({name: problem.messages}, {name: label})
+    return text
+
+
+class SearchField(forms.CharField):
+    """A search text form field (surrounding spaces removed): longer than ``max_length`` (default
+    :data:`SEARCH_MAX_LENGTH`) or holding a NUL character fails with :func:`search_problem`'s message."""
+
+    def __init__(self, *args, max_length: int = SEARCH_MAX_LENGTH, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.search_max_length = max_length
+
+    def validate(self, value):
+        super().validate(value)
+        problem = search_problem(value or "", self.search_max_length)
+        if problem is not None:
+            raise problem
+
+
+class SearchFilter(django_filters.CharFilter):
+    """A search text filter (``q``) validated by :class:`SearchField`: a text over
+    :data:`SEARCH_MAX_LENGTH` characters is a 400 naming the parameter and the limit, not a 500 from
+    the database's LIKE (``lookup_expr`` ``contains`` / ``icontains`` or a ``method`` as usual)."""
+
+    field_class = SearchField
 
 
 def bad_query_response(request, errors):

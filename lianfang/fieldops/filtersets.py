@@ -3,11 +3,9 @@ through ``visible_to``: they can never widen the caller's scope."""
 
 from __future__ import annotations
 
-import django_filters
-import django_filters.fields
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import DayFilter, FilterSet, MomentFilter, ScopedWithinFilter
+from lianfang.core.filters import DayFilter, FilterSet, MomentFilter, ScopedWithinFilter, SearchFilter
 from lianfang.fieldops import models as m
 
 
@@ -62,9 +60,10 @@ class PassageFilterSet(WithinFilterSet):
 
 
 class ScreenedPersonFilterSet(WithinFilterSet):
-    """Filters of screened people (``q``: name contains): ``within`` (division code) and exact fields."""
+    """Filters of screened people (``q``: name contains, at most core.filters.SEARCH_MAX_LENGTH
+    characters — a longer text is a 400, new-user trial 14): ``within`` (division code) and exact fields."""
 
-    q = django_filters.CharFilter(field_name="name", lookup_expr="contains", label=_("name contains"))
+    q = SearchFilter(field_name="name", lookup_expr="contains", label=_("name contains"))
 
     class Meta:
         model = m.ScreenedPerson

@@ -40,6 +40,7 @@ from lianfang.core.filters import (
     query_day,
     query_id,
     query_scoped_code,
+    search_text,
 )
 from lianfang.core.forms import bracketed, error_lines
 from lianfang.core.pagination import PageNotFound
@@ -411,6 +412,7 @@ def shift_check_out(request, pk: int):
 
 
 @login_required
+@answers_bad_query
 def gate(request, pk: int):
     """The gate page: find a resident (ID number, household QR code, name) or take a visitor;
     direction, purpose, pass; the area's rules decide; the decision and recent passages are shown.
@@ -418,7 +420,7 @@ def gate(request, pk: int):
     the query masked, or for a household QR code ``household QR <household id>`` (the token is a
     credential and never reaches the audit log), and the number of residents shown."""
     gate = get_object_or_404(Gate.objects.visible_to(request.user).select_related("division"), pk=pk)
-    query = (request.GET.get("q") or "").strip()
+    query = search_text(request.GET.get("q"))
     found, household = [], None
     if query:
         # a household QR code read by a scanner types its URL: the token is the last path segment

@@ -10,7 +10,7 @@ import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import DayFilter, FilterSet, ScopedIdFilter, ScopedWithinFilter
+from lianfang.core.filters import DayFilter, FilterSet, ScopedIdFilter, ScopedWithinFilter, SearchFilter
 from lianfang.core.scoping import subtree_q
 from lianfang.registry.models import Household
 from lianfang.workforce.models import (
@@ -39,7 +39,7 @@ class WorkerFilterSet(FilterSet):
     category = django_filters.MultipleChoiceFilter(
         choices=Category.choices, method="filter_category", label=_("category")
     )
-    q = django_filters.CharFilter(method="filter_q", label=_("name or pinyin initials"))
+    q = SearchFilter(method="filter_q", label=_("name or pinyin initials"))
     # an unknown or out-of-scope code is a 400 naming it, as ``within`` (new-user trial 8: an empty list)
     deployed_within = ScopedWithinFilter(method="filter_deployed", label=_("deployed within division code"))
     on = DayFilter(method="filter_on", label=_("deployed on (date)"))
