@@ -52,7 +52,7 @@ class ResponsibilityAssignmentAdmin(ReadOnlyScopedAdmin):
 class GridRuleSetAdmin(admin.ModelAdmin):
     """Rule sets hold no personal data; they are shipped by migrations and read here."""
 
-    list_display = ["code", "name", "effective_from", "target_households", "overload_threshold"]
+    list_display = ["code", "name", "name_en", "effective_from", "target_households", "overload_threshold"]
 
     def has_add_permission(self, request):
         return False

@@ -25,6 +25,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.models import SealedIdMixin, SealedPhoneMixin
@@ -94,11 +95,13 @@ class GridRuleSet(models.Model):
     grid aim for. The rule set in force on a day is the one with the latest ``effective_from`` on or
     before it (:meth:`in_force`; the shipped sets of lianfang.workforce.rulesets are installed when the
     table is empty). Shipped: ``qilihe-2022`` (Qilihe operation, March 2022: one household
-    representative for about 10-30 households, domain.md §1).
+    representative for about 10-30 households, domain.md §1). ``name`` is the Chinese name, ``name_en``
+    the English one (blank: pages in English show ``name``, :attr:`display_name`).
     """
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
     source = models.CharField(_("source"), max_length=300, blank=True)
     effective_from = models.DateField(_("effective from"))
     level_categories = models.JSONField(_("categories allowed per level"), default=dict)
@@ -117,6 +120,13 @@ class GridRuleSet(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language: ``name_en`` in English when given, else ``name`` (as
+        assistance's SlaRuleSet.display_name; new-user trial 14: /workforce/grid/ in English showed
+        四级包保（七里河 2022）)."""
+        return (self.name_en if (get_language() or "").startswith("en") else "") or self.name
 
     @classmethod
     def in_force(cls, day: dt.date) -> GridRuleSet:

@@ -12,6 +12,7 @@ import datetime as dt
 QILIHE_2022 = {
     "code": "qilihe-2022",
     "name": "四级包保（七里河 2022）",
+    "name_en": "Four-level responsibility (Qilihe 2022)",  # migration 0006
     "source": (
         "Qilihe district operation, Lanzhou, March 2022: L1 street/town leadership → community; "
         "L2 cadre → community or compound; L3 community staff → compound; L4 household representative "
@@ -37,9 +38,10 @@ def install_shipped_rule_sets(model=None) -> int:
         from lianfang.workforce.models import GridRuleSet as model  # noqa: PLC0415, N813
 
     created = 0
+    fields = {f.name for f in model._meta.get_fields()}  # a historical model may lack later fields (name_en)
     for data in SHIPPED_RULE_SETS:
         _obj, new = model.objects.get_or_create(
-            code=data["code"], defaults={k: v for k, v in data.items() if k != "code"}
+            code=data["code"], defaults={k: v for k, v in data.items() if k != "code" and k in fields}
         )
         created += new
     return created
