@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import unicodedata
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -202,14 +203,36 @@ def reason_with_value(reason: object, value: object) -> str:
 # text refuses tab, line feed and carriage return too. Django refuses only NUL (ProhibitNullCharactersValidator).
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_CHARACTERS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Invisible format characters (Unicode category Cf) that reorder or hide text: the bidirectional
+# controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069: an RLO shows "txt.exe" as "exe.txt"),
+# zero-width space and word joiner (U+200B, U+2060–U+2064), the byte order mark (U+FEFF), U+180E and
+# the soft hyphen (U+00AD): a name holding one looks like another name and finds nothing. Zero-width
+# (non-)joiners (U+200C, U+200D) stay allowed in multi-line texts (emoji sequences, scripts that need
+# them); a one-line text refuses every Cf character.
+_FORMAT_CHARACTERS = re.compile("[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _format_character(text: str, *, multiline: bool) -> str | None:
+    """The first invisible format character of ``text`` (see _FORMAT_CHARACTERS), or None."""
+    if not multiline:
+        return next((c for c in text if unicodedata.category(c) == "Cf"), None)
+    found = _FORMAT_CHARACTERS.search(text)
+    return found.group() if found else None
 
 
 def control_character_problem(text: str, *, multiline: bool = True) -> str | None:
     """Why ``text`` cannot be stored (translated), or None: it holds a control character, named by its
     code point: ``"不能包含控制字符（U+0007）。"`` / ``"must not contain control characters (U+0007)."``.
     ``multiline`` texts (descriptions, notes) may hold tab and line breaks; one-line texts (names,
-    references) may not. Raises nothing. Rule: the new-user trial's BEL (\\x07) stored in a ticket."""
-    found = (_CONTROL_CHARACTERS if multiline else _CONTROL_CHARACTERS_ONE_LINE).search(text or "")
-    if found is None:
+    references) may not. Invisible format characters count as control characters too: the
+    bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE …), zero-width space U+200B, the byte
+    order mark U+FEFF (_FORMAT_CHARACTERS) in every text, and any other Unicode format character
+    (category Cf, e.g. the zero-width joiner U+200D) in a one-line text. The first control character
+    (C0/C1 first, then format) is named. Raises nothing. Rule: the new-user trial's BEL (\\x07)
+    stored in a ticket; new-user trial 14's U+202E and U+200B in a screened person's name and address."""
+    text = text or ""
+    found = (_CONTROL_CHARACTERS if multiline else _CONTROL_CHARACTERS_ONE_LINE).search(text)
+    character = found.group() if found is not None else _format_character(text, multiline=multiline)
+    if character is None:
         return None
-    return _("must not contain control characters (%(code)s).") % {"code": f"U+{ord(found.group()):04X}"}
+    return _("must not contain control characters (%(code)s).") % {"code": f"U+{ord(character):04X}"}

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django import forms
 from django.apps import apps
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import CODE_VALIDATOR, MAX_ID, CodeField, DayField, NamesTheValue, normalize_code
+from lianfang.core.filters import (
+    CODE_VALIDATOR,
+    MAX_ID,
+    CodeField,
+    DayField,
+    NamesTheValue,
+    SafeModelChoiceField,
+    normalize_code,
+)
 from lianfang.divisions.models import Division
 from lianfang.fieldops.models import (
     NOTICE_BODY_MAX,
@@ -225,23 +235,74 @@ class BulkForm(forms.Form):
 class CheckInForm(forms.Form):
     """A daily health check-in (temperature in °C, symptoms)."""
 
-    # Parsed and range-checked by services.monitoring.health_check_in_record (its message names the value);
-    # the form only bounds the text's length.
-    temperature = forms.CharField(label=_("Temperature (°C)"), max_length=40, required=False)
+    # Parsed and range-checked by services.monitoring.health_check_in_record (its message names the value
+    # and the range; "36.5℃", "３６．５", "36,5" are read); the form only bounds the text's length.
+    temperature = forms.CharField(
+        label=_("Temperature (°C)"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 5, "placeholder": "36.5"}),
+    )
     symptoms = forms.MultipleChoiceField(
         label=_("Symptoms"), choices=Symptom.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
 
 
-class MonitoringForm(ScopedForm):
-    """Start home health monitoring."""
+class HouseholdChoiceField(SafeModelChoiceField):
+    """A household picked by its address from a list (the households the form's user sees), never
+    typed as an internal number; a posted value that is not one of them is “<value>” is not one of
+    the choices you may pick."""
 
-    household = ScopedRowField("registry.Household", label=_("Household number"))
-    resident = ScopedRowField("registry.Resident", label=_("Resident number (optional)"), required=False)
-    name = forms.CharField(label=_("Name (when not a registered resident)"), max_length=60, required=False)
+    def label_from_instance(self, obj) -> str:
+        return obj.address
+
+
+class MonitoringForm(ScopedForm):
+    """Start home health monitoring: the household picked by its address from those ``user`` sees
+    (narrowed to the division ``code`` the page shows, when given), the person by name — a resident of
+    that household of that name is linked (the period then counts for that resident), anyone else
+    staying there is recorded by name. New-user trial 14: the form asked for internal household and
+    resident numbers, which a worker cannot know."""
+
+    household = HouseholdChoiceField(queryset=None, label=_("Household"))
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=60,
+        help_text=_("A resident of the household of this name is linked; anyone else is recorded by name."),
+    )
     starts_on = DayField(label=_("Starts on"))
     ends_on = DayField(label=_("Ends on"))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args, user=None, code: str = "", **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        household_model = apps.get_model("registry.Household")
+        households = household_model.objects.visible_to(user) if user is not None else household_model.objects.none()
+        if code:
+            households = households.within(code)
+        self.fields["household"].queryset = households.order_by("path", "address", "id")
+        self.fields["household"].empty_label = gettext("Pick the household")
+
+    def clean(self):
+        """Adds ``resident``: the one resident (not deceased) of the household named ``name``
+        (spaces and full-width forms ignored), None when there is none. Two residents of that name
+        are a field error on ``name`` naming it (rare; the API takes the resident's number)."""
+        data = super().clean()
+        household, name = data.get("household"), " ".join(unicodedata.normalize("NFKC", data.get("name") or "").split())
+        data["resident"] = None
+        if household is not None and name:
+            resident_model = apps.get_model("registry.Resident")
+            found = list(resident_model.objects.filter(household=household, name=name, is_deceased=False)[:2])
+            if len(found) > 1:
+                self.add_error(
+                    "name",
+                    gettext("more than one resident of %(household)s is named “%(name)s”")
+                    % {"household": household.address, "name": name},
+                )
+            elif found:
+                data["resident"] = found[0]
+        data["name"] = name
+        return data
 
 
 class ScheduleForm(ScopedForm):

@@ -303,6 +303,9 @@ _FIELD_COLUMNS = {
     "infection": ("关联病例", "infection_id"),
     "source_contact": ("关联密接", "source_contact_id"),
     "division": ("所属社区", "community_text"),
+    "address": ("现住址", "address"),
+    "origin": ("来源地", "origin"),
+    "risk_area": ("途经风险地区", "risk_area"),
 }
 
 

@@ -32,11 +32,8 @@ from lianfang.accounts.selectors import active_assignments, can, primary_assignm
 from lianfang.core.filters import (
     MAX_ID,
     BadQuery,
-    QueryErrors,
     answers_bad_query,
     bad_query_response,
-    form_errors,
-    form_labels,
     query_day,
     query_id,
     query_scoped_code,
@@ -879,6 +876,13 @@ def bulk_decide(request, pk: int, decision: str):
 def monitoring(request):
     """Monitored people of the place for a day: checked in or not, abnormal readings; a worker
     records a check-in on someone's behalf."""
+    return _monitoring_page(request)
+
+
+def _monitoring_page(request, *, refused=None, status: int = 200):
+    """The home monitoring page of ``?within=`` / ``?day=`` (BadQuery for bad values). ``refused``:
+    ``(monitoring id, bound CheckInForm with errors)`` — that row shows the value typed and the error
+    next to it (above the table when the row is not on the page)."""
     code = scope_code(request)
     day = _day(request)
     base = HomeMonitoring.objects.visible_to(request.user).filter(
@@ -889,7 +893,15 @@ def monitoring(request):
     for m in rows:
         m.today = check_ins.get(m.pk)
         # one form a row, with ids of its own: a label of row 2 must not tick row 1's box (new-user trial 14)
-        m.check_in_form = forms.CheckInForm(auto_id=f"id_m{m.pk}_%s")
+        if refused is not None and refused[0] == m.pk:
+            m.check_in_form = refused[1]
+        else:
+            m.check_in_form = forms.CheckInForm(auto_id=f"id_m{m.pk}_%s")
+    if refused is not None and not any(m.pk == refused[0] for m in rows):
+        _form_errors(request, refused[1])  # the row is not on this page (another day or place): say it above
+    start_form = forms.MonitoringForm(
+        initial={"starts_on": day, "ends_on": day + dt.timedelta(days=6)}, user=request.user, code=code
+    )
     return render(
         request,
         "fieldops/monitoring.html",
@@ -897,36 +909,38 @@ def monitoring(request):
             "rows": rows,
             "day": day,
             "code": code,
-            "start_form": forms.MonitoringForm(
-                initial={"starts_on": day, "ends_on": day + dt.timedelta(days=6)}, user=request.user
-            ),
+            "start_form": start_form,
             "missing": sum(1 for m in rows if m.today is None),
             **_caps(request, code),
         },
+        status=status,
     )
 
 
 @login_required
 @require_POST
+@answers_bad_query
 def monitoring_check_in(request, pk: int):
-    """A worker records today's check-in for a monitored person. A reading the service refuses
-    (empty, not a number, outside the plausible range) or an invalid form is a 400 page naming the
-    field and the value; nothing is saved."""
+    """A worker records today's check-in for a monitored person (the form posts with the page's
+    ``?within=&day=``). A reading the service refuses (empty, not a number, outside the plausible
+    range) or an invalid form re-shows the page (400) with the value typed and the error next to it
+    in that row, naming the value and the accepted range (new-user trial 14: a generic 400 page
+    naming raw field names); nothing is saved."""
     monitoring = get_object_or_404(HomeMonitoring.objects.visible_to(request.user), pk=pk)
-    form = forms.CheckInForm(request.POST)
-    if not form.is_valid():
-        return bad_query_response(request, form_errors(form))
-    try:
-        check_in = health_check_in_record(
+    form = forms.CheckInForm(request.POST, auto_id=f"id_m{monitoring.pk}_%s")
+    check_in = None
+    if form.is_valid():
+        check_in = _run_on_form(
+            form,
+            health_check_in_record,
             actor=request.user,
             monitoring=monitoring,
             temperature=form.cleaned_data["temperature"],
             symptoms=form.cleaned_data["symptoms"],
             source="worker",
         )
-    except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-        return bad_query_response(request, QueryErrors(errors, form_labels(form)))
+    if check_in is None:
+        return _monitoring_page(request, refused=(monitoring.pk, form), status=400)
     if check_in.abnormal:
         messages.error(
             request, _("Abnormal reading for %(name)s: a medical request was raised") % {"name": monitoring.name}
@@ -937,7 +951,8 @@ def monitoring_check_in(request, pk: int):
 @login_required
 @require_POST
 def monitoring_start(request):
-    """POST: start home health monitoring of a resident or a named person of a household."""
+    """POST: start home health monitoring of a person of a household picked by its address (a
+    resident of that name is linked, forms.MonitoringForm)."""
     form = forms.MonitoringForm(request.POST, user=request.user)
     if form.is_valid():
         data = form.cleaned_data

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from lianfang.accounts.roles import CAPABILITY_PHRASES, Capability
 from lianfang.accounts.selectors import can, require
-from lianfang.core import audit
+from lianfang.core import audit, fielderrors
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.divisions.selectors import place_name
 
@@ -87,7 +87,15 @@ def _place(division: Division, field_name: str = "division") -> Division:
 
 
 def _text(value, field_name: str, *, required: bool = True, max_length: int = 200) -> str:
-    text = " ".join(unicodedata.normalize("NFKC", str(value or "")).split())
+    """A one-line text of a service: NFKC, runs of whitespace made one space. Raises ValidationError
+    ``{field_name: …}`` when it is empty and ``required``, longer than ``max_length`` characters, or
+    holds a control or invisible format character as typed (core.fielderrors.control_character_problem:
+    BEL U+0007, RIGHT-TO-LEFT OVERRIDE U+202E, ZERO WIDTH SPACE U+200B … named by code point; tab and
+    line breaks are whitespace; new-user trial 14)."""
+    typed = unicodedata.normalize("NFKC", str(value or ""))
+    if problem := fielderrors.control_character_problem(typed):
+        raise ValidationError({field_name: problem})
+    text = " ".join(typed.split())
     if required and not text:
         raise ValidationError({field_name: _("this field is required")})
     if len(text) > max_length:

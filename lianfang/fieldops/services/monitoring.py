@@ -3,7 +3,9 @@ temperature reading, abnormal readings (medical request and alert), missed check
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -118,27 +120,44 @@ TEMPERATURE_RANGE = (Decimal("34.0"), Decimal("43.0"))
 forehead; anything outside is a typing error, not a reading."""
 
 
+READING = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+"""A reading as a plain decimal number (no exponent, NaN, infinity or digit separators)."""
+TEMPERATURE_UNIT = re.compile(r"\s*(?:°\s*C|°|C|摄氏度|度)\Z", re.IGNORECASE)
+"""A unit written after a reading, after NFKC (``℃`` becomes ``°C``): ``°C``, ``°``, ``C``, ``度``,
+``摄氏度`` (any case, spaces before it), removed before the number is read."""
+
+
+def temperature_text(value) -> str:
+    """A reading as typed, made readable as a number: Unicode NFKC (full-width ``３６．５``, ``℃`` →
+    ``°C``), surrounding spaces and a trailing unit (:data:`TEMPERATURE_UNIT`: ``36.5°C``, ``36.5℃``,
+    ``36.5 度``) removed, a decimal comma (``36,5``) read as a point. ``None`` → ``""``. Anything
+    else is left as it is, for :func:`_temperature` to refuse naming it."""
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    return TEMPERATURE_UNIT.sub("", text).strip().replace(",", ".")
+
+
 def _temperature(value) -> Decimal:
-    """A reading in °C rounded to 0.1 (``"37,2"`` and full-width ``"３６．５"`` — NFKC — accepted);
-    ValidationError on ``temperature`` for text, NaN, infinities or a value outside TEMPERATURE_RANGE."""
+    """A reading in °C rounded to 0.1, read by :func:`temperature_text` (``"37,2"``, full-width
+    ``"３６．５"``, ``"36.5°C"``, ``"36.5℃"`` accepted); ValidationError on ``temperature`` naming
+    the value as typed and the range for text, NaN, infinities or a value outside TEMPERATURE_RANGE
+    (new-user trial 14: a reading with its unit was refused)."""
     low, high = TEMPERATURE_RANGE
-    shown = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
-    if not shown:
+    typed = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    shown = temperature_text(value)
+    if not typed:
         raise ValidationError(
             {"temperature": _("a temperature in °C is required (%(low)s–%(high)s)") % {"low": low, "high": high}}
         )
-    try:
-        number = Decimal(shown.replace(",", "."))
-        if not number.is_finite():
-            raise InvalidOperation
-        number = number.quantize(Decimal("0.1"))
-    except (InvalidOperation, ValueError):
+    if not READING.fullmatch(shown):
         raise ValidationError(
             {
                 "temperature": _("“%(v)s” is not a temperature in °C (%(low)s–%(high)s)")
-                % {"v": shown, "low": low, "high": high}
+                % {"v": typed[:40], "low": low, "high": high}
             }
-        ) from None
+        )
+    number = Decimal(shown)
+    with contextlib.suppress(InvalidOperation):  # more digits than the context holds: far out of range, shown as read
+        number = number.quantize(Decimal("0.1"))
     if not low <= number <= high:
         raise ValidationError(
             {

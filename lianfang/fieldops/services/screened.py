@@ -214,6 +214,9 @@ def build_person(
     else:
         if problem := name_problem(name):
             errors["name"] = problem
+    for field_name, value in (("address", address), ("origin", origin), ("risk_area", risk_area)):
+        if problem := fielderrors.control_character_problem(str(value or "")):
+            errors[field_name] = problem
     if category not in PersonCategory.values:
         errors["category"] = _("unknown category “%(v)s”") % {"v": category}
     if source_contact is not None and infection is None:

@@ -165,7 +165,8 @@ def test_notice_and_monitoring_forms_name_a_foreign_place(population, community_
     h3 = population["h3"].pk
     data = {"household": h3, "name": "王五", "starts_on": "2026-11-30", "ends_on": "2026-12-06"}
     response = client.post("/fieldops/monitoring/new/", data, follow=True, HTTP_ACCEPT_LANGUAGE="en")
-    assert _messages(response) == [f"Household number: unknown or out-of-scope household number: {h3}"]
+    # the household is picked from those in scope (new-user trial 14): another community's is no choice
+    assert _messages(response) == [f"Household: “{h3}” is not one of the choices you may pick"]
     assert not Notice.objects.exists() and not HomeMonitoring.objects.exists()
 
 
