@@ -8,11 +8,15 @@ these helpers skip model instantiation. Callers pass database-ready values in th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import connection, models
 
 SQLITE_BATCH = 5_000
+# A load adding at least this many rows to a table that holds fewer is a "big first load": its indexes
+# are re-created after the inserts rather than kept up row by row (:func:`indexes_deferred`).
+DEFER_INDEXES_MIN_ROWS = 50_000
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
@@ -74,3 +78,56 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
             cursor.executemany(sql, batch)
             count += len(batch)
     return count
+
+
+def table_rows(model: type[models.Model]) -> int:
+    """How many rows ``model``'s table holds (``COUNT(*)``, exact)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT COUNT(*) FROM "{model._meta.db_table}"')  # noqa: S608 (identifier from _meta)
+        return cursor.fetchone()[0]
+
+
+def big_first_loads(new_rows: dict[type[models.Model], int]) -> list[type[models.Model]]:
+    """Of ``new_rows`` (model → rows about to be inserted), the models whose tables get at least
+    :data:`DEFER_INDEXES_MIN_ROWS` rows and more than they already hold (``COUNT(*)``): rebuilding their
+    indexes then costs less than maintaining them row by row (docs/benchmarks.md "Import"). Always
+    empty on PostgreSQL (see :func:`indexes_deferred`)."""
+    if connection.vendor != "sqlite":
+        return []
+    return [model for model, count in new_rows.items() if count >= DEFER_INDEXES_MIN_ROWS and count > table_rows(model)]
+
+
+@contextlib.contextmanager
+def indexes_deferred(*models_: type[models.Model]) -> Iterator[list[str]]:
+    """On SQLite, drop the secondary indexes of the ``models_``' tables for the block and re-create them
+    after it, one sort each, instead of updating every index row by row as the rows arrive. Yields the
+    names of the indexes dropped (none on PostgreSQL, where this is a no-op: a dropped index there
+    takes an ACCESS EXCLUSIVE lock that would stop every reader of the table for the whole load).
+
+    Pays when the rows inserted in the block outnumber the rows already in the table (a district's
+    first load: 0.58× the insert time of maintained indexes, bench/import_index_deferral.py,
+    docs/benchmarks.md "Import"); the caller decides. Must run inside ``transaction.atomic()``:
+    SQLite's DDL is transactional, so an error in the block (or a unique index that no longer holds
+    when re-created: IntegrityError) rolls the drop back with the rows, and readers in WAL mode keep
+    seeing the indexed snapshot meanwhile. Raises RuntimeError outside a transaction.
+    """
+    if connection.vendor != "sqlite" or not models_:
+        yield []
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("indexes_deferred must run inside transaction.atomic()")
+    tables = [model._meta.db_table for model in models_]
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(tables))
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master "  # noqa: S608 (placeholders only)
+            f"WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY name",
+            tables,
+        )
+        indexes = cursor.fetchall()
+        for name, _sql in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    yield [name for name, _sql in indexes]
+    with connection.cursor() as cursor:
+        for _name, sql in indexes:
+            cursor.execute(sql)

@@ -513,7 +513,9 @@ def generate_population(
         report.households = Household.objects.within(district.code).count()
         report.residents = Resident.objects.within(district.code).count()
     else:
-        with transaction.atomic():
+        expected = DISTRICT_RESIDENTS * scale  # a big first load: indexes re-created after the inserts
+        big = bulk.big_first_loads({Household: round(expected / PEOPLE_PER_HOUSEHOLD), Resident: round(expected)})
+        with transaction.atomic(), bulk.indexes_deferred(*big):
             _generate(district, scale, seed, today, report, say)
             audit.record(
                 actor=actor,

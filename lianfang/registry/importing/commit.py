@@ -166,6 +166,17 @@ def new_rows(plan: Plan, progress: ProgressCallback | None = None) -> tuple[Iter
     return household_rows(), resident_rows()
 
 
+def _big_first_load(plan: Plan) -> list[type]:
+    """The tables (Household, Resident) whose indexes the commit of ``plan`` re-creates after its
+    inserts (core.bulk.big_first_loads: a big first load on SQLite)."""
+    return bulk.big_first_loads(
+        {
+            Household: sum(1 for h in plan.households.values() if h.existing is None),
+            Resident: sum(1 for r in plan.residents if r.existing is None),
+        }
+    )
+
+
 def tune_bulk_session() -> None:
     """On SQLite, give this connection a 256 MiB page cache for a bulk write (index maintenance of the
     big tables otherwise thrashes the default 2 MiB cache). No-op on PostgreSQL."""
@@ -191,7 +202,7 @@ def commit_plan(*, plan: Plan, batch: ImportBatch, progress: ProgressCallback | 
     rows = new_rows(plan, None if forked else progress)
     # with a second core the rows are built and sealed in a child while this process inserts
     building = _forked_rows(rows, progress, len(plan.residents)) if forked else contextlib.nullcontext(rows)
-    with building as (households, residents):
+    with building as (households, residents), bulk.indexes_deferred(*_big_first_load(plan)):
         bulk.insert_rows(Household, HOUSEHOLD_FIELDS, households)
         bulk.insert_rows(Resident, RESIDENT_FIELDS, residents)
     # Updates, with the previous values kept for rollback.
