@@ -79,11 +79,19 @@ CODE_VALIDATOR = RegexValidator(
 )
 
 
+def normalize_text(raw: str | None) -> str:
+    """A typed value (a date, a code) after Unicode NFKC with surrounding spaces (also the
+    full-width space) removed: full-width digits and punctuation from a Chinese input method
+    (``２０２６－１２－０１``) become ASCII (``2026-12-01``); ``None`` → ``""``. Raises nothing."""
+    return unicodedata.normalize("NFKC", raw or "").strip()
+
+
 def normalize_code(raw: str | None) -> str:
     """A division code as typed, normalised before it is checked: Unicode NFKC (full-width digits
     from a Chinese input method, ``６２０１０３``, become ``620103``) and surrounding spaces (also
-    the full-width space) removed; ``None`` → ``""``. Anything else is left for CODE_VALIDATOR."""
-    return unicodedata.normalize("NFKC", raw or "").strip()
+    the full-width space) removed (:func:`normalize_text`); ``None`` → ``""``. Anything else is
+    left for CODE_VALIDATOR."""
+    return normalize_text(raw)
 
 
 class CodeField(forms.CharField):
@@ -346,6 +354,16 @@ class DayField(NamesTheValue, forms.DateField):
         field.past_only = self.past_only  # today's max for the new form
         return field
 
+    def to_python(self, value):
+        """A typed date is read after Unicode NFKC (:func:`normalize_text`): full-width digits and
+        dashes from a Chinese input method (``２０２６－１２－０１``) are ``2026-12-01``."""
+        return super().to_python(normalize_text(value) if isinstance(value, str) else value)
+
+    def bound_data(self, data, initial):
+        """The typed date as the form shows it again, normalised like :meth:`to_python`: a browser's
+        date input shows ``2026-12-01``, never empty for ``２０２６－１２－０１``."""
+        return normalize_text(data) if isinstance(data, str) else super().bound_data(data, initial)
+
     def run_validators(self, value):
         super().run_validators(value)  # a day outside the usable range is named as such first
         if self.past_only:
@@ -486,13 +504,14 @@ def strict_booleans(filterset) -> None:
 
 
 def query_day(params, name: str = "day", default: dt.date | None = None, label=DATE_LABEL) -> dt.date | None:
-    """The ISO date ``params[name]`` (``YYYY-MM-DD``), ``default`` when absent or empty.
+    """The ISO date ``params[name]`` (``YYYY-MM-DD``, read after :func:`normalize_text`: full-width
+    ``２０２６－１２－０１`` is read), ``default`` when absent or empty.
 
     Raises BadQuery naming the parameter (with ``label``, for the 400 page) and value when it is not
     a date that exists (``2026-13-45``) or lies outside FIRST_DAY … LAST_DAY (``9999-12-31``,
     :func:`validate_usable_day`); ``default`` is returned as it is.
     """
-    raw = (params.get(name) or "").strip()
+    raw = normalize_text(params.get(name))
     if not raw:
         return default
     try:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianfang.core.filters import future_day_error, validate_usable_day
+from lianfang.core.filters import future_day_error, normalize_text, validate_usable_day
 
 
 def today() -> dt.date:
@@ -43,13 +43,15 @@ def as_of(day: dt.date) -> dt.datetime:
 
 
 def parse(value: str | None, *, default: dt.date | None = None) -> dt.date:
-    """``YYYY-MM-DD`` → date; empty → ``default`` (today when None). Raises ValueError naming the value
-    when it is not a date or lies outside core's usable range 0002-01-01 … 9998-12-31
+    """``YYYY-MM-DD`` (read after Unicode NFKC, core.filters.normalize_text: full-width digits and
+    dashes, ``２０２６－１２－０１``, are read) → date; empty → ``default`` (today when None).
+    Raises ValueError naming the value when it is not a date or lies outside core's usable range 0002-01-01 … 9998-12-31
     (core.filters.validate_usable_day: the report's day arithmetic would overflow)."""
-    if not value:
+    text = normalize_text(value)
+    if not text:
         return default or today()
     try:
-        day = dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(_("“%(value)s” is not a date (YYYY-MM-DD)") % {"value": value}) from exc
     try:

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import require
 from lianfang.core import audit
+from lianfang.core.fielderrors import control_character_problem
 from lianfang.core.filters import future_day_error
 from lianfang.core.forms import bracketed, listing
 from lianfang.divisions.models import Division, Level
@@ -219,7 +220,9 @@ def report_layout_save(
     """Create or change the local layout ``key`` of ``district`` (a set of columns and filters over a
     named data source: reports.layouts.clean). Shipped layouts are never changed (copy one under a
     new key). PermissionDenied without the EXPORT capability over the district; ValidationError naming
-    the field (key, name, source, column n, filter, order) otherwise. Audited."""
+    the field (key, name, source, column n, filter, order) otherwise — names, titles and issuers hold
+    no control character (BEL, an RLO: core.fielderrors.control_character_problem, one-line
+    texts; new-user trial 14). Audited."""
     require(actor, LAYOUT_CAPABILITY, district.code, what=_("change report layouts"))
     errors = {}
     key = (key or "").strip()
@@ -237,6 +240,16 @@ def report_layout_save(
             errors[field_name] = _("%(field)s is required") % {"field": field_name}
         elif len(value) > limit:
             errors[field_name] = _("%(field)s: at most %(n)d characters") % {"field": field_name, "n": limit}
+    for field_name, value in (
+        ("name", name),
+        ("name_en", name_en),
+        ("form_title", form_title),
+        ("form_title_en", form_title_en),
+        ("issuer", issuer),
+        ("issuer_en", issuer_en),
+    ):
+        if field_name not in errors and (problem := control_character_problem(value or "", multiline=False)):
+            errors[field_name] = problem
     try:
         src, cleaned_columns, cleaned_filters, cleaned_order = layouts.clean(
             source=source, columns=columns, filters=filters, order_by=order_by

@@ -2,7 +2,8 @@
 trends, report layouts and the records behind every number.
 
 Every page reads rows only through ``Model.objects.visible_to(request.user)`` (inside the selectors
-and sources); a division out of the user's scope answers 404.
+and sources); a ``?code=`` naming a division holding nothing the user may see is a 400 page naming
+it (:func:`report_division`), as every ``within``/``code`` parameter of the project is.
 """
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ from django.views.decorators.http import require_POST
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message, primary_assignment
 from lianfang.core.audit_labels import DAILY_REPORT_KEY
-from lianfang.core.filters import future_day_error
-from lianfang.core.forms import error_lines, items_line, listing
+from lianfang.core.filters import (
+    BadQuery,
+    answers_bad_query,
+    code_label,
+    future_day_error,
+    query_code,
+    validate_reached,
+)
+from lianfang.core.forms import bracketed, error_lines, items_line, listing
 from lianfang.core.scoping import reaches, scope_for
 from lianfang.divisions.models import Division, Level
 from lianfang.divisions.selectors import place_names
@@ -105,22 +113,61 @@ def require_layouts(user) -> None:
 
 
 def division_for(request, *, param: str = "code") -> Division:
-    """The division asked for (``?code=``, default: the user's own), at district, street/town or
-    community level and visible to the user — or their own (:func:`home_code`) when it holds
-    something they may see (core.scoping.reaches): a compound's grid worker opens their community,
-    whose figures are then only those of rows ``visible_to`` them. Http404 otherwise; BadRequest for
-    a malformed code."""
-    code = (request.GET.get(param) or "").strip() or home_code(request.user)
-    if not code:
-        raise Http404
-    if not code.isdigit() or len(code) > 20:
-        raise BadRequest(_("code %(code)s: a division code is digits") % {"code": code})
-    visible = Division.objects.visible_to(request.user).filter(code=code)
-    if code == home_code(request.user) and reaches(request.user, code):
-        visible = Division.objects.all()  # their own community, cut to their part of it
-    division = get_object_or_404(visible, code=code)
+    """The division a report page is about: ``?code=`` read by core.filters.query_code (full-width
+    digits from a Chinese input method, ``６２０１０３``, read as ``620103``), else the user's own
+    (:func:`home_code`); see :func:`report_division`. Raises BadQuery (a 400 page naming ``code``
+    and the value: core.filters.answers_bad_query) for a malformed, unknown, out-of-scope or
+    wrong-level code; Http404 when no code is given and the user has no division of their own."""
+    return report_division(request.user, query_code(request.GET, param), param=param)
+
+
+def report_division(user, code: str, *, param: str = "code") -> Division:
+    """The division of ``code`` (a well-formed, normalised division code, or "" for the user's own:
+    :func:`home_code`) that a report of ``user`` is about — the pages' ``?code=`` and the API's
+    ``code`` alike.
+
+    A given code must name a division holding something ``user`` may see (core.scoping.reaches,
+    the one rule of every ``within``/``code`` parameter: core.filters.validate_reached) at district,
+    street/town or community level, and one they see whole (``visible_to``) unless it is their own
+    (:func:`home_code`: a compound's grid worker reads their community's report cut to their part of
+    it, every figure ``visible_to`` them, and told so). Raises BadQuery (a 400 naming the parameter
+    and the value; pages: core.filters.bad_query_response, API: ``{"code": [...]}``) with
+    “<code>” is not the code of a division you may see for an unknown or out-of-scope code, “you
+    see only part of “<code>”: open the reports of <home> instead” for another division above their
+    scope (community staff naming the district: its documents would be titled with the whole
+    district), “<code>” is not a district, street/town or community … for one of another level (a
+    compound). Without a code: the user's own division, Http404 when they have none (or it holds
+    nothing they may see)."""
+    if code:
+        try:
+            validate_reached(user, code)
+        except ValidationError as exc:
+            raise BadQuery({param: exc.messages}, {param: code_label(param)}) from None
+        division = Division.objects.get(code=code)  # reached: it exists
+        home = home_code(user)
+        if code != home and not Division.objects.visible_to(user).filter(pk=division.pk).exists():
+            # above their scope (a community's staff naming the district): its report, layouts and
+            # exports would be titled with the whole division but hold only their part of it
+            own = Division.objects.filter(code=home).first() if home else None
+            if own is None:
+                message = _("“%(value)s” is not the code of a division you may see") % {"value": code}
+            else:
+                message = _("you see only part of “%(value)s”: open the reports of %(home)s instead") % {
+                    "value": code,
+                    "home": bracketed(own.short_name, own.code),
+                }
+            raise BadQuery({param: [message]}, {param: code_label(param)})
+    else:
+        code = home_code(user)
+        if not code:
+            raise Http404
+        visible = Division.objects.visible_to(user)
+        if reaches(user, code):
+            visible = Division.objects.all()  # their own community, cut to their part of it
+        division = get_object_or_404(visible, code=code)
     if division.level < Level.DISTRICT or division.level > Level.COMMUNITY:
-        raise Http404
+        message = _("“%(value)s” is not a district, street/town or community: reports are of those divisions")
+        raise BadQuery({param: [message % {"value": division.code}]}, {param: code_label(param)})
     return division
 
 
@@ -154,6 +201,7 @@ def _language() -> str:
 
 
 @login_required
+@answers_bad_query
 def overview_page(request):
     """The command overview of a district, street/town or community (``?code=``): areas by tier, the map,
     the current round, positive pools awaiting follow-up, requests, gates and workforce today."""
@@ -219,6 +267,7 @@ def _seen_code(user, division: Division) -> str | None:
 
 
 @login_required
+@answers_bad_query
 def daily_page(request):
     """The daily report as of ``?date=`` for ``?code=``: paragraph and tables with drill-downs, the
     close-day state and the export links."""
@@ -267,6 +316,7 @@ def daily_page(request):
 
 
 @login_required
+@answers_bad_query
 def daily_export(request):
     """The daily report as ``?format=xlsx|pdf|json|text`` (``?lang=en`` for English; default: the
     page's language), watermarked with the user and the time and audited (services.export_record)
@@ -382,6 +432,7 @@ def daily_list(request):
 
 
 @login_required
+@answers_bad_query
 def trends_page(request):
     """ECharts over days: infections, areas by tier, round coverage, requests open/overdue, workforce."""
     try:
@@ -437,6 +488,7 @@ def _layout(request, key: str) -> ReportLayout:
 
 
 @login_required
+@answers_bad_query
 def layout_page(request, key: str):
     """One layout run for ``?code=`` as of ``?date=`` (HTML), with its export links."""
     layout = _layout(request, key)
@@ -472,6 +524,7 @@ def _export_allowed(user, source, division) -> bool:
 
 
 @login_required
+@answers_bad_query
 def layout_export(request, key: str):
     """A layout as ``?format=xlsx|pdf|json|text``. A source of personal data needs the EXPORT capability;
     every export is audited and watermarked."""
@@ -551,6 +604,7 @@ def layout_edit(request, key: str | None = None):
 
 
 @login_required
+@answers_bad_query
 def records_page(request, source: str):
     """The rows behind a number: data source ``source`` for ``?code=`` as of ``?date=`` with its filters
     in the query string (``?state=open&state=missing``); ``?format=`` exports them."""

@@ -1,6 +1,7 @@
 """API: /api/v1/reports/… — the overview numbers, the daily report, trends, layouts (all scoped).
 
-A division out of the caller's scope answers 404, as a detail URL does.
+A ``code`` naming a division out of the caller's scope is a 400 ``{"code": [...]}`` naming it, as
+on the pages (reports.views.report_division).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can, denied_message
 from lianfang.core.api import BadQueryMixin, ScopedReadOnlyViewSet
 from lianfang.core.filters import future_day_error, refuse_unknown_parameters
-from lianfang.divisions.models import Division, Level
+from lianfang.divisions.models import Division
 from lianfang.reports import daily, days, layouts, overview, services, trends
 from lianfang.reports.api.serializers import (
     DailyCloseSerializer,
@@ -38,7 +39,7 @@ from lianfang.reports.links import Links
 from lianfang.reports.models import DailyReport, ReportLayout
 from lianfang.reports.render import cell_text
 from lianfang.reports.shipped import ensure_shipped
-from lianfang.reports.views import home_code, layouts_refusal
+from lianfang.reports.views import layouts_refusal, report_division
 
 CODE = OpenApiParameter("code", str, description="division code (district, street/town, community); default: yours")
 DATE = OpenApiParameter("date", OpenApiTypes.DATE, description="YYYY-MM-DD (default: today, Asia/Shanghai)")
@@ -50,18 +51,16 @@ def _drf_error(exc: DjangoValidationError) -> ValidationError:
 
 def _division_day(request, serializer_class=DivisionDaySerializer):
     """``(division, day, validated query)`` of a read endpoint whose query parameters are the fields
-    of ``serializer_class`` (any other is a 400, :func:`refuse_unknown_parameters`): ``code`` (default:
-    the caller's own; 404 out of scope or outside district…community level) and ``date`` (default
-    today; a 400 naming a future one). ``day`` is today when the serializer has no ``date``."""
+    of ``serializer_class`` (any other is a 400, :func:`refuse_unknown_parameters`): ``code``
+    (core.serializers.CodeField: full-width digits read as digits; default: the caller's own, 404
+    when they have none) — a malformed code, or one naming a division the caller may not see or not
+    at district, street/town or community level, is a 400 ``{"code": [...]}`` naming the value
+    (reports.views.report_division, the pages' rule) — and ``date`` (default today; a 400 naming a
+    future one). ``day`` is today when the serializer has no ``date``."""
     query = serializer_class(data=request.query_params)
     refuse_unknown_parameters(request, query.fields)
     query.is_valid(raise_exception=True)
-    code = query.validated_data.get("code") or home_code(request.user)
-    if not code:
-        raise NotFound
-    division = get_object_or_404(Division.objects.visible_to(request.user), code=code)
-    if division.level < Level.DISTRICT or division.level > Level.COMMUNITY:
-        raise NotFound
+    division = report_division(request.user, query.validated_data.get("code") or "")
     day = query.validated_data.get("date") or days.today()
     if error := future_day_error(day):
         raise ValidationError({"date": error.messages})

@@ -57,7 +57,7 @@ def test_bad_parameters(scene, api_for, district_commander):
     assert api.get("/api/v1/reports/daily/?date=2999-01-01").status_code == 400
     assert api.get("/api/v1/reports/trends/?days=1").status_code == 400
     assert api.get("/api/v1/reports/overview/?code=9x").status_code == 400
-    assert api.get("/api/v1/reports/overview/?code=99").status_code == 404  # digits: a code, not one in scope
+    assert api.get("/api/v1/reports/overview/?code=99").status_code == 400  # digits: a code, not one in scope
     assert api.post("/api/v1/reports/daily/close/", {"code": XIYUAN}, format="json").status_code == 400
 
 
