@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
+from django.utils.text import capfirst
 from django.utils.translation import pgettext_lazy
 
 from lianfang.core.forms import field_line, items_line
@@ -379,7 +380,8 @@ OBJECT_LABELS: dict[str, object] = {
 
 
 def object_type_label(object_type: str) -> str:
-    """``"app_label.model"`` as the model's translated name (住户 for registry.household); a type of
+    """``"app_label.model"`` as the model's translated name, its first letter capitalised (住户 /
+    "Household" for registry.household: a label, never "household"); a type of
     :data:`OBJECT_LABELS` by its label (工作力量日报表 for workforce.sheet); "" for none; the code itself
     for a model that no longer exists."""
     if not object_type:
@@ -388,7 +390,7 @@ def object_type_label(object_type: str) -> str:
     if label is not None:
         return str(label)
     try:
-        return str(apps.get_model(object_type)._meta.verbose_name)
+        return capfirst(str(apps.get_model(object_type)._meta.verbose_name))
     except (LookupError, ValueError):
         return object_type
 
@@ -599,15 +601,49 @@ def _layout_names(entries) -> dict[tuple[str, str], str]:
     return names
 
 
-def detail_label(key: str) -> str:
-    """The reader's-language label of an audit detail key: ``"at"`` → "时间"; an unlisted key as is."""
+# The first part of a dotted detail key (``tiers.<key>.<field>``, ``rules.<id>.<field>``: a rule set's
+# changes, zones.services.rule_set_update) and the model whose field the last part names.
+DETAIL_KEY_MODELS: dict[str, str] = {"tiers": "zones.ruletier", "rules": "zones.liftrule"}
+
+
+def _field_verbose_name(model_label: str, name: str) -> str | None:
+    """The capitalised translated verbose name of field ``name`` of model ``model_label``, or None."""
+    try:
+        field = apps.get_model(model_label)._meta.get_field(name)
+    except (LookupError, ValueError):
+        return None
+    verbose = getattr(field, "verbose_name", None)
+    return capfirst(str(verbose)) if verbose else None
+
+
+def detail_label(key: str, object_type: str = "") -> str:
+    """The reader's-language label of an audit detail key: ``"at"`` → "时间" (:data:`DETAIL_LABELS`);
+    else a field of the entry's model (``object_type``) by its verbose name, capitalised
+    (``"strict_days"`` of a zones.ruleset → its field's name); a dotted key of :data:`DETAIL_KEY_MODELS`
+    (``"tiers.red.strict_days"``) as “<model> <id>: <field>” (core.forms.field_line: "Rule tier red:
+    …"); any other key as it is."""
     label = DETAIL_LABELS.get(key)
-    return str(label) if label is not None else key
+    if label is not None:
+        return str(label)
+    head, _dot, rest = key.partition(".")
+    ident, _dot, name = rest.rpartition(".")
+    if head in DETAIL_KEY_MODELS and ident and name:
+        model_label = DETAIL_KEY_MODELS[head]
+        verbose = _field_verbose_name(model_label, name)
+        if verbose is not None:
+            model = capfirst(str(apps.get_model(model_label)._meta.verbose_name))
+            return field_line(f"{model} {ident}", verbose)
+    if object_type and "." not in key:
+        verbose = _field_verbose_name(object_type, key)
+        if verbose is not None:
+            return verbose
+    return key
 
 
 # Detail keys whose values are the codes of a field named otherwise (``"<app>.<model>.<field>"``),
-# consulted after the object's own models: a control area's ``tier`` is a zones.RuleTier ``key``.
-VALUE_FIELDS: dict[str, str] = {"tier": "zones.ruletier.key"}
+# consulted after the object's own models: a control area's ``tier`` is a zones.RuleTier ``key``; an
+# escalated follow-up step's ``level`` (screening.services.tick) is a level of the 包保 chain.
+VALUE_FIELDS: dict[str, str] = {"tier": "zones.ruletier.key", "level": "workforce.responsibilityassignment.level"}
 
 # Detail keys that name a status change's ends: their values are looked up in the object's ``status``
 # field first, then its other fields with choices (a triage's ``from``/``to`` are priorities).
@@ -620,17 +656,27 @@ def _choice_maps(object_type: str, key: str) -> tuple[dict, ...]:
     are tried: the choices of the object's model field named ``key`` (for ``from``/``to``: its
     ``status`` field, then every other field with choices), then of a field named ``key`` of the other
     models of the same app (a ticket's ``channel`` is its intake's), then the field of
-    :data:`VALUE_FIELDS`; ``language`` is one of settings.LANGUAGES. ``()`` for an object type that names no model."""
+    :data:`VALUE_FIELDS`; for a dotted key of :data:`DETAIL_KEY_MODELS` (``tiers.red.proposal_level``)
+    the choices of that model's field; ``language`` is one of settings.LANGUAGES. ``()`` for an
+    object type that names no model. The maps are keyed by the values' text (a level stored as 5 or
+    as "5" alike)."""
     if key == "language":
         return (dict(settings.LANGUAGES),)
-    try:
-        model = apps.get_model(object_type)
-    except (LookupError, ValueError):
-        return ()
 
     def choice_fields(m, name: str = "") -> list:
         fields = [f for f in m._meta.get_fields() if getattr(f, "flatchoices", None) and not f.is_relation]
         return [f for f in fields if f.name == name] if name else fields
+
+    def by_text(fields) -> tuple[dict, ...]:  # stored as text or number alike: "5" and 5 are Level 5
+        return tuple({str(value): label for value, label in f.flatchoices} for f in fields)
+
+    head, _dot, rest = key.partition(".")
+    if head in DETAIL_KEY_MODELS and "." in rest:
+        return by_text(choice_fields(apps.get_model(DETAIL_KEY_MODELS[head]), rest.rpartition(".")[2]))
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return ()
 
     if key in _TRANSITION_KEYS:
         fields = sorted(choice_fields(model), key=lambda f: f.name != "status")
@@ -642,19 +688,21 @@ def _choice_maps(object_type: str, key: str) -> tuple[dict, ...]:
     if key in VALUE_FIELDS:
         model_label, _dot, name = VALUE_FIELDS[key].rpartition(".")
         fields += choice_fields(apps.get_model(model_label), name)
-    return tuple(dict(f.flatchoices) for f in fields)
+    return by_text(fields)
 
 
 def value_label(key: str, value, object_type: str = "") -> str | None:
     """The translated label of a detail value that is a code, or None: ``("status", "open")`` of an
     ``assistance.ticket`` → "处理中" (the model field's choices, :func:`_choice_maps`), ``("language",
-    "zh-hans")`` → "简体中文", ``("field", "id")`` → "证件号码" (:data:`VALUE_LABELS`)."""
-    if not isinstance(value, str) or isinstance(value, bool):
+    "zh-hans")`` → "简体中文", ``("field", "id")`` → "证件号码" (:data:`VALUE_LABELS`); a whole number of
+    an integer choice field too (``("level", 3)`` of a divisions.division → "Community/village"… by
+    its Level, of a workforce assignment or an escalated step → its 包保 level), never "level: 3"."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
         return None
-    label = VALUE_LABELS.get(key, {}).get(value)
+    label = VALUE_LABELS.get(key, {}).get(value) if isinstance(value, str) else None
     if label is None and object_type:
-        label = next((m[value] for m in _choice_maps(object_type, key) if value in m), None)
-    if label is None and key == "language":
+        label = next((m[str(value)] for m in _choice_maps(object_type, key) if str(value) in m), None)
+    if label is None and key == "language" and isinstance(value, str):
         label = dict(settings.LANGUAGES).get(value)
     return None if label is None else str(label)
 
@@ -682,7 +730,8 @@ def _detail_value(value, key: str = "", object_type: str = "", divisions: dict |
         return ", ".join(_detail_value(item, key, object_type, divisions) for item in value)
     if isinstance(value, dict):
         return items_line(
-            field_line(detail_label(str(k)), _detail_value(v, str(k), object_type)) for k, v in value.items()
+            field_line(detail_label(str(k), object_type), _detail_value(v, str(k), object_type))
+            for k, v in value.items()
         )
     if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
         moment = parse_datetime(value) if value[-6] in "+-" or value.endswith("Z") else None
@@ -698,7 +747,7 @@ def detail_items(detail: dict | None, object_type: str = "", divisions: dict | N
     by the labels of ``object_type``'s model field choices; division codes by the names of
     ``divisions``, :func:`division_names` of the page)."""
     return [
-        (detail_label(str(key)), _detail_value(value, str(key), object_type, divisions))
+        (detail_label(str(key), object_type), _detail_value(value, str(key), object_type, divisions))
         for key, value in sorted((detail or {}).items())
     ]
 

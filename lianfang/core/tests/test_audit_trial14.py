@@ -57,7 +57,7 @@ def test_mask_name():
     ("language", "object_shown", "detail_shown"),
     [
         ("zh-hans", "居民 张*（#{pk}）", [("地点", "下西园社区（620103001001）, 620103999999")]),
-        ("en", "resident 张* (#{pk})", [("Places", "下西园社区 (620103001001), 620103999999")]),
+        ("en", "Resident 张* (#{pk})", [("Places", "下西园社区 (620103001001), 620103999999")]),
     ],
 )
 def test_a_resident_is_masked_and_division_codes_are_named(
