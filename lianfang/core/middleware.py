@@ -14,7 +14,9 @@ def method_not_allowed_message() -> str:
 
 class MethodNotAllowedPageMiddleware:
     """Turns the empty 405 of a page URL into the site's translated error page (405.html: a
-    one-line explanation and a link home), keeping status 405 and the ``Allow`` header. Django's
+    one-line explanation and a link to the reader's own home page, core.views.home_url: a household
+    representative's households, the sign-in page only for a reader not signed in), keeping
+    status 405 and the ``Allow`` header. Django's
     ``require_POST`` and class-based views answer a GET of a POST-only URL (``/fieldops/gates/new/``)
     with an empty ``HttpResponseNotAllowed``, which the browser shows as a blank page. Untouched:
     anything under ``/api/`` (DRF answers JSON there), and a 405 that already has a body."""
@@ -31,6 +33,9 @@ class MethodNotAllowedPageMiddleware:
             or request.path.startswith("/api/")
         ):
             return response
-        page = render(request, "405.html", {"message": method_not_allowed_message()}, status=405)
+        from lianfang.core.views import home_url  # noqa: PLC0415 (views import the apps; settings load this)
+
+        context = {"message": method_not_allowed_message(), "home_url": home_url(request.user)}
+        page = render(request, "405.html", context, status=405)
         page["Allow"] = response["Allow"]
         return page

@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import connection
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request as default_bad_request
@@ -24,18 +25,31 @@ from lianfang.core.filters import BadQuery, bad_query_response
 from lianfang.core.pagination import PageNotFound, page_of
 
 
+def home_url(user) -> str:
+    """The address of ``user``'s starting page (what :func:`home` redirects to): a household
+    representative's households (``/registry/households/``), the division another role is assigned to
+    (``/divisions/620103001/``), the division index for a superuser without a role; ``/`` (the
+    explanation page) for a signed-in user without a role, and the sign-in page for an anonymous one.
+    Raises nothing. Used where a page links "home" without a redirect through ``/`` (the 405 page)."""
+    if not user.is_authenticated:
+        return resolve_url(settings.LOGIN_URL)
+    assignment = primary_assignment(user)
+    if assignment is None:
+        return reverse("divisions:index") if user.is_superuser else reverse("home")
+    if assignment.role == Role.HOUSEHOLD_REPRESENTATIVE:
+        return reverse("registry:my_households")
+    return reverse("divisions:detail", kwargs={"code": assignment.division.code})
+
+
 @login_required
 def home(request):
-    """Send each role to its starting page: a household representative to their households, every
-    other role to the division it is assigned to; a user with no role sees an explanation."""
-    assignment = primary_assignment(request.user)
-    if request.user.is_superuser and assignment is None:
-        return redirect("divisions:index")
-    if assignment is None:
+    """Send each role to its starting page (:func:`home_url`): a household representative to their
+    households, every other role to the division it is assigned to; a user with no role sees an
+    explanation."""
+    url = home_url(request.user)
+    if url == reverse("home"):
         return render(request, "core/no_role.html", status=403)
-    if assignment.role == Role.HOUSEHOLD_REPRESENTATIVE:
-        return redirect("registry:my_households")
-    return redirect("divisions:detail", code=assignment.division.code)
+    return redirect(url)
 
 
 def healthz(request):

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (pytest fixtures imported from workforce/tests/conftest.py)
 """New-user trial: a GET of a POST-only page URL (/fieldops/gates/new/) answered an empty 405, a blank
 page. Now the site's translated page (core.middleware.MethodNotAllowedPageMiddleware), status 405 and
 the Allow header kept; under /api/ DRF's JSON is untouched."""
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lianfang.urls import urlpatterns as project_patterns
+from lianfang.workforce.tests.conftest import grid, representative  # noqa: F401 (the workforce fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +51,34 @@ def test_a_get_of_a_post_only_page_reads_the_translated_page(
     body = response.content.decode()
     assert f"<h1>{title}</h1>" in body
     assert f'<p data-testid="not-allowed">{message}</p>' in body
-    assert '<a href="/" data-testid="back-home">' in body
+    assert '<a href="/divisions/620103/" data-testid="back-home">' in body  # the commander's district
+
+
+def test_a_representative_is_sent_to_their_households_not_the_sign_in_page(client_for, representative):
+    """New-user trial 14: the 405 page a household representative saw linked to the sign-in page though
+    they were signed in; it links to their own home page, their households."""
+    response = client_for(representative).get("/fieldops/gates/new/", HTTP_ACCEPT_LANGUAGE="en")
+    translation.activate("zh-hans")
+    assert response.status_code == 405
+    body = response.content.decode()
+    assert '<a href="/registry/households/" data-testid="back-home">Back to my home page</a>' in body
+    assert "/accounts/login/" not in body
+    assert client_for(representative).get("/").url == "/registry/households/"  # the same page as "/"
+
+
+def test_a_reader_not_signed_in_is_offered_the_sign_in_page(client):
+    response = client.post("/accounts/logout/")  # signed out, then a GET of the POST-only sign-out URL
+    response = client.get("/accounts/logout/", HTTP_ACCEPT_LANGUAGE="en")
+    translation.activate("zh-hans")
+    assert response.status_code == 405
+    assert '<a href="/accounts/login/" data-testid="back-home">' in response.content.decode()
+
+
+def test_a_signed_in_user_without_a_role_is_sent_to_the_explanation(client_for, outsider):
+    response = client_for(outsider).get("/accounts/logout/")
+    translation.activate("zh-hans")
+    assert response.status_code == 405
+    assert '<a href="/" data-testid="back-home">' in response.content.decode()
 
 
 @pytest.mark.urls(__name__)
