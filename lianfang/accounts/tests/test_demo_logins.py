@@ -56,11 +56,12 @@ def test_demo_login_table_is_bilingual_and_lines_up_on_a_terminal(population, la
     grid = next(line for line in lines if line.startswith("  grid "))
     assert "网格员" in grid and "Grid worker" in grid
     admin = next(line for line in lines if line.startswith("  admin "))
-    assert "超级用户（/admin/）" in admin and "superuser (/admin/)" in admin
+    assert "超级用户（/admin/）" in admin and "Superuser (/admin/)" in admin
     starts = set()
     for line in [heading, *lines]:
         cells = [c.strip() for c in line.strip().split("  ") if c.strip()]  # a cell holds single spaces only
         assert len(cells) == 4, cells
+        assert cells[2][:1].isupper(), cells  # English role names capitalised alike (new-user trial 14: "superuser")
         starts.add(tuple(_column_starts(line, cells)))
     assert len(starts) == 1, starts  # every row's roles and place start at the same display columns
     first, role, _english, _place = starts.pop()

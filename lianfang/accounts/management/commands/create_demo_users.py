@@ -107,7 +107,7 @@ class Command(BaseCommand):
             division=None,
             superuser=True,
         )
-        rows.append(("admin", gettext_lazy("superuser (/admin/)"), district))
+        rows.append(("admin", gettext_lazy("Superuser (/admin/)"), district))
         self.stdout.write("")
         title_zh, title_en, *table = bilingual_logins(rows, password)
         self.stdout.write(self.style.SUCCESS(title_zh))
