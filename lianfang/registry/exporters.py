@@ -38,7 +38,7 @@ from lianfang.core.forms import field_line, items_line
 from lianfang.core.spreadsheets import FORMULA_STARTS, formula_like, text_cell
 from lianfang.divisions.models import Division
 from lianfang.registry.importing.columns import TEMPLATE_COLUMNS
-from lianfang.registry.importing.plan import SEVERITY_LABELS, Plan, severity_label
+from lianfang.registry.importing.plan import SEVERITY_LABELS, Plan, reason_text, severity_label
 from lianfang.registry.importing.reading import read_sheets
 from lianfang.registry.models import (
     VULNERABILITY_FLAGS,
@@ -376,8 +376,11 @@ def _report_cell(ws, value):
 def _issue_cell(issues) -> str:
     """A row's problems as its report's Errors or Warnings cell, in the active language: each
     ``"<column>: <reason>"`` (core.forms.field_line: zh-Hans ``"楼栋（B）：楼栋不存在"``), or the reason
-    alone for a problem of the whole row, joined by "; " (zh-Hans "；")."""
-    return items_line(field_line(i.column, i.reason) if i.column else i.reason for i in issues)
+    alone for a problem of the whole row, joined by "; " (zh-Hans "；"); each reason a sentence
+    (:func:`reason_text`)."""
+    return items_line(
+        field_line(i.column, reason_text(i.reason)) if i.column else reason_text(i.reason) for i in issues
+    )
 
 
 def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
@@ -419,7 +422,7 @@ def write_issue_report(*, batch: ImportBatch, data: bytes, plan: Plan) -> str:
         problems.append(
             [
                 _report_cell(problems, v)
-                for v in (severity, issue.sheet, issue.row, issue.column, issue.value, issue.reason)
+                for v in (severity, issue.sheet, issue.row, issue.column, issue.value, reason_text(issue.reason))
             ]
         )
     buffer = io.BytesIO()
@@ -533,6 +536,11 @@ def report_open(*, actor, batch: ImportBatch):
 
 
 def masked_issues(issues: list[dict]) -> list[dict]:
-    """An import's problems as every viewer sees them: each ``value`` with its ID and phone numbers
-    masked (core.pii.mask_numbers_in). The original values are in the report (:func:`report_open`)."""
-    return [{**issue, "value": pii.mask_numbers_in(issue.get("value", ""))} for issue in issues]
+    """An import's problems as every viewer sees them (the batch page, the API, the command): each
+    ``value`` with its ID and phone numbers masked (core.pii.mask_numbers_in), each ``reason`` a
+    sentence (importing.plan.reason_text: capitalised, as in the report). The original values are in
+    the report (:func:`report_open`)."""
+    return [
+        {**issue, "value": pii.mask_numbers_in(issue.get("value", "")), "reason": reason_text(issue.get("reason", ""))}
+        for issue in issues
+    ]

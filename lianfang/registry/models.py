@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -320,8 +321,9 @@ class ImportBatch(models.Model):
 
     @property
     def summary(self) -> str:
-        """The result in the viewer's language (:func:`import_summary`), else the stored ``message``."""
-        return import_summary(self.status, self.kind, self.counts) or self.message
+        """The result in the viewer's language (:func:`import_summary`), else the stored ``message`` as
+        a sentence (its first letter capitalised: "Cannot open x.xlsx as xlsx: …", new-user trial 14)."""
+        return import_summary(self.status, self.kind, self.counts) or capfirst(self.message)
 
     @property
     def phase_display(self) -> str:

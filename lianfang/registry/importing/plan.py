@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.utils.text import capfirst
 from django.utils.translation import pgettext_lazy
 
 from lianfang.divisions.models import Division
@@ -30,6 +31,16 @@ report show, never the stored value."""
 def severity_label(severity: str) -> str:
     """The label of ``severity`` in the active language (:data:`SEVERITY_LABELS`); an unknown value as it is."""
     return str(SEVERITY_LABELS.get(severity, severity))
+
+
+def reason_text(reason: str) -> str:
+    """An :class:`Issue`'s ``reason`` as the import page, the report and the command show it: a
+    sentence, its first letter capitalised (django.utils.text.capfirst; Chinese unchanged). The
+    reasons come from messages that start in lower case because other pages use them after a label
+    (registry.services.name_problem: "Name: not a plausible name …", core.pii.PhoneError) and from
+    ones that start capitalised (core.idnumber: "Check character does not match …"): the report's
+    Reason column mixed both (new-user trial 14). The stored issue keeps the message as made."""
+    return capfirst(str(reason))
 
 
 @dataclass

@@ -244,7 +244,7 @@ def test_command_line_import_exit_codes(population, tmp_path, english):
     out = StringIO()
     with pytest.raises(CommandError, match=r"problems.xlsx: 9 errors, nothing written; error report: .*\.xlsx"):
         call_command("import_registry", str(FIXTURES / "problems.xlsx"), community="620103001001", stdout=out)
-    assert "error: problems!3 身份证号 (F) '6201**********0013': the same person is already" in out.getvalue()
+    assert "error: problems!3 身份证号 (F) '6201**********0013': The same person is already" in out.getvalue()
     out = StringIO()
     call_command("import_registry", str(FIXTURES / "roster.ods"), community="620103001001", dry_run=True, stdout=out)
     assert "Checked (dry run), nothing written" in out.getvalue()

@@ -189,8 +189,8 @@ def test_error_report_has_original_rows_and_error_column(run_import):
     assert rows[0][-4:-2] == ("是否死亡", "籍贯")
     assert rows[1][:6] == ("阳光小区", "1号楼", "1单元", "501", "刘一", A1)
     assert rows[1][-2] in (None, "")
-    assert rows[2][-2] == "身份证号 (F): the same person is already on sheet problems row 2; resolve the duplicate"
-    assert rows[5][-2] == "楼栋 (B): unknown building; nearest: 1号楼"
+    assert rows[2][-2] == "身份证号 (F): The same person is already on sheet problems row 2; resolve the duplicate"
+    assert rows[5][-2] == "楼栋 (B): Unknown building; nearest: 1号楼"
     assert wb.sheetnames == ["problems", "Import problems"]
     problems = list(wb["Import problems"].iter_rows(values_only=True))
     assert problems[0] == ("Severity", "Sheet", "Row", "Column", "Value", "Reason")

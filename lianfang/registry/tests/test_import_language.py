@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
+from django.utils.text import capfirst
 
 from lianfang.registry.tests.fixtures.importing import (  # noqa: F401
     FIXTURES,
@@ -40,23 +41,23 @@ REASONS = {
         ("提示", 1, "未知列，已忽略"),
     ],
     "en": [
-        ("Error", 3, "the same person is already on sheet problems row 2; resolve the duplicate"),
-        ("Error", 5, "this person is already registered in another household outside this import; move them first"),
-        ("Error", 6, "unknown building; nearest: 1号楼"),
+        ("Error", 3, "The same person is already on sheet problems row 2; resolve the duplicate"),
+        ("Error", 5, "This person is already registered in another household outside this import; move them first"),
+        ("Error", 6, "Unknown building; nearest: 1号楼"),
         ("Error", 7, "Check character does not match (GB 11643-1999)"),
         ("Error", 8, "Birth date 19800230 does not exist"),
-        ("Error", 9, "sex Male disagrees with the ID number (Female)"),
-        ("Error", 10, "not a valid Chinese phone number"),
+        ("Error", 9, "Sex Male disagrees with the ID number (Female)"),
+        ("Error", 10, "Not a valid Chinese phone number"),
         ("Error", 11, "Corrupted by Excel (digits past the 15th were lost) — re-export the column as text"),
-        ("Error", 12, "unknown compound/village group; nearest: 阳光小区"),
-        ("Warning", 1, "column ignored: deaths and other irreversible statuses are never set by an import"),
-        ("Warning", 1, "unknown column ignored"),
+        ("Error", 12, "Unknown compound/village group; nearest: 阳光小区"),
+        ("Warning", 1, "Column ignored: deaths and other irreversible statuses are never set by an import"),
+        ("Warning", 1, "Unknown column ignored"),
     ],
 }
 # The Errors column of row 6 (the unknown building) on the copy of the file's sheet.
 ROW6_ERRORS = {
     "zh-hans": "楼栋（B）：楼栋不存在；最接近的是：1号楼",  # full-width colon (new-user trial)
-    "en": "楼栋 (B): unknown building; nearest: 1号楼",
+    "en": "楼栋 (B): Unknown building; nearest: 1号楼",
 }
 WORKER_REASONS = {
     "zh-hans": [
@@ -73,10 +74,10 @@ WORKER_REASONS = {
         "District-level stationed cadre, Street/town staff, Community (residents' committee) staff, Grid worker, "
         "Social work committee member, Public health committee member, Patriotic health committee member, "
         "Party member, Veteran, Volunteer, Medical / sampling staff, Police / security, Household representative)",
-        "not a valid Chinese phone number",
-        "unknown household 下西园社区 阳光小区 9号楼 1单元 101",
-        "the same person is already on sheet workers_problems row 3",
-        "responsibility level must be 1, 2, 3 or 4",
+        "Not a valid Chinese phone number",
+        "Unknown household 下西园社区 阳光小区 9号楼 1单元 101",
+        "The same person is already on sheet workers_problems row 3",
+        "Responsibility level must be 1, 2, 3 or 4",
     ],
 }
 
@@ -125,7 +126,7 @@ def test_report_is_in_the_language_the_import_was_queued_in(
     assert rows[0] == PROBLEMS_HEADER[language]
     assert [(severity, row, reason) for severity, _sheet, row, _column, _value, reason in rows[1:]] == REASONS[language]
     assert errors[6] == ROW6_ERRORS[language]
-    stored = [(i["row"], i["reason"]) for i in batch.issues]
+    stored = [(i["row"], capfirst(i["reason"])) for i in batch.issues]  # stored as made, shown capitalised
     assert stored == [(row, reason) for _severity, row, reason in REASONS[language]]
 
 
@@ -181,7 +182,7 @@ def test_workers_roster_problems_follow_the_uploader_on_the_web(
     ("language", "cell"),
     [
         ("zh-hans", "楼栋（B）：楼栋不存在；身份证号（D）：校验码不符；同一人已出现"),
-        ("en", "楼栋 (B): unknown building; 身份证号 (D): Check character does not match; the same person"),
+        ("en", "楼栋 (B): Unknown building; 身份证号 (D): Check character does not match; The same person"),
     ],
 )
 def test_report_cell_joins_column_and_reason_with_the_languages_colon(language, cell):

@@ -134,7 +134,7 @@ def test_invalid_upload_shows_problems_and_report(client_for, invalid_batch, com
     client = client_for(community_staff)
     page = client.get(f"/registry/io/{invalid_batch.pk}/").content.decode()
     assert "发现 9 处错误：未写入任何数据" in page  # the result sentence is in the viewer's language
-    assert "unknown building; nearest: 1号楼" in page
+    assert "Unknown building; nearest: 1号楼" in page
     report = client.get(f"/registry/io/{invalid_batch.pk}/report/")
     assert report.status_code == 200
     wb = load_workbook(io.BytesIO(b"".join(report.streaming_content)))

@@ -13,6 +13,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
+from django.utils.text import capfirst
 from openpyxl import load_workbook
 
 from lianfang.registry.tests.fixtures.importing import FIXTURES, TODAY, XIAXIYUAN, english, issues  # noqa: F401
@@ -226,7 +227,7 @@ def test_a_workers_file_imported_as_households_says_so(population, language):
         ("workers", 1, label[1], "", text["room"]),
     ]
     errors = [row[5] for row in report_problems(batch) if row[0] in ("Error", "错误")]
-    assert errors == [text["workers"], text["compound"], text["room"]]
+    assert errors == [capfirst(text["workers"]), capfirst(text["compound"]), capfirst(text["room"])]  # sentences
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
@@ -244,12 +245,12 @@ def test_a_random_spreadsheet_names_the_missing_columns(population, tmp_path, la
     assert issues(batch) == [("", 0, "", "", text["any columns"])]
     error = {"en": "error: ", "zh-hans": "错误："}[language]
     no_header = {
-        "en": "warning: sheet csv: no header row found in this sheet; sheet ignored",
+        "en": "warning: sheet csv: No header row found in this sheet; sheet ignored",
         "zh-hans": "提示：工作表 csv：本工作表没有找到表头行，已忽略",
     }[language]
-    assert command_lines(language, path) == [error + text["any columns"], no_header]
+    assert command_lines(language, path) == [error + capfirst(text["any columns"]), no_header]
     workers = command_lines(language, FIXTURES / "workers.xlsx")
-    assert workers[0] == error + text["workers"]
+    assert workers[0] == error + capfirst(text["workers"])
 
 
 # -- 6. the nearest place names are joined in the reader's language

@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
+from django.utils.text import capfirst
 
 from lianfang.registry.tests.fixtures.importing import english, issues, run_import  # noqa: F401
 from lianfang.registry.tests.test_import_trial import write
@@ -48,8 +49,9 @@ def test_command_prints_problems_with_numbers_masked(population, tmp_path, engli
     text = out.getvalue()
     problems = [line.strip() for line in text.splitlines() if line.startswith("  ")]
     assert problems == [
-        "error: csv!3 身份证号 (F) '6201**********1009': " + DUPLICATE % 2,
-        "error: csv!4 电话 (H) '-138****8002': " + BAD_PHONE,
+        # every reason a capitalised sentence (new-user trial 14: "…: the same…" next to "…: Check…")
+        "error: csv!3 身份证号 (F) '6201**********1009': " + capfirst(DUPLICATE % 2),
+        "error: csv!4 电话 (H) '-138****8002': " + capfirst(BAD_PHONE),
         "error: csv!4 身份证号 (F) '6201**********1936': Check character does not match (GB 11643-1999)",
     ]
     assert not re.search(r"\d{11}", text + str(raised.value)), text
@@ -314,7 +316,7 @@ def test_a_broken_utf16_file_is_a_file_error_not_a_crash(population, tmp_path, e
     with pytest.raises(CommandError) as raised:
         call_command("import_registry", str(path), community=XIAXIYUAN, dry_run=True, stdout=out, stderr=StringIO())
     text = out.getvalue() + str(raised.value)
-    assert "  error: the file starts with a UTF-16 byte-order mark but is not UTF-16 text\n" in out.getvalue()
+    assert "  error: The file starts with a UTF-16 byte-order mark but is not UTF-16 text\n" in out.getvalue()
     assert "Traceback" not in text and "UnicodeDecodeError" not in text
 
 
