@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
-from lianfang.core.filters import bad_query_response
+from lianfang.core.filters import answers_bad_query, bad_query_response, search_text
 from lianfang.core.pagination import page_of
 from lianfang.core.scoping import scope_for
 from lianfang.divisions.models import Level
@@ -110,10 +110,13 @@ def reveal(request, kind: str, pk: int, field: str):
 
 
 @login_required
+@answers_bad_query
 def search(request):
     """Search residents by name, pinyin initials, last digits of ID or phone, full ID or phone; every
-    search is audited once (services.record_search: masked query and result count)."""
-    query = request.GET.get("q", "")
+    search is audited once (services.record_search: masked query and result count). A ``q`` over
+    core.filters.SEARCH_MAX_LENGTH characters is the 400 page naming it and the limit, not searched
+    nor audited (core.filters.search_text)."""
+    query = search_text(request.GET.get("q"))
     page = None
     if query.strip():
         qs = search_residents(user=request.user, query=query).order_by("name", "id")
