@@ -75,10 +75,13 @@ def household_create(*, actor, node: Division, room: str = "", contact_name: str
     """Create a household at ``node`` (community ... unit) with an optional contact phone.
 
     Raises ValidationError (phone invalid, contact name not a plausible name (:func:`name_problem`),
+    room holding a control or invisible character (:func:`text_problem`),
     node above community level) and IntegrityError when the same room already exists at that node.
     """
     if contact_name and (problem := name_problem(contact_name)):
         raise ValidationError({"contact_name": problem})
+    if problem := text_problem(room):
+        raise ValidationError({"room": problem})
     placement = Placement.of(node)
     household = Household(
         district_id=node.district_id,
@@ -128,13 +131,36 @@ def name_problem(name: str) -> str | None:
     """Why ``name`` is not a plausible person's name (translated), or None when it is.
 
     A name holds no angle brackets (markup such as ``<img …>``) and no control characters, and fits
-    the model (at most NAME_MAX_LENGTH characters). Used for residents and household contacts.
+    the model (at most NAME_MAX_LENGTH characters). Invisible characters (Unicode format characters,
+    category Cf: the zero-width space U+200B, the right-to-left override U+202E, …; new-user trial 14)
+    are refused by core.fielderrors.control_character_problem, whose message names the character's
+    code: "must not contain control characters (U+202E).". Used for residents and household contacts
+    (and by the screening, field-work and assistance apps for the names they store).
     """
     if len(name) > NAME_MAX_LENGTH:
         return _("too long: %(n)d characters, at most %(max)d") % {"n": len(name), "max": NAME_MAX_LENGTH}
     if _NOT_IN_NAMES.search(name):
         return _("not a plausible name: angle brackets and control characters are not allowed")
-    return None
+    return text_problem(name)
+
+
+def text_problem(text: str) -> str | None:
+    """Why a one-line text stored as typed (a name, a room number, a household-registration address,
+    a worker's position) cannot be stored (translated), or None: it holds a control character
+    (core.fielderrors.control_character_problem, one line) or an invisible format character (Unicode
+    category Cf: U+200B, U+202E, U+FEFF, …; new-user trial 14), named by its code in core's words:
+    "must not contain control characters (U+202E)." / "不能包含控制字符（U+202E）。". Raises nothing."""
+    text = text or ""
+    if problem := fielderrors.control_character_problem(text, multiline=False):
+        return problem
+    if text.isprintable():  # the usual text: no Cf character (nor any other non-printable one)
+        return None
+    found = next((c for c in text if unicodedata.category(c) == "Cf"), None)
+    if found is None:
+        return None
+    # core.fielderrors' message (its catalogue translates it), until control_character_problem
+    # refuses format characters itself
+    return _("must not contain control characters (%(code)s).") % {"code": f"U+{ord(found):04X}"}
 
 
 def validate_resident(

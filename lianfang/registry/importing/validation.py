@@ -78,7 +78,7 @@ from lianfang.registry.importing.reading import (
     read_sheets,
 )
 from lianfang.registry.models import Household, Resident
-from lianfang.registry.services import FLAG_FIELDS, Placement, name_problem, validate_resident
+from lianfang.registry.services import FLAG_FIELDS, Placement, name_problem, text_problem, validate_resident
 
 SHOWN_VALUE_CHARS = 60  # an over-long value is shown truncated to this in issues and reports
 
@@ -323,6 +323,9 @@ class Validator:
             issue(bad_column, reason)
         if not room:
             issue("room", _("room / house number is required"))
+        elif problem := text_problem(room):  # an invisible U+200B: "701" and "70​1" would be two households
+            issue("room", problem)
+            room = ""
         place_issues = len(issues)
         household_key = household_phone = None
         contact = text.get("contact_name", "")
@@ -668,8 +671,11 @@ class Validator:
             extra["residence_status"] = self._choice(
                 "residence_status", text.get("residence_status", ""), issue, REGISTERED
             )
-        if text.get("registration_address"):
-            extra["registration_address"] = text["registration_address"]
+        if address := text.get("registration_address"):
+            if problem := text_problem(address):
+                issue("registration_address", problem)
+            else:
+                extra["registration_address"] = address
         flag_texts = tuple([text[name] for name in self.flag_columns])
         flags = self._flags.get(flag_texts)
         if flags is None:
@@ -870,11 +876,23 @@ class Validator:
 
 
 def shown_value(value: object) -> str:
-    """The cell text of ``value`` for an issue: at most SHOWN_VALUE_CHARS characters, then ``…``."""
+    """The cell text of ``value`` for an issue: at most SHOWN_VALUE_CHARS characters, then ``…``; an
+    invisible character (:func:`visible`) shown by its code."""
     text = cell_text(value)
     if len(text) > SHOWN_VALUE_CHARS:
-        return text[:SHOWN_VALUE_CHARS] + "…"
-    return text
+        return visible(text[:SHOWN_VALUE_CHARS]) + "…"
+    return visible(text)
+
+
+def visible(text: str) -> str:
+    """``text`` with each control or invisible format character (Unicode categories Cc and Cf) written
+    as its code in angle brackets: ``"张\u200b三"`` → ``"张<U+200B>三"``, so that the import report shows
+    what a refused cell holds (a right-to-left override U+202E would otherwise reverse the value on
+    the page, a zero-width space hide). Raises nothing."""
+    if text.isprintable():  # the usual cell: no Cc or Cf character (nor any other non-printable one)
+        return text
+    category = unicodedata.category
+    return "".join(f"<U+{ord(c):04X}>" if category(c) in ("Cc", "Cf") else c for c in text)
 
 
 def typed_value(value: object) -> str:

@@ -40,8 +40,9 @@ from lianfang.registry.importing.reading import (
     no_header_reason,
     read_sheets,
 )
-from lianfang.registry.importing.validation import _strip_value
+from lianfang.registry.importing.validation import _strip_value, visible
 from lianfang.registry.models import Household, ImportBatch, ImportKind
+from lianfang.registry.services import name_problem, text_problem
 
 CATEGORY_SYNONYMS = {
     "city_cadre": ("市级下沉干部", "市级干部", "市直单位干部", "市级驻守干部"),
@@ -182,11 +183,16 @@ def plan_workers(*, target: Division, data: bytes, file_name: str, today: dt.dat
             errors: list[Issue] = []
 
             def issue(key, reason, text=text, row_no=row_no, sheet=sheet, labels=labels, errors=errors):
-                errors.append(Issue(sheet.name, row_no, labels.get(key, ""), text.get(key, ""), str(reason)))
+                errors.append(Issue(sheet.name, row_no, labels.get(key, ""), visible(text.get(key, "")), str(reason)))
 
             name = " ".join(text.get("name", "").split())
             if not name:
                 issue("name", _("name is required"))
+            elif problem := name_problem(name):  # markup, control or invisible characters (new-user trial 14)
+                issue("name", problem)
+            for key in ("position", "sending_organisation"):
+                if problem := text_problem(text.get(key, "")):
+                    issue(key, problem)
             categories = []
             for part in re.split(r"[、,，;；/\s]+", text.get("categories", "")):
                 if part:

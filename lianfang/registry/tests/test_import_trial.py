@@ -114,7 +114,7 @@ def test_markup_and_control_characters_are_not_names(run_import, tmp_path):
     assert issues(batch) == [
         ("csv", 2, "姓名 (E)", "<img src=x onerror=alert(1)>王", reason),
         ("csv", 3, "户联系人 (G)", "<script>alert(1)</script>", reason),
-        ("csv", 4, "姓名 (E)", "张\x07三", reason),
+        ("csv", 4, "姓名 (E)", "张<U+0007>三", reason),  # the control character shown by its code
     ]
     assert registry_snapshot() == before
 
