@@ -146,21 +146,11 @@ def name_problem(name: str) -> str | None:
 
 def text_problem(text: str) -> str | None:
     """Why a one-line text stored as typed (a name, a room number, a household-registration address,
-    a worker's position) cannot be stored (translated), or None: it holds a control character
-    (core.fielderrors.control_character_problem, one line) or an invisible format character (Unicode
-    category Cf: U+200B, U+202E, U+FEFF, …; new-user trial 14), named by its code in core's words:
+    a worker's position) cannot be stored (translated), or None: it holds a control character or an
+    invisible format character (Unicode category Cf: U+200B, U+202E, U+FEFF, …; new-user trial 14),
+    as core.fielderrors.control_character_problem (one line) finds them, named by its code:
     "must not contain control characters (U+202E)." / "不能包含控制字符（U+202E）。". Raises nothing."""
-    text = text or ""
-    if problem := fielderrors.control_character_problem(text, multiline=False):
-        return problem
-    if text.isprintable():  # the usual text: no Cf character (nor any other non-printable one)
-        return None
-    found = next((c for c in text if unicodedata.category(c) == "Cf"), None)
-    if found is None:
-        return None
-    # core.fielderrors' message (its catalogue translates it), until control_character_problem
-    # refuses format characters itself
-    return _("must not contain control characters (%(code)s).") % {"code": f"U+{ord(found):04X}"}
+    return fielderrors.control_character_problem(text or "", multiline=False)
 
 
 def validate_resident(
