@@ -8,20 +8,21 @@ from django import forms
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from lianfang.core.filters import DayField, MomentField
+from lianfang.core.filters import DayField, MomentField, normalize_code
 from lianfang.core.forms import bracketed, listing
 from lianfang.divisions.models import Division
 from lianfang.zones.models import EvidenceKind, LiftRule, PlaceKind, RuleSet
-from lianfang.zones.services import INFECTION_NOTE_MAX
+from lianfang.zones.services import EVIDENCE_PEOPLE_MAX, INFECTION_NOTE_MAX
 
 _SPLIT = re.compile(r"[\s,，、;；]+")
 
 
 def parse_codes(text: str, *, user, field: str) -> list[Division]:
     """Division nodes for the codes in ``text`` (spaces, commas or 、 between them), looked up in
-    ``user``'s scope. Raises ValidationError naming each unknown code."""
-    codes = [c for c in _SPLIT.split(text or "") if c]
-    bad = [c for c in codes if not c.isdigit()]
+    ``user``'s scope; full-width digits read as digits (core.filters.normalize_code). Raises
+    ValidationError naming each unknown code."""
+    codes = [c for c in _SPLIT.split(normalize_code(text)) if c]
+    bad = [c for c in codes if not (c.isascii() and c.isdigit())]
     if bad:
         raise forms.ValidationError(_("not division codes: %(codes)s") % {"codes": listing(bad)}, code=field)
     found = Division.objects.visible_to(user).in_bulk(codes, field_name="code")
@@ -160,7 +161,7 @@ class EvidenceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Evidence"), choices=EvidenceKind.choices)
     day = DayField(label=_("Day (round day, or the last exposure)"), required=False, past_only=True)
     all_negative = forms.BooleanField(label=_("All negative"), required=False)
-    people = forms.IntegerField(label=_("People"), required=False, min_value=0)
+    people = forms.IntegerField(label=_("People"), required=False, min_value=0, max_value=EVIDENCE_PEOPLE_MAX)
     reason = forms.CharField(label=_("Source and reason"), max_length=500)
 
 

@@ -588,15 +588,27 @@ def _round_condition(area, rule: LiftRule, codes, base: dt.date, today: dt.date)
     return Condition("round", label, met, text)
 
 
+_SOURCE_SEPARATOR = re.compile(r", (?=round #\d|fieldops(?:,|$)|manual #\d)")
+"""The ", " between merged evidence sources (not one inside a round's name)."""
+
+
 def evidence_source_label(source: str) -> str:
     """Where evidence came from, as people read it: ``"round #12 <name>"`` (screening) → the
-    translated "testing round #12 <name>", ``"fieldops"`` → the translated contact-tracing records;
-    any other source as given."""
+    translated "testing round #12 <name>", ``"fieldops"`` → the translated contact-tracing records,
+    ``"manual #3"`` (zones.ManualEvidence) → "entered by hand (#3)"; merged sources
+    (``"fieldops, manual #1"``, evidence.contacts) are labelled one by one and listed; any other
+    source as given. Rule: new-user trial 15 saw the raw "fieldops, manual #1" in both languages."""
+    parts = [part for part in _SOURCE_SEPARATOR.split(source or "") if part]
+    if len(parts) > 1:
+        return listing(evidence_source_label(part) for part in parts)
     match = re.fullmatch(r"round #(\d+)\s*(.*)", source or "", flags=re.S)
     if match:
         return _("testing round #%(id)s %(name)s") % {"id": match[1], "name": match[2]}
     if source == "fieldops":
         return _("contact tracing records")
+    match = re.fullmatch(r"manual #(\d+)", source or "")
+    if match:
+        return _("entered by hand (#%(id)s)") % {"id": match[1]}
     return source
 
 

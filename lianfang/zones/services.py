@@ -31,6 +31,7 @@ from django.utils.translation import ngettext
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import require
 from lianfang.core import audit
+from lianfang.core.fielderrors import control_character_problem
 from lianfang.core.filters import future_day_error
 from lianfang.core.forms import field_line, items_line, moment_text
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
@@ -91,6 +92,15 @@ def _require_override(actor, code: str, override_reason: str) -> str:
         raise PermissionDenied(_("the system never overrides a rule"))
     _require(actor, Capability.OVERRIDE, code)
     return reason
+
+
+def _reason_problem(reason: str) -> str | None:
+    """Why ``reason`` (a written reason, already stripped) cannot be kept (translated), or None:
+    empty, or holding a control or invisible format character such as a zero-width-only U+200B
+    (core.fielderrors.control_character_problem). Rule: new-user trial 15."""
+    if not reason:
+        return _("a reason is required")
+    return control_character_problem(reason)
 
 
 def common_path(codes: Iterable[str]) -> str:
@@ -204,8 +214,8 @@ def operation_rule_set_change(*, actor, operation: Operation, rule_set: RuleSet,
     declared keep their tier and its rules; new proposals use the new set. ``reason`` is required.
     Raises ValidationError / PermissionDenied as :func:`operation_open`."""
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("a reason is required")})
+    if problem := _reason_problem(reason):
+        raise ValidationError({"reason": problem})
     if rule_set.district_id and rule_set.district_id != operation.district_id:
         raise ValidationError(
             {"rule_set": _("rule set %(rs)s is a local variant of another district") % {"rs": rule_set.key}}
@@ -378,8 +388,8 @@ def rule_set_update(
     """
     if rule_set.is_builtin:
         raise ValidationError({"rule_set": _("shipped rule set %(rs)s cannot be changed: copy it") % {"rs": rule_set}})
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("a reason is required")})
+    if problem := _reason_problem((reason or "").strip()):
+        raise ValidationError({"reason": problem})
     _require(actor, Capability.MANAGE_ZONES, rule_set.district.code if rule_set.district_id else "")
     values, tier_values, rule_values = values or {}, tier_values or {}, rule_values or {}
     errors: dict[str, list] = {}
@@ -608,6 +618,12 @@ def control_area_nodes_set(*, actor, area: ControlArea, nodes: Iterable[Division
     return area
 
 
+APPROVE_AHEAD = dt.timedelta(hours=24)
+"""How far ahead of now an approval may put an area in force. An area approved for a later day
+counted as in force at once (status active, “earliest lift” shown); further ahead is a typo
+(new-user trial 15's 2099-01-01)."""
+
+
 def control_area_approve(
     *, actor, area: ControlArea, effective_from: dt.datetime | None = None, note: str = "", override_reason: str = ""
 ) -> ControlArea:
@@ -616,13 +632,28 @@ def control_area_approve(
     An upgrade or downgrade proposal ends its predecessor at the same instant (status upgraded or
     downgraded). A downgrade is checked against the predecessor's lifting rule on that day, and a
     place wider than the tier allows (``max_node_level``) is refused; both only pass with a
-    commander's ``override_reason``. Raises ConditionsNotMet, ValidationError, StatusConflict,
-    PermissionDenied.
+    commander's ``override_reason``. ``effective_from`` more than :data:`APPROVE_AHEAD` after now
+    or on a day before the operation started is refused (ValidationError naming it). Raises
+    ConditionsNotMet, ValidationError, StatusConflict, PermissionDenied.
     """
     at = _now(effective_from)
     _require(actor, Capability.MANAGE_ZONES, area.path)
     if area.operation.status != OperationStatus.OPEN:
         raise ValidationError({"operation": _("operation %(op)s is closed") % {"op": area.operation}})
+    if at > timezone.now() + APPROVE_AHEAD:
+        raise ValidationError(
+            {
+                "effective_from": _("“%(at)s” is more than %(hours)s hours ahead: approve it closer to the time")
+                % {"at": moment_text(at), "hours": int(APPROVE_AHEAD.total_seconds() // 3600)}
+            }
+        )
+    if selectors.local_day(at) < area.operation.started_on:
+        raise ValidationError(
+            {
+                "effective_from": _("“%(at)s” is before the operation started (%(start)s)")
+                % {"at": moment_text(at), "start": area.operation.started_on.isoformat()}
+            }
+        )
     overridden, conditions = "", []
     wide = too_wide_nodes(area.tier, area.nodes.values_list("code", flat=True))
     predecessor = area.predecessor
@@ -724,8 +755,8 @@ def control_area_withdraw(*, actor, area: ControlArea, reason: str) -> ControlAr
     """Withdraw a proposal (not approved) with a written ``reason``. Raises ValidationError (no
     reason), StatusConflict (not a proposal any more), PermissionDenied."""
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("a reason is required")})
+    if problem := _reason_problem(reason):
+        raise ValidationError({"reason": problem})
     _require(actor, Capability.MANAGE_ZONES, area.path)
     at = timezone.now()
     with transaction.atomic():
@@ -913,6 +944,34 @@ def _upgrade_propose(
         )
 
 
+EVIDENCE_PEOPLE_MAX = 1_000_000
+"""The most people one manual evidence record may count (a whole-area round of a district is well
+below it). Rule: new-user trial 15's ``people=99999999999999999999`` (a 500 OverflowError) and
+``2147483648`` (stored)."""
+
+
+def _evidence_day_error(operation: Operation, kind: str, day: dt.date | None) -> str | None:
+    """Why ``day`` cannot be the day of manual evidence in ``operation`` (translated), or None: a
+    round (``kind="round"``) before the operation started, a last exposure (``"contacts"``) more than
+    :data:`INFECTION_LOOKBACK_DAYS` before it (the infections it follows are bound the same way).
+    Rule: new-user trial 15's contacts evidence on “1900-01-01”."""
+    if day is None:
+        return None
+    start = operation.started_on
+    if kind == EvidenceKind.ROUND and day < start:
+        return _("“%(value)s” is before the operation started (%(start)s)") % {
+            "value": day.isoformat(),
+            "start": start.isoformat(),
+        }
+    if kind == EvidenceKind.CONTACTS and day < start - dt.timedelta(days=INFECTION_LOOKBACK_DAYS):
+        return _("“%(value)s” is more than %(days)s days before the operation started (%(start)s): check the year") % {
+            "value": day.isoformat(),
+            "days": INFECTION_LOOKBACK_DAYS,
+            "start": start.isoformat(),
+        }
+    return None
+
+
 def manual_evidence_add(
     *,
     actor,
@@ -925,14 +984,16 @@ def manual_evidence_add(
 ) -> ManualEvidence:
     """Record evidence by hand for ``area``: a whole-area round (``kind="round"``, its ``day`` and
     result) or the close contacts (``kind="contacts"``: ``day`` of the last exposure, or None with
-    ``people=0`` when none were traced). ``reason`` says why it is trusted (required). Raises
-    ValidationError naming the field and value; PermissionDenied without MANAGE_ZONES."""
+    ``people=0`` when none were traced). ``reason`` says why it is trusted (required, no control or
+    invisible characters). Raises ValidationError naming the field and value (a day in the future or
+    too early, :func:`_evidence_day_error`; ``people`` outside 0..:data:`EVIDENCE_PEOPLE_MAX`);
+    PermissionDenied without MANAGE_ZONES."""
     errors = {}
     reason = (reason or "").strip()
     if kind not in EvidenceKind.values:
         errors["kind"] = _("unknown evidence kind “%(value)s”") % {"value": kind}
-    if not reason:
-        errors["reason"] = _("a reason is required")
+    if problem := _reason_problem(reason):
+        errors["reason"] = problem
     today = selectors.local_day()
     if error := future_day_error(day, today=today):
         errors["day"] = error
@@ -940,8 +1001,10 @@ def manual_evidence_add(
         errors["day"] = _("a round needs its day")
     if kind == EvidenceKind.CONTACTS and day is None and people not in (0, None):
         errors["day"] = _("give the last exposure day of the %(n)s contacts") % {"n": people}
-    if people is not None and people < 0:
-        errors["people"] = _("%(value)s is negative") % {"value": people}
+    if "day" not in errors and (error := _evidence_day_error(area.operation, kind, day)):
+        errors["day"] = error
+    if people is not None and not 0 <= people <= EVIDENCE_PEOPLE_MAX:
+        errors["people"] = _("%(value)s is outside 0..%(max)s") % {"value": people, "max": EVIDENCE_PEOPLE_MAX}
     if area.status != AreaStatus.ACTIVE:
         errors["area"] = _("%(name)s is not active") % {"name": area.name}
     if errors:
@@ -1056,6 +1119,16 @@ def infection_record(
     person_name = " ".join((person_name or "").split())
     if not person_name:
         errors["person_name"] = _("name the person (or choose the resident)")
+    elif problem := control_character_problem(person_name, multiline=False):
+        errors["person_name"] = problem
+    if "note" not in errors and (problem := control_character_problem(note or "")):
+        errors["note"] = problem
+    if resident is not None and (
+        earlier := Infection.objects.filter(operation=operation, resident=resident).order_by("id").first()
+    ):
+        errors["resident"] = _(
+            "%(name)s (resident %(id)s) is already recorded as infection #%(infection)s of this operation"
+        ) % {"name": resident.name, "id": resident.pk, "infection": earlier.pk}
     if residence is None:
         errors["residence"] = _("give the place of residence (a household or a division node)")
     else:

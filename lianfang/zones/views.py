@@ -421,7 +421,8 @@ def infection_new(request):
             )
         except ValidationError as exc:
             for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-                target = {"residence": "residence_code"}.get(field, field)
+                # the resident is a hidden field: its error (already recorded) reads above the form
+                target = {"residence": "residence_code", "resident": None}.get(field, field)
                 form.add_error(target if target in form.fields else None, errors)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from lianfang.core.forms import bracketed, listing
-from lianfang.core.serializers import RowIdField, UsableDateField
+from lianfang.core.serializers import CodeField, RowIdField, UsableDateField
 from lianfang.zones.models import (
     ControlArea,
     Infection,
@@ -170,7 +170,7 @@ class InfectionSerializer(serializers.ModelSerializer):
 
 
 class PlaceInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=20)
+    code = CodeField(max_length=20)
     kind = serializers.CharField(default=PlaceKind.VISITED, help_text="workplace or visited")
     visited_on = UsableDateField(required=False, allow_null=True)
 
@@ -186,12 +186,13 @@ class PlaceInputSerializer(serializers.Serializer):
 class InfectionCreateSerializer(serializers.Serializer):
     """Enter an infection: a ``resident`` id, or a ``person_name`` with a ``household`` id or a
     ``residence`` division code; at least one of the dates; optional ``places``; ``propose`` (default
-    true) proposes the areas the rule set implies."""
+    true) proposes the areas the rule set implies. Division codes may be typed in full-width digits
+    (core.serializers.CodeField)."""
 
     operation = RowIdField()
     resident = RowIdField(required=False, allow_null=True)
     household = RowIdField(required=False, allow_null=True)
-    residence = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    residence = CodeField(required=False, allow_blank=True, max_length=20)
     person_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
     onset_on = UsableDateField(required=False, allow_null=True)
     positive_sample_on = UsableDateField(required=False, allow_null=True)
