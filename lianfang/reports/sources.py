@@ -381,9 +381,19 @@ def round_totals(*, user, rnd, within: str) -> dict:
 
 
 def current_round(*, user, code: str, day: dt.date):
-    """The latest round that ran on ``day`` under or over ``code`` (None when none did)."""
-    found = rounds_on(user=user, code=code, day=day, limit=1)
-    return found[0] if found else None
+    """The round a report on ``code`` for ``day`` is about (a TestingRound, or None when none ran that
+    day): the latest that ran over all of ``code`` (its place is ``code`` or above it); when none did,
+    of those inside ``code`` the broadest (shortest place code), the latest among equals. A community's
+    own round never replaces the district's or the street's round on their pages (new-user trial 15:
+    one community's round of 677 people became the district overview's "current round", hiding the
+    district round's 5,289 missed)."""
+    found = rounds_on(user=user, code=code, day=day, limit=50)  # latest first
+    if not found:
+        return None
+    covering = [r for r in found if code.startswith(r.path)]
+    if covering:
+        return covering[0]
+    return min(found, key=lambda r: len(r.path))  # min keeps the first (latest) of equal lengths
 
 
 def positive_pools(*, user, code: str, day: dt.date):
