@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from lianfang.core.filters import CODE_VALIDATOR, CodeField, MomentField
+from lianfang.core.filters import CODE_VALIDATOR, CodeField, IdField, MomentField
 from lianfang.screening.importers import ACCEPTED_SUFFIXES
-from lianfang.screening.models import Exemption, PoolingMode
+from lianfang.screening.models import (
+    MAX_CAPACITY_PER_HOUR,
+    MAX_PLANNED_PEOPLE,
+    MIN_CAPACITY_PER_HOUR,
+    Exemption,
+    PoolingMode,
+)
+
+
+def _range_text(low: int, high: int) -> str:
+    """ "1 to 2000" in the active language (the bounds a number field takes, shown as its help)."""
+    return gettext("%(min)s to %(max)s") % {"min": f"{low:,}", "max": f"{high:,}"}
+
+
+range_help = lazy(_range_text, str)
 
 CODES_HELP = _("Division codes separated by commas or spaces (a street, community, compound, building...)")
 
@@ -27,23 +42,35 @@ class RoundForm(forms.Form):
 
     name = forms.CharField(label=pgettext_lazy("round", "Name"), max_length=120)
     codes = forms.CharField(label=_("Places"), required=False, help_text=CODES_HELP, max_length=2000)
-    control_area = forms.IntegerField(label=_("Or control area number"), required=False, min_value=1)
+    control_area = IdField(label=_("Or control area number"), required=False)
     deadline = NamedDateTimeField(label=_("Deadline"), required=False)
 
 
 class SiteForm(forms.Form):
     name = forms.CharField(label=_("Site name"), max_length=120)
     code = CodeField(label=_("Place (division code)"), validators=[CODE_VALIDATOR])
-    planned_people = forms.IntegerField(label=_("Planned people"), min_value=0, initial=2500)
+    planned_people = forms.IntegerField(
+        label=_("Planned people"),
+        min_value=0,
+        max_value=MAX_PLANNED_PEOPLE,
+        initial=2500,
+        help_text=range_help(0, MAX_PLANNED_PEOPLE),
+    )
 
 
 class DeskForm(forms.Form):
-    site = forms.IntegerField(widget=forms.HiddenInput)
+    site = IdField(label=_("Sampling site"), widget=forms.HiddenInput)
     name = forms.CharField(label=_("Desk name"), max_length=60)
     mode = forms.ChoiceField(
         label=_("Pooling mode"), choices=[("", _("From the area's rule set")), *PoolingMode.choices], required=False
     )
-    capacity_per_hour = forms.IntegerField(label=_("People per hour"), min_value=1, initial=60)
+    capacity_per_hour = forms.IntegerField(
+        label=_("People per hour"),
+        min_value=MIN_CAPACITY_PER_HOUR,
+        max_value=MAX_CAPACITY_PER_HOUR,
+        initial=60,
+        help_text=range_help(MIN_CAPACITY_PER_HOUR, MAX_CAPACITY_PER_HOUR),
+    )
 
 
 class ResultUploadForm(forms.Form):

@@ -300,6 +300,13 @@ class RoundMember(models.Model):
 
 # ----------------------------------------------------------------------------------------------- places
 
+# Bounds of the numbers a commander types for a site and a desk (forms, API and services check them):
+# a site serves a few thousand people (domain.md §4: one per 2,000-3,000), a desk samples a few
+# hundred an hour; the upper bounds leave wide room while refusing a typo that would overflow the
+# database's integer (new-user trial 15: 99999999999999999999 was a 500).
+MAX_PLANNED_PEOPLE = 1_000_000
+MIN_CAPACITY_PER_HOUR, MAX_CAPACITY_PER_HOUR = 1, 2000
+
 
 class SamplingSite(models.Model):
     """A sampling site (采样点) of a round at division ``division``; ``planned_people`` it should serve
@@ -733,6 +740,7 @@ class ExceptionReason(models.TextChoices):
     CONTRADICTS = "contradicts", _("Contradicts the recorded result")
     TUBE_OPEN = "tube_open", _("Tube not closed at the desk")
     BAD_VALUE = "bad_value", _("Unreadable result or time")
+    NO_LAB = "no_lab", _("No lab named")
     NO_BARCODE = "no_barcode", _("No tube barcode")
     FUTURE_TIME = "future_time", _("Report time is in the future")
     BEFORE_CLOSED = "before_closed", _("Reported before the tube was closed")

@@ -6,6 +6,9 @@ from rest_framework import serializers
 
 from lianfang.core.serializers import CodeField, RowIdField, UsableDateTimeField
 from lianfang.screening.models import (
+    MAX_CAPACITY_PER_HOUR,
+    MAX_PLANNED_PEOPLE,
+    MIN_CAPACITY_PER_HOUR,
     LabResult,
     PoolFollowUp,
     ResultException,
@@ -66,7 +69,7 @@ class SiteCreateSerializer(serializers.Serializer):
     round = RowIdField()
     name = serializers.CharField(max_length=120)
     division = CodeField()
-    planned_people = serializers.IntegerField(min_value=0, default=0)
+    planned_people = serializers.IntegerField(min_value=0, max_value=MAX_PLANNED_PEOPLE, default=0)
 
 
 class DeskSerializer(serializers.ModelSerializer):
@@ -81,7 +84,9 @@ class DeskCreateSerializer(serializers.Serializer):
     site = RowIdField()
     name = serializers.CharField(max_length=60)
     mode = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
-    capacity_per_hour = serializers.IntegerField(min_value=1, default=60)
+    capacity_per_hour = serializers.IntegerField(
+        min_value=MIN_CAPACITY_PER_HOUR, max_value=MAX_CAPACITY_PER_HOUR, default=60
+    )
 
 
 class TaskSerializer(serializers.ModelSerializer):

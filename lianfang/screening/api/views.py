@@ -263,6 +263,9 @@ class SiteViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnly
     serializer_class = s.SiteSerializer
     filterset_fields = ["round"]
 
+    def get_serializer_class(self):  # the create body's limits name the refused value (core.api.field_errors)
+        return s.SiteCreateSerializer if self.action == "create" else s.SiteSerializer
+
     @extend_schema(parameters=[IDEMPOTENCY], request=s.SiteCreateSerializer, responses={201: s.SiteSerializer})
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
@@ -287,6 +290,9 @@ class DeskViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, ScopedReadOnly
     queryset = SamplingDesk.objects.order_by("path", "site_id", "name")
     serializer_class = s.DeskSerializer
     filterset_fields = ["round", "site"]
+
+    def get_serializer_class(self):  # the create body's limits name the refused value (core.api.field_errors)
+        return s.DeskCreateSerializer if self.action == "create" else s.DeskSerializer
 
     @extend_schema(parameters=[IDEMPOTENCY], request=s.DeskCreateSerializer, responses={201: s.DeskSerializer})
     def create(self, request, *args, **kwargs):

@@ -103,8 +103,10 @@ def results_record(
     like an unknown one (no tube link, the importer's ``path``), so a line reveals nothing about it.
 
     Held (a :class:`ResultException`, never applied): a line naming several tubes, a line with no
-    barcode, an unknown (or out-of-scope) tube, a tube still open at its desk, a second line for the
-    same tube in the upload, an unreadable result or time, a report time more than
+    barcode, an unknown (or out-of-scope) tube, a tube still open at its desk (a code equal to the
+    client key of an open tube the actor may see: new-user trial 15), a second line for the same tube
+    in the upload, an unreadable result or time, no lab named (neither on the line nor for the upload:
+    ``no_lab``), a report time more than
     :data:`CLOCK_SKEW` ahead of the clock or earlier than the tube was closed, and a line
     contradicting a tube's recorded result (a positive or a pending state moves forward only through
     a retest record). A line repeating a recorded result is counted ``unchanged``. Applied results:
@@ -146,8 +148,10 @@ def results_record(
             held.append(ResultException(reason=ExceptionReason.SEVERAL_TUBES, **exc))
         elif not codes:
             held.append(ResultException(reason=ExceptionReason.NO_BARCODE, **exc))
-        elif value is None or reported is None or not line_lab:
+        elif value is None or reported is None:
             held.append(ResultException(reason=ExceptionReason.BAD_VALUE, **exc))
+        elif not line_lab:  # neither the line nor the upload names the lab
+            held.append(ResultException(reason=ExceptionReason.NO_LAB, **exc))
         elif reported > latest:
             held.append(ResultException(reason=ExceptionReason.FUTURE_TIME, **exc))
         elif codes[0] in seen:
@@ -166,6 +170,13 @@ def results_record(
         tubes: dict[str, Tube] = {}
         for chunk in _chunks(list(seen)):
             tubes.update((t.barcode, t) for t in visible.filter(barcode__in=chunk))
+        # a code that is no barcode may be the key of a tube still open at a desk (an API client chooses
+        # its tubes' keys): held as such, but only for a tube the actor may see (never another scope's)
+        for chunk in _chunks([c for c in seen if c not in tubes]):
+            keys = [*chunk, *(c.lower() for c in chunk)]  # a key as typed; codes were upper-cased
+            open_tubes = visible.filter(status=TubeStatus.OPEN, barcode="", client_key__in=keys).order_by("pk")
+            for t in open_tubes:
+                tubes.setdefault(t.client_key.upper(), t)
         apply: list[tuple[Tube, str, str, dt.datetime]] = []
         for item, code, value, reported in parsed:
             tube = tubes.get(code)

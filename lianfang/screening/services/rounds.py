@@ -12,17 +12,21 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import require
-from lianfang.core import audit, bulk
+from lianfang.core import audit, bulk, fielderrors
 from lianfang.core.scoping import subtree_q
 from lianfang.divisions.models import CODE_LENGTHS, Division, Level
 from lianfang.registry.models import Resident
 from lianfang.screening import links
 from lianfang.screening.models import (
     DOOR_TO_DOOR_MODES,
+    MAX_CAPACITY_PER_HOUR,
+    MAX_PLANNED_PEOPLE,
+    MIN_CAPACITY_PER_HOUR,
     PoolingMode,
     ReasonCode,
     RoundMember,
@@ -36,6 +40,20 @@ from lianfang.screening.models import (
 )
 from lianfang.screening.services.base import _actor, _minimal, _now, out_of_reach, rules
 from lianfang.zones.services import common_path
+
+MAX_ROUND_DAYS = 7
+"""How far after the round opens its deadline may lie (days): a regional round runs 24 h by the rule
+set, a long one a few days; a deadline weeks or years ahead is a typo (new-user trial 15: 2099-12-03)."""
+
+
+def _name_problem(name: str) -> tuple[str, str | None]:
+    """``name`` with its whitespace runs collapsed, and why it cannot be stored (translated) or None: a
+    control or invisible format character (core.fielderrors.control_character_problem, one line:
+    new-user trial 15's name of a lone U+200B), or nothing left after stripping."""
+    if problem := fielderrors.control_character_problem(str(name or ""), multiline=False):
+        return str(name or ""), problem
+    name = " ".join((name or "").split())
+    return name, None if name else _("give a name")
 
 
 def _node_q(codes: Sequence[str], field: str = "path") -> Q:
@@ -61,16 +79,17 @@ def round_open(
     their area (links.mode_index); people in door-to-door modes (sealed areas) get one task per
     building, bedridden or disabled residents elsewhere one home-visit task each (domain.md §4, §7).
     ``deadline`` defaults to ``at`` + the rule set's regional round deadline (24 h). Raises
-    ValidationError (no name, no nodes, nodes of several districts or above a district, deadline not
-    after ``at``; ``{"control_area": …}`` for an area that does not exist or that ``actor`` may not
+    ValidationError (no name or one holding a control or format character, no nodes, nodes of
+    several districts or above a district, deadline not after ``at`` or more than
+    :data:`MAX_ROUND_DAYS` after it; ``{"control_area": …}`` for an area that does not exist or that ``actor`` may not
     read, the same words for both, checked before any permission so the error names no place) and
     PermissionDenied (RUN_ROUNDS at the nodes' common division).
     """
     at = _now(at)
     errors: dict[str, str] = {}
-    name = " ".join((name or "").split())
-    if not name:
-        errors["name"] = _("give a name")
+    name, problem = _name_problem(name)
+    if problem:
+        errors["name"] = problem
     nodes = list(nodes)
     if control_area_id is not None:
         try:
@@ -86,6 +105,11 @@ def round_open(
         errors["nodes"] = _("a round covers a district or places inside it")
     if deadline is not None and deadline <= at:
         errors["deadline"] = _("deadline %(value)s is not after the start") % {"value": deadline}
+    elif deadline is not None and deadline > at + dt.timedelta(days=MAX_ROUND_DAYS):
+        errors["deadline"] = _("deadline %(value)s is more than %(days)d days after the round opens") % {
+            "value": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M"),
+            "days": MAX_ROUND_DAYS,
+        }
     if errors:
         raise ValidationError(errors)
     codes = _minimal(n.code for n in nodes)
@@ -285,20 +309,24 @@ def member_exempt(*, actor, member: RoundMember, exemption: str, note: str = "")
 
 
 def site_create(*, actor, round: TestingRound, name: str, division: Division, planned_people: int = 0) -> SamplingSite:
-    """Add a sampling site at ``division`` (inside the round's scope). Raises ValidationError and
-    PermissionDenied (RUN_ROUNDS)."""
-    name = " ".join((name or "").split())
+    """Add a sampling site at ``division`` (inside the round's scope) planned for ``planned_people``
+    (0 … models.MAX_PLANNED_PEOPLE). Raises ValidationError and PermissionDenied (RUN_ROUNDS)."""
+    name, problem = _name_problem(name)
     errors = {}
-    if not name:
-        errors["name"] = _("give a name")
+    if problem:
+        errors["name"] = problem
     elif SamplingSite.objects.filter(round=round, name=name).exists():
         errors["name"] = _("a site named %(name)s already exists in this round") % {"name": name}
     if not round.nodes.filter(Q(code__in=[division.code[:n] for n in CODE_LENGTHS.values()])).exists():
         errors["division"] = _("%(place)s is outside the round") % {"place": division}
     if round.status != RoundStatus.OPEN:
         errors["round"] = _("round %(name)s is not open") % {"name": round.name}
-    if planned_people < 0:
-        errors["planned_people"] = _("must be 0 or more, got %(value)s") % {"value": planned_people}
+    if not 0 <= planned_people <= MAX_PLANNED_PEOPLE:
+        errors["planned_people"] = _("must be from %(min)s to %(max)s, got %(value)s") % {
+            "min": 0,
+            "max": MAX_PLANNED_PEOPLE,
+            "value": planned_people,
+        }
     if errors:
         raise ValidationError(errors)
     require(actor, Capability.RUN_ROUNDS, division.code)
@@ -312,17 +340,22 @@ def site_create(*, actor, round: TestingRound, name: str, division: Division, pl
 
 def desk_create(*, actor, site: SamplingSite, name: str, mode: str = "", capacity_per_hour: int = 60) -> SamplingDesk:
     """Add a desk to ``site``; ``mode`` defaults to the pooling mode of the site's area (zones rule set).
+    ``capacity_per_hour``: people, MIN_CAPACITY_PER_HOUR … MAX_CAPACITY_PER_HOUR (models).
     Raises ValidationError (name, mode, capacity) and PermissionDenied (RUN_ROUNDS)."""
-    name = " ".join((name or "").split())
+    name, problem = _name_problem(name)
     errors = {}
-    if not name:
-        errors["name"] = _("give a name")
+    if problem:
+        errors["name"] = problem
     elif SamplingDesk.objects.filter(site=site, name=name).exists():
         errors["name"] = _("a desk named %(name)s already exists at this site") % {"name": name}
     if mode and mode not in PoolingMode.values:
         errors["mode"] = _("unknown pooling mode “%(value)s”") % {"value": mode}
-    if capacity_per_hour <= 0:
-        errors["capacity_per_hour"] = _("must be more than 0, got %(value)s") % {"value": capacity_per_hour}
+    if not MIN_CAPACITY_PER_HOUR <= capacity_per_hour <= MAX_CAPACITY_PER_HOUR:
+        errors["capacity_per_hour"] = _("must be from %(min)s to %(max)s, got %(value)s") % {
+            "min": MIN_CAPACITY_PER_HOUR,
+            "max": MAX_CAPACITY_PER_HOUR,
+            "value": capacity_per_hour,
+        }
     if errors:
         raise ValidationError(errors)
     require(actor, Capability.RUN_ROUNDS, site.path)

@@ -67,7 +67,7 @@ def test_unknown_duplicate_open_and_unreadable_lines_are_held(desk, district_com
         line("QL0001", "maybe", 5),
     )
     reasons = dict(batch.exceptions.values_list("line", "reason"))
-    assert reasons == {2: "duplicate", 3: "unknown_tube", 5: "bad_value", 4: "unknown_tube"}
+    assert reasons == {2: "duplicate", 3: "unknown_tube", 5: "bad_value", 4: "tube_open"}  # 4: its key
     assert batch.counts["applied"] == 1
     # a re-upload of the same result changes nothing and is not held
     again = record(district_commander, line("QL0001", "阴性"))
