@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 ROUNDS = "api:screening-round-list"
@@ -29,7 +30,8 @@ def test_round_page_answers_an_invisible_control_area_like_an_unknown_one(client
 
     client = client_for(community_staff)
     assert client.get(reverse("api:control-area-detail", args=[hidden_area.pk])).status_code == 404
-    body = {"name": "t", "codes": "620103001001", "deadline": "2026-12-02T10:00"}
+    deadline = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")  # within the 7-day limit
+    body = {"name": "t", "codes": "620103001001", "deadline": deadline}
     for area_id in (hidden_area.pk, 999999):
         page = client.post(
             reverse("screening:round_new"), {**body, "control_area": area_id}, HTTP_ACCEPT_LANGUAGE="zh-hans"
