@@ -230,7 +230,7 @@ BUDGETS = {  # one query of these checks that ?within= names a division (core.sc
     "fieldops:people": 11,  # its filter checks ?within= once more; one names the people's places
     "fieldops:transfers": 9,  # and its filter checks ?within= once more (ScopedWithinFilter)
     "fieldops:bulk_changes": 8,
-    "fieldops:monitoring": 7,
+    "fieldops:monitoring": 8,  # one lists the households monitoring can start for (by address)
     "fieldops:disinfection": 6,
     "fieldops:notices": 7,
     "fieldops:alerts": 9,  # and its filter checks ?within= once more (ScopedWithinFilter)
