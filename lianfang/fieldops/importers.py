@@ -45,7 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.accounts.selectors import can
-from lianfang.core import audit, idnumber, pii
+from lianfang.core import audit, fielderrors, idnumber, pii
 from lianfang.divisions.models import Division, Level
 from lianfang.fieldops.models import (
     CONTACT_CATEGORIES,
@@ -275,6 +275,10 @@ def validate_rows(raw_rows, columns: dict[str, int], header_row: int, default_ca
         row.risk_area = _norm(cell(raw, "risk_area"))[:200]
         row.last_exposure_on = _date(cell(raw, "last_exposure_on"), "末次暴露日期", number, problems)
         row.address = _norm(cell(raw, "address"))[:200]
+        for column, text in (("现住址", row.address), ("来源地", row.origin), ("途经风险地区", row.risk_area)):
+            # the texts build_person checks too, here so every bad row is named in one pass
+            if problem := fielderrors.control_character_problem(text):
+                problems.append((number, column, text, str(problem)))
         row.district_text = _norm(cell(raw, "district"))
         row.community_text = _norm(cell(raw, "community"))
         row.infection_id = _int_ref(cell(raw, "infection"), "关联病例", number, problems)
