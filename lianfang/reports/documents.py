@@ -21,6 +21,22 @@ def _tier_name(tier: dict, language: str) -> str:
     return tier.get("name_en") if language == "en" else tier.get("name")
 
 
+def coverage_columns() -> list[Column]:
+    """The columns a round's coverage is shown in, in the reader's language: every expected person is
+    in exactly one of them, so ``expected = negative + positive + pending + invalid + exempt +
+    home_visit_open + missed`` (screening.selectors.COVERAGE_COUNTS). An invalid tube is its own
+    column (re-sampling), never hidden in "sampled" (new-user trial: the columns did not add up)."""
+    return [
+        Column("negative", _("Negative"), "int"),
+        Column("positive", _("Positive"), "int"),
+        Column("pending", _("Results pending"), "int"),
+        Column("invalid", _("Invalid: re-sampling"), "int"),
+        Column("exempt", _("Exempt"), "int"),
+        Column("home_visit_open", _("Home visit pending"), "int"),
+        Column("missed", _("Missed"), "int"),
+    ]
+
+
 def _not_available() -> str:
     return _("Not available: this part of Lianfang is not installed yet.")
 
@@ -221,16 +237,13 @@ def _workforce_table(report: dict, links) -> Table:
 
 def _testing_table(report: dict, links) -> Table:
     testing = report["testing"]
+    parts = coverage_columns()
     table = Table(
         title=_("Testing"),
         columns=[
             Column("name", _("Round")),
             Column("expected", _("Expected"), "int"),
-            Column("sampled", _("Sampled"), "int"),
-            Column("exempt", _("Exempt"), "int"),
-            Column("missed", _("Missed"), "int"),
-            Column("pending", _("Results pending"), "int"),
-            Column("positive", _("Positive"), "int"),
+            *parts,
             Column("percent", _("Done"), "percent"),
         ],
         links=[],
@@ -239,27 +252,12 @@ def _testing_table(report: dict, links) -> Table:
         table.note = _not_available()
         return table
     for rnd in testing["rounds"]:
-        table.rows.append(
-            [
-                rnd["name"],
-                rnd["expected"],
-                rnd["sampled"],
-                rnd["exempt"],
-                rnd["missed"],
-                rnd["pending"],
-                rnd["positive"],
-                rnd["percent"],
-            ]
-        )
+        table.rows.append([rnd["name"], rnd["expected"], *[rnd.get(c.key, 0) for c in parts], rnd["percent"]])
         table.links.append(
             [
                 links and links.round(rnd["id"]),
                 None,
-                None,
-                None,
-                links and links.round_coverage(rnd["id"]),
-                None,
-                None,
+                *[links and links.round_coverage(rnd["id"]) if c.key == "missed" else None for c in parts],
                 None,
             ]
         )
@@ -356,7 +354,8 @@ def result_document(result, *, title: str, issuer: str = "", language: str, wate
 def overview_parts(data: dict, *, language: str, links) -> dict:
     """The overview's cards and tables with their drill-down links (see reports.overview.build):
     ``{"cards": [(key, label, value, url, alert)], "tiers", "places", "pools", "requests",
-    "workforce"}`` (Tables, or None for a part whose app is not available)."""
+    "workforce", "coverage": [(key, label, n)]}`` (``coverage``: the current round's expected people in
+    :func:`coverage_columns`, which add up to its expected) (Tables, or None for a part whose app is not available)."""
     with translation.override(language):
         pools = data["pools"]
         requests = data["requests"]
@@ -440,24 +439,28 @@ def overview_parts(data: dict, *, language: str, links) -> dict:
             "pools": None,
             "round_url": links.round(rnd["id"]) if rnd else None,
             "round_missed_url": links.round_coverage(rnd["id"]) if rnd else None,
+            "coverage": [],
         }
         if rnd:
+            columns = coverage_columns()
             places = Table(
                 title=_("Where people are missed"),
                 columns=[
                     Column("place", _("Place")),
                     Column("expected", _("Expected"), "int"),
-                    Column("sampled", _("Sampled"), "int"),
-                    Column("missed", _("Missed"), "int"),
+                    *columns,
                     Column("percent", _("Done"), "percent"),
                 ],
                 links=[],
             )
             for place in data["round"]["places"][:10]:
+                counts = place.get("counts", place)
                 places.rows.append(
-                    [place["name"], place["expected"], place["sampled"], place["missed"], place["percent"]]
+                    [place["name"], place["expected"], *[counts.get(c.key, 0) for c in columns], place["percent"]]
                 )
-                places.links.append([None, None, None, links.round_coverage(rnd["id"], place["code"]), None])
+                missed_url = links.round_coverage(rnd["id"], place["code"])
+                places.links.append([None, None, *[missed_url if c.key == "missed" else None for c in columns], None])
+            parts["coverage"] = [(c.key, c.label, rnd.get(c.key, 0)) for c in columns]
             parts["places"] = places
         if pools.get("available"):
             table = Table(

@@ -21,7 +21,8 @@ POOL_LIST_LIMIT = 10
 def section_round(*, user, division: Division, day) -> dict:
     """The current round (the latest that ran on ``day``) with its coverage under ``division`` and the
     communities (or compounds) with the most missed people: ``{"available", "round": {...} | None,
-    "places": [{code, name, expected, sampled, missed, percent}]}`` (screening.selectors.coverage)."""
+    "places": [{code, name, expected, sampled, missed, percent, counts}]}`` (screening.selectors.coverage;
+    ``counts`` has every key of its COVERAGE_COUNTS, the round too)."""
 
     def compute():
         coverage = sources.optional("lianfang.screening.selectors", "coverage")
@@ -54,6 +55,7 @@ def section_round(*, user, division: Division, day) -> dict:
                     "sampled": r["counts"]["sampled"],
                     "missed": r["counts"]["missed"],
                     "percent": r["percent"],
+                    "counts": {k: int(v) for k, v in r["counts"].items()},
                 }
                 for r in places
             ],

@@ -468,6 +468,8 @@ def _fetch_communities(*, user, division, day, filters) -> list[dict]:
                     "deployed",
                     "round_expected",
                     "round_sampled",
+                    "round_exempt",
+                    "round_home_visit_open",
                     "round_missed",
                     "pools_open",
                     "requests_open",
@@ -513,8 +515,9 @@ def _fetch_communities(*, user, division, day, filters) -> list[dict]:
         for c, row in rows.items():
             counts = found.get(c)
             row["round_expected"] = counts["expected"] if counts else 0
-            row["round_sampled"] = counts["sampled"] if counts else 0
-            row["round_missed"] = counts["missed"] if counts else 0
+            # sampled (an invalid tube included: re-sampling) + exempt + home visit pending + missed = expected
+            for key in ("sampled", "exempt", "home_visit_open", "missed"):
+                row[f"round_{key}"] = counts[key] if counts else 0
     follow_up = optional("lianfang.screening.models", "PoolFollowUp")
     if follow_up is not None:
         open_fus = (
@@ -563,6 +566,8 @@ register(
             Field("deployed", _("People deployed"), "int"),
             Field("round_expected", _("Round: expected"), "int"),
             Field("round_sampled", _("Round: sampled"), "int"),
+            Field("round_exempt", _("Round: exempt"), "int"),
+            Field("round_home_visit_open", _("Round: home visit pending"), "int"),
             Field("round_missed", _("Round: missed"), "int"),
             Field("pools_open", _("Positive pools under follow-up"), "int"),
             Field("requests_open", _("Requests open"), "int"),

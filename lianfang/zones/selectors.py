@@ -369,21 +369,27 @@ def population_of(codes: Iterable[str], *, exclude: Iterable[str] = (), user=Non
 
 
 def stricter_node_codes(area: ControlArea) -> list[str]:
-    """Codes of the nodes of stricter areas (in force or proposed) of ``area``'s operation that lie
-    inside ``area``: the part of ``area`` that is under a stricter tier (one query)."""
+    """Codes of the nodes of stricter areas of ``area``'s operation that lie inside ``area``: the part
+    of ``area`` that is under a stricter tier (one query). Only stricter areas in force count, so a
+    proposal nobody approved takes no one out of an area in force; a proposal is
+    sized against the areas in force and the other proposals (the set proposed with it: each tier
+    governs the rest of its wider node)."""
     own = [n.code for n in area.nodes.all()]
     inside = Q()
     for code in own:
         inside |= subtree_q("code", code)
     if not inside:
         return []
+    stricter = Q(area__in=ControlArea.objects.in_force().values("pk"))
+    if area.status == AreaStatus.PROPOSED:
+        stricter |= Q(area__status=AreaStatus.PROPOSED)
     return list(
         ControlAreaNode.objects.filter(
             inside,
             area__operation_id=area.operation_id,
             area__tier__rank__lt=area.tier.rank,
-            area__status__in=(AreaStatus.ACTIVE, AreaStatus.PROPOSED),
         )
+        .filter(stricter)
         .exclude(area_id=area.pk)
         .values_list("code", flat=True)
         .distinct()
