@@ -40,7 +40,19 @@ HEADERS = {
 
 CATEGORY_WORDS = {
     Category.EMERGENCY_MEDICAL: ("emergency_medical", "急救", "紧急医疗", "急症", "emergency"),
-    Category.MEDICAL_TRIP: ("medical_trip", "就医", "透析", "化疗", "产检", "打针", "medical trip"),
+    Category.MEDICAL_TRIP: (
+        "medical_trip",
+        "就医",
+        "发热",
+        "发热门诊",
+        "透析",
+        "化疗",
+        "产检",
+        "打针",
+        "medical trip",
+        "medical visit",
+        "fever",
+    ),
     Category.MEDICINE: ("medicine", "药", "购药", "药品", "买药"),
     Category.GROCERIES: ("groceries", "生活物资", "买菜", "食品", "物资", "groceries"),
     Category.OTHER: ("other", "其他", "其它"),

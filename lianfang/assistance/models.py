@@ -44,7 +44,12 @@ class Category(models.TextChoices):
     """What the household needs (诉求类别), issue 7 §1."""
 
     EMERGENCY_MEDICAL = "emergency_medical", _("Emergency medical")
-    MEDICAL_TRIP = "medical_trip", _("Medical trip (dialysis, chemotherapy, pregnancy check, injections)")
+    # A medical visit (domain.md §1 "medical visit"): a fever found by home monitoring goes to the fever
+    # clinic under this category (fieldops), as do dialysis, chemotherapy, pregnancy checks, injections.
+    MEDICAL_TRIP = (
+        "medical_trip",
+        _("Medical visit (fever clinic, dialysis, chemotherapy, pregnancy check, injections)"),
+    )
     MEDICINE = "medicine", _("Medicine")
     GROCERIES = "groceries", _("Groceries and daily necessities")
     OTHER = "other", _("Other help")
@@ -286,6 +291,9 @@ class ServiceRequest(KeptMixin, models.Model):
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     description = models.TextField(_("description"))
+    # An automatic ticket's text as a message and its values (assistance.texts), shown in the reader's
+    # language; empty for what people typed (``description`` is shown as stored).
+    text = models.JSONField(_("automatic text (message and values)"), default=dict, blank=True)
     resident_urgency = models.CharField(
         _("urgency stated by the resident"), max_length=10, choices=Priority.choices, blank=True
     )
@@ -417,6 +425,14 @@ class ServiceRequest(KeptMixin, models.Model):
     def summary(self) -> str:
         """The description cut to 200 characters (alerts, lists)."""
         return self.description[:200]
+
+    @property
+    def description_text(self) -> str:
+        """The description in the reader's language: an automatic ticket's ``text`` rendered now
+        (assistance.texts.render), else the description as stored."""
+        from lianfang.assistance.texts import render  # noqa: PLC0415
+
+        return render(self.text, self.description)
 
     @property
     def tier_label(self) -> str:
@@ -552,6 +568,14 @@ class TicketEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("ticket events are append-only")
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's language: the automatic text of an intake (``detail["text"]``,
+        assistance.texts.render), else the note as stored."""
+        from lianfang.assistance.texts import render  # noqa: PLC0415
+
+        return render((self.detail or {}).get("text"), self.note)
 
 
 class NotificationKind(models.TextChoices):

@@ -20,12 +20,13 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.assistance.models import (
     OPEN_STATUSES,
+    PRIORITY_RANK,
     Category,
     DeliveryStatus,
     ExitPass,
@@ -121,6 +122,26 @@ def valid_exit_pass(*, resident=None, household=None, reference: str | None = No
 def overdue_q(now: dt.datetime) -> Q:
     """Open tickets with a step past its deadline at ``now`` (``due_at`` is the earliest pending one)."""
     return Q(status__in=list(OPEN_STATUSES), due_at__lt=now)
+
+
+def by_urgency(queryset, now: dt.datetime):
+    """``queryset`` of tickets ordered most urgent first, each annotated ``is_overdue`` (bool: open and its
+    next deadline before ``now``): overdue tickets first, emergencies before urgent before normal among
+    them; then open tickets by next deadline (soonest first); then the rest (fulfilled, confirmed,
+    closed), newest first. Rule: a new-user trial found overdue emergencies buried under newer tickets."""
+    rank = Case(
+        *(When(priority=value, then=Value(n)) for value, n in PRIORITY_RANK.items()),
+        default=Value(len(PRIORITY_RANK)),
+        output_field=IntegerField(),
+    )
+    late = overdue_q(now)
+    return queryset.annotate(
+        is_overdue=Case(When(late, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        urgency=Case(When(late, then=rank), default=Value(len(PRIORITY_RANK)), output_field=IntegerField()),
+        pending=Case(
+            When(status__in=list(OPEN_STATUSES), then=Value(0)), default=Value(1), output_field=IntegerField()
+        ),
+    ).order_by("urgency", "pending", F("due_at").asc(nulls_last=True), "-received_at", "-id")
 
 
 @dataclass

@@ -213,18 +213,20 @@ def index(request):
 
 @login_required
 def tickets(request):
-    """Tickets in scope with the shared filters (status, open, overdue, category, priority, channel, mine)."""
+    """Tickets in scope with the shared filters (status, open, overdue, category, priority, channel, mine),
+    most urgent first (``selectors.by_urgency``: overdue emergencies at the top)."""
+    now = timezone.now()
     filterset = ServiceRequestFilterSet(
         request.GET,
-        queryset=ServiceRequest.objects.visible_to(request.user)
-        .select_related("household", "assignee")
-        .order_by("-received_at", "-id"),
+        queryset=selectors.by_urgency(
+            ServiceRequest.objects.visible_to(request.user).select_related("household", "assignee"), now
+        ),
         request=request,
     )
     if not filterset.is_valid():
         return bad_query_response(request, filterset.errors)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "assistance/tickets.html", {"filterset": filterset, "page": page, "now": timezone.now()})
+    return render(request, "assistance/tickets.html", {"filterset": filterset, "page": page, "now": now})
 
 
 @login_required
@@ -380,7 +382,7 @@ def ticket_export(request, pk: int):
                 str(event.get_to_status_display()) if event.to_status else "",
                 event.reason_code,
                 event.level or "",
-                event.note,
+                event.note_text,
             ]
         )
     buffer = io.BytesIO()

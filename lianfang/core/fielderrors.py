@@ -212,6 +212,15 @@ _CONTROL_CHARACTERS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _FORMAT_CHARACTERS = re.compile("[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
+def is_blank(text: object) -> bool:
+    """True when ``text`` shows nothing: it is empty or holds only white space and invisible format
+    characters (Unicode category Cf: zero-width space U+200B, zero-width (non-)joiners U+200C/U+200D,
+    word joiner U+2060, BOM U+FEFF, ...). A required text (a description, a reason) that is blank is
+    missing, whatever control_character_problem says of it. Raises nothing. Rule: a new-user trial
+    (a description or close reason of zero-width characters only was accepted)."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in str(text or ""))
+
+
 def _format_character(text: str, *, multiline: bool) -> str | None:
     """The first invisible format character of ``text`` (see _FORMAT_CHARACTERS), or None."""
     if not multiline:

@@ -64,10 +64,13 @@ def valid_exit_pass(*, resident=None, household=None, pass_ref: str = "", at=Non
     return True, str(getattr(found, "reference", "") or getattr(found, "pk", ""))
 
 
-def raise_medical_request(*, household, resident=None, summary: str) -> str:
-    """File a medical-trip service request for ``household`` through the home-monitoring channel
-    (an abnormal health reading: a fever clinic visit is a medical trip), as Lianfang itself
-    (``actor=None``, filed by the system; an open ticket of the same kind is joined, not doubled).
+def raise_medical_request(*, household, resident=None, summary: str, text: dict | None = None) -> str:
+    """File a medical-visit service request (category ``medical_trip``, "Medical visit (fever clinic,
+    …)"; domain.md §1: a service request is groceries, medicine, a medical visit or emergency aid) for
+    ``household`` through the home-monitoring channel (an abnormal health reading: a fever clinic
+    visit), as Lianfang itself (``actor=None``, filed by the system; an open ticket of the same kind is
+    joined, not doubled). ``text`` (``{"msgid", "params"}``, assistance.texts.auto_text) lets pages
+    show the summary in the reader's language; ``summary`` is the stored text.
     Returns the ticket's reference, or ``""`` when the assistance app cannot take it (missing, or it
     refused: logged) — the reading itself is never lost for that; the caller raises an alert."""
     fn = _function("services.intake", "service_request_create")
@@ -83,6 +86,7 @@ def raise_medical_request(*, household, resident=None, summary: str) -> str:
                 description=summary,
                 channel="monitoring",
                 filed_by="system",
+                **({"text": text} if text else {}),
             )
     except Exception:  # noqa: BLE001 (the health reading must be kept whatever the other app does)
         logger.exception("medical request for household %s refused", getattr(household, "pk", None))

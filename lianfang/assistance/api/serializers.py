@@ -84,6 +84,8 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
         return str(obj.assignee) if obj.assignee_id else ""
 
     def get_overdue(self, obj) -> bool:
+        if (late := getattr(obj, "is_overdue", None)) is not None:  # selectors.by_urgency, same instant as the order
+            return bool(late)
         return bool(obj.is_open and obj.due_at and obj.due_at < timezone.now())
 
     def get_channels(self, obj) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -66,7 +67,8 @@ class ServiceRequestViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Service requests in the caller's scope, newest first. Filters: within, status, open, overdue,
+    """Service requests in the caller's scope, most urgent first (``selectors.by_urgency``: overdue ones
+    first, emergencies before others, then by next deadline). Filters: within, status, open, overdue,
     category, priority, channel, mine, household, number."""
 
     queryset = (
@@ -76,6 +78,9 @@ class ServiceRequestViewSet(
     )
     serializer_class = ServiceRequestSerializer
     filterset_class = ServiceRequestFilterSet
+
+    def get_queryset(self):
+        return selectors.by_urgency(super().get_queryset(), timezone.now())
 
     def _act(self, fn, ticket=None, **kwargs):
         ticket = ticket or self.get_object()

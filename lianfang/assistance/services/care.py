@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from lianfang.accounts.roles import Capability
 from lianfang.accounts.selectors import can
@@ -31,10 +32,14 @@ from lianfang.assistance.services.base import (
     _now,
 )
 from lianfang.assistance.services.intake import service_request_create
-from lianfang.core import audit
+from lianfang.assistance.texts import auto_text
+from lianfang.core import audit, fielderrors
 from lianfang.core.filters import future_day_error
 from lianfang.divisions.models import Division
 from lianfang.registry.models import ResidenceStatus, Resident
+
+REFILL_TEXT = gettext_noop("Refill: %(medicine)s for %(name)s runs out on %(day)s (%(dose)s %(unit)s a day).")
+"""The text of a refill request (assistance.texts: shown in the reader's language)."""
 
 
 def _decimal(value, name: str, errors: dict, *, positive: bool) -> Decimal | None:
@@ -112,7 +117,7 @@ def care_medicine_end(*, actor, medicine: CareMedicine, reason: str) -> CareMedi
     """Take a medicine off file (no more refill projections); ``reason`` required."""
     if not CareMedicine.objects.visible_to(actor).filter(pk=medicine.pk).exists():
         raise PermissionDenied(_("You may not keep medicines for this resident."))
-    if not (reason or "").strip():
+    if fielderrors.is_blank(reason):
         raise ValidationError({"reason": _("a reason is required")})
     with transaction.atomic():
         CareMedicine.objects.filter(pk=medicine.pk).update(active=False, note=reason.strip()[:200])
@@ -242,18 +247,19 @@ def _refills(rule_set, day: dt.date, now, report: CareReport) -> None:
             continue  # already filed since the stock was counted
         if medicine.resident.is_deceased:
             continue
-        description = _("Refill: %(medicine)s for %(name)s runs out on %(day)s (%(dose)s %(unit)s a day).") % {
-            "medicine": medicine.name,
-            "name": medicine.resident.name,
-            "day": medicine.runs_out_on.isoformat(),
-            "dose": medicine.dose_per_day.normalize(),
-            "unit": medicine.unit,
-        }
+        text = auto_text(
+            REFILL_TEXT,
+            medicine=medicine.name,
+            name=medicine.resident.name,
+            day=medicine.runs_out_on.isoformat(),
+            dose=medicine.dose_per_day.normalize(),
+            unit=medicine.unit,
+        )
         ticket = service_request_create(
             actor=None,
             household=medicine.household,
             category=Category.MEDICINE,
-            description=description,
+            text=text,
             channel=Channel.PROACTIVE,
             filed_by=FiledBy.SYSTEM,
             resident=medicine.resident,
@@ -288,7 +294,7 @@ def check_in_done(
     errors = {}
     if result not in CheckInResult.values:
         errors["result"] = _("unknown result “%s”") % (result,)
-    if result == CheckInResult.NEEDS_HELP and not (note or "").strip():
+    if result == CheckInResult.NEEDS_HELP and fielderrors.is_blank(note):
         errors["note"] = _("say what help is needed")
     if errors:
         raise ValidationError(errors)

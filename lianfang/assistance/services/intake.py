@@ -11,8 +11,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from lianfang.assistance import adapters, hooks, rules
+from lianfang.assistance import adapters, hooks, rules, texts
 from lianfang.assistance.models import (
     LINKABLE_STATUSES,
     Category,
@@ -39,6 +40,10 @@ from lianfang.core import audit, fielderrors, pii
 from lianfang.registry.models import Household, Resident
 from lianfang.registry.services import name_problem
 
+auto_text = texts.auto_text
+EMERGENCY_TEXT = gettext_noop("Emergency medical")
+"""The text of an emergency filed without words (the category's name, in the reader's language)."""
+
 
 def _validate_intake(
     *,
@@ -64,6 +69,8 @@ def _validate_intake(
     if filed_by not in FiledBy.values:
         errors["filed_by"] = _("unknown value “%s”") % (filed_by,)
     text = " ".join(str(description or "").split())
+    if fielderrors.is_blank(text):  # white space or zero-width characters only: nothing was said
+        text = ""
     if not text and category == Category.EMERGENCY_MEDICAL:
         text = str(Category(category).label)
     if not text:
@@ -137,6 +144,7 @@ def service_request_create(
     partner_ref: str = "",
     idempotency_key: str = "",
     at: dt.datetime | None = None,
+    text: dict | None = None,
 ) -> ServiceRequest:
     """File a need of ``household`` through ``channel``; returns its ticket.
 
@@ -150,6 +158,10 @@ def service_request_create(
     names (registry.services.name_problem: no markup such as ``<b>x</b>``, no control characters, at
     most 60 characters); ``description`` may hold line breaks but no other control characters (BEL …),
     ``partner_name`` and ``partner_ref`` none (core.fielderrors.control_character_problem).
+    ``text`` (``assistance.texts.auto_text(msgid, **values)``) is the text of an automatic ticket (a
+    refill, a home-monitoring reading): the description is rendered from it in the default language and
+    pages show it in the reader's; a description of white space or zero-width characters only is
+    missing (core.fielderrors.is_blank).
 
     One ticket per need: when the household already has a ticket of the same category that is new,
     accepted or in progress, the intake joins it (a ``linked`` event; no clock changes) instead of
@@ -163,6 +175,11 @@ def service_request_create(
     """
     now = _now(at)
     reporter = _user(actor)
+    auto = text or None  # ``text`` is reused below for the checked description
+    if not auto and category == Category.EMERGENCY_MEDICAL and fielderrors.is_blank(description):
+        auto = auto_text(EMERGENCY_TEXT)  # an emergency needs no words; the reader sees it in their language
+    if auto:
+        description = texts.stored(auto)
     filed_by = filed_by or _default_filed_by(channel, reporter)
     reporter_name = (reporter_name or "").strip()
     text, normalized_phone, filed_by = _validate_intake(
@@ -214,14 +231,14 @@ def service_request_create(
             .first()
         )
         if open_ticket is not None:
-            ticket = _link(open_ticket, intake, actor=actor, at=now)
+            ticket = _link(open_ticket, intake, actor=actor, at=now, text=auto)
         else:
-            ticket = _open(household, intake, category=category, resident=resident, actor=actor, at=now)
+            ticket = _open(household, intake, category=category, resident=resident, actor=actor, at=now, text=auto)
     ticket.intake, ticket.replayed = intake, False
     return ticket
 
 
-def _link(ticket: ServiceRequest, intake: Intake, *, actor, at) -> ServiceRequest:
+def _link(ticket: ServiceRequest, intake: Intake, *, actor, at, text: dict | None = None) -> ServiceRequest:
     intake.ticket, intake.linked = ticket, True
     intake.save()
     ServiceRequest.objects.filter(pk=ticket.pk).update(intake_count=F("intake_count") + 1, updated_at=at)
@@ -232,7 +249,7 @@ def _link(ticket: ServiceRequest, intake: Intake, *, actor, at) -> ServiceReques
         actor=actor,
         at=at,
         public=True,
-        detail={"channel": intake.channel, "filed_by": intake.filed_by, "intake": intake.pk},
+        detail={"channel": intake.channel, "filed_by": intake.filed_by, "intake": intake.pk, **_text_detail(text)},
         note=intake.description,
     )
     audit.record(actor=actor, action="link", obj=ticket, detail={"channel": intake.channel, "intake": intake.pk})
@@ -242,7 +259,14 @@ def _link(ticket: ServiceRequest, intake: Intake, *, actor, at) -> ServiceReques
     return ticket
 
 
-def _open(household: Household, intake: Intake, *, category, resident, actor, at) -> ServiceRequest:
+def _text_detail(text: dict | None) -> dict:
+    """``{"text": text}`` for a timeline event's detail when the intake's text is automatic, else ``{}``."""
+    return {"text": text} if text else {}
+
+
+def _open(
+    household: Household, intake: Intake, *, category, resident, actor, at, text: dict | None = None
+) -> ServiceRequest:
     day = timezone.localdate(at)
     rule_set = rules.rule_set_in_force(household.district_id, day)
     priority = rules.initial_priority(category, intake.resident_urgency)
@@ -260,6 +284,7 @@ def _open(household: Household, intake: Intake, *, category, resident, actor, at
         resident=resident,
         category=category,
         description=intake.description,
+        text=text or {},
         resident_urgency=intake.resident_urgency,
         priority=priority,
         status=Status.NEW,
@@ -298,6 +323,7 @@ def _open(household: Household, intake: Intake, *, category, resident, actor, at
             "priority": priority,
             "routed_worker": worker.pk if worker else None,
             "tier": tier.key,
+            **_text_detail(text),
         },
     )
     audit.record(

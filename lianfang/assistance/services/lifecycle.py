@@ -40,7 +40,7 @@ from lianfang.assistance.services.base import (
     _require_supervisor,
     _user,
 )
-from lianfang.core import audit
+from lianfang.core import audit, fielderrors
 
 
 def _limits(ticket: ServiceRequest, priority: str | None = None) -> dict[str, rules.Limit]:
@@ -275,6 +275,16 @@ def service_request_fulfil(*, actor, ticket: ServiceRequest, note: str = "", at=
     return _fresh(ticket)
 
 
+def _require_fulfilled(fresh: ServiceRequest) -> None:
+    """StatusConflict naming the ticket and its status unless ``fresh`` is fulfilled (only then can the
+    household confirm it)."""
+    if fresh.status != Status.FULFILLED:
+        raise StatusConflict(
+            _("%(number)s cannot be confirmed: it is %(status)s, and only a fulfilled request can be confirmed.")
+            % {"number": fresh.number, "status": fresh.get_status_display()}
+        )
+
+
 def service_request_confirm(*, actor, ticket: ServiceRequest, note: str = "", at=None) -> ServiceRequest:
     """The household confirms a fulfilled ticket: fulfilled → confirmed.
 
@@ -285,14 +295,12 @@ def service_request_confirm(*, actor, ticket: ServiceRequest, note: str = "", at
     staff = _user(actor)
     if staff is not None:
         _require_handler(actor, ticket)
-        if not note.strip():
-            raise ValidationError({"note": _("say how the household confirmed (e.g. by phone)")})
+    _require_fulfilled(_fresh(ticket))  # a closed ticket is a conflict (409), whatever the note says
+    if staff is not None and fielderrors.is_blank(note):
+        raise ValidationError({"note": _("say how the household confirmed (e.g. by phone)")})
     with transaction.atomic():
         fresh = _fresh(ticket)
-        if fresh.status != Status.FULFILLED:
-            raise StatusConflict(
-                _("Only a fulfilled request can be confirmed (this one is %s).") % fresh.get_status_display()
-            )
+        _require_fulfilled(fresh)
         _transition(
             fresh,
             Status.CONFIRMED,
@@ -311,10 +319,12 @@ def service_request_close(*, actor, ticket: ServiceRequest, outcome: str, note: 
     but confirmed or closed; every clock stops. Nothing is deleted. ValidationError names a bad field."""
     now = _now(at)
     _require_handler(actor, ticket)
+    if (current := _fresh(ticket)).status in FINAL_STATUSES:  # a conflict (409) before any field error
+        raise StatusConflict(_("The request is already %s.") % current.get_status_display())
     errors = {}
     if outcome not in Outcome.values:
         errors["outcome"] = _("unknown outcome “%s”") % (outcome,)
-    if not (note or "").strip():
+    if fielderrors.is_blank(note):
         errors["note"] = _("a reason is required to close a request")
     if errors:
         raise ValidationError(errors)
@@ -395,7 +405,7 @@ def service_request_note(*, actor, ticket: ServiceRequest, note: str, public: bo
     now = _now(at)
     _require_handler(actor, ticket)
     text = (note or "").strip()
-    if not text:
+    if fielderrors.is_blank(text):
         raise ValidationError({"note": _("the note is empty")})
     if len(text) > MAX_TEXT:
         raise ValidationError({"note": _("at most %(n)d characters, got %(got)d") % {"n": MAX_TEXT, "got": len(text)}})

@@ -29,7 +29,7 @@ from lianfang.assistance.services.base import (
     _now,
     _require_handler,
 )
-from lianfang.core import audit, pii
+from lianfang.core import audit, fielderrors, pii
 from lianfang.registry.models import Resident
 
 
@@ -74,7 +74,7 @@ def exit_pass_issue(
             "household": ticket.household_id,
         }
     for name, value, limit in (("destination", destination, 120), ("purpose", purpose, 120), ("vehicle", vehicle, 60)):
-        if not (value or "").strip():
+        if fielderrors.is_blank(value):
             errors[name] = _("this field is required")
         elif len(value) > limit:
             errors[name] = _("at most %(n)d characters, got %(got)d") % {"n": limit, "got": len(value)}
@@ -148,7 +148,7 @@ def exit_pass_revoke(*, actor, exit_pass: ExitPass, reason: str, at=None) -> Exi
     """Revoke a pass (the gate then refuses it); ``reason`` required. StatusConflict when already revoked."""
     now = _now(at)
     _require_handler(actor, exit_pass.ticket)
-    if not (reason or "").strip():
+    if fielderrors.is_blank(reason):
         raise ValidationError({"reason": _("a reason is required")})
     with transaction.atomic():
         if (

@@ -12,8 +12,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from lianfang.core import audit
 from lianfang.fieldops import adapters, selectors
@@ -23,6 +24,8 @@ from lianfang.fieldops.services.alerts import alert_raise
 from lianfang.fieldops.services.base import FIELD, _create_audited, _now, _require, _set_status, _text, _user
 
 MONITORING_MAX_DAYS = 14
+READING_TEXT = gettext_noop("Home monitoring: %(t)s °C, symptoms: %(s)s")
+"""The text of the medical-visit request an abnormal reading files (shown in each reader's language)."""
 """The longest home health monitoring started by hand, in days (inclusive): twice the longest home
 period of the shipped rules (/work/shared/docs/domain.md: 8th edition 7 d home monitoring after
 centralized isolation, 9th edition 3 d, 7 d home isolation of secondary contacts)."""
@@ -236,12 +239,16 @@ def health_check_in_record(
 
 
 def _abnormal_reading(actor, monitoring: HomeMonitoring, check_in: HealthCheckIn, rules) -> None:
-    summary = _("Home monitoring: %(t)s °C, symptoms: %(s)s") % {
+    summary = _(READING_TEXT) % {
         "t": check_in.temperature,
         "s": ", ".join(str(Symptom(s).label) for s in check_in.symptoms) or "—",
     }
+    # the same words as a message and its values, so the ticket reads in each reader's language
+    with translation.override("en"):  # msgids are English: the English labels are the symptoms' msgids
+        symptoms = [str(Symptom(s).label) for s in check_in.symptoms]
+    text = {"msgid": READING_TEXT, "params": {"t": str(check_in.temperature), "s": {"msgids": symptoms}}}
     household = monitoring.household
-    ref = adapters.raise_medical_request(household=household, resident=monitoring.resident, summary=summary)
+    ref = adapters.raise_medical_request(household=household, resident=monitoring.resident, summary=summary, text=text)
     if ref:
         HealthCheckIn.objects.filter(pk=check_in.pk).update(service_request_ref=ref)
         check_in.service_request_ref = ref
