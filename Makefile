@@ -13,6 +13,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/lianfang
 STAMP := $(VENV)/.installed
+# The suite runs in one process per core (pytest-xdist); a test file stays in one process, so a module's
+# fixtures (the demo world) are built once. TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/pytest --create-db -q --numprocesses $(TEST_WORKERS) --dist loadfile --durations 15
 APT_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 wrk
 
 .PHONY: help install system-deps demo demo-data serve worker test test-sqlite test-pg test-browser lint check bench messages clean
@@ -82,13 +86,13 @@ lint: install
 test: install system-deps lint test-sqlite
 
 test-sqlite: install system-deps
-	LIANFANG_PLAIN_STATIC=1 $(VENV)/bin/pytest --create-db -q
+	LIANFANG_PLAIN_STATIC=1 $(PYTEST)
 
 test-pg: install system-deps
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 	@psql "$(PG_URL)" -tAc 'select 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres $(notdir $(PG_URL))
-	DATABASE_URL=$(PG_URL) LIANFANG_PLAIN_STATIC=1 $(VENV)/bin/pytest --create-db -q
+	DATABASE_URL=$(PG_URL) LIANFANG_PLAIN_STATIC=1 $(PYTEST)
 
 # Extract every app's strings into lianfang/<app>/locale/zh_Hans (msgids are English), then compile.
 messages: install

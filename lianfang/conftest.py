@@ -26,6 +26,67 @@ PASSWORD = "correct-horse-battery"  # noqa: S105 (test-only)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def restore_shipped_data() -> None:
+    """Re-create what migrations ship (the rule sets of every app, the report layouts) where missing.
+
+    A transactional test (``live_server``, ``transaction=True``) ends by emptying every table, shipped rows
+    included. Run alone, pytest-django orders those tests last; under pytest-xdist (``make test``) a process
+    runs a whole file at a time, so an ordinary test may follow one. Idempotent: each app's ``ensure``
+    function creates only what is missing.
+    """
+    from lianfang.assistance.shipped import ensure_shipped_rule_sets as assistance_rules
+    from lianfang.fieldops.rules import ensure_field_rule_set
+    from lianfang.reports.shipped import ensure_shipped as report_layouts
+    from lianfang.screening.services.base import ensure_shipped_rules as screening_rules
+    from lianfang.workforce.rulesets import install_shipped_rule_sets as grid_rules
+    from lianfang.zones.shipped import ensure_shipped_rule_sets as zone_rules
+
+    zone_rules()
+    screening_rules()
+    assistance_rules()
+    ensure_field_rule_set()
+    grid_rules()
+    report_layouts()
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    names = getattr(item, "fixturenames", ())
+    return "live_server" in names or "transactional_db" in names
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test has emptied the tables, put the shipped rows back (restore_shipped_data)."""
+    try:
+        return (yield)
+    finally:
+        if nextitem is not None and _is_transactional(item):  # after the last test the database is gone
+            from pytest_django.plugin import blocking_manager_key
+
+            with item.config.stash[blocking_manager_key].unblock():
+                restore_shipped_data()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Tests hash passwords with MD5 instead of PBKDF2's 1,000,000 rounds (0.57 s a hash on a CI core).
+
+    Django's own advice for test speed ("Speeding up the tests", Django 5.2 docs, topics/testing/overview).
+    Thousands of test users are created and signed in; what a hash costs is no part of what the tests check.
+    Production keeps settings.PASSWORD_HASHERS (PBKDF2 first).
+    """
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        yield
+
+
 @pytest.fixture
 def qilihe(db):
     """The real divisions of Qilihe (620103) with their ancestors, from ../shared/data/divisions."""

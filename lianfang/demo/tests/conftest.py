@@ -18,14 +18,14 @@ def demo_world(django_db_setup, django_db_blocker):
     Each test runs inside its own savepoint (pytest-django's ``db``) within this module's transaction.
     Built in zh-Hans, as ``make demo`` builds it, whatever language an earlier test left active.
     """
-    from lianfang.conftest import QILIHE, SHARED_DIVISIONS
+    from lianfang.conftest import QILIHE, SHARED_DIVISIONS, restore_shipped_data
     from lianfang.demo.services import scenario_run
     from lianfang.divisions.models import Division
     from lianfang.divisions.services import load_divisions
     from lianfang.registry.generator import generate_population
 
     with django_db_blocker.unblock(), transaction.atomic(), translation.override("zh-hans"):
-        _shipped_rules()
+        restore_shipped_data()
         if not Division.objects.filter(code=QILIHE).exists():
             load_divisions(actor=None, source=SHARED_DIVISIONS, code=QILIHE)
         district = Division.objects.get(code=QILIHE)
@@ -34,19 +34,6 @@ def demo_world(django_db_setup, django_db_blocker):
         report = scenario_run(district=district, seed=SEED)
         yield {"district": district, "report": report, "counts": table_counts()}
         transaction.set_rollback(True)
-
-
-def _shipped_rules() -> None:
-    """Rule sets that migrations ship (a transactional test elsewhere may have flushed them)."""
-    from lianfang.assistance.shipped import ensure_shipped_rule_sets as assistance_rules
-    from lianfang.fieldops.rules import ensure_field_rule_set
-    from lianfang.screening.services.base import ensure_shipped_rules
-    from lianfang.zones.shipped import ensure_shipped_rule_sets
-
-    ensure_shipped_rule_sets()
-    ensure_shipped_rules()
-    assistance_rules()
-    ensure_field_rule_set()
 
 
 def table_counts() -> dict[str, int]:
