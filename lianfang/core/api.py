@@ -6,6 +6,7 @@ import json
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -117,8 +118,9 @@ def exception_handler(exc, context):
     - a body DRF's parsers cannot read (malformed JSON, …) answers 400 ``{"detail": "…"}`` with a
       translated message naming what is wrong and where (parse_error_message), never DRF's English
       "JSON parse error - …";
-    - a refused CSRF token (session authentication) answers 403 with core.views.csrf_failure_message
-      (reload the page and send again), never DRF's English "CSRF Failed: …";
+    - a refused CSRF token (session authentication) answers 403 with core.views.api_csrf_failure_message
+      (the CSRF check failed: reload the page and try again, or call with a token), never DRF's
+      English "CSRF Failed: …" (new-user trial: the form-expired words read wrong for an API call);
     - a field error refusing a submitted value quotes the value (:func:`field_errors`).
 
     Any other exception is not handled (None): Django's handler500 (core.views.server_error) answers
@@ -128,23 +130,21 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.ParseError):
         exc = exceptions.ParseError(parse_error_message(exc))
     elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
-        from lianfang.core.views import csrf_failure_message  # noqa: PLC0415 (views import the apps)
+        from lianfang.core.views import api_csrf_failure_message  # noqa: PLC0415 (views import the apps)
 
-        exc = exceptions.PermissionDenied(csrf_failure_message(), code="csrf")
+        exc = exceptions.PermissionDenied(api_csrf_failure_message(), code="csrf")
     elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
         exc = exceptions.ValidationError(field_errors(exc.detail, context))
     return drf_exception_handler(exc, context)
 
 
 class BadQueryMixin:
-    """APIView mixin: a query parameter that cannot be understood is a 400, never a 500.
+    """APIView mixin: a query parameter or body value that cannot be understood is a 400, never a 500.
 
     ``BadQuery`` (core.filters) becomes ``{"<parameter>": ["<message>"]}``; a Django ValidationError
-    raised while filtering (an app's own filter method) becomes ``{"detail": [...]}``; an
-    OverflowError (a number too large for the database driver, e.g. an id past 2**63 − 1 in an
-    ``__in`` look-up on SQLite) becomes ``{"<parameter>": ["“…” is more than 9223372036854775807, …"]}``
-    naming each parameter holding such a number (:func:`overflowing_parameters`), else
-    ``{"detail": "a number in the query is too large"}`` (the exception itself names no parameter).
+    raised while filtering (an app's own filter method) becomes ``{"detail": [...]}``; a number too
+    large for the database (:func:`number_out_of_range`) becomes ``{"<name>": ["“…” is more than
+    9223372036854775807, …"]}`` naming each query parameter, URL part or body field holding one.
     All with status 400.
     """
 
@@ -153,35 +153,91 @@ class BadQueryMixin:
             exc = exceptions.ValidationError(exc.errors)
         elif isinstance(exc, DjangoValidationError):
             exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-        elif isinstance(exc, OverflowError):
-            errors = overflowing_parameters(self.request.query_params, getattr(self, "kwargs", None) or {})
-            exc = exceptions.ValidationError(errors or {"detail": _("a number in the query is too large")})
+        else:
+            exc = number_out_of_range(exc, self.request, getattr(self, "kwargs", None) or {}) or exc
         return super().handle_exception(exc)
+
+
+# PostgreSQL's "<type> out of range" (SQLSTATE 22003, numeric_value_out_of_range) → the type's largest value
+_PG_INTEGER_TYPES = {"smallint": 32767, "integer": 2**31 - 1, "bigint": MAX_ID}
+
+
+def number_out_of_range(exc, request, url_kwargs) -> exceptions.ValidationError | None:
+    """The 400 for a number the database could not take, or None when ``exc`` is not one.
+
+    - An OverflowError (SQLite's driver: a whole number outside 64 bits, −2**63 … 2**63 − 1) names each
+      query parameter, URL part or top-level body field holding such a number
+      (:func:`overflowing_parameters`); when none does (e.g. date arithmetic), ``{"detail": "a number
+      in the query is too large"}``.
+    - A django.db.DataError from PostgreSQL's "smallint/integer/bigint out of range" names each of
+      them holding a whole number outside that type (smallint: −32768 … 32767; integer: −2**31 …
+      2**31 − 1); when none does, None (the number was the server's own: a 500).
+
+    Found by the new-user trial: ``{"position": 99999999999999999999}`` answered "a number in the
+    query is too large" on SQLite and a 500 on PostgreSQL, naming no field."""
+    if isinstance(exc, OverflowError):
+        largest = MAX_ID
+    elif isinstance(exc, DataError) and getattr(exc.__cause__, "sqlstate", None) == "22003":
+        words = str(exc.__cause__).split()
+        largest = _PG_INTEGER_TYPES.get(words[0]) if words[1:3] == ["out", "of"] else None
+        if largest is None:
+            return None
+    else:
+        return None
+    try:
+        body = getattr(request, "data", None)
+    except exceptions.APIException:  # a body the parsers refuse: nothing in it to name
+        body = None
+    errors = overflowing_parameters(request.query_params, url_kwargs, body=body, largest=largest)
+    if errors:
+        return exceptions.ValidationError(errors)
+    if isinstance(exc, OverflowError):
+        return exceptions.ValidationError({"detail": _("a number in the query is too large")})
+    return None
 
 
 _WHOLE_NUMBER = re.compile(r"\s*-?\d+\s*")
 
 
-def overflowing_parameters(query, url_kwargs) -> dict[str, list[str]]:
-    """The parameters that can explain an OverflowError: each query parameter (``query``, a QueryDict)
-    or URL part (``url_kwargs``, the view's ``kwargs``) whose value, or one item of its comma-separated
-    list, is a whole number outside a 64-bit integer (−2**63 … 2**63 − 1: SQLite's INTEGER, PostgreSQL's
-    bigint; the database driver overflows past it), as ``{"<name>": ["<message>"]}`` with
-    core.fielderrors.value_message's "“…” is more than 9223372036854775807, the largest value allowed."
-    (the value quoted by core.pii.quoted: runs of 7+ digits masked). Empty when no value is such a
-    number: the overflow came from elsewhere (e.g. date arithmetic on a number in range), and the
-    caller keeps its message without a name."""
+def _body_values(body, *, texts: bool) -> list[tuple[str, object]]:
+    """``(field, value)`` for each top-level field of a request body (a dict or a QueryDict) whose value
+    is a whole JSON number (not a boolean), or with ``texts`` also a string; nothing for any other body.
+    Strings count only for a 64-bit overflow: against a smaller type (PostgreSQL's smallint) a division
+    code such as "620103001001001" would read as the culprit."""
+    if not hasattr(body, "items"):
+        return []
+    getlist = getattr(body, "getlist", None)
+    values = [(name, value) for name in body for value in (getlist(name) if getlist else [body[name]])]
+    return [
+        (name, v)
+        for name, v in values
+        if (texts and isinstance(v, str)) or (isinstance(v, int) and not isinstance(v, bool))
+    ]
+
+
+def overflowing_parameters(query, url_kwargs, *, body=None, largest: int = MAX_ID) -> dict[str, list[str]]:
+    """The parameters that can explain an overflow: each query parameter (``query``, a QueryDict), URL
+    part (``url_kwargs``, the view's ``kwargs``) or top-level field of a request ``body``
+    (:func:`_body_values`: JSON numbers, and strings for a 64-bit ``largest``) whose value, or one
+    item of its comma-separated list, is a whole number outside −``largest`` − 1 … ``largest``
+    (default a 64-bit integer, −2**63 … 2**63 − 1: SQLite's INTEGER, PostgreSQL's bigint; the
+    database driver overflows past it), as ``{"<name>": ["<message>"]}`` with
+    core.fielderrors.value_message's "“…” is more than 9223372036854775807, the largest value
+    allowed." (the value quoted by core.pii.quoted: runs of 7+ digits masked). Empty when no value is
+    such a number: the overflow came from elsewhere (e.g. date arithmetic on a number in range), and
+    the caller keeps its message without a name."""
     values = [(name, value) for name in query for value in query.getlist(name)]
     values += [(name, value) for name, value in url_kwargs.items() if isinstance(value, str)]
+    values += _body_values(body, texts=largest >= MAX_ID)
     errors: dict[str, list[str]] = {}
     for name, value in values:
         for item in str(value).split(","):
             if not _WHOLE_NUMBER.fullmatch(item):
                 continue
             number = int(item)
-            if -MAX_ID - 1 <= number <= MAX_ID:
+            if -largest - 1 <= number <= largest:
                 continue
-            code, limit = ("max_value", MAX_ID) if number > 0 else ("min_value", -MAX_ID - 1)
+            code, limit = ("max_value", largest) if number > 0 else ("min_value", -largest - 1)
             message = value_message(code, value=item.strip(), kind="integer", limit=limit)
             errors.setdefault(name, []).append(message)
     return errors

@@ -124,13 +124,23 @@ def csrf_failure_message() -> str:
     )
 
 
+def api_csrf_failure_message() -> str:
+    """What an API call refused for its CSRF token tells the caller (``{"detail": ...}``, status 403):
+    a call with a browser session's cookie needs the page's CSRF token; a program uses a token."""
+    return _(
+        "CSRF check failed: this request uses your signed-in browser session but carries no valid CSRF "
+        "token. Reload the page and try again; a program calling the API should send an access token "
+        "(Authorization: Token …) instead."
+    )
+
+
 def csrf_failure(request, reason: str = ""):
     """The CSRF failure view (settings ``CSRF_FAILURE_VIEW``), status 403: under ``/api/`` JSON
-    ``{"detail": ...}``, elsewhere the site's translated error page telling the reader to reload the
-    page and send again (never Django's unstyled English page). ``reason`` (Django's English
-    diagnosis, e.g. "CSRF token from POST incorrect.") is not shown."""
+    ``{"detail": ...}`` (:func:`api_csrf_failure_message`), elsewhere the site's translated error page
+    telling the reader to reload the page and send again (never Django's unstyled English page).
+    ``reason`` (Django's English diagnosis, e.g. "CSRF token from POST incorrect.") is not shown."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": csrf_failure_message()}, status=403)
+        return JsonResponse({"detail": api_csrf_failure_message()}, status=403)
     return render(request, "csrf_failure.html", {"message": csrf_failure_message()}, status=403)
 
 

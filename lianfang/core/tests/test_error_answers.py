@@ -122,8 +122,21 @@ def test_a_stale_csrf_token_shows_the_translated_page(community_staff, language,
     assert "CSRF verification failed" not in body
 
 
-@pytest.mark.parametrize(("language", "message"), [("zh-hans", CSRF_ZH), ("en", CSRF_EN)])
+API_CSRF_ZH = (
+    "CSRF 校验失败：此请求使用了您已登录的浏览器会话，但没有有效的 CSRF 令牌。请刷新页面后重试；"
+    "程序调用接口应改为发送访问令牌（Authorization: Token …）。"
+)
+API_CSRF_EN = (
+    "CSRF check failed: this request uses your signed-in browser session but carries no valid CSRF token. "
+    "Reload the page and try again; a program calling the API should send an access token "
+    "(Authorization: Token …) instead."
+)
+
+
+@pytest.mark.parametrize(("language", "message"), [("zh-hans", API_CSRF_ZH), ("en", API_CSRF_EN)])
 def test_the_api_refuses_a_session_call_without_csrf_in_the_readers_language(community_staff, language, message):
+    """New-user trial: the API answered the form-expired words ("this form is no longer valid") to a
+    POST without CSRF; now it says the CSRF check failed and what to do, in the API's format."""
     api = APIClient(enforce_csrf_checks=True)
     api.force_login(community_staff)
     response = api.post("/api/v1/registry-imports/", {}, HTTP_ACCEPT_LANGUAGE=language)
