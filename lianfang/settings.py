@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -93,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "lianfang.core.middleware.MethodNotAllowedPageMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a sign-in that hit the lockout into accounts.lockout's 429
 ]
 
 ROOT_URLCONF = "lianfang.urls"
@@ -137,6 +140,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in lockout (django-axes, accounts.lockout; docs/accounts.md): LIANFANG_LOGIN_FAILURES wrong
+# passwords for one user name from one network address lock that pair out for LIANFANG_LOGIN_LOCKOUT_MINUTES
+# after the last of them (another user name, or the same name from another address, can still sign in).
+# Counted in the database (AccessAttempt); a refused try during the lockout does not extend it, so the
+# time the page names holds. The address is the connection's (REMOTE_ADDR): behind a reverse proxy that
+# is the proxy's, and the lockout then holds for the user name from every address.
+AUTHENTICATION_BACKENDS = [
+    "lianfang.accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = env_int("LIANFANG_LOGIN_FAILURES", 5)
+_lockout_minutes = env_int("LIANFANG_LOGIN_LOCKOUT_MINUTES", 15)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_lockout_minutes)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "lianfang.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not kept in a second log (failures are)
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1 or _lockout_minutes < 1:
+    raise ImproperlyConfigured("LIANFANG_LOGIN_FAILURES and LIANFANG_LOGIN_LOCKOUT_MINUTES must be at least 1")
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -234,6 +261,8 @@ LOGGING = {
         # a refused request (403, 400) is one warning line, not a stack trace (core.logfilters)
         "django.request": {"filters": ["no_query_string", "no_client_error_traceback"]},
         "django.security": {"filters": ["no_query_string"]},
+        # django-axes: failures and lockouts (warnings, user name and address masked), not every sign-in
+        "axes": {"level": "WARNING"},
     },
     "root": {"handlers": ["console"], "level": env_str("LIANFANG_LOG_LEVEL", "INFO")},
 }

@@ -3,7 +3,9 @@ this app's zh-Hans catalogue (Django merges every catalogue, so the translations
 
 django-tasks-db ships no Chinese: its model and field names and django-tasks' status labels are
 listed below with the same msgids (and context) as in its source; its app name is a plain string,
-relabelled by :func:`relabel` from ``AccountsConfig.ready``.
+relabelled by :func:`relabel` from ``AccountsConfig.ready``. django-axes (the sign-in lockout,
+accounts.lockout) ships no Chinese either: its admin's model, field and filter names are listed the
+same way, and its app ("Axes") is relabelled too.
 """
 
 from __future__ import annotations
@@ -33,10 +35,45 @@ TASK_LABELS = (
     pgettext_lazy("Task", "Successful"),
 )
 
+AXES_LABELS = (
+    gettext_lazy("User Agent"),
+    gettext_lazy("IP Address"),
+    gettext_lazy("Username"),
+    gettext_lazy("HTTP Accept"),
+    gettext_lazy("Path"),
+    gettext_lazy("Attempt Time"),
+    gettext_lazy("Access lock out"),
+    gettext_lazy("access failure"),
+    gettext_lazy("access failures"),
+    gettext_lazy("GET Data"),
+    gettext_lazy("POST Data"),
+    gettext_lazy("Failed Logins"),
+    gettext_lazy("access attempt"),
+    gettext_lazy("access attempts"),
+    gettext_lazy("Access Attempt"),
+    gettext_lazy("Expires At"),
+    gettext_lazy("The time when access attempt expires and is no longer valid."),
+    gettext_lazy("access attempt expiration"),
+    gettext_lazy("access attempt expirations"),
+    gettext_lazy("Logout Time"),
+    gettext_lazy("Session key hash (sha256)"),
+    gettext_lazy("access log"),
+    gettext_lazy("access logs"),
+    gettext_lazy("Locked Out"),
+    gettext_lazy("Form Data"),
+    gettext_lazy("Meta Data"),
+    gettext_lazy("Clean up expired attempts"),
+    gettext_lazy("Not set"),
+    gettext_lazy("Attempt Remaining"),
+)
+
 
 def relabel() -> None:
-    """Give the background-task app a translated name in the admin (its own is plain English)."""
+    """Give the background-task and sign-in lockout apps translated names in the admin (their own are
+    plain English)."""
     from django.apps import apps  # noqa: PLC0415
 
     if apps.is_installed("django_tasks_db"):
         apps.get_app_config("django_tasks_database").verbose_name = gettext_lazy("Background tasks")
+    if apps.is_installed("axes"):
+        apps.get_app_config("axes").verbose_name = gettext_lazy("Sign-in lockout")
