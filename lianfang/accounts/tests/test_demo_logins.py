@@ -55,6 +55,11 @@ def test_demo_login_table_is_bilingual_and_lines_up_on_a_terminal(population, la
     ]
     grid = next(line for line in lines if line.startswith("  grid "))
     assert "网格员" in grid and "Grid worker" in grid
+    # new-user trial: the sampling desk login read "Volunteer", like "volunteer"; now its duty too
+    desk = next(line for line in lines if line.startswith("  desk "))
+    assert "志愿者：采样台" in desk and "Volunteer: sampling desk" in desk
+    volunteer = next(line for line in lines if line.startswith("  volunteer "))
+    assert "采样台" not in volunteer and "sampling desk" not in volunteer
     admin = next(line for line in lines if line.startswith("  admin "))
     assert "超级用户（/admin/）" in admin and "Superuser (/admin/)" in admin
     starts = set()

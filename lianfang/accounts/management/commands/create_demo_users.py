@@ -8,7 +8,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from wcwidth import wcswidth
 
 from lianfang.accounts.demo_names import stored_demo_name
@@ -86,6 +86,9 @@ class Command(BaseCommand):
             ("desk", Role.VOLUNTEER, site),  # the demo round's sampling desks
             ("representative", Role.HOUSEHOLD_REPRESENTATIVE, compound),
         ]
+        # the table names what a login is for where the role alone would read the same as another's
+        # (new-user trial: "desk" read "Volunteer", like "volunteer")
+        duties = {"desk": pgettext_lazy("demo login role", "Volunteer: sampling desk")}
         rows = []
         for username, role, division in plan:
             user = demo_user_ensure(
@@ -96,7 +99,7 @@ class Command(BaseCommand):
                 role=role,
                 division=division,
             )
-            rows.append((username, Role(role).label, division))
+            rows.append((username, duties.get(username, Role(role).label), division))
             self._link_worker(user, role, district)
         demo_user_ensure(
             actor=None,
