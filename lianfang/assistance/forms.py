@@ -16,12 +16,18 @@ URGENCY_CHOICES = [("", _("Not stated")), *Priority.choices]
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """Copy a service's ValidationError onto ``form`` (field errors where the field exists)."""
+    """Copy a service's ValidationError onto ``form`` (field errors where the field exists). An error
+    about something that is no field of the form goes above it, introduced by the translated name
+    ``form.other_labels`` gives it ("诉求：请先受理…"), else alone — never by the service's raw
+    key ("ticket：…", new-user trial 16)."""
+    other_labels = getattr(form, "other_labels", {})
     if hasattr(error, "error_dict"):
         for name, errors in error.message_dict.items():
             target = name if name in form.fields else None
             for message in errors:
-                form.add_error(target, field_line(name, message) if target is None else message)
+                if target is None and name in other_labels:
+                    message = field_line(other_labels[name], message)
+                form.add_error(target, message)
     else:
         for message in error.messages:
             form.add_error(None, message)
@@ -126,6 +132,8 @@ class HandOffForm(forms.Form):
 
 class ExitPassForm(forms.Form):
     """One approval, several windows: e.g. a daily injection for six days."""
+
+    other_labels = {"ticket": _("service request")}
 
     resident = forms.TypedChoiceField(label=_("Person"), coerce=int)
     destination = forms.CharField(label=_("Destination facility"), max_length=120)

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,11 @@ from lianfang.assistance.services.base import (
 )
 from lianfang.core import audit, fielderrors, pii
 from lianfang.registry.models import Resident
+from lianfang.registry.services import text_problem
+
+# how far ahead a pass's first day may be (days): a medical trip is approved when it is known and
+# near; a pass for a day months ahead is a typo (2099) or outlives the control area (new-user trial 16)
+EXIT_PASS_HORIZON_DAYS = 30
 
 
 def exit_pass_issue(
@@ -73,10 +79,20 @@ def exit_pass_issue(
             "name": resident,
             "household": ticket.household_id,
         }
-    for name, value, limit in (("destination", destination, 120), ("purpose", purpose, 120), ("vehicle", vehicle, 60)):
-        if fielderrors.is_blank(value):
+    texts = (
+        ("destination", destination, 120, True),
+        ("purpose", purpose, 120, True),
+        ("vehicle", vehicle, 60, True),
+        ("companion", companion, 60, False),
+    )
+    for name, value, limit, required in texts:
+        # blank-looking (only zero-width characters) is missing; any other control or invisible format
+        # character is refused as in every other one-line text (registry.services.text_problem; trial 16)
+        if required and fielderrors.is_blank(value):
             errors[name] = _("this field is required")
-        elif len(value) > limit:
+        elif problem := text_problem(value or ""):
+            errors[name] = problem
+        elif len(value or "") > limit:
             errors[name] = _("at most %(n)d characters, got %(got)d") % {"n": limit, "got": len(value)}
     if not isinstance(days, int) or not 1 <= days <= 31:
         errors["days"] = _("between 1 and 31 windows, got “%s”") % (days,)
@@ -87,10 +103,17 @@ def exit_pass_issue(
             "start": window_start,
             "end": window_end,
         }
-    if isinstance(first_day, dt.date) and first_day < timezone.localdate(now):
+    today = timezone.localdate(now)
+    if isinstance(first_day, dt.date) and first_day < today:
         errors["first_day"] = _("the first day “%s” is in the past") % first_day
+    elif isinstance(first_day, dt.date) and first_day > today + dt.timedelta(days=EXIT_PASS_HORIZON_DAYS):
+        errors["first_day"] = _(
+            "the first day “%(day)s” is more than %(n)d days ahead (at the latest %(last)s): approve the pass "
+            "nearer the trip, when the need is known"
+        ) % {"day": first_day, "n": EXIT_PASS_HORIZON_DAYS, "last": today + dt.timedelta(days=EXIT_PASS_HORIZON_DAYS)}
     if errors:
         raise ValidationError(errors)
+    _refuse_overlapping_pass(resident, first_day, days, every_days, window_start, window_end)
     plain = _new_token()
     with transaction.atomic():
         exit_pass = ExitPass.objects.create(
@@ -142,6 +165,43 @@ def exit_pass_issue(
             },
         )
     return exit_pass
+
+
+def _refuse_overlapping_pass(resident, first_day, days, every_days, window_start, window_end) -> None:
+    """Raise ValidationError ``{"resident": …}`` naming the active pass of ``resident`` (its number and
+    its first and last day) that has a window overlapping the period of the new pass (its first window's
+    start to its last window's end): two active passes of one person for one period would be two
+    approvals of the same trips (new-user trial 16). Revoke the old one first to replace it."""
+    start = timezone.make_aware(dt.datetime.combine(first_day, window_start))
+    last_day = first_day + dt.timedelta(days=(days - 1) * every_days)
+    end = timezone.make_aware(dt.datetime.combine(last_day, window_end))
+    clash = (
+        ExitPass.objects.filter(
+            resident=resident,
+            status=PassStatus.ACTIVE,
+            windows__starts_at__lt=end,
+            windows__ends_at__gt=start,
+        )
+        .order_by("-approved_at", "-id")
+        .first()
+    )
+    if clash is None:
+        return
+    span = clash.windows.aggregate(first=Min("starts_at"), last=Max("ends_at"))
+    raise ValidationError(
+        {
+            "resident": _(
+                "%(name)s already has the active exit pass %(number)s for %(first)s to %(last)s, which overlaps "
+                "this one: revoke it first to replace it"
+            )
+            % {
+                "name": resident.name,
+                "number": clash.number,
+                "first": f"{timezone.localtime(span['first']):%Y-%m-%d}",
+                "last": f"{timezone.localtime(span['last']):%Y-%m-%d}",
+            }
+        }
+    )
 
 
 def exit_pass_revoke(*, actor, exit_pass: ExitPass, reason: str, at=None) -> ExitPass:

@@ -62,7 +62,8 @@ def test_one_approval_creates_a_recurring_pass(grid, trip):
     assert exit_pass.number.startswith("P") and exit_pass.resident == grid["张三"]
     event = trip.events.get(kind=EventKind.PASS_ISSUED)
     assert event.detail["number"] == exit_pass.number and event.public
-    every_other = issue(grid, trip, days=3, every_days=2)
+    # one active pass per person and period (new-user trial 16): the every-other-day pass is 张小明's
+    every_other = issue(grid, trip, resident=grid["张小明"], days=3, every_days=2)
     days = [s.astimezone(SHANGHAI).date() for s in every_other.windows.values_list("starts_at", flat=True)]
     assert days == [first, first + dt.timedelta(days=2), first + dt.timedelta(days=4)]
 
