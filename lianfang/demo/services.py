@@ -424,6 +424,7 @@ def _duty(ctx: _Ctx) -> None:
     the demo logins' workers, so 我的值守 shows them), check-ins for the shifts that started, one shift
     of yesterday nobody checked in to (the tick flags it and alerts)."""
     from lianfang.fieldops.models import DutyShift  # noqa: PLC0415
+    from lianfang.fieldops.selectors import gate_cover_q  # noqa: PLC0415
     from lianfang.fieldops.services.gates import (  # noqa: PLC0415
         duty_roster_generate,
         duty_shift_assign,
@@ -431,6 +432,7 @@ def _duty(ctx: _Ctx) -> None:
         duty_shift_check_out,
         gate_create,
     )
+    from lianfang.workforce.models import Worker  # noqa: PLC0415
 
     staff = ctx.users["community"]
     gates = [
@@ -440,7 +442,13 @@ def _duty(ctx: _Ctx) -> None:
     for day in (ctx.today - dt.timedelta(days=1), ctx.today):
         duty_roster_generate(actor=staff, code=ctx.compound.code, day=day)
     shifts = list(DutyShift.objects.filter(gate__in=gates).order_by("starts_at", "gate_id", "slot"))
-    guards = ctx.state["guards"]
+    # only workers whose place covers the compound's gates may guard them (fieldops.selectors.gate_cover_q)
+    covering = set(
+        Worker.objects.filter(
+            gate_cover_q(ctx.compound.code, on=ctx.today), pk__in=[w.pk for w in ctx.state["guards"]]
+        ).values_list("pk", flat=True)
+    )
+    guards = [w for w in ctx.state["guards"] if w.pk in covering]
     missed_one = False
     of_day: dict[dt.date, int] = {}
     for shift in shifts:

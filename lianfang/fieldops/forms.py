@@ -139,7 +139,39 @@ class GateForm(ScopedForm):
     name = forms.CharField(label=pgettext_lazy("place", "Name"), max_length=80)
     kind = forms.ChoiceField(label=_("Kind"), choices=GateKind.choices, initial=GateKind.MIXED)
     guards_per_shift = CountField(1, 20, label=_("Guards per shift"), initial=1)
-    shift_pattern = forms.CharField(label=_("Shift pattern"), max_length=40, required=False)
+    shift_pattern = forms.ChoiceField(label=_("Shift pattern"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shift_pattern"].choices = shift_pattern_choices()
+
+
+def shift_pattern_choices(day=None) -> list[tuple[str, str]]:
+    """The choices of a gate's shift pattern (班次模式): blank, “Default (<name>)”, then each pattern
+    of the field rule set in force on ``day`` (today) by its name in the active language (``name_en``
+    in English, ``name`` otherwise). A value outside them is refused by the form, naming it."""
+    from django.utils.translation import get_language  # noqa: PLC0415
+
+    from lianfang.fieldops import rules as field_rules  # noqa: PLC0415
+
+    rules = field_rules.in_force(day)
+    english = (get_language() or "").startswith("en")
+    patterns = rules.shift_patterns or {}
+
+    def name(key):
+        pattern = patterns.get(key) or {}
+        return (pattern.get("name_en") if english else pattern.get("name")) or pattern.get("name") or key
+
+    default = gettext("Default (%(name)s)") % {"name": name(rules.default_shift_pattern)}
+    return [("", default), *((key, name(key)) for key in patterns)]
+
+
+class RosterGenerateForm(forms.Form):
+    """Generate the duty roster of a period: from ``day``, ``days`` days (1-31; the service bounds
+    how far ahead: services.gates.duty_roster_period_check)."""
+
+    day = DayField(label=_("From"))
+    days = CountField(1, 31, label=_("Number of days"), initial=1)
 
 
 class PassageForm(forms.Form):

@@ -75,7 +75,10 @@ class FieldRuleSet(models.Model):
       a purpose in ``free`` passes, one in ``pass`` passes with a valid medical exit pass, anything
       else is refused. A tier absent from the map (precaution, low, outside every area) lets every
       purpose through (registration only).
-    - ``patrol_round_minutes``: a patrol round still open after this long is closed as incomplete.
+    - ``patrol_round_minutes``: a patrol round still open after this long is closed as incomplete;
+      ``patrol_min_scan_seconds``: the shortest plausible time between two consecutive checkpoint
+      scans of a round (walking from one checkpoint to the next): a scan sooner than that after the
+      round's previous scan is refused (default 30 s; 0 switches the check off).
     - ``fever_threshold``: a temperature at or above it (°C) is abnormal; ``abnormal_symptoms``:
       symptom codes that make a check-in abnormal; ``check_in_deadline_hour``: local hour by which
       the day's health check-in is due (after it, today's missing check-ins are flagged).
@@ -97,6 +100,9 @@ class FieldRuleSet(models.Model):
     early_check_in_minutes = models.PositiveSmallIntegerField(_("earliest check-in before start (minutes)"), default=30)
     gate_rules = models.JSONField(_("gate rules per tier"), default=dict)
     patrol_round_minutes = models.PositiveSmallIntegerField(_("longest patrol round (minutes)"), default=120)
+    patrol_min_scan_seconds = models.PositiveSmallIntegerField(
+        _("shortest time between two checkpoint scans (seconds)"), default=30
+    )
     fever_threshold = models.DecimalField(_("fever threshold (°C)"), max_digits=3, decimal_places=1, default=37.3)
     abnormal_symptoms = models.JSONField(_("abnormal symptoms"), default=list)
     check_in_deadline_hour = models.PositiveSmallIntegerField(_("daily health check-in due by (hour)"), default=20)

@@ -81,6 +81,40 @@ def responsible_worker(code: str, *, on: dt.date | None = None):
     return None
 
 
+GUARD_PICKER_LIMIT = 100
+
+
+def gate_cover_q(path: str, *, on: dt.date) -> Q:
+    """Q over workforce Workers whose place covers a gate at ``path`` (its division's code) on
+    ``on``: based at that division, above it (its community, street … up to the district) or inside
+    it (a building of the compound), or deployed or responsible there (a Deployment, or a
+    ResponsibilityAssignment of a division, in force on ``on`` at, above or inside it). Workers of
+    another compound or community do not (new-user trial 16)."""
+    from lianfang.workforce.models import Deployment, ResponsibilityAssignment, active_on_q  # noqa: PLC0415
+
+    above = [path[:n] for n in sorted(set(CODE_LENGTHS.values())) if n <= len(path)]
+    here = Q(path__in=above) | subtree_q("path", path)
+    deployed = Deployment.objects.filter(here, active_on_q(on), worker=OuterRef("pk"))
+    responsible = ResponsibilityAssignment.objects.filter(
+        here, active_on_q(on), household__isnull=True, worker=OuterRef("pk")
+    )
+    return here | Exists(deployed) | Exists(responsible)
+
+
+def gate_workers(*, user, gate: Gate, on: dt.date, query: str = "", limit: int | None = None):
+    """``(workers, total)``: the workers ``user`` sees who may guard ``gate`` on ``on``
+    (:func:`gate_cover_q`), by name, whose name or pinyin initials contain ``query`` (all when
+    blank); at most ``limit`` (default :data:`GUARD_PICKER_LIMIT`) of them, ``total`` counting them
+    all (a picker says when it shows fewer). Two queries."""
+    from lianfang.workforce.models import Worker  # noqa: PLC0415
+
+    rows = Worker.objects.visible_to(user).filter(gate_cover_q(gate.path, on=on))
+    if query:
+        rows = rows.filter(Q(name__icontains=query) | Q(name_initials__icontains=query.lower()))
+    total = rows.count()
+    return list(rows.order_by("name", "id")[: limit or GUARD_PICKER_LIMIT]), total
+
+
 def representatives_of(household_ids: Iterable[int], *, on: dt.date | None = None) -> dict[int, object]:
     """``{household_id: Worker}`` of the household representatives (L4) on ``on``, through
     workforce.selectors.responsible_for (two queries at most)."""
@@ -112,6 +146,9 @@ class GateCoverage:
     needs_duty: bool
     shifts: list[DutyShift] = field(default_factory=list)
     gaps: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
+    # the roster page's guard picker (views.roster, :func:`gate_workers`): None when not shown
+    guards: list = field(default_factory=list)
+    guards_total: int | None = None
 
     @property
     def uncovered_hours(self) -> float:

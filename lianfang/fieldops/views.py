@@ -219,15 +219,6 @@ def _flag(request, name: str, yes: str, no: str, label: str | None = None) -> bo
     raise BadQuery({name: [message % {"value": value[:40], "yes": yes, "no": no}]}, {name: label})
 
 
-def _pattern_labels(patterns: dict, language: str) -> list[tuple[str, str]]:
-    """``[(key, name)]`` of the rule set's shift patterns, the name in the page language (``name_en``
-    in English, ``name`` otherwise; the key when the rule set gives no name)."""
-    english = (language or "").startswith("en")
-    return [
-        (key, (p.get("name_en") if english else p.get("name")) or p.get("name") or key) for key, p in patterns.items()
-    ]
-
-
 def _replayed(request, key: str, endpoint: str) -> bool:
     """True when this page form (hidden ``idempotency_key``) was already submitted by this user
     (a double tap, a retry on a flaky phone network); records the key otherwise."""
@@ -295,16 +286,28 @@ def index(request):
 def roster(request):
     """Gates of the place with their tier, today's (or ``?day=``) shifts and uncovered hours;
     managers generate the roster, assign guards and add gates."""
-    code = scope_code(request)
-    day = _day(request)
+    return _roster_page(request, scope_code(request), _day(request))
+
+
+def _roster_page(request, code: str, day: dt.date, generate_form=None, status: int = 200):
+    """The roster page of ``code`` on ``day``; ``generate_form`` a refused roster-generation form
+    shown with its errors (``status`` 400 then)."""
     try:
-        rules = field_rules.rules_on(day)
+        field_rules.rules_on(day)  # a day before every rule set is a 400 naming it
     except ValidationError as exc:
         raise BadQuery(exc.message_dict) from None
     coverage = selectors.roster_coverage(user=request.user, code=code, day=day) if code else []
-    from lianfang.workforce.models import Worker  # noqa: PLC0415
-
-    workers = list(Worker.objects.visible_to(request.user).within(code).order_by("name")[:300]) if code else []
+    caps = _caps(request, code)
+    roster_url = f"{reverse('fieldops:roster')}?within={code}"
+    guard_query = search_text(request.GET.get("guard"))
+    if caps["can_setup"]:
+        # each gate's picker offers the workers whose place covers that gate (found by name or
+        # initials with ?guard=), never the first 300 of the district; the page says when it shows fewer
+        for row in coverage:
+            if any(shift.status == "planned" for shift in row.shifts):
+                row.guards, row.guards_total = selectors.gate_workers(
+                    user=request.user, gate=row.gate, on=day, query=guard_query
+                )
     return render(
         request,
         "fieldops/roster.html",
@@ -312,11 +315,14 @@ def roster(request):
             "code": code,
             "day": day,
             "coverage": coverage,
-            "workers": workers,
+            "guard_query": guard_query,
+            # where the page's forms come back to (a refused generation is shown at the POST's URL)
+            "here": request.get_full_path() if request.method == "GET" else roster_url,
             "form": forms.GateForm(initial={"division": code}),
-            "patterns": _pattern_labels(rules.shift_patterns, request.LANGUAGE_CODE),
-            **_caps(request, code),
+            "generate_form": generate_form or forms.RosterGenerateForm(initial={"day": day, "days": 1}),
+            **caps,
         },
+        status=status,
     )
 
 
@@ -324,17 +330,27 @@ def roster(request):
 @require_POST
 @answers_bad_query
 def roster_generate(request):
-    """POST: create the roster of ``day`` for the gates under ``within`` (services.gates.duty_roster_generate)."""
+    """POST: create the roster of ``days`` days from ``day`` for the gates under ``within``
+    (services.gates.duty_roster_generate_period). A refused period (more than 31 days, beyond the
+    horizon, not a date) is shown on the roster page next to the field, with what was typed (400)."""
     code = scope_code(request) if not request.POST.get("within") else request.POST["within"]
     _division(request, code)
-    day = query_day(request.POST, "day", timezone.localdate())
-    report = _run(request, gates.duty_roster_generate, actor=request.user, code=code, day=day)
-    if report is not None:
-        slots = ngettext("%(n)d shift slot", "%(n)d shift slots", report.created) % {"n": report.created}
-        at_gates = ngettext("%(g)d gate", "%(g)d gates", report.gates) % {"g": report.gates}
-        messages.success(
-            request, _("%(slots)s created for %(gates)s on %(d)s") % {"slots": slots, "gates": at_gates, "d": day}
+    form = forms.RosterGenerateForm(request.POST)
+    report = None
+    if form.is_valid():
+        day, days = form.cleaned_data["day"], form.cleaned_data["days"]
+        report = _run_on_form(
+            form, gates.duty_roster_generate_period, actor=request.user, code=code, first_day=day, days=days
         )
+    if report is None:
+        shown = form.cleaned_data.get("day") or timezone.localdate()
+        return _roster_page(request, code, shown, generate_form=form, status=400)
+    slots = ngettext("%(n)d shift slot", "%(n)d shift slots", report.created) % {"n": report.created}
+    at_gates = ngettext("%(g)d gate", "%(g)d gates", report.gates) % {"g": report.gates}
+    period = day.isoformat() if days == 1 else f"{day.isoformat()}–{(day + dt.timedelta(days=days - 1)).isoformat()}"
+    messages.success(
+        request, _("%(slots)s created for %(gates)s on %(d)s") % {"slots": slots, "gates": at_gates, "d": period}
+    )
     return redirect(f"{reverse('fieldops:roster')}?within={code}&day={day.isoformat()}")
 
 
@@ -556,8 +572,12 @@ def checkpoint_create(request):
 @login_required
 @answers_bad_query
 def checkpoints_print(request):
-    """Printable QR cards of the place's active checkpoints (print CSS, one card each)."""
+    """Printable QR cards of the place's active checkpoints (print CSS, one card each). The QR code
+    holds the checkpoint's secret token: only those who set up the checkpoints there
+    (MANAGE_WORKFORCE at the place) may print them — a patrol who had them could record every
+    checkpoint without walking the route (new-user trial 16); anyone else gets a 403 naming it."""
     code = scope_code(request)
+    patrols.checkpoint_tokens_require(actor=request.user, code=code)
     base = Checkpoint.objects.visible_to(request.user).filter(is_active=True).select_related("division")
     cards = []
     for checkpoint in base.within(code) if code else base:

@@ -7,8 +7,11 @@ import datetime as dt
 
 from django.utils import timezone
 from drf_spectacular.drainage import has_override, set_override
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from lianfang.accounts.roles import Capability
+from lianfang.accounts.selectors import can
 from lianfang.core.serializers import RowIdField, UsableDateField, UsableDateTimeField, VisiblePK
 from lianfang.fieldops import models as m
 
@@ -107,10 +110,12 @@ class DutyShiftSerializer(ModelSerializer):
 
 
 class RosterGenerateSerializer(Serializer):
-    """Input: the place (``within`` code) and ``day`` of a roster."""
+    """Input: the place (``within`` code), the first ``day`` and the number of ``days`` (1-31, default
+    1; the last day at most 31 days from today) of a roster."""
 
     within = DivisionCode()
     day = UsableDateField()
+    days = serializers.IntegerField(min_value=1, max_value=31, required=False, default=1)
 
 
 class RosterReportSerializer(Serializer):
@@ -147,9 +152,18 @@ class GateCoverageSerializer(Serializer):
 
 
 class CheckpointSerializer(ModelSerializer):
-    """A patrol checkpoint with the token printed in its QR code."""
+    """A patrol checkpoint. ``token`` (the secret printed in its QR code) is given only to a caller
+    who may set up the checkpoints there (MANAGE_WORKFORCE at the checkpoint); for anyone else — the
+    patrol walking the route — it is null: knowing it would let a scan be recorded from anywhere."""
 
     division = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    token = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_token(self, obj) -> str | None:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return obj.token if user is not None and can(user, Capability.MANAGE_WORKFORCE, obj.path) else None
 
     class Meta:
         model = m.Checkpoint

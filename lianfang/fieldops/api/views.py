@@ -40,7 +40,7 @@ from lianfang.fieldops.services.bulk_changes import (
 )
 from lianfang.fieldops.services.disinfection import disinfection_log_record, disinfection_schedule_create
 from lianfang.fieldops.services.gates import (
-    duty_roster_generate,
+    duty_roster_generate_period,
     duty_shift_assign,
     duty_shift_check_in,
     duty_shift_check_out,
@@ -218,11 +218,19 @@ class DutyShiftViewSet(ScopedReadOnlyViewSet):
     @extend_schema(request=s.RosterGenerateSerializer, responses=s.RosterReportSerializer)
     @action(detail=False, methods=["post"])
     def generate(self, request):
-        """Create the day's slots for the gates of sealed and controlled areas under ``within`` (idempotent)."""
+        """Create the slots of ``days`` days from ``day`` for the gates of sealed and controlled areas
+        under ``within`` (idempotent); a period longer than 31 days or ending more than 31 days ahead
+        is a 400 naming ``days`` or ``day``."""
         data = s.RosterGenerateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         code = division_for(request, data.validated_data["within"], "within").code
-        report = call(duty_roster_generate, actor=request.user, code=code, day=data.validated_data["day"])
+        report = call(
+            duty_roster_generate_period,
+            actor=request.user,
+            code=code,
+            first_day=data.validated_data["day"],
+            days=data.validated_data["days"],
+        )
         return Response(s.RosterReportSerializer(report).data)
 
     @extend_schema(request=s.ShiftAssignSerializer, responses=s.DutyShiftSerializer)

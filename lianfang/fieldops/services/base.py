@@ -91,11 +91,17 @@ def _text(value, field_name: str, *, required: bool = True, max_length: int = 20
     ``{field_name: …}`` when it is empty and ``required``, longer than ``max_length`` characters, or
     holds a control or invisible format character as typed (core.fielderrors.control_character_problem:
     BEL U+0007, RIGHT-TO-LEFT OVERRIDE U+202E, ZERO WIDTH SPACE U+200B … named by code point; tab and
-    line breaks are whitespace; new-user trial 14)."""
+    line breaks are whitespace; new-user trial 14), or any invisible format character (category Cf:
+    ZERO WIDTH JOINER U+200D, WORD JOINER U+2060 …) in the one line stored, as a one-line text of
+    other apps is checked (registry.services.text_problem; new-user trial 16)."""
     typed = unicodedata.normalize("NFKC", str(value or ""))
-    if problem := fielderrors.control_character_problem(typed):
-        raise ValidationError({field_name: problem})
     text = " ".join(typed.split())
+    # as typed (C0/C1 controls, bidi controls, U+200B …), then the one line stored: every other
+    # invisible format character too (U+200D, U+2060 …: a name of only those looks blank; trial 16)
+    if problem := fielderrors.control_character_problem(typed) or fielderrors.control_character_problem(
+        text, multiline=False
+    ):
+        raise ValidationError({field_name: problem})
     if required and not text:
         raise ValidationError({field_name: _("this field is required")})
     if len(text) > max_length:

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from lianfang.accounts.selectors import can
 from lianfang.core import audit
-from lianfang.divisions.models import Division
+from lianfang.divisions.models import Division, Level
+from lianfang.divisions.selectors import place_name
 from lianfang.fieldops import adapters, selectors
 from lianfang.fieldops import rules as field_rules
 from lianfang.fieldops.models import AlertKind, DutyShift, DutyStatus, Gate, GateKind
@@ -106,9 +107,11 @@ def duty_roster_generate(*, actor, code: str, day: dt.date) -> RosterReport:
     24-hour duty (field rule set ``duty_tiers``: sealed and controlled areas), one slot per guard
     per shift of the gate's pattern. Idempotent: existing slots are kept (re-running creates
     nothing). Slots start unassigned (uncovered) until :func:`duty_shift_assign`. Raises
-    PermissionDenied without MANAGE_WORKFORCE at ``code``.
+    PermissionDenied without MANAGE_WORKFORCE at ``code``, ValidationError ``{"day": …}`` for a day
+    beyond the horizon (:func:`duty_roster_period_check`).
     """
     _require(actor, SETUP, code, what="gate")
+    duty_roster_period_check(first_day=day)
     rules = field_rules.rules_on(day)
     gates = list(Gate.objects.within(code).filter(is_active=True))
     tiers = selectors.tier_keys_of_paths([g.path for g in gates], on=day) if gates else {}
@@ -154,13 +157,76 @@ def duty_roster_generate(*, actor, code: str, day: dt.date) -> RosterReport:
     return report
 
 
+# a roster is generated for at most ROSTER_MAX_DAYS days at once, none later than ROSTER_HORIZON_DAYS
+# days from today: a roster of 2099, or of 2000 days, is a typo, and a month ahead is as far as a
+# containment operation plans its guards (new-user trial 16)
+ROSTER_MAX_DAYS = 31
+ROSTER_HORIZON_DAYS = 31
+
+
+def duty_roster_period_check(*, first_day: dt.date, days: int = 1, today: dt.date | None = None) -> None:
+    """Raise ValidationError naming the field and the value when the roster period of ``days`` days
+    from ``first_day`` is not 1 to :data:`ROSTER_MAX_DAYS` days (``{"days": …}``) or ends later than
+    :data:`ROSTER_HORIZON_DAYS` days after ``today`` (``{"day": …}``, naming the horizon and the
+    period's last day). A past day is allowed (a roster filled in afterwards)."""
+    today = today or timezone.localdate()
+    if not isinstance(days, int) or not 1 <= days <= ROSTER_MAX_DAYS:
+        raise ValidationError(
+            {"days": _("a roster covers 1 to %(n)d days, not %(v)s") % {"n": ROSTER_MAX_DAYS, "v": days}}
+        )
+    horizon = today + dt.timedelta(days=ROSTER_HORIZON_DAYS)
+    last = first_day + dt.timedelta(days=days - 1)
+    if last > horizon:
+        raise ValidationError(
+            {
+                "day": _("a roster reaches at most %(n)d days ahead (to %(horizon)s), not to %(last)s")
+                % {"n": ROSTER_HORIZON_DAYS, "horizon": horizon, "last": last}
+            }
+        )
+
+
+def duty_roster_generate_period(*, actor, code: str, first_day: dt.date, days: int = 1) -> RosterReport:
+    """:func:`duty_roster_generate` for ``days`` consecutive days from ``first_day``, after
+    :func:`duty_roster_period_check` (ValidationError naming ``days`` or ``day``). One transaction:
+    nothing is created when a day fails. The report's ``day`` is the first day, ``created`` the sum,
+    ``gates``/``skipped``/``tiers`` those of the last day."""
+    duty_roster_period_check(first_day=first_day, days=days)
+    total = RosterReport(day=first_day)
+    with transaction.atomic():
+        for offset in range(days):
+            report = duty_roster_generate(actor=actor, code=code, day=first_day + dt.timedelta(days=offset))
+            total.created += report.created
+            total.gates, total.skipped, total.tiers = report.gates, report.skipped, report.tiers
+    return total
+
+
 def duty_shift_assign(*, actor, shift: DutyShift, worker) -> DutyShift:
     """Put ``worker`` (workforce Worker, or None to free the slot) on a planned ``shift``.
 
-    Refused (ValidationError) when the shift is no longer planned, or the worker already has a
-    shift overlapping it. PermissionDenied without MANAGE_WORKFORCE at the gate.
+    Refused (ValidationError ``{"worker": …}``) when the worker's place does not cover the gate
+    (selectors.gate_cover_q: based or deployed at, above or inside the gate's division; new-user
+    trial 16), when the shift is no longer planned, or the worker already has a shift overlapping
+    it. PermissionDenied without MANAGE_WORKFORCE at the gate.
     """
     _require(actor, SETUP, shift.path, what="shift")
+    if (
+        worker is not None
+        and not type(worker).objects.filter(selectors.gate_cover_q(shift.path, on=shift.day), pk=worker.pk).exists()
+    ):
+        raise ValidationError(
+            {
+                "worker": _(
+                    "%(w)s (%(w_place)s) may not guard %(gate)s in %(place)s: a guard is based or deployed at "
+                    "the gate's place, above it or inside it"
+                )
+                % {
+                    "w": worker.name,
+                    "w_place": place_name(worker.path, below=Level.DISTRICT),
+                    "gate": shift.gate.name,
+                    "place": place_name(shift.path, below=Level.DISTRICT),
+                }
+            }
+        )
     if worker is not None:
         clash = (
             DutyShift.objects.filter(worker=worker, starts_at__lt=shift.ends_at, ends_at__gt=shift.starts_at)

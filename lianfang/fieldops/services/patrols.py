@@ -54,6 +54,14 @@ def checkpoint_create(*, actor, division: Division, name: str, position: int | N
     )
 
 
+def checkpoint_tokens_require(*, actor, code: str) -> None:
+    """Raise PermissionDenied (naming what and where: "You may not set up patrol checkpoints in …")
+    unless ``actor`` may see the QR tokens of the checkpoints under ``code``: MANAGE_WORKFORCE there,
+    the right that sets them up. The patrol walking the route never sees them (they scan the printed
+    code); the API gives them a null ``token``."""
+    _require(actor, SETUP, code, what="checkpoint")
+
+
 def patrol_round_start(*, actor, division: Division, at: dt.datetime | None = None) -> PatrolRound:
     """Start a patrol round of ``division``'s checkpoints (the active ones now), or return the
     actor's round already in progress there. Raises ValidationError when the place has no
@@ -88,7 +96,12 @@ def patrol_round_start(*, actor, division: Division, at: dt.datetime | None = No
 
 def patrol_scan(*, actor, checkpoint: Checkpoint, at: dt.datetime | None = None) -> PatrolScan:
     """Record the scan of ``checkpoint``'s QR code in the actor's round in progress there (started
-    on the first scan). Scanning the same checkpoint again in a round keeps the first time."""
+    on the first scan). Scanning the same checkpoint again in a round keeps the first time.
+
+    Plausibility (new-user trial 16: a whole round "completed" in 7 seconds): a scan less than the
+    rule set's ``patrol_min_scan_seconds`` (default 30 s; 0: no check) after the round's latest scan
+    is refused with a ValidationError ``{"checkpoint": …}`` naming both checkpoints, the seconds
+    between them and the minimum — nothing is recorded, the patrol scans again once there."""
     at = _now(at)
     if not checkpoint.is_active:
         raise ValidationError({"checkpoint": _("checkpoint %(c)s is no longer in use") % {"c": checkpoint.name}})
@@ -96,6 +109,7 @@ def patrol_scan(*, actor, checkpoint: Checkpoint, at: dt.datetime | None = None)
     existing = PatrolScan.objects.filter(round=patrol, checkpoint=checkpoint).first()
     if existing is not None:
         return existing
+    _refuse_implausible_scan(patrol, checkpoint, at)
     return _create_audited(
         PatrolScan,
         actor=actor,
@@ -105,6 +119,33 @@ def patrol_scan(*, actor, checkpoint: Checkpoint, at: dt.datetime | None = None)
         round=patrol,
         checkpoint=checkpoint,
         scanned_at=at,
+    )
+
+
+def _refuse_implausible_scan(patrol: PatrolRound, checkpoint: Checkpoint, at: dt.datetime) -> None:
+    """Raise ValidationError when ``at`` is closer than ``patrol_min_scan_seconds`` (rule set in force
+    on the day of ``at``) to the latest scan of ``patrol``; nothing when the round has no scan yet."""
+    minimum = field_rules.in_force(timezone.localdate(at)).patrol_min_scan_seconds
+    previous = patrol.scans.select_related("checkpoint").order_by("-scanned_at", "-id").first()
+    if not minimum or previous is None:
+        return
+    seconds = abs((at - previous.scanned_at).total_seconds())
+    if seconds >= minimum:
+        return
+    raise ValidationError(
+        {
+            "checkpoint": _(
+                "%(c)s was not recorded: it was scanned %(n)d seconds after %(prev)s (at %(t)s), but two "
+                "checkpoints of a round are at least %(min)d seconds' walk apart. Scan it again when you are there."
+            )
+            % {
+                "c": checkpoint.name,
+                "n": int(seconds),
+                "prev": previous.checkpoint.name,
+                "t": timezone.localtime(previous.scanned_at).strftime("%H:%M:%S"),
+                "min": minimum,
+            }
+        }
     )
 
 

@@ -3,14 +3,13 @@ systemd timer (any number of runs raises each alert once)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from lianfang.fieldops.services.disinfection import disinfection_overdue_flag, disinfection_schedules_generate
-from lianfang.fieldops.services.gates import duty_missed_flag, duty_roster_generate
+from lianfang.fieldops.services.gates import duty_missed_flag, duty_roster_generate_period
 from lianfang.fieldops.services.monitoring import monitoring_missed_flag
 from lianfang.fieldops.services.patrols import patrol_rounds_close_stale
 from lianfang.fieldops.services.quarantine import quarantine_progress
@@ -40,11 +39,13 @@ class Command(BaseCommand):
         now = timezone.now()
         report = {}
         if roster_days:
-            today = timezone.localdate(now)
-            created = 0
-            for offset in range(roster_days):
-                created += duty_roster_generate(actor=None, code=code, day=today + dt.timedelta(days=offset)).created
-            report["roster_slots_created"] = created
+            try:  # 1 to 31 days (services.gates.duty_roster_period_check), all or nothing
+                done = duty_roster_generate_period(
+                    actor=None, code=code, first_day=timezone.localdate(now), days=roster_days
+                )
+            except ValidationError as exc:
+                raise CommandError(f"--roster-days: {' '.join(exc.messages)}") from None
+            report["roster_slots_created"] = done.created
         if schedules:
             report["schedules_created"] = disinfection_schedules_generate(actor=None, code=code)["created"]
         report.update({f"duty_{k}": v for k, v in duty_missed_flag(now=now).items()})
