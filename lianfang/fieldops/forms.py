@@ -141,20 +141,20 @@ class GateForm(ScopedForm):
     guards_per_shift = CountField(1, 20, label=_("Guards per shift"), initial=1)
     shift_pattern = forms.ChoiceField(label=_("Shift pattern"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, rules=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["shift_pattern"].choices = shift_pattern_choices()
+        self.fields["shift_pattern"].choices = shift_pattern_choices(rules)
 
 
-def shift_pattern_choices(day=None) -> list[tuple[str, str]]:
+def shift_pattern_choices(rules=None) -> list[tuple[str, str]]:
     """The choices of a gate's shift pattern (班次模式): blank, “Default (<name>)”, then each pattern
-    of the field rule set in force on ``day`` (today) by its name in the active language (``name_en``
-    in English, ``name`` otherwise). A value outside them is refused by the form, naming it."""
+    of ``rules`` (a FieldRuleSet; default: the one in force today) by its name in the active language
+    (``name_en`` in English, ``name`` otherwise). A value outside them is refused by the form, naming it."""
     from django.utils.translation import get_language  # noqa: PLC0415
 
     from lianfang.fieldops import rules as field_rules  # noqa: PLC0415
 
-    rules = field_rules.in_force(day)
+    rules = rules or field_rules.in_force()
     english = (get_language() or "").startswith("en")
     patterns = rules.shift_patterns or {}
 
@@ -171,7 +171,7 @@ class RosterGenerateForm(forms.Form):
     how far ahead: services.gates.duty_roster_period_check)."""
 
     day = DayField(label=_("From"))
-    days = CountField(1, 31, label=_("Number of days"), initial=1)
+    days = CountField(1, 31, label=_("Number of days"), initial=1, required=False)  # blank: 1
 
 
 class PassageForm(forms.Form):

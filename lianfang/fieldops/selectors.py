@@ -105,14 +105,16 @@ def gate_workers(*, user, gate: Gate, on: dt.date, query: str = "", limit: int |
     """``(workers, total)``: the workers ``user`` sees who may guard ``gate`` on ``on``
     (:func:`gate_cover_q`), by name, whose name or pinyin initials contain ``query`` (all when
     blank); at most ``limit`` (default :data:`GUARD_PICKER_LIMIT`) of them, ``total`` counting them
-    all (a picker says when it shows fewer). Two queries."""
+    all (a picker says when it shows fewer). One query, a second (the count) only when there are
+    more than ``limit``."""
     from lianfang.workforce.models import Worker  # noqa: PLC0415
 
     rows = Worker.objects.visible_to(user).filter(gate_cover_q(gate.path, on=on))
     if query:
         rows = rows.filter(Q(name__icontains=query) | Q(name_initials__icontains=query.lower()))
-    total = rows.count()
-    return list(rows.order_by("name", "id")[: limit or GUARD_PICKER_LIMIT]), total
+    limit = limit or GUARD_PICKER_LIMIT
+    found = list(rows.order_by("name", "id")[: limit + 1])
+    return found[:limit], (rows.count() if len(found) > limit else len(found))
 
 
 def representatives_of(household_ids: Iterable[int], *, on: dt.date | None = None) -> dict[int, object]:

@@ -293,7 +293,7 @@ def _roster_page(request, code: str, day: dt.date, generate_form=None, status: i
     """The roster page of ``code`` on ``day``; ``generate_form`` a refused roster-generation form
     shown with its errors (``status`` 400 then)."""
     try:
-        field_rules.rules_on(day)  # a day before every rule set is a 400 naming it
+        rules = field_rules.rules_on(day)  # a day before every rule set is a 400 naming it
     except ValidationError as exc:
         raise BadQuery(exc.message_dict) from None
     coverage = selectors.roster_coverage(user=request.user, code=code, day=day) if code else []
@@ -318,7 +318,7 @@ def _roster_page(request, code: str, day: dt.date, generate_form=None, status: i
             "guard_query": guard_query,
             # where the page's forms come back to (a refused generation is shown at the POST's URL)
             "here": request.get_full_path() if request.method == "GET" else roster_url,
-            "form": forms.GateForm(initial={"division": code}),
+            "form": forms.GateForm(initial={"division": code}, rules=rules),
             "generate_form": generate_form or forms.RosterGenerateForm(initial={"day": day, "days": 1}),
             **caps,
         },
@@ -338,7 +338,7 @@ def roster_generate(request):
     form = forms.RosterGenerateForm(request.POST)
     report = None
     if form.is_valid():
-        day, days = form.cleaned_data["day"], form.cleaned_data["days"]
+        day, days = form.cleaned_data["day"], form.cleaned_data["days"] or 1
         report = _run_on_form(
             form, gates.duty_roster_generate_period, actor=request.user, code=code, first_day=day, days=days
         )

@@ -152,21 +152,25 @@ def test_unassigned_slot_raises_uncovered_alert(areas, gates, community_staff, l
     assert alert.recipient == l3_person and dt.datetime.fromisoformat(alert.detail["starts_at"]) == at(day, 8)
 
 
-def test_assign_refuses_overlapping_duty(
-    areas, gates, community_staff, other_community_staff, district_commander, guard
-):
+def test_assign_refuses_overlapping_duty(areas, gates, community_staff, district_commander, population):
+    from lianfang.fieldops.tests.conftest import make_worker
+
     day = today()
     duty_roster_generate(actor=district_commander, code="620103001", day=day)
+    # a worker of the street may guard the gates of both communities (not two at once)
+    street_worker = make_worker("街道赵", ["volunteer"], population["compound_a"].parent.parent)
     duty_shift_assign(
-        actor=community_staff, shift=DutyShift.objects.get(gate=gates["north"], starts_at=at(day, 8)), worker=guard
+        actor=community_staff,
+        shift=DutyShift.objects.get(gate=gates["north"], starts_at=at(day, 8)),
+        worker=street_worker,
     )
     with pytest.raises(ValidationError) as exc:
         duty_shift_assign(
             actor=district_commander,
             shift=DutyShift.objects.get(gate=gates["south"], starts_at=at(day, 8), slot=1),
-            worker=guard,
+            worker=street_worker,
         )
-    assert "北门" in str(exc.value)
+    assert exc.value.message_dict == {"worker": [f"街道赵 is already on duty at 北门 from {day:%m-%d} 08:00"]}
 
 
 def test_emergency_alerts_the_gates_of_the_compound(areas, gates, population):
