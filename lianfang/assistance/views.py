@@ -64,6 +64,7 @@ from lianfang.assistance.services.lifecycle import (
     notification_mark_read,
     service_request_accept,
     service_request_close,
+    service_request_close_precheck,
     service_request_confirm,
     service_request_fulfil,
     service_request_hand_off,
@@ -323,6 +324,7 @@ def ticket_action(request, pk: int, action: str):
         elif action == "confirm":
             service_request_confirm(actor=user, ticket=ticket, note=note)
         elif action == "close":
+            service_request_close_precheck(actor=user, ticket=ticket)
             form = CloseForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors.as_data())

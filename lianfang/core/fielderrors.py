@@ -212,13 +212,20 @@ _CONTROL_CHARACTERS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _FORMAT_CHARACTERS = re.compile("[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
+# Letters and symbols that print as empty space: the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), the
+# braille blank (U+2800) and the combining grapheme joiner (U+034F). Unicode lists them as default
+# ignorable or as blank-looking; they are not category Cf, so is_blank names them.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f")
+
+
 def is_blank(text: object) -> bool:
-    """True when ``text`` shows nothing: it is empty or holds only white space and invisible format
+    """True when ``text`` shows nothing: it is empty or holds only white space, invisible format
     characters (Unicode category Cf: zero-width space U+200B, zero-width (non-)joiners U+200C/U+200D,
-    word joiner U+2060, BOM U+FEFF, ...). A required text (a description, a reason) that is blank is
-    missing, whatever control_character_problem says of it. Raises nothing. Rule: a new-user trial
-    (a description or close reason of zero-width characters only was accepted)."""
-    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in str(text or ""))
+    word joiner U+2060, BOM U+FEFF, ...) and blank-looking letters (Hangul filler U+3164, braille blank
+    U+2800, ...: _BLANK_LOOKING). A required text (a description, a reason) that is blank is missing,
+    whatever control_character_problem says of it. Raises nothing. Rule: new-user trials 15 and 16 (a
+    description or close reason of zero-width characters, then of Hangul fillers, was accepted)."""
+    return all(c.isspace() or c in _BLANK_LOOKING or unicodedata.category(c) == "Cf" for c in str(text or ""))
 
 
 def _format_character(text: str, *, multiline: bool) -> str | None:

@@ -42,6 +42,12 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
     assignee_name = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     channels = serializers.SerializerMethodField()
+    description = serializers.CharField(
+        source="description_text",
+        read_only=True,
+        help_text="as filed; an automatic request's text (refill, home-monitoring reading, silent emergency) "
+        "in the caller's language (Accept-Language)",
+    )
 
     class Meta:
         model = ServiceRequest

@@ -36,6 +36,7 @@ from lianfang.assistance.services.intake import service_request_create
 from lianfang.assistance.services.lifecycle import (
     service_request_accept,
     service_request_close,
+    service_request_close_precheck,
     service_request_confirm,
     service_request_fulfil,
     service_request_hand_off,
@@ -164,10 +165,15 @@ class ServiceRequestViewSet(
     @extend_schema(request=CloseSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """Close with an outcome and a reason."""
+        """Close with an outcome and a reason; 409 for a ticket already confirmed or closed, whatever the body."""
+        ticket = self.get_object()
+        try:
+            service_request_close_precheck(actor=request.user, ticket=ticket)
+        except StatusConflict as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         body = CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._act(service_request_close, **body.validated_data)
+        return self._act(service_request_close, ticket=ticket, **body.validated_data)
 
     @extend_schema(request=TriageSerializer, responses=ServiceRequestSerializer)
     @action(detail=True, methods=["post"])

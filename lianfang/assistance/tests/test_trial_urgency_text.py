@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-BLANKS = ["\u200b", "\u200b\u200b", "\u200c", "\u200d \u200d", " \ufeff "]
+# Trial 16 found the Hangul filler (U+3164) and the braille blank (U+2800) accepted as words.
+BLANKS = ["\u200b", "\u200b\u200b", "\u200c", "\u200d \u200d", " \ufeff ", "\u3164\u3164", "\u2800"]
 
 
 def ago(**delta) -> dt.datetime:
@@ -108,6 +109,21 @@ def test_confirming_a_closed_ticket_is_a_conflict_in_the_api(grid, api_for):
     assert ticket.status == "closed" and ticket.confirmed_at is None
 
 
+def test_closing_a_closed_ticket_is_a_conflict_before_any_field_error(grid, api_for, client_for):
+    """New-user trial 16: ``{}`` posted to close a closed ticket got "outcome/note required"."""
+    ticket = fulfilled_then_closed(grid)
+    answer = api_for(grid["staff_user"]).post(
+        reverse("api:service-request-close", args=[ticket.pk]), {}, format="json", **EN
+    )
+    assert (answer.status_code, answer.json()) == (409, {"detail": "The request is already Closed."})
+    page = client_for(grid["staff_user"]).post(
+        reverse("assistance:ticket_action", args=[ticket.pk, "close"]), {}, follow=True, **EN
+    )
+    assert [str(m) for m in page.context["messages"]] == ["The request is already Closed."]
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+
+
 def test_confirming_a_closed_ticket_on_the_page_says_why(grid, client_for):
     ticket = fulfilled_then_closed(grid)
     page = client_for(grid["staff_user"]).post(
@@ -177,7 +193,7 @@ def test_zero_width_close_reasons_are_refused_on_the_page_and_the_api(grid, clie
     assert (ticket.status, TicketEvent.objects.count()) == ("accepted", events)
 
 
-def test_an_automatic_text_reads_in_the_readers_language(grid, client_for):
+def test_an_automatic_text_reads_in_the_readers_language(grid, client_for, api_for):
     text = auto_text(REFILL_TEXT, medicine="二甲双胍", name="张三", day="2026-12-05", dose="2", unit="片")
     ticket = service_request_create(
         actor=None, household=grid["h1"], category="medicine", channel="proactive", filed_by="system", text=text
@@ -192,6 +208,12 @@ def test_an_automatic_text_reads_in_the_readers_language(grid, client_for):
     _row, token = household_token_issue(actor=grid["staff_user"], household=grid["h1"])
     home = client.get(reverse("assistance:resident_home", args=[token]), **EN).content.decode()
     assert "Refill: 二甲双胍" in home
+    api = api_for(grid["staff_user"])  # new-user trial 16: the API gave the stored Chinese to an English caller
+    detail = reverse("api:service-request-detail", args=[ticket.pk])
+    assert (
+        api.get(detail, **EN).json()["description"] == "Refill: 二甲双胍 for 张三 runs out on 2026-12-05 (2 片 a day)."
+    )
+    assert api.get(detail, **ZH).json()["description"] == ticket.description
 
 
 def test_an_emergency_without_words_reads_in_the_readers_language(grid, client_for):
