@@ -302,12 +302,16 @@ def _roster_page(request, code: str, day: dt.date, generate_form=None, status: i
     guard_query = search_text(request.GET.get("guard"))
     if caps["can_setup"]:
         # each gate's picker offers the workers whose place covers that gate (found by name or
-        # initials with ?guard=), never the first 300 of the district; the page says when it shows fewer
+        # initials with ?guard=), never the first 300 of the district; the page says when it shows fewer.
+        # Gates of one place share their guards: one query per place, not per gate.
+        by_place: dict[str, tuple] = {}
         for row in coverage:
             if any(shift.status == "planned" for shift in row.shifts):
-                row.guards, row.guards_total = selectors.gate_workers(
-                    user=request.user, gate=row.gate, on=day, query=guard_query
-                )
+                if row.gate.path not in by_place:
+                    by_place[row.gate.path] = selectors.gate_workers(
+                        user=request.user, gate=row.gate, on=day, query=guard_query
+                    )
+                row.guards, row.guards_total = by_place[row.gate.path]
     return render(
         request,
         "fieldops/roster.html",
